@@ -1,0 +1,101 @@
+#pragma once
+
+// Tensor element types of the GGUF format and their storage layout.
+//
+// GGUF stores weights as "ggml types": plain floats or quantised blocks of a
+// fixed number of values. This header names the types, gives their block
+// geometry, and converts the half-precision formats. Everything here is a
+// pure function or constant data: thread-safe.
+
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace inferd::llm {
+
+// Numeric values are the on-disk ids; they must not change.
+enum class GgmlType : uint32_t {
+  kF32 = 0,
+  kF16 = 1,
+  kQ4_0 = 2,
+  kQ4_1 = 3,
+  kQ5_0 = 6,
+  kQ5_1 = 7,
+  kQ8_0 = 8,
+  kQ8_1 = 9,
+  kQ2_K = 10,
+  kQ3_K = 11,
+  kQ4_K = 12,
+  kQ5_K = 13,
+  kQ6_K = 14,
+  kQ8_K = 15,
+  kI8 = 24,
+  kI16 = 25,
+  kI32 = 26,
+  kI64 = 27,
+  kF64 = 28,
+  kBF16 = 30,
+};
+
+struct GgmlTypeInfo {
+  std::string_view name;
+  int64_t block_size = 0;  // values per block
+  int64_t type_size = 0;   // bytes per block
+};
+
+// Returns the layout of `type`, or nullptr when the id is not a type this
+// reader knows (the caller turns that into an error naming the tensor).
+const GgmlTypeInfo* FindGgmlType(uint32_t type);
+
+// Name for messages; "type<N>" for unknown ids.
+std::string TypeName(GgmlType type);
+
+// Bytes taken by a row of `n` values; n must be a multiple of the block size.
+int64_t RowBytes(GgmlType type, int64_t n);
+
+// Block layouts used in place from the mapped file.
+inline constexpr int kQK8_0 = 32;
+struct BlockQ8_0 {
+  uint16_t d;  // f16 scale
+  int8_t qs[kQK8_0];
+};
+static_assert(sizeof(BlockQ8_0) == 34);
+
+inline constexpr int kQK4_0 = 32;
+struct BlockQ4_0 {
+  uint16_t d;                // f16 scale
+  uint8_t qs[kQK4_0 / 2];    // low nibbles: values 0..15, high: 16..31
+};
+static_assert(sizeof(BlockQ4_0) == 18);
+
+inline constexpr int kQK_K = 256;
+struct BlockQ4_K {
+  uint16_t d;           // f16 super-block scale for the 6-bit scales
+  uint16_t dmin;        // f16 super-block scale for the 6-bit mins
+  uint8_t scales[12];   // 8 scales and 8 mins, 6 bits each
+  uint8_t qs[kQK_K / 2];
+};
+static_assert(sizeof(BlockQ4_K) == 144);
+
+struct BlockQ6_K {
+  uint8_t ql[kQK_K / 2];      // low 4 bits
+  uint8_t qh[kQK_K / 4];      // high 2 bits
+  int8_t scales[kQK_K / 16];  // 8-bit scales of 16-value groups
+  uint16_t d;                 // f16 super-block scale
+};
+static_assert(sizeof(BlockQ6_K) == 210);
+
+// IEEE half <-> float, exact for every half value (round to nearest even on
+// the way down).
+float HalfToFloat(uint16_t h);
+uint16_t FloatToHalf(float f);
+
+inline float Bf16ToFloat(uint16_t h) {
+  uint32_t bits = static_cast<uint32_t>(h) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof(f));
+  return f;
+}
+uint16_t FloatToBf16(float f);
+
+}  // namespace inferd::llm
