@@ -1,0 +1,129 @@
+#include "src/backend/llm/tokenizer.h"
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "src/backend/llm/gguf_file.h"
+#include "src/backend/llm/utf8.h"
+
+namespace inferd::llm {
+namespace {
+
+// Real vocabularies with expected encodings, shared beside the checkout.
+const char kVocabDir[] = "../shared/data/gguf-vocab/";
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> SplitTexts(const std::string& all) {
+  const std::string sep = "\n__ggml_vocab_test__\n";
+  std::vector<std::string> texts;
+  size_t start = 0;
+  while (true) {
+    const size_t at = all.find(sep, start);
+    if (at == std::string::npos) break;
+    texts.push_back(all.substr(start, at - start));
+    start = at + sep.size();
+  }
+  if (start < all.size()) texts.push_back(all.substr(start));
+  return texts;
+}
+
+void ExpectVocabEncodings(const std::string& name) {
+  const std::string base = std::string(kVocabDir) + name;
+  auto file = GgufFile::Open(base);
+  if (!file.ok() && file.status().code() == absl::StatusCode::kNotFound) {
+    GTEST_SKIP() << "shared vocab data not found: " << base;
+  }
+  ASSERT_TRUE(file.ok()) << file.status();
+  auto tok = Tokenizer::FromGguf(**file);
+  ASSERT_TRUE(tok.ok()) << tok.status();
+  const std::vector<std::string> texts = SplitTexts(ReadAll(base + ".inp"));
+  std::istringstream expected(ReadAll(base + ".out"));
+  std::string line;
+  size_t checked = 0;
+  for (const std::string& text : texts) {
+    ASSERT_TRUE(std::getline(expected, line)) << "missing expected line";
+    std::vector<int32_t> want;
+    std::istringstream ids(line);
+    for (int32_t id; ids >> id;) want.push_back(id);
+    const std::vector<int32_t> got = (*tok)->Encode(text, false, false);
+    EXPECT_EQ(got, want) << "text: \"" << text << "\"";
+    ++checked;
+  }
+  EXPECT_GT(checked, 20u);
+}
+
+TEST(TokenizerTest, LlamaSpmVocabularyMatchesReference) {
+  ExpectVocabEncodings("ggml-vocab-llama-spm.gguf");
+}
+
+TEST(TokenizerTest, Gpt2VocabularyMatchesReference) {
+  ExpectVocabEncodings("ggml-vocab-gpt-2.gguf");
+}
+
+TEST(TokenizerTest, DecodeRoundTripsThroughBothVocabularies) {
+  for (const char* name : {"ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf"}) {
+    auto file = GgufFile::Open(std::string(kVocabDir) + name);
+    if (!file.ok()) GTEST_SKIP() << file.status();
+    auto tok = *Tokenizer::FromGguf(**file);
+    const std::string text = "Hello world, ½ month 🦙 нещо\n\tend";
+    std::string decoded = tok->Decode(tok->Encode(text, false, false));
+    if (tok->kind() == Tokenizer::Kind::kLlama) {
+      ASSERT_EQ(decoded[0], ' ');  // the prefixed space
+      decoded.erase(0, 1);
+    }
+    EXPECT_EQ(decoded, text) << name;
+  }
+}
+
+TEST(TokenizerTest, SpecialTokensParsedOnlyWhenAsked) {
+  auto file = GgufFile::Open(std::string(kVocabDir) + "ggml-vocab-llama-spm.gguf");
+  if (!file.ok()) GTEST_SKIP() << file.status();
+  auto tok = *Tokenizer::FromGguf(**file);
+  const std::vector<int32_t> special = tok->Encode("<s>hi", false, true);
+  ASSERT_FALSE(special.empty());
+  EXPECT_EQ(special[0], tok->bos());
+  const std::vector<int32_t> plain = tok->Encode("<s>hi", false, false);
+  EXPECT_NE(plain[0], tok->bos());
+  EXPECT_EQ(tok->Encode("hi", true, false)[0], tok->bos());
+  EXPECT_TRUE(tok->IsEndOfGeneration(tok->eos()));
+}
+
+TEST(Utf8StreamDecoderTest, HoldsBackIncompleteCharacters) {
+  Utf8StreamDecoder d;
+  const std::string llama = "\xf0\x9f\xa6\x99";  // one 4-byte character
+  EXPECT_EQ(d.Push("a"), "a");
+  EXPECT_EQ(d.Push(llama.substr(0, 1)), "");
+  EXPECT_EQ(d.Push(llama.substr(1, 2)), "");
+  EXPECT_EQ(d.Push(llama.substr(3) + "b"), llama + "b");
+  EXPECT_EQ(d.Push("\xc3"), "");
+  EXPECT_EQ(d.Flush(), "\xc3");
+}
+
+TEST(PreTokenizerTest, Gpt2Pattern) {
+  auto pre = *PreTokenizer::ForName("gpt2");
+  const std::vector<std::string_view> want = {"Hello", ",", " world", "'s",
+                                              "  ", " 123", "\n"};
+  EXPECT_EQ(pre.Split("Hello, world's   123\n"), want);
+}
+
+TEST(PreTokenizerTest, Llama3PatternGroupsDigitsByThree) {
+  auto pre = *PreTokenizer::ForName("llama3");
+  const std::vector<std::string_view> want = {"Hello", " WORLD", "'S", " ",
+                                              "123", "45", ".\n\n", "x"};
+  EXPECT_EQ(pre.Split("Hello WORLD'S 12345.\n\nx"), want);
+  auto qwen = *PreTokenizer::ForName("qwen2");
+  EXPECT_EQ(qwen.Split("12").size(), 2u);
+  EXPECT_FALSE(PreTokenizer::ForName("mystery").ok());
+}
+
+}  // namespace
+}  // namespace inferd::llm
