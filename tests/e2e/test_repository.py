@@ -1,0 +1,278 @@
+"""Model repository: index, explicit load/unload, control mode none, broken models."""
+
+import os
+import unittest
+
+from .inferd_server import (ServerTestCase, assert_tensor_matches, clone_model, copy_repository,
+                            flatten, outputs_by_name, simple_request, test_repository)
+
+STATES = {"READY", "UNAVAILABLE", "LOADING", "UNLOADING"}
+
+# Garbage that is neither a zip archive nor a pickle: what a truncated download looks like.
+GARBAGE = bytes((i * 131 + 7) % 256 for i in range(4096))
+
+GARBAGE_WORDS = ("model.pt", "corrupt", "unreadable", "invalid", "torchscript", "archive", "zip")
+
+
+def write(path, text, mode="w"):
+    with open(path, mode) as f:
+        f.write(text)
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def make_broken_models(repo):
+    """Adds one broken clone of `simple` per kind of damage; returns {name: words one of
+    which the UNAVAILABLE reason must mention}."""
+    expected = {}
+
+    d = clone_model(repo, "simple", "broken_missing_file")
+    os.remove(os.path.join(d, "1", "model.pt"))
+    expected["broken_missing_file"] = ("model.pt", "missing", "not found", "no such file", "does not exist")
+
+    d = clone_model(repo, "simple", "broken_garbage_file")
+    write(os.path.join(d, "1", "model.pt"), GARBAGE, "wb")
+    expected["broken_garbage_file"] = GARBAGE_WORDS
+
+    d = clone_model(repo, "simple", "broken_input_name")
+    config = os.path.join(d, "config.pbtxt")
+    write(config, read(config).replace('"INPUT0"', '"INPUT_RENAMED"'))
+    expected["broken_input_name"] = ("INPUT_RENAMED",)
+
+    d = clone_model(repo, "simple", "broken_input_dtype")
+    config = os.path.join(d, "config.pbtxt")
+    text = read(config)
+    # Inputs become strings (TorchScript List[str]) while forward() takes Tensors.
+    head, sep, tail = text.partition("output [")
+    write(config, head.replace("TYPE_INT32", "TYPE_STRING") + sep + tail)
+    expected["broken_input_dtype"] = ("INPUT0", "INPUT1", "TYPE_STRING", "BYTES", "string")
+
+    d = clone_model(repo, "simple", "broken_config_syntax")
+    config = os.path.join(d, "config.pbtxt")
+    lines = read(config).splitlines()
+    lines = [l.replace("max_batch_size: 8", "max_batch_size: = 8 {") for l in lines]
+    write(config, "\n".join(lines) + "\n")
+    expected["broken_config_syntax"] = ("line", "config.pbtxt", "3:", "max_batch_size", "syntax", "parse")
+
+    d = clone_model(repo, "simple", "broken_unknown_field")
+    config = os.path.join(d, "config.pbtxt")
+    write(config, read(config) + "frobnicate_level: 3\n")
+    expected["broken_unknown_field"] = ("frobnicate_level",)
+    return expected
+
+
+INDEX_NAMED_A = [1.0, 2.0, 3.0, -4.0]
+INDEX_NAMED_B = [0.5, 0.5, -2.0, 2.0]
+INDEX_NAMED_REQUEST = {"inputs": [
+    {"name": "INPUT__0", "datatype": "FP32", "shape": [1, 4], "data": INDEX_NAMED_A},
+    {"name": "INPUT__1", "datatype": "FP32", "shape": [1, 4], "data": INDEX_NAMED_B}]}
+ALL_DTYPES_REQUEST = {"inputs": [
+    {"name": "IN_" + t, "datatype": t, "shape": [1], "data": [True if t == "BOOL" else 1]}
+    for t in ("INT8", "INT16", "INT32", "INT64", "UINT8", "FP16", "FP32", "FP64", "BOOL")]}
+
+
+class BrokenModelsTest(ServerTestCase):
+    """Control mode none: every model loads at start; broken ones become UNAVAILABLE."""
+
+    broken = None
+
+    @classmethod
+    def repository(cls):
+        repo = cls.temp_repository(copy_repository(test_repository(), models=["simple"]))
+        cls.broken = make_broken_models(repo)
+        return repo
+
+    def index(self):
+        status, index = self.server.json("POST", "/v2/repository/index", {})
+        self.assertEqual(status, 200, index)
+        self.assertIsInstance(index, list)
+        for e in index:
+            self.assertIn(e.get("state"), STATES, e)
+        return index
+
+    def test_server_started_and_simple_serves(self):
+        self.assertSimpleWorks()
+        status, body = self.server.json("GET", "/v2/models/simple/ready")
+        self.assertEqual(status, 200, body)
+
+    def test_index_shows_broken_models_unavailable_with_reason(self):
+        index = self.index()
+        by_name = {}
+        for e in index:
+            by_name.setdefault(e["name"], []).append(e)
+        self.assertEqual(sorted(by_name), sorted(["simple"] + list(self.broken)))
+        self.assertEqual([e["state"] for e in by_name["simple"]], ["READY"])
+        for name, words in self.broken.items():
+            with self.subTest(model=name):
+                for e in by_name[name]:
+                    self.assertEqual(e["state"], "UNAVAILABLE", e)
+                    self.assertIsInstance(e.get("reason"), str)
+                    self.assertTrue(e["reason"].strip(), e)
+                    self.assertMentions(e["reason"], words)
+
+    def test_infer_on_broken_model_is_503(self):
+        for name in self.broken:
+            with self.subTest(model=name):
+                status, headers, body = self.infer(name, simple_request()[0])
+                self.assertError(status, headers, body, 503, name)
+        self.assertSimpleWorks()
+
+    def test_model_ready_on_broken_model_is_503(self):
+        for name in self.broken:
+            with self.subTest(model=name):
+                status, headers, body = self.server.request("GET", "/v2/models/%s/ready" % name)
+                self.assertError(status, headers, body, 503, name)
+
+    def test_server_not_ready_while_a_model_is_unavailable(self):
+        status, _, body = self.server.request("GET", "/v2/health/ready")
+        self.assertEqual(status, 503, body)
+        status, _, body = self.server.request("GET", "/v2/health/live")
+        self.assertEqual(status, 200, body)
+
+    def test_health_degraded(self):
+        status, health = self.server.json("GET", "/health")
+        self.assertEqual(status, 200, health)
+        self.assertEqual(health["status"], "degraded")
+        models = {m["name"]: m for m in health["models"]}
+        self.assertEqual(models["simple"]["versions"], [{"version": "1", "state": "READY", "reason": ""}])
+        for name in self.broken:
+            with self.subTest(model=name):
+                self.assertIn(name, models)
+                for v in models[name]["versions"]:
+                    self.assertEqual(v["state"], "UNAVAILABLE", v)
+                    self.assertTrue(v["reason"].strip(), v)
+
+    def test_load_and_unload_refused_in_control_mode_none(self):
+        for action in ("load", "unload"):
+            with self.subTest(action=action):
+                status, headers, body = self.server.request(
+                    "POST", "/v2/repository/models/simple/%s" % action, {})
+                self.assertError(status, headers, body, 409, ("explicit", "mode", "control"))
+        self.assertSimpleWorks()
+        self.assertEqual([e["state"] for e in self.index() if e["name"] == "simple"], ["READY"])
+
+
+class ExplicitModeTest(ServerTestCase):
+    """Control mode explicit: only --load-model models load at start."""
+
+    server_args = ["--model-control-mode", "explicit", "--load-model", "simple",
+                   "--load-model", "string_length"]
+
+    @classmethod
+    def repository(cls):
+        repo = cls.temp_repository(copy_repository(test_repository()))
+        d = clone_model(repo, "simple", "broken_garbage_file")
+        write(os.path.join(d, "1", "model.pt"), GARBAGE, "wb")
+        return repo
+
+    def index(self):
+        status, index = self.server.json("POST", "/v2/repository/index")
+        self.assertEqual(status, 200, index)
+        for e in index:
+            self.assertIn(e.get("state"), STATES, e)
+        return {e["name"]: e for e in index}
+
+    def index_named_works(self):
+        a, b = INDEX_NAMED_A, INDEX_NAMED_B
+        status, resp = self.server.json("POST", "/v2/models/index_named/infer", INDEX_NAMED_REQUEST)
+        self.assertEqual(status, 200, resp)
+        outs = outputs_by_name(resp)
+        assert_tensor_matches(self, "OUTPUT__0", "FP32", outs["OUTPUT__0"]["data"], [x * y for x, y in zip(a, b)])
+        assert_tensor_matches(self, "OUTPUT__1", "FP32", outs["OUTPUT__1"]["data"], [x + y for x, y in zip(a, b)])
+
+    # Named test_a_ so that it runs first (unittest sorts by name): it checks the start-up state.
+    def test_a_initial_state(self):
+        index = self.index()
+        self.assertEqual(sorted(index), ["all_dtypes", "broken_garbage_file", "index_named", "simple",
+                                         "single_output", "string_length"])
+        for name in ("simple", "string_length"):
+            self.assertEqual(index[name]["state"], "READY", index[name])
+        for name in ("all_dtypes", "broken_garbage_file", "index_named", "single_output"):
+            self.assertEqual(index[name]["state"], "UNAVAILABLE", index[name])
+            self.assertTrue(index[name].get("reason", "").strip(), index[name])
+        # Ready: every model meant to be loaded (the --load-model ones) is READY.
+        status, _, body = self.server.request("GET", "/v2/health/ready")
+        self.assertEqual(status, 200, body)
+        status, headers, body = self.infer("all_dtypes", ALL_DTYPES_REQUEST)
+        self.assertError(status, headers, body, 503, "all_dtypes")
+        self.assertSimpleWorks()
+
+    def test_load_infer_unload_reload(self):
+        status, headers, body = self.infer("index_named", INDEX_NAMED_REQUEST)
+        self.assertError(status, headers, body, 503, "index_named")
+
+        status, _, body = self.server.request("POST", "/v2/repository/models/index_named/load", {})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.index()["index_named"]["state"], "READY")
+        status, body = self.server.json("GET", "/v2/models/index_named/ready")
+        self.assertEqual(status, 200, body)
+        self.index_named_works()
+
+        status, _, body = self.server.request("POST", "/v2/repository/models/index_named/unload", {})
+        self.assertEqual(status, 200, body)
+        status, headers, body = self.infer("index_named", INDEX_NAMED_REQUEST)
+        self.assertError(status, headers, body, 503, "index_named")
+        status, headers, body = self.server.request("GET", "/v2/models/index_named/ready")
+        self.assertError(status, headers, body, 503, "index_named")
+        entry = self.index()["index_named"]
+        self.assertEqual(entry["state"], "UNAVAILABLE", entry)
+        self.assertMentions(entry["reason"], "unloaded")
+        self.assertSimpleWorks()
+
+        # Empty body works as well as {}.
+        status, _, body = self.server.request("POST", "/v2/repository/models/index_named/load")
+        self.assertEqual(status, 200, body)
+        self.index_named_works()
+
+    def test_load_already_loaded_model(self):
+        status, _, body = self.server.request("POST", "/v2/repository/models/string_length/load", {})
+        self.assertEqual(status, 200, body)
+        body = {"inputs": [{"name": "TEXT", "datatype": "BYTES", "shape": [2], "data": ["abc", "de"]}]}
+        status, resp = self.server.json("POST", "/v2/models/string_length/infer", body)
+        self.assertEqual(status, 200, resp)
+        self.assertEqual(flatten(outputs_by_name(resp)["LENGTHS"]["data"]), [3, 2])
+
+    def test_load_unknown_model_404(self):
+        status, headers, body = self.server.request("POST", "/v2/repository/models/no_such_model/load", {})
+        self.assertError(status, headers, body, 404, "no_such_model")
+        self.assertNotIn("no_such_model", self.index())
+        self.assertSimpleWorks()
+
+    def test_unload_unknown_model_404(self):
+        status, headers, body = self.server.request("POST", "/v2/repository/models/no_such_model/unload", {})
+        self.assertError(status, headers, body, 404, "no_such_model")
+        self.assertSimpleWorks()
+
+    def test_load_broken_model_400_with_reason(self):
+        status, headers, body = self.server.request(
+            "POST", "/v2/repository/models/broken_garbage_file/load", {})
+        self.assertError(status, headers, body, 400, GARBAGE_WORDS)
+        entry = self.index()["broken_garbage_file"]
+        self.assertEqual(entry["state"], "UNAVAILABLE", entry)
+        self.assertMentions(entry["reason"], GARBAGE_WORDS)
+        status, headers, body = self.infer("broken_garbage_file", simple_request()[0])
+        self.assertError(status, headers, body, 503, "broken_garbage_file")
+        self.assertSimpleWorks()
+
+    def test_load_and_unload_single_output_keeps_others_serving(self):
+        status, _, body = self.server.request("POST", "/v2/repository/models/single_output/load", {})
+        self.assertEqual(status, 200, body)
+        x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+        status, resp = self.server.json("POST", "/v2/models/single_output/infer",
+                                        {"inputs": [{"name": "x", "datatype": "FP32", "shape": [2, 3], "data": x}]})
+        self.assertEqual(status, 200, resp)
+        assert_tensor_matches(self, "y", "FP32", outputs_by_name(resp)["y"]["data"],
+                              [2.0, 8.0, 4.0, 10.0, 6.0, 12.0])
+        status, _, body = self.server.request("POST", "/v2/repository/models/single_output/unload", {})
+        self.assertEqual(status, 200, body)
+        self.assertSimpleWorks()
+        body = {"inputs": [{"name": "TEXT", "datatype": "BYTES", "shape": [1], "data": ["xyz"]}]}
+        status, resp = self.server.json("POST", "/v2/models/string_length/infer", body)
+        self.assertEqual(status, 200, resp)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
