@@ -1,0 +1,315 @@
+#!/usr/bin/python3
+"""Builds the tiny GGUF test models of inferd's LLM engine and their goldens.
+
+Run with Debian's /usr/bin/python3 (python3-torch, python3-numpy,
+python3-regex) and the fortunes-min text:
+
+    /usr/bin/python3 scripts/llm/make_test_models.py --out tests/data/llm
+
+It trains, on the fortune files, a tiny llama-architecture model with a
+SentencePiece-style tokenizer and a tiny qwen2-architecture model (q/k/v
+biases, tied embeddings, NeoX RoPE) with a byte-level BPE tokenizer, writes
+each in F32, F16, BF16, Q8_0 and Q4_0 with our own GGUF writer, plus one
+llama file with llama3-style rope_freqs. For every file a float64 PyTorch
+reference forward pass over the *dequantised* weights writes `<file>.golden`:
+
+    prompt <n> <ids...>
+    logits <vocab> <last-position logits...>
+    greedy <n> <ids...>      (16 greedy tokens after the prompt)
+
+and for each tokenizer `<model>.tokens` lines `<hex utf-8 text> <ids...>`.
+Deterministic for a given torch build (fixed seeds, 2 threads).
+"""
+
+import argparse
+import glob
+import math
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gguf_writer as gw  # noqa: E402
+import tiny_tokenizers as tt  # noqa: E402
+
+FORTUNES = "/usr/share/games/fortunes"
+PROMPTS = ["The quick brown fox", "Q: What is the meaning of life?\nA:"]
+TOKENIZER_TEXTS = [
+    "", " ", "Hello world", " Hello  world ", "don't STOP'S we'll",
+    "1234567 apples, 89 pears!", "line one\nline two\n\n\tindented",
+    "caf\u00e9 na\u00efve \u00bd \U0001f999 \u043d\u0435\u0449\u043e",
+    "What is the meaning of life?", "<s> not special",
+]
+TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0"]
+
+
+def load_text():
+    parts = []
+    for name in ("fortunes", "literature", "riddles"):
+        path = os.path.join(FORTUNES, name)
+        if os.path.exists(path):
+            with open(path, encoding="utf-8", errors="replace") as f:
+                parts.append(f.read().replace("\n%\n", "\n\n"))
+    if not parts:
+        sys.exit(f"no fortune files in {FORTUNES}: apt-get install fortunes-min")
+    return "\n".join(parts)
+
+
+class Config:
+    def __init__(self, arch, vocab, dim=64, layers=2, heads=4, kv_heads=2,
+                 ffn=128, ctx=128, base=10000.0, eps=1e-5):
+        self.arch, self.vocab, self.dim, self.layers = arch, vocab, dim, layers
+        self.heads, self.kv_heads, self.ffn, self.ctx = heads, kv_heads, ffn, ctx
+        self.base, self.eps = base, eps
+        self.head_dim = dim // heads
+        self.neox = arch == "qwen2"
+        self.bias = arch == "qwen2"
+        self.tied = arch == "qwen2"
+
+
+def init_weights(cfg, gen):
+    def w(*shape, scale=None):
+        s = scale if scale is not None else 1.0 / math.sqrt(shape[-1])
+        return (torch.randn(*shape, generator=gen) * s).requires_grad_()
+    p = {"token_embd.weight": w(cfg.vocab, cfg.dim, scale=0.5),
+         "output_norm.weight": torch.ones(cfg.dim).requires_grad_()}
+    if not cfg.tied:
+        p["output.weight"] = w(cfg.vocab, cfg.dim)
+    kv = cfg.kv_heads * cfg.head_dim
+    for l in range(cfg.layers):
+        b = f"blk.{l}."
+        p[b + "attn_norm.weight"] = torch.ones(cfg.dim).requires_grad_()
+        p[b + "attn_q.weight"] = w(cfg.dim, cfg.dim)
+        p[b + "attn_k.weight"] = w(kv, cfg.dim)
+        p[b + "attn_v.weight"] = w(kv, cfg.dim)
+        p[b + "attn_output.weight"] = w(cfg.dim, cfg.dim)
+        if cfg.bias:
+            p[b + "attn_q.bias"] = w(cfg.dim, scale=0.1)
+            p[b + "attn_k.bias"] = w(kv, scale=0.1)
+            p[b + "attn_v.bias"] = w(kv, scale=0.1)
+        p[b + "ffn_norm.weight"] = torch.ones(cfg.dim).requires_grad_()
+        p[b + "ffn_gate.weight"] = w(cfg.ffn, cfg.dim)
+        p[b + "ffn_up.weight"] = w(cfg.ffn, cfg.dim)
+        p[b + "ffn_down.weight"] = w(cfg.dim, cfg.ffn)
+    return p
+
+
+def rope_freqs(cfg, factors=None):
+    i = torch.arange(0, cfg.head_dim // 2, dtype=torch.float64)
+    inv = cfg.base ** (-2.0 * i / cfg.head_dim)
+    if factors is not None:
+        inv = inv / torch.as_tensor(factors, dtype=torch.float64)
+    return inv
+
+
+def llama3_factors(cfg, factor=8.0, low=1.0, high=4.0, orig_ctx=32):
+    out = []
+    for f in rope_freqs(cfg).tolist():
+        wavelen = 2 * math.pi / f
+        if wavelen < orig_ctx / high:
+            out.append(1.0)
+        elif wavelen > orig_ctx / low:
+            out.append(factor)
+        else:
+            smooth = (orig_ctx / wavelen - low) / (high - low)
+            out.append(1.0 / ((1 - smooth) / factor + smooth))
+    return out
+
+
+def apply_rope(x, inv_freq, neox):
+    # x: [T, H, hd]; position t rotates pair i by t * inv_freq[i].
+    T, _, hd = x.shape
+    ang = torch.arange(T, dtype=torch.float64)[:, None] * inv_freq[None, :]
+    cos = torch.cos(ang).to(x.dtype)[:, None, :]
+    sin = torch.sin(ang).to(x.dtype)[:, None, :]
+    if neox:
+        a, b = x[..., : hd // 2], x[..., hd // 2:]
+        return torch.cat([a * cos - b * sin, a * sin + b * cos], dim=-1)
+    a, b = x[..., 0::2], x[..., 1::2]
+    out = torch.empty_like(x)
+    out[..., 0::2] = a * cos - b * sin
+    out[..., 1::2] = a * sin + b * cos
+    return out
+
+
+def rmsnorm(x, w, eps):
+    return x * torch.rsqrt((x * x).mean(-1, keepdim=True) + eps) * w
+
+
+def forward(p, cfg, tokens, inv_freq):
+    """Logits [T, vocab] for one sequence; dtype follows the weights."""
+    x = p["token_embd.weight"][tokens]
+    T = len(tokens)
+    group = cfg.heads // cfg.kv_heads
+    mask = torch.full((T, T), float("-inf"), dtype=x.dtype).triu(1)
+    for l in range(cfg.layers):
+        b = f"blk.{l}."
+        h = rmsnorm(x, p[b + "attn_norm.weight"], cfg.eps)
+        q = h @ p[b + "attn_q.weight"].T
+        k = h @ p[b + "attn_k.weight"].T
+        v = h @ p[b + "attn_v.weight"].T
+        if cfg.bias:
+            q = q + p[b + "attn_q.bias"]
+            k = k + p[b + "attn_k.bias"]
+            v = v + p[b + "attn_v.bias"]
+        q = apply_rope(q.view(T, cfg.heads, cfg.head_dim), inv_freq, cfg.neox)
+        k = apply_rope(k.view(T, cfg.kv_heads, cfg.head_dim), inv_freq, cfg.neox)
+        v = v.view(T, cfg.kv_heads, cfg.head_dim)
+        k = k.repeat_interleave(group, dim=1)
+        v = v.repeat_interleave(group, dim=1)
+        att = torch.einsum("thd,shd->hts", q, k) / math.sqrt(cfg.head_dim)
+        att = torch.softmax(att + mask, dim=-1)
+        o = torch.einsum("hts,shd->thd", att, v).reshape(T, cfg.dim)
+        x = x + o @ p[b + "attn_output.weight"].T
+        h = rmsnorm(x, p[b + "ffn_norm.weight"], cfg.eps)
+        g = torch.nn.functional.silu(h @ p[b + "ffn_gate.weight"].T)
+        x = x + (g * (h @ p[b + "ffn_up.weight"].T)) @ p[b + "ffn_down.weight"].T
+    x = rmsnorm(x, p["output_norm.weight"], cfg.eps)
+    out_w = p["token_embd.weight"] if cfg.tied else p["output.weight"]
+    return x @ out_w.T
+
+
+def train(cfg, ids, steps, seed):
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    p = init_weights(cfg, gen)
+    opt = torch.optim.AdamW(p.values(), lr=3e-3, weight_decay=0.0)
+    data = torch.tensor(ids, dtype=torch.long)
+    inv = rope_freqs(cfg)
+    seq, batch = 48, 8
+    for step in range(steps):
+        starts = torch.randint(0, len(data) - seq - 1, (batch,), generator=gen)
+        loss = 0.0
+        for s in starts.tolist():
+            chunk = data[s: s + seq + 1]
+            logits = forward(p, cfg, chunk[:-1], inv)
+            loss = loss + torch.nn.functional.cross_entropy(logits, chunk[1:])
+        loss = loss / batch
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % 100 == 0 or step == steps - 1:
+            print(f"  {cfg.arch} step {step} loss {loss.item():.3f}", flush=True)
+    return {k: v.detach().numpy().astype(np.float32) for k, v in p.items()}
+
+
+def write_model(path, cfg, tok, weights, type_name, factors=None):
+    a = cfg.arch
+    w = gw.GgufWriter()
+    w.add_str("general.architecture", a)
+    w.add_str("general.name", os.path.basename(path))
+    w.add_u32(f"{a}.context_length", cfg.ctx)
+    w.add_u32(f"{a}.embedding_length", cfg.dim)
+    w.add_u32(f"{a}.block_count", cfg.layers)
+    w.add_u32(f"{a}.feed_forward_length", cfg.ffn)
+    w.add_u32(f"{a}.attention.head_count", cfg.heads)
+    w.add_u32(f"{a}.attention.head_count_kv", cfg.kv_heads)
+    w.add_f32(f"{a}.attention.layer_norm_rms_epsilon", cfg.eps)
+    w.add_f32(f"{a}.rope.freq_base", cfg.base)
+    w.add_u32(f"{a}.rope.dimension_count", cfg.head_dim)
+    w.add_u32(f"{a}.vocab_size", cfg.vocab)
+    if isinstance(tok, tt.SpmTokenizer):
+        w.add_str("tokenizer.ggml.model", "llama")
+        w.add_str_array("tokenizer.ggml.tokens", tok.tokens)
+        w.add_f32_array("tokenizer.ggml.scores", tok.scores)
+        w.add_i32_array("tokenizer.ggml.token_type", tok.types)
+        w.add_u32("tokenizer.ggml.bos_token_id", tok.bos)
+        w.add_u32("tokenizer.ggml.eos_token_id", tok.eos)
+        w.add_u32("tokenizer.ggml.unknown_token_id", 0)
+        w.add_bool("tokenizer.ggml.add_bos_token", True)
+    else:
+        w.add_str("tokenizer.ggml.model", "gpt2")
+        w.add_str("tokenizer.ggml.pre", "qwen2")
+        w.add_str_array("tokenizer.ggml.tokens", tok.tokens)
+        w.add_i32_array("tokenizer.ggml.token_type", tok.types)
+        w.add_str_array("tokenizer.ggml.merges",
+                        [x + " " + y for x, y in tok.merges])
+        w.add_u32("tokenizer.ggml.bos_token_id", tok.bos)
+        w.add_u32("tokenizer.ggml.eos_token_id", tok.eos)
+        w.add_bool("tokenizer.ggml.add_bos_token", False)
+    type_id = gw.TYPE_NAMES[type_name]
+    deq = {}
+    for name, value in weights.items():
+        if value.ndim == 1:
+            data, d = gw.quantize(value, gw.TYPE_F32)
+            w.add_tensor(name, gw.TYPE_F32, [value.shape[0]], data)
+        else:
+            data, d = gw.quantize(value, type_id)
+            w.add_tensor(name, type_id, [value.shape[1], value.shape[0]], data)
+        deq[name] = d
+    if factors is not None:
+        w.add_tensor("rope_freqs.weight", gw.TYPE_F32, [len(factors)],
+                     np.asarray(factors, dtype=np.float32).tobytes())
+    w.write(path)
+    return deq
+
+
+def write_golden(path, cfg, tok, deq, factors):
+    p = {k: torch.from_numpy(v.astype(np.float64)) for k, v in deq.items()}
+    inv = rope_freqs(cfg, factors)
+    add_bos = isinstance(tok, tt.SpmTokenizer)
+    lines = []
+    with torch.no_grad():
+        for text in PROMPTS:
+            ids = tok.encode(text, add_bos=add_bos)
+            logits = forward(p, cfg, torch.tensor(ids), inv)[-1]
+            seq = list(ids)
+            for _ in range(16):
+                nxt = int(forward(p, cfg, torch.tensor(seq), inv)[-1].argmax())
+                seq.append(nxt)
+            lines.append("prompt %d %s" % (len(ids), " ".join(map(str, ids))))
+            lines.append("logits %d %s" % (len(logits), " ".join(
+                "%.6g" % v for v in logits.tolist())))
+            lines.append("greedy 16 %s" % " ".join(map(str, seq[len(ids):])))
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def write_tokens(path, tok):
+    with open(path, "w") as f:
+        for text in TOKENIZER_TEXTS:
+            ids = tok.encode(text)
+            f.write("%s %s\n" % (text.encode("utf-8").hex() or "-",
+                                 " ".join(map(str, ids))))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default="tests/data/llm")
+    ap.add_argument("--steps", type=int, default=300)
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    torch.set_num_threads(2)
+    text = load_text()
+    print(f"corpus: {len(text)} characters")
+
+    models = []
+    spm = tt.SpmTokenizer(text, vocab_size=512)
+    models.append(("tiny-llama", Config("llama", len(spm.tokens)), spm))
+    bpe = tt.Gpt2Tokenizer(text, vocab_size=512)
+    models.append(("tiny-qwen2", Config("qwen2", len(bpe.tokens),
+                                        base=1000000.0, eps=1e-6), bpe))
+    for old in glob.glob(os.path.join(args.out, "tiny-*")):
+        os.remove(old)
+    for name, cfg, tok in models:
+        print(f"{name}: vocab {cfg.vocab}")
+        write_tokens(os.path.join(args.out, name + ".tokens"), tok)
+        ids = tok.encode(text, add_bos=False)
+        weights = train(cfg, ids, args.steps, seed=1234)
+        for type_name in TYPES:
+            path = os.path.join(args.out, f"{name}-{type_name}.gguf")
+            deq = write_model(path, cfg, tok, weights, type_name)
+            write_golden(path + ".golden", cfg, tok, deq, None)
+            print(f"  wrote {path} ({os.path.getsize(path)} bytes)")
+        if cfg.arch == "llama":
+            factors = llama3_factors(cfg)
+            path = os.path.join(args.out, f"{name}3-f32.gguf")
+            deq = write_model(path, cfg, tok, weights, "f32", factors)
+            write_golden(path + ".golden", cfg, tok, deq, factors)
+            print(f"  wrote {path} (llama3 rope_freqs)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+#pragma once
+
+// What the endpoint handlers share: the model repository, a pool for
+// blocking control work, and facts about the server. Not owned.
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "common/thread_pool.h"
+#include "repository/model_repository.h"
+
+namespace inferd {
+
+struct ApiContext {
+  ModelRepository* repository = nullptr;
+  ThreadPool* control_pool = nullptr;  // loads and unloads run here
+  absl::Time started = absl::Now();
+  std::string server_version = "0.1.0";
+};
+
+}  // namespace inferd

@@ -1,0 +1,77 @@
+#include "api/health_api.h"
+
+#include "boost/json.hpp"
+
+namespace inferd {
+namespace {
+
+namespace json = boost::json;
+
+}  // namespace
+
+void HealthApi::Register(RouteTable& routes) {
+  routes.Add("GET", "/v2/health/live",
+             [this](HttpRequest&&, Responder respond) { respond(Live()); });
+  routes.Add("GET", "/v2/health/ready",
+             [this](HttpRequest&&, Responder respond) { respond(Ready()); });
+  routes.Add("GET", "/v2", [this](HttpRequest&&, Responder respond) {
+    respond(ServerMetadata());
+  });
+  routes.Add("GET", "/health",
+             [this](HttpRequest&&, Responder respond) { respond(Summary()); });
+}
+
+HttpResponse HealthApi::Live() const {
+  return JsonBody(200, R"({"live":true})");
+}
+
+HttpResponse HealthApi::Ready() const {
+  if (context_->repository->AllReady()) return JsonBody(200, R"({"ready":true})");
+  HttpResponse response = JsonError(
+      503, context_->repository->startup_done()
+               ? "not every model is ready; see POST /v2/repository/index"
+               : "models are still loading");
+  response.headers.emplace_back("Retry-After", "1");
+  return response;
+}
+
+HttpResponse HealthApi::ServerMetadata() const {
+  json::object body{
+      {"name", "inferd"},
+      {"version", context_->server_version},
+      {"extensions",
+       json::array{"binary_tensor_data", "model_repository", "model_configuration"}},
+  };
+  return JsonBody(200, json::serialize(body));
+}
+
+HttpResponse HealthApi::Summary() const {
+  const ModelRepository& repository = *context_->repository;
+  std::string status = "ready";
+  if (!repository.startup_done()) {
+    status = "loading";
+  } else if (!repository.AllReady()) {
+    status = "degraded";
+  }
+  json::array models;
+  for (const ModelStatus& model : repository.Index()) {
+    json::array versions;
+    for (const VersionStatus& v : model.versions) {
+      versions.emplace_back(json::object{{"version", v.version},
+                                         {"state", ModelStateName(v.state)},
+                                         {"reason", v.reason}});
+    }
+    models.emplace_back(
+        json::object{{"name", model.name}, {"versions", std::move(versions)}});
+  }
+  json::object body{
+      {"status", status},
+      {"version", context_->server_version},
+      {"uptime_seconds", absl::ToDoubleSeconds(absl::Now() - context_->started)},
+      {"device", "cpu"},
+      {"models", std::move(models)},
+  };
+  return JsonBody(200, json::serialize(body));
+}
+
+}  // namespace inferd

@@ -1,0 +1,33 @@
+#pragma once
+
+// KServe v2 model endpoints: metadata, readiness, config and infer.
+//
+//   GET  /v2/models/{model}[/versions/{version}]
+//   GET  /v2/models/{model}[/versions/{version}]/ready
+//   GET  /v2/models/{model}[/versions/{version}]/config
+//   POST /v2/models/{model}[/versions/{version}]/infer
+//
+// Infer decodes on the calling (I/O) thread, runs on the model's executor
+// and encodes the response there, then hands it to the Responder.
+
+#include "api/api_context.h"
+#include "http/route_table.h"
+
+namespace inferd {
+
+class V2ModelApi {
+ public:
+  explicit V2ModelApi(const ApiContext* context) : context_(context) {}
+
+  void Register(RouteTable& routes);
+
+  void Metadata(const HttpRequest& request, Responder respond) const;
+  void Ready(const HttpRequest& request, Responder respond) const;
+  void Config(const HttpRequest& request, Responder respond) const;
+  void Infer(HttpRequest&& request, Responder respond) const;
+
+ private:
+  const ApiContext* context_;
+};
+
+}  // namespace inferd

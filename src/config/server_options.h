@@ -1,0 +1,27 @@
+#pragma once
+
+// Everything `inferd serve` can be told, with the defaults a user gets when
+// they say nothing. main.cc fills it from flags and INFERD_* variables.
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace inferd {
+
+struct ServerOptions {
+  std::string model_repository;            // required
+  std::string host = "0.0.0.0";
+  int http_port = 8000;                     // 0 picks a free port
+  int io_threads = 2;                       // HTTP I/O threads
+  int intra_op_threads = 0;                 // libtorch; 0 = hardware threads
+  size_t max_body_bytes = 64ull << 20;      // larger requests get 413
+  std::string log_level = "info";
+  std::string model_control_mode = "none";  // none | explicit
+  std::vector<std::string> load_models;     // explicit mode: load at start
+  int read_timeout_ms = 30000;              // to receive a whole request
+  int idle_timeout_ms = 75000;              // keep-alive idle limit
+  int drain_timeout_ms = 30000;             // SIGTERM grace for in-flight work
+};
+
+}  // namespace inferd

@@ -1,0 +1,36 @@
+#include "http/http_message.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "boost/json.hpp"
+#include "common/strings.h"
+
+namespace inferd {
+
+std::optional<std::string_view> HttpRequest::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (absl::EqualsIgnoreCase(key, ToAbsl(name))) return value;
+  }
+  return std::nullopt;
+}
+
+const std::string& HttpRequest::param(std::string_view name) const {
+  static const std::string kEmpty;
+  auto it = path_params.find(name);
+  return it == path_params.end() ? kEmpty : it->second;
+}
+
+HttpResponse JsonError(int status, std::string_view message) {
+  boost::json::object body;
+  body["error"] = message;
+  return JsonBody(status, boost::json::serialize(body));
+}
+
+HttpResponse JsonBody(int status, std::string body) {
+  HttpResponse response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
+}
+
+}  // namespace inferd

@@ -1,0 +1,46 @@
+#pragma once
+
+// Plain HTTP request and response values, free of any HTTP library types, so
+// api/ handlers can be called and tested without sockets.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace inferd {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // percent-decoded, without the query
+  std::string query;   // raw query string, without '?'
+  // Header names lower-cased.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  // Filled by the route table: {model} -> "simple".
+  std::map<std::string, std::string, std::less<>> path_params;
+
+  // First value of a header (name in any case); nullopt when absent.
+  std::optional<std::string_view> header(std::string_view name) const;
+  // A path parameter; empty when absent.
+  const std::string& param(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+// Called exactly once with the response, from any thread.
+using Responder = std::function<void(HttpResponse)>;
+
+// {"error": message} with the given status.
+HttpResponse JsonError(int status, std::string_view message);
+HttpResponse JsonBody(int status, std::string body);
+
+}  // namespace inferd

@@ -1,0 +1,59 @@
+#pragma once
+
+// The HTTP/1.1 server: accepts connections, reads requests with limits and
+// timeouts, dispatches them through the RouteTable and writes responses.
+// Built on Boost.Beast with C++20 coroutines; no Beast type leaks out.
+//
+// Limits: bodies above max_body_bytes get 413; a request that is not fully
+// received within read_timeout closes the connection; an idle keep-alive
+// connection closes after idle_timeout. Handlers answer through a Responder
+// from any thread, so I/O threads never wait on inference.
+// Thread-safe: Shutdown() may be called from any thread except an I/O thread.
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "http/route_table.h"
+
+namespace inferd {
+
+class HttpServer {
+ public:
+  struct Options {
+    std::string host = "0.0.0.0";
+    int port = 8000;                            // 0 picks a free port
+    int io_threads = 2;
+    size_t max_body_bytes = 64 << 20;
+    absl::Duration read_timeout = absl::Seconds(30);
+    absl::Duration idle_timeout = absl::Seconds(75);
+  };
+
+  // Binds and listens; serving starts with Start(). `routes` is not owned
+  // and must outlive the server.
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Create(
+      Options options, const RouteTable* routes);
+  ~HttpServer();
+
+  int port() const;
+  void Start();
+
+  // Stops accepting (new connections are refused), lets requests being
+  // handled finish for up to `grace`, then closes every connection and joins
+  // the I/O threads. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+  int active_requests() const;
+  int open_connections() const;
+
+ private:
+  class Impl;
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace inferd

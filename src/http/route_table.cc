@@ -1,0 +1,78 @@
+#include "http/route_table.h"
+
+#include "absl/strings/match.h"
+#include "common/strings.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace inferd {
+namespace {
+
+std::vector<std::string_view> SplitPath(std::string_view path) {
+  std::vector<std::string_view> parts;
+  for (absl::string_view part : absl::StrSplit(ToAbsl(path), '/', absl::SkipEmpty())) {
+    parts.push_back(ToStd(part));
+  }
+  return parts;
+}
+
+}  // namespace
+
+void RouteTable::Add(std::string method, std::string_view pattern,
+                     Handler handler) {
+  Route route;
+  route.method = std::move(method);
+  for (std::string_view part : SplitPath(pattern)) {
+    Segment segment;
+    if (!part.empty() && part.front() == '{') {
+      const size_t close = part.find('}');
+      segment.param = std::string(part.substr(1, close - 1));
+      segment.suffix = std::string(part.substr(close + 1));
+    } else {
+      segment.literal = std::string(part);
+    }
+    route.segments.push_back(std::move(segment));
+  }
+  route.handler = std::move(handler);
+  routes_.push_back(std::move(route));
+}
+
+bool RouteTable::MatchPath(
+    const Route& route, const std::vector<std::string_view>& parts,
+    std::map<std::string, std::string, std::less<>>* params) {
+  if (parts.size() != route.segments.size()) return false;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const Segment& segment = route.segments[i];
+    std::string_view part = parts[i];
+    if (segment.param.empty()) {
+      if (part != segment.literal) return false;
+      continue;
+    }
+    if (!segment.suffix.empty()) {
+      if (!absl::EndsWith(ToAbsl(part), segment.suffix) ||
+          part.size() == segment.suffix.size()) {
+        return false;
+      }
+      part.remove_suffix(segment.suffix.size());
+    }
+    if (params) (*params)[segment.param] = std::string(part);
+  }
+  return true;
+}
+
+RouteTable::Match RouteTable::Find(HttpRequest& request) const {
+  const std::vector<std::string_view> parts = SplitPath(request.path);
+  std::vector<std::string> allowed;
+  for (const Route& route : routes_) {
+    if (!MatchPath(route, parts, nullptr)) continue;
+    if (route.method == request.method) {
+      MatchPath(route, parts, &request.path_params);
+      return Match{&route.handler, 200, ""};
+    }
+    allowed.push_back(route.method);
+  }
+  if (allowed.empty()) return Match{nullptr, 404, ""};
+  return Match{nullptr, 405, absl::StrJoin(allowed, ", ")};
+}
+
+}  // namespace inferd

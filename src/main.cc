@@ -1,0 +1,76 @@
+// inferd: flags -> options -> server.
+
+#include <cstdio>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "server/server.h"
+
+namespace {
+
+void AddServeCommand(CLI::App& app, inferd::ServerOptions& o) {
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Serve the models of a model repository over HTTP (KServe v2).");
+  serve->add_option("--model-repository", o.model_repository,
+                    "Folder of models in Triton layout: NAME/config.pbtxt, NAME/1/model.pt")
+      ->envname("INFERD_MODEL_REPOSITORY")
+      ->required();
+  serve->add_option("--host", o.host, "Address to listen on")
+      ->envname("INFERD_HOST")
+      ->capture_default_str();
+  serve->add_option("--http-port", o.http_port, "HTTP port (0 picks a free one)")
+      ->envname("INFERD_HTTP_PORT")
+      ->capture_default_str();
+  serve->add_option("--io-threads", o.io_threads, "Threads serving HTTP connections")
+      ->envname("INFERD_IO_THREADS")
+      ->capture_default_str();
+  serve->add_option("--intra-op-threads", o.intra_op_threads,
+                    "libtorch threads per operation (0 = one per hardware thread)")
+      ->envname("INFERD_INTRA_OP_THREADS")
+      ->capture_default_str();
+  serve->add_option("--max-body-bytes", o.max_body_bytes,
+                    "Largest request body accepted; larger ones get 413")
+      ->envname("INFERD_MAX_BODY_BYTES")
+      ->capture_default_str();
+  serve->add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")
+      ->envname("INFERD_LOG_LEVEL")
+      ->capture_default_str();
+  serve->add_option("--model-control-mode", o.model_control_mode,
+                    "none: load every model at start; explicit: load and unload "
+                    "through the repository API")
+      ->envname("INFERD_MODEL_CONTROL_MODE")
+      ->capture_default_str();
+  serve->add_option("--load-model", o.load_models,
+                    "With explicit control: a model to load at start (repeatable)")
+      ->envname("INFERD_LOAD_MODEL");
+  serve->add_option("--read-timeout-ms", o.read_timeout_ms,
+                    "Time allowed to receive a whole request before the connection closes")
+      ->envname("INFERD_READ_TIMEOUT_MS")
+      ->capture_default_str();
+  serve->add_option("--idle-timeout-ms", o.idle_timeout_ms,
+                    "Idle keep-alive connections close after this long")
+      ->envname("INFERD_IDLE_TIMEOUT_MS")
+      ->capture_default_str();
+  serve->add_option("--drain-timeout-ms", o.drain_timeout_ms,
+                    "On SIGTERM, how long in-flight requests may take to finish")
+      ->envname("INFERD_DRAIN_TIMEOUT_MS")
+      ->capture_default_str();
+  serve->callback([&o] {
+    absl::Status status = inferd::RunServer(o);
+    if (!status.ok()) {
+      std::fprintf(stderr, "inferd serve: %s\n", std::string(status.message()).c_str());
+      throw CLI::RuntimeError(1);
+    }
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"inferd: a model inference server (KServe v2, Triton model repositories)"};
+  app.require_subcommand(1);
+  inferd::ServerOptions options;
+  AddServeCommand(app, options);
+  CLI11_PARSE(app, argc, argv);
+  return 0;
+}

@@ -1,0 +1,361 @@
+#include "repository/model_repository.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "absl/strings/numbers.h"
+#include "common/strings.h"
+#include "common/status_macros.h"
+#include "config/model_config_loader.h"
+#include "config/version_policy.h"
+#include "spdlog/spdlog.h"
+
+namespace inferd {
+namespace fs = std::filesystem;
+
+std::string_view ModelStateName(ModelState state) {
+  switch (state) {
+    case ModelState::kLoading: return "LOADING";
+    case ModelState::kReady: return "READY";
+    case ModelState::kUnavailable: return "UNAVAILABLE";
+    case ModelState::kUnloading: return "UNLOADING";
+  }
+  return "UNKNOWN";
+}
+
+absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Create(
+    Options options) {
+  std::error_code ec;
+  if (!fs::is_directory(options.root, ec)) {
+    return absl::InvalidArgumentError(StrCat(
+        "model repository \"", options.root, "\" is not a directory"));
+  }
+  if (options.backends == nullptr) {
+    return absl::InvalidArgumentError("model repository needs backends");
+  }
+  return std::unique_ptr<ModelRepository>(new ModelRepository(std::move(options)));
+}
+
+ModelRepository::~ModelRepository() { UnloadAll(); }
+
+std::vector<std::string> ModelRepository::ScanModelNames() const {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& item : fs::directory_iterator(options_.root, ec)) {
+    const std::string name = item.path().filename().string();
+    if (name.empty() || name[0] == '.') continue;
+    if (item.is_directory(ec)) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void ModelRepository::LoadStartupModels() {
+  std::vector<std::string> names = options_.control_mode == ModelControlMode::kNone
+                                       ? ScanModelNames()
+                                       : options_.startup_models;
+  {
+    absl::MutexLock lock(&control_mu_);
+    for (const std::string& name : names) {
+      absl::Status status = LoadLocked(name);
+      if (absl::IsNotFound(status)) SetModelError(name, std::string(status.message()));
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  startup_done_ = true;
+}
+
+void ModelRepository::SetModelError(const std::string& name, std::string error) {
+  spdlog::error("model {}: {}", name, error);
+  absl::MutexLock lock(&mu_);
+  Entry& entry = entries_[name];
+  entry.requested = true;
+  entry.error = std::move(error);
+}
+
+absl::Status ModelRepository::Load(const std::string& name) {
+  if (options_.control_mode == ModelControlMode::kNone) {
+    return absl::FailedPreconditionError(
+        "model control mode is \"none\": start the server with "
+        "--model-control-mode explicit to load and unload models");
+  }
+  absl::MutexLock lock(&control_mu_);
+  return LoadLocked(name);
+}
+
+absl::Status ModelRepository::LoadLocked(const std::string& name) {
+  const std::string dir = options_.root + "/" + name;
+  std::error_code ec;
+  if (name.empty() || name.find('/') != std::string::npos || name == "." ||
+      name == ".." || !fs::is_directory(dir, ec)) {
+    return absl::NotFoundError(StrCat(
+        "model \"", name, "\" is not in the repository ", options_.root));
+  }
+  spdlog::info("model {}: loading", name);
+  absl::StatusOr<config::ModelConfig> config = LoadModelConfig(dir, name);
+  if (!config.ok()) {
+    SetModelError(name, std::string(config.status().message()));
+    return absl::InvalidArgumentError(config.status().message());
+  }
+
+  std::vector<int64_t> on_disk;
+  for (const auto& item : fs::directory_iterator(dir, ec)) {
+    int64_t v;
+    if (item.is_directory(ec) &&
+        absl::SimpleAtoi(item.path().filename().string(), &v) && v >= 0) {
+      on_disk.push_back(v);
+    }
+  }
+  std::vector<int64_t> chosen = SelectVersions(config->version_policy(), on_disk);
+  if (chosen.empty()) {
+    std::string error = on_disk.empty()
+                            ? "no numeric version folder (e.g. 1/) in the model folder"
+                            : "version_policy selects none of the version folders";
+    SetModelError(name, error);
+    return absl::InvalidArgumentError(error);
+  }
+
+  {
+    absl::MutexLock lock(&mu_);
+    Entry& entry = entries_[name];
+    entry.requested = true;
+    entry.error.clear();
+    for (int64_t v : chosen) {
+      Slot& slot = entry.versions[v];
+      if (slot.state != ModelState::kReady) {
+        slot.state = ModelState::kLoading;
+        slot.reason.clear();
+      }
+    }
+  }
+
+  std::string first_error;
+  std::vector<std::shared_ptr<ModelVersion>> retired;
+  for (int64_t v : chosen) {
+    absl::StatusOr<std::shared_ptr<ModelVersion>> loaded = LoadVersion(name, v, *config);
+    absl::MutexLock lock(&mu_);
+    Slot& slot = entries_[name].versions[v];
+    if (loaded.ok()) {
+      if (slot.model) retired.push_back(std::move(slot.model));
+      slot.model = *std::move(loaded);
+      slot.state = ModelState::kReady;
+      slot.reason.clear();
+      spdlog::info("model {} version {}: READY", name, v);
+    } else if (slot.state == ModelState::kLoading || !slot.model) {
+      slot.state = ModelState::kUnavailable;
+      slot.reason = std::string(loaded.status().message());
+      slot.model.reset();
+      spdlog::error("model {} version {}: UNAVAILABLE: {}", name, v, slot.reason);
+      if (first_error.empty()) first_error = slot.reason;
+    } else {
+      // A reload failed: the old version keeps serving.
+      spdlog::error("model {} version {}: reload failed, keeping the old one: {}",
+                    name, v, loaded.status().message());
+      if (first_error.empty()) first_error = std::string(loaded.status().message());
+    }
+  }
+  // Versions the policy no longer selects are retired.
+  {
+    absl::MutexLock lock(&mu_);
+    Entry& entry = entries_[name];
+    for (auto it = entry.versions.begin(); it != entry.versions.end();) {
+      if (std::find(chosen.begin(), chosen.end(), it->first) == chosen.end()) {
+        if (it->second.model) retired.push_back(std::move(it->second.model));
+        it = entry.versions.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& old : retired) old->scheduler().Drain();
+  if (!first_error.empty()) return absl::InvalidArgumentError(first_error);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<ModelVersion>> ModelRepository::LoadVersion(
+    const std::string& name, int64_t version, const config::ModelConfig& config) {
+  INFERD_ASSIGN_OR_RETURN(ModelSignature signature, ModelSignature::Create(config));
+  INFERD_ASSIGN_OR_RETURN(std::shared_ptr<Backend> backend,
+                          options_.backends->Find(config));
+  auto model = std::make_shared<ModelVersion>(name, version, config,
+                                              std::move(signature));
+  ModelLoadContext context;
+  context.config = &model->config();
+  context.signature = &model->signature();
+  context.version_dir = StrCat(options_.root, "/", name, "/", version);
+  std::error_code ec;
+  if (!fs::is_directory(context.version_dir, ec)) {
+    return absl::NotFoundError(
+        StrCat("version folder ", context.version_dir, " is missing"));
+  }
+  std::vector<std::unique_ptr<ModelInstance>> instances;
+  for (const auto& group : config.instance_group()) {
+    for (int i = 0; i < group.count(); ++i) {
+      context.instance_index = static_cast<int>(instances.size());
+      INFERD_ASSIGN_OR_RETURN(std::unique_ptr<ModelInstance> instance,
+                              backend->CreateInstance(context));
+      instances.push_back(std::move(instance));
+    }
+  }
+  model->set_scheduler(ModelScheduler::Create(
+      ModelScheduler::Options{StrCat(name, ":", version)},
+      std::move(instances)));
+  return model;
+}
+
+absl::Status ModelRepository::Unload(const std::string& name) {
+  if (options_.control_mode == ModelControlMode::kNone) {
+    return absl::FailedPreconditionError(
+        "model control mode is \"none\": start the server with "
+        "--model-control-mode explicit to load and unload models");
+  }
+  absl::MutexLock control(&control_mu_);
+  std::vector<std::shared_ptr<ModelVersion>> draining;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(name);
+    if (it == entries_.end()) {
+      std::error_code ec;
+      if (!fs::is_directory(options_.root + "/" + name, ec)) {
+        return absl::NotFoundError(StrCat("unknown model \"", name, "\""));
+      }
+      return absl::OkStatus();  // in the repository but not loaded
+    }
+    for (auto& [version, slot] : it->second.versions) {
+      if (slot.model) {
+        slot.state = ModelState::kUnloading;
+        draining.push_back(slot.model);
+      }
+    }
+  }
+  spdlog::info("model {}: unloading, waiting for in-flight requests", name);
+  for (auto& model : draining) model->scheduler().Drain();
+  absl::MutexLock lock(&mu_);
+  Entry& entry = entries_[name];
+  entry.requested = false;
+  entry.error.clear();
+  for (auto& [version, slot] : entry.versions) {
+    slot.model.reset();
+    slot.state = ModelState::kUnavailable;
+    slot.reason = "unloaded";
+  }
+  spdlog::info("model {}: unloaded", name);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ModelHandle> ModelRepository::Get(const std::string& name,
+                                                 const std::string& version) const {
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(name);
+  if (it == entries_.end()) {
+    std::error_code ec;
+    if (options_.control_mode == ModelControlMode::kExplicit &&
+        fs::is_directory(options_.root + "/" + name, ec)) {
+      return absl::UnavailableError(StrCat("model \"", name, "\" is not loaded"));
+    }
+    return absl::NotFoundError(StrCat("unknown model \"", name, "\""));
+  }
+  const Entry& entry = it->second;
+  if (!entry.error.empty()) {
+    return absl::UnavailableError(
+        StrCat("model \"", name, "\" is unavailable: ", entry.error));
+  }
+  if (!version.empty()) {
+    int64_t v;
+    auto slot = absl::SimpleAtoi(version, &v) ? entry.versions.find(v)
+                                              : entry.versions.end();
+    if (slot == entry.versions.end()) {
+      return absl::NotFoundError(
+          StrCat("model \"", name, "\" has no version \"", version, "\""));
+    }
+    if (slot->second.state != ModelState::kReady) {
+      return absl::UnavailableError(StrCat(
+          "model \"", name, "\" version ", version, " is ",
+          ModelStateName(slot->second.state),
+          slot->second.reason.empty() ? "" : ": " + slot->second.reason));
+    }
+    return ModelHandle(slot->second.model);
+  }
+  for (auto slot = entry.versions.rbegin(); slot != entry.versions.rend(); ++slot) {
+    if (slot->second.state == ModelState::kReady) return ModelHandle(slot->second.model);
+  }
+  std::string why;
+  if (!entry.versions.empty()) {
+    const Slot& latest = entry.versions.rbegin()->second;
+    why = StrCat(": ", ModelStateName(latest.state),
+                       latest.reason.empty() ? "" : " (" + latest.reason + ")");
+  }
+  return absl::UnavailableError(
+      StrCat("model \"", name, "\" has no ready version", why));
+}
+
+std::vector<ModelStatus> ModelRepository::Index() const {
+  std::vector<std::string> on_disk = ScanModelNames();
+  absl::MutexLock lock(&mu_);
+  std::map<std::string, ModelStatus> out;
+  for (const auto& name : on_disk) {
+    ModelStatus status;
+    status.name = name;
+    status.versions.push_back(
+        VersionStatus{"", ModelState::kUnavailable, "not loaded"});
+    out[name] = std::move(status);
+  }
+  for (const auto& [name, entry] : entries_) {
+    ModelStatus status;
+    status.name = name;
+    if (!entry.error.empty()) {
+      status.versions.push_back(VersionStatus{"", ModelState::kUnavailable, entry.error});
+    }
+    for (const auto& [version, slot] : entry.versions) {
+      status.versions.push_back(
+          VersionStatus{std::to_string(version), slot.state, slot.reason});
+    }
+    if (status.versions.empty()) {
+      status.versions.push_back(
+          VersionStatus{"", ModelState::kUnavailable, "not loaded"});
+    }
+    out[name] = std::move(status);
+  }
+  std::vector<ModelStatus> result;
+  for (auto& [name, status] : out) result.push_back(std::move(status));
+  return result;
+}
+
+bool ModelRepository::startup_done() const {
+  absl::MutexLock lock(&mu_);
+  return startup_done_;
+}
+
+bool ModelRepository::AllReady() const {
+  absl::MutexLock lock(&mu_);
+  if (!startup_done_) return false;
+  for (const auto& [name, entry] : entries_) {
+    if (!entry.requested) continue;
+    if (!entry.error.empty()) return false;
+    for (const auto& [version, slot] : entry.versions) {
+      if (slot.state != ModelState::kReady) return false;
+    }
+  }
+  return true;
+}
+
+void ModelRepository::UnloadAll() {
+  absl::MutexLock control(&control_mu_);
+  std::vector<std::shared_ptr<ModelVersion>> draining;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [name, entry] : entries_) {
+      for (auto& [version, slot] : entry.versions) {
+        if (slot.model) {
+          slot.state = ModelState::kUnloading;
+          draining.push_back(slot.model);
+        }
+      }
+    }
+  }
+  for (auto& model : draining) model->scheduler().Drain();
+  absl::MutexLock lock(&mu_);
+  entries_.clear();
+}
+
+}  // namespace inferd

@@ -1,0 +1,113 @@
+#pragma once
+
+// Owns the lifecycle of every model in a Triton-style model repository:
+// scanning folders, choosing versions by policy, loading them through a
+// backend, serving handles to READY versions, and unloading.
+//
+// Each version moves LOADING -> READY | UNAVAILABLE(reason) -> UNLOADING.
+// A broken model never affects the others. Load/Unload block while models
+// load or drain, so call them off the I/O threads. Thread-safe.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "backend/backend.h"
+#include "repository/model_version.h"
+
+namespace inferd {
+
+enum class ModelState { kLoading, kReady, kUnavailable, kUnloading };
+std::string_view ModelStateName(ModelState state);  // "READY", ...
+
+enum class ModelControlMode { kNone, kExplicit };
+
+struct VersionStatus {
+  std::string version;  // empty when the model failed before versions were known
+  ModelState state = ModelState::kUnavailable;
+  std::string reason;
+};
+
+struct ModelStatus {
+  std::string name;
+  std::vector<VersionStatus> versions;
+};
+
+class ModelRepository {
+ public:
+  struct Options {
+    std::string root;  // the repository folder
+    ModelControlMode control_mode = ModelControlMode::kNone;
+    std::vector<std::string> startup_models;  // explicit mode only
+    const BackendRegistry* backends = nullptr;  // not owned
+  };
+
+  static absl::StatusOr<std::unique_ptr<ModelRepository>> Create(Options options);
+  ~ModelRepository();
+
+  // Loads the startup set: every model folder (mode none) or the startup
+  // models (mode explicit). Failures are recorded per model, not returned.
+  void LoadStartupModels();
+
+  // (Re)loads a model. NotFound when there is no such folder; otherwise the
+  // reason the load failed, or OK. Old versions keep serving until the new
+  // ones are READY. FailedPrecondition in control mode none.
+  absl::Status Load(const std::string& name);
+
+  // Refuses new requests for the model, waits for its in-flight requests and
+  // releases it. NotFound for an unknown model.
+  absl::Status Unload(const std::string& name);
+
+  // A READY version: `version` empty picks the highest READY one.
+  // NotFound for an unknown model or version, Unavailable when not READY.
+  absl::StatusOr<ModelHandle> Get(const std::string& name,
+                                  const std::string& version) const;
+
+  // Every model in the repository folder and every model known from a
+  // load, sorted by name.
+  std::vector<ModelStatus> Index() const;
+
+  // True once the startup load finished and every model meant to be loaded
+  // has all its versions READY.
+  bool AllReady() const;
+  bool startup_done() const;
+
+  // Drains and releases every model (server shutdown).
+  void UnloadAll();
+
+  ModelControlMode control_mode() const { return options_.control_mode; }
+
+ private:
+  struct Slot {
+    ModelState state = ModelState::kLoading;
+    std::string reason;
+    std::shared_ptr<ModelVersion> model;  // set when READY
+  };
+  struct Entry {
+    std::map<int64_t, Slot> versions;
+    std::string error;        // model-level failure (config, no versions)
+    bool requested = false;   // meant to be loaded
+  };
+
+  explicit ModelRepository(Options options) : options_(std::move(options)) {}
+
+  std::vector<std::string> ScanModelNames() const;
+  absl::Status LoadLocked(const std::string& name)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(control_mu_);
+  absl::StatusOr<std::shared_ptr<ModelVersion>> LoadVersion(
+      const std::string& name, int64_t version, const config::ModelConfig& config);
+  void SetModelError(const std::string& name, std::string error);
+
+  const Options options_;
+  absl::Mutex control_mu_;  // serialises load and unload
+  mutable absl::Mutex mu_;
+  std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  bool startup_done_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace inferd

@@ -1,0 +1,52 @@
+#pragma once
+
+// One loaded version of a model: its effective config, signature and the
+// scheduler that owns its instances. Immutable once built.
+//
+// Requests hold a ModelHandle while they use a version; holding it keeps the
+// object (and so its instances) alive, but does not stop an unload from
+// draining the scheduler: new work is refused once unloading begins.
+
+#include <memory>
+#include <string>
+
+#include "config/model_config.pb.h"
+#include "config/model_signature.h"
+#include "scheduling/model_scheduler.h"
+
+namespace inferd {
+
+class ModelVersion {
+ public:
+  ModelVersion(std::string name, int64_t version, config::ModelConfig config,
+               ModelSignature signature)
+      : name_(std::move(name)),
+        version_(version),
+        version_string_(std::to_string(version)),
+        config_(std::move(config)),
+        signature_(std::move(signature)) {}
+
+  const std::string& name() const { return name_; }
+  int64_t version() const { return version_; }
+  const std::string& version_string() const { return version_string_; }
+  const config::ModelConfig& config() const { return config_; }
+  const ModelSignature& signature() const { return signature_; }
+  ModelScheduler& scheduler() const { return *scheduler_; }
+
+  // Set once by the repository right after the instances are created.
+  void set_scheduler(std::unique_ptr<ModelScheduler> scheduler) {
+    scheduler_ = std::move(scheduler);
+  }
+
+ private:
+  const std::string name_;
+  const int64_t version_;
+  const std::string version_string_;
+  const config::ModelConfig config_;
+  const ModelSignature signature_;  // instances refer to it: declared first
+  std::unique_ptr<ModelScheduler> scheduler_;
+};
+
+using ModelHandle = std::shared_ptr<const ModelVersion>;
+
+}  // namespace inferd

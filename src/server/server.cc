@@ -1,0 +1,134 @@
+#include "server/server.h"
+
+#include <csignal>
+#include <sys/resource.h>
+#include <thread>
+
+#include "common/strings.h"
+#include "api/api_context.h"
+#include "api/health_api.h"
+#include "api/repository_api.h"
+#include "api/v2_model_api.h"
+#include "backend/torchscript/torchscript_backend.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+#include "http/http_server.h"
+#include "spdlog/spdlog.h"
+
+namespace inferd {
+namespace {
+
+// Many keep-alive clients need many descriptors; the soft limit is often
+// 1024 while the hard limit is far higher.
+void RaiseFileLimit() {
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+absl::StatusOr<ModelControlMode> ParseControlMode(const std::string& mode) {
+  if (mode == "none") return ModelControlMode::kNone;
+  if (mode == "explicit") return ModelControlMode::kExplicit;
+  return absl::InvalidArgumentError(StrCat(
+      "--model-control-mode \"", mode, "\" is not one of none, explicit"));
+}
+
+absl::Status Validate(const ServerOptions& options) {
+  if (options.model_repository.empty()) {
+    return absl::InvalidArgumentError("--model-repository is required");
+  }
+  if (options.http_port < 0 || options.http_port > 65535) {
+    return absl::InvalidArgumentError("--http-port must be 0..65535");
+  }
+  if (options.io_threads < 1 || options.io_threads > 256) {
+    return absl::InvalidArgumentError("--io-threads must be 1..256");
+  }
+  if (options.intra_op_threads < 0) {
+    return absl::InvalidArgumentError("--intra-op-threads must not be negative");
+  }
+  if (options.max_body_bytes < 1024) {
+    return absl::InvalidArgumentError("--max-body-bytes must be at least 1024");
+  }
+  if (options.read_timeout_ms < 1 || options.idle_timeout_ms < 1) {
+    return absl::InvalidArgumentError("timeouts must be positive");
+  }
+  if (options.model_control_mode != "explicit" && !options.load_models.empty()) {
+    return absl::InvalidArgumentError(
+        "--load-model needs --model-control-mode explicit");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status RunServer(const ServerOptions& options) {
+  INFERD_RETURN_IF_ERROR(SetLogLevel(options.log_level));
+  INFERD_RETURN_IF_ERROR(Validate(options));
+  INFERD_ASSIGN_OR_RETURN(ModelControlMode mode,
+                          ParseControlMode(options.model_control_mode));
+  RaiseFileLimit();
+
+  // Every thread started from here on inherits this mask, so the signals are
+  // delivered only to the sigwait below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  ConfigureTorchThreads(options.intra_op_threads);
+  BackendRegistry backends;
+  backends.Register({"pytorch_libtorch", "pytorch"},
+                    std::make_shared<TorchScriptBackend>());
+
+  ModelRepository::Options repository_options;
+  repository_options.root = options.model_repository;
+  repository_options.control_mode = mode;
+  repository_options.startup_models = options.load_models;
+  repository_options.backends = &backends;
+  INFERD_ASSIGN_OR_RETURN(std::unique_ptr<ModelRepository> repository,
+                          ModelRepository::Create(repository_options));
+
+  ThreadPool control_pool(1);
+  ApiContext context;
+  context.repository = repository.get();
+  context.control_pool = &control_pool;
+
+  RouteTable routes;
+  HealthApi health(&context);
+  RepositoryApi repository_api(&context);
+  V2ModelApi model_api(&context);
+  health.Register(routes);
+  repository_api.Register(routes);
+  model_api.Register(routes);
+
+  HttpServer::Options http_options;
+  http_options.host = options.host;
+  http_options.port = options.http_port;
+  http_options.io_threads = options.io_threads;
+  http_options.max_body_bytes = options.max_body_bytes;
+  http_options.read_timeout = absl::Milliseconds(options.read_timeout_ms);
+  http_options.idle_timeout = absl::Milliseconds(options.idle_timeout_ms);
+  INFERD_ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> http,
+                          HttpServer::Create(http_options, &routes));
+  http->Start();
+  spdlog::info("inferd {} listening on {}:{} (model repository {})",
+               context.server_version, options.host, http->port(),
+               options.model_repository);
+
+  // Liveness answers while models load; readiness waits for them.
+  control_pool.Post([&repository] { repository->LoadStartupModels(); });
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  spdlog::info("received {}, draining", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  http->Shutdown(absl::Milliseconds(options.drain_timeout_ms));
+  repository->UnloadAll();
+  spdlog::info("stopped");
+  return absl::OkStatus();
+}
+
+}  // namespace inferd

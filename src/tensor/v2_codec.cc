@@ -1,0 +1,549 @@
+#include "tensor/v2_codec.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "common/strings.h"
+#include "boost/json.hpp"
+#include "common/status_macros.h"
+#include "tensor/half.h"
+
+namespace inferd {
+namespace {
+
+namespace json = boost::json;
+
+absl::Status Invalid(std::string_view input, std::string_view what) {
+  return absl::InvalidArgumentError(
+      StrCat("input \"", input, "\": ", what));
+}
+
+// Appends `value` to `out` as the bytes of T.
+template <typename T>
+void Append(std::string& out, T value) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, &value, sizeof(T));
+  out.append(bytes, sizeof(T));
+}
+
+template <typename T>
+absl::Status AppendInteger(const json::value& v, std::string_view input,
+                           size_t index, std::string& out) {
+  constexpr auto kMin = std::numeric_limits<T>::min();
+  constexpr auto kMax = std::numeric_limits<T>::max();
+  auto range_error = [&] {
+    return Invalid(input, StrCat("element ", index,
+                                       " is out of range for its datatype"));
+  };
+  if (v.is_int64()) {
+    const int64_t x = v.get_int64();
+    if constexpr (std::is_signed_v<T>) {
+      if (x < static_cast<int64_t>(kMin) || x > static_cast<int64_t>(kMax))
+        return range_error();
+    } else {
+      if (x < 0 || static_cast<uint64_t>(x) > static_cast<uint64_t>(kMax))
+        return range_error();
+    }
+    Append<T>(out, static_cast<T>(x));
+    return absl::OkStatus();
+  }
+  if (v.is_uint64()) {
+    const uint64_t x = v.get_uint64();
+    if (x > static_cast<uint64_t>(kMax)) return range_error();
+    Append<T>(out, static_cast<T>(x));
+    return absl::OkStatus();
+  }
+  if (v.is_double()) {
+    const double x = v.get_double();
+    if (std::trunc(x) != x) {
+      return Invalid(input, StrCat("element ", index, " (", x,
+                                         ") is not an integer"));
+    }
+    if (x < static_cast<double>(kMin) || x > static_cast<double>(kMax))
+      return range_error();
+    Append<T>(out, static_cast<T>(x));
+    return absl::OkStatus();
+  }
+  return Invalid(input, StrCat("element ", index, " is a ",
+                                     std::string_view(json::to_string(v.kind())),
+                                     ", expected a number"));
+}
+
+absl::StatusOr<double> NumberOf(const json::value& v, std::string_view input,
+                                size_t index) {
+  if (v.is_number()) return v.to_number<double>();
+  return Invalid(input, StrCat("element ", index, " is a ",
+                                     std::string_view(json::to_string(v.kind())),
+                                     ", expected a number"));
+}
+
+absl::Status AppendElement(const json::value& v, DataType dtype,
+                           std::string_view input, size_t index,
+                           Tensor& tensor) {
+  std::string& out = tensor.data;
+  switch (dtype) {
+    case DataType::kBool:
+      if (!v.is_bool()) {
+        return Invalid(input, StrCat("element ", index, " is a ",
+                                           std::string_view(json::to_string(v.kind())),
+                                           ", expected true or false"));
+      }
+      out.push_back(v.get_bool() ? 1 : 0);
+      return absl::OkStatus();
+    case DataType::kUint8:
+      return AppendInteger<uint8_t>(v, input, index, out);
+    case DataType::kUint16:
+      return AppendInteger<uint16_t>(v, input, index, out);
+    case DataType::kUint32:
+      return AppendInteger<uint32_t>(v, input, index, out);
+    case DataType::kUint64:
+      return AppendInteger<uint64_t>(v, input, index, out);
+    case DataType::kInt8:
+      return AppendInteger<int8_t>(v, input, index, out);
+    case DataType::kInt16:
+      return AppendInteger<int16_t>(v, input, index, out);
+    case DataType::kInt32:
+      return AppendInteger<int32_t>(v, input, index, out);
+    case DataType::kInt64:
+      return AppendInteger<int64_t>(v, input, index, out);
+    case DataType::kFp16: {
+      INFERD_ASSIGN_OR_RETURN(double x, NumberOf(v, input, index));
+      Append<uint16_t>(out, FloatToHalf(static_cast<float>(x)));
+      return absl::OkStatus();
+    }
+    case DataType::kBf16: {
+      INFERD_ASSIGN_OR_RETURN(double x, NumberOf(v, input, index));
+      Append<uint16_t>(out, FloatToBfloat16(static_cast<float>(x)));
+      return absl::OkStatus();
+    }
+    case DataType::kFp32: {
+      INFERD_ASSIGN_OR_RETURN(double x, NumberOf(v, input, index));
+      Append<float>(out, static_cast<float>(x));
+      return absl::OkStatus();
+    }
+    case DataType::kFp64: {
+      INFERD_ASSIGN_OR_RETURN(double x, NumberOf(v, input, index));
+      Append<double>(out, x);
+      return absl::OkStatus();
+    }
+    case DataType::kBytes:
+      if (!v.is_string()) {
+        return Invalid(input, StrCat("element ", index, " is a ",
+                                           std::string_view(json::to_string(v.kind())),
+                                           ", expected a string (BYTES)"));
+      }
+      tensor.strings.emplace_back(v.get_string());
+      return absl::OkStatus();
+  }
+  return absl::InternalError("unhandled datatype");
+}
+
+// Walks `data`, flat or nested, checking it against `shape` and appending the
+// scalars in row-major order.
+absl::Status CollectScalars(const json::array& data, const Shape& shape,
+                            size_t depth, std::string_view input,
+                            std::vector<const json::value*>& out) {
+  if (depth == shape.size()) {
+    return Invalid(input, "data is nested deeper than its shape " +
+                              ShapeToString(shape));
+  }
+  if (static_cast<int64_t>(data.size()) != shape[depth]) {
+    return Invalid(input,
+                   StrCat("nested data has ", data.size(),
+                                " elements at depth ", depth, " but shape ",
+                                ShapeToString(shape), " says ", shape[depth]));
+  }
+  for (const json::value& v : data) {
+    if (v.is_array()) {
+      INFERD_RETURN_IF_ERROR(
+          CollectScalars(v.get_array(), shape, depth + 1, input, out));
+    } else {
+      if (depth + 1 != shape.size()) {
+        return Invalid(input, "nested data is shallower than its shape " +
+                                  ShapeToString(shape));
+      }
+      out.push_back(&v);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Shape> DecodeShape(const json::value* v, std::string_view input) {
+  if (v == nullptr) return Invalid(input, "missing \"shape\"");
+  if (!v->is_array()) return Invalid(input, "\"shape\" must be an array");
+  Shape shape;
+  for (const json::value& d : v->get_array()) {
+    if (!d.is_int64() && !d.is_uint64()) {
+      return Invalid(input, "\"shape\" must hold non-negative integers");
+    }
+    const int64_t dim = d.is_int64() ? d.get_int64()
+                                     : static_cast<int64_t>(d.get_uint64());
+    if (dim < 0 || d.is_uint64() && d.get_uint64() > (1ull << 40)) {
+      return Invalid(input, "\"shape\" must hold non-negative integers");
+    }
+    shape.push_back(dim);
+  }
+  // Guard against overflow in ElementCount for absurd shapes.
+  double product = 1;
+  for (int64_t dim : shape) product *= static_cast<double>(dim);
+  if (product > 1e12) return Invalid(input, "\"shape\" is too large");
+  return shape;
+}
+
+absl::Status DecodeBinaryTensor(std::string_view bytes, std::string_view input,
+                                Tensor& tensor) {
+  const int64_t count = tensor.element_count();
+  if (tensor.dtype != DataType::kBytes) {
+    const size_t expected = count * DataTypeSize(tensor.dtype);
+    if (bytes.size() != expected) {
+      return Invalid(input, StrCat("binary_data_size is ", bytes.size(),
+                                         " bytes but shape ",
+                                         ShapeToString(tensor.shape), " of ",
+                                         DataTypeName(tensor.dtype), " needs ",
+                                         expected));
+    }
+    tensor.data.assign(bytes);
+    return absl::OkStatus();
+  }
+  size_t pos = 0;
+  while (pos < bytes.size()) {
+    if (bytes.size() - pos < 4) {
+      return Invalid(input, "binary BYTES element length prefix is truncated");
+    }
+    uint32_t length;
+    std::memcpy(&length, bytes.data() + pos, 4);
+    pos += 4;
+    if (bytes.size() - pos < length) {
+      return Invalid(input, "binary BYTES element runs past binary_data_size");
+    }
+    tensor.strings.emplace_back(bytes.substr(pos, length));
+    pos += length;
+  }
+  if (static_cast<int64_t>(tensor.strings.size()) != count) {
+    return Invalid(input, StrCat("binary data holds ",
+                                       tensor.strings.size(),
+                                       " BYTES elements but shape ",
+                                       ShapeToString(tensor.shape), " needs ",
+                                       count));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<uint64_t>> BinaryDataSize(
+    const json::object& input, std::string_view name) {
+  const json::value* params = input.if_contains("parameters");
+  if (params == nullptr) return std::nullopt;
+  if (!params->is_object()) return Invalid(name, "\"parameters\" must be an object");
+  const json::value* size = params->get_object().if_contains("binary_data_size");
+  if (size == nullptr) return std::nullopt;
+  if (size->is_int64() && size->get_int64() >= 0) {
+    return static_cast<uint64_t>(size->get_int64());
+  }
+  if (size->is_uint64()) return size->get_uint64();
+  return Invalid(name, "\"binary_data_size\" must be a non-negative integer");
+}
+
+absl::StatusOr<NamedTensor> DecodeInput(const json::value& value,
+                                        std::string_view& binary) {
+  if (!value.is_object()) {
+    return absl::InvalidArgumentError("each element of \"inputs\" must be an object");
+  }
+  const json::object& input = value.get_object();
+  const json::value* name = input.if_contains("name");
+  if (name == nullptr || !name->is_string()) {
+    return absl::InvalidArgumentError("an input is missing its \"name\" string");
+  }
+  NamedTensor out;
+  out.name = std::string(name->get_string());
+  const std::string_view input_name = out.name;
+
+  const json::value* datatype = input.if_contains("datatype");
+  if (datatype == nullptr || !datatype->is_string()) {
+    return Invalid(input_name, "missing \"datatype\" string");
+  }
+  std::optional<DataType> dtype = DataTypeFromName(datatype->get_string());
+  if (!dtype) {
+    return Invalid(input_name, StrCat("unknown datatype \"",
+                                            std::string(datatype->get_string()),
+                                            "\""));
+  }
+  out.tensor.dtype = *dtype;
+  INFERD_ASSIGN_OR_RETURN(out.tensor.shape,
+                          DecodeShape(input.if_contains("shape"), input_name));
+  const int64_t count = out.tensor.element_count();
+
+  INFERD_ASSIGN_OR_RETURN(std::optional<uint64_t> binary_size,
+                          BinaryDataSize(input, input_name));
+  const json::value* data = input.if_contains("data");
+  if (binary_size) {
+    if (data != nullptr) {
+      return Invalid(input_name, "has both \"data\" and binary_data_size");
+    }
+    if (*binary_size > binary.size()) {
+      return Invalid(input_name,
+                     StrCat("binary_data_size ", *binary_size,
+                                  " runs past the end of the body (",
+                                  binary.size(), " binary bytes left)"));
+    }
+    INFERD_RETURN_IF_ERROR(DecodeBinaryTensor(binary.substr(0, *binary_size),
+                                              input_name, out.tensor));
+    binary.remove_prefix(*binary_size);
+    return out;
+  }
+  if (data == nullptr) return Invalid(input_name, "missing \"data\"");
+  if (!data->is_array()) return Invalid(input_name, "\"data\" must be an array");
+  const json::array& array = data->get_array();
+
+  std::vector<const json::value*> scalars;
+  const bool nested = !array.empty() && array[0].is_array();
+  if (nested) {
+    scalars.reserve(count);
+    INFERD_RETURN_IF_ERROR(
+        CollectScalars(array, out.tensor.shape, 0, input_name, scalars));
+  } else if (static_cast<int64_t>(array.size()) != count) {
+    return Invalid(input_name,
+                   StrCat("shape ", ShapeToString(out.tensor.shape),
+                                " has ", count, " elements but data has ",
+                                array.size()));
+  }
+  if (out.tensor.dtype == DataType::kBytes) {
+    out.tensor.strings.reserve(count);
+  } else {
+    out.tensor.data.reserve(count * DataTypeSize(out.tensor.dtype));
+  }
+  const size_t n = nested ? scalars.size() : array.size();
+  for (size_t i = 0; i < n; ++i) {
+    const json::value& v = nested ? *scalars[i] : array[i];
+    if (v.is_array()) {
+      return Invalid(input_name, "mixes nested arrays and scalars in \"data\"");
+    }
+    INFERD_RETURN_IF_ERROR(
+        AppendElement(v, out.tensor.dtype, input_name, i, out.tensor));
+  }
+  return out;
+}
+
+absl::StatusOr<bool> BoolParameter(const json::value* params,
+                                   std::string_view key,
+                                   std::string_view where, bool fallback) {
+  if (params == nullptr) return fallback;
+  if (!params->is_object()) {
+    return absl::InvalidArgumentError(
+        StrCat(where, ": \"parameters\" must be an object"));
+  }
+  const json::value* v = params->get_object().if_contains(key);
+  if (v == nullptr) return fallback;
+  if (!v->is_bool()) {
+    return absl::InvalidArgumentError(
+        StrCat(where, ": parameter \"", key, "\" must be true or false"));
+  }
+  return v->get_bool();
+}
+
+void AppendJsonData(const Tensor& t, json::array& out) {
+  const int64_t n = t.element_count();
+  out.reserve(n);
+  switch (t.dtype) {
+    case DataType::kBool:
+      for (int64_t i = 0; i < n; ++i) out.emplace_back(t.data[i] != 0);
+      break;
+    case DataType::kUint8:
+      for (int64_t i = 0; i < n; ++i) out.emplace_back(t.data_as<uint8_t>()[i]);
+      break;
+    case DataType::kUint16:
+      for (int64_t i = 0; i < n; ++i) out.emplace_back(t.data_as<uint16_t>()[i]);
+      break;
+    case DataType::kUint32:
+      for (int64_t i = 0; i < n; ++i) out.emplace_back(t.data_as<uint32_t>()[i]);
+      break;
+    case DataType::kUint64:
+      for (int64_t i = 0; i < n; ++i) out.emplace_back(t.data_as<uint64_t>()[i]);
+      break;
+    case DataType::kInt8:
+      for (int64_t i = 0; i < n; ++i) out.emplace_back(t.data_as<int8_t>()[i]);
+      break;
+    case DataType::kInt16:
+      for (int64_t i = 0; i < n; ++i) out.emplace_back(t.data_as<int16_t>()[i]);
+      break;
+    case DataType::kInt32:
+      for (int64_t i = 0; i < n; ++i) out.emplace_back(t.data_as<int32_t>()[i]);
+      break;
+    case DataType::kInt64:
+      for (int64_t i = 0; i < n; ++i) out.emplace_back(t.data_as<int64_t>()[i]);
+      break;
+    case DataType::kFp16:
+      for (int64_t i = 0; i < n; ++i)
+        out.emplace_back(static_cast<double>(HalfToFloat(t.data_as<uint16_t>()[i])));
+      break;
+    case DataType::kBf16:
+      for (int64_t i = 0; i < n; ++i)
+        out.emplace_back(
+            static_cast<double>(Bfloat16ToFloat(t.data_as<uint16_t>()[i])));
+      break;
+    case DataType::kFp32:
+      for (int64_t i = 0; i < n; ++i)
+        out.emplace_back(static_cast<double>(t.data_as<float>()[i]));
+      break;
+    case DataType::kFp64:
+      for (int64_t i = 0; i < n; ++i) out.emplace_back(t.data_as<double>()[i]);
+      break;
+    case DataType::kBytes:
+      for (const auto& s : t.strings) out.emplace_back(json::string_view(s));
+      break;
+  }
+}
+
+void AppendBinaryData(const Tensor& t, std::string& out) {
+  if (t.dtype != DataType::kBytes) {
+    out.append(t.data);
+    return;
+  }
+  for (const auto& s : t.strings) {
+    Append<uint32_t>(out, static_cast<uint32_t>(s.size()));
+    out.append(s);
+  }
+}
+
+size_t BinarySize(const Tensor& t) {
+  if (t.dtype != DataType::kBytes) return t.data.size();
+  return t.byte_size() + 4 * t.strings.size();
+}
+
+}  // namespace
+
+absl::StatusOr<InferenceRequest> DecodeV2InferRequest(
+    std::string_view body, std::optional<size_t> json_header_length) {
+  std::string_view header = body;
+  std::string_view binary;
+  if (json_header_length) {
+    if (*json_header_length > body.size()) {
+      return absl::InvalidArgumentError(StrCat(
+          "Inference-Header-Content-Length is ", *json_header_length,
+          " but the body has only ", body.size(), " bytes"));
+    }
+    header = body.substr(0, *json_header_length);
+    binary = body.substr(*json_header_length);
+  }
+  boost::system::error_code ec;
+  json::value root = json::parse(json::string_view(header.data(), header.size()), ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        StrCat("request body is not valid JSON: ", ec.message()));
+  }
+  if (!root.is_object()) {
+    return absl::InvalidArgumentError("request body must be a JSON object");
+  }
+  const json::object& object = root.get_object();
+  InferenceRequest request;
+  if (const json::value* id = object.if_contains("id")) {
+    if (!id->is_string()) {
+      return absl::InvalidArgumentError("\"id\" must be a string");
+    }
+    request.id = std::string(id->get_string());
+  }
+  INFERD_ASSIGN_OR_RETURN(
+      request.binary_data_output,
+      BoolParameter(object.if_contains("parameters"), "binary_data_output",
+                    "request", false));
+
+  const json::value* inputs = object.if_contains("inputs");
+  if (inputs == nullptr) {
+    return absl::InvalidArgumentError("request is missing \"inputs\"");
+  }
+  if (!inputs->is_array()) {
+    return absl::InvalidArgumentError("\"inputs\" must be an array");
+  }
+  for (const json::value& input : inputs->get_array()) {
+    INFERD_ASSIGN_OR_RETURN(NamedTensor tensor, DecodeInput(input, binary));
+    for (const auto& seen : request.inputs) {
+      if (seen.name == tensor.name) {
+        return absl::InvalidArgumentError(
+            StrCat("input \"", tensor.name, "\" appears twice"));
+      }
+    }
+    request.inputs.push_back(std::move(tensor));
+  }
+  if (!binary.empty()) {
+    return absl::InvalidArgumentError(StrCat(
+        binary.size(), " bytes of binary data are not claimed by any input's "
+                       "binary_data_size"));
+  }
+
+  if (const json::value* outputs = object.if_contains("outputs")) {
+    if (!outputs->is_array()) {
+      return absl::InvalidArgumentError("\"outputs\" must be an array");
+    }
+    for (const json::value& output : outputs->get_array()) {
+      const json::value* name =
+          output.is_object() ? output.get_object().if_contains("name") : nullptr;
+      if (name == nullptr || !name->is_string()) {
+        return absl::InvalidArgumentError(
+            "each element of \"outputs\" needs a \"name\" string");
+      }
+      RequestedOutput requested;
+      requested.name = std::string(name->get_string());
+      const json::value* params = output.get_object().if_contains("parameters");
+      if (params != nullptr && params->is_object() &&
+          params->get_object().contains("binary_data")) {
+        INFERD_ASSIGN_OR_RETURN(
+            requested.binary_data,
+            BoolParameter(params, "binary_data",
+                          StrCat("output \"", requested.name, "\""),
+                          false));
+      } else if (params != nullptr && !params->is_object()) {
+        return absl::InvalidArgumentError(StrCat(
+            "output \"", requested.name, "\": \"parameters\" must be an object"));
+      }
+      request.outputs.push_back(std::move(requested));
+    }
+  }
+  return request;
+}
+
+EncodedResponse EncodeV2InferResponse(const InferenceResponse& response) {
+  json::object root;
+  root["model_name"] = response.model_name;
+  root["model_version"] = response.model_version;
+  if (!response.id.empty()) root["id"] = response.id;
+  json::array outputs;
+  outputs.reserve(response.outputs.size());
+  std::string binary;
+  for (size_t i = 0; i < response.outputs.size(); ++i) {
+    const NamedTensor& out = response.outputs[i];
+    const bool as_binary = i < response.binary.size() && response.binary[i];
+    json::object entry;
+    entry["name"] = out.name;
+    entry["datatype"] = DataTypeName(out.tensor.dtype);
+    json::array shape;
+    for (int64_t d : out.tensor.shape) shape.emplace_back(d);
+    entry["shape"] = std::move(shape);
+    if (as_binary) {
+      json::object params;
+      params["binary_data_size"] = BinarySize(out.tensor);
+      entry["parameters"] = std::move(params);
+      AppendBinaryData(out.tensor, binary);
+    } else {
+      json::array data;
+      AppendJsonData(out.tensor, data);
+      entry["data"] = std::move(data);
+    }
+    outputs.emplace_back(std::move(entry));
+  }
+  root["outputs"] = std::move(outputs);
+
+  EncodedResponse encoded;
+  encoded.body = json::serialize(root);
+  if (binary.empty() &&
+      std::none_of(response.binary.begin(), response.binary.end(),
+                   [](bool b) { return b; })) {
+    encoded.content_type = "application/json";
+    return encoded;
+  }
+  encoded.json_header_length = encoded.body.size();
+  encoded.body.append(binary);
+  encoded.content_type = "application/octet-stream";
+  return encoded;
+}
+
+}  // namespace inferd
