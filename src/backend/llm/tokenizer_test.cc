@@ -7,6 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "src/backend/llm/gguf_file.h"
+#include "src/backend/llm/testing/golden.h"
 #include "src/backend/llm/utf8.h"
 
 namespace inferd::llm {
@@ -123,6 +124,28 @@ TEST(PreTokenizerTest, Llama3PatternGroupsDigitsByThree) {
   auto qwen = *PreTokenizer::ForName("qwen2");
   EXPECT_EQ(qwen.Split("12").size(), 2u);
   EXPECT_FALSE(PreTokenizer::ForName("mystery").ok());
+}
+
+}  // namespace
+}  // namespace inferd::llm
+
+namespace inferd::llm {
+namespace {
+
+// The tiny test models' tokenizers against the script's Python reference.
+TEST(TokenizerTest, TinyModelTokenizersMatchPythonReference) {
+  for (const char* name : {"tiny-llama", "tiny-qwen2"}) {
+    const std::string base = std::string("tests/data/llm/") + name;
+    auto file = GgufFile::Open(base + "-f16.gguf");
+    ASSERT_TRUE(file.ok()) << file.status();
+    auto tok = *Tokenizer::FromGguf(**file);
+    const auto cases = testing_util::ReadTokenCases(base + ".tokens");
+    ASSERT_GE(cases.size(), 8u);
+    for (const auto& [text, ids] : cases) {
+      EXPECT_EQ(tok->Encode(text, false, false), ids)
+          << name << ": \"" << text << "\"";
+    }
+  }
 }
 
 }  // namespace

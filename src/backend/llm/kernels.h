@@ -1,0 +1,51 @@
+#pragma once
+
+// Dot products and row conversions for each weight type: the inner loops of
+// the forward pass.
+//
+// Weights stay in their GGUF encoding; activations are f32, or for the
+// integer-quantised weight types first quantised to 8-bit blocks
+// (QuantizeActivations) so the dot product runs on integers. AVX2/FMA/F16C
+// versions are compiled when the build enables them (-mavx2 -mfma -mf16c);
+// the portable scalar versions otherwise. Pure functions: thread-safe.
+
+#include <cstdint>
+
+#include "src/backend/llm/ggml_type.h"
+
+namespace inferd::llm {
+
+// Activations quantised for integer dot products: 32 values with an f32
+// scale (finer than Q8_0's f16 scale, same int8 payload).
+struct BlockQ8Act {
+  float d;
+  int8_t qs[32];
+};
+
+// True when the AVX2 kernels are compiled in.
+bool KernelsUseAvx2();
+
+// Whether `type` is a weight type the kernels multiply.
+bool IsSupportedWeightType(GgmlType type);
+// Whether dot products with `type` take quantised activations.
+bool UsesQuantizedActivations(GgmlType type);
+
+// x[0..n) -> n/32 blocks; n must be a multiple of 32.
+void QuantizeActivations(const float* x, int64_t n, BlockQ8Act* out);
+
+// Dot product of one weight row of `type` (n values, GGUF encoding) with
+// activations: `x` as f32 for float types, `xq` blocks for quantised ones.
+float DotRow(GgmlType type, const void* row, const float* x,
+             const BlockQ8Act* xq, int64_t n);
+
+// Decodes one row of n values to f32.
+void DequantizeRow(GgmlType type, const void* row, int64_t n, float* out);
+
+// out[i][j] = dot(w[i], x[j]) for 3 f32 rows of length n and 4 f32 activation
+// vectors (stride n): the register-blocked micro-kernel of prompt processing.
+void DotTile3x4(const float* w, const float* x, int64_t n, float out[3][4]);
+
+// Single f32 dot product.
+float DotF32(const float* a, const float* b, int64_t n);
+
+}  // namespace inferd::llm

@@ -1,0 +1,73 @@
+#pragma once
+
+// Block-allocated key/value cache shared by all sequences of one model.
+//
+// The cache is a pool of fixed-size blocks (block_tokens positions x all
+// layers x keys and values); each sequence holds a table of the blocks it
+// uses and takes a new one only when it crosses a block boundary, so memory
+// follows the tokens actually cached instead of a maximum context per
+// sequence. The pool is reserved as virtual memory; pages are touched only
+// when a block is first written. Values are f32.
+//
+// Thread-safety: not thread-safe; owned and used by the engine's step thread.
+// During a forward pass, threads read and write disjoint positions.
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace inferd::llm {
+
+// One sequence's view of the cache: its blocks in position order.
+struct SequenceKv {
+  std::vector<int32_t> blocks;
+  int64_t length = 0;  // positions written and valid
+};
+
+class KvCache {
+ public:
+  struct Options {
+    int64_t n_layers = 0;
+    int64_t kv_dim = 0;         // n_kv_heads * head_dim
+    int64_t block_tokens = 16;  // positions per block
+    int64_t num_blocks = 0;     // pool size
+  };
+  explicit KvCache(Options options);
+
+  const Options& options() const { return options_; }
+  int64_t free_blocks() const { return static_cast<int64_t>(free_.size()); }
+  int64_t block_bytes() const { return block_floats_ * sizeof(float); }
+
+  // Makes `seq` able to hold `positions` positions, taking blocks from the
+  // pool. ResourceExhausted (and no change) when the pool is short.
+  absl::Status Reserve(SequenceKv& seq, int64_t positions);
+  // Returns all of `seq`'s blocks to the pool.
+  void Release(SequenceKv& seq);
+
+  // Key/value vector (kv_dim floats) of `layer` at `position` of `seq`.
+  float* Key(const SequenceKv& seq, int64_t layer, int64_t position) {
+    return Slot(seq, layer, position, 0);
+  }
+  float* Value(const SequenceKv& seq, int64_t layer, int64_t position) {
+    return Slot(seq, layer, position, 1);
+  }
+
+ private:
+  float* Slot(const SequenceKv& seq, int64_t layer, int64_t position,
+              int which) {
+    const int64_t block = seq.blocks[position / options_.block_tokens];
+    const int64_t in_block = position % options_.block_tokens;
+    return storage_.get() + block * block_floats_ +
+           ((layer * 2 + which) * options_.block_tokens + in_block) *
+               options_.kv_dim;
+  }
+
+  Options options_;
+  int64_t block_floats_ = 0;
+  std::unique_ptr<float[]> storage_;
+  std::vector<int32_t> free_;
+};
+
+}  // namespace inferd::llm

@@ -1,0 +1,101 @@
+#pragma once
+
+// A llama-family language model loaded from a GGUF file: hyperparameters,
+// tokenizer and weight views into the mapped file.
+//
+// Supports the `llama` architecture (Llama 2/3, TinyLlama, SmolLM, Mistral
+// without sliding window; normal RoPE, optional llama3 rope_freqs) and `qwen2`
+// (NeoX RoPE, q/k/v biases). Weights are used in place from the mapping: F32,
+// F16, BF16, Q8_0, Q4_0. Load() checks every tensor's presence, type and shape
+// against the hyperparameters and names the first one that does not fit.
+//
+// Thread-safety: immutable after Load(); safe to share across threads.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "src/backend/llm/ggml_type.h"
+#include "src/backend/llm/gguf_file.h"
+#include "src/backend/llm/tokenizer.h"
+
+namespace inferd::llm {
+
+struct ModelConfig {
+  std::string arch;
+  int64_t n_vocab = 0;     // rows of the embedding / output matrices
+  int64_t dim = 0;         // residual width
+  int64_t n_layers = 0;
+  int64_t n_heads = 0;
+  int64_t n_kv_heads = 0;
+  int64_t head_dim = 0;
+  int64_t ffn_dim = 0;
+  int64_t context_length = 0;
+  int64_t rope_dims = 0;   // leading dims of each head that rotate
+  float rope_base = 10000.0f;
+  float rope_scale = 1.0f;  // linear position scaling
+  float rms_eps = 1e-5f;
+  bool rope_neox = false;   // pairs (i, i + d/2) instead of (2i, 2i + 1)
+  bool qkv_bias = false;
+  bool tied_output = false;
+
+  int64_t q_dim() const { return n_heads * head_dim; }
+  int64_t kv_dim() const { return n_kv_heads * head_dim; }
+};
+
+// A 2-D weight matrix in the mapped file: `rows` rows of `cols` values.
+struct Weight {
+  GgmlType type = GgmlType::kF32;
+  const uint8_t* data = nullptr;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  int64_t row_bytes = 0;
+  const uint8_t* row(int64_t r) const { return data + r * row_bytes; }
+};
+
+struct LayerWeights {
+  const float* attn_norm = nullptr;
+  Weight wq, wk, wv, wo;
+  const float* bq = nullptr;
+  const float* bk = nullptr;
+  const float* bv = nullptr;
+  const float* ffn_norm = nullptr;
+  Weight w_gate, w_up, w_down;
+};
+
+class Model {
+ public:
+  static absl::StatusOr<std::unique_ptr<Model>> Load(const std::string& path);
+  // For tests and tools that already hold the parsed file.
+  static absl::StatusOr<std::unique_ptr<Model>> FromFile(
+      std::unique_ptr<GgufFile> file);
+
+  const ModelConfig& config() const { return config_; }
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  const Weight& token_embedding() const { return token_embd_; }
+  const Weight& output() const { return output_; }
+  const float* output_norm() const { return output_norm_; }
+  const std::vector<LayerWeights>& layers() const { return layers_; }
+  // Per rotated pair i: base^(-2i/rope_dims) / factor_i / rope_scale.
+  const std::vector<float>& rope_inv_freq() const { return inv_freq_; }
+  // Bytes of weights read for one decoded token (every matrix once).
+  int64_t weight_bytes_per_token() const;
+  const GgufFile& file() const { return *file_; }
+
+ private:
+  Model() = default;
+  absl::Status Init();
+
+  std::unique_ptr<GgufFile> file_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  ModelConfig config_;
+  Weight token_embd_;
+  Weight output_;
+  const float* output_norm_ = nullptr;
+  std::vector<LayerWeights> layers_;
+  std::vector<float> inv_freq_;
+};
+
+}  // namespace inferd::llm

@@ -1,0 +1,281 @@
+#include "src/backend/llm/transformer.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "src/backend/llm/str_cat.h"
+
+namespace inferd::llm {
+namespace {
+
+void RmsNorm(const float* x, const float* w, int64_t n, float eps, float* y) {
+  double ss = 0;
+  for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+  const float scale = static_cast<float>(1.0 / std::sqrt(ss / n + eps));
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale * w[i];
+}
+
+// Rotates the first rope_dims of each head of `v` (n_heads x head_dim).
+void Rope(float* v, int64_t n_heads, int64_t head_dim, int64_t rope_dims,
+          bool neox, const float* cos, const float* sin) {
+  const int64_t half = rope_dims / 2;
+  for (int64_t h = 0; h < n_heads; ++h) {
+    float* x = v + h * head_dim;
+    for (int64_t i = 0; i < half; ++i) {
+      const int64_t a = neox ? i : 2 * i;
+      const int64_t b = neox ? i + half : 2 * i + 1;
+      const float x0 = x[a], x1 = x[b];
+      x[a] = x0 * cos[i] - x1 * sin[i];
+      x[b] = x0 * sin[i] + x1 * cos[i];
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Transformer>> Transformer::Create(
+    const Model* model, ThreadPool* pool, Options options) {
+  if (options.max_batch_tokens <= 0) {
+    return absl::InvalidArgumentError("max_batch_tokens must be positive");
+  }
+  if (options.max_context <= 0) {
+    options.max_context = model->config().context_length;
+  }
+  return std::unique_ptr<Transformer>(new Transformer(model, pool, options));
+}
+
+Transformer::Transformer(const Model* model, ThreadPool* pool, Options options)
+    : model_(model), pool_(pool), options_(options) {
+  const ModelConfig& c = model->config();
+  const int64_t T = options.max_batch_tokens;
+  x_.resize(T * c.dim);
+  xn_.resize(T * std::max(c.dim, c.q_dim()));
+  q_.resize(T * c.q_dim());
+  k_.resize(T * c.kv_dim());
+  v_.resize(T * c.kv_dim());
+  att_.resize(T * c.q_dim());
+  gate_.resize(T * c.ffn_dim);
+  up_.resize(T * c.ffn_dim);
+  rope_cos_.resize(T * c.rope_dims / 2);
+  rope_sin_.resize(T * c.rope_dims / 2);
+  const int64_t widest = std::max({c.dim, c.q_dim(), c.ffn_dim});
+  xq_.resize(T * ((widest + 31) / 32));
+  scores_.resize(pool->num_threads());
+  tiles_.resize(pool->num_threads());
+  for (int t = 0; t < pool->num_threads(); ++t) {
+    scores_[t].resize(options.max_context);
+    tiles_[t].resize(3 * widest);
+  }
+}
+
+void Transformer::MatMul(const Weight& w, const float* x, int64_t n_tokens,
+                         float* y) {
+  const int64_t n = w.cols;
+  const bool quantized = UsesQuantizedActivations(w.type);
+  if (quantized) {
+    const int64_t nb = n / 32;
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      QuantizeActivations(x + t * n, n, xq_.data() + t * nb);
+    }
+  }
+  const int64_t rows = w.rows;
+  const int64_t groups = (rows + 2) / 3;  // row triples
+  const int threads = pool_->num_threads();
+  const int64_t tasks = std::min<int64_t>(groups, threads * 8);
+  const BlockQ8Act* xq = xq_.data();
+  auto body = [&](int task, int thread) {
+    const int64_t g0 = groups * task / tasks;
+    const int64_t g1 = groups * (task + 1) / tasks;
+    const int64_t r_begin = g0 * 3;
+    const int64_t r_end = std::min(rows, g1 * 3);
+    if (quantized || n_tokens < 4) {
+      for (int64_t r = r_begin; r < r_end; ++r) {
+        const uint8_t* row = w.row(r);
+        for (int64_t t = 0; t < n_tokens; ++t) {
+          y[t * rows + r] =
+              DotRow(w.type, row, x + t * n, xq + t * (n / 32), n);
+        }
+      }
+      return;
+    }
+    float* tile = tiles_[thread].data();
+    int64_t r = r_begin;
+    for (; r + 3 <= r_end; r += 3) {
+      const float* wt;
+      if (w.type == GgmlType::kF32) {
+        wt = reinterpret_cast<const float*>(w.row(r));
+      } else {
+        for (int k = 0; k < 3; ++k) {
+          DequantizeRow(w.type, w.row(r + k), n, tile + k * n);
+        }
+        wt = tile;
+      }
+      int64_t t = 0;
+      float out[3][4];
+      for (; t + 4 <= n_tokens; t += 4) {
+        DotTile3x4(wt, x + t * n, n, out);
+        for (int a = 0; a < 3; ++a) {
+          for (int b = 0; b < 4; ++b) y[(t + b) * rows + r + a] = out[a][b];
+        }
+      }
+      for (; t < n_tokens; ++t) {
+        for (int a = 0; a < 3; ++a) {
+          y[t * rows + r + a] = DotF32(wt + a * n, x + t * n, n);
+        }
+      }
+    }
+    for (; r < r_end; ++r) {
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        y[t * rows + r] = DotRow(w.type, w.row(r), x + t * n, nullptr, n);
+      }
+    }
+  };
+  pool_->ParallelFor(static_cast<int>(tasks), body);
+}
+
+void Transformer::Attention(absl::Span<const BatchToken> tokens,
+                            absl::Span<SequenceKv* const> sequences,
+                            KvCache* cache, int64_t layer) {
+  const ModelConfig& c = model_->config();
+  const int64_t group = c.n_heads / c.n_kv_heads;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+  const int64_t tasks = static_cast<int64_t>(tokens.size()) * c.n_heads;
+  auto body = [&](int task, int thread) {
+    const int64_t t = task / c.n_heads;
+    const int64_t h = task % c.n_heads;
+    const BatchToken& bt = tokens[t];
+    const SequenceKv& seq = *sequences[bt.sequence];
+    const int64_t kv_off = (h / group) * c.head_dim;
+    const float* q = q_.data() + t * c.q_dim() + h * c.head_dim;
+    float* scores = scores_[thread].data();
+    const int64_t n_pos = bt.position + 1;
+    float max_score = -INFINITY;
+    for (int64_t p = 0; p < n_pos; ++p) {
+      const float s =
+          DotF32(q, cache->Key(seq, layer, p) + kv_off, c.head_dim) * scale;
+      scores[p] = s;
+      max_score = std::max(max_score, s);
+    }
+    float sum = 0;
+    for (int64_t p = 0; p < n_pos; ++p) {
+      scores[p] = std::exp(scores[p] - max_score);
+      sum += scores[p];
+    }
+    const float inv = 1.0f / sum;
+    float* out = att_.data() + t * c.q_dim() + h * c.head_dim;
+    std::fill(out, out + c.head_dim, 0.0f);
+    for (int64_t p = 0; p < n_pos; ++p) {
+      const float a = scores[p] * inv;
+      const float* v = cache->Value(seq, layer, p) + kv_off;
+      for (int64_t d = 0; d < c.head_dim; ++d) out[d] += a * v[d];
+    }
+  };
+  pool_->ParallelFor(static_cast<int>(tasks), body);
+}
+
+absl::Status Transformer::Forward(absl::Span<const BatchToken> tokens,
+                                  absl::Span<SequenceKv* const> sequences,
+                                  KvCache* cache, float* logits) {
+  const ModelConfig& c = model_->config();
+  const int64_t T = static_cast<int64_t>(tokens.size());
+  if (T == 0) return absl::OkStatus();
+  if (T > options_.max_batch_tokens) {
+    return absl::InvalidArgumentError(AbslView(
+        Cat("batch of ", T, " tokens exceeds max_batch_tokens ",
+            options_.max_batch_tokens)));
+  }
+  const int64_t block = cache->options().block_tokens;
+  for (const BatchToken& bt : tokens) {
+    if (bt.sequence < 0 || bt.sequence >= static_cast<int>(sequences.size())) {
+      return absl::InvalidArgumentError("batch token names no sequence");
+    }
+    if (bt.token < 0 || bt.token >= c.n_vocab) {
+      return absl::InvalidArgumentError(
+          AbslView(Cat("token id ", bt.token, " outside vocabulary")));
+    }
+    const SequenceKv& seq = *sequences[bt.sequence];
+    if (bt.position < 0 || bt.position >= options_.max_context ||
+        bt.position / block >= static_cast<int64_t>(seq.blocks.size())) {
+      return absl::InvalidArgumentError(
+          AbslView(Cat("position ", bt.position,
+                       " has no KV cache room or exceeds the context")));
+    }
+  }
+
+  // Embeddings and rotary tables.
+  const int64_t half = c.rope_dims / 2;
+  const std::vector<float>& inv_freq = model_->rope_inv_freq();
+  for (int64_t t = 0; t < T; ++t) {
+    const Weight& e = model_->token_embedding();
+    DequantizeRow(e.type, e.row(tokens[t].token), c.dim, x_.data() + t * c.dim);
+    for (int64_t i = 0; i < half; ++i) {
+      const double theta =
+          static_cast<double>(tokens[t].position) * inv_freq[i];
+      rope_cos_[t * half + i] = static_cast<float>(std::cos(theta));
+      rope_sin_[t * half + i] = static_cast<float>(std::sin(theta));
+    }
+  }
+
+  for (int64_t l = 0; l < c.n_layers; ++l) {
+    const LayerWeights& L = model_->layers()[l];
+    for (int64_t t = 0; t < T; ++t) {
+      RmsNorm(x_.data() + t * c.dim, L.attn_norm, c.dim, c.rms_eps,
+              xn_.data() + t * c.dim);
+    }
+    MatMul(L.wq, xn_.data(), T, q_.data());
+    MatMul(L.wk, xn_.data(), T, k_.data());
+    MatMul(L.wv, xn_.data(), T, v_.data());
+    for (int64_t t = 0; t < T; ++t) {
+      float* q = q_.data() + t * c.q_dim();
+      float* k = k_.data() + t * c.kv_dim();
+      float* v = v_.data() + t * c.kv_dim();
+      if (c.qkv_bias) {
+        for (int64_t i = 0; i < c.q_dim(); ++i) q[i] += L.bq[i];
+        for (int64_t i = 0; i < c.kv_dim(); ++i) {
+          k[i] += L.bk[i];
+          v[i] += L.bv[i];
+        }
+      }
+      const float* cs = rope_cos_.data() + t * half;
+      const float* sn = rope_sin_.data() + t * half;
+      Rope(q, c.n_heads, c.head_dim, c.rope_dims, c.rope_neox, cs, sn);
+      Rope(k, c.n_kv_heads, c.head_dim, c.rope_dims, c.rope_neox, cs, sn);
+      const SequenceKv& seq = *sequences[tokens[t].sequence];
+      std::copy(k, k + c.kv_dim(), cache->Key(seq, l, tokens[t].position));
+      std::copy(v, v + c.kv_dim(), cache->Value(seq, l, tokens[t].position));
+    }
+    Attention(tokens, sequences, cache, l);
+    MatMul(L.wo, att_.data(), T, xn_.data());
+    for (int64_t i = 0; i < T * c.dim; ++i) x_[i] += xn_[i];
+
+    for (int64_t t = 0; t < T; ++t) {
+      RmsNorm(x_.data() + t * c.dim, L.ffn_norm, c.dim, c.rms_eps,
+              xn_.data() + t * c.dim);
+    }
+    MatMul(L.w_gate, xn_.data(), T, gate_.data());
+    MatMul(L.w_up, xn_.data(), T, up_.data());
+    for (int64_t i = 0; i < T * c.ffn_dim; ++i) {
+      const float g = gate_[i];
+      gate_[i] = g / (1.0f + std::exp(-g)) * up_[i];
+    }
+    MatMul(L.w_down, gate_.data(), T, xn_.data());
+    for (int64_t i = 0; i < T * c.dim; ++i) x_[i] += xn_[i];
+  }
+
+  // Final norm and output head for the tokens that want logits only.
+  int64_t n_out = 0;
+  for (int64_t t = 0; t < T; ++t) {
+    if (!tokens[t].want_logits) continue;
+    RmsNorm(x_.data() + t * c.dim, model_->output_norm(), c.dim, c.rms_eps,
+            xn_.data() + n_out * c.dim);
+    ++n_out;
+  }
+  MatMul(model_->output(), xn_.data(), n_out, logits);
+  for (const BatchToken& bt : tokens) {
+    SequenceKv& seq = *sequences[bt.sequence];
+    seq.length = std::max<int64_t>(seq.length, bt.position + 1);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace inferd::llm

@@ -1,0 +1,185 @@
+#include "src/backend/llm/transformer.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "src/backend/llm/kv_cache.h"
+#include "src/backend/llm/model.h"
+#include "src/backend/llm/testing/golden.h"
+
+namespace inferd::llm {
+namespace {
+
+using testing_util::Golden;
+using testing_util::ReadGoldens;
+
+struct Runner {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<ThreadPool> pool;
+  std::unique_ptr<Transformer> transformer;
+  std::unique_ptr<KvCache> cache;
+
+  explicit Runner(const std::string& path, int threads = 2) {
+    auto m = Model::Load(path);
+    EXPECT_TRUE(m.ok()) << m.status();
+    if (!m.ok()) return;
+    model = *std::move(m);
+    pool = std::make_unique<ThreadPool>(threads);
+    transformer = *Transformer::Create(model.get(), pool.get(), {64, 128});
+    const ModelConfig& c = model->config();
+    cache = std::make_unique<KvCache>(
+        KvCache::Options{c.n_layers, c.kv_dim(), 16, 64});
+  }
+
+  // Feeds `ids` to `seq` starting at its length, `chunk` tokens per call;
+  // returns the logits after the last one.
+  std::vector<float> Feed(SequenceKv& seq, const std::vector<int32_t>& ids,
+                          size_t chunk = 64) {
+    std::vector<float> logits(model->config().n_vocab);
+    size_t i = 0;
+    while (i < ids.size()) {
+      const size_t n = std::min(chunk, ids.size() - i);
+      std::vector<BatchToken> batch;
+      for (size_t k = 0; k < n; ++k) {
+        batch.push_back({ids[i + k], static_cast<int32_t>(seq.length + k), 0,
+                         i + k == ids.size() - 1});
+      }
+      EXPECT_TRUE(cache->Reserve(seq, seq.length + n).ok());
+      SequenceKv* seqs[] = {&seq};
+      EXPECT_TRUE(transformer->Forward(batch, seqs, cache.get(), logits.data())
+                      .ok());
+      i += n;
+    }
+    return logits;
+  }
+};
+
+int32_t Argmax(const std::vector<float>& v) {
+  return static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+struct TypeCase {
+  const char* file;
+  double tolerance;    // max |logit - reference|; logits span about +-10.
+                       // Q8_0/Q4_0 also quantise activations to 8 bits.
+  bool exact_greedy;   // greedy continuation must match token for token
+};
+
+class GoldenTest : public ::testing::TestWithParam<TypeCase> {};
+
+TEST_P(GoldenTest, LogitsAndGreedyMatchReference) {
+  const std::string path = std::string("tests/data/llm/") + GetParam().file;
+  std::vector<Golden> goldens = ReadGoldens(path + ".golden");
+  ASSERT_FALSE(goldens.empty()) << path;
+  Runner r(path);
+  ASSERT_NE(r.model, nullptr);
+  for (const Golden& g : goldens) {
+    SequenceKv seq;
+    std::vector<float> logits = r.Feed(seq, g.prompt);
+    double max_err = 0;
+    for (size_t i = 0; i < g.logits.size(); ++i) {
+      max_err = std::max<double>(max_err, std::fabs(logits[i] - g.logits[i]));
+    }
+    EXPECT_LE(max_err, GetParam().tolerance) << path;
+    // Quantised types: the first chosen token must be one the reference
+    // scores within the tolerance of its best (near-ties may flip).
+    const int32_t first = Argmax(logits);
+    const float best = *std::max_element(g.logits.begin(), g.logits.end());
+    EXPECT_GE(g.logits[first], best - 2 * GetParam().tolerance) << path;
+    std::vector<int32_t> generated;
+    for (size_t k = 0; k < g.greedy.size(); ++k) {
+      generated.push_back(Argmax(logits));
+      logits = r.Feed(seq, {generated.back()});
+    }
+    if (GetParam().exact_greedy) {
+      EXPECT_EQ(generated, g.greedy) << path;
+    }
+    r.cache->Release(seq);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllTypes, GoldenTest,
+    ::testing::Values(TypeCase{"tiny-llama-f32.gguf", 2e-4, true},
+                      TypeCase{"tiny-llama-f16.gguf", 2e-4, true},
+                      TypeCase{"tiny-llama-bf16.gguf", 2e-4, true},
+                      TypeCase{"tiny-llama-q8_0.gguf", 0.15, false},
+                      TypeCase{"tiny-llama-q4_0.gguf", 0.3, false},
+                      TypeCase{"tiny-llama3-f32.gguf", 2e-4, true},
+                      TypeCase{"tiny-qwen2-f32.gguf", 2e-4, true},
+                      TypeCase{"tiny-qwen2-f16.gguf", 2e-4, true},
+                      TypeCase{"tiny-qwen2-bf16.gguf", 2e-4, true},
+                      TypeCase{"tiny-qwen2-q8_0.gguf", 0.15, false},
+                      TypeCase{"tiny-qwen2-q4_0.gguf", 0.3, false}),
+    [](const ::testing::TestParamInfo<TypeCase>& info) {
+      std::string name = info.param.file;
+      name = name.substr(0, name.find(".gguf"));
+      for (char& ch : name) {
+        if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+      }
+      return name;
+    });
+
+TEST(TransformerTest, ChunkedPrefillEqualsWholePrefill) {
+  Runner r("tests/data/llm/tiny-llama-f32.gguf");
+  ASSERT_NE(r.model, nullptr);
+  std::vector<int32_t> ids = r.model->tokenizer().Encode(
+      "The quick brown fox jumps over the lazy dog again", true, false);
+  SequenceKv a, b;
+  const std::vector<float> whole = r.Feed(a, ids);
+  const std::vector<float> chunked = r.Feed(b, ids, 3);
+  for (size_t i = 0; i < whole.size(); ++i) {
+    ASSERT_NEAR(whole[i], chunked[i], 1e-4) << i;
+  }
+}
+
+TEST(TransformerTest, BatchedSequencesEqualSeparateRuns) {
+  Runner r("tests/data/llm/tiny-qwen2-f16.gguf");
+  ASSERT_NE(r.model, nullptr);
+  const Tokenizer& tok = r.model->tokenizer();
+  const std::vector<int32_t> p0 = tok.Encode("Hello there, friend", false, false);
+  const std::vector<int32_t> p1 = tok.Encode("Why is the sky", false, false);
+  SequenceKv s0, s1;
+  const std::vector<float> alone0 = r.Feed(s0, p0);
+  const std::vector<float> alone1 = r.Feed(s1, p1);
+  r.cache->Release(s0);
+  r.cache->Release(s1);
+  // Both prompts in one batch, mixed with a decode-style single token.
+  SequenceKv b0, b1;
+  std::vector<BatchToken> batch;
+  for (size_t i = 0; i < p0.size(); ++i) {
+    batch.push_back({p0[i], static_cast<int32_t>(i), 0, i + 1 == p0.size()});
+  }
+  for (size_t i = 0; i < p1.size(); ++i) {
+    batch.push_back({p1[i], static_cast<int32_t>(i), 1, i + 1 == p1.size()});
+  }
+  ASSERT_TRUE(r.cache->Reserve(b0, p0.size()).ok());
+  ASSERT_TRUE(r.cache->Reserve(b1, p1.size()).ok());
+  SequenceKv* seqs[] = {&b0, &b1};
+  const int64_t V = r.model->config().n_vocab;
+  std::vector<float> logits(2 * V);
+  ASSERT_TRUE(r.transformer->Forward(batch, seqs, r.cache.get(), logits.data())
+                  .ok());
+  for (int64_t i = 0; i < V; ++i) {
+    ASSERT_NEAR(logits[i], alone0[i], 1e-4);
+    ASSERT_NEAR(logits[V + i], alone1[i], 1e-4);
+  }
+}
+
+TEST(TransformerTest, RejectsTokenWithoutCacheRoom) {
+  Runner r("tests/data/llm/tiny-llama-f32.gguf");
+  ASSERT_NE(r.model, nullptr);
+  SequenceKv seq;  // no blocks reserved
+  SequenceKv* seqs[] = {&seq};
+  BatchToken t{1, 0, 0, true};
+  std::vector<float> logits(r.model->config().n_vocab);
+  EXPECT_FALSE(r.transformer->Forward({&t, 1}, seqs, r.cache.get(),
+                                      logits.data()).ok());
+}
+
+}  // namespace
+}  // namespace inferd::llm
