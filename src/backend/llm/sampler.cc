@@ -1,0 +1,127 @@
+#include "src/backend/llm/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "src/backend/llm/str_cat.h"
+
+namespace inferd::llm {
+
+absl::Status ValidateSamplingParams(const SamplingParams& p) {
+  auto bad = [](const char* field, auto value, const char* rule) {
+    return absl::InvalidArgumentError(
+        AbslView(Cat(field, " = ", value, ": ", rule)));
+  };
+  if (!(p.temperature >= 0) || p.temperature > 100) {
+    return bad("temperature", p.temperature, "must be in [0, 100]");
+  }
+  if (!(p.top_p > 0 && p.top_p <= 1)) {
+    return bad("top_p", p.top_p, "must be in (0, 1]");
+  }
+  if (!(p.min_p >= 0 && p.min_p <= 1)) {
+    return bad("min_p", p.min_p, "must be in [0, 1]");
+  }
+  if (!(p.repeat_penalty > 0)) {
+    return bad("repeat_penalty", p.repeat_penalty, "must be positive");
+  }
+  if (p.repeat_last_n < 0) {
+    return bad("repeat_last_n", p.repeat_last_n, "must be >= 0");
+  }
+  if (!std::isfinite(p.presence_penalty) || !std::isfinite(p.frequency_penalty)) {
+    return absl::InvalidArgumentError("penalties must be finite");
+  }
+  return absl::OkStatus();
+}
+
+Sampler::Sampler(const SamplingParams& params, int32_t n_vocab)
+    : params_(params),
+      n_vocab_(n_vocab),
+      rng_(params.seed),
+      candidates_(n_vocab),
+      window_(std::max(params.repeat_last_n, 0)),
+      counts_(n_vocab, 0) {}
+
+void Sampler::Accept(int32_t token) {
+  if (window_.empty() || token < 0 || token >= n_vocab_) return;
+  if (window_size_ == window_.size()) {
+    --counts_[window_[window_next_]];
+  } else {
+    ++window_size_;
+  }
+  window_[window_next_] = token;
+  ++counts_[token];
+  window_next_ = (window_next_ + 1) % window_.size();
+}
+
+int32_t Sampler::Sample(float* logits) {
+  const SamplingParams& p = params_;
+  const bool penalize = p.repeat_penalty != 1.0f || p.presence_penalty != 0 ||
+                        p.frequency_penalty != 0;
+  if (penalize) {
+    // Each distinct token in the window once.
+    for (size_t k = 0; k < window_size_; ++k) {
+      const int32_t id = window_[k];
+      const int32_t count = counts_[id];
+      if (count <= 0) continue;
+      bool first = true;
+      for (size_t j = 0; j < k; ++j) {
+        if (window_[j] == id) {
+          first = false;
+          break;
+        }
+      }
+      if (!first) continue;
+      float& l = logits[id];
+      l = l > 0 ? l / p.repeat_penalty : l * p.repeat_penalty;
+      l -= count * p.frequency_penalty + p.presence_penalty;
+    }
+  }
+  if (p.temperature <= 0) {
+    return static_cast<int32_t>(std::max_element(logits, logits + n_vocab_) -
+                                logits);
+  }
+  for (int32_t i = 0; i < n_vocab_; ++i) candidates_[i] = {logits[i], i};
+  auto by_logit = [](const Candidate& a, const Candidate& b) {
+    return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
+  };
+  size_t n = candidates_.size();
+  if (p.top_k > 0 && static_cast<size_t>(p.top_k) < n) {
+    std::partial_sort(candidates_.begin(), candidates_.begin() + p.top_k,
+                      candidates_.end(), by_logit);
+    n = p.top_k;
+  } else {
+    std::sort(candidates_.begin(), candidates_.end(), by_logit);
+  }
+  // Softmax at the temperature; `logit` becomes the probability.
+  const float max_logit = candidates_[0].logit;
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const float e = std::exp((candidates_[i].logit - max_logit) / p.temperature);
+    candidates_[i].logit = e;
+    sum += e;
+  }
+  double kept = 0;
+  size_t cut = n;
+  const double min_prob = p.min_p * (candidates_[0].logit / sum);
+  for (size_t i = 0; i < n; ++i) {
+    const double prob = candidates_[i].logit / sum;
+    if (i > 0 && prob < min_prob) {
+      cut = i;
+      break;
+    }
+    kept += candidates_[i].logit;
+    if (kept / sum >= p.top_p) {
+      cut = i + 1;
+      break;
+    }
+  }
+  std::uniform_real_distribution<double> uniform(0.0, kept);
+  double r = uniform(rng_);
+  for (size_t i = 0; i < cut; ++i) {
+    r -= candidates_[i].logit;
+    if (r <= 0) return candidates_[i].id;
+  }
+  return candidates_[cut - 1].id;
+}
+
+}  // namespace inferd::llm
