@@ -67,7 +67,7 @@ HttpResponse HealthApi::Summary() const {
   json::object body{
       {"status", status},
       {"version", context_->server_version},
-      {"uptime_seconds", absl::ToDoubleSeconds(absl::Now() - context_->started)},
+      {"uptime_seconds", absl::ToInt64Seconds(absl::Now() - context_->started)},
       {"device", "cpu"},
       {"models", std::move(models)},
   };

@@ -341,57 +341,99 @@ absl::StatusOr<bool> BoolParameter(const json::value* params,
   return v->get_bool();
 }
 
-void AppendJsonData(const Tensor& t, json::array& out) {
+// Writes a JSON string literal with the escapes JSON requires.
+void AppendJsonString(std::string_view text, std::string& out) {
+  out.push_back('"');
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+// Shortest text that reads back as the same value of the element type
+// (0.1f prints as 0.1, not 0.10000000149011612). JSON has no NaN or
+// infinity; they go out as null.
+template <typename F>
+void AppendFloat(F value, std::string& out) {
+  if (!std::isfinite(value)) {
+    out += "null";
+    return;
+  }
+  fmt::format_to(std::back_inserter(out), "{}", value);
+}
+
+template <typename T>
+void AppendIntegers(const Tensor& t, std::string& out) {
+  const T* values = t.data_as<T>();
   const int64_t n = t.element_count();
-  out.reserve(n);
+  for (int64_t i = 0; i < n; ++i) {
+    if (i) out.push_back(',');
+    fmt::format_to(std::back_inserter(out), "{}", +values[i]);
+  }
+}
+
+void AppendJsonData(const Tensor& t, std::string& out) {
+  const int64_t n = t.element_count();
+  out.push_back('[');
   switch (t.dtype) {
     case DataType::kBool:
-      for (int64_t i = 0; i < n; ++i) out.emplace_back(t.data[i] != 0);
+      for (int64_t i = 0; i < n; ++i) {
+        if (i) out.push_back(',');
+        out += t.data[i] != 0 ? "true" : "false";
+      }
       break;
-    case DataType::kUint8:
-      for (int64_t i = 0; i < n; ++i) out.emplace_back(t.data_as<uint8_t>()[i]);
-      break;
-    case DataType::kUint16:
-      for (int64_t i = 0; i < n; ++i) out.emplace_back(t.data_as<uint16_t>()[i]);
-      break;
-    case DataType::kUint32:
-      for (int64_t i = 0; i < n; ++i) out.emplace_back(t.data_as<uint32_t>()[i]);
-      break;
-    case DataType::kUint64:
-      for (int64_t i = 0; i < n; ++i) out.emplace_back(t.data_as<uint64_t>()[i]);
-      break;
-    case DataType::kInt8:
-      for (int64_t i = 0; i < n; ++i) out.emplace_back(t.data_as<int8_t>()[i]);
-      break;
-    case DataType::kInt16:
-      for (int64_t i = 0; i < n; ++i) out.emplace_back(t.data_as<int16_t>()[i]);
-      break;
-    case DataType::kInt32:
-      for (int64_t i = 0; i < n; ++i) out.emplace_back(t.data_as<int32_t>()[i]);
-      break;
-    case DataType::kInt64:
-      for (int64_t i = 0; i < n; ++i) out.emplace_back(t.data_as<int64_t>()[i]);
-      break;
+    case DataType::kUint8: AppendIntegers<uint8_t>(t, out); break;
+    case DataType::kUint16: AppendIntegers<uint16_t>(t, out); break;
+    case DataType::kUint32: AppendIntegers<uint32_t>(t, out); break;
+    case DataType::kUint64: AppendIntegers<uint64_t>(t, out); break;
+    case DataType::kInt8: AppendIntegers<int8_t>(t, out); break;
+    case DataType::kInt16: AppendIntegers<int16_t>(t, out); break;
+    case DataType::kInt32: AppendIntegers<int32_t>(t, out); break;
+    case DataType::kInt64: AppendIntegers<int64_t>(t, out); break;
     case DataType::kFp16:
-      for (int64_t i = 0; i < n; ++i)
-        out.emplace_back(static_cast<double>(HalfToFloat(t.data_as<uint16_t>()[i])));
+      for (int64_t i = 0; i < n; ++i) {
+        if (i) out.push_back(',');
+        AppendFloat(HalfToFloat(t.data_as<uint16_t>()[i]), out);
+      }
       break;
     case DataType::kBf16:
-      for (int64_t i = 0; i < n; ++i)
-        out.emplace_back(
-            static_cast<double>(Bfloat16ToFloat(t.data_as<uint16_t>()[i])));
+      for (int64_t i = 0; i < n; ++i) {
+        if (i) out.push_back(',');
+        AppendFloat(Bfloat16ToFloat(t.data_as<uint16_t>()[i]), out);
+      }
       break;
     case DataType::kFp32:
-      for (int64_t i = 0; i < n; ++i)
-        out.emplace_back(static_cast<double>(t.data_as<float>()[i]));
+      for (int64_t i = 0; i < n; ++i) {
+        if (i) out.push_back(',');
+        AppendFloat(t.data_as<float>()[i], out);
+      }
       break;
     case DataType::kFp64:
-      for (int64_t i = 0; i < n; ++i) out.emplace_back(t.data_as<double>()[i]);
+      for (int64_t i = 0; i < n; ++i) {
+        if (i) out.push_back(',');
+        AppendFloat(t.data_as<double>()[i], out);
+      }
       break;
     case DataType::kBytes:
-      for (const auto& s : t.strings) out.emplace_back(json::string_view(s));
+      for (size_t i = 0; i < t.strings.size(); ++i) {
+        if (i) out.push_back(',');
+        AppendJsonString(t.strings[i], out);
+      }
       break;
   }
+  out.push_back(']');
 }
 
 void AppendBinaryData(const Tensor& t, std::string& out) {
@@ -502,45 +544,56 @@ absl::StatusOr<InferenceRequest> DecodeV2InferRequest(
 }
 
 EncodedResponse EncodeV2InferResponse(const InferenceResponse& response) {
-  json::object root;
-  root["model_name"] = response.model_name;
-  root["model_version"] = response.model_version;
-  if (!response.id.empty()) root["id"] = response.id;
-  json::array outputs;
-  outputs.reserve(response.outputs.size());
+  // Written directly rather than through a JSON DOM: responses can hold
+  // millions of numbers, and this keeps the shortest float spelling.
+  std::string out;
   std::string binary;
-  for (size_t i = 0; i < response.outputs.size(); ++i) {
-    const NamedTensor& out = response.outputs[i];
-    const bool as_binary = i < response.binary.size() && response.binary[i];
-    json::object entry;
-    entry["name"] = out.name;
-    entry["datatype"] = DataTypeName(out.tensor.dtype);
-    json::array shape;
-    for (int64_t d : out.tensor.shape) shape.emplace_back(d);
-    entry["shape"] = std::move(shape);
-    if (as_binary) {
-      json::object params;
-      params["binary_data_size"] = BinarySize(out.tensor);
-      entry["parameters"] = std::move(params);
-      AppendBinaryData(out.tensor, binary);
-    } else {
-      json::array data;
-      AppendJsonData(out.tensor, data);
-      entry["data"] = std::move(data);
-    }
-    outputs.emplace_back(std::move(entry));
+  bool any_binary = false;
+  out += "{\"model_name\":";
+  AppendJsonString(response.model_name, out);
+  out += ",\"model_version\":";
+  AppendJsonString(response.model_version, out);
+  if (!response.id.empty()) {
+    out += ",\"id\":";
+    AppendJsonString(response.id, out);
   }
-  root["outputs"] = std::move(outputs);
+  out += ",\"outputs\":[";
+  for (size_t i = 0; i < response.outputs.size(); ++i) {
+    const NamedTensor& output = response.outputs[i];
+    const bool as_binary = i < response.binary.size() && response.binary[i];
+    if (i) out.push_back(',');
+    out += "{\"name\":";
+    AppendJsonString(output.name, out);
+    out += ",\"datatype\":\"";
+    out += DataTypeName(output.tensor.dtype);
+    out += "\",\"shape\":[";
+    for (size_t d = 0; d < output.tensor.shape.size(); ++d) {
+      if (d) out.push_back(',');
+      fmt::format_to(std::back_inserter(out), "{}", output.tensor.shape[d]);
+    }
+    out += "]";
+    if (as_binary) {
+      any_binary = true;
+      fmt::format_to(std::back_inserter(out),
+                     ",\"parameters\":{{\"binary_data_size\":{}}}}}",
+                     BinarySize(output.tensor));
+      AppendBinaryData(output.tensor, binary);
+    } else {
+      out += ",\"data\":";
+      AppendJsonData(output.tensor, out);
+      out += "}";
+    }
+  }
+  out += "]}";
 
   EncodedResponse encoded;
-  encoded.body = json::serialize(root);
-  if (binary.empty() &&
-      std::none_of(response.binary.begin(), response.binary.end(),
-                   [](bool b) { return b; })) {
+  if (!any_binary) {
+    encoded.body = std::move(out);
     encoded.content_type = "application/json";
     return encoded;
   }
-  encoded.json_header_length = encoded.body.size();
+  encoded.json_header_length = out.size();
+  encoded.body = std::move(out);
   encoded.body.append(binary);
   encoded.content_type = "application/octet-stream";
   return encoded;

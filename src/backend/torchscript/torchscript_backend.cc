@@ -324,11 +324,13 @@ absl::StatusOr<std::unique_ptr<ModelInstance>> TorchScriptBackend::CreateInstanc
   }
 
   std::vector<std::string> arguments;
+  std::vector<c10::TypePtr> argument_types;
   size_t required = 0;
   try {
     const auto& schema = module.get_method("forward").function().getSchema();
     for (size_t i = 1; i < schema.arguments().size(); ++i) {  // 0 is self
       arguments.push_back(schema.arguments()[i].name());
+      argument_types.push_back(schema.arguments()[i].type());
       if (!schema.arguments()[i].default_value()) ++required;
     }
   } catch (const std::exception& e) {
@@ -371,6 +373,24 @@ absl::StatusOr<std::unique_ptr<ModelInstance>> TorchScriptBackend::CreateInstanc
         "forward(", absl::StrJoin(arguments, ", "), ") takes ", required,
         " required arguments but the config declares ", inputs.size(),
         " inputs"));
+  }
+
+  // The argument types say what each input must be: a Tensor for numbers,
+  // List[str] for BYTES.
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    c10::TypePtr type = argument_types[positions[i]];
+    if (auto optional = type->cast<c10::OptionalType>()) type = optional->getElementType();
+    const bool wants_strings =
+        type->isSubtypeOf(*c10::ListType::create(c10::StringType::get()));
+    const bool wants_tensor = type->isSubtypeOf(*c10::TensorType::get());
+    const bool is_bytes = inputs[i].dtype == DataType::kBytes;
+    if ((is_bytes && !wants_strings) || (!is_bytes && !wants_tensor)) {
+      return absl::InvalidArgumentError(StrCat(
+          "input \"", inputs[i].name, "\" is ", DataTypeName(inputs[i].dtype),
+          " in the config but forward() argument \"", arguments[positions[i]],
+          "\" is ", type->annotation_str(),
+          is_bytes ? " (BYTES needs List[str])" : " (numeric inputs need Tensor)"));
+    }
   }
 
   auto instance = std::make_unique<TorchScriptInstance>(
