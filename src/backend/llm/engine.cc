@@ -1,0 +1,323 @@
+#include "src/backend/llm/engine.h"
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+#include "src/backend/llm/str_cat.h"
+
+namespace inferd::llm {
+
+struct Engine::Sequence {
+  Sequence(SequenceId id_in, GenerationRequest request, int32_t n_vocab)
+      : id(id_in),
+        req(std::move(request)),
+        sampler(req.sampling, n_vocab),
+        tokens(req.prompt) {}
+
+  SequenceId id;
+  GenerationRequest req;
+  Sampler sampler;
+  SequenceKv kv;
+  std::vector<int32_t> tokens;  // prompt then generated
+  int64_t generated = 0;
+  Utf8StreamDecoder utf8;
+  std::string held;  // decoded text not yet released (stop-string check)
+  bool started = false;
+  Clock::time_point start, first_token, last_token;
+  bool done = false;
+
+  int64_t fed() const { return kv.length; }
+  bool prefilling() const {
+    return fed() < static_cast<int64_t>(req.prompt.size());
+  }
+};
+
+const char* FinishReasonName(FinishReason reason) {
+  switch (reason) {
+    case FinishReason::kNone:
+      return "none";
+    case FinishReason::kStop:
+      return "stop";
+    case FinishReason::kLength:
+      return "length";
+    case FinishReason::kContext:
+      return "context";
+    case FinishReason::kCancelled:
+      return "cancelled";
+  }
+  return "unknown";
+}
+
+double SequenceTimings::decode_tokens_per_second() const {
+  return generation_seconds > 0 ? (generated_tokens - 1) / generation_seconds
+                                : 0;
+}
+
+double SequenceTimings::prompt_tokens_per_second() const {
+  return prompt_seconds > 0 ? prompt_tokens / prompt_seconds : 0;
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
+    std::shared_ptr<const Model> model, Options options) {
+  if (model == nullptr) return absl::InvalidArgumentError("no model");
+  if (options.threads <= 0) {
+    options.threads = std::max(1u, std::thread::hardware_concurrency());
+  }
+  if (options.max_context <= 0 ||
+      options.max_context > model->config().context_length) {
+    options.max_context = model->config().context_length;
+  }
+  if (options.max_batch_tokens <= 0 || options.max_sequences <= 0 ||
+      options.kv_block_tokens <= 0) {
+    return absl::InvalidArgumentError(
+        "max_batch_tokens, max_sequences and kv_block_tokens must be positive");
+  }
+  if (options.kv_cache_tokens <= 0) {
+    options.kv_cache_tokens = 4 * options.max_context;
+  }
+  std::unique_ptr<Engine> engine(new Engine(std::move(model), options));
+  Transformer::Options t;
+  t.max_batch_tokens = options.max_batch_tokens;
+  t.max_context = options.max_context;
+  auto transformer =
+      Transformer::Create(engine->model_.get(), engine->pool_.get(), t);
+  if (!transformer.ok()) return transformer.status();
+  engine->transformer_ = *std::move(transformer);
+  return engine;
+}
+
+Engine::Engine(std::shared_ptr<const Model> model, Options options)
+    : model_(std::move(model)), options_(options) {
+  const ModelConfig& c = model_->config();
+  pool_ = std::make_unique<ThreadPool>(options_.threads);
+  KvCache::Options kv;
+  kv.n_layers = c.n_layers;
+  kv.kv_dim = c.kv_dim();
+  kv.block_tokens = options_.kv_block_tokens;
+  kv.num_blocks = (options_.kv_cache_tokens + kv.block_tokens - 1) /
+                  kv.block_tokens;
+  cache_ = std::make_unique<KvCache>(kv);
+  const int64_t max_logit_rows =
+      std::min(options_.max_sequences, options_.max_batch_tokens);
+  logits_.resize(max_logit_rows * c.n_vocab);
+  batch_.reserve(options_.max_batch_tokens);
+  batch_seqs_.reserve(options_.max_sequences);
+  logit_owners_.reserve(max_logit_rows);
+}
+
+Engine::~Engine() = default;
+
+absl::StatusOr<SequenceId> Engine::Add(GenerationRequest request) {
+  const ModelConfig& c = model_->config();
+  if (request.prompt.empty()) {
+    return absl::InvalidArgumentError("prompt: no tokens");
+  }
+  for (int32_t t : request.prompt) {
+    if (t < 0 || t >= c.n_vocab) {
+      return absl::InvalidArgumentError(
+          AbslView(Cat("prompt: token id ", t, " outside vocabulary of ",
+                       c.n_vocab)));
+    }
+  }
+  if (static_cast<int64_t>(request.prompt.size()) >= options_.max_context) {
+    return absl::InvalidArgumentError(
+        AbslView(Cat("prompt: ", request.prompt.size(),
+                     " tokens do not fit the context of ",
+                     options_.max_context)));
+  }
+  if (request.max_tokens < 1) {
+    return absl::InvalidArgumentError("max_tokens: must be at least 1");
+  }
+  if (absl::Status s = ValidateSamplingParams(request.sampling); !s.ok()) {
+    return s;
+  }
+  for (const std::string& s : request.stop) {
+    if (s.empty()) return absl::InvalidArgumentError("stop: empty string");
+  }
+  absl::MutexLock lock(&mutex_);
+  const SequenceId id = next_id_++;
+  auto seq = std::make_unique<Sequence>(id, std::move(request),
+                                        static_cast<int32_t>(c.n_vocab));
+  seq->kv.blocks.reserve(options_.max_context / options_.kv_block_tokens + 1);
+  seq->tokens.reserve(options_.max_context);
+  for (int32_t t : seq->req.prompt) seq->sampler.Accept(t);
+  pending_.push_back(std::move(seq));
+  return id;
+}
+
+void Engine::Cancel(SequenceId id) {
+  absl::MutexLock lock(&mutex_);
+  cancelled_.insert(id);
+}
+
+int64_t Engine::active_sequences() const {
+  absl::MutexLock lock(&mutex_);
+  return static_cast<int64_t>(pending_.size()) + running_count_;
+}
+
+bool Engine::ReleaseText(Sequence& seq, std::string* out, bool final) {
+  std::string& held = seq.held;
+  size_t stop_at = std::string::npos;
+  for (const std::string& s : seq.req.stop) {
+    stop_at = std::min(stop_at, held.find(s));
+  }
+  if (stop_at != std::string::npos) {
+    out->append(held, 0, stop_at);
+    held.clear();
+    return true;
+  }
+  size_t keep = 0;
+  if (!final) {
+    // Longest suffix of `held` that begins some stop string.
+    for (const std::string& s : seq.req.stop) {
+      for (size_t n = std::min(s.size() - 1, held.size()); n > keep; --n) {
+        if (held.compare(held.size() - n, n, s, 0, n) == 0) {
+          keep = n;
+          break;
+        }
+      }
+    }
+  }
+  out->append(held, 0, held.size() - keep);
+  held.erase(0, held.size() - keep);
+  return false;
+}
+
+void Engine::Finish(Sequence& seq, FinishReason reason, std::string detail,
+                    std::vector<StepEvent>* events) {
+  StepEvent* ev = nullptr;
+  for (StepEvent& e : *events) {
+    if (e.id == seq.id) ev = &e;
+  }
+  if (ev == nullptr) {
+    events->push_back(StepEvent{});
+    ev = &events->back();
+    ev->id = seq.id;
+  }
+  if (reason != FinishReason::kStop && reason != FinishReason::kCancelled) {
+    seq.held += seq.utf8.Flush();
+    ReleaseText(seq, &ev->text, true);
+  }
+  ev->finish = reason;
+  ev->detail = std::move(detail);
+  SequenceTimings& t = ev->timings;
+  t.prompt_tokens = static_cast<int64_t>(seq.req.prompt.size());
+  t.generated_tokens = seq.generated;
+  if (seq.generated > 0) {
+    t.prompt_seconds =
+        std::chrono::duration<double>(seq.first_token - seq.start).count();
+    t.generation_seconds =
+        std::chrono::duration<double>(seq.last_token - seq.first_token).count();
+  }
+  seq.done = true;
+  cache_->Release(seq.kv);
+}
+
+absl::Status Engine::Step(std::vector<StepEvent>* events) {
+  events->clear();
+  const ModelConfig& c = model_->config();
+  const Tokenizer& tok = model_->tokenizer();
+  {
+    absl::MutexLock lock(&mutex_);
+    for (auto& seq : pending_) running_.push_back(std::move(seq));
+    pending_.clear();
+    for (auto& seq : running_) {
+      if (cancelled_.contains(seq->id)) {
+        Finish(*seq, FinishReason::kCancelled, "", events);
+      }
+    }
+    cancelled_.clear();
+  }
+
+  // Schedule: decode tokens first (one per generating sequence), then prompt
+  // chunks with the remaining token budget.
+  batch_.clear();
+  batch_seqs_.clear();
+  logit_owners_.clear();
+  const int64_t budget = options_.max_batch_tokens;
+  const auto now = Clock::now();
+  for (int pass = 0; pass < 2; ++pass) {
+    for (auto& holder : running_) {
+      Sequence& seq = *holder;
+      if (seq.done || seq.prefilling() != (pass == 1)) continue;
+      if (static_cast<int64_t>(batch_seqs_.size()) >= options_.max_sequences) {
+        break;
+      }
+      const int64_t room = budget - static_cast<int64_t>(batch_.size());
+      if (room <= 0) break;
+      const int64_t prompt_left =
+          static_cast<int64_t>(seq.req.prompt.size()) - seq.fed();
+      const int64_t n = pass == 0 ? 1 : std::min(room, prompt_left);
+      if (seq.fed() + n > options_.max_context) {
+        Finish(seq, FinishReason::kContext, "context length reached", events);
+        continue;
+      }
+      if (absl::Status s = cache_->Reserve(seq.kv, seq.fed() + n); !s.ok()) {
+        if (pass == 0 || running_.size() == 1) {
+          Finish(seq, FinishReason::kContext, std::string(s.message()), events);
+        }
+        continue;  // a waiting prompt retries when blocks free up
+      }
+      if (!seq.started) {
+        seq.started = true;
+        seq.start = now;
+      }
+      const int32_t index = static_cast<int32_t>(batch_seqs_.size());
+      batch_seqs_.push_back(&seq.kv);
+      for (int64_t k = 0; k < n; ++k) {
+        const int64_t pos = seq.fed() + k;
+        const bool last = pos + 1 == static_cast<int64_t>(seq.tokens.size());
+        batch_.push_back({seq.tokens[pos], static_cast<int32_t>(pos), index,
+                          last});
+        if (last) logit_owners_.push_back(&seq);
+      }
+    }
+  }
+
+  if (!batch_.empty()) {
+    if (absl::Status s = transformer_->Forward(batch_, batch_seqs_,
+                                               cache_.get(), logits_.data());
+        !s.ok()) {
+      return s;
+    }
+  }
+
+  const auto after = Clock::now();
+  for (size_t i = 0; i < logit_owners_.size(); ++i) {
+    Sequence& seq = *logit_owners_[i];
+    const int32_t token = seq.sampler.Sample(logits_.data() + i * c.n_vocab);
+    seq.sampler.Accept(token);
+    seq.tokens.push_back(token);
+    ++seq.generated;
+    if (seq.generated == 1) seq.first_token = after;
+    seq.last_token = after;
+    events->push_back(StepEvent{});
+    StepEvent& ev = events->back();
+    ev.id = seq.id;
+    ev.token = token;
+    if (!seq.req.ignore_eos && tok.IsEndOfGeneration(token)) {
+      Finish(seq, FinishReason::kStop, "", events);
+      continue;
+    }
+    seq.held += seq.utf8.Push(tok.TokenBytes(token));
+    if (ReleaseText(seq, &ev.text, false)) {
+      Finish(seq, FinishReason::kStop, "", events);
+    } else if (seq.generated >= seq.req.max_tokens) {
+      Finish(seq, FinishReason::kLength, "", events);
+    } else if (static_cast<int64_t>(seq.tokens.size()) > options_.max_context) {
+      Finish(seq, FinishReason::kContext, "context length reached", events);
+    }
+  }
+
+  running_.erase(std::remove_if(running_.begin(), running_.end(),
+                                [](const std::unique_ptr<Sequence>& s) {
+                                  return s->done;
+                                }),
+                 running_.end());
+  absl::MutexLock lock(&mutex_);
+  running_count_ = static_cast<int64_t>(running_.size());
+  return absl::OkStatus();
+}
+
+}  // namespace inferd::llm

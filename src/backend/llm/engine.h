@@ -1,0 +1,137 @@
+#pragma once
+
+// Text generation for many sequences at once over one model: the serving
+// entry point of the LLM backend.
+//
+// Callers Add() generation requests (prompt tokens, sampling, limits, stop
+// strings) from any thread; one step thread calls Step() in a loop. Each step
+// runs one batched forward pass that mixes the single decode token of every
+// generating sequence with prompt chunks of sequences still prefilling (up to
+// `max_batch_tokens`), samples one token per sequence that produced logits,
+// and reports what happened as StepEvents: the token, the new text (whole
+// UTF-8 characters only, with any possible stop-string prefix held back), and
+// a finish reason with timings when a sequence ends. Cancel() takes effect at
+// the next step. Each sequence owns blocks of the shared KV cache and returns
+// them when it ends.
+//
+// Thread-safety: Add(), Cancel() and active_sequences() are thread-safe;
+// Step() must be called from one thread at a time.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "src/backend/llm/kv_cache.h"
+#include "src/backend/llm/model.h"
+#include "src/backend/llm/sampler.h"
+#include "src/backend/llm/thread_pool.h"
+#include "src/backend/llm/transformer.h"
+#include "src/backend/llm/utf8.h"
+
+namespace inferd::llm {
+
+using SequenceId = int64_t;
+
+enum class FinishReason {
+  kNone,       // still running
+  kStop,       // end-of-generation token or a stop string
+  kLength,     // max_tokens reached
+  kContext,    // context length or KV cache exhausted
+  kCancelled,  // Cancel()
+};
+const char* FinishReasonName(FinishReason reason);
+
+struct GenerationRequest {
+  std::vector<int32_t> prompt;  // token ids, non-empty (BOS included if wanted)
+  SamplingParams sampling;
+  int32_t max_tokens = 128;        // >= 1
+  std::vector<std::string> stop;   // text stops; not part of the output
+  bool ignore_eos = false;         // keep going past end-of-generation tokens
+};
+
+struct SequenceTimings {
+  int64_t prompt_tokens = 0;
+  int64_t generated_tokens = 0;
+  double prompt_seconds = 0;      // first scheduled step to first token
+  double generation_seconds = 0;  // first token to last token
+  // Generated tokens after the first, per second of generation_seconds.
+  double decode_tokens_per_second() const;
+  double prompt_tokens_per_second() const;
+};
+
+struct StepEvent {
+  SequenceId id = 0;
+  int32_t token = -1;   // token sampled this step; -1 when none
+  std::string text;     // text released this step (may be empty)
+  FinishReason finish = FinishReason::kNone;
+  std::string detail;   // why, for kContext
+  SequenceTimings timings;  // set when finish != kNone
+};
+
+class Engine {
+ public:
+  struct Options {
+    int threads = 0;                 // 0: hardware threads
+    int64_t max_batch_tokens = 256;  // tokens per forward pass
+    int64_t max_sequences = 64;      // sequences advanced per step
+    int64_t max_context = 0;         // 0: the model's context length
+    int64_t kv_cache_tokens = 0;     // pool size; 0: 4 x max_context
+    int64_t kv_block_tokens = 16;
+  };
+
+  static absl::StatusOr<std::unique_ptr<Engine>> Create(
+      std::shared_ptr<const Model> model, Options options);
+  ~Engine();
+
+  // Queues a request; InvalidArgument names the bad field.
+  absl::StatusOr<SequenceId> Add(GenerationRequest request)
+      ABSL_LOCKS_EXCLUDED(mutex_);
+  // Ends sequence `id` at the next step (a kCancelled event); unknown or
+  // finished ids are ignored.
+  void Cancel(SequenceId id) ABSL_LOCKS_EXCLUDED(mutex_);
+  // Sequences queued or running.
+  int64_t active_sequences() const ABSL_LOCKS_EXCLUDED(mutex_);
+
+  // Advances every running sequence by one forward pass; appends what
+  // happened to `events` (cleared first). OK with no events when idle.
+  absl::Status Step(std::vector<StepEvent>* events);
+
+  const Model& model() const { return *model_; }
+  const Options& options() const { return options_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Sequence;
+
+  Engine(std::shared_ptr<const Model> model, Options options);
+  void Finish(Sequence& seq, FinishReason reason, std::string detail,
+              std::vector<StepEvent>* events);
+  // Releases text from the held buffer, keeping back a possible stop prefix;
+  // returns true when a stop string was found (text up to it released).
+  bool ReleaseText(Sequence& seq, std::string* out, bool final);
+
+  std::shared_ptr<const Model> model_;
+  Options options_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<Transformer> transformer_;
+  std::unique_ptr<KvCache> cache_;
+  std::vector<std::unique_ptr<Sequence>> running_;
+  std::vector<BatchToken> batch_;
+  std::vector<SequenceKv*> batch_seqs_;
+  std::vector<Sequence*> logit_owners_;
+  std::vector<float> logits_;
+
+  mutable absl::Mutex mutex_;
+  SequenceId next_id_ ABSL_GUARDED_BY(mutex_) = 1;
+  std::vector<std::unique_ptr<Sequence>> pending_ ABSL_GUARDED_BY(mutex_);
+  absl::flat_hash_set<SequenceId> cancelled_ ABSL_GUARDED_BY(mutex_);
+  int64_t running_count_ ABSL_GUARDED_BY(mutex_) = 0;
+};
+
+}  // namespace inferd::llm

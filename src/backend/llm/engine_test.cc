@@ -1,0 +1,175 @@
+#include "src/backend/llm/engine.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "src/backend/llm/testing/golden.h"
+
+namespace inferd::llm {
+namespace {
+
+std::shared_ptr<const Model> LoadModel(const std::string& file) {
+  auto m = Model::Load("tests/data/llm/" + file);
+  EXPECT_TRUE(m.ok()) << m.status();
+  return m.ok() ? std::shared_ptr<const Model>(*std::move(m)) : nullptr;
+}
+
+GenerationRequest Greedy(std::vector<int32_t> prompt, int max_tokens) {
+  GenerationRequest r;
+  r.prompt = std::move(prompt);
+  r.sampling.temperature = 0;
+  r.max_tokens = max_tokens;
+  r.ignore_eos = true;
+  return r;
+}
+
+struct Outcome {
+  std::vector<int32_t> tokens;
+  std::string text;
+  FinishReason finish = FinishReason::kNone;
+  SequenceTimings timings;
+};
+
+std::map<SequenceId, Outcome> RunToEnd(Engine& engine, int max_steps = 500) {
+  std::map<SequenceId, Outcome> out;
+  std::vector<StepEvent> events;
+  for (int step = 0; step < max_steps && engine.active_sequences() > 0;
+       ++step) {
+    EXPECT_TRUE(engine.Step(&events).ok());
+    for (const StepEvent& e : events) {
+      Outcome& o = out[e.id];
+      if (e.token >= 0) o.tokens.push_back(e.token);
+      o.text += e.text;
+      if (e.finish != FinishReason::kNone) {
+        o.finish = e.finish;
+        o.timings = e.timings;
+      }
+    }
+  }
+  return out;
+}
+
+TEST(EngineTest, GreedyGenerationMatchesReference) {
+  auto model = LoadModel("tiny-llama-f32.gguf");
+  ASSERT_NE(model, nullptr);
+  const auto goldens =
+      testing_util::ReadGoldens("tests/data/llm/tiny-llama-f32.gguf.golden");
+  ASSERT_FALSE(goldens.empty());
+  auto engine = *Engine::Create(model, {.threads = 2, .max_batch_tokens = 4});
+  const SequenceId id = *engine->Add(Greedy(goldens[0].prompt, 16));
+  auto out = RunToEnd(*engine);
+  EXPECT_EQ(out[id].tokens, goldens[0].greedy);
+  EXPECT_EQ(out[id].finish, FinishReason::kLength);
+  EXPECT_EQ(out[id].text, model->tokenizer().Decode(goldens[0].greedy));
+  EXPECT_EQ(out[id].timings.prompt_tokens,
+            static_cast<int64_t>(goldens[0].prompt.size()));
+  EXPECT_EQ(out[id].timings.generated_tokens, 16);
+}
+
+TEST(EngineTest, ConcurrentSequencesMatchSoloRuns) {
+  auto model = LoadModel("tiny-qwen2-f16.gguf");
+  ASSERT_NE(model, nullptr);
+  const Tokenizer& tok = model->tokenizer();
+  const std::vector<std::string> prompts = {
+      "Hello there", "A long time ago in a galaxy", "Why?"};
+  std::vector<std::vector<int32_t>> solo;
+  for (const std::string& p : prompts) {
+    auto engine = *Engine::Create(model, {.threads = 2});
+    const SequenceId id = *engine->Add(Greedy(tok.Encode(p, true, false), 12));
+    solo.push_back(RunToEnd(*engine)[id].tokens);
+  }
+  // Small batch budget forces prompt chunks and decodes to mix in steps.
+  auto engine = *Engine::Create(model, {.threads = 2, .max_batch_tokens = 5});
+  std::vector<SequenceId> ids;
+  for (const std::string& p : prompts) {
+    ids.push_back(*engine->Add(Greedy(tok.Encode(p, true, false), 12)));
+  }
+  auto out = RunToEnd(*engine);
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    EXPECT_EQ(out[ids[i]].tokens, solo[i]) << prompts[i];
+  }
+}
+
+TEST(EngineTest, CancelEndsSequenceAtNextStep) {
+  auto model = LoadModel("tiny-llama-q8_0.gguf");
+  ASSERT_NE(model, nullptr);
+  auto engine = *Engine::Create(model, {.threads = 1});
+  const SequenceId keep = *engine->Add(Greedy({1, 100, 200}, 8));
+  const SequenceId drop = *engine->Add(Greedy({1, 300}, 100));
+  std::vector<StepEvent> events;
+  ASSERT_TRUE(engine->Step(&events).ok());
+  engine->Cancel(drop);
+  auto out = RunToEnd(*engine);
+  EXPECT_EQ(out[drop].finish, FinishReason::kCancelled);
+  EXPECT_TRUE(out[drop].tokens.empty());  // nothing after the cancel
+  EXPECT_EQ(out[keep].finish, FinishReason::kLength);
+  EXPECT_EQ(engine->active_sequences(), 0);
+}
+
+TEST(EngineTest, StopStringEndsAndIsNotEmitted) {
+  auto model = LoadModel("tiny-llama-f32.gguf");
+  ASSERT_NE(model, nullptr);
+  const auto goldens =
+      testing_util::ReadGoldens("tests/data/llm/tiny-llama-f32.gguf.golden");
+  const std::string full = model->tokenizer().Decode(goldens[0].greedy);
+  ASSERT_GT(full.size(), 6u);
+  // Stop at a piece from the middle of the known greedy text.
+  const std::string stop = full.substr(full.size() / 2, 3);
+  GenerationRequest r = Greedy(goldens[0].prompt, 16);
+  r.stop = {stop};
+  auto engine = *Engine::Create(model, {.threads = 2});
+  const SequenceId id = *engine->Add(r);
+  auto out = RunToEnd(*engine);
+  EXPECT_EQ(out[id].finish, FinishReason::kStop);
+  EXPECT_EQ(out[id].text, full.substr(0, full.find(stop)));
+}
+
+TEST(EngineTest, RejectsBadRequestsNamingTheField) {
+  auto model = LoadModel("tiny-llama-f32.gguf");
+  ASSERT_NE(model, nullptr);
+  auto engine = *Engine::Create(model, {.threads = 1});
+  EXPECT_NE(engine->Add(Greedy({}, 4)).status().message().find("prompt"),
+            std::string::npos);
+  EXPECT_NE(engine->Add(Greedy({99999}, 4)).status().message().find("token id"),
+            std::string::npos);
+  EXPECT_NE(engine->Add(Greedy({1}, 0)).status().message().find("max_tokens"),
+            std::string::npos);
+  GenerationRequest r = Greedy({1}, 4);
+  r.sampling.top_p = 2;
+  EXPECT_NE(engine->Add(r).status().message().find("top_p"), std::string::npos);
+}
+
+TEST(EngineTest, FullKvCacheEndsSequenceWithContextReason) {
+  auto model = LoadModel("tiny-llama-f32.gguf");
+  ASSERT_NE(model, nullptr);
+  auto engine = *Engine::Create(
+      model, {.threads = 1, .kv_cache_tokens = 32, .kv_block_tokens = 16});
+  const SequenceId id = *engine->Add(Greedy({1, 5, 6, 7}, 100));
+  auto out = RunToEnd(*engine);
+  EXPECT_EQ(out[id].finish, FinishReason::kContext);
+  EXPECT_EQ(out[id].tokens.size(), 32u - 4u + 1u);
+}
+
+TEST(EngineTest, SeededSamplingIsReproducible) {
+  auto model = LoadModel("tiny-qwen2-q4_0.gguf");
+  ASSERT_NE(model, nullptr);
+  std::vector<std::vector<int32_t>> runs;
+  for (int k = 0; k < 2; ++k) {
+    auto engine = *Engine::Create(model, {.threads = 2});
+    GenerationRequest r;
+    r.prompt = model->tokenizer().Encode("Once upon", false, false);
+    r.sampling.temperature = 1.0f;
+    r.sampling.seed = 7;
+    r.max_tokens = 20;
+    r.ignore_eos = true;
+    const SequenceId id = *engine->Add(r);
+    runs.push_back(RunToEnd(*engine)[id].tokens);
+  }
+  EXPECT_EQ(runs[0], runs[1]);
+  EXPECT_EQ(runs[0].size(), 20u);
+}
+
+}  // namespace
+}  // namespace inferd::llm
