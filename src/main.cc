@@ -68,6 +68,7 @@ void AddServeCommand(CLI::App& app, inferd::ServerOptions& o) {
 
 int main(int argc, char** argv) {
   CLI::App app{"inferd: a model inference server (KServe v2, Triton model repositories)"};
+  app.set_version_flag("--version", "inferd 0.1.0");
   app.require_subcommand(1);
   inferd::ServerOptions options;
   AddServeCommand(app, options);
