@@ -1,0 +1,177 @@
+#include "http/route_table.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace inferd {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::Pair;
+
+HttpRequest Request(std::string method, std::string path) {
+  HttpRequest request;
+  request.method = std::move(method);
+  request.path = std::move(path);
+  return request;
+}
+
+// Each handler writes its own tag into the response body, so a test can see
+// which route a path reached.
+RouteTable::Handler Tag(std::string tag) {
+  return [tag](HttpRequest&&, Responder respond) {
+    HttpResponse response;
+    response.body = tag;
+    respond(std::move(response));
+  };
+}
+
+std::string RunHandler(const RouteTable::Match& match, HttpRequest request) {
+  if (match.handler == nullptr) return "<none>";
+  std::string body;
+  (*match.handler)(std::move(request),
+                   [&body](HttpResponse response) { body = response.body; });
+  return body;
+}
+
+class RouteTableTest : public ::testing::Test {
+ protected:
+  RouteTableTest() {
+    routes_.Add("GET", "/v2/health/live", Tag("live"));
+    routes_.Add("GET", "/v2", Tag("server"));
+    routes_.Add("GET", "/v2/models/{model}", Tag("metadata"));
+    routes_.Add("GET", "/v2/models/{model}/versions/{version}", Tag("versioned"));
+    routes_.Add("POST", "/v2/models/{model}/infer", Tag("infer"));
+    routes_.Add("POST", "/v2/models/{model}/versions/{version}/infer",
+                Tag("versioned-infer"));
+    routes_.Add("POST", "/v1/models/{model}:predict", Tag("predict"));
+    routes_.Add("GET", "/v2/repository/index", Tag("index-get"));
+    routes_.Add("POST", "/v2/repository/index", Tag("index-post"));
+  }
+
+  // Finds and runs the route; returns the handler's tag.
+  std::string Dispatch(std::string method, std::string path,
+                       HttpRequest* out = nullptr) {
+    HttpRequest request = Request(std::move(method), std::move(path));
+    RouteTable::Match match = routes_.Find(request);
+    if (match.status != 200) return "status " + std::to_string(match.status);
+    EXPECT_NE(match.handler, nullptr);
+    if (out) *out = request;
+    return RunHandler(match, request);
+  }
+
+  RouteTable routes_;
+};
+
+TEST_F(RouteTableTest, LiteralRoutesMatchExactly) {
+  EXPECT_EQ(Dispatch("GET", "/v2/health/live"), "live");
+  EXPECT_EQ(Dispatch("GET", "/v2"), "server");
+  EXPECT_EQ(Dispatch("GET", "/v2/health/livex"), "status 404");
+  EXPECT_EQ(Dispatch("GET", "/v2/health"), "status 404");
+  EXPECT_EQ(Dispatch("GET", "/v2/health/live/more"), "status 404");
+  EXPECT_EQ(Dispatch("GET", "/V2/health/live"), "status 404");  // case matters
+}
+
+TEST_F(RouteTableTest, ParametersAreCaptured) {
+  HttpRequest request;
+  EXPECT_EQ(Dispatch("GET", "/v2/models/simple/versions/3", &request), "versioned");
+  EXPECT_THAT(request.path_params,
+              ElementsAre(Pair("model", "simple"), Pair("version", "3")));
+  EXPECT_EQ(request.param("model"), "simple");
+  EXPECT_EQ(request.param("version"), "3");
+  EXPECT_EQ(request.param("absent"), "");
+}
+
+TEST_F(RouteTableTest, SameMethodDifferentDepthPicksTheRightRoute) {
+  HttpRequest request;
+  EXPECT_EQ(Dispatch("GET", "/v2/models/simple", &request), "metadata");
+  EXPECT_THAT(request.path_params, ElementsAre(Pair("model", "simple")));
+  EXPECT_EQ(Dispatch("POST", "/v2/models/simple/infer"), "infer");
+  EXPECT_EQ(Dispatch("POST", "/v2/models/simple/versions/2/infer", &request),
+            "versioned-infer");
+  EXPECT_EQ(request.param("version"), "2");
+}
+
+TEST_F(RouteTableTest, SuffixSegmentsSplitTheParameterFromTheVerb) {
+  HttpRequest request;
+  EXPECT_EQ(Dispatch("POST", "/v1/models/digits:predict", &request), "predict");
+  EXPECT_THAT(request.path_params, ElementsAre(Pair("model", "digits")));
+  // The suffix alone is no model name, and other verbs do not match.
+  EXPECT_EQ(Dispatch("POST", "/v1/models/:predict"), "status 404");
+  EXPECT_EQ(Dispatch("POST", "/v1/models/digits:explain"), "status 404");
+  EXPECT_EQ(Dispatch("POST", "/v1/models/digits"), "status 404");
+}
+
+TEST_F(RouteTableTest, ParameterValueMayContainTheSuffixText) {
+  HttpRequest request;
+  EXPECT_EQ(Dispatch("POST", "/v1/models/a:predict:predict", &request), "predict");
+  EXPECT_EQ(request.param("model"), "a:predict");
+}
+
+TEST_F(RouteTableTest, KnownPathWithWrongMethodIs405WithAllowList) {
+  HttpRequest request = Request("DELETE", "/v2/repository/index");
+  RouteTable::Match match = routes_.Find(request);
+  EXPECT_EQ(match.status, 405);
+  EXPECT_EQ(match.handler, nullptr);
+  EXPECT_EQ(match.allow, "GET, POST");
+
+  request = Request("GET", "/v2/models/simple/infer");
+  match = routes_.Find(request);
+  EXPECT_EQ(match.status, 405);
+  EXPECT_EQ(match.allow, "POST");
+  EXPECT_THAT(request.path_params, IsEmpty());  // not filled on a miss
+
+  request = Request("POST", "/v2/health/live");
+  match = routes_.Find(request);
+  EXPECT_EQ(match.status, 405);
+  EXPECT_EQ(match.allow, "GET");
+}
+
+TEST_F(RouteTableTest, UnknownPathIs404WithNoAllowList) {
+  HttpRequest request = Request("GET", "/v3/anything");
+  RouteTable::Match match = routes_.Find(request);
+  EXPECT_EQ(match.status, 404);
+  EXPECT_EQ(match.handler, nullptr);
+  EXPECT_EQ(match.allow, "");
+  request = Request("GET", "/");
+  EXPECT_EQ(routes_.Find(request).status, 404);
+}
+
+TEST_F(RouteTableTest, EmptySegmentsAndTrailingSlashesAreIgnored) {
+  EXPECT_EQ(Dispatch("GET", "/v2/health/live/"), "live");
+  EXPECT_EQ(Dispatch("GET", "//v2//health/live"), "live");
+}
+
+TEST_F(RouteTableTest, FirstRegisteredRouteWinsOnOverlap) {
+  RouteTable routes;
+  routes.Add("GET", "/a/{x}", Tag("param"));
+  routes.Add("GET", "/a/b", Tag("literal"));
+  HttpRequest request = Request("GET", "/a/b");
+  EXPECT_EQ(RunHandler(routes.Find(request), request), "param");
+}
+
+TEST(HttpRequestTest, HeaderLookupIgnoresCaseAndReturnsTheFirst) {
+  HttpRequest request;
+  request.headers = {{"content-type", "application/json"},
+                     {"inference-header-content-length", "12"},
+                     {"inference-header-content-length", "99"}};
+  EXPECT_EQ(request.header("Content-Type"), "application/json");
+  EXPECT_EQ(request.header("Inference-Header-Content-Length"), "12");
+  EXPECT_FALSE(request.header("accept").has_value());
+}
+
+TEST(HttpMessageTest, JsonErrorEscapesTheMessage) {
+  HttpResponse response = JsonError(400, "input \"x\": bad\nvalue");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(response.content_type, "application/json");
+  EXPECT_EQ(response.body, R"({"error":"input \"x\": bad\nvalue"})");
+  HttpResponse ok = JsonBody(201, "{}");
+  EXPECT_EQ(ok.status, 201);
+  EXPECT_EQ(ok.body, "{}");
+}
+
+}  // namespace
+}  // namespace inferd
