@@ -16,8 +16,10 @@ GGUF_MAGIC = 0x46554747
 ALIGN = 32
 
 TYPE_F32, TYPE_F16, TYPE_Q4_0, TYPE_Q8_0, TYPE_BF16 = 0, 1, 2, 8, 30
+TYPE_Q4_K, TYPE_Q6_K = 12, 14
 TYPE_NAMES = {"f32": TYPE_F32, "f16": TYPE_F16, "bf16": TYPE_BF16,
-              "q8_0": TYPE_Q8_0, "q4_0": TYPE_Q4_0}
+              "q8_0": TYPE_Q8_0, "q4_0": TYPE_Q4_0, "q4_k": TYPE_Q4_K,
+              "q6_k": TYPE_Q6_K}
 
 V_UINT32, V_INT32, V_FLOAT32, V_BOOL, V_STRING, V_ARRAY = 4, 5, 6, 7, 8, 9
 
@@ -72,7 +74,73 @@ def quantize(x, type_id):
         rec["qs"] = q[:, :16] | (q[:, 16:] << 4)
         deq = (q.astype(np.float32) - 8.0) * d16.astype(np.float32)[:, None]
         return rec.tobytes(), deq.reshape(x.shape)
+    if type_id == TYPE_Q4_K:
+        return _quantize_q4_k(x.reshape(-1, 256), x.shape)
+    if type_id == TYPE_Q6_K:
+        return _quantize_q6_k(x.reshape(-1, 256), x.shape)
     raise ValueError(f"unsupported type {type_id}")
+
+
+def _f16(v):
+    return np.asarray(v, dtype=np.float32).astype(np.float16)
+
+
+def _quantize_q4_k(blocks, shape):
+    """Q4_K: 8 sub-blocks of 32 with 6-bit scale/min; x ~ d*sc*q - dmin*m."""
+    nb = len(blocks)
+    sub = blocks.reshape(nb, 8, 32)
+    lo = np.minimum(sub.min(axis=2), 0.0)
+    hi = sub.max(axis=2)
+    scale = (hi - lo) / 15.0
+    mins = -lo
+    d16 = _f16(scale.max(axis=1) / 63.0)
+    dmin16 = _f16(mins.max(axis=1) / 63.0)
+    d = d16.astype(np.float32)[:, None]
+    dmin = dmin16.astype(np.float32)[:, None]
+    sc = np.clip(np.round(np.where(d > 0, scale / np.where(d > 0, d, 1), 0)), 0, 63).astype(np.uint8)
+    m = np.clip(np.round(np.where(dmin > 0, mins / np.where(dmin > 0, dmin, 1), 0)), 0, 63).astype(np.uint8)
+    step = (d * sc)[:, :, None]
+    off = (dmin * m)[:, :, None]
+    q = np.clip(np.round(np.where(step > 0, (sub + off) / np.where(step > 0, step, 1), 0)), 0, 15).astype(np.uint8)
+    deq = step * q - off
+    packed = np.zeros((nb, 12), dtype=np.uint8)
+    for j in range(4):
+        packed[:, j] = (sc[:, j] & 63) | ((sc[:, j + 4] >> 4) << 6)
+        packed[:, j + 4] = (m[:, j] & 63) | ((m[:, j + 4] >> 4) << 6)
+        packed[:, j + 8] = (sc[:, j + 4] & 0xF) | ((m[:, j + 4] & 0xF) << 4)
+    qs = np.zeros((nb, 128), dtype=np.uint8)
+    for k in range(4):
+        qs[:, 32 * k:32 * k + 32] = q[:, 2 * k, :] | (q[:, 2 * k + 1, :] << 4)
+    rec = np.zeros(nb, dtype=[("d", "<f2"), ("dmin", "<f2"), ("sc", "u1", 12), ("qs", "u1", 128)])
+    rec["d"], rec["dmin"], rec["sc"], rec["qs"] = d16, dmin16, packed, qs
+    return rec.tobytes(), deq.reshape(shape).astype(np.float32)
+
+
+def _quantize_q6_k(blocks, shape):
+    """Q6_K: 16 groups of 16 with int8 scales; 6-bit values offset by 32."""
+    nb = len(blocks)
+    grp = blocks.reshape(nb, 16, 16)
+    scale = np.abs(grp).max(axis=2) / 31.0
+    d16 = _f16(scale.max(axis=1) / 127.0)
+    d = d16.astype(np.float32)[:, None]
+    sc = np.clip(np.round(np.where(d > 0, scale / np.where(d > 0, d, 1), 0)), -128, 127).astype(np.int8)
+    step = (d * sc)[:, :, None]
+    q = np.clip(np.round(np.where(step != 0, grp / np.where(step != 0, step, 1), 0)), -32, 31)
+    deq = step * q
+    v = (q + 32).astype(np.uint8).reshape(nb, 256)
+    ql = np.zeros((nb, 128), dtype=np.uint8)
+    qh = np.zeros((nb, 64), dtype=np.uint8)
+    for n in range(2):
+        q1 = v[:, n * 128 + 0:n * 128 + 32]
+        q2 = v[:, n * 128 + 32:n * 128 + 64]
+        q3 = v[:, n * 128 + 64:n * 128 + 96]
+        q4 = v[:, n * 128 + 96:n * 128 + 128]
+        ql[:, n * 64:n * 64 + 32] = (q1 & 0xF) | ((q3 & 0xF) << 4)
+        ql[:, n * 64 + 32:n * 64 + 64] = (q2 & 0xF) | ((q4 & 0xF) << 4)
+        qh[:, n * 32:n * 32 + 32] = (q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6)
+    rec = np.zeros(nb, dtype=[("ql", "u1", 128), ("qh", "u1", 64), ("sc", "i1", 16), ("d", "<f2")])
+    rec["ql"], rec["qh"], rec["sc"], rec["d"] = ql, qh, sc, d16
+    return rec.tobytes(), deq.reshape(shape).astype(np.float32)
 
 
 class GgufWriter:

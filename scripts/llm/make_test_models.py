@@ -195,7 +195,8 @@ def train(cfg, ids, steps, seed):
     return {k: v.detach().numpy().astype(np.float32) for k, v in p.items()}
 
 
-def write_model(path, cfg, tok, weights, type_name, factors=None):
+def write_model(path, cfg, tok, weights, type_name, factors=None,
+                overrides=None):
     a = cfg.arch
     w = gw.GgufWriter()
     w.add_str("general.architecture", a)
@@ -236,8 +237,12 @@ def write_model(path, cfg, tok, weights, type_name, factors=None):
             data, d = gw.quantize(value, gw.TYPE_F32)
             w.add_tensor(name, gw.TYPE_F32, [value.shape[0]], data)
         else:
-            data, d = gw.quantize(value, type_id)
-            w.add_tensor(name, type_id, [value.shape[1], value.shape[0]], data)
+            t = type_id
+            for suffix, other in (overrides or {}).items():
+                if name.endswith(suffix):
+                    t = gw.TYPE_NAMES[other]
+            data, d = gw.quantize(value, t)
+            w.add_tensor(name, t, [value.shape[1], value.shape[0]], data)
         deq[name] = d
     if factors is not None:
         w.add_tensor("rope_freqs.weight", gw.TYPE_F32, [len(factors)],
@@ -279,6 +284,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="tests/data/llm")
     ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--kquant-only", action="store_true",
+                    help="only (re)write the K-quant model")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(2)
@@ -291,19 +298,38 @@ def main():
     bpe = tt.Gpt2Tokenizer(text, vocab_size=512)
     models.append(("tiny-qwen2", Config("qwen2", len(bpe.tokens),
                                         base=1000000.0, eps=1e-6), bpe))
-    for old in glob.glob(os.path.join(args.out, "tiny-*")):
-        os.remove(old)
+    if not args.kquant_only:
+        for old in glob.glob(os.path.join(args.out, "tiny-*")):
+            os.remove(old)
     for name, cfg, tok in models:
+        if args.kquant_only and cfg.arch != "llama":
+            continue
         print(f"{name}: vocab {cfg.vocab}")
         write_tokens(os.path.join(args.out, name + ".tokens"), tok)
-        ids = tok.encode(text, add_bos=False)
-        weights = train(cfg, ids, args.steps, seed=1234)
-        for type_name in TYPES:
+        if not args.kquant_only:
+            ids = tok.encode(text, add_bos=False)
+            weights = train(cfg, ids, args.steps, seed=1234)
+        for type_name in ([] if args.kquant_only else TYPES):
             path = os.path.join(args.out, f"{name}-{type_name}.gguf")
             deq = write_model(path, cfg, tok, weights, type_name)
             write_golden(path + ".golden", cfg, tok, deq, None)
             print(f"  wrote {path} ({os.path.getsize(path)} bytes)")
         if cfg.arch == "llama":
+            # K-quants need rows of 256: a wider one-layer model with random
+            # weights, Q4_K with Q6_K output and ffn_down (like Q4_K_M).
+            kcfg = Config("llama", cfg.vocab, dim=256, layers=1, heads=4,
+                          kv_heads=2, ffn=512)
+            gen = torch.Generator().manual_seed(99)
+            kw = {k: v.detach().numpy().astype(np.float32)
+                  for k, v in init_weights(kcfg, gen).items()}
+            path = os.path.join(args.out, f"{name}-q4_k_m.gguf")
+            deq = write_model(path, kcfg, tok, kw, "q4_k",
+                              overrides={"output.weight": "q6_k",
+                                         "ffn_down.weight": "q6_k"})
+            write_golden(path + ".golden", kcfg, tok, deq, None)
+            print(f"  wrote {path} ({os.path.getsize(path)} bytes)")
+            if args.kquant_only:
+                continue
             factors = llama3_factors(cfg)
             path = os.path.join(args.out, f"{name}3-f32.gguf")
             deq = write_model(path, cfg, tok, weights, "f32", factors)

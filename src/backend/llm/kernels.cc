@@ -137,6 +137,124 @@ float DotQ4_0(const BlockQ4_0* w, const BlockQ8Act* x, int64_t nb) {
 #endif
 }
 
+// Q4_K: 8 sub-blocks of 32 values, each with a 6-bit scale and min packed
+// in `scales`; value = d * scale_j * q - dmin * min_j.
+inline void ScaleMinK4(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
+  if (j < 4) {
+    *sc = q[j] & 63;
+    *m = q[j + 4] & 63;
+  } else {
+    *sc = (q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4);
+    *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+  }
+}
+
+void DequantizeQ4K(const BlockQ4_K* blocks, int64_t nb, float* y) {
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ4_K& x = blocks[b];
+    const float d = HalfToFloat(x.d);
+    const float dmin = HalfToFloat(x.dmin);
+    const uint8_t* q = x.qs;
+    for (int j = 0; j < 4; ++j) {  // 64 values per step
+      uint8_t sc, m;
+      ScaleMinK4(2 * j, x.scales, &sc, &m);
+      const float d1 = d * sc, m1 = dmin * m;
+      ScaleMinK4(2 * j + 1, x.scales, &sc, &m);
+      const float d2 = d * sc, m2 = dmin * m;
+      for (int l = 0; l < 32; ++l) *y++ = d1 * (q[l] & 0x0f) - m1;
+      for (int l = 0; l < 32; ++l) *y++ = d2 * (q[l] >> 4) - m2;
+      q += 32;
+    }
+  }
+}
+
+// Q6_K: 16 groups of 16 values with int8 scales; 6-bit values stored as 4
+// low bits (ql) and 2 high bits (qh), offset by 32.
+void DequantizeQ6K(const BlockQ6_K* blocks, int64_t nb, float* y) {
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ6_K& x = blocks[b];
+    const float d = HalfToFloat(x.d);
+    const uint8_t* ql = x.ql;
+    const uint8_t* qh = x.qh;
+    const int8_t* sc = x.scales;
+    for (int n = 0; n < kQK_K; n += 128) {
+      for (int l = 0; l < 32; ++l) {
+        const int is = l / 16;
+        const int q1 = ((ql[l] & 0x0f) | (((qh[l] >> 0) & 3) << 4)) - 32;
+        const int q2 = ((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4)) - 32;
+        const int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+        const int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+        y[l] = d * sc[is] * q1;
+        y[l + 32] = d * sc[is + 2] * q2;
+        y[l + 64] = d * sc[is + 4] * q3;
+        y[l + 96] = d * sc[is + 6] * q4;
+      }
+      y += 128;
+      ql += 64;
+      qh += 32;
+      sc += 8;
+    }
+  }
+}
+
+// Integer dot products against 8-bit activation blocks (32 values each).
+float DotQ4K(const BlockQ4_K* w, const BlockQ8Act* x, int64_t nb) {
+  float sum = 0;
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ4_K& blk = w[b];
+    const float d = HalfToFloatFast(blk.d);
+    const float dmin = HalfToFloatFast(blk.dmin);
+    const uint8_t* q = blk.qs;
+    for (int j = 0; j < 4; ++j) {
+      const BlockQ8Act& xa = x[b * 8 + 2 * j];
+      const BlockQ8Act& xb = x[b * 8 + 2 * j + 1];
+      int32_t dot_a = 0, dot_b = 0, sum_a = 0, sum_b = 0;
+      for (int l = 0; l < 32; ++l) {
+        dot_a += (q[l] & 0x0f) * xa.qs[l];
+        dot_b += (q[l] >> 4) * xb.qs[l];
+        sum_a += xa.qs[l];
+        sum_b += xb.qs[l];
+      }
+      uint8_t sc, m;
+      ScaleMinK4(2 * j, blk.scales, &sc, &m);
+      sum += xa.d * (d * sc * dot_a - dmin * m * sum_a);
+      ScaleMinK4(2 * j + 1, blk.scales, &sc, &m);
+      sum += xb.d * (d * sc * dot_b - dmin * m * sum_b);
+      q += 32;
+    }
+  }
+  return sum;
+}
+
+float DotQ6K(const BlockQ6_K* w, const BlockQ8Act* x, int64_t nb) {
+  float sum = 0;
+  int8_t vals[kQK_K];
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ6_K& blk = w[b];
+    const uint8_t* ql = blk.ql;
+    const uint8_t* qh = blk.qh;
+    for (int n = 0; n < kQK_K; n += 128) {
+      for (int l = 0; l < 32; ++l) {
+        vals[n + l] = ((ql[l] & 0x0f) | (((qh[l] >> 0) & 3) << 4)) - 32;
+        vals[n + l + 32] = ((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4)) - 32;
+        vals[n + l + 64] = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+        vals[n + l + 96] = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+      }
+      ql += 64;
+      qh += 32;
+    }
+    const float d = HalfToFloatFast(blk.d);
+    for (int g = 0; g < 8; ++g) {  // activation blocks of 32 = 2 scale groups
+      const BlockQ8Act& xa = x[b * 8 + g];
+      int32_t lo = 0, hi = 0;
+      for (int l = 0; l < 16; ++l) lo += vals[g * 32 + l] * xa.qs[l];
+      for (int l = 16; l < 32; ++l) hi += vals[g * 32 + l] * xa.qs[l];
+      sum += xa.d * d * (blk.scales[2 * g] * lo + blk.scales[2 * g + 1] * hi);
+    }
+  }
+  return sum;
+}
+
 }  // namespace
 
 bool KernelsUseAvx2() {
@@ -154,6 +272,8 @@ bool IsSupportedWeightType(GgmlType type) {
     case GgmlType::kBF16:
     case GgmlType::kQ8_0:
     case GgmlType::kQ4_0:
+    case GgmlType::kQ4_K:
+    case GgmlType::kQ6_K:
       return true;
     default:
       return false;
@@ -161,7 +281,8 @@ bool IsSupportedWeightType(GgmlType type) {
 }
 
 bool UsesQuantizedActivations(GgmlType type) {
-  return type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0;
+  return type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0 ||
+         type == GgmlType::kQ4_K || type == GgmlType::kQ6_K;
 }
 
 float DotF32(const float* a, const float* b, int64_t n) {
@@ -216,6 +337,10 @@ float DotRow(GgmlType type, const void* row, const float* x,
       return DotQ8_0(static_cast<const BlockQ8_0*>(row), xq, n / 32);
     case GgmlType::kQ4_0:
       return DotQ4_0(static_cast<const BlockQ4_0*>(row), xq, n / 32);
+    case GgmlType::kQ4_K:
+      return DotQ4K(static_cast<const BlockQ4_K*>(row), xq, n / kQK_K);
+    case GgmlType::kQ6_K:
+      return DotQ6K(static_cast<const BlockQ6_K*>(row), xq, n / kQK_K);
     default:
       return 0;
   }
@@ -262,6 +387,12 @@ void DequantizeRow(GgmlType type, const void* row, int64_t n, float* out) {
       }
       return;
     }
+    case GgmlType::kQ4_K:
+      DequantizeQ4K(static_cast<const BlockQ4_K*>(row), n / kQK_K, out);
+      return;
+    case GgmlType::kQ6_K:
+      DequantizeQ6K(static_cast<const BlockQ6_K*>(row), n / kQK_K, out);
+      return;
     default:
       std::memset(out, 0, n * sizeof(float));
   }

@@ -6,7 +6,7 @@
 // Supports the `llama` architecture (Llama 2/3, TinyLlama, SmolLM, Mistral
 // without sliding window; normal RoPE, optional llama3 rope_freqs) and `qwen2`
 // (NeoX RoPE, q/k/v biases). Weights are used in place from the mapping: F32,
-// F16, BF16, Q8_0, Q4_0. Load() checks every tensor's presence, type and shape
+// F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K. Load() checks every tensor's presence, type and shape
 // against the hyperparameters and names the first one that does not fit.
 //
 // Thread-safety: immutable after Load(); safe to share across threads.

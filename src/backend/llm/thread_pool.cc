@@ -27,9 +27,12 @@ ThreadPool::ThreadPool(int num_threads)
 }
 
 ThreadPool::~ThreadPool() {
-  stop_.store(true);
-  generation_.fetch_add(1);
-  generation_.notify_all();
+  {
+    std::lock_guard<std::mutex> lock(sleep_mutex_);
+    stop_.store(true);
+    generation_.fetch_add(1);
+  }
+  wake_.notify_all();
   for (std::thread& w : workers_) w.join();
 }
 
@@ -52,8 +55,15 @@ void ThreadPool::Run(int num_tasks, Trampoline fn, const void* body) {
   num_tasks_ = num_tasks;
   next_task_.store(0, std::memory_order_relaxed);
   busy_workers_.store(static_cast<int>(workers_.size()));
-  generation_.fetch_add(1, std::memory_order_release);
-  generation_.notify_all();
+  bool any_sleeping;
+  {
+    // Under the mutex so a worker between its check and its wait cannot
+    // miss the new generation.
+    std::lock_guard<std::mutex> lock(sleep_mutex_);
+    generation_.fetch_add(1, std::memory_order_release);
+    any_sleeping = sleepers_ > 0;
+  }
+  if (any_sleeping) wake_.notify_all();
   DrainTasks(0);
   while (busy_workers_.load(std::memory_order_acquire) != 0) CpuRelax();
 }
@@ -67,7 +77,12 @@ void ThreadPool::Work(int thread) {
       g = generation_.load(std::memory_order_acquire);
     }
     if (g == seen) {
-      generation_.wait(seen, std::memory_order_acquire);
+      std::unique_lock<std::mutex> lock(sleep_mutex_);
+      ++sleepers_;
+      wake_.wait(lock, [&] {
+        return generation_.load(std::memory_order_acquire) != seen;
+      });
+      --sleepers_;
       continue;
     }
     seen = g;

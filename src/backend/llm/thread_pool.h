@@ -12,7 +12,9 @@
 // engine's step thread); the body runs concurrently on all threads.
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -56,6 +58,9 @@ class ThreadPool {
   std::atomic<int> busy_workers_{0};
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stop_{false};
+  std::mutex sleep_mutex_;  // guards the sleep/wake handshake only
+  std::condition_variable wake_;
+  int sleepers_ = 0;  // guarded by sleep_mutex_
 };
 
 }  // namespace inferd::llm

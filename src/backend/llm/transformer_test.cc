@@ -109,6 +109,7 @@ INSTANTIATE_TEST_SUITE_P(
                       TypeCase{"tiny-llama-bf16.gguf", 2e-4, true},
                       TypeCase{"tiny-llama-q8_0.gguf", 0.15, false},
                       TypeCase{"tiny-llama-q4_0.gguf", 0.3, false},
+                      TypeCase{"tiny-llama-q4_k_m.gguf", 0.3, false},
                       TypeCase{"tiny-llama3-f32.gguf", 2e-4, true},
                       TypeCase{"tiny-qwen2-f32.gguf", 2e-4, true},
                       TypeCase{"tiny-qwen2-f16.gguf", 2e-4, true},

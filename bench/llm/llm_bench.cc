@@ -1,0 +1,223 @@
+// Speed of the LLM engine next to the machine's limits, in one run:
+//  - read bandwidth (streaming sum over 1 GiB, > L3) -> decode bound
+//    (weight bytes per token / bandwidth);
+//  - OpenBLAS sgemm GFLOP/s at a prompt-shaped product -> prompt bound;
+//  - single-sequence decode and prompt tokens/s per model file;
+//  - aggregate decode tokens/s with 1, 4 and 16 sequences batched.
+//
+//   llm_bench --threads 2 MODEL.gguf [MODEL.gguf ...]
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+#include "src/backend/llm/engine.h"
+#include "src/backend/llm/kernels.h"
+#include "src/backend/llm/model.h"
+#include "src/backend/llm/thread_pool.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using inferd::llm::Engine;
+using inferd::llm::GenerationRequest;
+using inferd::llm::Model;
+using inferd::llm::StepEvent;
+using inferd::llm::ThreadPool;
+
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+double ReadBandwidthGBs(int threads) {
+  const size_t n = (size_t{1} << 30) / sizeof(float);
+  std::unique_ptr<float[]> buf(new float[n]);
+  ThreadPool pool(threads);
+  const int tasks = 256;
+  pool.ParallelFor(tasks, [&](int t, int) {
+    std::fill(buf.get() + n / tasks * t, buf.get() + n / tasks * (t + 1), 1.0f);
+  });
+  std::vector<float> sums(tasks);
+  double best = 0;
+  for (int rep = 0; rep < 6; ++rep) {
+    const auto start = Clock::now();
+    pool.ParallelFor(tasks, [&](int t, int) {
+      const float* p = buf.get() + n / tasks * t;
+      const size_t m = n / tasks;
+#if defined(__AVX2__)
+      __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(),
+             a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+      for (size_t i = 0; i < m; i += 32) {
+        a0 = _mm256_add_ps(a0, _mm256_loadu_ps(p + i));
+        a1 = _mm256_add_ps(a1, _mm256_loadu_ps(p + i + 8));
+        a2 = _mm256_add_ps(a2, _mm256_loadu_ps(p + i + 16));
+        a3 = _mm256_add_ps(a3, _mm256_loadu_ps(p + i + 24));
+      }
+      float out[8];
+      _mm256_storeu_ps(out, _mm256_add_ps(_mm256_add_ps(a0, a1),
+                                          _mm256_add_ps(a2, a3)));
+      sums[t] = out[0];
+#else
+      float s = 0;
+      for (size_t i = 0; i < m; ++i) s += p[i];
+      sums[t] = s;
+#endif
+    });
+    const double gbs = n * sizeof(float) / Seconds(start, Clock::now()) / 1e9;
+    best = std::max(best, gbs);
+  }
+  return best;
+}
+
+double SgemmGflops(int threads, int m, int n, int k) {
+  openblas_set_num_threads(threads);
+  std::vector<float> a(size_t(m) * k, 0.5f), b(size_t(n) * k, 0.25f),
+      c(size_t(m) * n);
+  double best = 0;
+  for (int rep = 0; rep < 8; ++rep) {
+    const auto start = Clock::now();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f,
+                a.data(), k, b.data(), k, 0.0f, c.data(), n);
+    best = std::max(best, 2.0 * m * n * k / Seconds(start, Clock::now()) / 1e9);
+  }
+  return best;
+}
+
+GenerationRequest Request(int prompt_len, int max_tokens, int salt) {
+  GenerationRequest r;
+  for (int i = 0; i < prompt_len; ++i) r.prompt.push_back(300 + (i * 7 + salt * 131) % 20000);
+  r.prompt[0] = 1;
+  r.sampling.temperature = 0;
+  r.max_tokens = max_tokens;
+  r.ignore_eos = true;
+  return r;
+}
+
+// Decode tokens/s over the steps where all `n` sequences are generating.
+double AggregateDecode(std::shared_ptr<const Model> model, int threads, int n,
+                       int tokens) {
+  auto engine = *Engine::Create(model, {.threads = threads,
+                                        .max_batch_tokens = 256,
+                                        .max_context = 512,
+                                        .kv_cache_tokens = 512 * 16});
+  for (int s = 0; s < n; ++s) (void)*engine->Add(Request(8, tokens, s));
+  std::vector<StepEvent> events;
+  // One step prefills every prompt (8 x n <= 256 tokens) and samples each
+  // sequence's first token; the timed steps after it are pure decode.
+  (void)engine->Step(&events);
+  int64_t generated = 0;
+  const auto start = Clock::now();
+  while (engine->active_sequences() > 0) {
+    (void)engine->Step(&events);
+    for (const StepEvent& e : events) generated += e.token >= 0;
+  }
+  return generated / Seconds(start, Clock::now());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = 2;
+  std::vector<std::string> models;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+      threads = std::atoi(argv[++i]);
+    } else {
+      models.push_back(argv[i]);
+    }
+  }
+  std::printf("threads: %d, kernels: %s\n", threads,
+              inferd::llm::KernelsUseAvx2() ? "AVX2" : "scalar");
+  const double bw = ReadBandwidthGBs(threads);
+  std::printf("read bandwidth: %.2f GB/s (1 GiB streaming sum)\n", bw);
+  const double sgemm_prompt = SgemmGflops(threads, 128, 4096, 1024);
+  const double sgemm_square = SgemmGflops(threads, 1024, 1024, 1024);
+  std::printf("OpenBLAS sgemm: %.1f GFLOP/s (128x4096x1024), %.1f GFLOP/s "
+              "(1024^3)\n",
+              sgemm_prompt, sgemm_square);
+  for (const std::string& path : models) {
+    auto loaded = Model::Load(path);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(loaded.status().message()).c_str());
+      return 1;
+    }
+    std::shared_ptr<const Model> model(*std::move(loaded));
+    const auto& c = model->config();
+    const double weight_gb = model->weight_bytes_per_token() / 1e9;
+    int64_t layer_params = 0;
+    for (const auto& L : model->layers()) {
+      for (const auto* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up,
+                            &L.w_down}) {
+        layer_params += w->rows * w->cols;
+      }
+    }
+    const int64_t params = layer_params + 2 * c.n_vocab * c.dim;
+    std::printf("\nmodel %s: %.3fB params, %.3f GB of weights read per token\n",
+                path.c_str(), params / 1e9, weight_gb);
+    // Warm the page cache / mapping once.
+    {
+      auto engine = *Engine::Create(model, {.threads = threads,
+                                            .max_context = 512});
+      (void)*engine->Add(Request(4, 2, 0));
+      std::vector<StepEvent> ev;
+      while (engine->active_sequences() > 0) (void)engine->Step(&ev);
+    }
+    // Prompt processing: 128 tokens in one batch.
+    double pp_best = 0;
+    for (int rep = 0; rep < 3; ++rep) {
+      auto engine = *Engine::Create(model, {.threads = threads,
+                                            .max_batch_tokens = 128,
+                                            .max_context = 512});
+      (void)*engine->Add(Request(128, 1, rep));
+      std::vector<StepEvent> ev;
+      inferd::llm::SequenceTimings t;
+      while (engine->active_sequences() > 0) {
+        (void)engine->Step(&ev);
+        for (const auto& e : ev) {
+          if (e.finish != inferd::llm::FinishReason::kNone) t = e.timings;
+        }
+      }
+      pp_best = std::max(pp_best, t.prompt_tokens_per_second());
+    }
+    const double pp_gflops = pp_best * 2.0 * layer_params / 1e9;
+    std::printf("prompt (128 tokens): %.1f tokens/s = %.1f GFLOP/s = %.0f%% of "
+                "sgemm\n",
+                pp_best, pp_gflops, 100 * pp_gflops / sgemm_prompt);
+    // Single-sequence decode.
+    double decode_best = 0;
+    for (int rep = 0; rep < 2; ++rep) {
+      auto engine = *Engine::Create(model, {.threads = threads,
+                                            .max_context = 512});
+      (void)*engine->Add(Request(8, 65, rep));
+      std::vector<StepEvent> ev;
+      inferd::llm::SequenceTimings t;
+      while (engine->active_sequences() > 0) {
+        (void)engine->Step(&ev);
+        for (const auto& e : ev) {
+          if (e.finish != inferd::llm::FinishReason::kNone) t = e.timings;
+        }
+      }
+      decode_best = std::max(decode_best, t.decode_tokens_per_second());
+    }
+    const double bound = bw / weight_gb;
+    std::printf("decode (1 sequence, 64 tokens): %.2f tokens/s; bandwidth "
+                "bound %.2f tokens/s; %.0f%% of bound (%.2f GB/s effective)\n",
+                decode_best, bound, 100 * decode_best / bound,
+                decode_best * weight_gb);
+    for (int n : {1, 4, 16}) {
+      const double agg = AggregateDecode(model, threads, n, 32);
+      std::printf("aggregate decode, %2d sequences: %.2f tokens/s\n", n, agg);
+    }
+  }
+  return 0;
+}
