@@ -11,13 +11,18 @@ Writes, under --out:
                      NAME/1/model.pt saved with torch.jit.save)
                        simple  Triton quick-start model: sum and difference
                        digits  small CNN trained on the sklearn digits set
+                       text_classifier  small transformer encoder over token
+                               ids + attention mask (dynamic sequence
+                               length, dynamic batching), trained on a
+                               synthetic sentiment task
   test_repository/   extra models only the end-to-end tests load
                        simple, all_dtypes, index_named, string_length,
-                       single_output
+                       single_output, text_classifier
   goldens/NAME.json  cases {"inputs": {...}, "outputs": {...}} in KServe v2
                      JSON tensor form, computed by reloading each saved
                      TorchScript file with torch.jit.load
   goldens/digits_accuracy.json  held-out accuracy of the digits model
+  goldens/text_classifier_accuracy.json  held-out accuracy of text_classifier
   goldens/README     how to compare outputs against the goldens
 
 Deterministic: fixed seeds, one intra-op thread, a fixed train/test split.
@@ -158,6 +163,96 @@ class SingleOutput(torch.nn.Module):
         return x.t() * 2
 
 
+# text_classifier: sizes of the transformer encoder.
+TEXT_VOCAB = 2048
+TEXT_DIM = 128
+TEXT_LAYERS = 2
+TEXT_HEADS = 4
+TEXT_FF = 256
+TEXT_MAX_LEN = 128
+
+
+class EncoderLayer(torch.nn.Module):
+    """Pre-norm transformer encoder layer: self-attention over the positions
+    whose mask is 1, then a GELU feed-forward block."""
+
+    def __init__(self, dim: int, heads: int, ff: int):
+        super().__init__()
+        self.heads = heads
+        self.head_dim = dim // heads
+        self.scale = 1.0 / math.sqrt(self.head_dim)
+        self.norm1 = torch.nn.LayerNorm(dim)
+        self.qkv = torch.nn.Linear(dim, 3 * dim)
+        self.proj = torch.nn.Linear(dim, dim)
+        self.norm2 = torch.nn.LayerNorm(dim)
+        self.ff1 = torch.nn.Linear(dim, ff)
+        self.ff2 = torch.nn.Linear(ff, dim)
+
+    def forward(self, x: torch.Tensor, key_bias: torch.Tensor) -> torch.Tensor:
+        # x [B, L, D]; key_bias [B, 1, 1, L]: 0 for tokens, -1e9 for padding.
+        b, length, dim = x.shape
+        qkv = self.qkv(self.norm1(x)).reshape(b, length, 3, self.heads,
+                                              self.head_dim)
+        qkv = qkv.permute(2, 0, 3, 1, 4)  # [3, B, H, L, Dh]
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        scores = torch.matmul(q, k.transpose(-2, -1)) * self.scale + key_bias
+        attended = torch.matmul(torch.softmax(scores, dim=-1), v)
+        x = x + self.proj(attended.transpose(1, 2).reshape(b, length, dim))
+        return x + self.ff2(F.gelu(self.ff1(self.norm2(x))))
+
+
+class TextClassifier(torch.nn.Module):
+    """(input_ids [B, L] INT64, attention_mask [B, L] INT64) -> logits [B, 2].
+
+    Token and learned position embeddings, TEXT_LAYERS encoder layers, mean
+    pooling over the positions whose mask is non-zero, a linear head.
+    Sequences are right-padded: position p of every row is embedded as p.
+    Padding (mask 0) never changes the logits of a row, whatever its token
+    ids: padded keys get a -1e9 attention bias (exp() of it is exactly 0)
+    and padded positions are left out of the pooling. A row whose mask is all
+    zeros gets the head's bias.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.vocab_size = TEXT_VOCAB
+        self.max_length = TEXT_MAX_LEN
+        self.tokens = torch.nn.Embedding(TEXT_VOCAB, TEXT_DIM)
+        self.positions = torch.nn.Embedding(TEXT_MAX_LEN, TEXT_DIM)
+        self.layers = torch.nn.ModuleList(
+            [EncoderLayer(TEXT_DIM, TEXT_HEADS, TEXT_FF)
+             for _ in range(TEXT_LAYERS)])
+        self.norm = torch.nn.LayerNorm(TEXT_DIM)
+        self.head = torch.nn.Linear(TEXT_DIM, 2)
+
+    def forward(self, input_ids: torch.Tensor,
+                attention_mask: torch.Tensor) -> torch.Tensor:
+        if input_ids.dim() != 2 or input_ids.shape != attention_mask.shape:
+            raise ValueError("input_ids and attention_mask must both be "
+                             "[batch, sequence length] of the same shape")
+        length = input_ids.shape[1]
+        if length > self.max_length:
+            raise ValueError("sequence length " + str(length) +
+                             " exceeds the maximum of " +
+                             str(self.max_length))
+        keep = attention_mask != 0
+        # Padding may hold any id; only real tokens must be in the vocabulary.
+        ids = torch.where(keep, input_ids, torch.zeros_like(input_ids))
+        if bool(((ids < 0) | (ids >= self.vocab_size)).any()):
+            raise ValueError("input_ids must lie in [0, " +
+                             str(self.vocab_size) + ")")
+        positions = torch.arange(length, device=input_ids.device)
+        x = self.tokens(ids) + self.positions(positions).unsqueeze(0)
+        mask = keep.to(x.dtype)
+        key_bias = ((1.0 - mask) * -1e9).unsqueeze(1).unsqueeze(2)
+        for layer in self.layers:
+            x = layer(x, key_bias)
+        x = self.norm(x)
+        weights = mask.unsqueeze(2)
+        pooled = (x * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
+        return self.head(pooled)
+
+
 # ---------------------------------------------------------------------------
 # config.pbtxt
 # ---------------------------------------------------------------------------
@@ -173,8 +268,10 @@ def tensor_config(name: str, datatype: str, dims: List[int]) -> str:
 
 
 def model_config(name: str, max_batch_size: int, inputs, outputs,
-                 backend: str = "", instance_group: bool = False) -> str:
-    """Triton ModelConfig text format. inputs/outputs: (name, dtype, dims)."""
+                 backend: str = "", instance_group: bool = False,
+                 max_queue_delay_us: int = 0) -> str:
+    """Triton ModelConfig text format. inputs/outputs: (name, dtype, dims).
+    max_queue_delay_us > 0 adds a dynamic_batching block with that delay."""
     lines = [f"name: \"{name}\""]
     if backend:
         lines.append(f"backend: \"{backend}\"")
@@ -185,6 +282,10 @@ def model_config(name: str, max_batch_size: int, inputs, outputs,
                  ",\n".join(tensor_config(*t) for t in inputs) + "\n]")
     lines.append("output [\n" +
                  ",\n".join(tensor_config(*t) for t in outputs) + "\n]")
+    if max_queue_delay_us > 0:
+        lines.append("dynamic_batching {\n"
+                     f"  max_queue_delay_microseconds: {max_queue_delay_us}\n"
+                     "}")
     if instance_group:
         lines.append("instance_group [ { count: 1 kind: KIND_CPU } ]")
     return "\n".join(lines) + "\n"
@@ -232,7 +333,8 @@ class ModelSpec:
     """One model: its module, config, and the inputs of its golden cases."""
 
     def __init__(self, name, module, max_batch_size, inputs, outputs,
-                 cases, backend="", instance_group=False):
+                 cases, backend="", instance_group=False,
+                 max_queue_delay_us=0):
         self.name = name
         self.module = module
         self.max_batch_size = max_batch_size
@@ -241,6 +343,7 @@ class ModelSpec:
         self.cases = cases      # [{input name: tensor or List[str]}]
         self.backend = backend
         self.instance_group = instance_group
+        self.max_queue_delay_us = max_queue_delay_us
 
     @property
     def input_names(self):
@@ -256,7 +359,8 @@ def save_model(spec: ModelSpec, repository: str) -> str:
     os.makedirs(os.path.join(model_dir, "1"), exist_ok=True)
     with open(os.path.join(model_dir, "config.pbtxt"), "w") as f:
         f.write(model_config(spec.name, spec.max_batch_size, spec.inputs,
-                             spec.outputs, spec.backend, spec.instance_group))
+                             spec.outputs, spec.backend, spec.instance_group,
+                             spec.max_queue_delay_us))
     path = os.path.join(model_dir, "1", "model.pt")
     scripted = torch.jit.script(spec.module.eval())
     torch.jit.save(scripted, path)
@@ -384,6 +488,146 @@ def train_digits(images: np.ndarray, labels: np.ndarray):
 
 
 # ---------------------------------------------------------------------------
+# text_classifier training: a synthetic sentiment task
+# ---------------------------------------------------------------------------
+
+# Token ids: 0 is padding, 1..9 unused, POSITIVE and NEGATIVE are the
+# sentiment lexicon, every other id is a neutral word. The label is 1
+# ("positive") when a sequence holds more positive than negative words, 0 when
+# fewer; ties are not generated.
+TEXT_POSITIVE = range(10, 60)
+TEXT_NEGATIVE = range(60, 110)
+TEXT_NEUTRAL = range(110, TEXT_VOCAB)
+TEXT_TRAIN_STEPS = 150
+TEXT_TRAIN_BATCH = 32
+TEXT_TRAIN_LENGTHS = (4, 24)   # short sequences keep training cheap
+TEXT_TEST_LENGTHS = (4, 64)    # held out: also longer than any in training
+TEXT_TEST_SAMPLES = 500
+
+
+def text_sequences(rng: np.random.RandomState, count: int,
+                   lengths: Tuple[int, int]) -> Tuple[list, np.ndarray]:
+    """Sequences of token ids (each leaning positive or negative, 30% of the
+    words from the lexicon) and their majority labels."""
+    positive = np.array(TEXT_POSITIVE)
+    negative = np.array(TEXT_NEGATIVE)
+    neutral = np.array(TEXT_NEUTRAL)
+    sequences, labels = [], []
+    while len(sequences) < count:
+        length = rng.randint(lengths[0], lengths[1] + 1)
+        lean_positive = 0.7 if rng.randint(2) else 0.3
+        sentiment = rng.rand(length) < 0.3
+        is_positive = rng.rand(length) < lean_positive
+        ids = np.where(sentiment,
+                       np.where(is_positive, rng.choice(positive, length),
+                                rng.choice(negative, length)),
+                       rng.choice(neutral, length))
+        margin = int((sentiment & is_positive).sum() -
+                     (sentiment & ~is_positive).sum())
+        if margin == 0:
+            continue
+        sequences.append(ids.astype(np.int64))
+        labels.append(1 if margin > 0 else 0)
+    return sequences, np.array(labels, dtype=np.int64)
+
+
+def pad_sequences(sequences: list) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Right-pads with id 0 to the longest: (input_ids, attention_mask)."""
+    length = max(len(s) for s in sequences)
+    ids = np.zeros((len(sequences), length), dtype=np.int64)
+    mask = np.zeros((len(sequences), length), dtype=np.int64)
+    for row, sequence in enumerate(sequences):
+        ids[row, :len(sequence)] = sequence
+        mask[row, :len(sequence)] = 1
+    return torch.from_numpy(ids), torch.from_numpy(mask)
+
+
+def train_text_classifier():
+    """Trains on fresh batches from a seeded generator; returns the model,
+    the held-out sequences and the held-out accuracy."""
+    rng = np.random.RandomState(SEED + 1)
+    count = TEXT_TRAIN_STEPS * TEXT_TRAIN_BATCH
+    train_x, train_y = text_sequences(rng, count, TEXT_TRAIN_LENGTHS)
+    test_x, test_y = text_sequences(rng, TEXT_TEST_SAMPLES, TEXT_TEST_LENGTHS)
+
+    torch.manual_seed(SEED)
+    model = TextClassifier()
+    # Small position embeddings: positions past the training lengths stay
+    # close to neutral instead of random noise.
+    torch.nn.init.normal_(model.positions.weight, std=0.02)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    schedule = torch.optim.lr_scheduler.LambdaLR(  # linear decay to 0
+        optimizer, lambda step: 1.0 - step / TEXT_TRAIN_STEPS)
+    model.train()
+    for step in range(TEXT_TRAIN_STEPS):
+        rows = slice(step * TEXT_TRAIN_BATCH, (step + 1) * TEXT_TRAIN_BATCH)
+        ids, mask = pad_sequences(train_x[rows])
+        optimizer.zero_grad()
+        F.cross_entropy(model(ids, mask),
+                        torch.from_numpy(train_y[rows])).backward()
+        optimizer.step()
+        schedule.step()
+    model.eval()
+    with torch.no_grad():
+        predicted = torch.cat([
+            model(*pad_sequences(test_x[start:start + 100])).argmax(dim=1)
+            for start in range(0, len(test_x), 100)])
+    accuracy = (predicted == torch.from_numpy(test_y)).double().mean().item()
+    return model, test_x, accuracy
+
+
+def check_text_classifier(path: str, module: TextClassifier):
+    """The saved file handles any sequence length, and padding (mask 0, any
+    token id) never changes a row's logits."""
+    loaded = torch.jit.load(path)
+    loaded.eval()
+    rng = np.random.RandomState(SEED + 2)
+    tolerance = dict(rtol=1e-4, atol=1e-5)
+    with torch.no_grad():
+        for length in (3, 17, 64, TEXT_MAX_LEN):
+            ids = torch.from_numpy(rng.randint(1, TEXT_VOCAB, (2, length)))
+            mask = torch.ones_like(ids)
+            logits = loaded(ids, mask)
+            if list(logits.shape) != [2, 2] or not torch.equal(
+                    logits, module(ids, mask)):
+                raise AssertionError(f"text_classifier: length {length} "
+                                     "differs after reload")
+            # The same rows padded by 9 positions of random ids, mask 0.
+            noise = torch.from_numpy(rng.randint(0, TEXT_VOCAB, (2, 9)))
+            if length + 9 <= TEXT_MAX_LEN:
+                padded = loaded(torch.cat([ids, noise], dim=1),
+                                torch.cat([mask, torch.zeros_like(noise)],
+                                          dim=1))
+                if not torch.allclose(padded, logits, **tolerance):
+                    raise AssertionError(f"text_classifier: padding changes "
+                                         f"logits at length {length}")
+            # Each row alone equals its row in a batch padded to the longest.
+            short = ids[1:, :max(1, length // 2)]
+            batch_ids = torch.cat([ids[:1], torch.cat(
+                [short, noise[:1, :1].expand(1, length - short.shape[1])],
+                dim=1)])
+            batch_mask = torch.cat([mask[:1], torch.cat(
+                [torch.ones_like(short),
+                 torch.zeros(1, length - short.shape[1], dtype=torch.int64)],
+                dim=1)])
+            batched = loaded(batch_ids, batch_mask)
+            alone = torch.cat([loaded(ids[:1], mask[:1]),
+                               loaded(short, torch.ones_like(short))])
+            if not torch.allclose(batched, alone, **tolerance):
+                raise AssertionError("text_classifier: batched rows differ "
+                                     f"from single rows at length {length}")
+        try:
+            too_long = torch.zeros(1, TEXT_MAX_LEN + 1, dtype=torch.int64)
+            loaded(too_long, torch.ones_like(too_long))
+        except Exception as e:  # torch.jit.Error
+            if "exceeds the maximum" not in str(e):
+                raise
+        else:
+            raise AssertionError("text_classifier: accepted a sequence "
+                                 "longer than its position table")
+
+
+# ---------------------------------------------------------------------------
 # Model specs
 # ---------------------------------------------------------------------------
 
@@ -411,6 +655,20 @@ def digits_spec(model, x_test) -> ModelSpec:
                      [("logits", "FP32", [10]),
                       ("probabilities", "FP32", [10])],
                      cases, instance_group=True)
+
+
+def text_classifier_spec(model, test_x) -> ModelSpec:
+    """Cases: one held-out sequence, and three padded to the longest."""
+    cases = []
+    for sequences in (test_x[0:1], test_x[1:4]):
+        input_ids, attention_mask = pad_sequences(sequences)
+        cases.append({"input_ids": input_ids,
+                      "attention_mask": attention_mask})
+    return ModelSpec("text_classifier", model, 64,
+                     [("input_ids", "INT64", [-1]),
+                      ("attention_mask", "INT64", [-1])],
+                     [("logits", "FP32", [2])], cases,
+                     instance_group=True, max_queue_delay_us=2000)
 
 
 def all_dtypes_spec() -> ModelSpec:
@@ -516,11 +774,20 @@ def main():
                {"test_accuracy": round(accuracy, 4),
                 "test_samples": int(len(y_test))})
 
+    text_model, text_test_x, text_accuracy = train_text_classifier()
+    print(f"text_classifier: held-out test accuracy {text_accuracy:.4f} "
+          f"({len(text_test_x)} samples)")
+    write_json(os.path.join(goldens, "text_classifier_accuracy.json"),
+               {"test_accuracy": round(text_accuracy, 4),
+                "test_samples": len(text_test_x)})
+
     repositories = [
-        (model_repository, [simple_spec(), digits_spec(digits_model, x_test)]),
+        (model_repository, [simple_spec(), digits_spec(digits_model, x_test),
+                            text_classifier_spec(text_model, text_test_x)]),
         (test_repository, [simple_spec(), all_dtypes_spec(),
                            index_named_spec(), string_length_spec(),
-                           single_output_spec()]),
+                           single_output_spec(),
+                           text_classifier_spec(text_model, text_test_x)]),
     ]
     written = {}
     for repository, specs in repositories:
@@ -528,6 +795,8 @@ def main():
             path = save_model(spec, repository)
             cases = golden_cases(spec, path)
             verify_goldens(spec, path, cases)
+            if spec.name == "text_classifier":
+                check_text_classifier(path, spec.module)
             if spec.name in written and written[spec.name] != cases:
                 raise AssertionError(f"{spec.name}: goldens differ between "
                                      "repositories")
