@@ -518,6 +518,11 @@ class ServerTestCase(unittest.TestCase):
             if not any(o.lower() in low for o in options):
                 self.fail("message %r should mention %s" % (message, " or ".join(repr(o) for o in options)))
 
+    def assertVersionsReady(self, versions, where):
+        """A /health model's versions: exactly version "1", READY, empty reason."""
+        self.assertEqual([{k: v.get(k) for k in ("version", "state", "reason")} for v in versions],
+                         [{"version": "1", "state": "READY", "reason": ""}], where)
+
     def assertSimpleWorks(self, client=None, path="/v2/models/simple/infer"):
         """A good `simple` request answers 200 with the right sum and difference."""
         client = client or self.server.client

@@ -250,7 +250,7 @@ class BadInputTest(ServerTestCase):
             try:
                 for _ in range(3):
                     self.assertSimpleWorks(client=other)
-                    status, _, _ = other.request("GET", "/v2/health/ready")
+                    status, _, _ = other.request("GET", "/v2/health/live")
                     self.assertEqual(status, 200)
             finally:
                 other.close()

@@ -173,7 +173,7 @@ class HealthAndMetadataTest(ServerTestCase):
         models = {m["name"]: m for m in health["models"]}
         self.assertEqual(sorted(models), sorted(EXPECTED_METADATA))
         for name, model in models.items():
-            self.assertEqual(model["versions"], [{"version": "1", "state": "READY", "reason": ""}], name)
+            self.assertVersionsReady(model["versions"], name)
 
     def test_health_uptime_advances(self):
         _, first = self.server.json("GET", "/health")

@@ -125,7 +125,8 @@ class BinaryInferTest(ServerTestCase):
         self.assertEqual(status, 200, raw[:500])
         resp, values = parse_binary_response(self, resp_headers, raw)
         self.assertEqual(outputs_by_name(resp)["LENGTHS"]["parameters"]["binary_data_size"], 32)
-        self.assertEqual(values["LENGTHS"], [5, 0, 2, 12])
+        # TorchScript's len(str) counts UTF-8 bytes.
+        self.assertEqual(values["LENGTHS"], [6, 0, 8, 12])
 
     def test_binary_request_with_json_content_type(self):
         # The Inference-Header-Content-Length header alone selects binary parsing.

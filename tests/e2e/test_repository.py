@@ -55,7 +55,8 @@ def make_broken_models(repo):
     lines = read(config).splitlines()
     lines = [l.replace("max_batch_size: 8", "max_batch_size: = 8 {") for l in lines]
     write(config, "\n".join(lines) + "\n")
-    expected["broken_config_syntax"] = ("line", "config.pbtxt", "3:", "max_batch_size", "syntax", "parse")
+    # The error is on line 3 (max_batch_size): the reason names the line or the field.
+    expected["broken_config_syntax"] = ("line 3", "3:", "max_batch_size")
 
     d = clone_model(repo, "simple", "broken_unknown_field")
     config = os.path.join(d, "config.pbtxt")
@@ -137,7 +138,7 @@ class BrokenModelsTest(ServerTestCase):
         self.assertEqual(status, 200, health)
         self.assertEqual(health["status"], "degraded")
         models = {m["name"]: m for m in health["models"]}
-        self.assertEqual(models["simple"]["versions"], [{"version": "1", "state": "READY", "reason": ""}])
+        self.assertVersionsReady(models["simple"]["versions"], "simple")
         for name in self.broken:
             with self.subTest(model=name):
                 self.assertIn(name, models)

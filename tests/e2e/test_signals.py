@@ -75,6 +75,13 @@ class SigtermTest(unittest.TestCase):
         self.assertEqual(rest, b"")
 
     def test_sigterm_drains_in_flight_requests_and_refuses_new_connections(self):
+        self.check_drain(sigterms=1)
+
+    def test_second_sigterm_during_drain_still_drains(self):
+        # Process managers (and impatient people) repeat SIGTERM; the drain must go on.
+        self.check_drain(sigterms=2)
+
+    def check_drain(self, sigterms):
         server = self.start_server("--io-threads", "2")
         requests = [big_all_dtypes_request(seed) for seed in range(IN_FLIGHT)]
         # One warmed keep-alive connection per in-flight request (so each is accepted before SIGTERM).
@@ -111,6 +118,9 @@ class SigtermTest(unittest.TestCase):
 
         server.signal(signal.SIGTERM)
         signalled = time.monotonic()
+        for _ in range(sigterms - 1):
+            time.sleep(0.3)
+            server.signal(signal.SIGTERM)
 
         # New connections are refused while the drain is still waiting for us.
         refused = False
