@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import unittest
 
 from .inferd_server import (ServerTestCase, assert_tensor_matches, flatten, load_goldens,
@@ -250,6 +251,29 @@ class GoldenTestRepositoryJsonTest(GoldenMixin, ServerTestCase):
         self.assertEqual(outs["OUTPUT0"]["shape"], [8, 16])
         self.assertEqual(flatten(outs["OUTPUT0"]["data"]), want0)
         self.assertEqual(flatten(outs["OUTPUT1"]["data"]), want1)
+
+    def test_expect_100_continue(self):
+        # curl sends "Expect: 100-continue" for larger bodies; the README's examples use curl.
+        body, want0, _ = simple_request(values0=list(range(16)), values1=[40] * 16)
+        payload = json.dumps(body).encode()
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
+            s.sendall(b"POST /v2/models/simple/infer HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      b"Content-Type: application/json\r\nExpect: 100-continue\r\n"
+                      b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(payload))
+            interim = s.recv(4096)
+            self.assertTrue(interim.startswith(b"HTTP/1.1 100"), interim[:100])
+            s.sendall(payload)
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        head, _, rest = data.partition(b"\r\n\r\n")
+        if head.startswith(b"HTTP/1.1 100"):
+            head, _, rest = rest.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200"), head[:100])
+        self.assertEqual(flatten(outputs_by_name(json.loads(rest))["OUTPUT0"]["data"]), want0)
 
     def test_int32_extremes_exact(self):
         values0 = [2147483647, -2147483648, 0, 1] * 4

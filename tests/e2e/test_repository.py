@@ -275,5 +275,65 @@ class ExplicitModeTest(ServerTestCase):
         self.assertEqual(status, 200, resp)
 
 
+class VersionPolicyTest(ServerTestCase):
+    """Numeric version folders and config version_policy (Triton semantics)."""
+
+    @classmethod
+    def repository(cls):
+        repo = cls.temp_repository(copy_repository(test_repository(), models=["simple"]))
+        for name, policy in (("latest_default", None),
+                             ("all_versions", "version_policy: { all: {} }"),
+                             ("specific_one", "version_policy: { specific: { versions: [1] } }")):
+            d = clone_model(repo, "simple", name)
+            # Versions 1 and 3 hold the same TorchScript file; only which are served differs.
+            os.rename(os.path.join(d, "1"), os.path.join(d, "3"))
+            os.makedirs(os.path.join(d, "1"))
+            with open(os.path.join(d, "3", "model.pt"), "rb") as f:
+                write(os.path.join(d, "1", "model.pt"), f.read(), "wb")
+            if policy:
+                config = os.path.join(d, "config.pbtxt")
+                write(config, read(config) + policy + "\n")
+        return repo
+
+    def served(self, name, expected_versions):
+        status, meta = self.server.json("GET", "/v2/models/%s" % name)
+        self.assertEqual(status, 200, meta)
+        self.assertEqual(sorted(meta["versions"]), expected_versions)
+        for v in expected_versions:
+            self.assertSimpleWorks(path="/v2/models/%s/versions/%s/infer" % (name, v))
+            status, resp = self.server.json("POST", "/v2/models/%s/versions/%s/infer" % (name, v),
+                                            simple_request()[0])
+            self.assertEqual(resp["model_version"], v)
+
+    def test_default_policy_serves_latest_version(self):
+        self.served("latest_default", ["3"])
+        status, resp = self.server.json("POST", "/v2/models/latest_default/infer", simple_request()[0])
+        self.assertEqual(status, 200, resp)
+        self.assertEqual(resp["model_version"], "3")
+        status, headers, body = self.infer("latest_default", simple_request()[0], version="1")
+        self.assertError(status, headers, body, 404, "1")
+
+    def test_all_policy_serves_every_version(self):
+        self.served("all_versions", ["1", "3"])
+        status, resp = self.server.json("POST", "/v2/models/all_versions/infer", simple_request()[0])
+        self.assertEqual(status, 200, resp)
+        self.assertEqual(resp["model_version"], "3")
+
+    def test_specific_policy_serves_listed_versions(self):
+        self.served("specific_one", ["1"])
+        status, resp = self.server.json("POST", "/v2/models/specific_one/infer", simple_request()[0])
+        self.assertEqual(status, 200, resp)
+        self.assertEqual(resp["model_version"], "1")
+        status, headers, body = self.infer("specific_one", simple_request()[0], version="3")
+        self.assertError(status, headers, body, 404, "3")
+
+    def test_index_lists_served_versions(self):
+        status, index = self.server.json("POST", "/v2/repository/index", {})
+        self.assertEqual(status, 200, index)
+        ready = sorted((e["name"], e.get("version")) for e in index if e["state"] == "READY")
+        self.assertEqual(ready, [("all_versions", "1"), ("all_versions", "3"), ("latest_default", "3"),
+                                 ("simple", "1"), ("specific_one", "1")])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
