@@ -110,75 +110,75 @@ absl::Status ReadScalar(Reader& r, GgufValueType t, GgufValue* v) {
   bool ok = true;
   switch (t) {
     case GgufValueType::kUint8: {
-      uint8_t x;
+      uint8_t x = 0;
       ok = r.Read(&x);
       v->u = x;
       v->i = x;
       break;
     }
     case GgufValueType::kInt8: {
-      int8_t x;
+      int8_t x = 0;
       ok = r.Read(&x);
       v->i = x;
       v->u = static_cast<uint64_t>(x);
       break;
     }
     case GgufValueType::kUint16: {
-      uint16_t x;
+      uint16_t x = 0;
       ok = r.Read(&x);
       v->u = x;
       v->i = x;
       break;
     }
     case GgufValueType::kInt16: {
-      int16_t x;
+      int16_t x = 0;
       ok = r.Read(&x);
       v->i = x;
       v->u = static_cast<uint64_t>(x);
       break;
     }
     case GgufValueType::kUint32: {
-      uint32_t x;
+      uint32_t x = 0;
       ok = r.Read(&x);
       v->u = x;
       v->i = x;
       break;
     }
     case GgufValueType::kInt32: {
-      int32_t x;
+      int32_t x = 0;
       ok = r.Read(&x);
       v->i = x;
       v->u = static_cast<uint64_t>(x);
       break;
     }
     case GgufValueType::kUint64: {
-      uint64_t x;
+      uint64_t x = 0;
       ok = r.Read(&x);
       v->u = x;
       v->i = static_cast<int64_t>(x);
       break;
     }
     case GgufValueType::kInt64: {
-      int64_t x;
+      int64_t x = 0;
       ok = r.Read(&x);
       v->i = x;
       v->u = static_cast<uint64_t>(x);
       break;
     }
     case GgufValueType::kFloat32: {
-      float x;
+      float x = 0;
       ok = r.Read(&x);
       v->f = x;
       break;
     }
     case GgufValueType::kFloat64: {
-      double x;
+      double x = 0;
       ok = r.Read(&x);
       v->f = x;
       break;
     }
     case GgufValueType::kBool: {
-      uint8_t x;
+      uint8_t x = 0;
       ok = r.Read(&x);
       if (ok && x > 1) return Corrupt("bool value is not 0 or 1");
       v->b = x != 0;

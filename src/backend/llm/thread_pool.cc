@@ -13,9 +13,20 @@ inline void CpuRelax() {
 #endif
 }
 
-// Spin iterations before a worker sleeps; about 20-50 us, longer than the
-// gap between the loops of one forward pass.
+// Spin iterations before a worker sleeps: about a millisecond, longer than
+// the gap between the loops of one forward pass. Every kYieldEvery spins the
+// thread yields, so an oversubscribed machine still runs the thread that
+// holds the work being waited for.
 constexpr int kSpins = 20000;
+constexpr int kYieldEvery = 256;
+
+inline void Backoff(int spin) {
+  if (spin % kYieldEvery == kYieldEvery - 1) {
+    std::this_thread::yield();
+  } else {
+    CpuRelax();
+  }
+}
 
 }  // namespace
 
@@ -65,7 +76,10 @@ void ThreadPool::Run(int num_tasks, Trampoline fn, const void* body) {
   }
   if (any_sleeping) wake_.notify_all();
   DrainTasks(0);
-  while (busy_workers_.load(std::memory_order_acquire) != 0) CpuRelax();
+  for (int spin = 0; busy_workers_.load(std::memory_order_acquire) != 0;
+       ++spin) {
+    Backoff(spin);
+  }
 }
 
 void ThreadPool::Work(int thread) {
@@ -73,7 +87,7 @@ void ThreadPool::Work(int thread) {
   while (true) {
     uint64_t g = generation_.load(std::memory_order_acquire);
     for (int spin = 0; g == seen && spin < kSpins; ++spin) {
-      CpuRelax();
+      Backoff(spin);
       g = generation_.load(std::memory_order_acquire);
     }
     if (g == seen) {
