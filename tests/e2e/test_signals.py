@@ -13,7 +13,8 @@ from .inferd_server import (InferdServer, assert_tensor_matches, outputs_by_name
                             test_repository)
 
 # Each in-flight request carries this many FP64 values in and out (~10 MB of JSON
-# each way): far more than the loopback socket buffers hold, so the server cannot
+# each way): far more than the server's send buffer (at most net.ipv4.tcp_wmem,
+# 4 MB by default) plus the client's 64 KB receive buffer, so the server cannot
 # finish writing a response until the test reads it.
 BIG_ELEMENTS = 500_000
 IN_FLIGHT = 3
@@ -27,6 +28,18 @@ def big_all_dtypes_request(seed):
         data = big if t == "FP64" else [True] if t == "BOOL" else [1]
         inputs.append({"name": "IN_" + t, "datatype": t, "shape": [len(data)], "data": data})
     return json.dumps({"inputs": inputs, "outputs": [{"name": "OUT_FP64"}]}).encode(), big
+
+
+def small_window_connection(port):
+    """A keep-alive connection whose receive buffer is small (no autotuning), so that
+    a multi-megabyte response stays unfinished until the test reads it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    sock.settimeout(120)
+    sock.connect(("127.0.0.1", port))
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.sock = sock
+    return conn
 
 
 def connection_refused(port):
@@ -87,7 +100,7 @@ class SigtermTest(unittest.TestCase):
         # One warmed keep-alive connection per in-flight request (so each is accepted before SIGTERM).
         conns = []
         for _ in range(IN_FLIGHT):
-            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+            conn = small_window_connection(server.port)
             conn.request("GET", "/v2/health/live")
             resp = conn.getresponse()
             resp.read()
