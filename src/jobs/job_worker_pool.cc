@@ -1,0 +1,159 @@
+#include "jobs/job_worker_pool.h"
+
+#include <exception>
+#include <utility>
+
+#include "common/strings.h"
+
+namespace inferd::jobs {
+
+absl::StatusOr<std::unique_ptr<JobWorkerPool>> JobWorkerPool::Create(
+    Options options, JobStore* store, Executor executor) {
+  if (store == nullptr || !executor) {
+    return absl::InvalidArgumentError(
+        "job worker pool: store and executor are required");
+  }
+  if (options.workers < 1) {
+    return absl::InvalidArgumentError("job worker pool: workers must be >= 1");
+  }
+  if (options.idle_poll <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("job worker pool: idle_poll must be > 0");
+  }
+  if (options.clock == nullptr) options.clock = RealClock::Get();
+  return std::unique_ptr<JobWorkerPool>(
+      new JobWorkerPool(std::move(options), store, std::move(executor)));
+}
+
+JobWorkerPool::JobWorkerPool(Options options, JobStore* store,
+                             Executor executor)
+    : options_(std::move(options)),
+      store_(store),
+      executor_(std::move(executor)),
+      clock_(options_.clock) {}
+
+JobWorkerPool::~JobWorkerPool() { Stop(); }
+
+void JobWorkerPool::Start() {
+  if (options_.events != nullptr) {
+    subscription_ = options_.events->SubscribeAll([this](const JobEvent& e) {
+      if (e.status == JobStatus::kQueued) Notify();
+    });
+  }
+  for (int i = 0; i < options_.workers; ++i) {
+    threads_.emplace_back([this, i] { WorkerLoop(i); });
+  }
+}
+
+void JobWorkerPool::Stop() {
+  subscription_.Cancel();
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    ++wake_generation_;
+  }
+  for (std::thread& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+void JobWorkerPool::Notify() {
+  absl::MutexLock lock(&mu_);
+  ++wake_generation_;
+}
+
+JobWorkerPool::Stats JobWorkerPool::stats() const {
+  absl::MutexLock lock(&mu_);
+  Stats stats = stats_;
+  stats.running = static_cast<int>(running_.size());
+  return stats;
+}
+
+absl::StatusOr<JobWorkerPool::CancelReply> JobWorkerPool::Cancel(
+    std::string_view id) {
+  absl::StatusOr<CancelResult> result = store_->Cancel(id);
+  if (!result.ok()) return result.status();
+  CancelReply reply{std::move(*result), false};
+  if (reply.store_result.outcome == CancelOutcome::kCancelRequested &&
+      options_.interruptible) {
+    absl::MutexLock lock(&mu_);
+    auto it = running_.find(std::string(id));
+    if (it != running_.end()) {
+      it->second->Request();
+      reply.interrupted = true;
+    }
+  }
+  return reply;
+}
+
+void JobWorkerPool::WorkerLoop(int index) {
+  const std::string name = StrCat(options_.name, "-", index);
+  while (true) {
+    uint64_t generation;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      generation = wake_generation_;
+    }
+    absl::StatusOr<std::optional<Job>> claimed = store_->ClaimNext(name);
+    if (claimed.ok() && claimed->has_value()) {
+      Run(**claimed);
+      continue;
+    }
+    absl::MutexLock lock(&mu_);
+    if (!claimed.ok()) ++stats_.store_errors;
+    // Sleep until a wake-up newer than our look, or the poll interval.
+    auto woken = [this, generation]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return stopping_ || wake_generation_ != generation;
+    };
+    clock_->AwaitWithDeadline(&mu_, absl::Condition(&woken),
+                              clock_->Now() + options_.idle_poll);
+  }
+}
+
+void JobWorkerPool::Run(const Job& job) {
+  auto cancel = std::make_shared<JobCancellation>();
+  if (job.cancel_requested) cancel->Request();
+  {
+    absl::MutexLock lock(&mu_);
+    ++stats_.claimed;
+    running_[job.id] = cancel;
+  }
+  JobOutcome outcome;
+  try {
+    outcome = executor_(job, *cancel);
+  } catch (const std::exception& e) {
+    // Executors should return Status-like outcomes; this is a last guard so
+    // a bug in one job does not take a worker thread down.
+    outcome = JobOutcome::Retryable(StrCat("executor threw: ", e.what()));
+  } catch (...) {
+    outcome = JobOutcome::Retryable("executor threw a non-standard exception");
+  }
+  absl::StatusOr<Job> finished =
+      store_->Finish(job.id, job.attempt_count(), outcome);
+
+  absl::MutexLock lock(&mu_);
+  running_.erase(job.id);
+  if (!finished.ok()) {
+    ++stats_.store_errors;
+    return;
+  }
+  switch (finished->status) {
+    case JobStatus::kSucceeded:
+      ++stats_.succeeded;
+      break;
+    case JobStatus::kQueued:
+      ++stats_.retried;
+      break;
+    case JobStatus::kFailed:
+      ++stats_.failed;
+      break;
+    case JobStatus::kCancelled:
+      ++stats_.cancelled;
+      break;
+    case JobStatus::kRunning:
+      break;
+  }
+}
+
+}  // namespace inferd::jobs
