@@ -253,13 +253,16 @@ class Client:
             headers.setdefault("Content-Type", "application/json")
         elif isinstance(body, str):
             body = body.encode("utf-8")
+        elif body is not None and not isinstance(body, (bytes, bytearray)):
+            body = list(body)  # chunks for Transfer-Encoding: chunked; a list survives a retry
         for attempt in range(2):
             if self._conn is None:
                 self._conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
                 self._reused = False
             reused = self._reused
             try:
-                self._conn.request(method, path, body=body, headers=headers)
+                self._conn.request(method, path, body=body, headers=headers,
+                                   encode_chunked="transfer-encoding" in (k.lower() for k in headers))
                 resp = self._conn.getresponse()
                 data = resp.read()
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):

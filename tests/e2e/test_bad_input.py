@@ -216,6 +216,26 @@ class BadInputTest(ServerTestCase):
         self.assertEqual(status, 200, raw[:300])
         self.assertSimpleWorks()
 
+    def test_chunked_body_above_max_body_bytes(self):
+        # No Content-Length: the limit applies to the bytes actually received.
+        body = json.dumps(simple_request()[0]).encode()
+        body += b" " * (2 * MAX_BODY - len(body))
+        chunks = [body[i:i + 8192] for i in range(0, len(body), 8192)]
+        self.check(self.server.request("POST", "/v2/models/simple/infer", iter(chunks),
+                                       {"Content-Type": "application/json",
+                                        "Transfer-Encoding": "chunked"}), 413)
+
+    def test_chunked_body_below_limit_is_served(self):
+        body, want0, _ = simple_request(values0=list(range(16)), values1=[9] * 16)
+        raw = json.dumps(body).encode()
+        chunks = [raw[i:i + 100] for i in range(0, len(raw), 100)]
+        status, _, data = self.server.request("POST", "/v2/models/simple/infer", iter(chunks),
+                                              {"Content-Type": "application/json",
+                                               "Transfer-Encoding": "chunked"})
+        self.assertEqual(status, 200, data[:300])
+        outs = {o["name"]: o for o in json.loads(data)["outputs"]}
+        self.assertEqual(outs["OUTPUT0"]["data"], want0)
+
     def test_declared_content_length_far_above_limit(self):
         # The server must answer from the headers alone, without waiting for 10 GB.
         with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:

@@ -105,8 +105,11 @@ class GoldenTestRepositoryJsonTest(GoldenMixin, ServerTestCase):
 
     def test_id_echoed(self):
         body, want0, _ = simple_request(id="my-request-42")
-        status, resp = self.server.json("POST", "/v2/models/simple/infer", body)
-        self.assertEqual(status, 200, resp)
+        status, headers, raw = self.server.request("POST", "/v2/models/simple/infer", body)
+        self.assertEqual(status, 200, raw)
+        self.assertIn("application/json", headers.get("content-type", ""))
+        self.assertNotIn("inference-header-content-length", headers)
+        resp = json.loads(raw)
         self.assertEqual(resp["id"], "my-request-42")
         self.assertEqual(resp["model_name"], "simple")
         self.assertEqual(resp["model_version"], "1")
