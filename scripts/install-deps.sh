@@ -28,6 +28,8 @@ packages=(
   python3 python3-torch python3-numpy python3-fastapi uvicorn
   # LLM engine: tokenizer Unicode classes, sgemm peer, test-model text, regex
   libutf8proc-dev libopenblas-dev fortunes-min python3-regex
+  # tokenizers: regex pre-tokenizers and normalizers (look-ahead, \p{L})
+  libpcre2-dev
   # job store (SQLite, WAL) and response-cache keys (XXH3-128)
   libsqlite3-dev libxxhash-dev
 )

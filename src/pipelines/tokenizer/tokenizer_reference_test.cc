@@ -1,0 +1,156 @@
+// Compares inferd's tokenizers with Hugging Face's JavaScript implementation
+// (@huggingface/tokenizers) on a corpus: the reference encodings in
+// tests/tokenizers/reference/ were written by tests/tokenizers/
+// make_reference.mjs from the tokenizers in tests/tokenizers/data/. Ids,
+// type ids and decoded text must be identical; for gpt2, byte offsets too
+// (derived from the reference's tokens, as the package reports none).
+//
+// Runs from the repository root (ctest sets the working directory).
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "boost/json.hpp"
+#include "gtest/gtest.h"
+#include "pipelines/tokenizer/tokenizer.h"
+
+namespace inferd::pipelines {
+namespace {
+
+const char kRoot[] = "tests/tokenizers/";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+boost::json::value ReadJson(const std::string& path) {
+  std::string text = ReadFile(path);
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  EXPECT_FALSE(ec) << path << ": " << ec.message();
+  return v;
+}
+
+// tokenizer.json text for `name`, applying data/<name>/overlay.json.
+std::string TokenizerJson(const std::string& name) {
+  std::string dir = std::string(kRoot) + "data/" + name + "/";
+  std::ifstream overlay(dir + "overlay.json");
+  if (!overlay) return ReadFile(dir + "tokenizer.json");
+  boost::json::value o = ReadJson(dir + "overlay.json");
+  std::string base(o.as_object().at("base").as_string());
+  boost::json::value t = boost::json::parse(TokenizerJson(base));
+  for (const auto& kv : o.as_object()) {
+    if (kv.key() != "base") t.as_object()[kv.key()] = kv.value();
+  }
+  return boost::json::serialize(t);
+}
+
+std::vector<int32_t> Ints(const boost::json::value& v) {
+  std::vector<int32_t> out;
+  for (const auto& x : v.as_array()) out.push_back(x.to_number<int32_t>());
+  return out;
+}
+
+std::string Escape(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s.substr(0, 120)) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20) {
+      out += "\\x" + std::to_string(c);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
+class TokenizerReferenceTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TokenizerReferenceTest, MatchesJavaScriptReference) {
+  const std::string name = GetParam();
+  boost::json::value corpus = ReadJson(std::string(kRoot) + "reference/corpus.json");
+  boost::json::value reference =
+      ReadJson(std::string(kRoot) + "reference/" + name + ".json");
+  ASSERT_TRUE(corpus.is_object() && reference.is_object());
+  std::vector<std::string> texts;
+  for (const auto& t : corpus.as_object().at("texts").as_array()) {
+    texts.emplace_back(t.as_string());
+  }
+  auto tokenizer = Tokenizer::FromJson(TokenizerJson(name));
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
+
+  size_t cases = 0, tokens = 0, id_mismatch = 0, type_mismatch = 0,
+         decode_mismatch = 0, offset_mismatch = 0, reported = 0;
+  for (const auto& cv : reference.as_object().at("cases").as_array()) {
+    const auto& c = cv.as_object();
+    int64_t a = c.at("a").to_number<int64_t>();
+    int64_t b = c.at("b").to_number<int64_t>();
+    bool special = c.at("special").as_bool();
+    std::optional<std::string_view> pair;
+    if (b >= 0) pair = texts[b];
+    auto e = (*tokenizer)->Encode(texts[a], pair, special);
+    ASSERT_TRUE(e.ok()) << e.status();
+    ++cases;
+    std::vector<int32_t> ids = Ints(c.at("ids"));
+    tokens += ids.size();
+    bool bad = false;
+    if (e->ids != ids) {
+      ++id_mismatch;
+      bad = true;
+    }
+    if (!c.at("type_ids").is_null() && e->type_ids != Ints(c.at("type_ids"))) {
+      ++type_mismatch;
+      bad = true;
+    }
+    auto decoded = (*tokenizer)->Decode(e->ids, /*skip_special_tokens=*/true);
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    if (*decoded != c.at("decoded").as_string()) {
+      ++decode_mismatch;
+      bad = true;
+    }
+    if (const boost::json::value* offsets = c.if_contains("offsets")) {
+      const auto& list = offsets->as_array();
+      bool same = list.size() == e->offsets.size();
+      for (size_t i = 0; same && i < list.size(); ++i) {
+        same = e->offsets[i].start == list[i].as_array()[0].to_number<uint32_t>() &&
+               e->offsets[i].end == list[i].as_array()[1].to_number<uint32_t>();
+      }
+      if (!same) {
+        ++offset_mismatch;
+        bad = true;
+      }
+    }
+    if (bad && reported++ < 5) {
+      std::string got, want;
+      for (int32_t id : e->ids) got += std::to_string(id) + " ";
+      for (int32_t id : ids) want += std::to_string(id) + " ";
+      ADD_FAILURE() << name << " text " << a << " pair " << b << " special "
+                    << special << ": \"" << Escape(texts[a]) << "\"\n got:  "
+                    << got << "\n want: " << want << "\n decoded: \""
+                    << Escape(*decoded) << "\"\n want:    \""
+                    << Escape(std::string(c.at("decoded").as_string())) << "\"";
+    }
+  }
+  std::cout << name << ": " << cases << " encodings, " << tokens
+            << " tokens; mismatches: ids " << id_mismatch << ", type ids "
+            << type_mismatch << ", decoded " << decode_mismatch
+            << ", offsets " << offset_mismatch << "\n";
+  EXPECT_GT(cases, 900u);
+  EXPECT_EQ(id_mismatch, 0u);
+  EXPECT_EQ(type_mismatch, 0u);
+  EXPECT_EQ(decode_mismatch, 0u);
+  EXPECT_EQ(offset_mismatch, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, TokenizerReferenceTest,
+                         ::testing::Values("gpt2", "gpt2_split", "wordpiece",
+                                           "unigram", "bpe_mixed"));
+
+}  // namespace
+}  // namespace inferd::pipelines
