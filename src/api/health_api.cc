@@ -40,7 +40,8 @@ HttpResponse HealthApi::ServerMetadata() const {
       {"name", "inferd"},
       {"version", context_->server_version},
       {"extensions",
-       json::array{"binary_tensor_data", "model_repository", "model_configuration"}},
+       json::array{"binary_tensor_data", "model_repository", "model_configuration",
+                   "statistics", "schedule_policy", "parameters"}},
   };
   return JsonBody(200, json::serialize(body));
 }

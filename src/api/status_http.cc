@@ -15,6 +15,7 @@ int HttpStatusFor(const absl::Status& status) {
     case absl::StatusCode::kResourceExhausted:
     case absl::StatusCode::kUnavailable: return 503;
     case absl::StatusCode::kDeadlineExceeded: return 504;
+    case absl::StatusCode::kCancelled: return 499;  // client closed the request
     default: return 500;
   }
 }

@@ -127,10 +127,17 @@ void V2ModelApi::Infer(HttpRequest&& http, Responder respond) const {
   auto request = std::make_shared<InferenceRequest>(*std::move(decoded));
 
   const ModelSignature& signature = (*model)->signature();
+  const ModelMetrics* metrics = (*model)->metrics();
   absl::StatusOr<int64_t> batch = signature.ValidateRequest(*request);
-  if (!batch.ok()) return respond(ErrorResponse(batch.status()));
+  if (!batch.ok()) {
+    if (metrics) metrics->Fail(FailureReason::kInvalid);
+    return respond(ErrorResponse(batch.status()));
+  }
   absl::StatusOr<std::vector<size_t>> selected = signature.SelectOutputs(*request);
-  if (!selected.ok()) return respond(ErrorResponse(selected.status()));
+  if (!selected.ok()) {
+    if (metrics) metrics->Fail(FailureReason::kInvalid);
+    return respond(ErrorResponse(selected.status()));
+  }
 
   std::vector<Tensor> inputs;
   inputs.reserve(request->inputs.size());
@@ -138,10 +145,15 @@ void V2ModelApi::Infer(HttpRequest&& http, Responder respond) const {
 
   ModelHandle handle = *model;
   auto respond_shared = std::make_shared<Responder>(std::move(respond));
-  absl::Status queued = handle->scheduler().Enqueue(
-      std::move(inputs),
-      [handle, request, selected = *std::move(selected),
-       respond_shared](absl::StatusOr<std::vector<Tensor>> outputs) {
+  ModelScheduler::Request work;
+  work.inputs = std::move(inputs);
+  work.rows = *batch;
+  if (request->priority) work.priority = static_cast<uint32_t>(*request->priority);
+  if (request->timeout_us) {
+    work.timeout = absl::Microseconds(static_cast<int64_t>(*request->timeout_us));
+  }
+  work.done = [handle, request, selected = *std::move(selected),
+               respond_shared](absl::StatusOr<std::vector<Tensor>> outputs) {
         if (!outputs.ok()) return (*respond_shared)(ErrorResponse(outputs.status()));
         EncodedResponse encoded = EncodeV2InferResponse(
             BuildResponse(*handle, *request, selected, *std::move(outputs)));
@@ -153,8 +165,11 @@ void V2ModelApi::Infer(HttpRequest&& http, Responder respond) const {
                                         std::to_string(*encoded.json_header_length));
         }
         (*respond_shared)(std::move(response));
-      });
-  if (!queued.ok()) (*respond_shared)(ErrorResponse(queued));
+      };
+  absl::StatusOr<ModelScheduler::RequestId> queued =
+      handle->scheduler().Enqueue(std::move(work));
+  if (!queued.ok()) return (*respond_shared)(ErrorResponse(queued.status()));
+  http.cancel->OnCancel([handle, id = *queued] { handle->scheduler().Cancel(id); });
 }
 
 }  // namespace inferd

@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +14,22 @@
 #include <vector>
 
 namespace inferd {
+
+// Tells a handler that its client went away before the answer. The HTTP
+// layer calls Cancel(); a handler registers what to undo with OnCancel().
+// Thread-safe.
+class CancelSignal {
+ public:
+  // Runs `fn` once on Cancel(), or at once if Cancel() already happened.
+  void OnCancel(std::function<void()> fn);
+  void Cancel();
+  bool cancelled() const;
+
+ private:
+  mutable std::mutex mu_;
+  bool cancelled_ = false;
+  std::function<void()> on_cancel_;
+};
 
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
@@ -22,6 +40,9 @@ struct HttpRequest {
   std::string body;
   // Filled by the route table: {model} -> "simple".
   std::map<std::string, std::string, std::less<>> path_params;
+  // The route pattern that matched, e.g. "/v2/models/{model}/infer".
+  std::string route;
+  std::shared_ptr<CancelSignal> cancel = std::make_shared<CancelSignal>();
 
   // First value of a header (name in any case); nullopt when absent.
   std::optional<std::string_view> header(std::string_view name) const;

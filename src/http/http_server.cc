@@ -1,5 +1,8 @@
 #include "http/http_server.h"
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <chrono>
 
 #include "absl/strings/ascii.h"
@@ -192,7 +195,32 @@ class HttpServer::Impl {
     const bool keep_alive = message.keep_alive();
     const unsigned version = message.version();
 
-    HttpResponse response = co_await Dispatch(std::move(request));
+    // Watch for the client going away while the handler works, so queued
+    // work for a vanished client can be dropped.
+    std::shared_ptr<CancelSignal> cancel = request.cancel;
+    auto& socket = stream.socket();
+    asio::co_spawn(
+        socket.get_executor(),
+        [&socket, cancel]() -> asio::awaitable<void> {
+          auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, kTuple);
+          if (ec) co_return;  // the answer came first
+          char byte;
+          const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+          if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) cancel->Cancel();
+        },
+        asio::detached);
+
+    const std::string method = request.method;
+    std::string route = "unmatched";
+    HttpResponse response = co_await Dispatch(std::move(request), &route);
+    boost::system::error_code cancel_ec;
+    socket.cancel(cancel_ec);
+    if (options_.metrics) {
+      options_.metrics->ForRoute(route).requests
+          ->WithLabels({route, method, std::to_string(response.status)})
+          ->Increment();
+    }
+    if (cancel->cancelled()) co_return false;
 
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status),
                                             version};
@@ -209,8 +237,10 @@ class HttpServer::Impl {
 
   // Runs the route's handler and resumes this coroutine, on its own
   // executor, when the handler responds (possibly from another thread).
-  asio::awaitable<HttpResponse> Dispatch(HttpRequest request) {
+  // Sets *route to the matched pattern.
+  asio::awaitable<HttpResponse> Dispatch(HttpRequest request, std::string* route) {
     RouteTable::Match match = routes_->Find(request);
+    if (!match.pattern.empty()) *route = match.pattern;
     if (match.status == 404) {
       co_return JsonError(404, StrCat("no route for ", request.path));
     }
@@ -222,7 +252,12 @@ class HttpServer::Impl {
       co_return r;
     }
     const RouteTable::Handler* handler = match.handler;
-    co_return co_await asio::async_initiate<decltype(use_awaitable), void(HttpResponse)>(
+    Gauge* in_flight = options_.metrics
+                           ? options_.metrics->ForRoute(match.pattern).in_flight
+                           : nullptr;
+    if (in_flight) in_flight->Add(1);
+    HttpResponse response =
+        co_await asio::async_initiate<decltype(use_awaitable), void(HttpResponse)>(
         [handler, &request](auto completion) {
           auto shared = std::make_shared<decltype(completion)>(std::move(completion));
           (*handler)(std::move(request), [shared](HttpResponse response) {
@@ -233,6 +268,8 @@ class HttpServer::Impl {
           });
         },
         use_awaitable);
+    if (in_flight) in_flight->Add(-1);
+    co_return response;
   }
 
   asio::awaitable<void> WriteError(beast::tcp_stream& stream, int status,

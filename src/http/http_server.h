@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "http/route_table.h"
+#include "metrics/inference_metrics.h"
 
 namespace inferd {
 
@@ -31,6 +32,7 @@ class HttpServer {
     size_t max_body_bytes = 64 << 20;
     absl::Duration read_timeout = absl::Seconds(30);
     absl::Duration idle_timeout = absl::Seconds(75);
+    InferenceMetrics* metrics = nullptr;  // not owned; optional
   };
 
   // Binds and listens; serving starts with Start(). `routes` is not owned

@@ -22,6 +22,7 @@ void RouteTable::Add(std::string method, std::string_view pattern,
                      Handler handler) {
   Route route;
   route.method = std::move(method);
+  route.pattern = std::string(pattern);
   for (std::string_view part : SplitPath(pattern)) {
     Segment segment;
     if (!part.empty() && part.front() == '{') {
@@ -67,12 +68,13 @@ RouteTable::Match RouteTable::Find(HttpRequest& request) const {
     if (!MatchPath(route, parts, nullptr)) continue;
     if (route.method == request.method) {
       MatchPath(route, parts, &request.path_params);
-      return Match{&route.handler, 200, ""};
+      request.route = route.pattern;
+      return Match{&route.handler, 200, "", route.pattern};
     }
     allowed.push_back(route.method);
   }
-  if (allowed.empty()) return Match{nullptr, 404, ""};
-  return Match{nullptr, 405, absl::StrJoin(allowed, ", ")};
+  if (allowed.empty()) return Match{nullptr, 404, "", ""};
+  return Match{nullptr, 405, absl::StrJoin(allowed, ", "), ""};
 }
 
 }  // namespace inferd

@@ -27,6 +27,7 @@ class RouteTable {
     const Handler* handler = nullptr;  // null when status != 200
     int status = 200;                  // 200, 404 or 405
     std::string allow;                 // for 405: "GET, POST"
+    std::string pattern;               // the matched route pattern
   };
   // Finds the route for `request` and fills request.path_params.
   Match Find(HttpRequest& request) const;
@@ -39,6 +40,7 @@ class RouteTable {
   };
   struct Route {
     std::string method;
+    std::string pattern;
     std::vector<Segment> segments;
     Handler handler;
   };

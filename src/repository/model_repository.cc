@@ -8,6 +8,8 @@
 #include "common/status_macros.h"
 #include "config/model_config_loader.h"
 #include "config/version_policy.h"
+#include "repository/model_warmup.h"
+#include "scheduling/batch_policy_from_config.h"
 #include "spdlog/spdlog.h"
 
 namespace inferd {
@@ -188,18 +190,31 @@ absl::StatusOr<std::shared_ptr<ModelVersion>> ModelRepository::LoadVersion(
     return absl::NotFoundError(
         StrCat("version folder ", context.version_dir, " is missing"));
   }
+  INFERD_ASSIGN_OR_RETURN(BatchPolicy policy, BatchPolicyFromConfig(config));
+  const std::string model_dir = StrCat(options_.root, "/", name);
   std::vector<std::unique_ptr<ModelInstance>> instances;
   for (const auto& group : config.instance_group()) {
     for (int i = 0; i < group.count(); ++i) {
       context.instance_index = static_cast<int>(instances.size());
       INFERD_ASSIGN_OR_RETURN(std::unique_ptr<ModelInstance> instance,
                               backend->CreateInstance(context));
+      INFERD_RETURN_IF_ERROR(RunWarmup(config, model_dir, *instance));
       instances.push_back(std::move(instance));
     }
   }
-  model->set_scheduler(ModelScheduler::Create(
-      ModelScheduler::Options{StrCat(name, ":", version)},
-      std::move(instances)));
+  ModelScheduler::Options scheduler_options;
+  scheduler_options.name = StrCat(name, ":", version);
+  scheduler_options.policy = std::move(policy);
+  scheduler_options.batched_model = config.max_batch_size() > 0;
+  scheduler_options.preserve_ordering =
+      config.has_dynamic_batching() && config.dynamic_batching().preserve_ordering();
+  scheduler_options.clock = options_.clock;
+  if (options_.metrics) {
+    scheduler_options.metrics = options_.metrics->ForModel(name, std::to_string(version));
+    model->set_metrics(*scheduler_options.metrics);
+  }
+  model->set_scheduler(ModelScheduler::Create(std::move(scheduler_options),
+                                              std::move(instances)));
   return model;
 }
 
@@ -287,6 +302,17 @@ absl::StatusOr<ModelHandle> ModelRepository::Get(const std::string& name,
   }
   return absl::UnavailableError(
       StrCat("model \"", name, "\" has no ready version", why));
+}
+
+std::vector<ModelHandle> ModelRepository::ReadyVersions() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<ModelHandle> out;
+  for (const auto& [name, entry] : entries_) {
+    for (const auto& [version, slot] : entry.versions) {
+      if (slot.state == ModelState::kReady && slot.model) out.push_back(slot.model);
+    }
+  }
+  return out;
 }
 
 std::vector<ModelStatus> ModelRepository::Index() const {

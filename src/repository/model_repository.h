@@ -18,6 +18,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "backend/backend.h"
+#include "common/clock.h"
+#include "metrics/inference_metrics.h"
 #include "repository/model_version.h"
 
 namespace inferd {
@@ -45,6 +47,8 @@ class ModelRepository {
     ModelControlMode control_mode = ModelControlMode::kNone;
     std::vector<std::string> startup_models;  // explicit mode only
     const BackendRegistry* backends = nullptr;  // not owned
+    InferenceMetrics* metrics = nullptr;        // not owned; optional
+    Clock* clock = nullptr;                     // schedulers' clock; real if null
   };
 
   static absl::StatusOr<std::unique_ptr<ModelRepository>> Create(Options options);
@@ -67,6 +71,9 @@ class ModelRepository {
   // NotFound for an unknown model or version, Unavailable when not READY.
   absl::StatusOr<ModelHandle> Get(const std::string& name,
                                   const std::string& version) const;
+
+  // Every READY version, by model name then version.
+  std::vector<ModelHandle> ReadyVersions() const;
 
   // Every model in the repository folder and every model known from a
   // load, sorted by name.

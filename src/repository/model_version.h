@@ -8,6 +8,7 @@
 // draining the scheduler: new work is refused once unloading begins.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "config/model_config.pb.h"
@@ -32,6 +33,9 @@ class ModelVersion {
   const config::ModelConfig& config() const { return config_; }
   const ModelSignature& signature() const { return signature_; }
   ModelScheduler& scheduler() const { return *scheduler_; }
+  // Null when the server runs without metrics (unit tests).
+  const ModelMetrics* metrics() const { return metrics_ ? &*metrics_ : nullptr; }
+  void set_metrics(ModelMetrics metrics) { metrics_ = metrics; }
 
   // Set once by the repository right after the instances are created.
   void set_scheduler(std::unique_ptr<ModelScheduler> scheduler) {
@@ -44,6 +48,7 @@ class ModelVersion {
   const std::string version_string_;
   const config::ModelConfig config_;
   const ModelSignature signature_;  // instances refer to it: declared first
+  std::optional<ModelMetrics> metrics_;
   std::unique_ptr<ModelScheduler> scheduler_;
 };
 

@@ -1,6 +1,8 @@
 #include "scheduling/model_scheduler.h"
 
 #include "common/strings.h"
+#include "spdlog/spdlog.h"
+#include "tensor/tensor_rows.h"
 
 namespace inferd {
 
@@ -15,43 +17,222 @@ std::unique_ptr<ModelScheduler> ModelScheduler::Create(
   return scheduler;
 }
 
-ModelScheduler::ModelScheduler(
-    Options options, std::vector<std::unique_ptr<ModelInstance>> instances)
-    : options_(std::move(options)), instances_(std::move(instances)) {}
+ModelScheduler::ModelScheduler(Options options,
+                               std::vector<std::unique_ptr<ModelInstance>> instances)
+    : options_(std::move(options)),
+      clock_(options_.clock ? options_.clock : RealClock::Get()),
+      instances_(std::move(instances)),
+      batcher_(options_.policy) {}
 
 ModelScheduler::~ModelScheduler() { Drain(); }
 
-absl::Status ModelScheduler::Enqueue(std::vector<Tensor> inputs,
-                                     Completion done) {
-  absl::MutexLock lock(&mu_);
-  if (stopping_) {
-    return absl::UnavailableError(
-        StrCat("model ", options_.name, " is unloading"));
+std::string ModelScheduler::CompatibilityKey(const std::vector<Tensor>& inputs,
+                                             bool batched) {
+  std::string key;
+  for (const Tensor& t : inputs) {
+    key += DataTypeName(t.dtype);
+    for (size_t d = batched ? 1 : 0; d < t.shape.size(); ++d) {
+      key += StrCat(",", t.shape[d]);
+    }
+    key += ";";
   }
-  queue_.push_back(Work{std::move(inputs), std::move(done)});
-  return absl::OkStatus();
+  return key;
+}
+
+absl::StatusOr<ModelScheduler::RequestId> ModelScheduler::Enqueue(Request request) {
+  auto pending = std::make_shared<Pending>();
+  pending->id = next_id_.fetch_add(1);
+  pending->enqueued = clock_->Now();
+  BatchItemInfo info;
+  info.rows = request.rows;
+  info.compatibility_key = CompatibilityKey(request.inputs, options_.batched_model);
+  info.priority_level = request.priority;
+  info.timeout = request.timeout;
+  pending->request = std::move(request);
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) {
+      if (options_.metrics) options_.metrics->Fail(FailureReason::kRejected);
+      return absl::UnavailableError(StrCat("model ", options_.name, " is unloading"));
+    }
+    absl::Status added = batcher_.Add(pending, info, pending->enqueued);
+    if (!added.ok()) {
+      if (options_.metrics) {
+        options_.metrics->Fail(absl::IsResourceExhausted(added) ? FailureReason::kRejected
+                                                                : FailureReason::kInvalid);
+      }
+      if (absl::IsResourceExhausted(added)) {
+        return absl::ResourceExhaustedError(
+            StrCat("model ", options_.name, ": ", added.message()));
+      }
+      return added;
+    }
+    pending->sequence = next_sequence_++;
+    ++generation_;
+  }
+  if (options_.metrics) options_.metrics->pending->Add(1);
+  return pending->id;
+}
+
+absl::Status ModelScheduler::Enqueue(std::vector<Tensor> inputs, Completion done) {
+  Request request;
+  request.inputs = std::move(inputs);
+  request.done = std::move(done);
+  return Enqueue(std::move(request)).status();
+}
+
+void ModelScheduler::Cancel(RequestId id) {
+  std::optional<PendingPtr> removed;
+  {
+    absl::MutexLock lock(&mu_);
+    removed = batcher_.Remove([id](const PendingPtr& p) { return p->id == id; });
+    if (removed) ++generation_;
+  }
+  if (removed) {
+    Finish(*removed, absl::CancelledError("the client cancelled the request"),
+           FailureReason::kCancelled);
+  }
 }
 
 void ModelScheduler::RunInstance(ModelInstance* instance) {
+  uint64_t seen = 0;
   while (true) {
-    Work work;
+    std::vector<PendingPtr> expired;
+    std::optional<DynamicBatcher<PendingPtr>::Batch> batch;
+    bool exit = false;
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](ModelScheduler* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
-            return !s->queue_.empty() || s->stopping_;
-          },
-          this));
-      if (queue_.empty()) return;  // stopping and nothing left
-      work = std::move(queue_.front());
-      queue_.pop_front();
-      ++running_;
+      while (true) {
+        const absl::Time now = clock_->Now();
+        expired = batcher_.TakeExpired(now);
+        if (!expired.empty()) break;
+        // While draining, queued work runs without waiting for more.
+        batch = batcher_.TakeBatch(stopping_ ? absl::InfiniteFuture() : now);
+        if (batch) {
+          ++running_;
+          break;
+        }
+        if (stopping_ && batcher_.empty()) {
+          exit = true;
+          break;
+        }
+        seen = generation_;
+        auto changed = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return generation_ != seen || stopping_;
+        };
+        clock_->AwaitWithDeadline(&mu_, absl::Condition(&changed), batcher_.NextWakeup());
+      }
     }
-    absl::StatusOr<std::vector<Tensor>> result = instance->Execute(work.inputs);
-    work.done(std::move(result));
-    absl::MutexLock lock(&mu_);
-    --running_;
+    for (const PendingPtr& p : expired) {
+      Finish(p,
+             absl::DeadlineExceededError(
+                 StrCat("request timed out in the queue of model ", options_.name)),
+             FailureReason::kTimeout);
+    }
+    if (batch) {
+      Execute(instance, std::move(batch->items));
+      absl::MutexLock lock(&mu_);
+      --running_;
+      ++generation_;
+    }
+    if (exit) return;
   }
+}
+
+void ModelScheduler::Execute(ModelInstance* instance, std::vector<PendingPtr> batch) {
+  const absl::Time start = clock_->Now();
+  std::vector<Tensor> joined;
+  std::vector<int64_t> rows;
+  const std::vector<Tensor>* inputs = &batch.front()->request.inputs;
+  if (batch.size() > 1) {
+    const size_t n_inputs = batch.front()->request.inputs.size();
+    for (size_t i = 0; i < n_inputs; ++i) {
+      std::vector<const Tensor*> parts;
+      for (const PendingPtr& p : batch) parts.push_back(&p->request.inputs[i]);
+      joined.push_back(ConcatRows(parts));
+    }
+    inputs = &joined;
+  }
+  int64_t total_rows = 0;
+  for (const PendingPtr& p : batch) {
+    rows.push_back(p->request.rows);
+    total_rows += p->request.rows;
+  }
+  const absl::Time infer_start = clock_->Now();
+  absl::StatusOr<std::vector<Tensor>> outputs = instance->Execute(*inputs);
+  const absl::Time infer_end = clock_->Now();
+
+  std::vector<absl::StatusOr<std::vector<Tensor>>> results(batch.size());
+  if (!outputs.ok()) {
+    for (auto& r : results) r = outputs.status();
+  } else if (batch.size() == 1) {
+    results[0] = std::move(outputs);
+  } else {
+    for (auto& r : results) r = std::vector<Tensor>();
+    for (const Tensor& output : *outputs) {
+      absl::StatusOr<std::vector<Tensor>> pieces = SplitRows(output, rows);
+      if (!pieces.ok()) {
+        for (auto& r : results) r = pieces.status();
+        break;
+      }
+      for (size_t k = 0; k < batch.size(); ++k) {
+        results[k]->push_back(std::move((*pieces)[k]));
+      }
+    }
+  }
+  const absl::Time end = clock_->Now();
+  stats_.RecordExecution(total_rows, infer_start - start, infer_end - infer_start,
+                         end - infer_end);
+  if (options_.metrics) {
+    options_.metrics->executions->Increment();
+    options_.metrics->inferences->Increment(static_cast<double>(total_rows));
+    options_.metrics->batch_size->Observe(static_cast<double>(total_rows));
+    options_.metrics->compute_seconds->Observe(absl::ToDoubleSeconds(end - start));
+  }
+  for (size_t k = 0; k < batch.size(); ++k) {
+    if (options_.metrics) {
+      options_.metrics->queue_seconds->Observe(
+          absl::ToDoubleSeconds(start - batch[k]->enqueued));
+    }
+    const bool ok = results[k].ok();
+    if (ok) stats_.RecordSuccess(end - batch[k]->enqueued, start - batch[k]->enqueued);
+    Finish(batch[k], std::move(results[k]),
+           ok ? std::nullopt : std::optional<FailureReason>(FailureReason::kBackend));
+  }
+}
+
+void ModelScheduler::Finish(const PendingPtr& pending,
+                            absl::StatusOr<std::vector<Tensor>> result,
+                            std::optional<FailureReason> failure) {
+  const absl::Duration total = clock_->Now() - pending->enqueued;
+  if (failure) stats_.RecordFailure(total);
+  if (options_.metrics) {
+    options_.metrics->pending->Add(-1);
+    options_.metrics->request_seconds->Observe(absl::ToDoubleSeconds(total));
+    if (failure) {
+      options_.metrics->Fail(*failure);
+    } else {
+      options_.metrics->success->Increment();
+    }
+  }
+  if (!options_.preserve_ordering) {
+    pending->request.done(std::move(result));
+    return;
+  }
+  // Hold completions until every earlier request has completed.
+  std::vector<std::function<void()>> ready;
+  {
+    absl::MutexLock lock(&order_mu_);
+    held_[pending->sequence] = [pending, result = std::move(result)]() mutable {
+      pending->request.done(std::move(result));
+    };
+    while (!held_.empty() && held_.begin()->first == next_to_complete_) {
+      ready.push_back(std::move(held_.begin()->second));
+      held_.erase(held_.begin());
+      ++next_to_complete_;
+    }
+  }
+  for (auto& complete : ready) complete();
 }
 
 void ModelScheduler::Drain() {
@@ -60,6 +241,7 @@ void ModelScheduler::Drain() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+    ++generation_;
   }
   for (auto& thread : threads_) thread.join();
   joined_ = true;
@@ -67,7 +249,7 @@ void ModelScheduler::Drain() {
 
 int ModelScheduler::pending() const {
   absl::MutexLock lock(&mu_);
-  return static_cast<int>(queue_.size()) + running_;
+  return static_cast<int>(batcher_.size()) + running_;
 }
 
 }  // namespace inferd

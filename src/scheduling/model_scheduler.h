@@ -1,17 +1,23 @@
 #pragma once
 
-// Runs the requests of one model version on its instances.
+// Runs the requests of one model version on its instances: a dynamic
+// batcher in front of one executor thread per ModelInstance.
 //
-// Each ModelInstance gets one executor thread; requests wait in one FIFO
-// queue and go to whichever instance is free. Drain() stops intake, lets the
-// queued and running work finish and joins the threads: that is what lets
-// an unload wait for in-flight requests.
-// Thread-safe: Enqueue() may be called from any thread; completions run on
-// the executor threads and must not block.
+// Requests queue by priority; each free instance takes the next batch the
+// BatchPolicy allows (compatible shapes only), runs it, and splits the
+// outputs back to each request. Requests whose deadline passes in the queue
+// are answered DeadlineExceeded without costing compute; a full queue
+// refuses at once (ResourceExhausted); Cancel() drops a queued request.
+// Every accepted request gets exactly one completion. Drain() stops intake,
+// runs what is queued and joins the threads (an unload waits on it).
+// Thread-safe: Enqueue/Cancel from any thread; completions run on executor
+// threads and must not block.
 
-#include <deque>
+#include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,53 +26,94 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "backend/backend.h"
+#include "batching/dynamic_batcher.h"
+#include "common/clock.h"
+#include "metrics/inference_metrics.h"
+#include "scheduling/model_stats.h"
 
 namespace inferd {
 
 class ModelScheduler {
  public:
   using Completion = std::function<void(absl::StatusOr<std::vector<Tensor>>)>;
+  using RequestId = uint64_t;
 
   struct Options {
-    std::string name;  // "model:version", for thread names and logs
+    std::string name;  // "model:version", for logs and errors
+    BatchPolicy policy;
+    bool batched_model = false;      // inputs and outputs carry a batch dim
+    bool preserve_ordering = false;  // complete in arrival order
+    Clock* clock = nullptr;          // defaults to the real clock
+    std::optional<ModelMetrics> metrics;
+  };
+
+  struct Request {
+    std::vector<Tensor> inputs;  // validated, config order
+    int64_t rows = 1;            // batch dimension (1 when not batched)
+    uint32_t priority = 0;       // 0: the model's default level
+    std::optional<absl::Duration> timeout;
+    Completion done;
   };
 
   static std::unique_ptr<ModelScheduler> Create(
       Options options, std::vector<std::unique_ptr<ModelInstance>> instances);
   ~ModelScheduler();  // drains
 
-  // Queues one request (inputs validated, in config order). `done` is called
-  // exactly once, on an executor thread. Returns Unavailable, without calling
-  // `done`, once Drain() has begun.
+  // Queues a request; `done` is then called exactly once. Errors, without
+  // calling `done`: Unavailable once draining, ResourceExhausted when the
+  // queue is full, InvalidArgument for a bad priority.
+  absl::StatusOr<RequestId> Enqueue(Request request);
+
+  // Convenience for unbatched use: one row, default priority.
   absl::Status Enqueue(std::vector<Tensor> inputs, Completion done);
 
-  // Stops intake and waits for queued and running requests to finish.
-  // Idempotent.
+  // Drops a request that is still queued, completing it Cancelled. A request
+  // already running finishes normally.
+  void Cancel(RequestId id);
+
+  // Stops intake and waits for queued and running requests. Idempotent.
   void Drain();
 
-  // Requests queued or running right now.
   int pending() const;
+  const ModelStats& stats() const { return stats_; }
 
  private:
-  struct Work {
-    std::vector<Tensor> inputs;
-    Completion done;
+  struct Pending {
+    RequestId id;
+    uint64_t sequence;
+    Request request;
+    absl::Time enqueued;
   };
+  using PendingPtr = std::shared_ptr<Pending>;
 
-  ModelScheduler(Options options,
-                 std::vector<std::unique_ptr<ModelInstance>> instances);
+  ModelScheduler(Options options, std::vector<std::unique_ptr<ModelInstance>> instances);
   void RunInstance(ModelInstance* instance);
+  void Execute(ModelInstance* instance, std::vector<PendingPtr> batch);
+  void Finish(const PendingPtr& pending, absl::StatusOr<std::vector<Tensor>> result,
+              std::optional<FailureReason> failure);
+  static std::string CompatibilityKey(const std::vector<Tensor>& inputs, bool batched);
 
   const Options options_;
+  Clock* const clock_;
   std::vector<std::unique_ptr<ModelInstance>> instances_;
   std::vector<std::thread> threads_;
+  ModelStats stats_;
+  std::atomic<RequestId> next_id_{1};
 
   mutable absl::Mutex mu_;
-  std::deque<Work> queue_ ABSL_GUARDED_BY(mu_);
+  DynamicBatcher<PendingPtr> batcher_ ABSL_GUARDED_BY(mu_);
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;  // bumped on every change
   int running_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool joined_ = false;  // only touched by Drain's caller
+  uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // preserve_ordering: completions wait here until all earlier ones ran.
+  absl::Mutex order_mu_;
+  uint64_t next_to_complete_ ABSL_GUARDED_BY(order_mu_) = 0;
+  std::map<uint64_t, std::function<void()>> held_ ABSL_GUARDED_BY(order_mu_);
+
   absl::Mutex join_mu_;
+  bool joined_ ABSL_GUARDED_BY(join_mu_) = false;
 };
 
 }  // namespace inferd

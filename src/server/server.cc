@@ -7,6 +7,7 @@
 #include "common/strings.h"
 #include "api/api_context.h"
 #include "api/health_api.h"
+#include "api/metrics_api.h"
 #include "api/repository_api.h"
 #include "api/v2_model_api.h"
 #include "backend/torchscript/torchscript_backend.h"
@@ -84,11 +85,16 @@ absl::Status RunServer(const ServerOptions& options) {
   backends.Register({"pytorch_libtorch", "pytorch"},
                     std::make_shared<TorchScriptBackend>());
 
+  MetricsRegistry registry;
+  InferenceMetrics metrics(&registry);
+  RegisterProcessMetrics(&registry);
+
   ModelRepository::Options repository_options;
   repository_options.root = options.model_repository;
   repository_options.control_mode = mode;
   repository_options.startup_models = options.load_models;
   repository_options.backends = &backends;
+  repository_options.metrics = &metrics;
   INFERD_ASSIGN_OR_RETURN(std::unique_ptr<ModelRepository> repository,
                           ModelRepository::Create(repository_options));
 
@@ -98,6 +104,8 @@ absl::Status RunServer(const ServerOptions& options) {
   context.control_pool = &control_pool;
 
   RouteTable routes;
+  MetricsApi metrics_api(&context, &registry);
+  metrics_api.Register(routes);  // before the model routes: see metrics_api.h
   HealthApi health(&context);
   RepositoryApi repository_api(&context);
   V2ModelApi model_api(&context);
@@ -112,8 +120,12 @@ absl::Status RunServer(const ServerOptions& options) {
   http_options.max_body_bytes = options.max_body_bytes;
   http_options.read_timeout = absl::Milliseconds(options.read_timeout_ms);
   http_options.idle_timeout = absl::Milliseconds(options.idle_timeout_ms);
+  http_options.metrics = &metrics;
   INFERD_ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> http,
                           HttpServer::Create(http_options, &routes));
+  HttpServer* http_server = http.get();
+  registry.AddCallback("inferd_http_open_connections", "Open HTTP connections.", false,
+                       [http_server] { return http_server->open_connections(); });
   http->Start();
   spdlog::info("inferd {} listening on {}:{} (model repository {})",
                context.server_version, options.host, http->port(),

@@ -23,6 +23,9 @@ struct InferenceRequest {
   // Empty means "all outputs of the model".
   std::vector<RequestedOutput> outputs;
   bool binary_data_output = false;  // request-level default
+  // KServe v2 request parameters honoured by the scheduler.
+  std::optional<uint64_t> priority;    // "priority": level, 1 is highest
+  std::optional<uint64_t> timeout_us;  // "timeout": queue timeout in µs
 };
 
 struct InferenceResponse {

@@ -489,6 +489,21 @@ absl::StatusOr<InferenceRequest> DecodeV2InferRequest(
       BoolParameter(object.if_contains("parameters"), "binary_data_output",
                     "request", false));
 
+  if (const json::value* params = object.if_contains("parameters")) {
+    const json::object& p = params->get_object();  // checked by BoolParameter
+    for (const char* key : {"priority", "timeout"}) {
+      const json::value* v = p.if_contains(key);
+      if (v == nullptr) continue;
+      if (!(v->is_uint64() || (v->is_int64() && v->get_int64() >= 0))) {
+        return absl::InvalidArgumentError(
+            StrCat("parameter \"", key, "\" must be a non-negative integer"));
+      }
+      const uint64_t value = v->is_uint64() ? v->get_uint64()
+                                            : static_cast<uint64_t>(v->get_int64());
+      (std::string_view(key) == "priority" ? request.priority : request.timeout_us) = value;
+    }
+  }
+
   const json::value* inputs = object.if_contains("inputs");
   if (inputs == nullptr) {
     return absl::InvalidArgumentError("request is missing \"inputs\"");

@@ -1,0 +1,308 @@
+#include "scheduling/model_scheduler.h"
+
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "backend/testing/fake_model_instance.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace inferd {
+namespace {
+
+using ::inferd::testing::Echo;
+using ::inferd::testing::FakeModelInstance;
+using ::testing::HasSubstr;
+
+// Generous bound for waits that only time out when the code under test is
+// broken (a deadlock or a lost request); never a timing assertion.
+constexpr absl::Duration kHang = absl::Seconds(20);
+
+Tensor Scalar(int32_t value) {
+  Tensor t;
+  t.dtype = DataType::kInt32;
+  t.shape = {1};
+  t.data.resize(4);
+  std::memcpy(t.data.data(), &value, 4);
+  return t;
+}
+
+int32_t ValueOf(const Tensor& t) {
+  int32_t v;
+  std::memcpy(&v, t.data.data(), 4);
+  return v;
+}
+
+std::vector<std::unique_ptr<ModelInstance>> Instances(
+    int n, FakeModelInstance::ExecuteFn execute,
+    std::vector<FakeModelInstance*>* raw = nullptr) {
+  std::vector<std::unique_ptr<ModelInstance>> out;
+  for (int i = 0; i < n; ++i) {
+    auto instance = std::make_unique<FakeModelInstance>(execute, i);
+    if (raw) raw->push_back(instance.get());
+    out.push_back(std::move(instance));
+  }
+  return out;
+}
+
+std::unique_ptr<ModelScheduler> Make(int n, FakeModelInstance::ExecuteFn execute,
+                                     std::vector<FakeModelInstance*>* raw = nullptr) {
+  return ModelScheduler::Create(ModelScheduler::Options{"m:1"},
+                                Instances(n, std::move(execute), raw));
+}
+
+// Counts completions per request index, and what each one carried.
+class Completions {
+ public:
+  explicit Completions(int n) : calls_(n, 0), values_(n, -1) {}
+
+  ModelScheduler::Completion For(int index) {
+    return [this, index](absl::StatusOr<std::vector<Tensor>> result) {
+      absl::MutexLock lock(&mu_);
+      ++calls_[index];
+      if (result.ok() && !result->empty()) {
+        values_[index] = ValueOf((*result)[0]);
+      } else if (!result.ok()) {
+        errors_.push_back(std::string(result.status().message()));
+      }
+      ++total_;
+    };
+  }
+  // Waits until `n` completions have run in all.
+  bool WaitForTotal(int n) {
+    absl::MutexLock lock(&mu_);
+    auto reached = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return total_ >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&reached), kHang);
+  }
+  int calls(int i) const { absl::MutexLock lock(&mu_); return calls_[i]; }
+  int value(int i) const { absl::MutexLock lock(&mu_); return values_[i]; }
+  int total() const { absl::MutexLock lock(&mu_); return total_; }
+  std::vector<std::string> errors() const { absl::MutexLock lock(&mu_); return errors_; }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<int> calls_ ABSL_GUARDED_BY(mu_);
+  std::vector<int> values_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> errors_ ABSL_GUARDED_BY(mu_);
+  int total_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+TEST(ModelSchedulerTest, EveryRequestIsAnsweredExactlyOnceWithItsOwnResult) {
+  constexpr int kRequests = 200;
+  Completions completions(kRequests);
+  std::vector<FakeModelInstance*> instances;
+  auto scheduler = Make(3, Echo, &instances);
+  // Enqueue from several threads at once.
+  std::vector<std::thread> producers;
+  for (int p = 0; p < 4; ++p) {
+    producers.emplace_back([&, p] {
+      for (int i = p; i < kRequests; i += 4) {
+        std::vector<Tensor> inputs;
+        inputs.push_back(Scalar(i * 10));
+        ASSERT_TRUE(scheduler->Enqueue(std::move(inputs), completions.For(i)).ok());
+      }
+    });
+  }
+  for (auto& t : producers) t.join();
+  ASSERT_TRUE(completions.WaitForTotal(kRequests));
+  scheduler->Drain();
+  for (int i = 0; i < kRequests; ++i) {
+    EXPECT_EQ(completions.calls(i), 1) << "request " << i;
+    EXPECT_EQ(completions.value(i), i * 10) << "request " << i;
+  }
+  EXPECT_EQ(completions.total(), kRequests);
+  int executed = 0;
+  for (auto* instance : instances) executed += instance->calls();
+  EXPECT_EQ(executed, kRequests);
+  EXPECT_EQ(scheduler->pending(), 0);
+}
+
+TEST(ModelSchedulerTest, InstanceErrorsReachTheCompletion) {
+  Completions completions(1);
+  auto scheduler = Make(1, [](const std::vector<Tensor>&)
+                               -> absl::StatusOr<std::vector<Tensor>> {
+    return absl::InternalError("model exploded");
+  });
+  ASSERT_TRUE(scheduler->Enqueue({Scalar(1)}, completions.For(0)).ok());
+  scheduler->Drain();
+  EXPECT_EQ(completions.calls(0), 1);
+  EXPECT_THAT(completions.errors(), ::testing::ElementsAre("model exploded"));
+}
+
+TEST(ModelSchedulerTest, InstancesRunInParallel) {
+  // Each Execute waits until all three are inside Execute at the same time;
+  // with fewer than three running concurrently none would ever see that.
+  constexpr int kInstances = 3;
+  absl::Mutex mu;
+  int inside = 0;
+  absl::Notification all_inside;
+  std::vector<FakeModelInstance*> instances;
+  auto scheduler = Make(
+      kInstances,
+      [&](const std::vector<Tensor>& inputs) -> absl::StatusOr<std::vector<Tensor>> {
+        {
+          absl::MutexLock lock(&mu);
+          if (++inside == kInstances) all_inside.Notify();
+        }
+        const bool met = all_inside.WaitForNotificationWithTimeout(kHang);
+        return std::vector<Tensor>{Scalar(met ? 1 : 0)};
+      },
+      &instances);
+  Completions completions(kInstances);
+  for (int i = 0; i < kInstances; ++i) {
+    ASSERT_TRUE(scheduler->Enqueue({Scalar(i)}, completions.For(i)).ok());
+  }
+  ASSERT_TRUE(completions.WaitForTotal(kInstances));
+  for (int i = 0; i < kInstances; ++i) {
+    EXPECT_EQ(completions.value(i), 1) << "request " << i << " ran alone";
+  }
+  // Each instance took exactly one of the three.
+  for (auto* instance : instances) EXPECT_EQ(instance->calls(), 1);
+}
+
+TEST(ModelSchedulerTest, DrainWaitsForQueuedWorkAndRefusesNewWork) {
+  absl::Notification first_started;
+  absl::Notification release;
+  std::atomic<bool> released{false};
+  auto scheduler = Make(1, [&](const std::vector<Tensor>& inputs)
+                               -> absl::StatusOr<std::vector<Tensor>> {
+    if (!first_started.HasBeenNotified()) first_started.Notify();
+    release.WaitForNotificationWithTimeout(kHang);
+    // Records whether the release had happened when this request finished.
+    return std::vector<Tensor>{Scalar(released.load() ? 1 : 0)};
+  });
+  constexpr int kQueued = 4;
+  Completions completions(kQueued + 1);
+  for (int i = 0; i < kQueued; ++i) {
+    ASSERT_TRUE(scheduler->Enqueue({Scalar(i)}, completions.For(i)).ok());
+  }
+  ASSERT_TRUE(first_started.WaitForNotificationWithTimeout(kHang));
+  EXPECT_EQ(scheduler->pending(), kQueued);  // 1 running + 3 queued
+
+  absl::Notification drained;
+  std::thread drainer([&] {
+    scheduler->Drain();
+    drained.Notify();
+  });
+  // Once Drain has begun, Enqueue refuses without calling the completion.
+  // Probes accepted before that are answered like any queued request.
+  absl::Mutex probe_mu;
+  std::vector<int> probe_calls;
+  absl::Status refused;
+  for (int probe = 0;; ++probe) {
+    {
+      absl::MutexLock lock(&probe_mu);
+      probe_calls.push_back(0);
+    }
+    refused = scheduler->Enqueue({Scalar(99)}, [&, probe](auto) {
+      absl::MutexLock lock(&probe_mu);
+      ++probe_calls[probe];
+    });
+    if (!refused.ok()) break;
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("m:1 is unloading"));
+  EXPECT_FALSE(drained.HasBeenNotified());
+
+  released.store(true);
+  release.Notify();
+  ASSERT_TRUE(drained.WaitForNotificationWithTimeout(kHang));
+  drainer.join();
+  // Everything queued before Drain was answered, after the release.
+  for (int i = 0; i < kQueued; ++i) {
+    EXPECT_EQ(completions.calls(i), 1) << i;
+    EXPECT_EQ(completions.value(i), 1) << i;
+  }
+  EXPECT_EQ(scheduler->pending(), 0);
+  // Probes accepted before Drain began ran too; the refused one never did.
+  absl::MutexLock lock(&probe_mu);
+  for (size_t i = 0; i + 1 < probe_calls.size(); ++i) {
+    EXPECT_EQ(probe_calls[i], 1) << "accepted probe " << i;
+  }
+  EXPECT_EQ(probe_calls.back(), 0) << "refused probe was answered";
+}
+
+TEST(ModelSchedulerTest, RefusedRequestsNeverCallTheirCompletion) {
+  auto scheduler = Make(2, Echo);
+  scheduler->Drain();
+  std::atomic<int> calls{0};
+  absl::Status status =
+      scheduler->Enqueue({Scalar(1)}, [&](auto) { calls.fetch_add(1); });
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(calls.load(), 0);
+  EXPECT_EQ(scheduler->pending(), 0);
+}
+
+TEST(ModelSchedulerTest, DrainIsIdempotentAndSafeFromManyThreads) {
+  auto scheduler = Make(2, Echo);
+  Completions completions(10);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(scheduler->Enqueue({Scalar(i)}, completions.For(i)).ok());
+  }
+  std::vector<std::thread> drainers;
+  for (int i = 0; i < 3; ++i) drainers.emplace_back([&] { scheduler->Drain(); });
+  for (auto& t : drainers) t.join();
+  scheduler->Drain();
+  EXPECT_EQ(completions.total(), 10);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(completions.value(i), i);
+}
+
+TEST(ModelSchedulerTest, DestructorDrainsQueuedWork) {
+  Completions completions(5);
+  {
+    auto scheduler = Make(1, Echo);
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(scheduler->Enqueue({Scalar(i + 1)}, completions.For(i)).ok());
+    }
+  }
+  EXPECT_EQ(completions.total(), 5);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(completions.value(i), i + 1);
+}
+
+TEST(ModelSchedulerTest, InputsReachTheInstanceUnchanged) {
+  std::vector<Tensor> seen;
+  absl::Notification done;
+  auto scheduler = Make(1, [&](const std::vector<Tensor>& inputs)
+                               -> absl::StatusOr<std::vector<Tensor>> {
+    seen = inputs;
+    return std::vector<Tensor>{};
+  });
+  Tensor strings{DataType::kBytes, {2}, "", {"a", "bc"}};
+  ASSERT_TRUE(scheduler
+                  ->Enqueue({Scalar(7), strings},
+                            [&](absl::StatusOr<std::vector<Tensor>> r) {
+                              EXPECT_TRUE(r.ok());
+                              EXPECT_TRUE(r->empty());
+                              done.Notify();
+                            })
+                  .ok());
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kHang));
+  scheduler->Drain();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(ValueOf(seen[0]), 7);
+  EXPECT_EQ(seen[1].strings, (std::vector<std::string>{"a", "bc"}));
+}
+
+TEST(ModelSchedulerTest, WorkQueuedWithNoInstancesIsStillAnswered) {
+  GTEST_SKIP() << "BUG: ModelScheduler::Create accepts an empty instance list; "
+                  "Enqueue then returns OK but nothing ever runs the request "
+                  "and Drain() returns with it still queued, so `done` is "
+                  "never called (the header promises exactly once). Create "
+                  "should refuse zero instances, or Drain should answer "
+                  "leftovers with Unavailable";
+  auto scheduler = ModelScheduler::Create(ModelScheduler::Options{"m:1"}, {});
+  std::atomic<int> calls{0};
+  absl::Status status = scheduler->Enqueue({Scalar(1)}, [&](auto) { calls++; });
+  scheduler->Drain();
+  EXPECT_TRUE(!status.ok() || calls.load() == 1);
+}
+
+}  // namespace
+}  // namespace inferd
