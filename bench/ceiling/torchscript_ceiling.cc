@@ -6,7 +6,8 @@
 //
 // Loads the file with torch::jit::load and calls forward() back to back on
 // one thread, inside c10::InferenceMode, with at::set_num_threads(--threads)
-// intra-op threads and one inter-op thread (as inferd configures libtorch).
+// intra-op threads (0: libtorch's default, as `inferd serve` with its default
+// --intra-op-threads 0) and one inter-op thread, as inferd configures libtorch.
 // Every forward argument gets an INT64 tensor [batch, seq-len]: arguments
 // whose name contains "mask" are all ones, the others token ids drawn from
 // [1, --vocab) with a fixed seed. Nothing else runs: no HTTP, no JSON, no
@@ -16,10 +17,13 @@
 //   inferences/s  rows (requests of batch 1) per second = batch * batches/s
 //   batches/s     forward calls per second
 //   p50/p99 ms    latency of one forward call
+//   cpu_s         CPU time the process used while measuring (all threads);
+//                 rows per CPU-second stays meaningful on a busy machine
 //
 // --json prints one object instead of the text lines.
 
 #include <ATen/Parallel.h>
+#include <sys/resource.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/script.h>
 
@@ -37,7 +41,7 @@ struct Options {
   std::string model;
   int batch = 1;
   int seq_len = 32;
-  int threads = 2;
+  int threads = 2;  // 0: libtorch's default
   int vocab = 2048;
   double duration_s = 10.0;
   double warmup_s = 2.0;
@@ -48,7 +52,7 @@ struct Options {
   if (!error.empty()) std::fprintf(stderr, "%s: %s\n", argv0, error.c_str());
   std::fprintf(stderr,
                "usage: %s --model FILE [--batch N (1)] [--seq-len L (32)] "
-               "[--threads T (2)] [--vocab V (2048)] [--duration SECONDS (10)] "
+               "[--threads T (2; 0: libtorch default)] [--vocab V (2048)] [--duration SECONDS (10)] "
                "[--warmup SECONDS (2)] [--json]\n",
                argv0);
   std::exit(2);
@@ -82,7 +86,7 @@ Options ParseOptions(int argc, char** argv) {
     } else if (flag == "--seq-len") {
       options.seq_len = static_cast<int>(ParseNumber(argv[0], flag, value, 1));
     } else if (flag == "--threads") {
-      options.threads = static_cast<int>(ParseNumber(argv[0], flag, value, 1));
+      options.threads = static_cast<int>(ParseNumber(argv[0], flag, value, 0));
     } else if (flag == "--vocab") {
       options.vocab = static_cast<int>(ParseNumber(argv[0], flag, value, 2));
     } else if (flag == "--duration") {
@@ -95,6 +99,13 @@ Options ParseOptions(int argc, char** argv) {
   }
   if (options.model.empty()) Usage(argv[0], "--model is required");
   return options;
+}
+
+double CpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
 double Percentile(std::vector<double> values, double p) {
@@ -110,8 +121,9 @@ int main(int argc, char** argv) {
   Options options = ParseOptions(argc, argv);
   using Clock = std::chrono::steady_clock;
   try {
-    at::set_num_threads(options.threads);
+    if (options.threads > 0) at::set_num_threads(options.threads);
     at::set_num_interop_threads(1);
+    const int threads = at::get_num_threads();  // what forward() will use
     torch::jit::Module module = torch::jit::load(options.model);
     module.eval();
 
@@ -149,7 +161,10 @@ int main(int argc, char** argv) {
     };
     if (options.warmup_s > 0) run_for(options.warmup_s, nullptr);
     std::vector<double> latencies_ms;
+    latencies_ms.reserve(1 << 16);
+    const double cpu_before = CpuSeconds();
     auto [calls, elapsed] = run_for(options.duration_s, &latencies_ms);
+    const double cpu_s = CpuSeconds() - cpu_before;
 
     const double batches_per_s = static_cast<double>(calls) / elapsed;
     const double rows_per_s = batches_per_s * options.batch;
@@ -158,16 +173,20 @@ int main(int argc, char** argv) {
       std::printf(
           "{\"model\": \"%s\", \"batch\": %d, \"seq_len\": %d, \"threads\": %d, "
           "\"duration_s\": %.3f, \"batches\": %lld, \"batches_per_s\": %.2f, "
-          "\"inferences_per_s\": %.2f, \"p50_ms\": %.3f, \"p99_ms\": %.3f}\n",
-          options.model.c_str(), options.batch, options.seq_len, options.threads, elapsed,
-          static_cast<long long>(calls), batches_per_s, rows_per_s, p50, p99);
+          "\"inferences_per_s\": %.2f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, "
+          "\"cpu_s\": %.3f, \"inferences_per_cpu_s\": %.2f}\n",
+          options.model.c_str(), options.batch, options.seq_len, threads, elapsed,
+          static_cast<long long>(calls), batches_per_s, rows_per_s, p50, p99, cpu_s,
+          cpu_s > 0 ? static_cast<double>(calls) * options.batch / cpu_s : 0.0);
     } else {
       std::printf("model: %s\nforward(%s): INT64 [%d, %d], %d intra-op threads\n",
                   options.model.c_str(), names.c_str(), options.batch, options.seq_len,
-                  options.threads);
+                  threads);
       std::printf("batches: %lld in %.2f s\n", static_cast<long long>(calls), elapsed);
       std::printf("inferences/s: %.1f\nbatches/s: %.1f\n", rows_per_s, batches_per_s);
       std::printf("batch latency: p50 %.3f ms, p99 %.3f ms\n", p50, p99);
+      std::printf("cpu: %.2f s, %.1f inferences per CPU-second\n", cpu_s,
+                  cpu_s > 0 ? static_cast<double>(calls) * options.batch / cpu_s : 0.0);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
