@@ -71,7 +71,13 @@ Transformer::Transformer(const Model* model, ThreadPool* pool, Options options)
 void Transformer::MatMul(const Weight& w, const float* x, int64_t n_tokens,
                          float* y) {
   const int64_t n = w.cols;
-  const bool quantized = UsesQuantizedActivations(w.type);
+  // Few tokens (decode): memory-bound, so dot each weight row in its own
+  // encoding, with 8-bit activations for the integer types. Many tokens
+  // (prompt): compute-bound, so decode rows of three to f32 once and reuse
+  // them for every token in the register-blocked tile kernel.
+  constexpr int64_t kTileMinTokens = 4;
+  const bool tiled = n_tokens >= kTileMinTokens;
+  const bool quantized = !tiled && UsesQuantizedActivations(w.type);
   if (quantized) {
     const int64_t nb = n / 32;
     for (int64_t t = 0; t < n_tokens; ++t) {
@@ -88,7 +94,7 @@ void Transformer::MatMul(const Weight& w, const float* x, int64_t n_tokens,
     const int64_t g1 = groups * (task + 1) / tasks;
     const int64_t r_begin = g0 * 3;
     const int64_t r_end = std::min(rows, g1 * 3);
-    if (quantized || n_tokens < 4) {
+    if (!tiled) {
       for (int64_t r = r_begin; r < r_end; ++r) {
         const uint8_t* row = w.row(r);
         for (int64_t t = 0; t < n_tokens; ++t) {
@@ -125,8 +131,9 @@ void Transformer::MatMul(const Weight& w, const float* x, int64_t n_tokens,
       }
     }
     for (; r < r_end; ++r) {
+      DequantizeRow(w.type, w.row(r), n, tile);
       for (int64_t t = 0; t < n_tokens; ++t) {
-        y[t * rows + r] = DotRow(w.type, w.row(r), x + t * n, nullptr, n);
+        y[t * rows + r] = DotF32(tile, x + t * n, n);
       }
     }
   };
