@@ -415,7 +415,7 @@ for name, label in servers:
 out += ["", "Mean batch: inferences / executions from inferd's "
         "`/v2/models/text_classifier/stats` over the level (warm-up included). "
         "Server CPU: user + system time of the server process over the level "
-        "(/proc/PID/stat) divided by the requests measured"
+        "(/proc/PID/stat, sampled by the kernel at clock ticks: rough) divided by the requests measured"
         + (" plus the warm-up's" if loadgen == "inferd" else "")
         + "; a figure that a busy machine disturbs less than req/s.", ""]
 
@@ -463,6 +463,17 @@ out.append(f"| batching on / off | {f1(on)} / {f1(off)} req/s | {f2(r_onoff)}x |
 out.append(f"| inferd / ceiling at batch {top_batch} | {f1(on)} / {f1(ceil_rps)} inferences/s | "
            f"{'n/a' if r_ceil is None else f'{100 * r_ceil:.0f}%'} | >= 90% | "
            f"{verdict(None if r_ceil is None else r_ceil >= 0.9)} |")
+low_batch = min(batches) if batches else None
+low_ceil = ceiling(low_batch) if low_batch is not None and low_batch != top_batch else None
+if low_ceil:
+    r_low = ratio(off, low_ceil["inferences_per_s"])
+    out.append(f"| inferd batching off / ceiling at batch {low_batch} | {f1(off)} / "
+               f"{f1(low_ceil['inferences_per_s'])} inferences/s | "
+               f"{'n/a' if r_low is None else f'{100 * r_low:.0f}%'} | (context) | |")
+    r_gain = ratio(ceil_rps, low_ceil["inferences_per_s"])
+    out.append(f"| ceiling batch {top_batch} / batch {low_batch} (what batching can gain "
+               f"on this model and machine) | {f1(ceil_rps)} / {f1(low_ceil['inferences_per_s'])} "
+               f"inferences/s | {f2(r_gain)}x | (context) | |")
 out.append(f"| inferd / best peer ({best_peer}) throughput | {f1(on)} / {f1(rps(best_peer) if best_peer else None)} req/s | "
            f"{f2(r_peer)}x | >= 3x | {verdict(None if r_peer is None else r_peer >= 3)} |")
 out.append(f"| inferd / best peer p99 | {f2(p99_on)} / {f2(p99_peer)} ms | "
