@@ -1,6 +1,7 @@
 """POST .../infer with the binary tensor data extension (inputs and outputs)."""
 
 import json
+import os
 import struct
 import unittest
 
@@ -8,8 +9,7 @@ from .inferd_server import (ServerTestCase, assert_tensor_matches, build_binary_
                             flatten, load_goldens, merged_repository, outputs_by_name,
                             parse_binary_response, simple_request)
 
-# Every model of both repositories: binary output and binary inputs are checked on all of them.
-MODELS = ["simple", "digits", "all_dtypes", "index_named", "string_length", "single_output"]
+REQUIRED_MODELS = ["simple", "digits", "all_dtypes", "index_named", "string_length", "single_output"]
 
 
 def golden_header(case):
@@ -22,9 +22,17 @@ def all_inputs_binary(case):
 
 
 class BinaryInferTest(ServerTestCase):
+    """Binary output and binary inputs are checked on every model of both repositories."""
+
     @classmethod
     def repository(cls):
-        return cls.temp_repository(merged_repository())
+        path = cls.temp_repository(merged_repository())
+        cls.models = sorted(os.listdir(path))
+        return path
+
+    def test_repository_has_the_issue_models(self):
+        for name in REQUIRED_MODELS:
+            self.assertIn(name, self.models)
 
     def check_outputs(self, where, case, header, values):
         outs = outputs_by_name(header)
@@ -38,7 +46,7 @@ class BinaryInferTest(ServerTestCase):
         return self.server.request("POST", "/v2/models/%s/infer" % model, body, headers)
 
     def test_goldens_binary_output_request_level(self):
-        for model in MODELS:
+        for model in self.models:
             for i, case in enumerate(load_goldens(model)):
                 with self.subTest(model=model, case=i):
                     body = golden_header(case)
@@ -53,7 +61,7 @@ class BinaryInferTest(ServerTestCase):
                     self.check_outputs("%s case %d" % (model, i), case, header, values)
 
     def test_goldens_binary_inputs_json_output(self):
-        for model in MODELS:
+        for model in self.models:
             for i, case in enumerate(load_goldens(model)):
                 with self.subTest(model=model, case=i):
                     body, headers = build_binary_request(golden_header(case), all_inputs_binary(case))
@@ -65,7 +73,7 @@ class BinaryInferTest(ServerTestCase):
                     self.check_outputs("%s case %d" % (model, i), case, resp, values)
 
     def test_goldens_binary_inputs_and_outputs(self):
-        for model in MODELS:
+        for model in self.models:
             for i, case in enumerate(load_goldens(model)):
                 with self.subTest(model=model, case=i):
                     header = golden_header(case)
