@@ -92,6 +92,9 @@ class BrokenModelsTest(ServerTestCase):
         self.assertIsInstance(index, list)
         for e in index:
             self.assertIn(e.get("state"), STATES, e)
+            self.assertIsInstance(e.get("name"), str, e)
+            if e["state"] == "UNAVAILABLE":
+                self.assertTrue(str(e.get("reason", "")).strip(), "UNAVAILABLE without a reason: %r" % e)
         return index
 
     def test_server_started_and_simple_serves(self):
@@ -174,6 +177,9 @@ class ExplicitModeTest(ServerTestCase):
         self.assertEqual(status, 200, index)
         for e in index:
             self.assertIn(e.get("state"), STATES, e)
+            self.assertIsInstance(e.get("name"), str, e)
+            if e["state"] == "UNAVAILABLE":
+                self.assertTrue(str(e.get("reason", "")).strip(), "UNAVAILABLE without a reason: %r" % e)
         return {e["name"]: e for e in index}
 
     def index_named_works(self):
