@@ -19,6 +19,20 @@ inline float HalfToFloatFast(uint16_t h) {
 #endif
 }
 
+// Software prefetch distance for weight streams. Decode reads each weight
+// once from DRAM; the hardware prefetcher alone leaves the dot loops waiting
+// on memory (measured ~40-60% of read bandwidth without this; 4 KiB ahead
+// was best of 0.5-8 KiB on the benchmark machine).
+constexpr int kPrefetchBytes = 4096;
+
+inline void Prefetch(const void* p) {
+#if INFERD_LLM_AVX2
+  _mm_prefetch(static_cast<const char*>(p) + kPrefetchBytes, _MM_HINT_T0);
+#else
+  (void)p;
+#endif
+}
+
 #if INFERD_LLM_AVX2
 inline float HorizontalSum(__m256 v) {
   __m128 lo = _mm256_castps256_ps128(v);
@@ -46,6 +60,7 @@ float DotF16(const uint16_t* w, const float* x, int64_t n) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
   for (; i + 32 <= n; i += 32) {
+    Prefetch(w + i);
     const __m128i* p = reinterpret_cast<const __m128i*>(w + i);
     acc0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128(p)),
                            _mm256_loadu_ps(x + i), acc0);
@@ -69,6 +84,7 @@ float DotBf16(const uint16_t* w, const float* x, int64_t n) {
 #if INFERD_LLM_AVX2
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   for (; i + 16 <= n; i += 16) {
+    Prefetch(w + i);
     const __m128i* p = reinterpret_cast<const __m128i*>(w + i);
     const __m256 w0 = _mm256_castsi256_ps(
         _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(p)), 16));
@@ -87,6 +103,7 @@ float DotQ8_0(const BlockQ8_0* w, const BlockQ8Act* x, int64_t nb) {
 #if INFERD_LLM_AVX2
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
+    Prefetch(w + b);
     const __m256i wq =
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs));
     const __m256i xq =
@@ -112,6 +129,7 @@ float DotQ4_0(const BlockQ4_0* w, const BlockQ8Act* x, int64_t nb) {
   const __m256i low_mask = _mm256_set1_epi8(0x0f);
   const __m256i eight = _mm256_set1_epi8(8);
   for (int64_t b = 0; b < nb; ++b) {
+    Prefetch(w + b);
     const __m128i packed =
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].qs));
     // Bytes 0..15: low nibbles (values 0..15); 16..31: high nibbles.
