@@ -1,0 +1,61 @@
+#pragma once
+
+// A minimal HTTP/1.1 server on 127.0.0.1 for testing the load generator
+// without a model server: it answers every request with the status that
+// `Options::status_for` picks from the request's sequence number, and can
+// close connections after a response to exercise reconnects.
+//
+// Thread-safe: the server runs on its own thread; counters may be read from
+// any thread. Stops and joins in the destructor.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/ip/tcp.hpp"
+
+namespace inferd::bench::testing {
+
+class FakeHttpServer {
+ public:
+  struct Options {
+    // Status for the n-th request (0-based, in arrival order). Default: 200.
+    std::function<int(int64_t)> status_for;
+    // Close the connection after every this-many responses on it (0: never).
+    int close_every = 0;
+  };
+
+  explicit FakeHttpServer(Options options);
+  ~FakeHttpServer();
+
+  uint16_t port() const { return port_; }
+  int64_t requests() const { return requests_.load(); }
+  int64_t connections() const { return connections_.load(); }
+  // Responses sent, by status.
+  std::map<int, int64_t> responses() const;
+
+ private:
+  void Accept();
+  void Serve(boost::asio::ip::tcp::socket socket);
+
+  Options options_;
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+  std::atomic<int64_t> requests_{0};
+  std::atomic<int64_t> connections_{0};
+  mutable absl::Mutex mu_;
+  std::map<int, int64_t> responses_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+// A loopback port with nothing listening on it (bound, then released).
+uint16_t UnusedPort();
+
+}  // namespace inferd::bench::testing
