@@ -290,8 +290,9 @@ void BpeModel::Tokenize(std::string_view piece,
       return;
     }
   }
-  std::vector<Symbol> word;
-  word.reserve(piece.size());
+  // Per-thread scratch space: the model itself stays immutable.
+  thread_local std::vector<Symbol> word;
+  word.clear();
   InitialSymbols(piece, &word);
   ApplyMerges(&word);
   size_t first = out->size();

@@ -192,6 +192,7 @@ class ByteLevelProcessor : public PostProcessor {
     Concatenate(a, b, out);
   }
   bool trim_offsets() const override { return trim_; }
+  bool concatenates() const override { return true; }
 
  private:
   bool trim_;
@@ -214,6 +215,7 @@ class SequenceProcessor : public PostProcessor {
     }
   }
   bool trim_offsets() const override { return trim_; }
+  bool concatenates() const override { return combine_ == nullptr; }
 
  private:
   std::unique_ptr<PostProcessor> combine_;

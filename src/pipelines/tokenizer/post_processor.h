@@ -47,6 +47,10 @@ class PostProcessor {
   // with trim_offsets).
   virtual bool trim_offsets() const { return false; }
 
+  // True when Process only concatenates (type ids 0 and 1, no tokens added),
+  // so a single sequence can pass through unchanged.
+  virtual bool concatenates() const { return false; }
+
   static absl::StatusOr<std::unique_ptr<PostProcessor>> FromJson(
       const JsonFields& fields, const TokenLookup& lookup);
 

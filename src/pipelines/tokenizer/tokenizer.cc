@@ -6,10 +6,7 @@
 
 #include "common/status_macros.h"
 #include "common/strings.h"
-#include "pipelines/tokenizer/bpe_model.h"
 #include "pipelines/tokenizer/unicode.h"
-#include "pipelines/tokenizer/unigram_model.h"
-#include "pipelines/tokenizer/wordpiece_model.h"
 
 namespace inferd::pipelines {
 namespace {
@@ -60,34 +57,6 @@ void StripAroundAddedTokens(std::string_view text,
       TrimSection(text, true, false, &(*sections)[i + 1]);
     }
   }
-}
-
-absl::StatusOr<std::unique_ptr<Model>> ModelFromJson(const JsonFields& fields,
-                                                     bool byte_level) {
-  std::string type;
-  if (fields.Find("type") != nullptr) {
-    INFERD_ASSIGN_OR_RETURN(type, fields.Type());
-  } else if (const boost::json::value* vocab = fields.Find("vocab")) {
-    // Like the reference, infer the model from its fields.
-    if (vocab->is_array()) {
-      type = "Unigram";
-    } else if (fields.Find("merges") != nullptr) {
-      type = "BPE";
-    } else {
-      type = "WordPiece";
-    }
-  }
-  if (byte_level && type != "BPE") {
-    return absl::InvalidArgumentError(
-        StrCat("tokenizer.json: a ByteLevel pre_tokenizer needs a BPE model, "
-               "not \"", type, "\""));
-  }
-  if (type == "BPE") return BpeModel::Create(fields, byte_level);
-  if (type == "WordPiece") return WordPieceModel::Create(fields);
-  if (type == "Unigram") return UnigramModel::Create(fields);
-  return absl::InvalidArgumentError(StrCat("tokenizer.json: ", fields.path(),
-                                           " type \"", type,
-                                           "\" is not supported"));
 }
 
 absl::Status ParseSide(const JsonFields& f, std::string_view key, Side* side) {
@@ -209,7 +178,7 @@ absl::Status Tokenizer::Load(std::string_view json) {
   INFERD_ASSIGN_OR_RETURN(const boost::json::object* model,
                           root.Object("model", /*required=*/true));
   JsonFields model_fields = sub(*model, "model");
-  INFERD_ASSIGN_OR_RETURN(model_, ModelFromJson(model_fields, byte_level));
+  INFERD_ASSIGN_OR_RETURN(model_, Model::FromJson(model_fields, byte_level));
   INFERD_ASSIGN_OR_RETURN(end_of_word_suffix_,
                           model_fields.String("end_of_word_suffix", ""));
 
@@ -328,11 +297,11 @@ void Tokenizer::AppendToken(int32_t id, Span offsets, int32_t sequence_id,
   out->special_tokens_mask.push_back(special ? 1 : 0);
 }
 
-void Tokenizer::EncodePieces(const NormalizedText& normalized,
+void Tokenizer::EncodePieces(NormalizedText normalized,
                              std::vector<Range> ranges, int section_index,
                              int32_t sequence_id, Encoding* out) const {
   PreTokenizedText pt;
-  pt.buffer = normalized;
+  pt.buffer = std::move(normalized);
   pt.pieces = std::move(ranges);
   if (pre_tokenizer_ != nullptr) pre_tokenizer_->PreTokenize(&pt, section_index);
   size_t first = out->size();
@@ -370,7 +339,8 @@ void Tokenizer::EncodeSection(std::string_view text, uint32_t base,
   if (normalized.text.empty()) return;
   uint32_t size = static_cast<uint32_t>(normalized.text.size());
   if (normalized_matcher_.empty()) {
-    EncodePieces(normalized, {Range{0, size}}, section_index, sequence_id, out);
+    EncodePieces(std::move(normalized), {Range{0, size}}, section_index,
+                 sequence_id, out);
     return;
   }
   std::vector<AddedTokenMatcher::Section> sections;
@@ -394,8 +364,10 @@ void Tokenizer::EncodeSection(std::string_view text, uint32_t base,
                   token.special, out);
       continue;
     }
-    EncodePieces(normalized, {Range{s.begin, s.end}}, section_index,
-                 sequence_id, out);
+    NormalizedText part;
+    part.AppendFrom(normalized, s.begin, s.end);
+    Range whole{0, static_cast<uint32_t>(part.text.size())};
+    EncodePieces(std::move(part), {whole}, section_index, sequence_id, out);
   }
 }
 
@@ -410,6 +382,14 @@ absl::StatusOr<Encoding> Tokenizer::EncodeSequence(std::string_view text,
     return absl::InvalidArgumentError("text is too long to tokenize");
   }
   Encoding out;
+  size_t expected = text.size() / 3 + 4;  // tokens, roughly
+  out.ids.reserve(expected);
+  out.type_ids.reserve(expected);
+  out.tokens.reserve(expected);
+  out.offsets.reserve(expected);
+  out.sequence_ids.reserve(expected);
+  out.attention_mask.reserve(expected);
+  out.special_tokens_mask.reserve(expected);
   std::vector<AddedTokenMatcher::Section> sections;
   if (raw_matcher_.empty()) {
     if (!text.empty()) {
@@ -475,7 +455,12 @@ absl::StatusOr<Encoding> Tokenizer::Encode(std::string_view text,
     }
   };
   Encoding out;
-  process(a, &out);
+  if (bp == nullptr &&
+      (post_processor_ == nullptr || post_processor_->concatenates())) {
+    out = std::move(a);  // nothing to add: skip the copy
+  } else {
+    process(a, &out);
+  }
   for (const Encoding& window : overflowing) {
     Encoding o;
     process(window, &o);

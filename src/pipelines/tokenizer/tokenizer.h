@@ -100,7 +100,7 @@ class Tokenizer {
   // Normalized-space part of EncodeSequence for one plain section.
   void EncodeSection(std::string_view text, uint32_t base, int section_index,
                      int32_t sequence_id, Encoding* out) const;
-  void EncodePieces(const NormalizedText& normalized,
+  void EncodePieces(NormalizedText normalized,
                     std::vector<PreTokenizedText::Range> ranges,
                     int section_index, int32_t sequence_id,
                     Encoding* out) const;

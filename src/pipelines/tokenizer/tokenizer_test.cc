@@ -1,6 +1,8 @@
 #include "pipelines/tokenizer/tokenizer.h"
 
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -153,6 +155,91 @@ TEST(TokenizerTest, BadJsonIsAnError) {
   EXPECT_FALSE(Tokenizer::FromJson("{").ok());
   EXPECT_FALSE(Tokenizer::FromJson("[]").ok());
   EXPECT_FALSE(Tokenizer::FromJson(R"({"model": {"type": "Nope"}})").ok());
+}
+
+// The GPT-2 vocabulary converted by scripts/tokenizers/gpt2_tokenizer_json.mjs.
+constexpr char kGpt2[] = "tests/tokenizers/data/gpt2/tokenizer.json";
+
+TEST(TokenizerTest, Gpt2ByteLevelOffsetsCoverWholeCharacters) {
+  auto t = Tokenizer::FromFile(kGpt2);
+  ASSERT_TRUE(t.ok()) << t.status();
+  std::string text = "Hello 🤗 world<|endoftext|>";
+  auto e = (*t)->Encode(text);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->ids.front(), 15496);  // "Hello"
+  EXPECT_EQ(e->ids.back(), 50256);   // <|endoftext|>, matched in the text
+  EXPECT_EQ(e->special_tokens_mask.back(), 1);
+  // The emoji (4 bytes at 6..10) is split across byte-level tokens; each
+  // reports the whole character (the first one with its leading space).
+  bool saw_emoji = false;
+  for (const Span& s : e->offsets) {
+    if (s.end == 10 && s.start >= 5 && s.start <= 6) saw_emoji = true;
+    EXPECT_TRUE(s.start <= 6 || s.start >= 10) << s.start;
+  }
+  EXPECT_TRUE(saw_emoji);
+  auto utf16 = e->CharOffsets(text, {}, Encoding::CharUnit::kUtf16);
+  auto points = e->CharOffsets(text);
+  EXPECT_EQ(utf16.back(), (Span{14, 27}));   // 🤗 is two UTF-16 units
+  EXPECT_EQ(points.back(), (Span{13, 26}));  // and one code point
+  auto decoded = (*t)->Decode(e->ids);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(*decoded, text);
+  decoded = (*t)->Decode(e->ids, /*skip_special_tokens=*/true);
+  EXPECT_EQ(*decoded, "Hello 🤗 world");
+}
+
+TEST(TokenizerTest, ConcurrentEncodesAgree) {
+  auto t = Tokenizer::FromFile(kGpt2);
+  ASSERT_TRUE(t.ok()) << t.status();
+  const Tokenizer& tokenizer = **t;
+  std::vector<std::string> texts;
+  for (int i = 0; i < 50; ++i) {
+    texts.push_back("Text number " + std::to_string(i) +
+                    ": the quick brown fox, naïvely 😀, jumps over " +
+                    std::string(i * 3, 'z') + " dogs.");
+  }
+  std::vector<std::vector<int32_t>> expected;
+  for (const auto& text : texts) expected.push_back(tokenizer.Encode(text)->ids);
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (int k = 0; k < 4; ++k) {
+    threads.emplace_back([&, k] {
+      for (int round = 0; round < 20; ++round) {
+        for (size_t i = 0; i < texts.size(); ++i) {
+          auto e = tokenizer.Encode(texts[(i + k) % texts.size()]);
+          if (!e.ok() || e->ids != expected[(i + k) % texts.size()]) {
+            ++mismatches[k];
+          }
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches, std::vector<int>(4, 0));
+}
+
+TEST(TokenizerTest, ReadsTruncationAndPaddingFromTheFile) {
+  std::string json = kBert;
+  json.replace(json.find(R"("truncation": null, "padding": null)"),
+               std::string(R"("truncation": null, "padding": null)").size(),
+               R"("truncation": {"max_length": 4, "strategy": "LongestFirst",
+                   "stride": 0, "direction": "Right"},
+                  "padding": {"strategy": {"Fixed": 6}, "direction": "Right",
+                   "pad_to_multiple_of": null, "pad_id": 0, "pad_type_id": 0,
+                   "pad_token": "[PAD]"})");
+  auto t = Tokenizer::FromJson(json);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ((*t)->default_options().truncation.max_length, 4u);
+  auto e = (*t)->Encode("hello world ! hello");
+  ASSERT_TRUE(e.ok());
+  EXPECT_THAT(e->ids, ElementsAre(2, 5, 6, 3, 0, 0));
+  EXPECT_THAT(e->tokens, ElementsAre("[CLS]", "hello", "world", "[SEP]",
+                                     "[PAD]", "[PAD]"));
+}
+
+TEST(TokenizerTest, FromFileReportsMissingFile) {
+  auto t = Tokenizer::FromFile("/nonexistent/tokenizer.json");
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace
