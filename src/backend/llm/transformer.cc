@@ -68,32 +68,36 @@ Transformer::Transformer(const Model* model, ThreadPool* pool, Options options)
   }
 }
 
-void Transformer::MatMul(const Weight& w, const float* x, int64_t n_tokens,
-                         float* y) {
-  const int64_t n = w.cols;
+void Transformer::MatMul(std::initializer_list<MatOut> outs, const float* x,
+                         int64_t n_tokens) {
+  // All weights of one call share the input, hence the row length.
+  const int64_t n = outs.begin()->w->cols;
   // Few tokens (decode): memory-bound, so dot each weight row in its own
   // encoding, with 8-bit activations for the integer types. Many tokens
   // (prompt): compute-bound, so decode rows of three to f32 once and reuse
   // them for every token in the register-blocked tile kernel.
   constexpr int64_t kTileMinTokens = 4;
   const bool tiled = n_tokens >= kTileMinTokens;
-  const bool quantized = !tiled && UsesQuantizedActivations(w.type);
+  bool quantized = false;
+  for (const MatOut& o : outs) {
+    quantized |= !tiled && UsesQuantizedActivations(o.w->type);
+  }
   if (quantized) {
     const int64_t nb = n / 32;
     for (int64_t t = 0; t < n_tokens; ++t) {
       QuantizeActivations(x + t * n, n, xq_.data() + t * nb);
     }
   }
-  const int64_t rows = w.rows;
-  const int64_t groups = (rows + 2) / 3;  // row triples
+  // Row triples of all weights, numbered consecutively, split into tasks:
+  // one parallel loop (one barrier) for e.g. q, k and v together.
+  int64_t groups = 0;
+  for (const MatOut& o : outs) groups += (o.w->rows + 2) / 3;
   const int threads = pool_->num_threads();
   const int64_t tasks = std::min<int64_t>(groups, threads * 8);
   const BlockQ8Act* xq = xq_.data();
-  auto body = [&](int task, int thread) {
-    const int64_t g0 = groups * task / tasks;
-    const int64_t g1 = groups * (task + 1) / tasks;
-    const int64_t r_begin = g0 * 3;
-    const int64_t r_end = std::min(rows, g1 * 3);
+  auto rows_of = [&](const Weight& w, float* y, int64_t r_begin, int64_t r_end,
+                     int thread) {
+    const int64_t rows = w.rows;
     if (!tiled) {
       for (int64_t r = r_begin; r < r_end; ++r) {
         const uint8_t* row = w.row(r);
@@ -135,6 +139,21 @@ void Transformer::MatMul(const Weight& w, const float* x, int64_t n_tokens,
       for (int64_t t = 0; t < n_tokens; ++t) {
         y[t * rows + r] = DotF32(tile, x + t * n, n);
       }
+    }
+  };
+  auto body = [&](int task, int thread) {
+    const int64_t g0 = groups * task / tasks;
+    const int64_t g1 = groups * (task + 1) / tasks;
+    int64_t offset = 0;
+    for (const MatOut& o : outs) {
+      const int64_t own = (o.w->rows + 2) / 3;
+      const int64_t a = std::max(g0, offset);
+      const int64_t b = std::min(g1, offset + own);
+      if (a < b) {
+        rows_of(*o.w, o.y, (a - offset) * 3,
+                std::min(o.w->rows, (b - offset) * 3), thread);
+      }
+      offset += own;
     }
   };
   pool_->ParallelFor(static_cast<int>(tasks), body);
@@ -229,9 +248,8 @@ absl::Status Transformer::Forward(absl::Span<const BatchToken> tokens,
       RmsNorm(x_.data() + t * c.dim, L.attn_norm, c.dim, c.rms_eps,
               xn_.data() + t * c.dim);
     }
-    MatMul(L.wq, xn_.data(), T, q_.data());
-    MatMul(L.wk, xn_.data(), T, k_.data());
-    MatMul(L.wv, xn_.data(), T, v_.data());
+    MatMul({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}},
+           xn_.data(), T);
     for (int64_t t = 0; t < T; ++t) {
       float* q = q_.data() + t * c.q_dim();
       float* k = k_.data() + t * c.kv_dim();
@@ -252,20 +270,19 @@ absl::Status Transformer::Forward(absl::Span<const BatchToken> tokens,
       std::copy(v, v + c.kv_dim(), cache->Value(seq, l, tokens[t].position));
     }
     Attention(tokens, sequences, cache, l);
-    MatMul(L.wo, att_.data(), T, xn_.data());
+    MatMul({{&L.wo, xn_.data()}}, att_.data(), T);
     for (int64_t i = 0; i < T * c.dim; ++i) x_[i] += xn_[i];
 
     for (int64_t t = 0; t < T; ++t) {
       RmsNorm(x_.data() + t * c.dim, L.ffn_norm, c.dim, c.rms_eps,
               xn_.data() + t * c.dim);
     }
-    MatMul(L.w_gate, xn_.data(), T, gate_.data());
-    MatMul(L.w_up, xn_.data(), T, up_.data());
+    MatMul({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xn_.data(), T);
     for (int64_t i = 0; i < T * c.ffn_dim; ++i) {
       const float g = gate_[i];
       gate_[i] = g / (1.0f + std::exp(-g)) * up_[i];
     }
-    MatMul(L.w_down, gate_.data(), T, xn_.data());
+    MatMul({{&L.w_down, xn_.data()}}, gate_.data(), T);
     for (int64_t i = 0; i < T * c.dim; ++i) x_[i] += xn_[i];
   }
 
@@ -277,7 +294,7 @@ absl::Status Transformer::Forward(absl::Span<const BatchToken> tokens,
             xn_.data() + n_out * c.dim);
     ++n_out;
   }
-  MatMul(model_->output(), xn_.data(), n_out, logits);
+  MatMul({{&model_->output(), logits}}, xn_.data(), n_out);
   for (const BatchToken& bt : tokens) {
     SequenceKv& seq = *sequences[bt.sequence];
     seq.length = std::max<int64_t>(seq.length, bt.position + 1);

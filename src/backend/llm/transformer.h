@@ -13,6 +13,7 @@
 // and its own scratch). The Model must outlive the Transformer.
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <vector>
 
@@ -59,8 +60,14 @@ class Transformer {
 
  private:
   Transformer(const Model* model, ThreadPool* pool, Options options);
-  // y[t][r] = w.row(r) . x[t] for t < n_tokens; x rows have w.cols values.
-  void MatMul(const Weight& w, const float* x, int64_t n_tokens, float* y);
+  // For each output: y[t][r] = w.row(r) . x[t] for t < n_tokens; x rows
+  // have w.cols values (the same for all outputs). One parallel loop.
+  struct MatOut {
+    const Weight* w;
+    float* y;
+  };
+  void MatMul(std::initializer_list<MatOut> outs, const float* x,
+              int64_t n_tokens);
   void Attention(absl::Span<const BatchToken> tokens,
                  absl::Span<SequenceKv* const> sequences, KvCache* cache,
                  int64_t layer);
