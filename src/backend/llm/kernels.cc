@@ -217,6 +217,41 @@ void DequantizeQ6K(const BlockQ6_K* blocks, int64_t nb, float* y) {
 
 // Integer dot products against 8-bit activation blocks (32 values each).
 float DotQ4K(const BlockQ4_K* w, const BlockQ8Act* x, int64_t nb) {
+#if INFERD_LLM_AVX2
+  __m256 acc = _mm256_setzero_ps();
+  __m256 acc_min = _mm256_setzero_ps();
+  const __m256i low_mask = _mm256_set1_epi8(0x0f);
+  const __m256i ones8 = _mm256_set1_epi8(1);
+  const __m256i ones16 = _mm256_set1_epi16(1);
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ4_K& blk = w[b];
+    Prefetch(w + b);
+    const float d = HalfToFloatFast(blk.d);
+    const float dmin = HalfToFloatFast(blk.dmin);
+    for (int j = 0; j < 4; ++j) {
+      const __m256i q = _mm256_loadu_si256(
+          reinterpret_cast<const __m256i*>(blk.qs + 32 * j));
+      const __m256i lo = _mm256_and_si256(q, low_mask);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low_mask);
+      for (int half = 0; half < 2; ++half) {
+        const BlockQ8Act& xa = x[b * 8 + 2 * j + half];
+        const __m256i xq =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xa.qs));
+        const __m256i dot = _mm256_madd_epi16(
+            _mm256_maddubs_epi16(half ? hi : lo, xq), ones16);
+        const __m256i xsum =
+            _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, xq), ones16);
+        uint8_t sc, m;
+        ScaleMinK4(2 * j + half, blk.scales, &sc, &m);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot),
+                              _mm256_set1_ps(xa.d * d * sc), acc);
+        acc_min = _mm256_fmadd_ps(_mm256_cvtepi32_ps(xsum),
+                                  _mm256_set1_ps(xa.d * dmin * m), acc_min);
+      }
+    }
+  }
+  return HorizontalSum(acc) - HorizontalSum(acc_min);
+#else
   float sum = 0;
   for (int64_t b = 0; b < nb; ++b) {
     const BlockQ4_K& blk = w[b];
@@ -242,9 +277,57 @@ float DotQ4K(const BlockQ4_K* w, const BlockQ8Act* x, int64_t nb) {
     }
   }
   return sum;
+#endif
 }
 
 float DotQ6K(const BlockQ6_K* w, const BlockQ8Act* x, int64_t nb) {
+#if INFERD_LLM_AVX2
+  __m256 acc = _mm256_setzero_ps();
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+  const __m256i m2 = _mm256_set1_epi8(3);
+  const __m256i k32 = _mm256_set1_epi8(32);
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ6_K& blk = w[b];
+    Prefetch(w + b);
+    const float d = HalfToFloatFast(blk.d);
+    for (int n = 0; n < 2; ++n) {
+      const uint8_t* ql = blk.ql + 64 * n;
+      const uint8_t* qh = blk.qh + 32 * n;
+      const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
+      const __m256i l1 =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 32));
+      const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qh));
+      __m256i q[4];
+      q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4),
+                             _mm256_slli_epi16(_mm256_and_si256(h, m2), 4));
+      q[1] = _mm256_or_si256(
+          _mm256_and_si256(l1, m4),
+          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m2), 4));
+      q[2] = _mm256_or_si256(
+          _mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m2), 4));
+      q[3] = _mm256_or_si256(
+          _mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m2), 4));
+      for (int k = 0; k < 4; ++k) {
+        const BlockQ8Act& xa = x[b * 8 + 4 * n + k];
+        const __m256i xq =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xa.qs));
+        const int8_t* sc = blk.scales + 8 * n + 2 * k;
+        // int16 lanes 0-7 hold values 0..15 (first scale), 8-15 values 16..31.
+        const __m256i scales = _mm256_setr_epi16(
+            sc[0], sc[0], sc[0], sc[0], sc[0], sc[0], sc[0], sc[0], sc[1],
+            sc[1], sc[1], sc[1], sc[1], sc[1], sc[1], sc[1]);
+        const __m256i qx = _mm256_maddubs_epi16(q[k], xq);
+        const __m256i bias = _mm256_maddubs_epi16(k32, xq);
+        const __m256i dot = _mm256_madd_epi16(_mm256_sub_epi16(qx, bias), scales);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(d * xa.d),
+                              acc);
+      }
+    }
+  }
+  return HorizontalSum(acc);
+#else
   float sum = 0;
   int8_t vals[kQK_K];
   for (int64_t b = 0; b < nb; ++b) {
@@ -271,6 +354,7 @@ float DotQ6K(const BlockQ6_K* w, const BlockQ8Act* x, int64_t nb) {
     }
   }
   return sum;
+#endif
 }
 
 }  // namespace
