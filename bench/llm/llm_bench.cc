@@ -139,16 +139,27 @@ double AggregateDecode(std::shared_ptr<const Model> model, int threads, int n,
 
 int main(int argc, char** argv) {
   int threads = 2;
+  bool sgemm_only = false;
   std::vector<std::string> models;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
       threads = std::atoi(argv[++i]);
+    } else if (std::strcmp(argv[i], "--sgemm-only") == 0) {
+      sgemm_only = true;
     } else {
       models.push_back(argv[i]);
     }
   }
-  std::printf("threads: %d, kernels: %s\n", threads,
-              inferd::llm::KernelsUseAvx2() ? "AVX2" : "scalar");
+  std::printf("threads: %d, kernels: %s, OpenBLAS core: %s\n", threads,
+              inferd::llm::KernelsUseAvx2() ? "AVX2" : "scalar",
+              openblas_get_corename());
+  if (sgemm_only) {
+    std::printf("OpenBLAS sgemm: %.1f GFLOP/s (128x4096x1024), %.1f GFLOP/s "
+                "(1024^3)\n",
+                SgemmGflops(threads, 128, 4096, 1024),
+                SgemmGflops(threads, 1024, 1024, 1024));
+    return 0;
+  }
   const double bw = ReadBandwidthGBs(threads);
   std::printf("read bandwidth: %.2f GB/s (1 GiB streaming sum)\n", bw);
   const double sgemm_prompt = SgemmGflops(threads, 128, 4096, 1024);

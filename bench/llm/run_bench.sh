@@ -15,4 +15,12 @@ for t in f16 q8_0; do
   fi
 done
 lscpu | grep -E 'Model name|^CPU\(s\)|L3' || true
-"$bench" --threads "${THREADS:-2}" "$OUT/bench-0.5b-f16.gguf" "$OUT/bench-0.5b-q8_0.gguf"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+# OpenBLAS 0.3.21 may not recognise a recent CPU and pick a generic SSE3
+# core. The main run forces its AVX2 kernels (Haswell: the same instruction
+# set as ours); the auto-detected and AVX-512 (SkylakeX) figures are printed
+# for reference.
+"$bench" --threads "${THREADS:-2}" --sgemm-only
+OPENBLAS_CORETYPE=SkylakeX "$bench" --threads "${THREADS:-2}" --sgemm-only
+OPENBLAS_CORETYPE=Haswell "$bench" --threads "${THREADS:-2}" \
+  "$OUT/bench-0.5b-f16.gguf" "$OUT/bench-0.5b-q8_0.gguf"
