@@ -354,9 +354,10 @@ class InferdServer:
             finally:
                 probe.close()
             time.sleep(0.1)
+        tail = self.log_tail()
         self.kill()
         raise AssertionError("inferd not started within %.0f s (last /health: %s)\n--- log ---\n%s"
-                             % (timeout, last, self.log_tail()))
+                             % (timeout, last, tail))
 
     def new_client(self, timeout=60.0):
         return Client(self.port, timeout=timeout)
@@ -385,20 +386,24 @@ class InferdServer:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         code = self.wait_exit(timeout)
+        tail = self.log_tail()
         if code is None:
             self.kill()
         self._close_log()
         if code != 0:
             raise AssertionError("inferd did not exit with code 0 within %.0f s of SIGTERM (got %s)\n"
                                  "argv: %s\n--- log ---\n%s"
-                                 % (timeout, "timeout" if code is None else code, self.argv, self.log_tail()))
+                                 % (timeout, "timeout" if code is None else code, self.argv, tail))
         shutil.rmtree(self._log_dir, ignore_errors=True)
 
     def kill(self):
+        """Final cleanup: SIGKILL if still running, then remove the log (failure
+        messages already carry its tail)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
         self._close_log()
+        shutil.rmtree(self._log_dir, ignore_errors=True)
 
     def _close_log(self):
         if self._log_file is not None:
