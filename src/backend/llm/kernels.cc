@@ -101,17 +101,35 @@ float DotBf16(const uint16_t* w, const float* x, int64_t n) {
 
 float DotQ8_0(const BlockQ8_0* w, const BlockQ8Act* x, int64_t nb) {
 #if INFERD_LLM_AVX2
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t b = 0; b < nb; ++b) {
+  // Two blocks per iteration into independent accumulators: more loads in
+  // flight and no single FMA dependency chain.
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
     Prefetch(w + b);
+    const __m256i w0 =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs));
+    const __m256i w1 =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b + 1].qs));
+    const __m256i x0 =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs));
+    const __m256i x1 =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b + 1].qs));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloatFast(w[b].d) * x[b].d),
+                           DotI8(w0, x0), acc0);
+    acc1 = _mm256_fmadd_ps(
+        _mm256_set1_ps(HalfToFloatFast(w[b + 1].d) * x[b + 1].d),
+        DotI8(w1, x1), acc1);
+  }
+  for (; b < nb; ++b) {
     const __m256i wq =
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs));
     const __m256i xq =
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs));
-    const __m256 d = _mm256_set1_ps(HalfToFloatFast(w[b].d) * x[b].d);
-    acc = _mm256_fmadd_ps(d, DotI8(wq, xq), acc);
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloatFast(w[b].d) * x[b].d),
+                           DotI8(wq, xq), acc0);
   }
-  return HorizontalSum(acc);
+  return HorizontalSum(_mm256_add_ps(acc0, acc1));
 #else
   float sum = 0;
   for (int64_t b = 0; b < nb; ++b) {
