@@ -25,8 +25,7 @@ absl::Status RunGenerate(const GenerateOptions& options, std::FILE* out,
   engine_options.threads = options.threads;
   engine_options.max_context = options.context;
   engine_options.max_sequences = 1;
-  engine_options.kv_cache_tokens =
-      options.context > 0 ? options.context : shared->config().context_length;
+  engine_options.kv_cache_tokens = 0;  // two full contexts
   auto engine = llm::Engine::Create(shared, engine_options);
   if (!engine.ok()) return engine.status();
 
@@ -104,7 +103,7 @@ void RegisterGenerateCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--ctx-size,-c", options->context,
-                  "Context length (0: the model's)")
+                  "Context length (0: the model's, at most 4096)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   llm::SamplingParams& s = options->sampling;

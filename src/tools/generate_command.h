@@ -20,7 +20,7 @@ struct GenerateOptions {
   std::string prompt;
   int32_t max_tokens = 128;
   int threads = 0;            // 0: hardware threads
-  int64_t context = 0;        // 0: the model's context length
+  int64_t context = 0;        // 0: the model's, at most 4096
   llm::SamplingParams sampling;
   std::vector<std::string> stop;
   bool ignore_eos = false;

@@ -64,19 +64,31 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
   if (options.threads <= 0) {
     options.threads = std::max(1u, std::thread::hardware_concurrency());
   }
-  if (options.max_context <= 0 ||
-      options.max_context > model->config().context_length) {
-    options.max_context = model->config().context_length;
+  if (options.max_context <= 0) {
+    options.max_context =
+        std::min<int64_t>(model->config().context_length, kDefaultMaxContext);
   }
+  options.max_context =
+      std::min<int64_t>(options.max_context, model->config().context_length);
   if (options.max_batch_tokens <= 0 || options.max_sequences <= 0 ||
       options.kv_block_tokens <= 0) {
     return absl::InvalidArgumentError(
         "max_batch_tokens, max_sequences and kv_block_tokens must be positive");
   }
   if (options.kv_cache_tokens <= 0) {
-    options.kv_cache_tokens = 4 * options.max_context;
+    options.kv_cache_tokens = 2 * options.max_context;
   }
+  const ModelConfig& c = model->config();
+  KvCache::Options kv;
+  kv.n_layers = c.n_layers;
+  kv.kv_dim = c.kv_dim();
+  kv.block_tokens = options.kv_block_tokens;
+  kv.num_blocks =
+      (options.kv_cache_tokens + kv.block_tokens - 1) / kv.block_tokens;
+  auto cache = KvCache::Create(kv);
+  if (!cache.ok()) return cache.status();
   std::unique_ptr<Engine> engine(new Engine(std::move(model), options));
+  engine->cache_ = *std::move(cache);
   Transformer::Options t;
   t.max_batch_tokens = options.max_batch_tokens;
   t.max_context = options.max_context;
@@ -91,13 +103,6 @@ Engine::Engine(std::shared_ptr<const Model> model, Options options)
     : model_(std::move(model)), options_(options) {
   const ModelConfig& c = model_->config();
   pool_ = std::make_unique<ThreadPool>(options_.threads);
-  KvCache::Options kv;
-  kv.n_layers = c.n_layers;
-  kv.kv_dim = c.kv_dim();
-  kv.block_tokens = options_.kv_block_tokens;
-  kv.num_blocks = (options_.kv_cache_tokens + kv.block_tokens - 1) /
-                  kv.block_tokens;
-  cache_ = std::make_unique<KvCache>(kv);
   const int64_t max_logit_rows =
       std::min(options_.max_sequences, options_.max_batch_tokens);
   logits_.resize(max_logit_rows * c.n_vocab);

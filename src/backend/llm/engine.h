@@ -76,12 +76,15 @@ struct StepEvent {
 
 class Engine {
  public:
+  static constexpr int64_t kDefaultMaxContext = 4096;
   struct Options {
     int threads = 0;                 // 0: hardware threads
     int64_t max_batch_tokens = 256;  // tokens per forward pass
     int64_t max_sequences = 64;      // sequences advanced per step
-    int64_t max_context = 0;         // 0: the model's context length
-    int64_t kv_cache_tokens = 0;     // pool size; 0: 4 x max_context
+    // Longest sequence (prompt + generated); 0: the model's context length
+    // capped at kDefaultMaxContext. Never more than the model's.
+    int64_t max_context = 0;
+    int64_t kv_cache_tokens = 0;     // pool size; 0: 2 x max_context
     int64_t kv_block_tokens = 16;
   };
 

@@ -1,18 +1,40 @@
 #include "src/backend/llm/kv_cache.h"
 
+#include <sys/mman.h>
+
 #include "src/backend/llm/str_cat.h"
 
 namespace inferd::llm {
 
-KvCache::KvCache(Options options) : options_(options) {
-  block_floats_ =
-      options_.n_layers * 2 * options_.block_tokens * options_.kv_dim;
-  // Default-initialised: the pages stay untouched until a block is written.
-  storage_.reset(new float[block_floats_ * options_.num_blocks]);
-  free_.reserve(options_.num_blocks);
-  for (int64_t b = options_.num_blocks - 1; b >= 0; --b) {
-    free_.push_back(static_cast<int32_t>(b));
+absl::StatusOr<std::unique_ptr<KvCache>> KvCache::Create(Options options) {
+  if (options.n_layers <= 0 || options.kv_dim <= 0 ||
+      options.block_tokens <= 0 || options.num_blocks <= 0) {
+    return absl::InvalidArgumentError("KV cache dimensions must be positive");
   }
+  std::unique_ptr<KvCache> cache(new KvCache(options));
+  cache->block_floats_ =
+      options.n_layers * 2 * options.block_tokens * options.kv_dim;
+  cache->storage_bytes_ =
+      static_cast<size_t>(cache->block_floats_) * options.num_blocks *
+      sizeof(float);
+  void* m = mmap(nullptr, cache->storage_bytes_, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED) {
+    return absl::ResourceExhaustedError(AbslView(
+        Cat("cannot reserve ", cache->storage_bytes_ >> 20,
+            " MiB of address space for the KV cache (", options.num_blocks,
+            " blocks); lower the context or KV cache size")));
+  }
+  cache->storage_ = static_cast<float*>(m);
+  cache->free_.reserve(options.num_blocks);
+  for (int64_t b = options.num_blocks - 1; b >= 0; --b) {
+    cache->free_.push_back(static_cast<int32_t>(b));
+  }
+  return cache;
+}
+
+KvCache::~KvCache() {
+  if (storage_ != nullptr) munmap(storage_, storage_bytes_);
 }
 
 absl::Status KvCache::Reserve(SequenceKv& seq, int64_t positions) {

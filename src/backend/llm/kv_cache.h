@@ -6,8 +6,9 @@
 // layers x keys and values); each sequence holds a table of the blocks it
 // uses and takes a new one only when it crosses a block boundary, so memory
 // follows the tokens actually cached instead of a maximum context per
-// sequence. The pool is reserved as virtual memory; pages are touched only
-// when a block is first written. Values are f32.
+// sequence. The pool is reserved as virtual memory (an anonymous mapping
+// without swap reservation); pages are touched only when a block is first
+// written. Values are f32.
 //
 // Thread-safety: not thread-safe; owned and used by the engine's step thread.
 // During a forward pass, threads read and write disjoint positions.
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace inferd::llm {
 
@@ -34,7 +36,11 @@ class KvCache {
     int64_t block_tokens = 16;  // positions per block
     int64_t num_blocks = 0;     // pool size
   };
-  explicit KvCache(Options options);
+  // ResourceExhausted when the address space for the pool cannot be mapped.
+  static absl::StatusOr<std::unique_ptr<KvCache>> Create(Options options);
+  ~KvCache();
+  KvCache(const KvCache&) = delete;
+  KvCache& operator=(const KvCache&) = delete;
 
   const Options& options() const { return options_; }
   int64_t free_blocks() const { return static_cast<int64_t>(free_.size()); }
@@ -59,14 +65,17 @@ class KvCache {
               int which) {
     const int64_t block = seq.blocks[position / options_.block_tokens];
     const int64_t in_block = position % options_.block_tokens;
-    return storage_.get() + block * block_floats_ +
+    return storage_ + block * block_floats_ +
            ((layer * 2 + which) * options_.block_tokens + in_block) *
                options_.kv_dim;
   }
 
+  explicit KvCache(Options options) : options_(options) {}
+
   Options options_;
   int64_t block_floats_ = 0;
-  std::unique_ptr<float[]> storage_;
+  float* storage_ = nullptr;  // mapped, storage_bytes_ long
+  size_t storage_bytes_ = 0;
   std::vector<int32_t> free_;
 };
 

@@ -31,8 +31,7 @@ struct Runner {
     pool = std::make_unique<ThreadPool>(threads);
     transformer = *Transformer::Create(model.get(), pool.get(), {64, 128});
     const ModelConfig& c = model->config();
-    cache = std::make_unique<KvCache>(
-        KvCache::Options{c.n_layers, c.kv_dim(), 16, 64});
+    cache = *KvCache::Create(KvCache::Options{c.n_layers, c.kv_dim(), 16, 64});
   }
 
   // Feeds `ids` to `seq` starting at its length, `chunk` tokens per call;
