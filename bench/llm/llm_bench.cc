@@ -65,8 +65,9 @@ double ReadBandwidthGBs(int threads) {
           if (prefetch_floats > 0) {
             _mm_prefetch(reinterpret_cast<const char*>(p + i + prefetch_floats),
                          _MM_HINT_T0);
-            _mm_prefetch(reinterpret_cast<const char*>(p + i + 16 + prefetch_floats),
-                         _MM_HINT_T0);
+            _mm_prefetch(
+                reinterpret_cast<const char*>(p + i + 16 + prefetch_floats),
+                _MM_HINT_T0);
           }
           a0 = _mm256_add_ps(a0, _mm256_loadu_ps(p + i));
           a1 = _mm256_add_ps(a1, _mm256_loadu_ps(p + i + 8));
@@ -74,8 +75,8 @@ double ReadBandwidthGBs(int threads) {
           a3 = _mm256_add_ps(a3, _mm256_loadu_ps(p + i + 24));
         }
         float out[8];
-        _mm256_storeu_ps(out, _mm256_add_ps(_mm256_add_ps(a0, a1),
-                                            _mm256_add_ps(a2, a3)));
+        _mm256_storeu_ps(
+            out, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
         sums[t] = out[0];
 #else
         float s = 0;
@@ -106,7 +107,8 @@ double SgemmGflops(int threads, int m, int n, int k) {
 
 GenerationRequest Request(int prompt_len, int max_tokens, int salt) {
   GenerationRequest r;
-  for (int i = 0; i < prompt_len; ++i) r.prompt.push_back(300 + (i * 7 + salt * 131) % 20000);
+  for (int i = 0; i < prompt_len; ++i)
+    r.prompt.push_back(300 + (i * 7 + salt * 131) % 20000);
   r.prompt[0] = 1;
   r.sampling.temperature = 0;
   r.max_tokens = max_tokens;
@@ -154,23 +156,26 @@ int main(int argc, char** argv) {
               inferd::llm::KernelsUseAvx2() ? "AVX2" : "scalar",
               openblas_get_corename());
   if (sgemm_only) {
-    std::printf("OpenBLAS sgemm: %.1f GFLOP/s (128x4096x1024), %.1f GFLOP/s "
-                "(1024^3)\n",
-                SgemmGflops(threads, 128, 4096, 1024),
-                SgemmGflops(threads, 1024, 1024, 1024));
+    std::printf(
+        "OpenBLAS sgemm: %.1f GFLOP/s (128x4096x1024), %.1f GFLOP/s "
+        "(1024^3)\n",
+        SgemmGflops(threads, 128, 4096, 1024),
+        SgemmGflops(threads, 1024, 1024, 1024));
     return 0;
   }
   const double bw = ReadBandwidthGBs(threads);
   std::printf("read bandwidth: %.2f GB/s (1 GiB streaming sum)\n", bw);
   const double sgemm_prompt = SgemmGflops(threads, 128, 4096, 1024);
   const double sgemm_square = SgemmGflops(threads, 1024, 1024, 1024);
-  std::printf("OpenBLAS sgemm: %.1f GFLOP/s (128x4096x1024), %.1f GFLOP/s "
-              "(1024^3)\n",
-              sgemm_prompt, sgemm_square);
+  std::printf(
+      "OpenBLAS sgemm: %.1f GFLOP/s (128x4096x1024), %.1f GFLOP/s "
+      "(1024^3)\n",
+      sgemm_prompt, sgemm_square);
   for (const std::string& path : models) {
     auto loaded = Model::Load(path);
     if (!loaded.ok()) {
-      std::fprintf(stderr, "%s\n", std::string(loaded.status().message()).c_str());
+      std::fprintf(stderr, "%s\n",
+                   std::string(loaded.status().message()).c_str());
       return 1;
     }
     std::shared_ptr<const Model> model(*std::move(loaded));
@@ -178,8 +183,8 @@ int main(int argc, char** argv) {
     const double weight_gb = model->weight_bytes_per_token() / 1e9;
     int64_t layer_params = 0;
     for (const auto& L : model->layers()) {
-      for (const auto* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up,
-                            &L.w_down}) {
+      for (const auto* w :
+           {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
         layer_params += w->rows * w->cols;
       }
     }
@@ -188,8 +193,8 @@ int main(int argc, char** argv) {
                 path.c_str(), params / 1e9, weight_gb);
     // Warm the page cache / mapping once.
     {
-      auto engine = *Engine::Create(model, {.threads = threads,
-                                            .max_context = 512});
+      auto engine =
+          *Engine::Create(model, {.threads = threads, .max_context = 512});
       (void)*engine->Add(Request(4, 2, 0));
       std::vector<StepEvent> ev;
       while (engine->active_sequences() > 0) (void)engine->Step(&ev);
@@ -197,9 +202,9 @@ int main(int argc, char** argv) {
     // Prompt processing: 128 tokens in one batch.
     double pp_best = 0;
     for (int rep = 0; rep < 3; ++rep) {
-      auto engine = *Engine::Create(model, {.threads = threads,
-                                            .max_batch_tokens = 128,
-                                            .max_context = 512});
+      auto engine = *Engine::Create(
+          model,
+          {.threads = threads, .max_batch_tokens = 128, .max_context = 512});
       (void)*engine->Add(Request(128, 1, rep));
       std::vector<StepEvent> ev;
       inferd::llm::SequenceTimings t;
@@ -213,17 +218,18 @@ int main(int argc, char** argv) {
     }
     // The peer figures again, right beside this model's runs, so both see
     // the same machine conditions.
-    const double sgemm_here = std::max(sgemm_prompt,
-                                       SgemmGflops(threads, 128, 4096, 1024));
+    const double sgemm_here =
+        std::max(sgemm_prompt, SgemmGflops(threads, 128, 4096, 1024));
     const double pp_gflops = pp_best * 2.0 * layer_params / 1e9;
-    std::printf("prompt (128 tokens): %.1f tokens/s = %.1f GFLOP/s = %.0f%% of "
-                "sgemm (%.1f GFLOP/s)\n",
-                pp_best, pp_gflops, 100 * pp_gflops / sgemm_here, sgemm_here);
+    std::printf(
+        "prompt (128 tokens): %.1f tokens/s = %.1f GFLOP/s = %.0f%% of "
+        "sgemm (%.1f GFLOP/s)\n",
+        pp_best, pp_gflops, 100 * pp_gflops / sgemm_here, sgemm_here);
     // Single-sequence decode.
     double decode_best = 0;
     for (int rep = 0; rep < 2; ++rep) {
-      auto engine = *Engine::Create(model, {.threads = threads,
-                                            .max_context = 512});
+      auto engine =
+          *Engine::Create(model, {.threads = threads, .max_context = 512});
       (void)*engine->Add(Request(8, 65, rep));
       std::vector<StepEvent> ev;
       inferd::llm::SequenceTimings t;
@@ -237,11 +243,12 @@ int main(int argc, char** argv) {
     }
     const double bw_here = std::max(bw, ReadBandwidthGBs(threads));
     const double bound = bw_here / weight_gb;
-    std::printf("decode (1 sequence, 64 tokens): %.2f tokens/s; bandwidth "
-                "bound %.2f tokens/s (%.2f GB/s); %.0f%% of bound (%.2f GB/s "
-                "effective)\n",
-                decode_best, bound, bw_here, 100 * decode_best / bound,
-                decode_best * weight_gb);
+    std::printf(
+        "decode (1 sequence, 64 tokens): %.2f tokens/s; bandwidth "
+        "bound %.2f tokens/s (%.2f GB/s); %.0f%% of bound (%.2f GB/s "
+        "effective)\n",
+        decode_best, bound, bw_here, 100 * decode_best / bound,
+        decode_best * weight_gb);
     for (int n : {1, 4, 16}) {
       const double agg = AggregateDecode(model, threads, n, 32);
       std::printf("aggregate decode, %2d sequences: %.2f tokens/s\n", n, agg);

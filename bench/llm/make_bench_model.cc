@@ -54,11 +54,13 @@ std::string Encode(GgmlType type, int64_t cols, int64_t rows, uint64_t seed) {
         for (int64_t b = 0; b < cols / 32; ++b) {
           inferd::llm::BlockQ8_0 blk;
           float amax = 0;
-          for (int j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(row[b * 32 + j]));
+          for (int j = 0; j < 32; ++j)
+            amax = std::fmax(amax, std::fabs(row[b * 32 + j]));
           const float d = amax / 127;
           blk.d = inferd::llm::FloatToHalf(d);
           for (int j = 0; j < 32; ++j) {
-            blk.qs[j] = static_cast<int8_t>(std::nearbyint(d > 0 ? row[b * 32 + j] / d : 0));
+            blk.qs[j] = static_cast<int8_t>(
+                std::nearbyint(d > 0 ? row[b * 32 + j] / d : 0));
           }
           std::memcpy(p, &blk, sizeof(blk));
           p += sizeof(blk);
@@ -95,17 +97,26 @@ int main(int argc, char** argv) {
           vocab = 32000;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
-    if (a == "--type") type_name = argv[i + 1];
-    else if (a == "--out") out = argv[i + 1];
-    else if (a == "--layers") layers = std::stoll(argv[i + 1]);
-    else if (a == "--dim") dim = std::stoll(argv[i + 1]);
-    else if (a == "--ffn") ffn = std::stoll(argv[i + 1]);
+    if (a == "--type")
+      type_name = argv[i + 1];
+    else if (a == "--out")
+      out = argv[i + 1];
+    else if (a == "--layers")
+      layers = std::stoll(argv[i + 1]);
+    else if (a == "--dim")
+      dim = std::stoll(argv[i + 1]);
+    else if (a == "--ffn")
+      ffn = std::stoll(argv[i + 1]);
   }
   GgmlType type;
-  if (type_name == "f32") type = GgmlType::kF32;
-  else if (type_name == "f16") type = GgmlType::kF16;
-  else if (type_name == "q8_0") type = GgmlType::kQ8_0;
-  else if (type_name == "q4_0") type = GgmlType::kQ4_0;
+  if (type_name == "f32")
+    type = GgmlType::kF32;
+  else if (type_name == "f16")
+    type = GgmlType::kF16;
+  else if (type_name == "q8_0")
+    type = GgmlType::kQ8_0;
+  else if (type_name == "q4_0")
+    type = GgmlType::kQ4_0;
   else {
     std::fprintf(stderr, "unknown --type %s\n", type_name.c_str());
     return 2;
@@ -144,8 +155,9 @@ int main(int argc, char** argv) {
   uint64_t seed = 1;
   auto matrix = [&](const std::string& n, int64_t cols, int64_t rows) {
     const uint64_t s = seed++;
-    w.AddTensor(n, type, {cols, rows},
-                [=](std::string* data) { *data = Encode(type, cols, rows, s); });
+    w.AddTensor(n, type, {cols, rows}, [=](std::string* data) {
+      *data = Encode(type, cols, rows, s);
+    });
   };
   auto ones = [&](const std::string& n, int64_t len) {
     std::string bytes(len * 4, '\0');

@@ -69,17 +69,15 @@ absl::Status RunGenerate(const GenerateOptions& options, std::FILE* out,
                "loaded in %.2f s, %d threads, %s kernels\n",
                options.model_path.c_str(), c.arch.c_str(),
                static_cast<long long>(c.n_layers),
-               static_cast<long long>(c.dim),
-               static_cast<long long>(c.n_vocab), load_seconds,
-               (*engine)->options().threads,
+               static_cast<long long>(c.dim), static_cast<long long>(c.n_vocab),
+               load_seconds, (*engine)->options().threads,
                llm::KernelsUseAvx2() ? "AVX2" : "scalar");
   std::fprintf(err, "prompt:     %5lld tokens in %8.3f s = %8.2f tokens/s\n",
                static_cast<long long>(timings.prompt_tokens),
                timings.prompt_seconds, timings.prompt_tokens_per_second());
   std::fprintf(err, "generation: %5lld tokens in %8.3f s = %8.2f tokens/s\n",
                static_cast<long long>(timings.generated_tokens),
-               timings.generation_seconds,
-               timings.decode_tokens_per_second());
+               timings.generation_seconds, timings.decode_tokens_per_second());
   std::fprintf(err, "finish: %s%s%s\n", llm::FinishReasonName(finish),
                detail.empty() ? "" : ": ", detail.c_str());
   return absl::OkStatus();
@@ -121,8 +119,7 @@ void RegisterGenerateCommand(CLI::App& app) {
   cmd->add_option("--repeat-last-n", s.repeat_last_n,
                   "Tokens the penalties look back over")
       ->capture_default_str();
-  cmd->add_option("--presence-penalty", s.presence_penalty,
-                  "Presence penalty")
+  cmd->add_option("--presence-penalty", s.presence_penalty, "Presence penalty")
       ->capture_default_str();
   cmd->add_option("--frequency-penalty", s.frequency_penalty,
                   "Frequency penalty")
@@ -138,8 +135,8 @@ void RegisterGenerateCommand(CLI::App& app) {
   cmd->add_flag("!--no-echo", options->echo_prompt,
                 "Do not print the prompt before the generated text");
   cmd->callback([options, seed] {
-    options->sampling.seed = *seed >= 0 ? static_cast<uint64_t>(*seed)
-                                        : std::random_device()();
+    options->sampling.seed =
+        *seed >= 0 ? static_cast<uint64_t>(*seed) : std::random_device()();
     if (absl::Status s = RunGenerate(*options, stdout, stderr); !s.ok()) {
       std::fprintf(stderr, "inferd generate: %s\n",
                    std::string(s.message()).c_str());

@@ -19,8 +19,8 @@ struct GenerateOptions {
   std::string model_path;
   std::string prompt;
   int32_t max_tokens = 128;
-  int threads = 0;            // 0: hardware threads
-  int64_t context = 0;        // 0: the model's, at most 4096
+  int threads = 0;      // 0: hardware threads
+  int64_t context = 0;  // 0: the model's, at most 4096
   llm::SamplingParams sampling;
   std::vector<std::string> stop;
   bool ignore_eos = false;

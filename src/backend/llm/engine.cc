@@ -120,16 +120,14 @@ absl::StatusOr<SequenceId> Engine::Add(GenerationRequest request) {
   }
   for (int32_t t : request.prompt) {
     if (t < 0 || t >= c.n_vocab) {
-      return absl::InvalidArgumentError(
-          AbslView(Cat("prompt: token id ", t, " outside vocabulary of ",
-                       c.n_vocab)));
+      return absl::InvalidArgumentError(AbslView(
+          Cat("prompt: token id ", t, " outside vocabulary of ", c.n_vocab)));
     }
   }
   if (static_cast<int64_t>(request.prompt.size()) >= options_.max_context) {
-    return absl::InvalidArgumentError(
-        AbslView(Cat("prompt: ", request.prompt.size(),
-                     " tokens do not fit the context of ",
-                     options_.max_context)));
+    return absl::InvalidArgumentError(AbslView(
+        Cat("prompt: ", request.prompt.size(),
+            " tokens do not fit the context of ", options_.max_context)));
   }
   if (request.max_tokens < 1) {
     return absl::InvalidArgumentError("max_tokens: must be at least 1");
@@ -273,8 +271,8 @@ absl::Status Engine::Step(std::vector<StepEvent>* events) {
       for (int64_t k = 0; k < n; ++k) {
         const int64_t pos = seq.fed() + k;
         const bool last = pos + 1 == static_cast<int64_t>(seq.tokens.size());
-        batch_.push_back({seq.tokens[pos], static_cast<int32_t>(pos), index,
-                          last});
+        batch_.push_back(
+            {seq.tokens[pos], static_cast<int32_t>(pos), index, last});
         if (last) logit_owners_.push_back(&seq);
       }
     }

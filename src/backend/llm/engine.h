@@ -50,9 +50,9 @@ const char* FinishReasonName(FinishReason reason);
 struct GenerationRequest {
   std::vector<int32_t> prompt;  // token ids, non-empty (BOS included if wanted)
   SamplingParams sampling;
-  int32_t max_tokens = 128;        // >= 1
-  std::vector<std::string> stop;   // text stops; not part of the output
-  bool ignore_eos = false;         // keep going past end-of-generation tokens
+  int32_t max_tokens = 128;       // >= 1
+  std::vector<std::string> stop;  // text stops; not part of the output
+  bool ignore_eos = false;        // keep going past end-of-generation tokens
 };
 
 struct SequenceTimings {
@@ -67,10 +67,10 @@ struct SequenceTimings {
 
 struct StepEvent {
   SequenceId id = 0;
-  int32_t token = -1;   // token sampled this step; -1 when none
-  std::string text;     // text released this step (may be empty)
+  int32_t token = -1;  // token sampled this step; -1 when none
+  std::string text;    // text released this step (may be empty)
   FinishReason finish = FinishReason::kNone;
-  std::string detail;   // why, for kContext
+  std::string detail;       // why, for kContext
   SequenceTimings timings;  // set when finish != kNone
 };
 
@@ -84,7 +84,7 @@ class Engine {
     // Longest sequence (prompt + generated); 0: the model's context length
     // capped at kDefaultMaxContext. Never more than the model's.
     int64_t max_context = 0;
-    int64_t kv_cache_tokens = 0;     // pool size; 0: 2 x max_context
+    int64_t kv_cache_tokens = 0;  // pool size; 0: 2 x max_context
     int64_t kv_block_tokens = 16;
   };
 

@@ -82,7 +82,7 @@ uint16_t FloatToHalf(float f) {
     return sign | 0x7c00 | (abs > 0x7f800000 ? 0x200 : 0);
   }
   if (abs >= 0x477ff000) return sign | 0x7c00;  // rounds to >= 65520: inf
-  if (abs < 0x38800000) {                        // subnormal half or zero
+  if (abs < 0x38800000) {                       // subnormal half or zero
     // value * 2^24 rounded to nearest even gives the subnormal mantissa.
     float v;
     std::memcpy(&v, &abs, sizeof(v));

@@ -63,16 +63,16 @@ static_assert(sizeof(BlockQ8_0) == 34);
 
 inline constexpr int kQK4_0 = 32;
 struct BlockQ4_0 {
-  uint16_t d;                // f16 scale
-  uint8_t qs[kQK4_0 / 2];    // low nibbles: values 0..15, high: 16..31
+  uint16_t d;              // f16 scale
+  uint8_t qs[kQK4_0 / 2];  // low nibbles: values 0..15, high: 16..31
 };
 static_assert(sizeof(BlockQ4_0) == 18);
 
 inline constexpr int kQK_K = 256;
 struct BlockQ4_K {
-  uint16_t d;           // f16 super-block scale for the 6-bit scales
-  uint16_t dmin;        // f16 super-block scale for the 6-bit mins
-  uint8_t scales[12];   // 8 scales and 8 mins, 6 bits each
+  uint16_t d;          // f16 super-block scale for the 6-bit scales
+  uint16_t dmin;       // f16 super-block scale for the 6-bit mins
+  uint8_t scales[12];  // 8 scales and 8 mins, 6 bits each
   uint8_t qs[kQK_K / 2];
 };
 static_assert(sizeof(BlockQ4_K) == 144);

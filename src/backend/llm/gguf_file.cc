@@ -188,8 +188,7 @@ absl::Status ReadScalar(Reader& r, GgufValueType t, GgufValue* v) {
       ok = r.ReadString(&v->str);
       break;
     default:
-      return Corrupt(Cat("unknown value type ",
-                                  static_cast<uint32_t>(t)));
+      return Corrupt(Cat("unknown value type ", static_cast<uint32_t>(t)));
   }
   if (!ok) return Corrupt("value runs past the end of the file");
   return absl::OkStatus();
@@ -200,7 +199,8 @@ absl::Status ReadValue(Reader& r, GgufValue* v, uint64_t depth) {
   if (!r.Read(&raw_type)) return Corrupt("value type runs past end of file");
   const auto t = static_cast<GgufValueType>(raw_type);
   if (t != GgufValueType::kArray) return ReadScalar(r, t, v);
-  if (depth >= kMaxArrayDepth) return Corrupt("nested arrays are not supported");
+  if (depth >= kMaxArrayDepth)
+    return Corrupt("nested arrays are not supported");
   v->type = t;
   uint32_t raw_elem;
   if (!r.Read(&raw_elem) || !r.Read(&v->count)) {
@@ -211,14 +211,14 @@ absl::Status ReadValue(Reader& r, GgufValue* v, uint64_t depth) {
     // Every string takes at least its 8-byte length.
     if (v->count > r.remaining() / 8) {
       return Corrupt(Cat("string array of ", v->count,
-                                  " elements runs past the end of the file"));
+                         " elements runs past the end of the file"));
     }
     v->strings.reserve(v->count);
     for (uint64_t k = 0; k < v->count; ++k) {
       std::string_view s;
       if (!r.ReadString(&s)) {
-        return Corrupt(Cat("string ", k,
-                                    " of array runs past the end of the file"));
+        return Corrupt(
+            Cat("string ", k, " of array runs past the end of the file"));
       }
       v->strings.push_back(s);
     }
@@ -229,8 +229,8 @@ absl::Status ReadValue(Reader& r, GgufValue* v, uint64_t depth) {
     return Corrupt(Cat("unknown array element type ", raw_elem));
   }
   if (v->count > r.remaining() / es) {
-    return Corrupt(Cat("array of ", v->count,
-                                " elements runs past the end of the file"));
+    return Corrupt(
+        Cat("array of ", v->count, " elements runs past the end of the file"));
   }
   v->elems = r.here();
   r.Skip(v->count * es);
@@ -278,8 +278,8 @@ double ElementAsDouble(const GgufValue& v, uint64_t k) {
 
 std::string_view GgufValueTypeName(GgufValueType type) {
   static constexpr std::string_view kNames[] = {
-      "uint8", "int8",  "uint16", "int16", "uint32", "int32",  "float32",
-      "bool",  "string", "array", "uint64", "int64", "float64"};
+      "uint8", "int8",   "uint16", "int16",  "uint32", "int32",  "float32",
+      "bool",  "string", "array",  "uint64", "int64",  "float64"};
   const auto i = static_cast<uint32_t>(type);
   return i < std::size(kNames) ? kNames[i] : "unknown";
 }
@@ -358,8 +358,8 @@ absl::Status GgufFile::Parse() {
     return Corrupt("big-endian GGUF files are not supported");
   }
   if (version_ != 2 && version_ != 3) {
-    return Corrupt(Cat("unsupported GGUF version ", version_,
-                                " (supported: 2, 3)"));
+    return Corrupt(
+        Cat("unsupported GGUF version ", version_, " (supported: 2, 3)"));
   }
   uint64_t n_tensors, n_kv;
   if (!r.Read(&n_tensors) || !r.Read(&n_kv)) {
@@ -367,19 +367,18 @@ absl::Status GgufFile::Parse() {
   }
   // A key/value pair takes at least 12 bytes and a tensor entry at least 24.
   if (n_kv > r.remaining() / 12) {
-    return Corrupt(Cat("metadata count ", n_kv,
-                                " is larger than the file can hold"));
+    return Corrupt(
+        Cat("metadata count ", n_kv, " is larger than the file can hold"));
   }
   if (n_tensors > r.remaining() / 24) {
-    return Corrupt(Cat("tensor count ", n_tensors,
-                                " is larger than the file can hold"));
+    return Corrupt(
+        Cat("tensor count ", n_tensors, " is larger than the file can hold"));
   }
   keys_.reserve(n_kv);
   for (uint64_t k = 0; k < n_kv; ++k) {
     std::string_view key;
     if (!r.ReadString(&key)) {
-      return Corrupt(Cat("metadata key ", k,
-                                  " runs past the end of the file"));
+      return Corrupt(Cat("metadata key ", k, " runs past the end of the file"));
     }
     GgufValue value;
     if (absl::Status s = ReadValue(r, &value, 0); !s.ok()) {
@@ -404,8 +403,7 @@ absl::Status GgufFile::Parse() {
     GgufTensor t;
     std::string_view name;
     if (!r.ReadString(&name)) {
-      return Corrupt(Cat("tensor ", k,
-                                  " name runs past the end of the file"));
+      return Corrupt(Cat("tensor ", k, " name runs past the end of the file"));
     }
     t.name = std::string(name);
     const std::string where = Cat("tensor \"", t.name, "\": ");
@@ -436,13 +434,13 @@ absl::Status GgufFile::Parse() {
     t.type = static_cast<GgmlType>(raw_type);
     if (t.shape[0] % info->block_size != 0) {
       return Corrupt(Cat(where, "row length ", t.shape[0],
-                                  " is not a multiple of the ", info->name,
-                                  " block size ", info->block_size));
+                         " is not a multiple of the ", info->name,
+                         " block size ", info->block_size));
     }
     t.size_bytes = n / info->block_size * info->type_size;
     if (t.offset % alignment_ != 0) {
-      return Corrupt(Cat(where, "data offset ", t.offset,
-                                  " is not aligned to ", alignment_));
+      return Corrupt(Cat(where, "data offset ", t.offset, " is not aligned to ",
+                         alignment_));
     }
     if (tensor_index_.contains(t.name)) {
       return Corrupt(Cat("duplicate tensor name \"", t.name, "\""));
@@ -458,10 +456,10 @@ absl::Status GgufFile::Parse() {
   const uint64_t data_size = n_tensors > 0 ? size_ - data_start : 0;
   for (GgufTensor& t : tensors_) {
     if (t.offset > data_size || t.size_bytes > data_size - t.offset) {
-      return Corrupt(Cat(
-          "tensor \"", t.name, "\": data [", t.offset, ", ",
-          t.offset + t.size_bytes, ") lies outside the data section of ",
-          data_size, " bytes (truncated file?)"));
+      return Corrupt(Cat("tensor \"", t.name, "\": data [", t.offset, ", ",
+                         t.offset + t.size_bytes,
+                         ") lies outside the data section of ", data_size,
+                         " bytes (truncated file?)"));
     }
     t.data = base_ + data_start + t.offset;
   }
@@ -484,9 +482,9 @@ absl::StatusOr<uint64_t> GgufFile::GetUint(std::string_view key) const {
     return absl::NotFoundError(Cat("missing metadata \"", key, "\""));
   }
   if (!IsInteger(v->type)) {
-    return absl::InvalidArgumentError(
-        Cat("metadata \"", key, "\" is ", GgufValueTypeName(v->type),
-                     ", expected an integer"));
+    return absl::InvalidArgumentError(Cat("metadata \"", key, "\" is ",
+                                          GgufValueTypeName(v->type),
+                                          ", expected an integer"));
   }
   if (IsSigned(v->type) && v->i < 0) {
     return absl::InvalidArgumentError(
@@ -506,16 +504,17 @@ absl::StatusOr<double> GgufFile::GetFloat(std::string_view key) const {
   if (v == nullptr) {
     return absl::NotFoundError(Cat("missing metadata \"", key, "\""));
   }
-  if (v->type == GgufValueType::kFloat32 || v->type == GgufValueType::kFloat64) {
+  if (v->type == GgufValueType::kFloat32 ||
+      v->type == GgufValueType::kFloat64) {
     return v->f;
   }
   if (IsInteger(v->type)) {
     return IsSigned(v->type) ? static_cast<double>(v->i)
                              : static_cast<double>(v->u);
   }
-  return absl::InvalidArgumentError(
-      Cat("metadata \"", key, "\" is ", GgufValueTypeName(v->type),
-                   ", expected a number"));
+  return absl::InvalidArgumentError(Cat("metadata \"", key, "\" is ",
+                                        GgufValueTypeName(v->type),
+                                        ", expected a number"));
 }
 
 absl::StatusOr<double> GgufFile::GetFloatOr(std::string_view key,
@@ -531,9 +530,9 @@ absl::StatusOr<std::string_view> GgufFile::GetString(
     return absl::NotFoundError(Cat("missing metadata \"", key, "\""));
   }
   if (v->type != GgufValueType::kString) {
-    return absl::InvalidArgumentError(
-        Cat("metadata \"", key, "\" is ", GgufValueTypeName(v->type),
-                     ", expected a string"));
+    return absl::InvalidArgumentError(Cat("metadata \"", key, "\" is ",
+                                          GgufValueTypeName(v->type),
+                                          ", expected a string"));
   }
   return v->str;
 }
@@ -544,9 +543,9 @@ absl::StatusOr<bool> GgufFile::GetBool(std::string_view key) const {
     return absl::NotFoundError(Cat("missing metadata \"", key, "\""));
   }
   if (v->type != GgufValueType::kBool) {
-    return absl::InvalidArgumentError(
-        Cat("metadata \"", key, "\" is ", GgufValueTypeName(v->type),
-                     ", expected a bool"));
+    return absl::InvalidArgumentError(Cat("metadata \"", key, "\" is ",
+                                          GgufValueTypeName(v->type),
+                                          ", expected a bool"));
   }
   return v->b;
 }

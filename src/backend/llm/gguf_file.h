@@ -58,7 +58,7 @@ struct GgufValue {
   // Arrays only.
   GgufValueType elem_type = GgufValueType::kUint8;
   uint64_t count = 0;
-  const uint8_t* elems = nullptr;        // packed numeric elements
+  const uint8_t* elems = nullptr;         // packed numeric elements
   std::vector<std::string_view> strings;  // string elements
 };
 
@@ -80,8 +80,7 @@ class GgufFile {
   static absl::StatusOr<std::unique_ptr<GgufFile>> Open(
       const std::string& path);
   // Parses an in-memory image (tests); `bytes` is copied.
-  static absl::StatusOr<std::unique_ptr<GgufFile>> FromBytes(
-      std::string bytes);
+  static absl::StatusOr<std::unique_ptr<GgufFile>> FromBytes(std::string bytes);
 
   ~GgufFile();
   GgufFile(const GgufFile&) = delete;

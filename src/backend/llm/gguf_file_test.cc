@@ -108,8 +108,12 @@ TEST_P(GgufCorruptionTest, RejectedWithMessage) {
   EXPECT_THAT(s.message(), HasSubstr(GetParam().message));
 }
 
-void Put64(std::string& b, size_t at, uint64_t v) { std::memcpy(&b[at], &v, 8); }
-void Put32(std::string& b, size_t at, uint32_t v) { std::memcpy(&b[at], &v, 4); }
+void Put64(std::string& b, size_t at, uint64_t v) {
+  std::memcpy(&b[at], &v, 8);
+}
+void Put32(std::string& b, size_t at, uint32_t v) {
+  std::memcpy(&b[at], &v, 4);
+}
 
 // Offset of the first byte after `needle` (a tensor name) in the header.
 size_t After(const std::string& b, const std::string& name) {
@@ -125,14 +129,12 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         Corruption{"Empty", [](std::string& b) { b.clear(); },
                    "shorter than a header"},
-        Corruption{"BadMagic", [](std::string& b) { b[0] = 'X'; },
-                   "bad magic"},
+        Corruption{"BadMagic", [](std::string& b) { b[0] = 'X'; }, "bad magic"},
         Corruption{"Version1", [](std::string& b) { Put32(b, 4, 1); },
                    "unsupported GGUF version 1"},
         Corruption{"Version9", [](std::string& b) { Put32(b, 4, 9); },
                    "unsupported GGUF version 9"},
-        Corruption{"BigEndian",
-                   [](std::string& b) { Put32(b, 4, 0x03000000); },
+        Corruption{"BigEndian", [](std::string& b) { Put32(b, 4, 0x03000000); },
                    "big-endian"},
         Corruption{"HugeTensorCount",
                    [](std::string& b) { Put64(b, 8, 1ull << 60); },
@@ -154,9 +156,7 @@ INSTANTIATE_TEST_SUITE_P(
         Corruption{"TruncatedInMetadata", [](std::string& b) { b.resize(100); },
                    "runs past the end"},
         Corruption{"UnknownTensorType",
-                   [](std::string& b) {
-                     Put32(b, After(b, "w") + 4 + 16, 99);
-                   },
+                   [](std::string& b) { Put32(b, After(b, "w") + 4 + 16, 99); },
                    "tensor \"w\": unknown tensor type 99"},
         Corruption{"TooManyDims",
                    [](std::string& b) { Put32(b, After(b, "w"), 7); },
@@ -169,11 +169,10 @@ INSTANTIATE_TEST_SUITE_P(
                      Put32(b, After(b, "w") + 4 + 16, 8);  // Q8_0, 4 % 32
                    },
                    "not a multiple of the Q8_0 block size"},
-        Corruption{"UnalignedOffset",
-                   [](std::string& b) {
-                     Put64(b, After(b, "w") + 4 + 16 + 4, 3);
-                   },
-                   "not aligned"},
+        Corruption{
+            "UnalignedOffset",
+            [](std::string& b) { Put64(b, After(b, "w") + 4 + 16 + 4, 3); },
+            "not aligned"},
         Corruption{"OffsetOutside",
                    [](std::string& b) {
                      Put64(b, After(b, "w") + 4 + 16 + 4, 1 << 20);

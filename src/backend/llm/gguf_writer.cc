@@ -95,8 +95,7 @@ void GgufWriter::AddTensor(std::string_view name, GgmlType type,
 }
 
 void GgufWriter::AddTensorBytes(std::string_view name, GgmlType type,
-                                std::vector<int64_t> shape,
-                                std::string bytes) {
+                                std::vector<int64_t> shape, std::string bytes) {
   auto shared = std::make_shared<std::string>(std::move(bytes));
   AddTensor(name, type, std::move(shape),
             [shared](std::string* out) { *out = *shared; });

@@ -26,8 +26,7 @@ class GgufWriter {
   void AddFloat32(std::string_view key, float v);
   void AddBool(std::string_view key, bool v);
   void AddString(std::string_view key, std::string_view v);
-  void AddStringArray(std::string_view key,
-                      const std::vector<std::string>& v);
+  void AddStringArray(std::string_view key, const std::vector<std::string>& v);
   void AddFloat32Array(std::string_view key, const std::vector<float>& v);
   void AddInt32Array(std::string_view key, const std::vector<int32_t>& v);
 

@@ -118,8 +118,8 @@ float DotQ8_0(const BlockQ8_0* w, const BlockQ8Act* x, int64_t nb) {
     acc0 = _mm256_fmadd_ps(_mm256_set1_ps(HalfToFloatFast(w[b].d) * x[b].d),
                            DotI8(w0, x0), acc0);
     acc1 = _mm256_fmadd_ps(
-        _mm256_set1_ps(HalfToFloatFast(w[b + 1].d) * x[b + 1].d),
-        DotI8(w1, x1), acc1);
+        _mm256_set1_ps(HalfToFloatFast(w[b + 1].d) * x[b + 1].d), DotI8(w1, x1),
+        acc1);
   }
   for (; b < nb; ++b) {
     const __m256i wq =
@@ -247,16 +247,16 @@ float DotQ4K(const BlockQ4_K* w, const BlockQ8Act* x, int64_t nb) {
     const float d = HalfToFloatFast(blk.d);
     const float dmin = HalfToFloatFast(blk.dmin);
     for (int j = 0; j < 4; ++j) {
-      const __m256i q = _mm256_loadu_si256(
-          reinterpret_cast<const __m256i*>(blk.qs + 32 * j));
+      const __m256i q =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * j));
       const __m256i lo = _mm256_and_si256(q, low_mask);
       const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low_mask);
       for (int half = 0; half < 2; ++half) {
         const BlockQ8Act& xa = x[b * 8 + 2 * j + half];
         const __m256i xq =
             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xa.qs));
-        const __m256i dot = _mm256_madd_epi16(
-            _mm256_maddubs_epi16(half ? hi : lo, xq), ones16);
+        const __m256i dot =
+            _mm256_madd_epi16(_mm256_maddubs_epi16(half ? hi : lo, xq), ones16);
         const __m256i xsum =
             _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, xq), ones16);
         uint8_t sc, m;
@@ -311,10 +311,12 @@ float DotQ6K(const BlockQ6_K* w, const BlockQ8Act* x, int64_t nb) {
     for (int n = 0; n < 2; ++n) {
       const uint8_t* ql = blk.ql + 64 * n;
       const uint8_t* qh = blk.qh + 32 * n;
-      const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
+      const __m256i l0 =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
       const __m256i l1 =
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 32));
-      const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qh));
+      const __m256i h =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qh));
       __m256i q[4];
       q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4),
                              _mm256_slli_epi16(_mm256_and_si256(h, m2), 4));
@@ -338,7 +340,8 @@ float DotQ6K(const BlockQ6_K* w, const BlockQ8Act* x, int64_t nb) {
             sc[1], sc[1], sc[1], sc[1], sc[1], sc[1], sc[1]);
         const __m256i qx = _mm256_maddubs_epi16(q[k], xq);
         const __m256i bias = _mm256_maddubs_epi16(k32, xq);
-        const __m256i dot = _mm256_madd_epi16(_mm256_sub_epi16(qx, bias), scales);
+        const __m256i dot =
+            _mm256_madd_epi16(_mm256_sub_epi16(qx, bias), scales);
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(d * xa.d),
                               acc);
       }
@@ -355,7 +358,8 @@ float DotQ6K(const BlockQ6_K* w, const BlockQ8Act* x, int64_t nb) {
     for (int n = 0; n < kQK_K; n += 128) {
       for (int l = 0; l < 32; ++l) {
         vals[n + l] = ((ql[l] & 0x0f) | (((qh[l] >> 0) & 3) << 4)) - 32;
-        vals[n + l + 32] = ((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4)) - 32;
+        vals[n + l + 32] =
+            ((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4)) - 32;
         vals[n + l + 64] = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
         vals[n + l + 96] = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
       }
@@ -412,7 +416,8 @@ float DotF32(const float* a, const float* b, int64_t n) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
   for (; i + 32 <= n; i += 32) {
-    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+    acc0 =
+        _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
     acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8),
                            _mm256_loadu_ps(b + i + 8), acc1);
     acc2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16),
@@ -421,7 +426,8 @@ float DotF32(const float* a, const float* b, int64_t n) {
                            _mm256_loadu_ps(b + i + 24), acc3);
   }
   for (; i + 8 <= n; i += 8) {
-    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+    acc0 =
+        _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
   }
   sum = HorizontalSum(
       _mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
@@ -476,8 +482,9 @@ void DequantizeRow(GgmlType type, const void* row, int64_t n, float* out) {
       int64_t i = 0;
 #if INFERD_LLM_AVX2
       for (; i + 8 <= n; i += 8) {
-        _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128(
-                                      reinterpret_cast<const __m128i*>(w + i))));
+        _mm256_storeu_ps(out + i,
+                         _mm256_cvtph_ps(_mm_loadu_si128(
+                             reinterpret_cast<const __m128i*>(w + i))));
       }
 #endif
       for (; i < n; ++i) out[i] = HalfToFloat(w[i]);

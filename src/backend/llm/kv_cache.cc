@@ -14,9 +14,8 @@ absl::StatusOr<std::unique_ptr<KvCache>> KvCache::Create(Options options) {
   std::unique_ptr<KvCache> cache(new KvCache(options));
   cache->block_floats_ =
       options.n_layers * 2 * options.block_tokens * options.kv_dim;
-  cache->storage_bytes_ =
-      static_cast<size_t>(cache->block_floats_) * options.num_blocks *
-      sizeof(float);
+  cache->storage_bytes_ = static_cast<size_t>(cache->block_floats_) *
+                          options.num_blocks * sizeof(float);
   void* m = mmap(nullptr, cache->storage_bytes_, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (m == MAP_FAILED) {
@@ -43,9 +42,9 @@ absl::Status KvCache::Reserve(SequenceKv& seq, int64_t positions) {
   const int64_t extra = needed - static_cast<int64_t>(seq.blocks.size());
   if (extra <= 0) return absl::OkStatus();
   if (extra > free_blocks()) {
-    return absl::ResourceExhaustedError(AbslView(
-        Cat("KV cache full: ", positions, " positions need ", extra,
-            " more blocks, ", free_blocks(), " free")));
+    return absl::ResourceExhaustedError(
+        AbslView(Cat("KV cache full: ", positions, " positions need ", extra,
+                     " more blocks, ", free_blocks(), " free")));
   }
   for (int64_t k = 0; k < extra; ++k) {
     seq.blocks.push_back(free_.back());

@@ -37,10 +37,11 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path) {
   if (!file.ok()) return file.status();
   absl::StatusOr<std::unique_ptr<Model>> model = FromFile(*std::move(file));
   if (!model.ok()) {
-    return absl::Status(model.status().code(),
-                        AbslView(Cat("model ", path, ": ",
-                                     std::string_view(model.status().message().data(),
-                                                      model.status().message().size()))));
+    return absl::Status(
+        model.status().code(),
+        AbslView(Cat("model ", path, ": ",
+                     std::string_view(model.status().message().data(),
+                                      model.status().message().size()))));
   }
   return model;
 }
@@ -112,7 +113,8 @@ absl::Status Model::Init() {
   }
   c.rope_base = static_cast<float>(*base);
   c.rms_eps = static_cast<float>(*eps);
-  if (const GgufValue* type = f.Find(p + "rope.scaling.type"); type != nullptr) {
+  if (const GgufValue* type = f.Find(p + "rope.scaling.type");
+      type != nullptr) {
     auto name = f.GetString(p + "rope.scaling.type");
     if (!name.ok()) return name.status();
     if (*name == "linear") {
@@ -135,14 +137,14 @@ absl::Status Model::Init() {
     const GgufTensor* t = f.FindTensor(name);
     if (t == nullptr) return Invalid(Cat("missing tensor \"", name, "\""));
     if (!IsSupportedWeightType(t->type)) {
-      return Invalid(Cat("tensor \"", name, "\": weight type ",
-                         TypeName(t->type),
-                         " is not supported (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)"));
+      return Invalid(
+          Cat("tensor \"", name, "\": weight type ", TypeName(t->type),
+              " is not supported (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)"));
     }
     if (t->shape.size() != 2 || t->shape[0] != cols ||
         (rows > 0 && t->shape[1] != rows)) {
-      return Invalid(Cat("tensor \"", name, "\": shape ",
-                         ShapeString(t->shape), ", expected [", cols, ", ",
+      return Invalid(Cat("tensor \"", name, "\": shape ", ShapeString(t->shape),
+                         ", expected [", cols, ", ",
                          rows > 0 ? std::to_string(rows) : "n_vocab", "]"));
     }
     if (UsesQuantizedActivations(t->type) && cols % 32 != 0) {
@@ -161,9 +163,8 @@ absl::Status Model::Init() {
     const GgufTensor* t = f.FindTensor(name);
     if (t == nullptr) return Invalid(Cat("missing tensor \"", name, "\""));
     if (t->type != GgmlType::kF32 || t->shape.size() != 1 || t->shape[0] != n) {
-      return Invalid(Cat("tensor \"", name, "\": expected F32 [", n,
-                         "], got ", TypeName(t->type), " ",
-                         ShapeString(t->shape)));
+      return Invalid(Cat("tensor \"", name, "\": expected F32 [", n, "], got ",
+                         TypeName(t->type), " ", ShapeString(t->shape)));
     }
     if (reinterpret_cast<uintptr_t>(t->data) % alignof(float) != 0) {
       return Invalid(Cat("tensor \"", name, "\": misaligned data"));
@@ -198,16 +199,16 @@ absl::Status Model::Init() {
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const std::string b = Cat("blk.", l, ".");
     LayerWeights& L = layers_[l];
-    for (absl::Status s : {
-             vector(b + "attn_norm.weight", c.dim, &L.attn_norm),
-             matrix(b + "attn_q.weight", c.dim, c.q_dim(), &L.wq),
-             matrix(b + "attn_k.weight", c.dim, c.kv_dim(), &L.wk),
-             matrix(b + "attn_v.weight", c.dim, c.kv_dim(), &L.wv),
-             matrix(b + "attn_output.weight", c.q_dim(), c.dim, &L.wo),
-             vector(b + "ffn_norm.weight", c.dim, &L.ffn_norm),
-             matrix(b + "ffn_gate.weight", c.dim, c.ffn_dim, &L.w_gate),
-             matrix(b + "ffn_up.weight", c.dim, c.ffn_dim, &L.w_up),
-             matrix(b + "ffn_down.weight", c.ffn_dim, c.dim, &L.w_down)}) {
+    for (absl::Status s :
+         {vector(b + "attn_norm.weight", c.dim, &L.attn_norm),
+          matrix(b + "attn_q.weight", c.dim, c.q_dim(), &L.wq),
+          matrix(b + "attn_k.weight", c.dim, c.kv_dim(), &L.wk),
+          matrix(b + "attn_v.weight", c.dim, c.kv_dim(), &L.wv),
+          matrix(b + "attn_output.weight", c.q_dim(), c.dim, &L.wo),
+          vector(b + "ffn_norm.weight", c.dim, &L.ffn_norm),
+          matrix(b + "ffn_gate.weight", c.dim, c.ffn_dim, &L.w_gate),
+          matrix(b + "ffn_up.weight", c.dim, c.ffn_dim, &L.w_up),
+          matrix(b + "ffn_down.weight", c.ffn_dim, c.dim, &L.w_down)}) {
       if (!s.ok()) return s;
     }
     if (c.qkv_bias) {
@@ -223,7 +224,8 @@ absl::Status Model::Init() {
   inv_freq_.resize(pairs);
   const float* factors = nullptr;
   if (f.FindTensor("rope_freqs.weight") != nullptr) {
-    if (absl::Status s = vector("rope_freqs.weight", pairs, &factors); !s.ok()) {
+    if (absl::Status s = vector("rope_freqs.weight", pairs, &factors);
+        !s.ok()) {
       return s;
     }
   }
@@ -240,8 +242,8 @@ absl::Status Model::Init() {
 int64_t Model::weight_bytes_per_token() const {
   int64_t bytes = output_.rows * output_.row_bytes;
   for (const LayerWeights& L : layers_) {
-    for (const Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up,
-                            &L.w_down}) {
+    for (const Weight* w :
+         {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
       bytes += w->rows * w->row_bytes;
     }
   }

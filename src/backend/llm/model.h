@@ -6,8 +6,9 @@
 // Supports the `llama` architecture (Llama 2/3, TinyLlama, SmolLM, Mistral
 // without sliding window; normal RoPE, optional llama3 rope_freqs) and `qwen2`
 // (NeoX RoPE, q/k/v biases). Weights are used in place from the mapping: F32,
-// F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K. Load() checks every tensor's presence, type and shape
-// against the hyperparameters and names the first one that does not fit.
+// F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K. Load() checks every tensor's presence,
+// type and shape against the hyperparameters and names the first one that does
+// not fit.
 //
 // Thread-safety: immutable after Load(); safe to share across threads.
 
@@ -25,19 +26,19 @@ namespace inferd::llm {
 
 struct ModelConfig {
   std::string arch;
-  int64_t n_vocab = 0;     // rows of the embedding / output matrices
-  int64_t dim = 0;         // residual width
+  int64_t n_vocab = 0;  // rows of the embedding / output matrices
+  int64_t dim = 0;      // residual width
   int64_t n_layers = 0;
   int64_t n_heads = 0;
   int64_t n_kv_heads = 0;
   int64_t head_dim = 0;
   int64_t ffn_dim = 0;
   int64_t context_length = 0;
-  int64_t rope_dims = 0;   // leading dims of each head that rotate
+  int64_t rope_dims = 0;  // leading dims of each head that rotate
   float rope_base = 10000.0f;
   float rope_scale = 1.0f;  // linear position scaling
   float rms_eps = 1e-5f;
-  bool rope_neox = false;   // pairs (i, i + d/2) instead of (2i, 2i + 1)
+  bool rope_neox = false;  // pairs (i, i + d/2) instead of (2i, 2i + 1)
   bool qkv_bias = false;
   bool tied_output = false;
 

@@ -19,8 +19,8 @@ struct Spec {
   std::string arch = "llama";
   std::string tokenizer = "llama";
   std::map<std::string, uint32_t> ints = {
-      {"embedding_length", 32}, {"block_count", 1},
-      {"feed_forward_length", 64}, {"attention.head_count", 2},
+      {"embedding_length", 32},       {"block_count", 1},
+      {"feed_forward_length", 64},    {"attention.head_count", 2},
       {"attention.head_count_kv", 1}, {"context_length", 64}};
   // name -> (type, shape); filled by Default().
   std::map<std::string, std::pair<GgmlType, std::vector<int64_t>>> tensors;
@@ -52,14 +52,16 @@ struct Spec {
       w.AddString(kv.substr(0, eq), kv.substr(eq + 1));
     }
     std::vector<std::string> tokens = {"<unk>", "<s>", "</s>"};
-    while (tokens.size() < 300) tokens.push_back("t" + std::to_string(tokens.size()));
+    while (tokens.size() < 300)
+      tokens.push_back("t" + std::to_string(tokens.size()));
     w.AddString("tokenizer.ggml.model", tokenizer);
     w.AddStringArray("tokenizer.ggml.tokens", tokens);
     for (const auto& [name, t] : tensors) {
       int64_t rows = 1;
       for (size_t i = 1; i < t.second.size(); ++i) rows *= t.second[i];
-      w.AddTensorBytes(name, t.first, t.second,
-                       std::string(RowBytes(t.first, t.second[0]) * rows, '\0'));
+      w.AddTensorBytes(
+          name, t.first, t.second,
+          std::string(RowBytes(t.first, t.second[0]) * rows, '\0'));
     }
     auto file = GgufFile::FromBytes(w.ToBytes());
     if (!file.ok()) return file.status();
@@ -130,8 +132,7 @@ INSTANTIATE_TEST_SUITE_P(
                   s.extra_strings.push_back("llama.rope.scaling.type=yarn");
                 },
                 "unsupported rope.scaling.type \"yarn\""},
-        BadCase{"UnknownTokenizer",
-                [](Spec& s) { s.tokenizer = "bert"; },
+        BadCase{"UnknownTokenizer", [](Spec& s) { s.tokenizer = "bert"; },
                 "unsupported tokenizer.ggml.model \"bert\""}),
     [](const ::testing::TestParamInfo<BadCase>& info) {
       return std::string(info.param.name);

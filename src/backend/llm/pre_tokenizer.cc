@@ -12,9 +12,20 @@ enum CharClass : uint8_t { kLetter = 1, kNumber = 2, kSpace = 4, kOther = 8 };
 
 bool IsWhitespace(uint32_t cp) {
   switch (cp) {
-    case 0x09: case 0x0a: case 0x0b: case 0x0c: case 0x0d: case 0x20:
-    case 0x85: case 0xa0: case 0x1680: case 0x2028: case 0x2029:
-    case 0x202f: case 0x205f: case 0x3000:
+    case 0x09:
+    case 0x0a:
+    case 0x0b:
+    case 0x0c:
+    case 0x0d:
+    case 0x20:
+    case 0x85:
+    case 0xa0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202f:
+    case 0x205f:
+    case 0x3000:
       return true;
     default:
       return cp >= 0x2000 && cp <= 0x200a;
@@ -105,7 +116,8 @@ size_t MatchLlama3(const Text& t, size_t i, int max_digits) {
   // \p{N}{1,D}
   if (t.Is(i, kNumber)) {
     size_t j = i;
-    while (t.Is(j, kNumber) && (max_digits <= 0 || j - i < size_t(max_digits))) {
+    while (t.Is(j, kNumber) &&
+           (max_digits <= 0 || j - i < size_t(max_digits))) {
       ++j;
     }
     return j - i;
@@ -155,8 +167,7 @@ absl::StatusOr<PreTokenizer> PreTokenizer::ForName(std::string_view pre) {
   return PreTokenizer(o);
 }
 
-std::vector<std::string_view> PreTokenizer::Split(
-    std::string_view text) const {
+std::vector<std::string_view> PreTokenizer::Split(std::string_view text) const {
   std::vector<std::string_view> out;
   auto split_piece = [&](std::string_view piece) {
     Text t;

@@ -20,7 +20,8 @@ namespace inferd::llm {
 class PreTokenizer {
  public:
   enum class Style {
-    // 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+    // 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+|
+    // ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
     kGpt2,
     // (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,D}|
     //  ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
@@ -28,7 +29,7 @@ class PreTokenizer {
   };
   struct Options {
     Style style = Style::kGpt2;
-    int max_digits = 0;          // kLlama3: D above (3 Llama 3, 1 Qwen2)
+    int max_digits = 0;               // kLlama3: D above (3 Llama 3, 1 Qwen2)
     bool split_digits_first = false;  // \p{N} pass before the main pattern
   };
 

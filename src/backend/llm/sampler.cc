@@ -27,7 +27,8 @@ absl::Status ValidateSamplingParams(const SamplingParams& p) {
   if (p.repeat_last_n < 0) {
     return bad("repeat_last_n", p.repeat_last_n, "must be >= 0");
   }
-  if (!std::isfinite(p.presence_penalty) || !std::isfinite(p.frequency_penalty)) {
+  if (!std::isfinite(p.presence_penalty) ||
+      !std::isfinite(p.frequency_penalty)) {
     return absl::InvalidArgumentError("penalties must be finite");
   }
   return absl::OkStatus();
@@ -96,7 +97,8 @@ int32_t Sampler::Sample(float* logits) {
   const float max_logit = candidates_[0].logit;
   double sum = 0;
   for (size_t i = 0; i < n; ++i) {
-    const float e = std::exp((candidates_[i].logit - max_logit) / p.temperature);
+    const float e =
+        std::exp((candidates_[i].logit - max_logit) / p.temperature);
     candidates_[i].logit = e;
     sum += e;
   }

@@ -21,10 +21,10 @@
 namespace inferd::llm {
 
 struct SamplingParams {
-  float temperature = 0.8f;  // <= 0: greedy
-  int32_t top_k = 40;        // <= 0: whole vocabulary
-  float top_p = 0.95f;       // 1: off
-  float min_p = 0.05f;       // 0: off; relative to the top probability
+  float temperature = 0.8f;     // <= 0: greedy
+  int32_t top_k = 40;           // <= 0: whole vocabulary
+  float top_p = 0.95f;          // 1: off
+  float min_p = 0.05f;          // 0: off; relative to the top probability
   float repeat_penalty = 1.0f;  // 1: off; >1 discourages repeats
   int32_t repeat_last_n = 64;   // window for all three penalties
   float presence_penalty = 0.0f;

@@ -31,7 +31,8 @@ absl::StatusOr<int32_t> OptionalTokenId(const GgufFile& file,
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGguf(
     const GgufFile& file) {
   std::unique_ptr<Tokenizer> tok(new Tokenizer());
-  absl::StatusOr<std::string_view> model = file.GetString("tokenizer.ggml.model");
+  absl::StatusOr<std::string_view> model =
+      file.GetString("tokenizer.ggml.model");
   if (!model.ok()) return model.status();
   if (*model == "llama") {
     tok->kind_ = Kind::kLlama;
@@ -162,8 +163,8 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGguf(
   auto pre = PreTokenizer::ForName(pre_name);
   if (!pre.ok()) return pre.status();
   tok->pre_ = *pre;
-  tok->ignore_merges_ = pre_name == "llama3" || pre_name == "llama-bpe" ||
-                        pre_name == "llama-v3";
+  tok->ignore_merges_ =
+      pre_name == "llama3" || pre_name == "llama-bpe" || pre_name == "llama-v3";
   return tok;
 }
 
@@ -261,7 +262,8 @@ std::string Tokenizer::TokenBytes(int32_t id) const {
       return text;
     case kByte: {
       unsigned value = 0;
-      if (text.size() == 6 && std::sscanf(text.c_str(), "<0x%02X>", &value) == 1) {
+      if (text.size() == 6 &&
+          std::sscanf(text.c_str(), "<0x%02X>", &value) == 1) {
         return std::string(1, static_cast<char>(value));
       }
       return text;

@@ -84,8 +84,8 @@ class Tokenizer {
   std::vector<int32_t> types_;
   absl::flat_hash_map<std::string, int32_t> index_;
   absl::flat_hash_map<std::string, int32_t> merge_ranks_;  // "left right"
-  std::vector<int32_t> byte_tokens_;                      // 256 entries
-  std::vector<int32_t> specials_;  // longest text first
+  std::vector<int32_t> byte_tokens_;                       // 256 entries
+  std::vector<int32_t> specials_;                          // longest text first
   std::vector<int32_t> end_tokens_;
   int32_t bos_ = -1;
   int32_t eos_ = -1;

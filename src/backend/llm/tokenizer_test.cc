@@ -71,7 +71,8 @@ TEST(TokenizerTest, Gpt2VocabularyMatchesReference) {
 }
 
 TEST(TokenizerTest, DecodeRoundTripsThroughBothVocabularies) {
-  for (const char* name : {"ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf"}) {
+  for (const char* name :
+       {"ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf"}) {
     auto file = GgufFile::Open(std::string(kVocabDir) + name);
     if (!file.ok()) GTEST_SKIP() << file.status();
     auto tok = *Tokenizer::FromGguf(**file);
@@ -86,7 +87,8 @@ TEST(TokenizerTest, DecodeRoundTripsThroughBothVocabularies) {
 }
 
 TEST(TokenizerTest, SpecialTokensParsedOnlyWhenAsked) {
-  auto file = GgufFile::Open(std::string(kVocabDir) + "ggml-vocab-llama-spm.gguf");
+  auto file =
+      GgufFile::Open(std::string(kVocabDir) + "ggml-vocab-llama-spm.gguf");
   if (!file.ok()) GTEST_SKIP() << file.status();
   auto tok = *Tokenizer::FromGguf(**file);
   const std::vector<int32_t> special = tok->Encode("<s>hi", false, true);
@@ -111,15 +113,15 @@ TEST(Utf8StreamDecoderTest, HoldsBackIncompleteCharacters) {
 
 TEST(PreTokenizerTest, Gpt2Pattern) {
   auto pre = *PreTokenizer::ForName("gpt2");
-  const std::vector<std::string_view> want = {"Hello", ",", " world", "'s",
-                                              "  ", " 123", "\n"};
+  const std::vector<std::string_view> want = {"Hello", ",",    " world", "'s",
+                                              "  ",    " 123", "\n"};
   EXPECT_EQ(pre.Split("Hello, world's   123\n"), want);
 }
 
 TEST(PreTokenizerTest, Llama3PatternGroupsDigitsByThree) {
   auto pre = *PreTokenizer::ForName("llama3");
-  const std::vector<std::string_view> want = {"Hello", " WORLD", "'S", " ",
-                                              "123", "45", ".\n\n", "x"};
+  const std::vector<std::string_view> want = {"Hello", " WORLD", "'S",    " ",
+                                              "123",   "45",     ".\n\n", "x"};
   EXPECT_EQ(pre.Split("Hello WORLD'S 12345.\n\nx"), want);
   auto qwen = *PreTokenizer::ForName("qwen2");
   EXPECT_EQ(qwen.Split("12").size(), 2u);

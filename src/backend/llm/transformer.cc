@@ -206,9 +206,9 @@ absl::Status Transformer::Forward(absl::Span<const BatchToken> tokens,
   const int64_t T = static_cast<int64_t>(tokens.size());
   if (T == 0) return absl::OkStatus();
   if (T > options_.max_batch_tokens) {
-    return absl::InvalidArgumentError(AbslView(
-        Cat("batch of ", T, " tokens exceeds max_batch_tokens ",
-            options_.max_batch_tokens)));
+    return absl::InvalidArgumentError(
+        AbslView(Cat("batch of ", T, " tokens exceeds max_batch_tokens ",
+                     options_.max_batch_tokens)));
   }
   const int64_t block = cache->options().block_tokens;
   for (const BatchToken& bt : tokens) {

@@ -29,8 +29,8 @@ namespace inferd::llm {
 // One token of a batch.
 struct BatchToken {
   int32_t token = 0;
-  int32_t position = 0;   // position within its sequence
-  int32_t sequence = 0;   // index into Forward()'s `sequences`
+  int32_t position = 0;  // position within its sequence
+  int32_t sequence = 0;  // index into Forward()'s `sequences`
   bool want_logits = false;
 };
 
@@ -41,8 +41,9 @@ class Transformer {
     int64_t max_context = 0;         // 0: the model's context length
   };
   // `model` and `pool` are not owned and must outlive the Transformer.
-  static absl::StatusOr<std::unique_ptr<Transformer>> Create(
-      const Model* model, ThreadPool* pool, Options options);
+  static absl::StatusOr<std::unique_ptr<Transformer>> Create(const Model* model,
+                                                             ThreadPool* pool,
+                                                             Options options);
 
   // Runs `tokens`; writes each token's keys/values into its sequence at its
   // position and attends over positions [0, position]. Tokens of a sequence
@@ -51,8 +52,8 @@ class Transformer {
   // of n_vocab logits per token with want_logits, in batch order, to
   // `logits`. InvalidArgument for a batch that breaks these rules.
   absl::Status Forward(absl::Span<const BatchToken> tokens,
-                       absl::Span<SequenceKv* const> sequences,
-                       KvCache* cache, float* logits);
+                       absl::Span<SequenceKv* const> sequences, KvCache* cache,
+                       float* logits);
 
   int64_t max_batch_tokens() const { return options_.max_batch_tokens; }
   int64_t max_context() const { return options_.max_context; }

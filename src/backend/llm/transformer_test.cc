@@ -49,8 +49,8 @@ struct Runner {
       }
       EXPECT_TRUE(cache->Reserve(seq, seq.length + n).ok());
       SequenceKv* seqs[] = {&seq};
-      EXPECT_TRUE(transformer->Forward(batch, seqs, cache.get(), logits.data())
-                      .ok());
+      EXPECT_TRUE(
+          transformer->Forward(batch, seqs, cache.get(), logits.data()).ok());
       i += n;
     }
     return logits;
@@ -63,9 +63,9 @@ int32_t Argmax(const std::vector<float>& v) {
 
 struct TypeCase {
   const char* file;
-  double tolerance;    // max |logit - reference|; logits span about +-10.
-                       // Q8_0/Q4_0 also quantise activations to 8 bits.
-  bool exact_greedy;   // greedy continuation must match token for token
+  double tolerance;   // max |logit - reference|; logits span about +-10.
+                      // Q8_0/Q4_0 also quantise activations to 8 bits.
+  bool exact_greedy;  // greedy continuation must match token for token
 };
 
 class GoldenTest : public ::testing::TestWithParam<TypeCase> {};
@@ -141,7 +141,8 @@ TEST(TransformerTest, BatchedSequencesEqualSeparateRuns) {
   Runner r("tests/data/llm/tiny-qwen2-f16.gguf");
   ASSERT_NE(r.model, nullptr);
   const Tokenizer& tok = r.model->tokenizer();
-  const std::vector<int32_t> p0 = tok.Encode("Hello there, friend", false, false);
+  const std::vector<int32_t> p0 =
+      tok.Encode("Hello there, friend", false, false);
   const std::vector<int32_t> p1 = tok.Encode("Why is the sky", false, false);
   SequenceKv s0, s1;
   const std::vector<float> alone0 = r.Feed(s0, p0);
@@ -162,8 +163,8 @@ TEST(TransformerTest, BatchedSequencesEqualSeparateRuns) {
   SequenceKv* seqs[] = {&b0, &b1};
   const int64_t V = r.model->config().n_vocab;
   std::vector<float> logits(2 * V);
-  ASSERT_TRUE(r.transformer->Forward(batch, seqs, r.cache.get(), logits.data())
-                  .ok());
+  ASSERT_TRUE(
+      r.transformer->Forward(batch, seqs, r.cache.get(), logits.data()).ok());
   for (int64_t i = 0; i < V; ++i) {
     ASSERT_NEAR(logits[i], alone0[i], 1e-4);
     ASSERT_NEAR(logits[V + i], alone1[i], 1e-4);
@@ -177,8 +178,8 @@ TEST(TransformerTest, RejectsTokenWithoutCacheRoom) {
   SequenceKv* seqs[] = {&seq};
   BatchToken t{1, 0, 0, true};
   std::vector<float> logits(r.model->config().n_vocab);
-  EXPECT_FALSE(r.transformer->Forward({&t, 1}, seqs, r.cache.get(),
-                                      logits.data()).ok());
+  EXPECT_FALSE(
+      r.transformer->Forward({&t, 1}, seqs, r.cache.get(), logits.data()).ok());
 }
 
 }  // namespace

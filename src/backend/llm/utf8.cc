@@ -29,8 +29,7 @@ std::vector<CodePoint> DecodeUtf8(std::string_view text) {
       ++i;
       continue;
     }
-    out.push_back(
-        {cp, static_cast<uint32_t>(i), static_cast<uint32_t>(len)});
+    out.push_back({cp, static_cast<uint32_t>(i), static_cast<uint32_t>(len)});
     i += len;
   }
   return out;

@@ -60,7 +60,8 @@ inline std::vector<std::pair<std::string, std::vector<int32_t>>> ReadTokenCases(
     std::string text;
     if (hex != "-") {
       for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-        text.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+        text.push_back(
+            static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
       }
     }
     std::vector<int32_t> ids;
