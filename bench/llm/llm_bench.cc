@@ -21,10 +21,10 @@
 #include <immintrin.h>
 #endif
 
-#include "src/backend/llm/engine.h"
-#include "src/backend/llm/kernels.h"
-#include "src/backend/llm/model.h"
-#include "src/backend/llm/thread_pool.h"
+#include "backend/llm/engine.h"
+#include "backend/llm/kernels.h"
+#include "backend/llm/model.h"
+#include "backend/llm/thread_pool.h"
 
 namespace {
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "src/backend/llm/ggml_type.h"
-#include "src/backend/llm/gguf_writer.h"
+#include "backend/llm/ggml_type.h"
+#include "backend/llm/gguf_writer.h"
 
 namespace {
 

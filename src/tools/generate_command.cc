@@ -1,13 +1,13 @@
-#include "src/tools/generate_command.h"
+#include "tools/generate_command.h"
 
 #include <chrono>
 #include <memory>
 #include <random>
 #include <utility>
 
-#include "src/backend/llm/engine.h"
-#include "src/backend/llm/kernels.h"
-#include "src/backend/llm/model.h"
+#include "backend/llm/engine.h"
+#include "backend/llm/kernels.h"
+#include "backend/llm/model.h"
 
 namespace inferd {
 

@@ -11,7 +11,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
-#include "src/backend/llm/sampler.h"
+#include "backend/llm/sampler.h"
 
 namespace inferd {
 

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "src/backend/llm/tokenizer.h"
-#include "src/backend/llm/utf8.h"
+#include "backend/llm/tokenizer.h"
+#include "backend/llm/utf8.h"
 
 namespace inferd::llm {
 namespace {

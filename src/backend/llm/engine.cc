@@ -1,10 +1,10 @@
-#include "src/backend/llm/engine.h"
+#include "backend/llm/engine.h"
 
 #include <algorithm>
 #include <thread>
 #include <utility>
 
-#include "src/backend/llm/str_cat.h"
+#include "backend/llm/str_cat.h"
 
 namespace inferd::llm {
 

@@ -27,12 +27,12 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "src/backend/llm/kv_cache.h"
-#include "src/backend/llm/model.h"
-#include "src/backend/llm/sampler.h"
-#include "src/backend/llm/thread_pool.h"
-#include "src/backend/llm/transformer.h"
-#include "src/backend/llm/utf8.h"
+#include "backend/llm/kv_cache.h"
+#include "backend/llm/model.h"
+#include "backend/llm/sampler.h"
+#include "backend/llm/thread_pool.h"
+#include "backend/llm/transformer.h"
+#include "backend/llm/utf8.h"
 
 namespace inferd::llm {
 

@@ -1,11 +1,11 @@
-#include "src/backend/llm/engine.h"
+#include "backend/llm/engine.h"
 
 #include <map>
 #include <string>
 #include <vector>
 
+#include "backend/llm/testing/golden.h"
 #include "gtest/gtest.h"
-#include "src/backend/llm/testing/golden.h"
 
 namespace inferd::llm {
 namespace {

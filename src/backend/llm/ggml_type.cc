@@ -1,9 +1,9 @@
-#include "src/backend/llm/ggml_type.h"
+#include "backend/llm/ggml_type.h"
 
 #include <cmath>
 #include <string>
 
-#include "src/backend/llm/str_cat.h"
+#include "backend/llm/str_cat.h"
 
 namespace inferd::llm {
 namespace {

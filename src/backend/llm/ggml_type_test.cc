@@ -1,4 +1,4 @@
-#include "src/backend/llm/ggml_type.h"
+#include "backend/llm/ggml_type.h"
 
 #include <cmath>
 

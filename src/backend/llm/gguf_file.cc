@@ -1,4 +1,4 @@
-#include "src/backend/llm/gguf_file.h"
+#include "backend/llm/gguf_file.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -10,7 +10,7 @@
 #include <limits>
 #include <utility>
 
-#include "src/backend/llm/str_cat.h"
+#include "backend/llm/str_cat.h"
 
 namespace inferd::llm {
 namespace {

@@ -23,7 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "src/backend/llm/ggml_type.h"
+#include "backend/llm/ggml_type.h"
 
 namespace inferd::llm {
 

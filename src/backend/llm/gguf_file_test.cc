@@ -1,11 +1,11 @@
-#include "src/backend/llm/gguf_file.h"
+#include "backend/llm/gguf_file.h"
 
 #include <cstring>
 #include <string>
 
+#include "backend/llm/gguf_writer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "src/backend/llm/gguf_writer.h"
 
 namespace inferd::llm {
 namespace {

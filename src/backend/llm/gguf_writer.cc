@@ -1,10 +1,10 @@
-#include "src/backend/llm/gguf_writer.h"
+#include "backend/llm/gguf_writer.h"
 
 #include <cstdio>
 #include <memory>
 #include <utility>
 
-#include "src/backend/llm/str_cat.h"
+#include "backend/llm/str_cat.h"
 
 namespace inferd::llm {
 namespace {

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "src/backend/llm/ggml_type.h"
+#include "backend/llm/ggml_type.h"
 
 namespace inferd::llm {
 

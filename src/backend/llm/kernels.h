@@ -11,7 +11,7 @@
 
 #include <cstdint>
 
-#include "src/backend/llm/ggml_type.h"
+#include "backend/llm/ggml_type.h"
 
 namespace inferd::llm {
 

@@ -1,4 +1,4 @@
-#include "src/backend/llm/kernels.h"
+#include "backend/llm/kernels.h"
 
 #include <cmath>
 #include <random>

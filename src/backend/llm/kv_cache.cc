@@ -1,8 +1,8 @@
-#include "src/backend/llm/kv_cache.h"
+#include "backend/llm/kv_cache.h"
 
 #include <sys/mman.h>
 
-#include "src/backend/llm/str_cat.h"
+#include "backend/llm/str_cat.h"
 
 namespace inferd::llm {
 

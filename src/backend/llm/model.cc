@@ -1,10 +1,10 @@
-#include "src/backend/llm/model.h"
+#include "backend/llm/model.h"
 
 #include <cmath>
 #include <utility>
 
-#include "src/backend/llm/kernels.h"
-#include "src/backend/llm/str_cat.h"
+#include "backend/llm/kernels.h"
+#include "backend/llm/str_cat.h"
 
 namespace inferd::llm {
 namespace {

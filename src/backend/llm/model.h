@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "src/backend/llm/ggml_type.h"
-#include "src/backend/llm/gguf_file.h"
-#include "src/backend/llm/tokenizer.h"
+#include "backend/llm/ggml_type.h"
+#include "backend/llm/gguf_file.h"
+#include "backend/llm/tokenizer.h"
 
 namespace inferd::llm {
 

@@ -1,13 +1,13 @@
-#include "src/backend/llm/model.h"
+#include "backend/llm/model.h"
 
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "backend/llm/gguf_writer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "src/backend/llm/gguf_writer.h"
 
 namespace inferd::llm {
 namespace {

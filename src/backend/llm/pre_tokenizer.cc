@@ -1,9 +1,9 @@
-#include "src/backend/llm/pre_tokenizer.h"
+#include "backend/llm/pre_tokenizer.h"
 
 #include <utf8proc.h>
 
-#include "src/backend/llm/str_cat.h"
-#include "src/backend/llm/utf8.h"
+#include "backend/llm/str_cat.h"
+#include "backend/llm/utf8.h"
 
 namespace inferd::llm {
 namespace {

@@ -1,4 +1,4 @@
-#include "src/backend/llm/sampler.h"
+#include "backend/llm/sampler.h"
 
 #include <map>
 #include <vector>

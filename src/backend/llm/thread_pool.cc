@@ -1,4 +1,4 @@
-#include "src/backend/llm/thread_pool.h"
+#include "backend/llm/thread_pool.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>

@@ -1,4 +1,4 @@
-#include "src/backend/llm/thread_pool.h"
+#include "backend/llm/thread_pool.h"
 
 #include <atomic>
 #include <chrono>

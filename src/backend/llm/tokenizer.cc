@@ -1,10 +1,10 @@
-#include "src/backend/llm/tokenizer.h"
+#include "backend/llm/tokenizer.h"
 
 #include <algorithm>
 #include <cstdio>
 
-#include "src/backend/llm/str_cat.h"
-#include "src/backend/llm/utf8.h"
+#include "backend/llm/str_cat.h"
+#include "backend/llm/utf8.h"
 
 namespace inferd::llm {
 namespace {

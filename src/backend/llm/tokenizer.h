@@ -25,8 +25,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "src/backend/llm/gguf_file.h"
-#include "src/backend/llm/pre_tokenizer.h"
+#include "backend/llm/gguf_file.h"
+#include "backend/llm/pre_tokenizer.h"
 
 namespace inferd::llm {
 

@@ -1,14 +1,14 @@
-#include "src/backend/llm/tokenizer.h"
+#include "backend/llm/tokenizer.h"
 
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "backend/llm/gguf_file.h"
+#include "backend/llm/testing/golden.h"
+#include "backend/llm/utf8.h"
 #include "gtest/gtest.h"
-#include "src/backend/llm/gguf_file.h"
-#include "src/backend/llm/testing/golden.h"
-#include "src/backend/llm/utf8.h"
 
 namespace inferd::llm {
 namespace {

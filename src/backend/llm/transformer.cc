@@ -1,9 +1,9 @@
-#include "src/backend/llm/transformer.h"
+#include "backend/llm/transformer.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "src/backend/llm/str_cat.h"
+#include "backend/llm/str_cat.h"
 
 namespace inferd::llm {
 namespace {

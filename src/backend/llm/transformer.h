@@ -19,10 +19,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "src/backend/llm/kernels.h"
-#include "src/backend/llm/kv_cache.h"
-#include "src/backend/llm/model.h"
-#include "src/backend/llm/thread_pool.h"
+#include "backend/llm/kernels.h"
+#include "backend/llm/kv_cache.h"
+#include "backend/llm/model.h"
+#include "backend/llm/thread_pool.h"
 
 namespace inferd::llm {
 

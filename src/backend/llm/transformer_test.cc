@@ -1,4 +1,4 @@
-#include "src/backend/llm/transformer.h"
+#include "backend/llm/transformer.h"
 
 #include <cmath>
 #include <fstream>
@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "backend/llm/kv_cache.h"
+#include "backend/llm/model.h"
+#include "backend/llm/testing/golden.h"
 #include "gtest/gtest.h"
-#include "src/backend/llm/kv_cache.h"
-#include "src/backend/llm/model.h"
-#include "src/backend/llm/testing/golden.h"
 
 namespace inferd::llm {
 namespace {

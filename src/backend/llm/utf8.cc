@@ -1,4 +1,4 @@
-#include "src/backend/llm/utf8.h"
+#include "backend/llm/utf8.h"
 
 namespace inferd::llm {
 
