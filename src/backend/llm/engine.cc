@@ -240,6 +240,7 @@ absl::Status Engine::Step(std::vector<StepEvent>* events) {
   logit_owners_.clear();
   const int64_t budget = options_.max_batch_tokens;
   const auto now = Clock::now();
+  Sequence* blocked = nullptr;  // first prompt that found no free KV blocks
   for (int pass = 0; pass < 2; ++pass) {
     for (auto& holder : running_) {
       Sequence& seq = *holder;
@@ -259,8 +260,10 @@ absl::Status Engine::Step(std::vector<StepEvent>* events) {
       if (absl::Status s = cache_->Reserve(seq.kv, seq.fed() + n); !s.ok()) {
         if (pass == 0 || running_.size() == 1) {
           Finish(seq, FinishReason::kContext, std::string(s.message()), events);
+        } else if (blocked == nullptr) {
+          blocked = &seq;  // a waiting prompt retries when blocks free up
         }
-        continue;  // a waiting prompt retries when blocks free up
+        continue;
       }
       if (!seq.started) {
         seq.started = true;
@@ -278,6 +281,13 @@ absl::Status Engine::Step(std::vector<StepEvent>* events) {
     }
   }
 
+  if (batch_.empty() && blocked != nullptr) {
+    // Only prompts waiting for blocks that no running sequence will free:
+    // end one so the others can go on.
+    Finish(*blocked, FinishReason::kContext,
+           "KV cache full: prompts waiting for blocks hold all of them",
+           events);
+  }
   if (!batch_.empty()) {
     if (absl::Status s = transformer_->Forward(batch_, batch_seqs_,
                                                cache_.get(), logits_.data());

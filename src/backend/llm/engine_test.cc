@@ -173,3 +173,29 @@ TEST(EngineTest, SeededSamplingIsReproducible) {
 
 }  // namespace
 }  // namespace inferd::llm
+
+namespace inferd::llm {
+namespace {
+
+// A prompt that needs more blocks than the pool has, queued with another:
+// it ends with kContext instead of both waiting for blocks forever.
+TEST(EngineTest, PromptsStarvingForKvBlocksDoNotDeadlock) {
+  auto model = LoadModel("tiny-llama-f32.gguf");
+  ASSERT_NE(model, nullptr);
+  auto engine = *Engine::Create(model, {.threads = 1,
+                                        .max_batch_tokens = 64,
+                                        .kv_cache_tokens = 64,
+                                        .kv_block_tokens = 16});
+  std::vector<int32_t> big(70, 300), small(10, 301);
+  big[0] = small[0] = 1;
+  const SequenceId a = *engine->Add(Greedy(big, 2));
+  const SequenceId b = *engine->Add(Greedy(small, 2));
+  auto out = RunToEnd(*engine, 100);
+  EXPECT_EQ(engine->active_sequences(), 0);
+  EXPECT_EQ(out[a].finish, FinishReason::kContext);
+  EXPECT_EQ(out[b].finish, FinishReason::kLength);
+  EXPECT_EQ(out[b].tokens.size(), 2u);
+}
+
+}  // namespace
+}  // namespace inferd::llm
