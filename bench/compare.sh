@@ -33,6 +33,9 @@
 #   PYTHON            interpreter with torch, fastapi, uvicorn [/usr/bin/python3]
 #   CONCURRENCY       levels [1,8,32]; the last one is used for the ratios
 #   DURATION, WARMUP  per level [10s, 2s]
+#   ROUNDS            repeat the whole sequence this many times and report,
+#                     per server and level, the round with the median
+#                     throughput (a shared machine's load comes and goes) [1]
 #   SEQ_LEN           tokens per request [32]; other lengths send the ids of
 #                     bench/requests/text_classifier.json cut or repeated
 #   THREADS           libtorch intra-op threads, the same for all: inferd
@@ -59,6 +62,8 @@ CEILING_BATCHES=${CEILING_BATCHES:-1 32}
 SIMPLE=${SIMPLE:-1}
 DOC=${DOC-docs/benchmarks.md}
 READY_TIMEOUT=${READY_TIMEOUT:-90}
+ROUNDS=${ROUNDS:-1}
+ROUND=1
 
 MODEL=text_classifier
 REPOSITORY=$EXAMPLES/model_repository
@@ -132,13 +137,14 @@ seconds() { "$PYTHON" -c 'import sys; t = sys.argv[1]; print(float(t[:-1]) if t.
 # load NAME PORT MODEL BODY CONCURRENCY: one level; appends the exact command
 # to commands.txt and writes results/NAME.cC.json.
 COMMANDS=$WORK/commands.txt
+record() { if ((ROUND == 1)); then echo "$*" >>"$COMMANDS"; fi; }
 mkdir -p "$WORK/results" "$WORK/logs"
 load() {
-  local name=$1 port=$2 model=$3 body=$4 c=$5 out="$WORK/results/$1.c$5.json"
+  local name=$1 port=$2 model=$3 body=$4 c=$5 out="$WORK/results/$1.c$5.r$ROUND.json"
   local url="http://127.0.0.1:$port" cmd t0 t1
   if [[ $LOADGEN == inferd ]]; then
     cmd="$INFERD_BIN bench --url $url --model $model --concurrency $c --duration $DURATION --warmup $WARMUP --json --input-file $body"
-    echo "$cmd" >>"$COMMANDS"
+    record "$cmd"
     echo "  $name: concurrency $c..." >&2
     t0=$(cpu_ticks)
     $cmd >"$out" 2>"$WORK/logs/bench.$name.c$c.err" || {
@@ -147,7 +153,7 @@ load() {
   else
     local threads=$((c < 2 ? c : 2)) path="$url/v2/models/$model/infer"
     cmd="BODY_FILE=$body wrk -t$threads -c$c -d$DURATION --latency -s bench.lua $path"
-    echo "$cmd  # after a $WARMUP warm-up run" >>"$COMMANDS"
+    record "$cmd  # after a $WARMUP warm-up run"
     echo "  $name: concurrency $c (wrk)..." >&2
     BODY_FILE=$body wrk -t"$threads" -c"$c" -d"$WARMUP" -s "$WORK/body.lua" "$path" >/dev/null
     t0=$(cpu_ticks)
@@ -162,7 +168,7 @@ level["concurrency"] = int(sys.argv[2])
 print(json.dumps({"loadgen": "wrk", "levels": [level]}))
 EOF
   fi
-  echo "$t0 $t1 $(getconf CLK_TCK)" >"$WORK/results/$name.c$c.cpu"
+  echo "$t0 $t1 $(getconf CLK_TCK)" >"$WORK/results/$name.c$c.r$ROUND.cpu"
 }
 
 # stats PORT MODEL: inference and execution counts from inferd's statistics
@@ -182,7 +188,7 @@ except Exception:
 # load and stops it).
 serve() {
   local name=$1 model=$2 port=$3; shift 3
-  echo "$* " >>"$COMMANDS"
+  record "$*"
   echo "$name: $*" >&2
   "$@" >"$WORK/logs/$name.log" 2>&1 &
   SERVER_PID=$!
@@ -212,7 +218,7 @@ run_levels() {
     before=$(stats "$port" "$model")
     load "$name" "$port" "$model" "$body" "$c"
     after=$(stats "$port" "$model")
-    echo "$before $after" >"$WORK/results/$name.c$c.stats"
+    echo "$before $after" >"$WORK/results/$name.c$c.r$ROUND.stats"
   done
 }
 
@@ -247,6 +253,8 @@ START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 LAST_C=${CONCURRENCY##*,}
 
+for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+((ROUNDS == 1)) || echo "round $ROUND of $ROUNDS" >&2
 port=$(free_port)
 serve inferd_batching "$MODEL" "$port" "$INFERD_BIN" serve --model-repository "$REPOSITORY" \
   --http-port "$port" --intra-op-threads "$THREADS"
@@ -272,9 +280,9 @@ if [[ -x "$CEILING_BIN" ]]; then
   duration_s=$(seconds "$DURATION") warmup_s=$(seconds "$WARMUP")
   for batch in $CEILING_BATCHES; do
     cmd="$CEILING_BIN --model $MODEL_FILE --batch $batch --seq-len $SEQ_LEN --threads $THREADS --duration $duration_s --warmup $warmup_s --json"
-    echo "$cmd" >>"$COMMANDS"
+    record "$cmd"
     echo "ceiling: batch $batch..." >&2
-    $cmd >"$WORK/results/ceiling.b$batch.json"
+    $cmd >"$WORK/results/ceiling.b$batch.r$ROUND.json"
   done
 else
   echo "compare: no ceiling program at $CEILING_BIN (build target inferd_torchscript_ceiling); skipped" >&2
@@ -292,6 +300,7 @@ if [[ "$SIMPLE" == 1 ]]; then
   run_levels simple_fastapi "$port" simple "$SIMPLE_REQUEST" "$LAST_C"
   finish simple_fastapi simple "$port"
 fi
+done
 
 END_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -310,17 +319,18 @@ END_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 } >"$WORK/machine.txt"
 
 "$PYTHON" - "$WORK" "$SECTION" "$START_DATE" "$CONCURRENCY" "$SEQ_LEN" "$THREADS" \
-    "$CEILING_BATCHES" "$LOADGEN" >"$WORK/section.md" <<'EOF'
+    "$CEILING_BATCHES" "$LOADGEN" "$ROUNDS" >"$WORK/section.md" <<'EOF'
 import glob, json, os, sys
 
-work, section, date, levels, seq_len, threads, ceiling_batches, loadgen = sys.argv[1:9]
+work, section, date, levels, seq_len, threads, ceiling_batches, loadgen, rounds = sys.argv[1:10]
+rounds = int(rounds)
 levels = [int(c) for c in levels.split(",")]
 last = levels[-1]
 res = os.path.join(work, "results")
 
 
-def level(name, c):
-    path = os.path.join(res, f"{name}.c{c}.json")
+def round_level(name, c, r):
+    path = os.path.join(res, f"{name}.c{c}.r{r}.json")
     if not os.path.exists(path):
         return None
     doc = json.load(open(path))
@@ -330,8 +340,31 @@ def level(name, c):
     return None
 
 
+def median_round(values):
+    """The round whose value is the (lower) median; values: {round: v}."""
+    if not values:
+        return None
+    ordered = sorted(values, key=lambda r: (values[r], r))
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def chosen_round(name, c):
+    return median_round({r: lv.get("throughput_rps", 0)
+                         for r in range(1, rounds + 1)
+                         if (lv := round_level(name, c, r)) is not None})
+
+
+def all_rounds(name, c):
+    return [round_level(name, c, r) for r in range(1, rounds + 1)]
+
+
+def level(name, c):
+    r = chosen_round(name, c)
+    return None if r is None else round_level(name, c, r)
+
+
 def batch_mean(name, c):
-    path = os.path.join(res, f"{name}.c{c}.stats")
+    path = os.path.join(res, f"{name}.c{c}.r{chosen_round(name, c)}.stats")
     if not os.path.exists(path):
         return None
     b_inf, b_exe, a_inf, a_exe = open(path).read().split()
@@ -342,7 +375,7 @@ def batch_mean(name, c):
 
 def server_cpu(name, c):
     """Server CPU seconds over the level (warm-up included)."""
-    path = os.path.join(res, f"{name}.c{c}.cpu")
+    path = os.path.join(res, f"{name}.c{c}.r{chosen_round(name, c)}.cpu")
     if not os.path.exists(path):
         return None
     t0, t1, hz = (float(x) for x in open(path).read().split())
@@ -350,8 +383,13 @@ def server_cpu(name, c):
 
 
 def ceiling(batch):
-    path = os.path.join(res, f"ceiling.b{batch}.json")
-    return json.load(open(path)) if os.path.exists(path) else None
+    runs = {}
+    for r in range(1, rounds + 1):
+        path = os.path.join(res, f"ceiling.b{batch}.r{r}.json")
+        if os.path.exists(path):
+            runs[r] = json.load(open(path))
+    r = median_round({r: doc["inferences_per_s"] for r, doc in runs.items()})
+    return None if r is None else runs[r]
 
 
 def errors(lv):
@@ -368,6 +406,10 @@ def f1(x):
 
 def f2(x):
     return "n/a" if x is None else f"{x:.2f}"
+
+
+def fx(x):
+    return "n/a" if x is None else f"{x:.2f}x"
 
 
 def ratio(a, b):
@@ -391,14 +433,19 @@ out.append(f"Run {date} by `bench/compare.sh`. Model `text_classifier` "
            f"127.0.0.1; the load generator runs on the same machine. inferd, "
            f"the peers and the ceiling all use {threads} libtorch intra-op "
            f"threads.")
+if rounds > 1:
+    out += ["", f"The whole sequence ran {rounds} times; each row is the round "
+            "with the median throughput for that server and level (every "
+            "round's req/s in the last column and under Raw results)."]
 if loadgen == "wrk":
     out += ["", "Load generator: wrk (this inferd binary had no `bench` "
             "subcommand yet); errors are wrk's connect/read/write/timeout "
             "errors plus non-2xx answers."]
 out += ["", "```"] + open(os.path.join(work, "machine.txt")).read().rstrip().split("\n") + ["```", ""]
 
-out += ["| server | concurrency | req/s | p50 (ms) | p99 (ms) | errors | mean batch | server CPU ms per request |",
-        "|---|---:|---:|---:|---:|---|---:|---:|"]
+out += ["| server | concurrency | req/s | p50 (ms) | p99 (ms) | errors | mean batch | server CPU ms per request |"
+        + (" req/s, every round |" if rounds > 1 else ""),
+        "|---|---:|---:|---:|---:|---|---:|---:|" + ("---|" if rounds > 1 else "")]
 for name, label in servers:
     for c in levels:
         lv = level(name, c)
@@ -411,7 +458,10 @@ for name, label in servers:
         per_request = 1000 * cpu / done if cpu and done else None
         out.append(f"| {label} | {c} | {f1(lv.get('throughput_rps'))} | "
                    f"{f2(lat.get('p50'))} | {f2(lat.get('p99'))} | {errors(lv)} | "
-                   f"{'' if mean is None else f'{mean:.1f}'} | {f2(per_request)} |")
+                   f"{'' if mean is None else f'{mean:.1f}'} | {f2(per_request)} |"
+                   + ((" " + ", ".join(f1(x.get("throughput_rps")) if x else "n/a"
+                                       for x in all_rounds(name, c)) + " |")
+                      if rounds > 1 else ""))
 out += ["", "Mean batch: inferences / executions from inferd's "
         "`/v2/models/text_classifier/stats` over the level (warm-up included). "
         "Server CPU: user + system time of the server process over the level "
@@ -445,7 +495,7 @@ def p99(name, c=last):
 
 
 on, off = rps("inferd_batching"), rps("inferd_no_batching")
-peers = [(n, rps(n)) for n in ("fastapi_singleton", "fastapi_batched") if rps(n) is not None]
+peers = [(n, rps(n)) for n in ("fastapi_singleton", "fastapi_batched") if rps(n)]
 best_peer = max(peers, key=lambda p: p[1])[0] if peers else None
 top_batch = max(batches) if batches else None
 ceil = ceiling(top_batch) if top_batch else None
@@ -454,11 +504,12 @@ r_onoff = ratio(on, off)
 r_ceil = ratio(on, ceil_rps)
 r_peer = ratio(on, rps(best_peer)) if best_peer else None
 p99_on, p99_peer = p99("inferd_batching"), (p99(best_peer) if best_peer else None)
+p99_on, p99_peer = p99_on or None, p99_peer or None  # 0: nothing succeeded
 
 out += [f"Ratios at concurrency {last} (issue 3 targets):", "",
         "| comparison | figures | ratio | target | |",
         "|---|---|---:|---|---|"]
-out.append(f"| batching on / off | {f1(on)} / {f1(off)} req/s | {f2(r_onoff)}x | >= 4x | "
+out.append(f"| batching on / off | {f1(on)} / {f1(off)} req/s | {fx(r_onoff)} | >= 4x | "
            f"{verdict(None if r_onoff is None else r_onoff >= 4)} |")
 out.append(f"| inferd / ceiling at batch {top_batch} | {f1(on)} / {f1(ceil_rps)} inferences/s | "
            f"{'n/a' if r_ceil is None else f'{100 * r_ceil:.0f}%'} | >= 90% | "
@@ -473,17 +524,17 @@ if low_ceil:
     r_gain = ratio(ceil_rps, low_ceil["inferences_per_s"])
     out.append(f"| ceiling batch {top_batch} / batch {low_batch} (what batching can gain "
                f"on this model and machine) | {f1(ceil_rps)} / {f1(low_ceil['inferences_per_s'])} "
-               f"inferences/s | {f2(r_gain)}x | (context) | |")
-out.append(f"| inferd / best peer ({best_peer}) throughput | {f1(on)} / {f1(rps(best_peer) if best_peer else None)} req/s | "
-           f"{f2(r_peer)}x | >= 3x | {verdict(None if r_peer is None else r_peer >= 3)} |")
+               f"inferences/s | {fx(r_gain)} | (context) | |")
+out.append(f"| inferd / best peer ({best_peer or 'none answered'}) throughput | {f1(on)} / {f1(rps(best_peer) if best_peer else None)} req/s | "
+           f"{fx(r_peer)} | >= 3x | {verdict(None if r_peer is None else r_peer >= 3)} |")
 out.append(f"| inferd / best peer p99 | {f2(p99_on)} / {f2(p99_peer)} ms | "
-           f"{f2(ratio(p99_on, p99_peer))}x | lower | "
+           f"{fx(ratio(p99_on, p99_peer))} | lower | "
            f"{verdict(None if p99_on is None or p99_peer is None else p99_on < p99_peer)} |")
 s_inferd, s_peer = level("simple_inferd", last), level("simple_fastapi", last)
 if s_inferd and s_peer:
     r_simple = ratio(s_inferd["throughput_rps"], s_peer["throughput_rps"])
     out.append(f"| `simple`: inferd / FastAPI | {f1(s_inferd['throughput_rps'])} / "
-               f"{f1(s_peer['throughput_rps'])} req/s | {f2(r_simple)}x | >= 10x | "
+               f"{f1(s_peer['throughput_rps'])} req/s | {fx(r_simple)} | >= 10x | "
                f"{verdict(None if r_simple is None else r_simple >= 10)} |")
     out += ["", f"`simple` at concurrency {last} ([bench/requests/simple.json]"
             "(../bench/requests/simple.json)):", "",
@@ -494,7 +545,7 @@ if s_inferd and s_peer:
                    f"{f2(lat.get('p99'))} | {errors(lv)} |")
 
 out += ["", "Commands, in the order run (servers on free loopback ports; each is "
-        "checked against build/examples/goldens with bench/peers/check_goldens.py "
+        "checked against the PyTorch goldens with bench/peers/check_goldens.py "
         "before and after its load):", "", "```"]
 out += open(os.path.join(work, "commands.txt")).read().rstrip().split("\n")
 out += ["```", ""]
@@ -503,7 +554,10 @@ out += ["", "```"]
 for path in sorted(glob.glob(os.path.join(res, "*.json"))):
     doc = json.load(open(path))
     for lv in doc.get("levels", [doc]):
-        out.append(os.path.basename(path)[:-5] + " " + json.dumps(lv, separators=(",", ":")))
+        name = os.path.basename(path)[:-5]
+        if rounds == 1:
+            name = name.rsplit(".r", 1)[0]
+        out.append(name + " " + json.dumps(lv, separators=(",", ":")))
 out += ["```", "", "</details>"]
 print("\n".join(out))
 EOF
