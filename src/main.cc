@@ -5,6 +5,7 @@
 
 #include "CLI/CLI.hpp"
 #include "server/server.h"
+#include "tools/bench_command.h"
 
 namespace {
 
@@ -72,6 +73,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   inferd::ServerOptions options;
   AddServeCommand(app, options);
+  inferd::RegisterBenchCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
