@@ -119,12 +119,17 @@ int main(int argc, char** argv) {
     return all.empty() ? 0.0 : all[std::min(all.size() - 1,
                                             static_cast<size_t>(p * all.size()))];
   };
+  SqliteJobStore::WriterStats writer = store->writer_stats();
   std::printf(
       "threads=%d jobs=%d sync=%s max_batch=%d body=%zuB errors=%d\n"
       "%.0f durable submissions/s (%.2f s); submit latency p50 %.0f us, "
-      "p99 %.0f us\n",
+      "p99 %.0f us; %llu commits, %.1f submissions per commit\n",
       threads, jobs, sync.c_str(), max_batch, body_bytes, errors.load(),
-      jobs / seconds, seconds, pct(0.50), pct(0.99));
+      jobs / seconds, seconds, pct(0.50), pct(0.99),
+      static_cast<unsigned long long>(writer.commits),
+      writer.commits == 0 ? 0.0
+                          : static_cast<double>(writer.mutations) /
+                                static_cast<double>(writer.commits));
   store.reset();
   if (remove_dir) {
     std::error_code ec;

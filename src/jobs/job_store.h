@@ -82,7 +82,9 @@ class JobStore {
 
   // Stores a new queued job, or returns the job that already has
   // spec.idempotency_key. `done` runs once the job is durable (or failed),
-  // on a store thread; it must not block. For async HTTP handlers.
+  // on a store thread; it must not block nor call the store's blocking
+  // methods (post the answer to the connection's executor). For async HTTP
+  // handlers.
   virtual void SubmitAsync(JobSpec spec, SubmitCallback done) = 0;
 
   // Blocking SubmitAsync.

@@ -223,12 +223,14 @@ absl::Duration SqliteJobStore::RetryBackoff(int failed_attempts) const {
 
 void SqliteJobStore::WriteAsync(WriteFn fn,
                                 std::function<void(absl::Status)> done) {
-  absl::MutexLock lock(&queue_mu_);
-  if (stopping_) {
-    done(absl::UnavailableError("job store is shutting down"));
-    return;
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (!stopping_) {
+      queue_.push_back(WriteOp{std::move(fn), std::move(done)});
+      return;
+    }
   }
-  queue_.push_back(WriteOp{std::move(fn), std::move(done)});
+  done(absl::UnavailableError("job store is shutting down"));
 }
 
 absl::Status SqliteJobStore::Write(WriteFn fn) {
@@ -305,6 +307,8 @@ void SqliteJobStore::RunBatch(std::vector<WriteOp>& batch) {
   }
 
   if (batch_status.ok()) {
+    commits_.fetch_add(1, std::memory_order_relaxed);
+    mutations_.fetch_add(batch.size(), std::memory_order_relaxed);
     absl::MutexLock lock(&counts_mu_);
     for (const WriteContext& ctx : contexts) {
       for (const WriteContext::Change& c : ctx.changes) {
@@ -423,9 +427,12 @@ absl::StatusOr<std::optional<Job>> SqliteJobStore::ClaimNext(
     for (int p = 0; p < kJobPriorityCount; ++p) {
       INFERD_ASSIGN_OR_RETURN(
           ScopedStatement stmt,
-          ctx.db->Prepare("SELECT id, created_us FROM jobs WHERE status = 0 "
-                          "AND priority = ?1 AND not_before_us <= ?2 "
-                          "ORDER BY created_us LIMIT 1"));
+          // INDEXED BY: the partial queue index finds the oldest job of a
+          // priority at once; the planner may otherwise walk every queued
+          // job through jobs_by_status_created.
+          ctx.db->Prepare("SELECT id, created_us FROM jobs INDEXED BY "
+                          "jobs_queue WHERE status = 0 AND priority = ?1 AND "
+                          "not_before_us <= ?2 ORDER BY created_us LIMIT 1"));
       stmt->BindInt(1, p);
       stmt->BindInt(2, now_us);
       INFERD_ASSIGN_OR_RETURN(bool row, stmt->Step());
@@ -736,8 +743,9 @@ absl::StatusOr<JobCounts> SqliteJobStore::Counts() {
   for (int p = 0; p < kJobPriorityCount; ++p) {
     INFERD_ASSIGN_OR_RETURN(
         ScopedStatement stmt,
-        read_db_->Prepare("SELECT created_us FROM jobs WHERE status = 0 AND "
-                          "priority = ?1 ORDER BY created_us LIMIT 1"));
+        read_db_->Prepare("SELECT created_us FROM jobs INDEXED BY jobs_queue "
+                          "WHERE status = 0 AND priority = ?1 "
+                          "ORDER BY created_us LIMIT 1"));
     stmt->BindInt(1, p);
     INFERD_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (row) {

@@ -25,8 +25,11 @@
 // periodically (e.g. every minute); freed pages are reused, so the file
 // stays near its peak working size.
 //
-// Thread-safe.
+// Thread-safe. Callbacks (SubmitAsync's `done`, JobEventHub subscribers)
+// run on the writer thread: they must not call back into the store's
+// blocking methods, which would wait for that same thread.
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -104,6 +107,17 @@ class SqliteJobStore : public JobStore {
   // The database file, for tests and logs.
   const std::string& path() const { return path_; }
 
+  // Group-commit counters (metrics, benchmarks): transactions committed and
+  // mutations they carried.
+  struct WriterStats {
+    uint64_t commits = 0;
+    uint64_t mutations = 0;
+  };
+  WriterStats writer_stats() const {
+    return {commits_.load(std::memory_order_relaxed),
+            mutations_.load(std::memory_order_relaxed)};
+  }
+
   // Retry delay after `failed_attempts` failures (>= 1).
   absl::Duration RetryBackoff(int failed_attempts) const;
 
@@ -146,6 +160,8 @@ class SqliteJobStore : public JobStore {
   std::map<std::pair<std::string, JobStatus>, int64_t> counts_
       ABSL_GUARDED_BY(counts_mu_);
 
+  std::atomic<uint64_t> commits_{0};
+  std::atomic<uint64_t> mutations_{0};
   std::thread writer_;
 };
 
