@@ -10,6 +10,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "backend/testing/fake_model_instance.h"
+#include "common/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -302,6 +303,260 @@ TEST(ModelSchedulerTest, WorkQueuedWithNoInstancesIsStillAnswered) {
   absl::Status status = scheduler->Enqueue({Scalar(1)}, [&](auto) { calls++; });
   scheduler->Drain();
   EXPECT_TRUE(!status.ok() || calls.load() == 1);
+}
+
+// ------------------------------------------- batching, queue policy, cancel
+
+// An instance whose first Execute waits for `release`; records the shape of
+// input 0 on every call and echoes its inputs.
+struct GatedEcho {
+  absl::Notification first_started;
+  absl::Notification release;
+  absl::Mutex mu;
+  std::vector<Shape> shapes ABSL_GUARDED_BY(mu);
+
+  FakeModelInstance::ExecuteFn Fn() {
+    return [this](const std::vector<Tensor>& inputs)
+               -> absl::StatusOr<std::vector<Tensor>> {
+      bool first;
+      {
+        absl::MutexLock lock(&mu);
+        first = shapes.empty();
+        shapes.push_back(inputs[0].shape);
+      }
+      if (first) {
+        first_started.Notify();
+        release.WaitForNotificationWithTimeout(kHang);
+      }
+      return inputs;
+    };
+  }
+  std::vector<Shape> Shapes() {
+    absl::MutexLock lock(&mu);
+    return shapes;
+  }
+};
+
+Tensor Rows(std::vector<int32_t> values, int64_t rows) {
+  Tensor t;
+  t.dtype = DataType::kInt32;
+  t.shape = {rows, static_cast<int64_t>(values.size()) / rows};
+  t.data.resize(values.size() * 4);
+  std::memcpy(t.data.data(), values.data(), t.data.size());
+  return t;
+}
+
+ModelScheduler::Request RequestOf(Tensor input, int64_t rows,
+                                  ModelScheduler::Completion done) {
+  ModelScheduler::Request request;
+  request.inputs.push_back(std::move(input));
+  request.rows = rows;
+  request.done = std::move(done);
+  return request;
+}
+
+// Collects one completion.
+struct Result {
+  absl::Notification done;
+  absl::Mutex mu;
+  int calls ABSL_GUARDED_BY(mu) = 0;
+  absl::StatusOr<std::vector<Tensor>> value ABSL_GUARDED_BY(mu);
+
+  ModelScheduler::Completion Callback() {
+    return [this](absl::StatusOr<std::vector<Tensor>> r) {
+      absl::MutexLock lock(&mu);
+      value = std::move(r);
+      if (++calls == 1) done.Notify();
+    };
+  }
+  absl::StatusOr<std::vector<Tensor>> Wait() {
+    EXPECT_TRUE(done.WaitForNotificationWithTimeout(kHang)) << "never answered";
+    absl::MutexLock lock(&mu);
+    return value;
+  }
+  int Calls() {
+    absl::MutexLock lock(&mu);
+    return calls;
+  }
+};
+
+std::vector<int32_t> Int32Values(const Tensor& t) {
+  std::vector<int32_t> out(t.data.size() / 4);
+  std::memcpy(out.data(), t.data.data(), t.data.size());
+  return out;
+}
+
+TEST(ModelSchedulerTest, BatchingJoinsQueuedRequestsAndSplitsTheOutputs) {
+  GatedEcho gate;
+  ModelScheduler::Options options;
+  options.name = "m:1";
+  options.batched_model = true;
+  options.policy.batching = true;
+  options.policy.max_batch_size = 8;
+  auto scheduler = ModelScheduler::Create(options, Instances(1, gate.Fn()));
+  Result a, b, c;
+  ASSERT_TRUE(scheduler->Enqueue(RequestOf(Rows({1, 1}, 1), 1, a.Callback())).ok());
+  ASSERT_TRUE(gate.first_started.WaitForNotificationWithTimeout(kHang));
+  // Queued while the instance is busy: they go together next.
+  ASSERT_TRUE(scheduler->Enqueue(RequestOf(Rows({2, 3, 4, 5}, 2), 2, b.Callback())).ok());
+  ASSERT_TRUE(scheduler->Enqueue(RequestOf(Rows({6, 7}, 1), 1, c.Callback())).ok());
+  gate.release.Notify();
+  absl::StatusOr<std::vector<Tensor>> rb = b.Wait();
+  absl::StatusOr<std::vector<Tensor>> rc = c.Wait();
+  ASSERT_TRUE(a.Wait().ok());
+  ASSERT_TRUE(rb.ok()) << rb.status();
+  ASSERT_TRUE(rc.ok()) << rc.status();
+  EXPECT_THAT(gate.Shapes(), ::testing::ElementsAre(Shape{1, 2}, Shape{3, 2}));
+  EXPECT_EQ((*rb)[0].shape, (Shape{2, 2}));
+  EXPECT_THAT(Int32Values((*rb)[0]), ::testing::ElementsAre(2, 3, 4, 5));
+  EXPECT_EQ((*rc)[0].shape, (Shape{1, 2}));
+  EXPECT_THAT(Int32Values((*rc)[0]), ::testing::ElementsAre(6, 7));
+  EXPECT_EQ(b.Calls(), 1);
+  EXPECT_EQ(c.Calls(), 1);
+}
+
+TEST(ModelSchedulerTest, IncompatibleShapesAreNotBatchedTogether) {
+  GatedEcho gate;
+  ModelScheduler::Options options;
+  options.name = "m:1";
+  options.batched_model = true;
+  options.policy.batching = true;
+  options.policy.max_batch_size = 8;
+  auto scheduler = ModelScheduler::Create(options, Instances(1, gate.Fn()));
+  Result a, b, c;
+  ASSERT_TRUE(scheduler->Enqueue(RequestOf(Rows({1, 1}, 1), 1, a.Callback())).ok());
+  ASSERT_TRUE(gate.first_started.WaitForNotificationWithTimeout(kHang));
+  ASSERT_TRUE(scheduler->Enqueue(RequestOf(Rows({2, 3}, 1), 1, b.Callback())).ok());
+  ASSERT_TRUE(scheduler->Enqueue(RequestOf(Rows({4, 5, 6}, 1), 1, c.Callback())).ok());
+  gate.release.Notify();
+  ASSERT_TRUE(b.Wait().ok());
+  absl::StatusOr<std::vector<Tensor>> rc = c.Wait();
+  ASSERT_TRUE(rc.ok());
+  EXPECT_THAT(Int32Values((*rc)[0]), ::testing::ElementsAre(4, 5, 6));
+  EXPECT_THAT(gate.Shapes(),
+              ::testing::ElementsAre(Shape{1, 2}, Shape{1, 2}, Shape{1, 3}));
+}
+
+TEST(ModelSchedulerTest, CancelAnswersAQueuedRequestOnceAndLeavesRunningOnes) {
+  GatedEcho gate;
+  auto scheduler = Make(1, gate.Fn());
+  Result running, queued;
+  absl::StatusOr<ModelScheduler::RequestId> running_id =
+      scheduler->Enqueue(RequestOf(Scalar(1), 1, running.Callback()));
+  ASSERT_TRUE(running_id.ok());
+  ASSERT_TRUE(gate.first_started.WaitForNotificationWithTimeout(kHang));
+  absl::StatusOr<ModelScheduler::RequestId> queued_id =
+      scheduler->Enqueue(RequestOf(Scalar(2), 1, queued.Callback()));
+  ASSERT_TRUE(queued_id.ok());
+  EXPECT_NE(*running_id, *queued_id);
+
+  scheduler->Cancel(*queued_id);
+  absl::StatusOr<std::vector<Tensor>> cancelled = queued.Wait();
+  EXPECT_EQ(cancelled.status().code(), absl::StatusCode::kCancelled);
+  scheduler->Cancel(*queued_id);   // twice: no second completion
+  scheduler->Cancel(*running_id);  // already running: finishes normally
+  gate.release.Notify();
+  absl::StatusOr<std::vector<Tensor>> finished = running.Wait();
+  ASSERT_TRUE(finished.ok()) << finished.status();
+  EXPECT_EQ(ValueOf((*finished)[0]), 1);
+  scheduler->Drain();
+  EXPECT_EQ(queued.Calls(), 1);
+  EXPECT_EQ(running.Calls(), 1);
+  EXPECT_EQ(gate.Shapes().size(), 1u);  // the cancelled one never ran
+}
+
+TEST(ModelSchedulerTest, QueueTimeoutAnswersDeadlineExceededWithoutRunning) {
+  FakeClock clock;
+  GatedEcho gate;
+  ModelScheduler::Options options;
+  options.name = "m:1";
+  options.clock = &clock;
+  options.policy.default_queue_policy.default_timeout = absl::Seconds(1);
+  auto scheduler = ModelScheduler::Create(options, Instances(1, gate.Fn()));
+  Result first, waits;
+  ASSERT_TRUE(scheduler->Enqueue(RequestOf(Scalar(1), 1, first.Callback())).ok());
+  ASSERT_TRUE(gate.first_started.WaitForNotificationWithTimeout(kHang));
+  ASSERT_TRUE(scheduler->Enqueue(RequestOf(Scalar(2), 1, waits.Callback())).ok());
+  clock.Advance(absl::Seconds(2));  // past the queued request's deadline
+  gate.release.Notify();
+  EXPECT_TRUE(first.Wait().ok());
+  absl::StatusOr<std::vector<Tensor>> late = waits.Wait();
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(std::string(late.status().message()), HasSubstr("timed out in the queue"));
+  scheduler->Drain();
+  EXPECT_EQ(gate.Shapes().size(), 1u);
+}
+
+TEST(ModelSchedulerTest, FullQueueRefusesAtOnce) {
+  GatedEcho gate;
+  ModelScheduler::Options options;
+  options.name = "m:1";
+  options.policy.default_queue_policy.max_queue_size = 1;
+  auto scheduler = ModelScheduler::Create(options, Instances(1, gate.Fn()));
+  Result running, queued;
+  ASSERT_TRUE(scheduler->Enqueue(RequestOf(Scalar(1), 1, running.Callback())).ok());
+  ASSERT_TRUE(gate.first_started.WaitForNotificationWithTimeout(kHang));
+  ASSERT_TRUE(scheduler->Enqueue(RequestOf(Scalar(2), 1, queued.Callback())).ok());
+  std::atomic<int> refused_calls{0};
+  absl::StatusOr<ModelScheduler::RequestId> refused = scheduler->Enqueue(
+      RequestOf(Scalar(3), 1, [&](auto) { refused_calls.fetch_add(1); }));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("queue is full"));
+  gate.release.Notify();
+  EXPECT_TRUE(running.Wait().ok());
+  EXPECT_TRUE(queued.Wait().ok());
+  scheduler->Drain();
+  EXPECT_EQ(refused_calls.load(), 0);
+}
+
+TEST(ModelSchedulerTest, PreserveOrderingHoldsLaterCompletions) {
+  // Two instances: the first request blocks on one; the second finishes on
+  // the other but must not complete before the first.
+  GatedEcho gate;
+  ModelScheduler::Options options;
+  options.name = "m:1";
+  options.preserve_ordering = true;
+  auto scheduler = ModelScheduler::Create(options, Instances(2, gate.Fn()));
+  absl::Mutex order_mu;
+  std::vector<int> order;
+  Result first, second;
+  auto record = [&](int which, Result* result) {
+    ModelScheduler::Completion inner = result->Callback();
+    return [&, which, inner](absl::StatusOr<std::vector<Tensor>> r) {
+      {
+        absl::MutexLock lock(&order_mu);
+        order.push_back(which);
+      }
+      inner(std::move(r));
+    };
+  };
+  ASSERT_TRUE(scheduler->Enqueue(RequestOf(Scalar(1), 1, record(1, &first))).ok());
+  ASSERT_TRUE(gate.first_started.WaitForNotificationWithTimeout(kHang));
+  ASSERT_TRUE(scheduler->Enqueue(RequestOf(Scalar(2), 1, record(2, &second))).ok());
+  // Wait until the second has run on the other instance (only the first is
+  // still pending), then check its completion was held back.
+  while (scheduler->pending() > 1) std::this_thread::yield();
+  EXPECT_EQ(second.Calls(), 0);
+  gate.release.Notify();
+  EXPECT_TRUE(first.Wait().ok());
+  EXPECT_TRUE(second.Wait().ok());
+  absl::MutexLock lock(&order_mu);
+  EXPECT_THAT(order, ::testing::ElementsAre(1, 2));
+}
+
+TEST(ModelSchedulerTest, BadPriorityIsInvalidArgument) {
+  ModelScheduler::Options options;
+  options.name = "m:1";
+  options.policy.priority_levels = 2;
+  auto scheduler = ModelScheduler::Create(options, Instances(1, Echo));
+  std::atomic<int> calls{0};
+  ModelScheduler::Request request = RequestOf(Scalar(1), 1, [&](auto) { calls++; });
+  request.priority = 3;
+  absl::StatusOr<ModelScheduler::RequestId> id = scheduler->Enqueue(std::move(request));
+  EXPECT_EQ(id.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(id.status().message()), HasSubstr("outside 1..2"));
+  scheduler->Drain();
+  EXPECT_EQ(calls.load(), 0);
 }
 
 }  // namespace
