@@ -102,6 +102,23 @@ class JsonFields {
   std::string path_;
 };
 
+// The integer in `v`, or nullopt when `v` is not an integer in range (never
+// throws, unlike boost::json::value::to_number).
+inline std::optional<int64_t> AsInt(const boost::json::value& v) {
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64() && v.get_uint64() <= INT64_MAX) {
+    return static_cast<int64_t>(v.get_uint64());
+  }
+  return std::nullopt;
+}
+
+// A 32-bit id in `v`, or nullopt.
+inline std::optional<int32_t> AsId(const boost::json::value& v) {
+  std::optional<int64_t> i = AsInt(v);
+  if (!i || *i < 0 || *i > INT32_MAX) return std::nullopt;
+  return static_cast<int32_t>(*i);
+}
+
 inline std::string_view ToView(const boost::json::string& s) {
   return std::string_view(s.data(), s.size());
 }

@@ -19,6 +19,10 @@
 
 namespace inferd::pipelines {
 
+// Ids above this are rejected at load: ids index dense tables, so a stray
+// huge id in a tokenizer.json must not turn into a huge allocation.
+inline constexpr int32_t kMaxTokenId = (1 << 24) - 1;
+
 // One model output: a vocabulary id and the bytes [begin, end) of the
 // pre-token it covers.
 struct ModelToken {

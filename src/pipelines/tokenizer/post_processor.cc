@@ -39,13 +39,13 @@ absl::StatusOr<PostProcessor::Special> SpecialFromPair(
     const PostProcessor::TokenLookup& lookup) {
   INFERD_ASSIGN_OR_RETURN(const boost::json::array* pair,
                           fields.Array(key, /*required=*/true));
-  if (pair->size() != 2 || !(*pair)[0].is_string() || !(*pair)[1].is_number()) {
+  if (pair->size() != 2 || !(*pair)[0].is_string() || !AsId((*pair)[1])) {
     return fields.Error(key, "must be [token, id]");
   }
   PostProcessor::Special s;
   std::string token(ToView((*pair)[0].get_string()));
   int32_t id = lookup(token);
-  if (id < 0) id = (*pair)[1].to_number<int32_t>();
+  if (id < 0) id = *AsId((*pair)[1]);
   s.ids.push_back(id);
   s.tokens.push_back(std::move(token));
   return s;
@@ -154,10 +154,11 @@ class TemplateProcessor : public PostProcessor {
             return d.Error("ids", "and tokens differ in length");
           }
           for (size_t k = 0; k < ids->size(); ++k) {
-            if (!(*ids)[k].is_number() || !(*tokens)[k].is_string()) {
-              return d.Error("ids", "must be numbers and tokens strings");
+            std::optional<int32_t> id = AsId((*ids)[k]);
+            if (!id || !(*tokens)[k].is_string()) {
+              return d.Error("ids", "must be ids and tokens strings");
             }
-            item.special.ids.push_back((*ids)[k].to_number<int32_t>());
+            item.special.ids.push_back(*id);
             item.special.tokens.emplace_back(ToView((*tokens)[k].get_string()));
           }
         } else {

@@ -205,7 +205,7 @@ absl::Status Tokenizer::Load(std::string_view json) {
       AddedToken token;
       INFERD_ASSIGN_OR_RETURN(token.content, f.String("content"));
       INFERD_ASSIGN_OR_RETURN(int64_t id, f.Int("id", -1));
-      if (id < 0 || id > INT32_MAX / 2) {
+      if (id < 0 || id > kMaxTokenId) {
         return f.Error("id", "must be a non-negative integer");
       }
       if (token.content.empty()) return f.Error("content", "is empty");
@@ -435,6 +435,12 @@ absl::StatusOr<Encoding> Tokenizer::Encode(std::string_view text,
 absl::StatusOr<Encoding> Tokenizer::Encode(std::string_view text,
                                            std::optional<std::string_view> pair,
                                            const EncodeOptions& options) const {
+  constexpr size_t kMaxLength = 1 << 24;
+  if (options.padding.length > kMaxLength ||
+      options.padding.pad_to_multiple_of > kMaxLength) {
+    return absl::InvalidArgumentError(
+        StrCat("padding length must be at most ", kMaxLength));
+  }
   INFERD_ASSIGN_OR_RETURN(Encoding a, EncodeSequence(text, 0));
   std::optional<Encoding> b;
   if (pair.has_value()) {

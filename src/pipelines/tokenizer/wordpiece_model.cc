@@ -12,12 +12,13 @@ absl::StatusOr<std::unique_ptr<WordPieceModel>> WordPieceModel::Create(
                           fields.Object("vocab", /*required=*/true));
   for (const auto& kv : *vocab) {
     std::string_view token(kv.key().data(), kv.key().size());
-    if (!kv.value().is_int64() && !kv.value().is_uint64()) {
+    std::optional<int64_t> maybe_id = AsInt(kv.value());
+    if (!maybe_id) {
       return fields.Error("vocab", StrCat("entry \"", token,
                                           "\" must have an integer id"));
     }
-    int64_t id = kv.value().to_number<int64_t>();
-    if (id < 0 || id > INT32_MAX / 2) {
+    int64_t id = *maybe_id;
+    if (id < 0 || id > kMaxTokenId) {
       return fields.Error("vocab", StrCat("entry \"", token,
                                           "\" has an out-of-range id ", id));
     }
