@@ -1,11 +1,15 @@
 // Durable job submissions per second through SqliteJobStore.
 //
-// N submitter threads each call Submit() in a loop; every call returns only
-// after its job is committed (group commit shares the WAL sync between the
-// submitters waiting at that moment). Prints throughput and submit latency.
+// Blocking mode (default): N submitter threads each call Submit() in a
+// loop; every call returns only after its job is committed (group commit
+// shares the WAL sync between the submitters waiting at that moment).
+// Async mode (--async=K): one thread keeps K SubmitAsync() calls in flight,
+// as the HTTP handlers do (each answers its 202 from the callback).
+// Prints throughput, submit latency and submissions per commit.
 //
-//   inferd_jobs_bench [--threads=64] [--jobs=50000] [--sync=full|normal]
-//                     [--max-batch=1024] [--body-bytes=200] [--dir=PATH]
+//   inferd_jobs_bench [--threads=64] [--async=0] [--jobs=50000]
+//                     [--sync=full|normal] [--max-batch=1024]
+//                     [--body-bytes=200] [--dir=PATH]
 //
 // --dir defaults to a fresh directory under /tmp, removed afterwards.
 
@@ -21,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "jobs/sqlite_job_store.h"
 
 namespace {
@@ -36,6 +41,7 @@ bool Flag(const char* arg, const char* name, std::string* value) {
 
 int main(int argc, char** argv) {
   int threads = 64;
+  int async_inflight = 0;
   int jobs = 50000;
   int max_batch = 1024;
   size_t body_bytes = 200;
@@ -45,6 +51,8 @@ int main(int argc, char** argv) {
     std::string v;
     if (Flag(argv[i], "--threads", &v)) {
       threads = std::max(1, std::atoi(v.c_str()));
+    } else if (Flag(argv[i], "--async", &v)) {
+      async_inflight = std::max(0, std::atoi(v.c_str()));
     } else if (Flag(argv[i], "--jobs", &v)) {
       jobs = std::max(1, std::atoi(v.c_str()));
     } else if (Flag(argv[i], "--max-batch", &v)) {
@@ -96,7 +104,40 @@ int main(int argc, char** argv) {
   std::vector<std::vector<double>> latencies(threads);
   auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) {
+  if (async_inflight > 0) {
+    threads = 1;
+    latencies.assign(1, {});
+    latencies[0].resize(jobs);
+    absl::Mutex mu;
+    int inflight = 0;
+    int finished = 0;
+    std::pair<int*, int> room{&inflight, async_inflight};
+    std::pair<int*, int> all_done{&finished, jobs};
+    for (int i = 0; i < jobs; ++i) {
+      {
+        absl::MutexLock lock(&mu);
+        mu.Await(absl::Condition(
+            +[](std::pair<int*, int>* p) { return *p->first < p->second; },
+            &room));
+        ++inflight;
+      }
+      auto t0 = std::chrono::steady_clock::now();
+      store->SubmitAsync(spec, [&, i, t0](auto r) {
+        auto t1 = std::chrono::steady_clock::now();
+        if (!r.ok()) ++errors;
+        latencies[0][i] =
+            std::chrono::duration<double, std::micro>(t1 - t0).count();
+        absl::MutexLock lock(&mu);
+        --inflight;
+        ++finished;
+      });
+    }
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](std::pair<int*, int>* p) { return *p->first == p->second; },
+        &all_done));
+  }
+  for (int t = 0; t < threads && async_inflight == 0; ++t) {
     workers.emplace_back([&, t] {
       while (next.fetch_add(1) < jobs) {
         auto t0 = std::chrono::steady_clock::now();
@@ -121,10 +162,10 @@ int main(int argc, char** argv) {
   };
   SqliteJobStore::WriterStats writer = store->writer_stats();
   std::printf(
-      "threads=%d jobs=%d sync=%s max_batch=%d body=%zuB errors=%d\n"
+      "async=%d threads=%d jobs=%d sync=%s max_batch=%d body=%zuB errors=%d\n"
       "%.0f durable submissions/s (%.2f s); submit latency p50 %.0f us, "
       "p99 %.0f us; %llu commits, %.1f submissions per commit\n",
-      threads, jobs, sync.c_str(), max_batch, body_bytes, errors.load(),
+      async_inflight, threads, jobs, sync.c_str(), max_batch, body_bytes, errors.load(),
       jobs / seconds, seconds, pct(0.50), pct(0.99),
       static_cast<unsigned long long>(writer.commits),
       writer.commits == 0 ? 0.0

@@ -222,11 +222,12 @@ absl::Duration SqliteJobStore::RetryBackoff(int failed_attempts) const {
 // ---- the writer ------------------------------------------------------------
 
 void SqliteJobStore::WriteAsync(WriteFn fn,
-                                std::function<void(absl::Status)> done) {
+                                std::function<void(absl::Status)> done,
+                                bool single_write) {
   {
     absl::MutexLock lock(&queue_mu_);
     if (!stopping_) {
-      queue_.push_back(WriteOp{std::move(fn), std::move(done)});
+      queue_.push_back(WriteOp{std::move(fn), std::move(done), single_write});
       return;
     }
   }
@@ -283,6 +284,16 @@ void SqliteJobStore::RunBatch(std::vector<WriteOp>& batch) {
       ctx.db = &db;
       ctx.now = clock_->Now();
       ctx.events = options_.events;
+      if (batch[i].single_write) {
+        // Nothing to undo on failure: the one write failed as a whole.
+        absl::Status status = batch[i].fn(ctx);
+        results[i] = status;
+        if (!status.ok()) {
+          ctx.changes.clear();
+          ctx.to_publish.clear();
+        }
+        continue;
+      }
       absl::Status status = exec("SAVEPOINT op");
       if (status.ok()) {
         status = batch[i].fn(ctx);
@@ -377,7 +388,8 @@ void SqliteJobStore::SubmitAsync(JobSpec spec, SubmitCallback done) {
         } else {
           done(std::move(*result));
         }
-      });
+      },
+      /*single_write=*/true);
 }
 
 absl::StatusOr<CancelResult> SqliteJobStore::Cancel(std::string_view id) {
