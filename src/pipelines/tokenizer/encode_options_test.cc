@@ -16,7 +16,7 @@ Encoding Seq(int first, int n, int seq = 0) {
   for (int i = 0; i < n; ++i) {
     e.ids.push_back(first + i);
     e.type_ids.push_back(0);
-    e.tokens.push_back("t" + std::to_string(first + i));
+    e.tokens.push_back(std::to_string(first + i));
     e.offsets.push_back(Span{static_cast<uint32_t>(i), static_cast<uint32_t>(i + 1)});
     e.sequence_ids.push_back(seq);
     e.attention_mask.push_back(1);

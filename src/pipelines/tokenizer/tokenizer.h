@@ -12,6 +12,16 @@
 // type that is not implemented fails FromJson with InvalidArgument naming it,
 // e.g. `tokenizer.json: pre_tokenizer type "Foo" is not supported`.
 //
+// Where the two references differ, the JavaScript one wins, except where it
+// drops information: Split's MergedWithPrevious/MergedWithNext/Contiguous
+// behave as in Rust (JavaScript treats them as Isolated), and a ByteLevel
+// post-processor keeps a text pair (JavaScript drops it). As in JavaScript,
+// Metaspace replaces spaces without splitting, added tokens ignore
+// `single_word`, and Precompiled normalizers are approximated by NFKC plus
+// the usual whitespace and control-character mapping. Not supported (load
+// error): the WordLevel model, the CharDelimiterSplit and FixedLength
+// pre-tokenizers, and a ByteLevel pre-tokenizer followed by another one.
+//
 //   INFERD_ASSIGN_OR_RETURN(auto tokenizer, Tokenizer::FromFile(path));
 //   INFERD_ASSIGN_OR_RETURN(Encoding e, tokenizer->Encode("Hello world"));
 //
