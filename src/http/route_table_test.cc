@@ -140,6 +140,16 @@ TEST_F(RouteTableTest, UnknownPathIs404WithNoAllowList) {
   EXPECT_EQ(routes_.Find(request).status, 404);
 }
 
+TEST_F(RouteTableTest, MatchNamesThePatternThatMatched) {
+  HttpRequest request = Request("POST", "/v2/models/simple/versions/2/infer");
+  RouteTable::Match match = routes_.Find(request);
+  EXPECT_EQ(match.pattern, "/v2/models/{model}/versions/{version}/infer");
+  EXPECT_EQ(request.route, "/v2/models/{model}/versions/{version}/infer");
+  HttpRequest missing = Request("GET", "/nowhere");
+  EXPECT_EQ(routes_.Find(missing).pattern, "");
+  EXPECT_EQ(missing.route, "");
+}
+
 TEST_F(RouteTableTest, EmptySegmentsAndTrailingSlashesAreIgnored) {
   EXPECT_EQ(Dispatch("GET", "/v2/health/live/"), "live");
   EXPECT_EQ(Dispatch("GET", "//v2//health/live"), "live");

@@ -1,0 +1,45 @@
+#include "http/http_message.h"
+
+#include "gtest/gtest.h"
+
+namespace inferd {
+namespace {
+
+TEST(CancelSignalTest, RegisteredActionRunsOnceOnCancel) {
+  CancelSignal signal;
+  int runs = 0;
+  signal.OnCancel([&] { ++runs; });
+  EXPECT_FALSE(signal.cancelled());
+  EXPECT_EQ(runs, 0);
+  signal.Cancel();
+  EXPECT_TRUE(signal.cancelled());
+  EXPECT_EQ(runs, 1);
+  signal.Cancel();  // a second cancel does nothing
+  EXPECT_EQ(runs, 1);
+}
+
+TEST(CancelSignalTest, ActionRegisteredAfterCancelRunsAtOnce) {
+  CancelSignal signal;
+  signal.Cancel();
+  int runs = 0;
+  signal.OnCancel([&] { ++runs; });
+  EXPECT_EQ(runs, 1);
+}
+
+TEST(CancelSignalTest, CancelWithoutActionOnlyMarksIt) {
+  CancelSignal signal;
+  signal.Cancel();
+  EXPECT_TRUE(signal.cancelled());
+}
+
+TEST(CancelSignalTest, EveryRequestHasItsOwnSignal) {
+  HttpRequest a, b;
+  ASSERT_NE(a.cancel, nullptr);
+  ASSERT_NE(b.cancel, nullptr);
+  a.cancel->Cancel();
+  EXPECT_TRUE(a.cancel->cancelled());
+  EXPECT_FALSE(b.cancel->cancelled());
+}
+
+}  // namespace
+}  // namespace inferd
