@@ -44,6 +44,7 @@
 #   CEILING_BATCHES   batch sizes for the ceiling [1 32]
 #   SIMPLE            also compare `simple` [1]
 #   DOC               markdown file to update [docs/benchmarks.md]; empty: stdout
+#   NOTE              a paragraph to add under the section's introduction []
 #   READY_TIMEOUT     seconds to wait for each server [90]
 set -euo pipefail
 
@@ -61,6 +62,7 @@ THREADS=${THREADS:-$(nproc)}
 CEILING_BATCHES=${CEILING_BATCHES:-1 32}
 SIMPLE=${SIMPLE:-1}
 DOC=${DOC-docs/benchmarks.md}
+NOTE=${NOTE:-}
 READY_TIMEOUT=${READY_TIMEOUT:-90}
 ROUNDS=${ROUNDS:-1}
 ROUND=1
@@ -319,10 +321,10 @@ END_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 } >"$WORK/machine.txt"
 
 "$PYTHON" - "$WORK" "$SECTION" "$START_DATE" "$CONCURRENCY" "$SEQ_LEN" "$THREADS" \
-    "$CEILING_BATCHES" "$LOADGEN" "$ROUNDS" >"$WORK/section.md" <<'EOF'
+    "$CEILING_BATCHES" "$LOADGEN" "$ROUNDS" "$NOTE" >"$WORK/section.md" <<'EOF'
 import glob, json, os, sys
 
-work, section, date, levels, seq_len, threads, ceiling_batches, loadgen, rounds = sys.argv[1:10]
+work, section, date, levels, seq_len, threads, ceiling_batches, loadgen, rounds, note = sys.argv[1:11]
 rounds = int(rounds)
 levels = [int(c) for c in levels.split(",")]
 last = levels[-1]
@@ -433,6 +435,8 @@ out.append(f"Run {date} by `bench/compare.sh`. Model `text_classifier` "
            f"127.0.0.1; the load generator runs on the same machine. inferd, "
            f"the peers and the ceiling all use {threads} libtorch intra-op "
            f"threads.")
+if note.strip():
+    out += ["", note.strip()]
 if rounds > 1:
     out += ["", f"The whole sequence ran {rounds} times; each row is the round "
             "with the median throughput for that server and level (every "
