@@ -63,7 +63,8 @@ absl::StatusOr<RequestSource> BuildRequests(
         "unknown model \"", o.model, "\"",
         o.version.empty() ? "" : StrCat(" version \"", o.version, "\""),
         " at ", o.url, ": GET ", metadata_path, " answered 404 ",
-        Quote(metadata.body)));
+        Quote(metadata.body),
+        " (a server without v2 model metadata needs --input-file)"));
   }
   if (metadata.status != 200) {
     return absl::FailedPreconditionError(
