@@ -183,6 +183,10 @@ absl::Status SqliteJobStore::Initialize() {
                                                  : "PRAGMA synchronous=NORMAL"));
   INFERD_RETURN_IF_ERROR(write_db_->Exec("PRAGMA busy_timeout=5000"));
   INFERD_RETURN_IF_ERROR(write_db_->Exec("PRAGMA temp_store=MEMORY"));
+  // Truncate the WAL back to 64 MiB after checkpoints so a burst does not
+  // leave a huge -wal file behind.
+  INFERD_RETURN_IF_ERROR(
+      write_db_->Exec("PRAGMA journal_size_limit=67108864"));
   INFERD_RETURN_IF_ERROR(write_db_->Exec(
       StrCat("BEGIN; ", internal::kSchemaSql, " PRAGMA user_version=",
              internal::kSchemaVersion, "; COMMIT;")));
