@@ -300,5 +300,37 @@ TEST(LruResponseCacheTest, ConcurrentIdenticalMissesComputeOnce) {
   EXPECT_EQ(cache->stats().misses, 1u);
 }
 
+TEST(LruResponseCacheTest, ConcurrentUseKeepsTheByteBoundAndAccounting) {
+  const size_t bound = 50 * ChargeOf(100);
+  auto cache = MakeCache(bound, RealClock::Get());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (uint64_t i = 0; i < 2000; ++i) {
+        uint64_t k = (i * 7 + t) % 300;
+        if (i % 3 == 0) {
+          cache->Insert(Key(k), Response(std::string(50 + k % 100, 'v')));
+        } else if (CachedResponsePtr hit = cache->Lookup(Key(k))) {
+          EXPECT_EQ(hit->body.size(), 50 + k % 100);  // never a torn value
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CacheStats stats = cache->stats();
+  EXPECT_LE(stats.bytes, bound);
+  EXPECT_GT(stats.evictions, 0u);
+  // Recount what is held from scratch.
+  size_t held = 0, entries = 0;
+  for (uint64_t k = 0; k < 300; ++k) {
+    if (CachedResponsePtr r = cache->Lookup(Key(k))) {
+      held += r->ChargedBytes();
+      ++entries;
+    }
+  }
+  EXPECT_EQ(held, stats.bytes);
+  EXPECT_EQ(entries, stats.entries);
+}
+
 }  // namespace
 }  // namespace inferd::cache
