@@ -434,7 +434,7 @@ out.append(f"Run {date} by `bench/compare.sh`. Model `text_classifier` "
            f"{'' if seq_len == '32' else ', ids cut or repeated to that length'}); one server at a time on "
            f"127.0.0.1; the load generator runs on the same machine. inferd, "
            f"the peers and the ceiling all use {threads} libtorch intra-op "
-           f"threads.")
+           f"thread{'' if threads == '1' else 's'}.")
 if note.strip():
     out += ["", note.strip()]
 if rounds > 1:
