@@ -83,8 +83,9 @@ void RegisterBenchCommand(CLI::App& app) {
                   "infer: POST /v2/models/MODEL[/versions/V]/infer; predict: "
                   "POST /v1/models/MODEL:predict")
       ->capture_default_str();
-  cmd->add_option("--path", o.path,
-                  "POST to this path instead, e.g. /v1/models/sentiment:predict");
+  cmd->add_option(
+      "--path", o.path,
+      "POST to this path instead, e.g. /v1/models/sentiment:predict");
   cmd->add_option("--content-type", o.content_type, "Content-Type of the body")
       ->capture_default_str();
   cmd->add_option("-b,--batch-size", o.batch_size,
@@ -144,12 +145,12 @@ void RegisterBenchCommand(CLI::App& app) {
     if (!report.ok()) Fail(2, std::string(report.status().message()));
     for (const bench::LevelResult& level : report->levels) {
       if (level.succeeded == 0) {
-        Fail(1, fmt::format("no request succeeded at {} (errors: {})",
-                            level.request_rate > 0
-                                ? fmt::format("{:g} req/s", level.request_rate)
-                                : fmt::format("concurrency {}",
-                                              level.concurrency),
-                            bench::FormatErrors(level)));
+        Fail(1,
+             fmt::format("no request succeeded at {} (errors: {})",
+                         level.request_rate > 0
+                             ? fmt::format("{:g} req/s", level.request_rate)
+                             : fmt::format("concurrency {}", level.concurrency),
+                         bench::FormatErrors(level)));
       }
     }
   });

@@ -40,8 +40,8 @@ absl::StatusOr<TargetUrl> ParseTargetUrl(const std::string& url) {
     return absl::InvalidArgumentError(StrCat(
         "--url \"", url, "\" is not a URL; expected http://HOST[:PORT]"));
   }
-  const std::string scheme = absl::AsciiStrToLower(
-      ToAbsl(std::string_view(parsed->scheme())));
+  const std::string scheme =
+      absl::AsciiStrToLower(ToAbsl(std::string_view(parsed->scheme())));
   if (scheme != "http") {
     return absl::InvalidArgumentError(
         StrCat("--url \"", url, "\": only http:// is supported, got ",
@@ -157,8 +157,8 @@ absl::Status ValidateBenchOptions(const BenchOptions& o) {
         StrCat("--path \"", o.path, "\" must start with '/'"));
   }
   if (o.route != "infer" && o.route != "predict") {
-    return absl::InvalidArgumentError(StrCat(
-        "--route \"", o.route, "\": expected \"infer\" or \"predict\""));
+    return absl::InvalidArgumentError(
+        StrCat("--route \"", o.route, "\": expected \"infer\" or \"predict\""));
   }
   if (!o.input_file.empty() && !o.body_file.empty()) {
     return absl::InvalidArgumentError(

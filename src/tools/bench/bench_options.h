@@ -18,9 +18,9 @@ namespace inferd::bench {
 
 // Where the requests go, parsed from --url.
 struct TargetUrl {
-  std::string host;        // as written in the URL; also the Host header
+  std::string host;  // as written in the URL; also the Host header
   uint16_t port = 80;
-  std::string base_path;   // path prefix from the URL without a trailing '/'
+  std::string base_path;  // path prefix from the URL without a trailing '/'
 };
 
 // Parses "http://HOST[:PORT][/PREFIX]". Only plain http is supported.
@@ -37,8 +37,9 @@ absl::StatusOr<std::vector<int>> ParseConcurrencyList(const std::string& text);
 absl::StatusOr<std::vector<double>> ParseRateList(const std::string& text);
 
 // Parses "NAME:D1,D2,..." (the --shape flag) into `shapes[NAME]`.
-absl::Status ParseShapeFlag(const std::string& text,
-                            std::map<std::string, std::vector<int64_t>>* shapes);
+absl::Status ParseShapeFlag(
+    const std::string& text,
+    std::map<std::string, std::vector<int64_t>>* shapes);
 
 struct BenchOptions {
   std::string url = "http://127.0.0.1:8000";

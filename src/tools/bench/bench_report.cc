@@ -64,7 +64,7 @@ void WriteReadable(const json::value& value, int indent, std::string* out) {
 
 std::string LevelLabel(const LevelResult& level) {
   return level.request_rate > 0 ? fmt::format("{:g}", level.request_rate)
-                                 : StrCat(level.concurrency);
+                                : StrCat(level.concurrency);
 }
 
 std::string MillisCell(int64_t micros) {
@@ -127,8 +127,7 @@ std::string FormatErrors(const LevelResult& level) {
 }
 
 std::string FormatTable(const BenchReport& report) {
-  const std::string first =
-      report.open_loop ? "rate(req/s)" : "concurrency";
+  const std::string first = report.open_loop ? "rate(req/s)" : "concurrency";
   std::string out = fmt::format(
       "{:>12} {:>9} {:>11} {:>9} {:>9} {:>9} {:>9} {:>9}{}  {}\n", first,
       "requests", "req/s", "p50(ms)", "p90(ms)", "p95(ms)", "p99(ms)",
@@ -139,9 +138,10 @@ std::string FormatTable(const BenchReport& report) {
     out += fmt::format(
         "{:>12} {:>9} {:>11.1f} {:>9} {:>9} {:>9} {:>9} {:>9}{}  {}\n",
         LevelLabel(level), level.requests(), level.throughput(),
-        MillisCell(h.ValueAtPercentile(50)), MillisCell(h.ValueAtPercentile(90)),
-        MillisCell(h.ValueAtPercentile(95)), MillisCell(h.ValueAtPercentile(99)),
-        MillisCell(h.max()),
+        MillisCell(h.ValueAtPercentile(50)),
+        MillisCell(h.ValueAtPercentile(90)),
+        MillisCell(h.ValueAtPercentile(95)),
+        MillisCell(h.ValueAtPercentile(99)), MillisCell(h.max()),
         report.open_loop ? fmt::format(" {:>7}", level.missed) : "",
         FormatErrors(level));
   }
@@ -179,14 +179,15 @@ std::string FormatProgressLine(const std::string& level_label,
                        progress.phase_elapsed_seconds, progress.phase_seconds,
                        s.warmup_requests);
   }
-  const double rate = progress.phase_elapsed_seconds > 0
-                          ? static_cast<double>(s.succeeded) /
-                                progress.phase_elapsed_seconds
-                          : 0.0;
+  const double rate =
+      progress.phase_elapsed_seconds > 0
+          ? static_cast<double>(s.succeeded) / progress.phase_elapsed_seconds
+          : 0.0;
   return fmt::format(
       "{} | measuring {:.1f}/{:g}s | {} ok {} err | {:.1f} req/s | p50 {} ms "
       "p99 {} ms",
-      level_label, std::min(progress.phase_elapsed_seconds, progress.phase_seconds),
+      level_label,
+      std::min(progress.phase_elapsed_seconds, progress.phase_seconds),
       progress.phase_seconds, s.succeeded, s.failed, rate,
       MillisCell(s.p50_micros), MillisCell(s.p99_micros));
 }

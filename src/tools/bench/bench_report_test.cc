@@ -62,8 +62,7 @@ TEST(BenchReportTest, JsonCarriesTheSameFigures) {
   const json::value doc = json::parse(FormatJson(TwoLevels()));
   EXPECT_EQ(doc.at("mode").as_string(), "concurrency");
   EXPECT_EQ(doc.at("target").at("model").as_string(), "simple");
-  EXPECT_EQ(doc.at("target").at("path").as_string(),
-            "/v2/models/simple/infer");
+  EXPECT_EQ(doc.at("target").at("path").as_string(), "/v2/models/simple/infer");
   const json::array& levels = doc.at("levels").as_array();
   ASSERT_EQ(levels.size(), 2u);
   EXPECT_EQ(levels[0].at("concurrency").to_number<int>(), 1);
@@ -76,8 +75,7 @@ TEST(BenchReportTest, JsonCarriesTheSameFigures) {
   EXPECT_DOUBLE_EQ(levels[0].at("latency_ms").at("max").to_number<double>(),
                    4.0);
   EXPECT_EQ(levels[1].at("errors_by_status").at("503").to_number<int>(), 12);
-  EXPECT_EQ(levels[1].at("transport_errors").at("timeout").to_number<int>(),
-            3);
+  EXPECT_EQ(levels[1].at("transport_errors").at("timeout").to_number<int>(), 3);
   EXPECT_EQ(levels[1].at("failed").to_number<int>(), 15);
 }
 
@@ -103,8 +101,8 @@ TEST(BenchReportTest, OpenLoopShowsRateAndMissedRequests) {
   EXPECT_EQ(doc.at("mode").as_string(), "request_rate");
   EXPECT_EQ(doc.at("arrival").as_string(), "poisson");
   EXPECT_EQ(doc.at("levels").at(0).at("missed").to_number<int>(), 7);
-  EXPECT_DOUBLE_EQ(doc.at("levels").at(0).at("request_rate").to_number<double>(),
-                   250);
+  EXPECT_DOUBLE_EQ(
+      doc.at("levels").at(0).at("request_rate").to_number<double>(), 250);
 }
 
 TEST(BenchReportTest, ProgressLineShowsPhase) {

@@ -23,7 +23,8 @@ std::string Quote(std::string body) {
   while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) {
     body.pop_back();
   }
-  if (body.size() > kMaxQuotedBody) body = body.substr(0, kMaxQuotedBody) + "...";
+  if (body.size() > kMaxQuotedBody)
+    body = body.substr(0, kMaxQuotedBody) + "...";
   return body.empty() ? "(empty body)" : body;
 }
 
@@ -61,9 +62,8 @@ absl::StatusOr<RequestSource> BuildRequests(
   if (metadata.status == 404) {
     return absl::NotFoundError(StrCat(
         "unknown model \"", o.model, "\"",
-        o.version.empty() ? "" : StrCat(" version \"", o.version, "\""),
-        " at ", o.url, ": GET ", metadata_path, " answered 404 ",
-        Quote(metadata.body),
+        o.version.empty() ? "" : StrCat(" version \"", o.version, "\""), " at ",
+        o.url, ": GET ", metadata_path, " answered 404 ", Quote(metadata.body),
         " (a server without v2 model metadata needs --input-file)"));
   }
   if (metadata.status != 200) {
@@ -104,8 +104,9 @@ absl::StatusOr<BenchReport> RunBench(const BenchOptions& o, std::FILE* out,
 
   HttpLoadClient::Options set_up;
   set_up.host_header = StrCat(url->host, ":", url->port);
-  set_up.timeout = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      absl::ToChronoNanoseconds(std::min(o.timeout, absl::Seconds(10))));
+  set_up.timeout =
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          absl::ToChronoNanoseconds(std::min(o.timeout, absl::Seconds(10))));
 
   auto requests = BuildRequests(o, *url, *endpoints, set_up);
   if (!requests.ok()) return requests.status();
@@ -117,10 +118,9 @@ absl::StatusOr<BenchReport> RunBench(const BenchOptions& o, std::FILE* out,
                 &requests->content_type(), &requests->bodies().front());
   if (preflight.status == 0) return Unreachable(o.url, preflight);
   if (preflight.status < 200 || preflight.status >= 300) {
-    return absl::FailedPreconditionError(
-        StrCat("the server answered the first request (POST ",
-               requests->target(), ") with ", preflight.status, " ",
-               Quote(preflight.body)));
+    return absl::FailedPreconditionError(StrCat(
+        "the server answered the first request (POST ", requests->target(),
+        ") with ", preflight.status, " ", Quote(preflight.body)));
   }
 
   BenchReport report;
@@ -154,13 +154,13 @@ absl::StatusOr<BenchReport> RunBench(const BenchOptions& o, std::FILE* out,
     }
   }
 
-  std::fprintf(err, "inferd bench: POST %s%s\n  request: %s\n  %s\n",
-               o.url.c_str(), requests->target().c_str() + url->base_path.size(),
-               requests->description().c_str(),
-               fmt::format("{} level(s), {:g}s each after {:g}s warm-up",
-                           specs.size(), report.duration_seconds,
-                           report.warmup_seconds)
-                   .c_str());
+  std::fprintf(
+      err, "inferd bench: POST %s%s\n  request: %s\n  %s\n", o.url.c_str(),
+      requests->target().c_str() + url->base_path.size(),
+      requests->description().c_str(),
+      fmt::format("{} level(s), {:g}s each after {:g}s warm-up", specs.size(),
+                  report.duration_seconds, report.warmup_seconds)
+          .c_str());
   std::fflush(err);
 
   LoadGenerator::Options generator_options;
@@ -189,8 +189,7 @@ absl::StatusOr<BenchReport> RunBench(const BenchOptions& o, std::FILE* out,
     }
   }
 
-  const std::string text =
-      o.json ? FormatJson(report) : FormatTable(report);
+  const std::string text = o.json ? FormatJson(report) : FormatTable(report);
   std::fputs(text.c_str(), out);
   std::fflush(out);
   return report;

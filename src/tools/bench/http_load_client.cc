@@ -97,14 +97,15 @@ asio::awaitable<RoundTripResult> HttpLoadClient::RoundTrip(
     if (post) {
       request.set(http::field::content_type,
                   beast::string_view(content_type.data(), content_type.size()));
-      request.body() = http::span_body<const char>::value_type(body.data(),
-                                                               body.size());
+      request.body() =
+          http::span_body<const char>::value_type(body.data(), body.size());
     }
     request.keep_alive(true);
     request.prepare_payload();
 
     stream_.expires_after(options_.timeout);
-    auto [write_ec, written] = co_await http::async_write(stream_, request, kTuple);
+    auto [write_ec, written] =
+        co_await http::async_write(stream_, request, kTuple);
     boost::system::error_code ec = write_ec;
     bool got_some = false;
     if (!ec) {

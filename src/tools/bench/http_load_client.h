@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "boost/asio/awaitable.hpp"
 #include "boost/asio/any_io_executor.hpp"
+#include "boost/asio/awaitable.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/beast/core/flat_buffer.hpp"
 #include "boost/beast/core/tcp_stream.hpp"
@@ -60,11 +60,9 @@ class HttpLoadClient {
   int64_t reconnects() const { return reconnects_; }
 
  private:
-  boost::asio::awaitable<RoundTripResult> RoundTrip(bool post,
-                                                    std::string_view target,
-                                                    std::string_view content_type,
-                                                    std::string_view body,
-                                                    bool keep_body);
+  boost::asio::awaitable<RoundTripResult> RoundTrip(
+      bool post, std::string_view target, std::string_view content_type,
+      std::string_view body, bool keep_body);
   void Close();
 
   std::vector<boost::asio::ip::tcp::endpoint> endpoints_;

@@ -76,8 +76,8 @@ int64_t LatencyHistogram::ValueAtPercentile(double percentile) const {
   // The rank of the value asked for, 1-based: the smallest value with at
   // least `percentile` percent of the counts at or below it.
   // The small slack keeps 99.9% of 1000 at rank 999 despite rounding.
-  int64_t rank = static_cast<int64_t>(std::ceil(
-      percentile / 100.0 * static_cast<double>(count_) - 1e-9));
+  int64_t rank = static_cast<int64_t>(
+      std::ceil(percentile / 100.0 * static_cast<double>(count_) - 1e-9));
   rank = std::clamp<int64_t>(rank, 1, count_);
   int64_t seen = 0;
   for (int i = 0; i < kBucketCount; ++i) {

@@ -55,8 +55,8 @@ TEST(LatencyHistogramTest, PercentileNeverExceedsMax) {
 TEST(LatencyHistogramTest, ReportsTheTopOfTheBucketAValueLandsIn) {
   LatencyHistogram h;
   h.Record(1);
-  h.Record(1000);   // bucket [1000, 1003]
-  h.Record(5000);   // bucket [4992, 5023]
+  h.Record(1000);  // bucket [1000, 1003]
+  h.Record(5000);  // bucket [4992, 5023]
   EXPECT_EQ(h.ValueAtPercentile(50), 1003);
   EXPECT_EQ(h.ValueAtPercentile(100), 5000) << "clamped to the maximum";
 }

@@ -57,9 +57,9 @@ struct LevelResult {
   int64_t requests() const { return succeeded + failed; }
   // Successful requests per second.
   double throughput() const {
-    return elapsed_seconds > 0 ? static_cast<double>(succeeded) /
-                                     elapsed_seconds
-                               : 0.0;
+    return elapsed_seconds > 0
+               ? static_cast<double>(succeeded) / elapsed_seconds
+               : 0.0;
   }
 };
 

@@ -182,8 +182,7 @@ LevelResult LoadGenerator::RunLevel(
   run.measure_start = run.start + ToSteady(spec.warmup);
   run.measure_end = run.measure_start + ToSteady(spec.duration);
   if (open_loop) {
-    run.schedule.emplace(run.start, spec.request_rate, spec.poisson,
-                         spec.seed);
+    run.schedule.emplace(run.start, spec.request_rate, spec.poisson, spec.seed);
   }
 
   asio::io_context io(options_.io_threads);

@@ -39,7 +39,7 @@ struct LevelSpec {
   int connections = 64;     // open loop: connection pool size
   absl::Duration warmup = absl::Seconds(2);
   absl::Duration duration = absl::Seconds(10);
-  uint64_t seed = 1;        // Poisson arrivals
+  uint64_t seed = 1;  // Poisson arrivals
 };
 
 // What the progress line shows, taken about twice a second.
@@ -64,10 +64,10 @@ class LoadGenerator {
 
   // Runs one level and returns its figures. `on_progress` (may be empty) is
   // called on the calling thread about every `progress_interval`.
-  LevelResult RunLevel(const LevelSpec& spec,
-                       const std::function<void(const LevelProgress&)>&
-                           on_progress,
-                       absl::Duration progress_interval = absl::Milliseconds(500));
+  LevelResult RunLevel(
+      const LevelSpec& spec,
+      const std::function<void(const LevelProgress&)>& on_progress,
+      absl::Duration progress_interval = absl::Milliseconds(500));
 
  private:
   Options options_;

@@ -19,9 +19,9 @@ constexpr char kMetadata[] =
 class LoadGeneratorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto source = RequestSource::FromMetadata(kMetadata, GenerationOptions(),
-                                              "/v2/models/m/infer",
-                                              "application/json");
+    auto source =
+        RequestSource::FromMetadata(kMetadata, GenerationOptions(),
+                                    "/v2/models/m/infer", "application/json");
     ASSERT_TRUE(source.ok()) << source.status();
     source_.emplace(*std::move(source));
   }

@@ -68,19 +68,19 @@ absl::StatusOr<std::vector<InputSpec>> ParseInputs(
   std::vector<InputSpec> specs;
   for (const json::value& item : inputs->as_array()) {
     const json::object* input = item.if_object();
-    const json::string* name =
-        input && input->if_contains("name")
-            ? input->at("name").if_string() : nullptr;
-    const json::string* datatype =
-        input && input->if_contains("datatype")
-            ? input->at("datatype").if_string() : nullptr;
-    const json::array* shape =
-        input && input->if_contains("shape")
-            ? input->at("shape").if_array() : nullptr;
+    const json::string* name = input && input->if_contains("name")
+                                   ? input->at("name").if_string()
+                                   : nullptr;
+    const json::string* datatype = input && input->if_contains("datatype")
+                                       ? input->at("datatype").if_string()
+                                       : nullptr;
+    const json::array* shape = input && input->if_contains("shape")
+                                   ? input->at("shape").if_array()
+                                   : nullptr;
     if (name == nullptr || datatype == nullptr || shape == nullptr) {
-      return absl::InvalidArgumentError(StrCat(
-          "model metadata input ", json::serialize(item),
-          ": expected \"name\", \"datatype\" and \"shape\""));
+      return absl::InvalidArgumentError(
+          StrCat("model metadata input ", json::serialize(item),
+                 ": expected \"name\", \"datatype\" and \"shape\""));
     }
     InputSpec spec;
     spec.name = std::string(*name);
@@ -95,9 +95,9 @@ absl::StatusOr<std::vector<InputSpec>> ParseInputs(
     std::vector<int64_t> declared;
     for (const json::value& d : *shape) {
       if (!d.is_int64()) {
-        return absl::InvalidArgumentError(StrCat(
-            "input \"", spec.name, "\": shape ", json::serialize(*shape),
-            " holds a non-integer"));
+        return absl::InvalidArgumentError(
+            StrCat("input \"", spec.name, "\": shape ", json::serialize(*shape),
+                   " holds a non-integer"));
       }
       declared.push_back(d.as_int64());
     }
@@ -214,9 +214,9 @@ absl::StatusOr<RequestSource> RequestSource::FromMetadata(
   source.description_ = "generated from metadata:";
   for (size_t i = 0; i < specs->size(); ++i) {
     const InputSpec& spec = (*specs)[i];
-    source.description_ += StrCat(i == 0 ? " " : ", ", spec.name, " ",
-                                  DataTypeName(spec.type), " ",
-                                  ShapeText(spec.shape));
+    source.description_ +=
+        StrCat(i == 0 ? " " : ", ", spec.name, " ", DataTypeName(spec.type),
+               " ", ShapeText(spec.shape));
   }
   if (options.count > 1) {
     source.description_ += StrCat(" (", options.count, " distinct bodies)");

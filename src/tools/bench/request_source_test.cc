@@ -27,9 +27,8 @@ json::object FirstBody(const RequestSource& source) {
 }
 
 TEST(RequestSourceTest, GeneratesAV2InferRequestFromMetadata) {
-  auto source = RequestSource::FromMetadata(kSimpleMetadata, {},
-                                            "/v2/models/simple/infer",
-                                            "application/json");
+  auto source = RequestSource::FromMetadata(
+      kSimpleMetadata, {}, "/v2/models/simple/infer", "application/json");
   ASSERT_TRUE(source.ok()) << source.status();
   EXPECT_EQ(source->target(), "/v2/models/simple/infer");
   ASSERT_EQ(source->bodies().size(), 1u);
@@ -157,8 +156,8 @@ class RequestFileTest : public ::testing::Test {
 TEST_F(RequestFileTest, SendsTheFileAsItIs) {
   const std::string body = R"({"inputs":[{"name":"x","datatype":"FP32",)"
                            R"("shape":[1],"data":[0.5]}]})";
-  auto source = RequestSource::FromFile(Write(body), true, "/t",
-                                        "application/json");
+  auto source =
+      RequestSource::FromFile(Write(body), true, "/t", "application/json");
   ASSERT_TRUE(source.ok()) << source.status();
   EXPECT_EQ(source->bodies(), std::vector<std::string>{body});
 }

@@ -38,13 +38,13 @@ std::map<int, int64_t> FakeHttpServer::responses() const {
 }
 
 void FakeHttpServer::Accept() {
-  acceptor_.async_accept([this](boost::system::error_code ec,
-                                tcp::socket socket) {
-    if (ec) return;
-    ++connections_;
-    Serve(std::move(socket));
-    Accept();
-  });
+  acceptor_.async_accept(
+      [this](boost::system::error_code ec, tcp::socket socket) {
+        if (ec) return;
+        ++connections_;
+        Serve(std::move(socket));
+        Accept();
+      });
 }
 
 void FakeHttpServer::Serve(tcp::socket socket) {
@@ -68,7 +68,8 @@ void FakeHttpServer::Serve(tcp::socket socket) {
           http::response<http::string_body> response(
               static_cast<http::status>(status), 11);
           response.set(http::field::content_type, "application/json");
-          response.body() = status < 300 ? "{\"ok\":true}" : "{\"error\":\"x\"}";
+          response.body() =
+              status < 300 ? "{\"ok\":true}" : "{\"error\":\"x\"}";
           const bool close =
               options_.close_every > 0 && served % options_.close_every == 0;
           response.keep_alive(!close);
