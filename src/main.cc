@@ -6,6 +6,7 @@
 #include "CLI/CLI.hpp"
 #include "server/server.h"
 #include "tools/bench_command.h"
+#include "tools/generate_command.h"
 
 namespace {
 
@@ -68,12 +69,14 @@ void AddServeCommand(CLI::App& app, inferd::ServerOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+
   CLI::App app{"inferd: a model inference server (KServe v2, Triton model repositories)"};
   app.set_version_flag("--version", "inferd 0.1.0");
   app.require_subcommand(1);
   inferd::ServerOptions options;
   AddServeCommand(app, options);
   inferd::RegisterBenchCommand(app);
+  inferd::RegisterGenerateCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

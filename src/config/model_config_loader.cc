@@ -103,11 +103,24 @@ json::value FieldValue(const pb::Message& message,
   return nullptr;
 }
 
+// Like Triton's config output: scalar fields always appear (a client reads
+// config["max_batch_size"] even when it is 0); unset messages and oneof
+// members do not.
 json::value ToJson(const pb::Message& message) {
   json::object out;
   const pb::Reflection* r = message.GetReflection();
+  const pb::Descriptor* descriptor = message.GetDescriptor();
   std::vector<const pb::FieldDescriptor*> fields;
-  r->ListFields(message, &fields);
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const pb::FieldDescriptor* field = descriptor->field(i);
+    if (!field->is_repeated() &&
+        (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE ||
+         field->containing_oneof() != nullptr) &&
+        !r->HasField(message, field)) {
+      continue;
+    }
+    fields.push_back(field);
+  }
   for (const pb::FieldDescriptor* field : fields) {
     if (field->is_map()) {
       json::object map;

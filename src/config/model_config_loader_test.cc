@@ -413,11 +413,6 @@ TEST(ModelConfigToJsonTest, WildcardDimsStayNegativeNumbers) {
 }
 
 TEST(ModelConfigToJsonTest, ZeroMaxBatchSizeIsShown) {
-  GTEST_SKIP() << "BUG: ModelConfigToJson lists only fields that are set "
-                  "(Reflection::ListFields), so a model with max_batch_size 0 "
-                  "has no \"max_batch_size\" key in GET .../config; Triton "
-                  "prints primitive fields always, and its clients read "
-                  "config[\"max_batch_size\"] to decide whether to batch";
   std::string text = kSimpleConfig;
   text.replace(text.find("max_batch_size: 8"), 17, "max_batch_size: 0");
   json::value root = json::parse(ModelConfigToJson(Completed(text)));

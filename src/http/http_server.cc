@@ -118,7 +118,17 @@ class HttpServer::Impl {
       parser.body_limit(options_.max_body_bytes);
       parser.header_limit(64 * 1024);
 
-      stream.expires_after(ToChrono(options_.idle_timeout));
+      // An idle keep-alive connection may wait idle_timeout for its next
+      // request; once the first byte arrives, the whole header must follow
+      // within read_timeout (a client that stalls mid-header is dropped).
+      if (buffer.size() == 0) {
+        stream.expires_after(ToChrono(options_.idle_timeout));
+        auto [first_ec, first_bytes] =
+            co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+        if (first_ec) break;
+        buffer.commit(first_bytes);
+      }
+      stream.expires_after(ToChrono(options_.read_timeout));
       auto [header_ec, header_bytes] =
           co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
       if (header_ec == bhttp::error::body_limit) {

@@ -68,9 +68,16 @@ void ModelRepository::LoadStartupModels() {
 }
 
 void ModelRepository::SetModelError(const std::string& name, std::string error) {
-  spdlog::error("model {}: {}", name, error);
   absl::MutexLock lock(&mu_);
   Entry& entry = entries_[name];
+  for (const auto& [version, slot] : entry.versions) {
+    if (slot.state == ModelState::kReady) {
+      // A failed reload: the loaded versions keep serving.
+      spdlog::error("model {}: reload failed, keeping the loaded versions: {}", name, error);
+      return;
+    }
+  }
+  spdlog::error("model {}: {}", name, error);
   entry.requested = true;
   entry.error = std::move(error);
 }

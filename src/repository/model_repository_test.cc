@@ -373,12 +373,6 @@ TEST_F(ModelRepositoryTest, FailedReloadOfAVersionKeepsTheOldOneServing) {
 }
 
 TEST_F(ModelRepositoryTest, ReloadWithABrokenConfigKeepsTheOldVersionsServing) {
-  GTEST_SKIP() << "BUG: ModelRepository::LoadLocked records a config error "
-                  "with SetModelError, and Get() returns Unavailable whenever "
-                  "entry.error is set, although the old READY versions are "
-                  "still loaded; the header promises \"Old versions keep "
-                  "serving until the new ones are READY\" (as they do when "
-                  "only the model file is bad)";
   repo_.AddModel("m", SimpleModelConfig("m"), {1});
   auto repository = Open(ModelControlMode::kExplicit, {"m"});
   repo_.WriteFile("m/config.pbtxt", "name: \"m\"\ninput [ {\n");

@@ -51,7 +51,7 @@ absl::StatusOr<ModelScheduler::RequestId> ModelScheduler::Enqueue(Request reques
   pending->request = std::move(request);
   {
     absl::MutexLock lock(&mu_);
-    if (stopping_) {
+    if (stopping_ || instances_.empty()) {
       if (options_.metrics) options_.metrics->Fail(FailureReason::kRejected);
       return absl::UnavailableError(StrCat("model ", options_.name, " is unloading"));
     }
@@ -245,6 +245,16 @@ void ModelScheduler::Drain() {
   }
   for (auto& thread : threads_) thread.join();
   joined_ = true;
+  // With no instance nothing ran the queue; answer what is left.
+  std::vector<PendingPtr> leftovers;
+  {
+    absl::MutexLock lock(&mu_);
+    leftovers = batcher_.TakeAll();
+  }
+  for (const PendingPtr& p : leftovers) {
+    Finish(p, absl::UnavailableError(StrCat("model ", options_.name, " has no instance")),
+           FailureReason::kRejected);
+  }
 }
 
 int ModelScheduler::pending() const {

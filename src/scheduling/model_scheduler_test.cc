@@ -292,12 +292,6 @@ TEST(ModelSchedulerTest, InputsReachTheInstanceUnchanged) {
 }
 
 TEST(ModelSchedulerTest, WorkQueuedWithNoInstancesIsStillAnswered) {
-  GTEST_SKIP() << "BUG: ModelScheduler::Create accepts an empty instance list; "
-                  "Enqueue then returns OK but nothing ever runs the request "
-                  "and Drain() returns with it still queued, so `done` is "
-                  "never called (the header promises exactly once). Create "
-                  "should refuse zero instances, or Drain should answer "
-                  "leftovers with Unavailable";
   auto scheduler = ModelScheduler::Create(ModelScheduler::Options{"m:1"}, {});
   std::atomic<int> calls{0};
   absl::Status status = scheduler->Enqueue({Scalar(1)}, [&](auto) { calls++; });

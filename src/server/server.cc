@@ -1,5 +1,8 @@
 #include "server/server.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <sys/resource.h>
 #include <thread>
@@ -27,6 +30,15 @@ void RaiseFileLimit() {
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
   }
+}
+
+int g_signal_pipe[2] = {-1, -1};
+
+void OnTerminationSignal(int signal_number) {
+  const char byte = static_cast<char>(signal_number);
+  const int saved_errno = errno;
+  (void)!write(g_signal_pipe[1], &byte, 1);
+  errno = saved_errno;
 }
 
 absl::StatusOr<ModelControlMode> ParseControlMode(const std::string& mode) {
@@ -71,13 +83,17 @@ absl::Status RunServer(const ServerOptions& options) {
                           ParseControlMode(options.model_control_mode));
   RaiseFileLimit();
 
-  // Every thread started from here on inherits this mask, so the signals are
-  // delivered only to the sigwait below.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // SIGTERM/SIGINT only write to a pipe that this thread waits on. A
+  // handler, not a blocked mask, because libraries start threads before we
+  // can mask them (OpenBLAS at load time); the handler works on any thread,
+  // and a second signal during the drain is just another byte in the pipe.
+  if (pipe(g_signal_pipe) != 0) return absl::InternalError("cannot create a pipe");
+  struct sigaction action = {};
+  action.sa_handler = OnTerminationSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
   ConfigureTorchThreads(options.intra_op_threads);
@@ -134,8 +150,9 @@ absl::Status RunServer(const ServerOptions& options) {
   // Liveness answers while models load; readiness waits for them.
   control_pool.Post([&repository] { repository->LoadStartupModels(); });
 
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  char signal_number = 0;
+  while (read(g_signal_pipe[0], &signal_number, 1) != 1) {
+  }
   spdlog::info("received {}, draining", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   http->Shutdown(absl::Milliseconds(options.drain_timeout_ms));
   repository->UnloadAll();

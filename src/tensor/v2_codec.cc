@@ -60,8 +60,10 @@ absl::Status AppendInteger(const json::value& v, std::string_view input,
       return Invalid(input, StrCat("element ", index, " (", x,
                                          ") is not an integer"));
     }
-    if (x < static_cast<double>(kMin) || x > static_cast<double>(kMax))
-      return range_error();
+    // Compare against 2^digits exactly: static_cast<double>(INT64_MAX)
+    // rounds up to 2^63, which would let 2^63 through.
+    const double limit = std::ldexp(1.0, std::numeric_limits<T>::digits);
+    if (x >= limit || (std::is_signed_v<T> ? x < -limit : x < 0)) return range_error();
     Append<T>(out, static_cast<T>(x));
     return absl::OkStatus();
   }
