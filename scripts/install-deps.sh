@@ -32,6 +32,8 @@ packages=(
   libpcre2-dev
   # job store (SQLite, WAL) and response-cache keys (XXH3-128)
   libsqlite3-dev libxxhash-dev
+  # promtool checks the live /metrics output in the end-to-end tests
+  prometheus
 )
 
 missing=()
@@ -64,6 +66,7 @@ digits="$DATA_DIR/sklearn/digits.csv.gz"
 if [ ! -s "$digits" ]; then
   apt_update
   tmp=$(mktemp -d)
+  chmod 755 "$tmp"  # apt's download sandbox user must be able to write here
   (cd "$tmp" && apt-get download -q python3-sklearn >/dev/null)
   dpkg-deb -x "$tmp"/python3-sklearn_*.deb "$tmp/x"
   src=$(find "$tmp/x" -name digits.csv.gz | head -n 1)
