@@ -27,7 +27,7 @@ void AddServeCommand(CLI::App& app, inferd::ServerOptions& o) {
       ->envname("INFERD_IO_THREADS")
       ->capture_default_str();
   serve->add_option("--intra-op-threads", o.intra_op_threads,
-                    "libtorch threads per operation (0 = one per hardware thread)")
+                    "libtorch threads per operation (0 = libtorch's own default)")
       ->envname("INFERD_INTRA_OP_THREADS")
       ->capture_default_str();
   serve->add_option("--max-body-bytes", o.max_body_bytes,

@@ -14,7 +14,7 @@ struct ServerOptions {
   std::string host = "0.0.0.0";
   int http_port = 8000;                     // 0 picks a free port
   int io_threads = 2;                       // HTTP I/O threads
-  int intra_op_threads = 0;                 // libtorch; 0 = hardware threads
+  int intra_op_threads = 0;                 // libtorch; 0 = its own default
   size_t max_body_bytes = 64ull << 20;      // larger requests get 413
   std::string log_level = "info";
   std::string model_control_mode = "none";  // none | explicit
