@@ -76,12 +76,10 @@ void V2ModelApi::Register(RouteTable& routes) {
 void V2ModelApi::Metadata(const HttpRequest& request, Responder respond) const {
   absl::StatusOr<ModelHandle> model = HandleFor(context_, request);
   if (!model.ok()) return respond(ErrorResponse(model.status()));
+  // ReadyVersions() reads only memory; Index() would also scan the folder.
   json::array versions;
-  for (const ModelStatus& status : context_->repository->Index()) {
-    if (status.name != (*model)->name()) continue;
-    for (const VersionStatus& v : status.versions) {
-      if (v.state == ModelState::kReady) versions.emplace_back(v.version);
-    }
+  for (const ModelHandle& ready : context_->repository->ReadyVersions()) {
+    if (ready->name() == (*model)->name()) versions.emplace_back(ready->version_string());
   }
   const ModelSignature& signature = (*model)->signature();
   json::object body{
