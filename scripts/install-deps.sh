@@ -36,6 +36,9 @@ packages=(
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   # promtool checks the live /metrics output in the end-to-end tests
   prometheus
+  # sentiment example: the Bing opinion lexicon (tidytext::sentiments) and
+  # Jane Austen's novels (janeaustenr, a dependency), exported with Rscript
+  r-cran-tidytext
 )
 
 missing=()
