@@ -17,7 +17,8 @@ Writes, under --out:
                                synthetic sentiment task
   test_repository/   extra models only the end-to-end tests load
                        simple, all_dtypes, index_named, string_length,
-                       single_output, text_classifier
+                       single_output, text_classifier, slow
+                       (examples/slow_model.py)
   goldens/NAME.json  cases {"inputs": {...}, "outputs": {...}} in KServe v2
                      JSON tensor form, computed by reloading each saved
                      TorchScript file with torch.jit.load
@@ -54,6 +55,8 @@ if os.environ.get("PYTHONHASHSEED") != "0" and __name__ == "__main__":
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+
+import slow_model  # noqa: E402  (examples/slow_model.py, beside this file)
 
 SEED = 0
 TEST_FRACTION = 0.2
@@ -787,7 +790,8 @@ def main():
         (test_repository, [simple_spec(), all_dtypes_spec(),
                            index_named_spec(), string_length_spec(),
                            single_output_spec(),
-                           text_classifier_spec(text_model, text_test_x)]),
+                           text_classifier_spec(text_model, text_test_x),
+                           slow_model.slow_spec(ModelSpec)]),
     ]
     written = {}
     for repository, specs in repositories:
@@ -804,6 +808,7 @@ def main():
             write_json(os.path.join(goldens, spec.name + ".json"), cases)
             print(f"{os.path.relpath(path, out)}: {len(cases)} golden cases")
 
+    slow_model.write_config(test_repository)
     with open(os.path.join(goldens, "README"), "w") as f:
         f.write(TOLERANCE_NOTE)
     print(f"done in {time.monotonic() - started:.1f} s: {out}")
