@@ -29,7 +29,7 @@ build: deps $(BUILD_DIR)/build.ninja
 # script changes.
 examples: deps $(EXAMPLES)/.stamp
 
-$(EXAMPLES)/.stamp: examples/build_model_repository.py examples/slow_model.py
+$(EXAMPLES)/.stamp: $(wildcard examples/*.py)
 	$(PY) examples/build_model_repository.py --out $(EXAMPLES)
 	touch $@
 
