@@ -15,6 +15,12 @@ Writes, under --out:
                                ids + attention mask (dynamic sequence
                                length, dynamic batching), trained on a
                                synthetic sentiment task
+                       embedder  feature-extraction sentence encoder
+                               (examples/embedder_model.py)
+                       ner     token-classification, B-/I- PER/LOC/ORG
+                               (examples/ner_model.py)
+                       recommender  matrix factorisation, user id -> movie
+                               scores + items.json (examples/recommender_model.py)
   test_repository/   extra models only the end-to-end tests load
                        simple, all_dtypes, index_named, string_length,
                        single_output, text_classifier, slow
@@ -22,6 +28,8 @@ Writes, under --out:
   goldens/NAME.json  cases {"inputs": {...}, "outputs": {...}} in KServe v2
                      JSON tensor form, computed by reloading each saved
                      TorchScript file with torch.jit.load
+  goldens/NAME.task.json  task-level goldens of the task-pipeline models
+                     (pooled vectors, token probabilities, item scores)
   goldens/digits_accuracy.json  held-out accuracy of the digits model
   goldens/text_classifier_accuracy.json  held-out accuracy of text_classifier
   goldens/README     how to compare outputs against the goldens
@@ -57,6 +65,12 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 import slow_model  # noqa: E402  (examples/slow_model.py, beside this file)
+# Task-pipeline examples (issue 4), each in its own module beside this file:
+# build() trains and returns the spec fields plus config parameters, asset
+# files and a task_goldens(loaded_model) function.
+import embedder_model  # noqa: E402
+import ner_model  # noqa: E402
+import recommender_model  # noqa: E402
 
 SEED = 0
 TEST_FRACTION = 0.2
@@ -742,6 +756,38 @@ def single_output_spec() -> ModelSpec:
 
 
 # ---------------------------------------------------------------------------
+# Task-pipeline models: config parameters and asset files beside config.pbtxt
+# ---------------------------------------------------------------------------
+
+TASK_MODELS = (embedder_model, ner_model, recommender_model)
+
+
+def task_spec(built: dict) -> ModelSpec:
+    return ModelSpec(built["name"], built["module"], built["max_batch_size"],
+                     built["inputs"], built["outputs"], built["cases"],
+                     instance_group=True,
+                     max_queue_delay_us=built["max_queue_delay_us"])
+
+
+def write_task_files(built: dict, model_path: str, goldens: str):
+    """Adds the task parameters to config.pbtxt, writes the assets, and
+    goldens/NAME.task.json from the reloaded TorchScript file."""
+    model_dir = os.path.dirname(os.path.dirname(model_path))
+    entries = ",\n".join(
+        f"  {{ key: \"{key}\" value: {{ string_value: \"{value}\" }} }}"
+        for key, value in built["parameters"].items())
+    with open(os.path.join(model_dir, "config.pbtxt"), "a") as f:
+        f.write("parameters [\n" + entries + "\n]\n")
+    for filename, text in built["assets"].items():
+        with open(os.path.join(model_dir, filename), "w") as f:
+            f.write(text)
+    loaded = torch.jit.load(model_path)
+    loaded.eval()
+    write_json(os.path.join(goldens, built["name"] + ".task.json"),
+               built["task_goldens"](loaded))
+
+
+# ---------------------------------------------------------------------------
 
 
 def write_json(path: str, value):
@@ -784,9 +830,16 @@ def main():
                {"test_accuracy": round(text_accuracy, 4),
                 "test_samples": len(text_test_x)})
 
+    task_models = {}
+    for module in TASK_MODELS:
+        built = module.build()
+        task_models[built["name"]] = built
+        print(f"{built['name']}: {built['summary']}")
+
     repositories = [
         (model_repository, [simple_spec(), digits_spec(digits_model, x_test),
-                            text_classifier_spec(text_model, text_test_x)]),
+                            text_classifier_spec(text_model, text_test_x)] +
+         [task_spec(built) for built in task_models.values()]),
         (test_repository, [simple_spec(), all_dtypes_spec(),
                            index_named_spec(), string_length_spec(),
                            single_output_spec(),
@@ -806,6 +859,8 @@ def main():
                                      "repositories")
             written[spec.name] = cases
             write_json(os.path.join(goldens, spec.name + ".json"), cases)
+            if spec.name in task_models:
+                write_task_files(task_models[spec.name], path, goldens)
             print(f"{os.path.relpath(path, out)}: {len(cases)} golden cases")
 
     slow_model.write_config(test_repository)
