@@ -24,7 +24,10 @@
 # Then the ceiling (bench/ceiling, forward() in a loop in one process) at batch
 # 1 and 32, and `simple`: inferd vs bench/peers/fastapi_simple.py at the
 # highest concurrency. Without `inferd bench` in the binary, wrk drives the
-# same bodies (noted in the output).
+# same bodies (noted in the output). Last, overload: inferd with batching and
+# a bounded queue (default_queue_policy max_queue_size = the last concurrency)
+# under twice the last concurrency, where the excess must get 503 at once and
+# accepted requests a latency bounded by the queue.
 #
 # Environment (defaults in brackets):
 #   INFERD_BIN        inferd binary [build/inferd]
@@ -43,6 +46,7 @@
 #                     --threads [nproc]
 #   CEILING_BATCHES   batch sizes for the ceiling [1 32]
 #   SIMPLE            also compare `simple` [1]
+#   OVERLOAD          also run the overload level [1]
 #   DOC               markdown file to update [docs/benchmarks.md]; empty: stdout
 #   NOTE              a paragraph to add under the section's introduction []
 #   READY_TIMEOUT     seconds to wait for each server [90]
@@ -61,6 +65,7 @@ SEQ_LEN=${SEQ_LEN:-32}
 THREADS=${THREADS:-$(nproc)}
 CEILING_BATCHES=${CEILING_BATCHES:-1 32}
 SIMPLE=${SIMPLE:-1}
+OVERLOAD=${OVERLOAD:-1}
 DOC=${DOC-docs/benchmarks.md}
 NOTE=${NOTE:-}
 READY_TIMEOUT=${READY_TIMEOUT:-90}
@@ -251,6 +256,21 @@ assert stripped != text, "no dynamic_batching block in " + path
 open(path, "w").write(stripped)
 EOF
 
+# The repository with a bounded queue for the overload level.
+OVERLOAD_C=$((${CONCURRENCY##*,} * 2))
+BOUNDED=$WORK/repository_bounded_queue
+cp -r "$REPOSITORY" "$BOUNDED"
+"$PYTHON" - "$BOUNDED/$MODEL/config.pbtxt" "${CONCURRENCY##*,}" <<'EOF'
+import re, sys
+path, size = sys.argv[1:3]
+text = open(path).read()
+bounded = re.sub(r"^(dynamic_batching\s*\{[^}]*)\}",
+                 r"\1  default_queue_policy { max_queue_size: %s }\n}" % size,
+                 text, count=1, flags=re.M)
+assert bounded != text, "no dynamic_batching block in " + path
+open(path, "w").write(bounded)
+EOF
+
 START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 LAST_C=${CONCURRENCY##*,}
@@ -302,6 +322,14 @@ if [[ "$SIMPLE" == 1 ]]; then
   run_levels simple_fastapi "$port" simple "$SIMPLE_REQUEST" "$LAST_C"
   finish simple_fastapi simple "$port"
 fi
+
+if [[ "$OVERLOAD" == 1 ]]; then
+  port=$(free_port)
+  serve inferd_overload "$MODEL" "$port" "$INFERD_BIN" serve --model-repository "$BOUNDED" \
+    --http-port "$port" --intra-op-threads "$THREADS"
+  run_levels inferd_overload "$port" "$MODEL" "$REQUEST" "$OVERLOAD_C"
+  finish inferd_overload "$MODEL" "$port"
+fi
 done
 
 END_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -321,10 +349,11 @@ END_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 } >"$WORK/machine.txt"
 
 "$PYTHON" - "$WORK" "$SECTION" "$START_DATE" "$CONCURRENCY" "$SEQ_LEN" "$THREADS" \
-    "$CEILING_BATCHES" "$LOADGEN" "$ROUNDS" "$NOTE" >"$WORK/section.md" <<'EOF'
+    "$CEILING_BATCHES" "$LOADGEN" "$ROUNDS" "$NOTE" "$OVERLOAD_C" >"$WORK/section.md" <<'EOF'
 import glob, json, os, sys
 
-work, section, date, levels, seq_len, threads, ceiling_batches, loadgen, rounds, note = sys.argv[1:11]
+work, section, date, levels, seq_len, threads, ceiling_batches, loadgen, rounds, note, overload_c = sys.argv[1:12]
+overload_c = int(overload_c)
 rounds = int(rounds)
 levels = [int(c) for c in levels.split(",")]
 last = levels[-1]
@@ -547,6 +576,25 @@ if s_inferd and s_peer:
         lat = lv.get("latency_ms", {})
         out.append(f"| {label} | {f1(lv['throughput_rps'])} | {f2(lat.get('p50'))} | "
                    f"{f2(lat.get('p99'))} | {errors(lv)} |")
+
+over = level("inferd_overload", overload_c)
+if over:
+    lat, base = over.get("latency_ms", {}), level("inferd_batching", last)
+    base_lat = base.get("latency_ms", {}) if base else {}
+    by_status = {str(k): v for k, v in over.get("errors_by_status", {}).items()}
+    refused = by_status.pop("503", 0)
+    other = " ".join(f"{k}:{v}" for k, v in sorted(by_status.items()))
+    other += " ".join(f"{k}:{v}" for k, v in sorted(over.get("transport_errors", {}).items()))
+    total = over.get("succeeded", 0) + over.get("failed", 0)
+    out += ["", f"Overload: inferd with batching and `default_queue_policy {{ max_queue_size: {last} }}` "
+            f"at concurrency {overload_c} (twice {last}); latency of accepted requests only; "
+            "the load generator sends again at once after each 503:", "",
+            "| concurrency | accepted req/s | p50 (ms) | p99 (ms) | max (ms) | answered 503 | other errors | "
+            f"p99 at {last}, unbounded queue (ms) |",
+            "|---:|---:|---:|---:|---:|---:|---|---:|",
+            f"| {overload_c} | {f1(over.get('throughput_rps'))} | {f2(lat.get('p50'))} | "
+            f"{f2(lat.get('p99'))} | {f2(lat.get('max'))} | {refused} of {total} | "
+            f"{other or 'none'} | {f2(base_lat.get('p99'))} |"]
 
 out += ["", "Commands, in the order run (servers on free loopback ports; each is "
         "checked against the PyTorch goldens with bench/peers/check_goldens.py "
