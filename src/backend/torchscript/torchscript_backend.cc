@@ -1,6 +1,7 @@
 #include "backend/torchscript/torchscript_backend.h"
 
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 #include <torch/script.h>
 
 #include <filesystem>
@@ -282,6 +283,14 @@ void ConfigureTorchThreads(int intra_op_threads) {
   static std::once_flag once;
   std::call_once(once, [&] {
     if (intra_op_threads > 0) at::set_num_threads(intra_op_threads);
+    // Looked up rather than linked: the BLAS behind libblas.so.3 is chosen by
+    // Debian's alternatives and may not be OpenBLAS.
+    using SetBlasThreads = void (*)(int);
+    if (auto set_blas_threads = reinterpret_cast<SetBlasThreads>(
+            dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+      set_blas_threads(at::get_num_threads());
+      spdlog::debug("OpenBLAS threads set to {}", at::get_num_threads());
+    }
     try {
       at::set_num_interop_threads(1);
     } catch (const std::exception&) {

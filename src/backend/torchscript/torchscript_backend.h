@@ -24,7 +24,11 @@ class TorchScriptBackend : public Backend {
 
 // Sets libtorch's intra-op thread count once for the process (0 leaves
 // libtorch's default, the hardware thread count) and inter-op threads to 1:
-// parallelism across requests comes from model instances.
+// parallelism across requests comes from model instances. When the BLAS
+// libtorch calls is OpenBLAS, its own thread pool gets the same count:
+// OpenBLAS otherwise starts one worker per core whose threads busy-wait
+// (sched_yield) for a while after every matrix product, which burned most of
+// a core while idle between requests at --intra-op-threads 1.
 void ConfigureTorchThreads(int intra_op_threads);
 
 }  // namespace inferd
