@@ -47,6 +47,9 @@
 #   CEILING_BATCHES   batch sizes for the ceiling [1 32]
 #   SIMPLE            also compare `simple` [1]
 #   OVERLOAD          also run the overload level [1]
+#   MANY_CONNECTIONS  `simple` on inferd also at this many concurrent
+#                     keep-alive connections, against the last level [1000];
+#                     empty: skipped
 #   DOC               markdown file to update [docs/benchmarks.md]; empty: stdout
 #   NOTE              a paragraph to add under the section's introduction []
 #   READY_TIMEOUT     seconds to wait for each server [90]
@@ -66,6 +69,7 @@ THREADS=${THREADS:-$(nproc)}
 CEILING_BATCHES=${CEILING_BATCHES:-1 32}
 SIMPLE=${SIMPLE:-1}
 OVERLOAD=${OVERLOAD:-1}
+MANY_CONNECTIONS=${MANY_CONNECTIONS-1000}
 DOC=${DOC-docs/benchmarks.md}
 NOTE=${NOTE:-}
 READY_TIMEOUT=${READY_TIMEOUT:-90}
@@ -314,7 +318,7 @@ if [[ "$SIMPLE" == 1 ]]; then
   port=$(free_port)
   serve simple_inferd simple "$port" "$INFERD_BIN" serve --model-repository "$REPOSITORY" \
   --http-port "$port" --intra-op-threads "$THREADS"
-  run_levels simple_inferd "$port" simple "$SIMPLE_REQUEST" "$LAST_C"
+  run_levels simple_inferd "$port" simple "$SIMPLE_REQUEST" "$LAST_C${MANY_CONNECTIONS:+,$MANY_CONNECTIONS}"
   finish simple_inferd simple "$port"
   port=$(free_port)
   serve simple_fastapi simple "$port" "$PYTHON" bench/peers/fastapi_simple.py --port "$port" \
@@ -349,10 +353,11 @@ END_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 } >"$WORK/machine.txt"
 
 "$PYTHON" - "$WORK" "$SECTION" "$START_DATE" "$CONCURRENCY" "$SEQ_LEN" "$THREADS" \
-    "$CEILING_BATCHES" "$LOADGEN" "$ROUNDS" "$NOTE" "$OVERLOAD_C" >"$WORK/section.md" <<'EOF'
+    "$CEILING_BATCHES" "$LOADGEN" "$ROUNDS" "$NOTE" "$OVERLOAD_C" "$MANY_CONNECTIONS" >"$WORK/section.md" <<'EOF'
 import glob, json, os, sys
 
-work, section, date, levels, seq_len, threads, ceiling_batches, loadgen, rounds, note, overload_c = sys.argv[1:12]
+work, section, date, levels, seq_len, threads, ceiling_batches, loadgen, rounds, note, overload_c, many = sys.argv[1:13]
+many = int(many) if many else None
 overload_c = int(overload_c)
 rounds = int(rounds)
 levels = [int(c) for c in levels.split(",")]
@@ -576,6 +581,18 @@ if s_inferd and s_peer:
         lat = lv.get("latency_ms", {})
         out.append(f"| {label} | {f1(lv['throughput_rps'])} | {f2(lat.get('p50'))} | "
                    f"{f2(lat.get('p99'))} | {errors(lv)} |")
+s_many = level("simple_inferd", many) if many else None
+if s_many and s_inferd:
+    lat = s_many.get("latency_ms", {})
+    out += ["", f"`simple` on inferd with {many} concurrent keep-alive connections (one request "
+            f"in flight on each) against {last}:", "",
+            "| connections | req/s | p50 (ms) | p99 (ms) | errors | req/s vs " + str(last) + " |",
+            "|---:|---:|---:|---:|---|---:|"]
+    for c, lv in ((last, s_inferd), (many, s_many)):
+        lat = lv.get("latency_ms", {})
+        out.append(f"| {c} | {f1(lv['throughput_rps'])} | {f2(lat.get('p50'))} | "
+                   f"{f2(lat.get('p99'))} | {errors(lv)} | "
+                   f"{fx(ratio(lv['throughput_rps'], s_inferd['throughput_rps']))} |")
 
 over = level("inferd_overload", overload_c)
 if over:
