@@ -7,7 +7,8 @@
 // Loads the file with torch::jit::load and calls forward() back to back on
 // one thread, inside c10::InferenceMode, with at::set_num_threads(--threads)
 // intra-op threads (0: libtorch's default, as `inferd serve` with its default
-// --intra-op-threads 0) and one inter-op thread, as inferd configures libtorch.
+// --intra-op-threads 0) and one inter-op thread, and OpenBLAS's own pool set
+// to the intra-op count, as inferd configures libtorch.
 // Every forward argument gets an INT64 tensor [batch, seq-len]: arguments
 // whose name contains "mask" are all ones, the others token ids drawn from
 // [1, --vocab) with a fixed seed. Nothing else runs: no HTTP, no JSON, no
@@ -23,6 +24,7 @@
 // --json prints one object instead of the text lines.
 
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 #include <sys/resource.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/script.h>
@@ -124,6 +126,12 @@ int main(int argc, char** argv) {
     if (options.threads > 0) at::set_num_threads(options.threads);
     at::set_num_interop_threads(1);
     const int threads = at::get_num_threads();  // what forward() will use
+    // As ConfigureTorchThreads in inferd: OpenBLAS's pool gets the same count.
+    using SetBlasThreads = void (*)(int);
+    if (auto set_blas_threads = reinterpret_cast<SetBlasThreads>(
+            dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+      set_blas_threads(threads);
+    }
     torch::jit::Module module = torch::jit::load(options.model);
     module.eval();
 
