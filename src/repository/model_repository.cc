@@ -199,6 +199,11 @@ absl::StatusOr<std::shared_ptr<ModelVersion>> ModelRepository::LoadVersion(
   }
   INFERD_ASSIGN_OR_RETURN(BatchPolicy policy, BatchPolicyFromConfig(config));
   const std::string model_dir = StrCat(options_.root, "/", name);
+  if (options_.attach) {
+    INFERD_ASSIGN_OR_RETURN(std::shared_ptr<const ModelAttachment> attachment,
+                            options_.attach(*model, model_dir));
+    model->set_attachment(std::move(attachment));
+  }
   std::vector<std::unique_ptr<ModelInstance>> instances;
   for (const auto& group : config.instance_group()) {
     for (int i = 0; i < group.count(); ++i) {

@@ -8,6 +8,7 @@
 // A broken model never affects the others. Load/Unload block while models
 // load or drain, so call them off the I/O threads. Thread-safe.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -49,6 +50,13 @@ class ModelRepository {
     const BackendRegistry* backends = nullptr;  // not owned
     InferenceMetrics* metrics = nullptr;        // not owned; optional
     Clock* clock = nullptr;                     // schedulers' clock; real if null
+    // Builds what the server keeps beside each version (its task pipeline),
+    // from the version (config, signature) and the model folder, before the
+    // instances are created. An error makes the version UNAVAILABLE with
+    // that reason; null means nothing to attach. Optional.
+    std::function<absl::StatusOr<std::shared_ptr<const ModelAttachment>>(
+        const ModelVersion& model, const std::string& model_dir)>
+        attach;
   };
 
   static absl::StatusOr<std::unique_ptr<ModelRepository>> Create(Options options);

@@ -17,6 +17,17 @@
 
 namespace inferd {
 
+// What a server component builds for each loaded version and keeps beside it
+// for the version's lifetime: today the task pipeline (tokenizer, labels,
+// task settings) that `:predict` uses. The repository builds it through
+// ModelRepository::Options::attach at load time, so a bad task setting fails
+// the load; core code never looks inside (pipelines/ depends on core, not
+// the other way round). Must be thread-safe for const use.
+class ModelAttachment {
+ public:
+  virtual ~ModelAttachment() = default;
+};
+
 class ModelVersion {
  public:
   ModelVersion(std::string name, int64_t version, config::ModelConfig config,
@@ -37,6 +48,12 @@ class ModelVersion {
   const ModelMetrics* metrics() const { return metrics_ ? &*metrics_ : nullptr; }
   void set_metrics(ModelMetrics metrics) { metrics_ = metrics; }
 
+  // Null when the server attached nothing (a model without a task).
+  const ModelAttachment* attachment() const { return attachment_.get(); }
+  void set_attachment(std::shared_ptr<const ModelAttachment> attachment) {
+    attachment_ = std::move(attachment);
+  }
+
   // Set once by the repository right after the instances are created.
   void set_scheduler(std::unique_ptr<ModelScheduler> scheduler) {
     scheduler_ = std::move(scheduler);
@@ -49,6 +66,7 @@ class ModelVersion {
   const config::ModelConfig config_;
   const ModelSignature signature_;  // instances refer to it: declared first
   std::optional<ModelMetrics> metrics_;
+  std::shared_ptr<const ModelAttachment> attachment_;
   std::unique_ptr<ModelScheduler> scheduler_;
 };
 
