@@ -21,6 +21,9 @@ Writes, under --out:
                                (examples/ner_model.py)
                        recommender  matrix factorisation, user id -> movie
                                scores + items.json (examples/recommender_model.py)
+                       sentiment  text-classification, NEGATIVE/POSITIVE,
+                               trained on lexicon-labelled Austen sentences
+                               (examples/sentiment_model.py)
   test_repository/   extra models only the end-to-end tests load
                        simple, all_dtypes, index_named, string_length,
                        single_output, text_classifier, slow

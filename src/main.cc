@@ -57,6 +57,10 @@ void AddServeCommand(CLI::App& app, inferd::ServerOptions& o) {
                     "On SIGTERM, how long in-flight requests may take to finish")
       ->envname("INFERD_DRAIN_TIMEOUT_MS")
       ->capture_default_str();
+  serve->add_option("--max-instances", o.max_instances,
+                    "Most instances one :predict request may carry (more: 413)")
+      ->envname("INFERD_MAX_INSTANCES")
+      ->capture_default_str();
   serve->callback([&o] {
     absl::Status status = inferd::RunServer(o);
     if (!status.ok()) {

@@ -22,6 +22,7 @@ struct ServerOptions {
   int read_timeout_ms = 30000;              // to receive a whole request
   int idle_timeout_ms = 75000;              // keep-alive idle limit
   int drain_timeout_ms = 30000;             // SIGTERM grace for in-flight work
+  size_t max_instances = 1000;              // :predict instances per request
 };
 
 }  // namespace inferd

@@ -1,0 +1,60 @@
+#pragma once
+
+// Runs the instances of one request through a model's task pipeline
+// (pipelines/task/task_pipeline.h) and its scheduler:
+//
+//   worker pool: Preprocess each instance (tokenize, decode); a failing
+//                instance keeps its error and the others go on
+//   Collate the good ones into batches of at most max_batch_size rows and
+//   enqueue each on the model's ModelScheduler, where the dynamic batcher
+//   may join them with other requests' work
+//   worker pool: split the outputs per instance and Postprocess each
+//
+// Nothing here runs on an HTTP I/O thread, and executor threads only hand
+// results back to the pool. Used by :predict and the task routes that
+// answer in other shapes (embeddings).
+// Thread-safe: Run() may be called from any thread; `done` is called exactly
+// once, on a pool thread.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "boost/json.hpp"
+#include "common/thread_pool.h"
+#include "http/http_message.h"
+#include "pipelines/task/task_pipeline.h"
+#include "repository/model_version.h"
+
+namespace inferd {
+
+struct TaskCall {
+  ModelHandle model;
+  const pipelines::TaskPipeline* pipeline = nullptr;  // model's attachment
+  // JSON the instances point into; kept alive for the call.
+  std::shared_ptr<const boost::json::value> body;
+  std::vector<pipelines::TaskInstance> instances;
+  std::unique_ptr<pipelines::TaskParameters> parameters;
+  uint32_t priority = 0;                  // 0: the model's default level
+  std::optional<absl::Duration> timeout;  // queue timeout
+  std::shared_ptr<CancelSignal> cancel;   // optional: client went away
+};
+
+struct TaskOutcome {
+  // One per instance, in order: its prediction or its own error.
+  std::vector<absl::StatusOr<boost::json::value>> predictions;
+  std::vector<int64_t> tokens;  // per instance (0 when it failed)
+  int64_t succeeded = 0;
+  int64_t failed = 0;
+};
+
+// Calls `done` with the outcome, or with the error that stopped the whole
+// request: Unavailable/ResourceExhausted (queue full, unloading),
+// DeadlineExceeded (queue timeout), Cancelled.
+void RunTask(ThreadPool* pool, std::shared_ptr<TaskCall> call,
+             std::function<void(absl::StatusOr<TaskOutcome>)> done);
+
+}  // namespace inferd
