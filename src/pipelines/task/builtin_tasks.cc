@@ -1,7 +1,5 @@
 #include "pipelines/task/builtin_tasks.h"
 
-#include "pipelines/image/image_classification.h"
-#include "pipelines/image/object_detection.h"
 #include "pipelines/task/feature_extraction.h"
 #include "pipelines/task/generic_classification.h"
 #include "pipelines/task/text_classification.h"
@@ -15,8 +13,6 @@ void RegisterBuiltinTasks(TaskRegistry& registry) {
   registry.Register("feature-extraction", &FeatureExtraction::Create);
   registry.Register("token-classification", &TokenClassification::Create);
   registry.Register("classification", &GenericClassification::Create);
-  registry.Register("image-classification", &ImageClassification::Create);
-  registry.Register("object-detection", &ObjectDetection::Create);
 }
 
 }  // namespace inferd::pipelines
