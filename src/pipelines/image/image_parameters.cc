@@ -17,7 +17,7 @@ namespace {
 absl::Status Invalid(const std::string& name, const std::string& value,
                      std::string_view expected) {
   return absl::InvalidArgumentError(
-      StrCat("parameter \"", name, "\": \"", value, "\" is not ", expected));
+      StrCat("parameters[\"", name, "\"]: \"", value, "\" is not ", expected));
 }
 
 const std::string* Find(const ModelParameters& parameters,

@@ -21,7 +21,8 @@
 //   apply_sigmoid        true | false                        (false)
 //   score_threshold      0.25;  iou_threshold 0.45;  max_detections 100
 //
-// Errors are InvalidArgument naming the parameter. Pure functions.
+// Errors are InvalidArgument naming the parameter (parameters["scale"]: ...).
+// Pure functions.
 
 #include <string>
 

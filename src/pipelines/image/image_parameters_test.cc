@@ -68,15 +68,15 @@ TEST(ImageParametersTest, ErrorsNameTheParameter) {
   EXPECT_THAT(ParseImagePreprocessOptions(Params({{"image_size", "12y"}}))
                   .status()
                   .message(),
-              HasSubstr("parameter \"image_size\""));
+              HasSubstr("parameters[\"image_size\"]"));
   EXPECT_THAT(ParseImagePreprocessOptions(Params({{"resize_mode", "zoom"}}))
                   .status()
                   .message(),
-              HasSubstr("parameter \"resize_mode\""));
+              HasSubstr("parameters[\"resize_mode\"]"));
   EXPECT_THAT(ParseImagePreprocessOptions(Params({{"mean", "1,x,3"}}))
                   .status()
                   .message(),
-              HasSubstr("parameter \"mean\""));
+              HasSubstr("parameters[\"mean\"]"));
   EXPECT_THAT(ParseImagePreprocessOptions(
                   Params({{"channel_order", "GRAY"}, {"mean", "1,2,3"}}))
                   .status()
@@ -85,15 +85,15 @@ TEST(ImageParametersTest, ErrorsNameTheParameter) {
   EXPECT_THAT(ParseDetectionOptions(Params({{"iou_threshold", "2"}}))
                   .status()
                   .message(),
-              HasSubstr("parameter \"iou_threshold\""));
+              HasSubstr("parameters[\"iou_threshold\"]"));
   EXPECT_THAT(ParseDetectionOptions(Params({{"apply_sigmoid", "yes"}}))
                   .status()
                   .message(),
-              HasSubstr("parameter \"apply_sigmoid\""));
+              HasSubstr("parameters[\"apply_sigmoid\"]"));
   EXPECT_THAT(ParseDecodeOptions(Params({{"max_image_pixels", "-1"}}))
                   .status()
                   .message(),
-              HasSubstr("parameter \"max_image_pixels\""));
+              HasSubstr("parameters[\"max_image_pixels\"]"));
 }
 
 }  // namespace
