@@ -67,6 +67,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+import digits_image  # noqa: E402  (image-classification example, issue 4)
+import shapes  # noqa: E402  (object-detection example, issue 4)
+
 import slow_model  # noqa: E402  (examples/slow_model.py, beside this file)
 # Task-pipeline examples (issue 4), each in its own module beside this file:
 # build() trains and returns the spec fields plus config parameters, asset
@@ -867,6 +870,11 @@ def main():
             print(f"{os.path.relpath(path, out)}: {len(cases)} golden cases")
 
     slow_model.write_config(test_repository)
+    # Image task examples (issue 4): own modules, own goldens.
+    digits_image.build(model_repository, goldens, digits_model, x_test,
+                       y_test)
+    shapes.build(model_repository, goldens)
+
     with open(os.path.join(goldens, "README"), "w") as f:
         f.write(TOLERANCE_NOTE)
     print(f"done in {time.monotonic() - started:.1f} s: {out}")
