@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Issue 4 benchmark: the sentiment text-classification pipeline (tokenize,
+# batch, run, softmax, labels) behind POST /v1/models/sentiment:predict,
+# inferd vs the FastAPI peer doing the same pipeline in Python
+# (bench/peers/fastapi_sentiment.py, singleton and batched), under the same
+# `inferd bench` load: one sentence per request (bench/requests/sentiment.json),
+# closed loop at CONCURRENCY. One server at a time on 127.0.0.1; each answer
+# is checked to be a POSITIVE/NEGATIVE prediction before the load.
+#
+#   bench/sentiment_compare.sh        # prints a markdown table
+#
+# Environment (defaults in brackets): INFERD_BIN [build/inferd], EXAMPLES
+# [build/examples], PYTHON [/usr/bin/python3], CONCURRENCY [32],
+# DURATION [10s], WARMUP [2s], THREADS (libtorch intra-op threads, the same
+# for all) [nproc].
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+INFERD_BIN=${INFERD_BIN:-build/inferd}
+EXAMPLES=${EXAMPLES:-build/examples}
+PYTHON=${PYTHON:-/usr/bin/python3}
+CONCURRENCY=${CONCURRENCY:-32}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+THREADS=${THREADS:-$(nproc)}
+BODY=bench/requests/sentiment.json
+MODEL_DIR=$EXAMPLES/model_repository/sentiment
+
+repo=$(mktemp -d)
+trap 'rm -rf "$repo"; [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null || true' EXIT
+ln -s "$(realpath "$MODEL_DIR")" "$repo/sentiment"
+
+port() { "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_ready() {  # url
+  for _ in $(seq 1 300); do
+    if curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
+         --data @"$BODY" "$1/v1/models/sentiment:predict"; then return 0; fi
+    sleep 0.2
+  done
+  echo "server at $1 never answered" >&2; return 1
+}
+
+check() {  # url
+  curl -sf -X POST -H 'Content-Type: application/json' --data @"$BODY" \
+    "$1/v1/models/sentiment:predict" | "$PYTHON" -c '
+import json, sys
+body = json.load(sys.stdin)
+assert body["predictions"][0]["label"] in ("POSITIVE", "NEGATIVE"), body
+print(json.dumps(body["predictions"][0]), file=sys.stderr)'
+}
+
+measure() {  # name url
+  wait_ready "$2"
+  check "$2"
+  local out
+  out=$("$INFERD_BIN" bench --url "$2" --model sentiment --route predict \
+        --body-file "$BODY" --concurrency "$CONCURRENCY" --duration "$DURATION" \
+        --warmup "$WARMUP" --json)
+  echo "$1 $out" >> "$results"
+  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+}
+
+results=$(mktemp)
+p=$(port)
+"$INFERD_BIN" serve --model-repository "$repo" --http-port "$p" --host 127.0.0.1 \
+  --intra-op-threads "$THREADS" --log-level warn & pid=$!
+measure inferd "http://127.0.0.1:$p"
+for mode in singleton batched; do
+  p=$(port)
+  "$PYTHON" bench/peers/fastapi_sentiment.py --mode "$mode" --port "$p" \
+    --model-dir "$MODEL_DIR" --threads "$THREADS" & pid=$!
+  measure "fastapi-$mode" "http://127.0.0.1:$p"
+done
+
+"$PYTHON" - "$results" "$CONCURRENCY" <<'PY'
+import json, sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, raw = line.split(" ", 1)
+    report = json.loads(raw)
+    level = report["levels"][0] if "levels" in report else report
+    rows[name] = level
+print("| server | concurrency | req/s | p50 ms | p99 ms | errors |")
+print("|---|---|---|---|---|---|")
+for name, level in rows.items():
+    print(f"| {name} | {sys.argv[2]} | {level['throughput_rps']:.1f} | "
+          f"{level['latency_ms']['p50']:.2f} | {level['latency_ms']['p99']:.2f} | "
+          f"{level['failed']} |")
+best = max(v["throughput_rps"] for k, v in rows.items() if k != "inferd")
+print(f"\ninferd / best peer throughput: {rows['inferd']['throughput_rps'] / best:.2f}x")
+PY
