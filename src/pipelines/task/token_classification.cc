@@ -174,8 +174,8 @@ absl::StatusOr<json::value> TokenClassification::Postprocess(
     item["score"] = entity.score;
     if (params.aggregation == Aggregation::kNone) item["index"] = entity.index;
     item["word"] = text.substr(entity.span.start, entity.span.end - entity.span.start);
-    item["start"] = to_char(entity.span.start);
-    item["end"] = to_char(entity.span.end);
+    item["start"] = static_cast<int64_t>(to_char(entity.span.start));
+    item["end"] = static_cast<int64_t>(to_char(entity.span.end));
     out.push_back(std::move(item));
   }
   return json::value(std::move(out));
