@@ -15,6 +15,7 @@
 #include "api/repository_api.h"
 #include "api/v2_model_api.h"
 #include "api/predict_api.h"
+#include "api/embeddings_api.h"
 #include "pipelines/task/builtin_tasks.h"
 #include "backend/torchscript/torchscript_backend.h"
 #include "common/logging.h"
@@ -151,6 +152,8 @@ absl::Status RunServer(const ServerOptions& options) {
   model_api.Register(routes);
   PredictApi predict_api(&context, {options.max_instances, &task_pool});
   predict_api.Register(routes);
+  EmbeddingsApi embeddings_api(&context, {&task_pool});
+  embeddings_api.Register(routes);
 
   HttpServer::Options http_options;
   http_options.host = options.host;
