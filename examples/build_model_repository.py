@@ -71,12 +71,14 @@ import digits_image  # noqa: E402  (image-classification example, issue 4)
 import shapes  # noqa: E402  (object-detection example, issue 4)
 
 import slow_model  # noqa: E402  (examples/slow_model.py, beside this file)
+import failing_model  # noqa: E402  (examples/failing_model.py: job retries)
 # Task-pipeline examples (issue 4), each in its own module beside this file:
 # build() trains and returns the spec fields plus config parameters, asset
 # files and a task_goldens(loaded_model) function.
 import embedder_model  # noqa: E402
 import ner_model  # noqa: E402
 import recommender_model  # noqa: E402
+import sentiment_model  # noqa: E402
 
 SEED = 0
 TEST_FRACTION = 0.2
@@ -765,7 +767,7 @@ def single_output_spec() -> ModelSpec:
 # Task-pipeline models: config parameters and asset files beside config.pbtxt
 # ---------------------------------------------------------------------------
 
-TASK_MODELS = (embedder_model, ner_model, recommender_model)
+TASK_MODELS = (embedder_model, ner_model, recommender_model, sentiment_model)
 
 
 def task_spec(built: dict) -> ModelSpec:
@@ -850,7 +852,8 @@ def main():
                            index_named_spec(), string_length_spec(),
                            single_output_spec(),
                            text_classifier_spec(text_model, text_test_x),
-                           slow_model.slow_spec(ModelSpec)]),
+                           slow_model.slow_spec(ModelSpec),
+                           failing_model.failing_spec(ModelSpec)]),
     ]
     written = {}
     for repository, specs in repositories:

@@ -61,6 +61,34 @@ void AddServeCommand(CLI::App& app, inferd::ServerOptions& o) {
                     "Most instances one :predict request may carry (more: 413)")
       ->envname("INFERD_MAX_INSTANCES")
       ->capture_default_str();
+  serve->add_option("--data-dir", o.data_dir,
+                    "Folder of the durable job database (created if missing)")
+      ->envname("INFERD_DATA_DIR")
+      ->capture_default_str();
+  serve->add_option("--job-workers", o.job_workers,
+                    "Async jobs that run at once (bounds their share of the models)")
+      ->envname("INFERD_JOB_WORKERS")
+      ->capture_default_str();
+  serve->add_option("--job-max-attempts", o.job_max_attempts,
+                    "Attempts before a failing job stays failed")
+      ->envname("INFERD_JOB_MAX_ATTEMPTS")
+      ->capture_default_str();
+  serve->add_option("--job-result-ttl", o.job_result_ttl_s,
+                    "Seconds a finished job and its result are kept")
+      ->envname("INFERD_JOB_RESULT_TTL")
+      ->capture_default_str();
+  serve->add_option("--job-retry-backoff-ms", o.job_retry_backoff_ms,
+                    "Delay before a failed job's first retry; doubles each time")
+      ->envname("INFERD_JOB_RETRY_BACKOFF_MS")
+      ->capture_default_str();
+  serve->add_option("--cache-bytes", o.cache_bytes,
+                    "Bound of the in-memory response cache (0 turns it off)")
+      ->envname("INFERD_CACHE_BYTES")
+      ->capture_default_str();
+  serve->add_option("--cache-ttl", o.cache_ttl_s,
+                    "Seconds a cached response lives (0: until evicted)")
+      ->envname("INFERD_CACHE_TTL")
+      ->capture_default_str();
   serve->callback([&o] {
     absl::Status status = inferd::RunServer(o);
     if (!status.ok()) {

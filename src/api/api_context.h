@@ -11,9 +11,20 @@
 
 namespace inferd {
 
+class JobsApi;
+class CacheMetrics;
+namespace cache {
+class ResponseCache;
+}  // namespace cache
+
 struct ApiContext {
   ModelRepository* repository = nullptr;
   ThreadPool* control_pool = nullptr;  // loads and unloads run here
+  // Optional: `Prefer: respond-async` turns inference into a job.
+  const JobsApi* jobs = nullptr;
+  // Optional: the response cache, for models that enable it.
+  cache::ResponseCache* cache = nullptr;
+  const CacheMetrics* cache_metrics = nullptr;
   absl::Time started = absl::Now();
   std::string server_version = "0.1.0";
 };

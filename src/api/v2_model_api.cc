@@ -2,7 +2,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "api/cached_response.h"
+#include "api/jobs_api.h"
 #include "api/status_http.h"
+#include "cache/cache_key_builder.h"
 #include "boost/json.hpp"
 #include "config/model_config_loader.h"
 #include "tensor/v2_codec.h"
@@ -108,6 +111,8 @@ void V2ModelApi::Config(const HttpRequest& request, Responder respond) const {
 }
 
 void V2ModelApi::Infer(HttpRequest&& http, Responder respond) const {
+  if (context_->jobs && context_->jobs->MaybeSubmit("infer", http, respond)) return;
+  const absl::Time started = absl::Now();
   absl::StatusOr<ModelHandle> model = HandleFor(context_, http);
   if (!model.ok()) return respond(ErrorResponse(model.status()));
 
@@ -137,20 +142,45 @@ void V2ModelApi::Infer(HttpRequest&& http, Responder respond) const {
     return respond(ErrorResponse(selected.status()));
   }
 
+  // The cache key hashes the decoded inputs, so it is built before Run()
+  // moves them into the scheduler.
+  std::optional<cache::CacheKey> key;
+  if (context_->cache && (*model)->config().response_cache().enable()) {
+    absl::StatusOr<cache::CacheKey> built = cache::CacheKeyBuilder::ForInferRequest(
+        "infer", (*model)->name(), (*model)->version_string(), *request);
+    if (!built.ok()) return respond(ErrorResponse(built.status()));
+    key = *built;
+  }
+  auto compute = [handle = *model, request, selected = *std::move(selected), rows = *batch,
+                  cancel = http.cancel](Responder done) {
+    Run(handle, request, selected, rows, *cancel, std::move(done));
+  };
+  if (!key) {
+    return compute([respond = std::move(respond)](HttpResponse response) {
+      TagCache(response, "bypass");
+      respond(std::move(response));
+    });
+  }
+  RespondThroughCache(context_->cache, context_->cache_metrics, *key, ParseCacheDirectives(http),
+                      started, std::move(compute), std::move(respond));
+}
+
+void V2ModelApi::Run(const ModelHandle& handle, std::shared_ptr<InferenceRequest> request,
+                     const std::vector<size_t>& selected, int64_t rows, CancelSignal& cancel,
+                     Responder respond) {
   std::vector<Tensor> inputs;
   inputs.reserve(request->inputs.size());
   for (NamedTensor& input : request->inputs) inputs.push_back(std::move(input.tensor));
 
-  ModelHandle handle = *model;
   auto respond_shared = std::make_shared<Responder>(std::move(respond));
   ModelScheduler::Request work;
   work.inputs = std::move(inputs);
-  work.rows = *batch;
+  work.rows = rows;
   if (request->priority) work.priority = static_cast<uint32_t>(*request->priority);
   if (request->timeout_us) {
     work.timeout = absl::Microseconds(static_cast<int64_t>(*request->timeout_us));
   }
-  work.done = [handle, request, selected = *std::move(selected),
+  work.done = [handle, request, selected,
                respond_shared](absl::StatusOr<std::vector<Tensor>> outputs) {
         if (!outputs.ok()) return (*respond_shared)(ErrorResponse(outputs.status()));
         EncodedResponse encoded = EncodeV2InferResponse(
@@ -167,7 +197,7 @@ void V2ModelApi::Infer(HttpRequest&& http, Responder respond) const {
   absl::StatusOr<ModelScheduler::RequestId> queued =
       handle->scheduler().Enqueue(std::move(work));
   if (!queued.ok()) return (*respond_shared)(ErrorResponse(queued.status()));
-  http.cancel->OnCancel([handle, id = *queued] { handle->scheduler().Cancel(id); });
+  cancel.OnCancel([handle, id = *queued] { handle->scheduler().Cancel(id); });
 }
 
 }  // namespace inferd

@@ -23,6 +23,15 @@ struct ServerOptions {
   int idle_timeout_ms = 75000;              // keep-alive idle limit
   int drain_timeout_ms = 30000;             // SIGTERM grace for in-flight work
   size_t max_instances = 1000;              // :predict instances per request
+  // Async jobs (durable; see docs/jobs.md).
+  std::string data_dir = "inferd-data";     // the job database lives here
+  int job_workers = 8;                      // jobs running at once
+  int job_max_attempts = 3;                 // then the job stays failed
+  int job_result_ttl_s = 3600;              // finished jobs are purged after
+  int job_retry_backoff_ms = 1000;          // first retry delay; doubles
+  // Response cache (models with response_cache { enable: true }).
+  size_t cache_bytes = 256ull << 20;        // LRU bound; 0 disables the cache
+  int cache_ttl_s = 0;                      // entry lifetime; 0 = no limit
 };
 
 }  // namespace inferd

@@ -24,7 +24,7 @@ void CancelSignal::OnCancel(std::function<void()> fn) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!cancelled_) {
-      on_cancel_ = std::move(fn);
+      on_cancel_.push_back(std::move(fn));
       return;
     }
   }
@@ -32,14 +32,14 @@ void CancelSignal::OnCancel(std::function<void()> fn) {
 }
 
 void CancelSignal::Cancel() {
-  std::function<void()> fn;
+  std::vector<std::function<void()>> callbacks;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (cancelled_) return;
     cancelled_ = true;
-    fn = std::move(on_cancel_);
+    callbacks.swap(on_cancel_);
   }
-  if (fn) fn();
+  for (auto& fn : callbacks) fn();
 }
 
 bool CancelSignal::cancelled() const {

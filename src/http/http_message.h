@@ -21,6 +21,7 @@ namespace inferd {
 class CancelSignal {
  public:
   // Runs `fn` once on Cancel(), or at once if Cancel() already happened.
+  // Several callbacks may be registered; they run in registration order.
   void OnCancel(std::function<void()> fn);
   void Cancel();
   bool cancelled() const;
@@ -28,7 +29,24 @@ class CancelSignal {
  private:
   mutable std::mutex mu_;
   bool cancelled_ = false;
-  std::function<void()> on_cancel_;
+  std::vector<std::function<void()>> on_cancel_;
+};
+
+// A response body produced over time (Server-Sent Events). The server sends
+// the status and headers at once, then pulls chunks with Next() and writes
+// each as it comes (chunked transfer encoding) until the end.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // Calls `deliver` exactly once, from any thread, with the next non-empty
+  // chunk, or nullopt when the body is complete. The server does not call
+  // Next() again before `deliver` has run.
+  using Deliver = std::function<void(std::optional<std::string>)>;
+  virtual void Next(Deliver deliver) = 0;
+  // The stream is over: it ended, the client went away or a write failed.
+  // Stop producing and release resources; a pending Next() must still
+  // deliver (nullopt). The server always calls it; more calls do nothing.
+  virtual void Close() = 0;
 };
 
 struct HttpRequest {
@@ -55,6 +73,8 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // When set, the body comes from the stream instead of `body`.
+  std::shared_ptr<ResponseStream> stream;
 };
 
 // Called exactly once with the response, from any thread.

@@ -223,6 +223,19 @@ class HttpServer::Impl {
     const std::string method = request.method;
     std::string route = "unmatched";
     HttpResponse response = co_await Dispatch(std::move(request), &route);
+    if (response.stream && !cancel->cancelled()) {
+      // The watcher keeps running while the stream is written: a client
+      // that leaves ends the stream.
+      std::shared_ptr<ResponseStream> body = response.stream;
+      cancel->OnCancel([body] { body->Close(); });
+      const bool ok = co_await WriteStream(stream, std::move(response), version);
+      boost::system::error_code stop_ec;
+      socket.cancel(stop_ec);
+      body->Close();  // lets the producer release what it holds
+      if (options_.metrics) CountRequest(route, method, 200);
+      co_return ok && keep_alive && !draining_;
+    }
+    if (response.stream) response.stream->Close();  // its client is gone
     boost::system::error_code cancel_ec;
     socket.cancel(cancel_ec);
     if (options_.metrics) {
@@ -280,6 +293,53 @@ class HttpServer::Impl {
         use_awaitable);
     if (in_flight) in_flight->Add(-1);
     co_return response;
+  }
+
+  void CountRequest(const std::string& route, const std::string& method, int status) {
+    options_.metrics->ForRoute(route).requests
+        ->WithLabels({route, method, std::to_string(status)})
+        ->Increment();
+  }
+
+  // Writes a streamed response: headers at once, then each chunk as the
+  // stream produces it (chunked encoding), then the last chunk. Returns
+  // whether every write succeeded and the stream ended normally.
+  asio::awaitable<bool> WriteStream(beast::tcp_stream& stream, HttpResponse response,
+                                    unsigned version) {
+    bhttp::response<bhttp::empty_body> head{static_cast<bhttp::status>(response.status),
+                                            version};
+    head.set(bhttp::field::server, "inferd");
+    head.set(bhttp::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) head.set(name, value);
+    head.chunked(true);
+    bhttp::response_serializer<bhttp::empty_body> serializer{head};
+    stream.expires_after(ToChrono(options_.read_timeout));
+    auto [head_ec, head_n] = co_await bhttp::async_write_header(stream, serializer, kTuple);
+    if (head_ec) co_return false;
+    ResponseStream* body = response.stream.get();
+    while (true) {
+      std::optional<std::string> chunk =
+          co_await asio::async_initiate<decltype(use_awaitable),
+                                        void(std::optional<std::string>)>(
+              [body](auto completion) {
+                auto shared = std::make_shared<decltype(completion)>(std::move(completion));
+                body->Next([shared](std::optional<std::string> next) {
+                  auto executor = asio::get_associated_executor(*shared);
+                  asio::post(executor, [shared, next = std::move(next)]() mutable {
+                    (*shared)(std::move(next));
+                  });
+                });
+              },
+              use_awaitable);
+      stream.expires_after(ToChrono(options_.read_timeout));
+      if (!chunk) {
+        auto [ec, n] = co_await asio::async_write(stream, bhttp::make_chunk_last(), kTuple);
+        co_return !ec;
+      }
+      auto [ec, n] =
+          co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(*chunk)), kTuple);
+      if (ec) co_return false;
+    }
   }
 
   asio::awaitable<void> WriteError(beast::tcp_stream& stream, int status,

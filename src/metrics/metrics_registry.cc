@@ -117,7 +117,18 @@ void MetricsRegistry::AddCallback(std::string name, std::string help, bool is_co
       CallbackMetric{std::move(name), std::move(help), is_counter, std::move(read)});
 }
 
+void MetricsRegistry::AddScrapeHook(std::function<void()> hook) {
+  absl::MutexLock lock(&mu_);
+  scrape_hooks_.push_back(std::move(hook));
+}
+
 std::string MetricsRegistry::RenderPrometheus() const {
+  std::vector<std::function<void()>> hooks;
+  {
+    absl::MutexLock lock(&mu_);
+    hooks = scrape_hooks_;
+  }
+  for (const auto& hook : hooks) hook();
   // Render each family into a string keyed by name, so the output is in one
   // stable order regardless of kind.
   std::map<std::string, std::string> blocks;

@@ -117,6 +117,10 @@ class MetricsRegistry {
   void AddCallback(std::string name, std::string help, bool is_counter,
                    std::function<double()> read);
 
+  // Runs before every render, outside the registry's lock, so an owner can
+  // refresh labelled gauges from a source it must query (job counts).
+  void AddScrapeHook(std::function<void()> hook);
+
   // The Prometheus text exposition of every metric, families in name order.
   std::string RenderPrometheus() const;
 
@@ -137,6 +141,7 @@ class MetricsRegistry {
   std::map<std::string, std::unique_ptr<Family<Histogram>>> histograms_
       ABSL_GUARDED_BY(mu_);
   std::vector<CallbackMetric> callbacks_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::function<void()>> scrape_hooks_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace inferd

@@ -17,6 +17,9 @@
 #include "api/predict_api.h"
 #include "api/embeddings_api.h"
 #include "pipelines/task/builtin_tasks.h"
+#include "api/cache_metrics.h"
+#include "cache/lru_response_cache.h"
+#include "server/job_service.h"
 #include "backend/torchscript/torchscript_backend.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -71,6 +74,20 @@ absl::Status Validate(const ServerOptions& options) {
   if (options.read_timeout_ms < 1 || options.idle_timeout_ms < 1) {
     return absl::InvalidArgumentError("timeouts must be positive");
   }
+  if (options.data_dir.empty()) return absl::InvalidArgumentError("--data-dir must not be empty");
+  if (options.job_workers < 1 || options.job_workers > 1024) {
+    return absl::InvalidArgumentError("--job-workers must be 1..1024");
+  }
+  if (options.job_max_attempts < 1 || options.job_max_attempts > 100) {
+    return absl::InvalidArgumentError("--job-max-attempts must be 1..100");
+  }
+  if (options.job_result_ttl_s < 1) {
+    return absl::InvalidArgumentError("--job-result-ttl must be at least 1 second");
+  }
+  if (options.job_retry_backoff_ms < 0) {
+    return absl::InvalidArgumentError("--job-retry-backoff-ms must not be negative");
+  }
+  if (options.cache_ttl_s < 0) return absl::InvalidArgumentError("--cache-ttl must not be negative");
   if (options.max_instances < 1) {
     return absl::InvalidArgumentError("--max-instances must be at least 1");
   }
@@ -141,7 +158,23 @@ absl::Status RunServer(const ServerOptions& options) {
   context.repository = repository.get();
   context.control_pool = &control_pool;
 
+  std::unique_ptr<cache::LruResponseCache> response_cache;
+  std::unique_ptr<CacheMetrics> cache_metrics;
+  if (options.cache_bytes > 0) {
+    cache::LruResponseCache::Options cache_options;
+    cache_options.max_bytes = options.cache_bytes;
+    if (options.cache_ttl_s > 0) cache_options.ttl = absl::Seconds(options.cache_ttl_s);
+    INFERD_ASSIGN_OR_RETURN(response_cache, cache::LruResponseCache::Create(cache_options));
+    cache_metrics = std::make_unique<CacheMetrics>(&registry, response_cache.get());
+    context.cache = response_cache.get();
+    context.cache_metrics = cache_metrics.get();
+  }
+
   RouteTable routes;
+  // The job service registers /v1/jobs and replays jobs through `routes`.
+  INFERD_ASSIGN_OR_RETURN(std::unique_ptr<JobService> jobs,
+                          JobService::Create(options, &context, &routes, &registry));
+  context.jobs = jobs->api();
   MetricsApi metrics_api(&context, &registry);
   metrics_api.Register(routes);  // before the model routes: see metrics_api.h
   HealthApi health(&context);
@@ -173,14 +206,22 @@ absl::Status RunServer(const ServerOptions& options) {
                context.server_version, options.host, http->port(),
                options.model_repository);
 
-  // Liveness answers while models load; readiness waits for them.
-  control_pool.Post([&repository] { repository->LoadStartupModels(); });
+  // Liveness answers while models load; readiness waits for them. Jobs
+  // start after the startup models, so recovered jobs do not spend their
+  // attempts on models that are still loading.
+  control_pool.Post([&repository, &jobs] {
+    repository->LoadStartupModels();
+    if (absl::Status started = jobs->Start(); !started.ok()) {
+      spdlog::error("jobs did not start: {}", started.ToString());
+    }
+  });
 
   char signal_number = 0;
   while (read(g_signal_pipe[0], &signal_number, 1) != 1) {
   }
   spdlog::info("received {}, draining", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   http->Shutdown(absl::Milliseconds(options.drain_timeout_ms));
+  jobs->Stop();  // running jobs finish; queued ones wait for the next start
   repository->UnloadAll();
   spdlog::info("stopped");
   return absl::OkStatus();

@@ -292,7 +292,9 @@ class Client:
 class InferdServer:
     """The inferd binary running as a subprocess on a free loopback port."""
 
-    def __init__(self, repository, extra_args=(), env=None, port=None):
+    def __init__(self, repository, extra_args=(), env=None, port=None, data_dir=None):
+        """`data_dir` is the job database folder; by default a fresh one beside
+        the log, removed with it. Pass one to restart a server on the same jobs."""
         self.repository = repository
         self.extra_args = list(extra_args)
         self.env = env
@@ -300,13 +302,15 @@ class InferdServer:
         self.proc = None
         self._log_dir = tempfile.mkdtemp(prefix="inferd-e2e-")
         self.log_path = os.path.join(self._log_dir, "inferd.log")
+        self.data_dir = data_dir or os.path.join(self._log_dir, "data")
         self._log_file = None
         self.client = Client(self.port)
 
     @property
     def argv(self):
         return [inferd_bin(), "serve", "--model-repository", self.repository,
-                "--host", "127.0.0.1", "--http-port", str(self.port)] + self.extra_args
+                "--host", "127.0.0.1", "--http-port", str(self.port),
+                "--data-dir", self.data_dir] + self.extra_args
 
     def log(self):
         try:

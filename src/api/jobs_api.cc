@@ -1,0 +1,421 @@
+#include "api/jobs_api.h"
+
+#include <future>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "api/job_json.h"
+#include "api/status_http.h"
+#include "boost/json.hpp"
+#include "boost/url.hpp"
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "http/chunk_queue.h"
+
+namespace inferd {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::string_view kContentLengthHeader = "inference-header-content-length";
+
+// Whether a Prefer header (RFC 7240) asks for respond-async.
+bool PrefersAsync(const HttpRequest& request) {
+  std::optional<std::string_view> prefer = request.header("prefer");
+  if (!prefer) return false;
+  for (absl::string_view token : absl::StrSplit(ToAbsl(*prefer), absl::ByAnyChar(",;"))) {
+    if (absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(token), "respond-async")) return true;
+  }
+  return false;
+}
+
+// The path a job of `route` replays, as the route table knows it.
+std::string ReplayPath(const jobs::JobRequest& request) {
+  std::string base = StrCat("/", request.route == "predict" ? "v1" : "v2", "/models/",
+                            request.model);
+  if (!request.version.empty()) base += StrCat("/versions/", request.version);
+  return request.route == "predict" ? StrCat(base, ":predict") : StrCat(base, "/infer");
+}
+
+std::string ErrorText(const HttpResponse& response) {
+  boost::system::error_code ec;
+  json::value parsed = json::parse(response.body, ec);
+  if (!ec && parsed.is_object()) {
+    if (const json::value* error = parsed.as_object().if_contains("error")) {
+      if (error->is_string()) return std::string(error->as_string());
+      if (error->is_object()) {
+        if (const json::value* message = error->as_object().if_contains("message");
+            message && message->is_string()) {
+          return std::string(message->as_string());
+        }
+      }
+    }
+  }
+  return StrCat("HTTP ", response.status);
+}
+
+jobs::JobPayload PayloadOf(HttpResponse response) {
+  jobs::JobPayload payload;
+  payload.http_status = response.status;
+  payload.content_type = std::move(response.content_type);
+  for (auto& [name, value] : response.headers) {
+    if (absl::EqualsIgnoreCase(name, ToAbsl(kContentLengthHeader))) {
+      payload.headers.emplace_back(std::move(name), std::move(value));
+    }
+  }
+  payload.body = std::move(response.body);
+  return payload;
+}
+
+// 2xx is the route's answer; overload, timeouts and server errors are worth
+// another attempt; anything else (a bad request, an unknown model) would
+// fail the same way again.
+jobs::JobOutcome OutcomeOf(HttpResponse response, const jobs::JobCancellation& cancel) {
+  const int status = response.status;
+  if (status >= 200 && status < 300) return jobs::JobOutcome::Success(PayloadOf(std::move(response)));
+  std::string error = StrCat(status, ": ", ErrorText(response));
+  if (status == 499 && cancel.requested()) return jobs::JobOutcome::Cancelled();
+  if (status == 429 || status == 499 || status >= 500) {
+    return jobs::JobOutcome::Retryable(std::move(error));
+  }
+  jobs::JobOutcome outcome = jobs::JobOutcome::Permanent(std::move(error));
+  outcome.result = PayloadOf(std::move(response));
+  return outcome;
+}
+
+HttpResponse Accepted(const jobs::SubmitResult& submitted) {
+  json::object body{{"id", submitted.job.id},
+                    {"status", jobs::JobStatusName(submitted.job.status)}};
+  if (!submitted.created) body["created"] = false;
+  HttpResponse response = JsonBody(202, json::serialize(body));
+  response.headers.emplace_back("Location", StrCat("/v1/jobs/", submitted.job.id));
+  response.headers.emplace_back("Preference-Applied", "respond-async");
+  return response;
+}
+
+// Idempotency-Key, Job-Priority and Job-Webhook headers into `spec`.
+absl::Status ApplyHeaders(const HttpRequest& request, jobs::JobSpec& spec) {
+  if (auto key = request.header("idempotency-key")) {
+    if (key->empty() || key->size() > 255) {
+      return absl::InvalidArgumentError("Idempotency-Key must be 1..255 characters");
+    }
+    spec.idempotency_key = std::string(*key);
+  }
+  if (auto priority = request.header("job-priority")) {
+    std::optional<jobs::JobPriority> p = jobs::JobPriorityFromName(*priority);
+    if (!p) return absl::InvalidArgumentError("Job-Priority must be high, normal or low");
+    spec.priority = *p;
+  }
+  if (auto webhook = request.header("job-webhook")) {
+    spec.webhook_url = std::string(*webhook);
+    INFERD_RETURN_IF_ERROR(ValidateWebhookUrl(spec.webhook_url));
+  }
+  return absl::OkStatus();
+}
+
+// The query parameters of GET /v1/jobs.
+absl::StatusOr<jobs::ListQuery> ParseListQuery(const std::string& query) {
+  jobs::ListQuery list;
+  if (!boost::urls::parse_query(query)) {
+    return absl::InvalidArgumentError("malformed query string");
+  }
+  boost::urls::url url;
+  url.set_encoded_query(query);
+  for (const boost::urls::param& param : url.params()) {
+    const std::string& key = param.key;
+    const std::string& value = param.value;
+    if (key == "status") {
+      list.status = jobs::JobStatusFromName(value);
+      if (!list.status) {
+        return absl::InvalidArgumentError(
+            "\"status\" must be queued, running, succeeded, failed or cancelled");
+      }
+    } else if (key == "model") {
+      list.model = value;
+    } else if (key == "limit") {
+      if (!absl::SimpleAtoi(value, &list.limit) || list.limit < 1 || list.limit > 1000) {
+        return absl::InvalidArgumentError("\"limit\" must be an integer 1..1000");
+      }
+    } else if (key == "cursor") {
+      list.cursor = value;
+    } else if (key == "include") {
+      if (value != "result") return absl::InvalidArgumentError("\"include\" may only be \"result\"");
+      list.include_bodies = true;
+    } else {
+      return absl::InvalidArgumentError(StrCat("unknown query parameter \"", key, "\""));
+    }
+  }
+  return list;
+}
+
+// Streams one job's documents as SSE "status" events: the current one,
+// then each change, until a final state. Events are ordered by revision; a
+// change that lands while the first document is read is not lost (see
+// JobEventHub).
+class JobEventStream {
+ public:
+  static std::shared_ptr<ChunkQueue> Start(jobs::JobStore* store, jobs::JobEventHub* events,
+                                           const std::string& id,
+                                           absl::Status* error) {
+    auto self = std::make_shared<JobEventStream>();
+    auto queue = std::make_shared<ChunkQueue>([self] { self->Stop(); });
+    self->queue_ = queue;
+    {
+      std::lock_guard<std::mutex> lock(self->mu_);
+      self->subscription_ = events->Subscribe(
+          id, [weak = std::weak_ptr<JobEventStream>(self)](const jobs::JobEvent& event) {
+            if (auto stream = weak.lock()) stream->OnEvent(event);
+          });
+    }
+    absl::StatusOr<jobs::Job> job = store->Get(id);
+    if (!job.ok()) {
+      *error = job.status();
+      queue->Close();
+      return nullptr;
+    }
+    self->SendFirst(*job);
+    return queue;
+  }
+
+ private:
+  void OnEvent(const jobs::JobEvent& event) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!first_sent_) {
+      pending_.push_back(event);
+      return;
+    }
+    SendLocked(event.revision, event.status, *event.job);
+  }
+
+  void SendFirst(const jobs::Job& job) {
+    std::lock_guard<std::mutex> lock(mu_);
+    first_sent_ = true;
+    SendLocked(job.revision, job.status, job);
+    for (const jobs::JobEvent& event : pending_) SendLocked(event.revision, event.status, *event.job);
+    pending_.clear();
+  }
+
+  void SendLocked(int64_t revision, jobs::JobStatus status, const jobs::Job& job) {
+    std::shared_ptr<ChunkQueue> queue = queue_.lock();
+    if (!queue || revision <= sent_revision_) return;
+    sent_revision_ = revision;
+    queue->Push(SseMessage("status", json::serialize(JobDocument(job))));
+    if (jobs::IsFinal(status)) queue->Finish();
+  }
+
+  void Stop() {
+    jobs::JobEventHub::Subscription subscription;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      subscription = std::move(subscription_);
+    }
+    // Destroyed here, outside the lock: it waits for a running callback.
+  }
+
+  std::mutex mu_;
+  std::weak_ptr<ChunkQueue> queue_;
+  jobs::JobEventHub::Subscription subscription_;
+  bool first_sent_ = false;
+  std::vector<jobs::JobEvent> pending_;
+  int64_t sent_revision_ = -1;
+};
+
+}  // namespace
+
+JobsApi::JobsApi(const ApiContext* context, jobs::JobStore* store, jobs::JobEventHub* events,
+                 const RouteTable* routes, const JobMetrics* metrics)
+    : context_(context),
+      store_(store),
+      events_(events),
+      routes_(routes),
+      metrics_(metrics),
+      readers_(std::make_unique<ThreadPool>(2)) {}
+
+void JobsApi::Register(RouteTable& routes) {
+  routes.Add("POST", "/v1/jobs", [this](HttpRequest&& r, Responder respond) {
+    Create(std::move(r), std::move(respond));
+  });
+  routes.Add("GET", "/v1/jobs", [this](HttpRequest&& r, Responder respond) {
+    readers_->Post([this, r = std::move(r), respond = std::move(respond)]() mutable {
+      List(r, std::move(respond));
+    });
+  });
+  const auto read = [this](void (JobsApi::*method)(const HttpRequest&, Responder) const) {
+    return [this, method](HttpRequest&& r, Responder respond) {
+      if (!jobs::IsValidJobId(r.param("id"))) {
+        return respond(JsonError(404, StrCat("no job \"", r.param("id"), "\"")));
+      }
+      readers_->Post([this, method, r = std::move(r), respond = std::move(respond)]() mutable {
+        (this->*method)(r, std::move(respond));
+      });
+    };
+  };
+  routes.Add("GET", "/v1/jobs/{id}", read(&JobsApi::Get));
+  routes.Add("GET", "/v1/jobs/{id}/result", read(&JobsApi::Result));
+  routes.Add("GET", "/v1/jobs/{id}/events", read(&JobsApi::Events));
+  routes.Add("DELETE", "/v1/jobs/{id}", read(&JobsApi::Cancel));
+}
+
+bool JobsApi::MaybeSubmit(std::string_view route, HttpRequest& request,
+                          Responder& respond) const {
+  if (!PrefersAsync(request)) return false;
+  jobs::JobSpec spec;
+  spec.request.model = request.param("model");
+  spec.request.version = request.param("version");
+  spec.request.route = std::string(route);
+  spec.request.input.content_type =
+      std::string(request.header("content-type").value_or("application/json"));
+  if (auto length = request.header(kContentLengthHeader)) {
+    spec.request.input.headers.emplace_back(std::string(kContentLengthHeader),
+                                            std::string(*length));
+  }
+  spec.request.input.body = std::move(request.body);
+  if (absl::Status status = ApplyHeaders(request, spec); !status.ok()) {
+    respond(ErrorResponse(status));
+    return true;
+  }
+  Submit(std::move(spec), std::move(respond));
+  return true;
+}
+
+void JobsApi::Submit(jobs::JobSpec spec, Responder respond) const {
+  // An unknown model is refused now rather than failing later; a model that
+  // is loading is accepted (the job retries while it is unavailable).
+  absl::StatusOr<ModelHandle> model =
+      context_->repository->Get(spec.request.model, spec.request.version);
+  if (!model.ok() && model.status().code() != absl::StatusCode::kUnavailable) {
+    return respond(ErrorResponse(model.status()));
+  }
+  std::string model_name = spec.request.model;
+  store_->SubmitAsync(std::move(spec), [this, model_name, respond = std::move(respond)](
+                                           absl::StatusOr<jobs::SubmitResult> submitted) {
+    if (!submitted.ok()) return respond(ErrorResponse(submitted.status()));
+    if (submitted->created && metrics_) metrics_->Submitted(model_name);
+    respond(Accepted(*submitted));
+  });
+}
+
+void JobsApi::Create(HttpRequest&& request, Responder respond) const {
+  absl::StatusOr<jobs::JobSpec> spec = ParseJobSubmission(request.body);
+  if (!spec.ok()) return respond(ErrorResponse(spec.status()));
+  if (absl::Status status = ApplyHeaders(request, *spec); !status.ok()) {
+    return respond(ErrorResponse(status));
+  }
+  Submit(*std::move(spec), std::move(respond));
+}
+
+void JobsApi::List(const HttpRequest& request, Responder respond) const {
+  absl::StatusOr<jobs::ListQuery> query = ParseListQuery(request.query);
+  if (!query.ok()) return respond(ErrorResponse(query.status()));
+  absl::StatusOr<jobs::ListPage> page = store_->List(*query);
+  if (!page.ok()) return respond(ErrorResponse(page.status()));
+  json::array jobs;
+  for (const jobs::Job& job : page->jobs) jobs.push_back(JobDocument(job));
+  json::object body{{"jobs", std::move(jobs)}};
+  if (!page->next_cursor.empty()) body["next_cursor"] = page->next_cursor;
+  respond(JsonBody(200, json::serialize(body)));
+}
+
+void JobsApi::Get(const HttpRequest& request, Responder respond) const {
+  absl::StatusOr<jobs::Job> job = store_->Get(request.param("id"));
+  if (!job.ok()) return respond(ErrorResponse(job.status()));
+  respond(JsonBody(200, json::serialize(JobDocument(*job))));
+}
+
+void JobsApi::Result(const HttpRequest& request, Responder respond) const {
+  absl::StatusOr<jobs::Job> job = store_->Get(request.param("id"));
+  if (!job.ok()) return respond(ErrorResponse(job.status()));
+  if (!job->result) {
+    return respond(JsonError(404, StrCat("job ", job->id, " has no result (status ",
+                                         jobs::JobStatusName(job->status), ")")));
+  }
+  HttpResponse response;
+  response.status = 200;
+  response.content_type = job->result->content_type;
+  response.headers = job->result->headers;
+  response.headers.emplace_back("Job-Result-Status", std::to_string(job->result->http_status));
+  response.body = std::move(job->result->body);
+  respond(std::move(response));
+}
+
+void JobsApi::Events(const HttpRequest& request, Responder respond) const {
+  absl::Status error;
+  std::shared_ptr<ChunkQueue> stream =
+      JobEventStream::Start(store_, events_, request.param("id"), &error);
+  if (!stream) return respond(ErrorResponse(error));
+  HttpResponse response;
+  response.content_type = "text/event-stream";
+  response.headers.emplace_back("Cache-Control", "no-cache");
+  response.stream = std::move(stream);
+  respond(std::move(response));
+}
+
+void JobsApi::Cancel(const HttpRequest& request, Responder respond) const {
+  absl::StatusOr<jobs::JobWorkerPool::CancelReply> reply =
+      pool_ ? pool_->Cancel(request.param("id"))
+            : absl::StatusOr<jobs::JobWorkerPool::CancelReply>(
+                  absl::UnavailableError("job workers are not running"));
+  if (!reply.ok()) return respond(ErrorResponse(reply.status()));
+  json::object doc = JobDocument(reply->store_result.job);
+  switch (reply->store_result.outcome) {
+    case jobs::CancelOutcome::kCancelled:
+      return respond(JsonBody(200, json::serialize(doc)));
+    case jobs::CancelOutcome::kCancelRequested:
+      doc["interrupted"] = reply->interrupted;
+      doc["message"] = reply->interrupted
+                           ? "the job is running and will be interrupted"
+                           : "the job is running and cannot be interrupted; it will finish";
+      return respond(JsonBody(202, json::serialize(doc)));
+    case jobs::CancelOutcome::kAlreadyFinal:
+      return respond(JsonBody(
+          409, json::serialize(json::object{
+                   {"error", StrCat("job ", reply->store_result.job.id, " is already ",
+                                    jobs::JobStatusName(reply->store_result.job.status))},
+                   {"job", std::move(doc)}})));
+  }
+}
+
+jobs::JobOutcome JobsApi::Execute(const jobs::Job& job,
+                                  const jobs::JobCancellation& cancel) const {
+  const absl::Time started = absl::Now();
+  HttpRequest request;
+  request.method = "POST";
+  request.path = ReplayPath(job.request);
+  request.headers.emplace_back("content-type", job.request.input.content_type);
+  for (const auto& [name, value] : job.request.input.headers) {
+    request.headers.emplace_back(absl::AsciiStrToLower(name), value);
+  }
+  request.body = job.request.input.body;
+  RouteTable::Match match = routes_->Find(request);
+  jobs::JobOutcome outcome;
+  if (match.status != 200) {
+    outcome = jobs::JobOutcome::Permanent(StrCat("no route ", request.path));
+  } else {
+    std::promise<HttpResponse> answered;
+    std::future<HttpResponse> answer = answered.get_future();
+    auto shared = std::make_shared<std::promise<HttpResponse>>(std::move(answered));
+    (*match.handler)(std::move(request),
+                     [shared](HttpResponse response) { shared->set_value(std::move(response)); });
+    outcome = OutcomeOf(answer.get(), cancel);
+  }
+  if (metrics_) {
+    static constexpr const char* kNames[] = {"succeeded", "retried", "failed", "cancelled"};
+    const char* name = kNames[static_cast<int>(outcome.kind)];
+    if (outcome.kind == jobs::JobOutcome::Kind::kRetryableFailure &&
+        job.failed_attempt_count() + 1 >= job.max_attempts) {
+      name = "failed";
+    }
+    metrics_->AttemptFinished(job.request.model, name,
+                              absl::ToDoubleSeconds(started - (job.attempts.size() > 1
+                                                                   ? job.attempts.end()[-2].finished
+                                                                   : job.created)),
+                              absl::ToDoubleSeconds(absl::Now() - started));
+  }
+  return outcome;
+}
+
+}  // namespace inferd

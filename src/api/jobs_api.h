@@ -1,0 +1,72 @@
+#pragma once
+
+// The async job endpoints (issue 5):
+//   POST   /v1/jobs                 submit {"model", "route", "input", ...}
+//   GET    /v1/jobs                 list (?status=&model=&limit=&cursor=)
+//   GET    /v1/jobs/{id}            the job document
+//   GET    /v1/jobs/{id}/result     the stored answer, byte for byte
+//   GET    /v1/jobs/{id}/events     Server-Sent Events until a final state
+//   DELETE /v1/jobs/{id}            cancel
+// and `Prefer: respond-async` on the synchronous inference routes
+// (MaybeSubmit), which answers 202 with a Location instead of waiting.
+//
+// A job replays its stored request through the same route handler a
+// synchronous request takes (Execute, the JobWorkerPool's executor), so jobs
+// go through the per-model schedulers and are batched with other traffic.
+//
+// Store reads run on a small pool of their own, never on an I/O thread.
+// Thread-safe once registered.
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "api/api_context.h"
+#include "api/job_metrics.h"
+#include "common/thread_pool.h"
+#include "http/route_table.h"
+#include "jobs/job_event_hub.h"
+#include "jobs/job_store.h"
+#include "jobs/job_worker_pool.h"
+
+namespace inferd {
+
+class JobsApi {
+ public:
+  // None owned; all must outlive the JobsApi. `routes` is the table whose
+  // handlers jobs replay (the one the HTTP server serves).
+  JobsApi(const ApiContext* context, jobs::JobStore* store, jobs::JobEventHub* events,
+          const RouteTable* routes, const JobMetrics* metrics);
+
+  void Register(RouteTable& routes);
+  // Set before serving; cancellations of running jobs go through it.
+  void set_worker_pool(jobs::JobWorkerPool* pool) { pool_ = pool; }
+
+  // When `request` carries `Prefer: respond-async`, submits it as a job of
+  // `route` ("infer", "predict") and answers 202 through `respond`, which is
+  // then consumed; returns false (and leaves `respond`) otherwise.
+  bool MaybeSubmit(std::string_view route, HttpRequest& request, Responder& respond) const;
+
+  // Runs one attempt of `job` through its route's handler and waits for the
+  // answer. The JobWorkerPool's executor.
+  jobs::JobOutcome Execute(const jobs::Job& job, const jobs::JobCancellation& cancel) const;
+
+ private:
+  void Submit(jobs::JobSpec spec, Responder respond) const;
+  void Create(HttpRequest&& request, Responder respond) const;
+  void List(const HttpRequest& request, Responder respond) const;
+  void Get(const HttpRequest& request, Responder respond) const;
+  void Result(const HttpRequest& request, Responder respond) const;
+  void Events(const HttpRequest& request, Responder respond) const;
+  void Cancel(const HttpRequest& request, Responder respond) const;
+
+  const ApiContext* context_;
+  jobs::JobStore* store_;
+  jobs::JobEventHub* events_;
+  const RouteTable* routes_;
+  const JobMetrics* metrics_;
+  jobs::JobWorkerPool* pool_ = nullptr;
+  std::unique_ptr<ThreadPool> readers_;
+};
+
+}  // namespace inferd

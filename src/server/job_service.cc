@@ -1,0 +1,96 @@
+#include "server/job_service.h"
+
+#include <algorithm>
+
+#include "common/status_macros.h"
+#include "spdlog/spdlog.h"
+
+namespace inferd {
+
+absl::StatusOr<std::unique_ptr<JobService>> JobService::Create(const ServerOptions& options,
+                                                               const ApiContext* context,
+                                                               RouteTable* routes,
+                                                               MetricsRegistry* registry) {
+  std::unique_ptr<JobService> service(new JobService());
+  service->result_ttl_ = absl::Seconds(options.job_result_ttl_s);
+
+  jobs::SqliteJobStore::Options store_options;
+  store_options.data_dir = options.data_dir;
+  store_options.max_attempts = options.job_max_attempts;
+  store_options.result_ttl = service->result_ttl_;
+  store_options.retry_initial_backoff = absl::Milliseconds(options.job_retry_backoff_ms);
+  store_options.events = &service->events_;
+  INFERD_ASSIGN_OR_RETURN(service->store_, jobs::SqliteJobStore::Open(store_options));
+
+  service->metrics_ = std::make_unique<JobMetrics>(registry, service->store_.get());
+  service->api_ = std::make_unique<JobsApi>(context, service->store_.get(), &service->events_,
+                                            routes, service->metrics_.get());
+  service->api_->Register(*routes);
+
+  jobs::JobWorkerPool::Options pool_options;
+  pool_options.workers = options.job_workers;
+  pool_options.events = &service->events_;
+  pool_options.name = "job-worker";
+  JobsApi* api = service->api_.get();
+  INFERD_ASSIGN_OR_RETURN(
+      service->pool_,
+      jobs::JobWorkerPool::Create(pool_options, service->store_.get(),
+                                  [api](const jobs::Job& job, const jobs::JobCancellation& cancel) {
+                                    return api->Execute(job, cancel);
+                                  }));
+  service->api_->set_worker_pool(service->pool_.get());
+
+  service->notifier_ =
+      std::make_unique<WebhookHttpNotifier>(absl::Seconds(10), service->metrics_.get());
+  jobs::WebhookDispatcher::Options webhook_options;
+  webhook_options.events = &service->events_;
+  INFERD_ASSIGN_OR_RETURN(service->webhooks_,
+                          jobs::WebhookDispatcher::Create(webhook_options, service->store_.get(),
+                                                          service->notifier_.get()));
+  return service;
+}
+
+JobService::~JobService() { Stop(); }
+
+absl::Status JobService::Start() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::CancelledError("the server is stopping");
+  }
+  INFERD_ASSIGN_OR_RETURN(int recovered, store_->RecoverAfterCrash());
+  if (recovered > 0) spdlog::info("jobs: requeued {} jobs left running by the last process", recovered);
+  pool_->Start();
+  webhooks_->Start();
+  maintenance_ = std::thread([this] { Maintain(); });
+  return absl::OkStatus();
+}
+
+void JobService::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  if (maintenance_.joinable()) maintenance_.join();
+  if (webhooks_) webhooks_->Stop();
+  if (pool_) pool_->Stop();
+}
+
+void JobService::Maintain() {
+  // Purge often enough that a result outlives its TTL by at most a tenth
+  // of it (at least every second, at most every minute).
+  const absl::Duration period =
+      std::clamp(result_ttl_ / 10, absl::Seconds(1), absl::Minutes(1));
+  absl::MutexLock lock(&mu_);
+  while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_), period)) {
+    mu_.Unlock();
+    absl::StatusOr<int> purged = store_->PurgeExpired();
+    if (!purged.ok()) spdlog::warn("jobs: purge failed: {}", purged.status().ToString());
+    absl::StatusOr<int> requeued = store_->RequeueExpiredLeases();
+    if (!requeued.ok()) spdlog::warn("jobs: lease check failed: {}", requeued.status().ToString());
+    else if (*requeued > 0) spdlog::warn("jobs: requeued {} jobs whose lease expired", *requeued);
+    mu_.Lock();
+  }
+}
+
+}  // namespace inferd

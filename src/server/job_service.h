@@ -1,0 +1,68 @@
+#pragma once
+
+// Everything behind the async jobs (issue 5), started and stopped as one:
+// the SQLite job store under --data-dir, the event hub, the JobsApi routes,
+// the worker pool that replays jobs through the route table, the webhook
+// dispatcher, and a maintenance thread that purges expired results and
+// takes back expired leases.
+//
+// Start order matters for "never lost": jobs left running by a previous
+// process are requeued before any worker starts.
+
+#include <memory>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "api/api_context.h"
+#include "api/job_metrics.h"
+#include "api/jobs_api.h"
+#include "api/webhook_http_notifier.h"
+#include "config/server_options.h"
+#include "http/route_table.h"
+#include "jobs/job_event_hub.h"
+#include "jobs/job_worker_pool.h"
+#include "jobs/sqlite_job_store.h"
+#include "jobs/webhook_dispatcher.h"
+#include "metrics/metrics_registry.h"
+
+namespace inferd {
+
+class JobService {
+ public:
+  // Opens the store (FailedPrecondition when another inferd holds the data
+  // directory) and registers the /v1/jobs routes on `routes`, whose handlers
+  // jobs replay. Nothing runs until Start().
+  static absl::StatusOr<std::unique_ptr<JobService>> Create(const ServerOptions& options,
+                                                            const ApiContext* context,
+                                                            RouteTable* routes,
+                                                            MetricsRegistry* registry);
+  ~JobService();
+
+  JobsApi* api() { return api_.get(); }
+
+  // Requeues what a previous process left running, then starts the workers,
+  // the webhook dispatcher and maintenance.
+  absl::Status Start();
+  // Lets running jobs finish, then stops every thread. Queued jobs stay in
+  // the store for the next start.
+  void Stop();
+
+ private:
+  JobService() = default;
+  void Maintain();
+
+  absl::Duration result_ttl_;
+  jobs::JobEventHub events_;
+  std::unique_ptr<jobs::SqliteJobStore> store_;
+  std::unique_ptr<JobMetrics> metrics_;
+  std::unique_ptr<JobsApi> api_;
+  std::unique_ptr<WebhookHttpNotifier> notifier_;
+  std::unique_ptr<jobs::JobWorkerPool> pool_;
+  std::unique_ptr<jobs::WebhookDispatcher> webhooks_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread maintenance_;
+};
+
+}  // namespace inferd
