@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "api/jobs_api.h"
 #include "api/multipart.h"
 #include "api/status_http.h"
 #include "api/task_runner.h"
@@ -158,6 +159,7 @@ void PredictApi::Register(RouteTable& routes) {
 }
 
 void PredictApi::Predict(HttpRequest&& http, Responder respond) const {
+  if (context_->jobs && context_->jobs->MaybeSubmit("predict", http, respond)) return;
   const absl::Time started = absl::Now();
   absl::StatusOr<ModelHandle> model =
       context_->repository->Get(http.param("model"), http.param("version"));

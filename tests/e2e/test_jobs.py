@@ -329,3 +329,33 @@ class ResultTtlTest(ServerTestCase):
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
+
+
+class PredictBatchJobTest(ServerTestCase):
+    """The seed's batch sentiment job: many instances in one :predict job,
+    each item's outcome in the result."""
+
+    @classmethod
+    def repository(cls):
+        from tests.e2e.inferd_server import model_repository
+        return model_repository()
+
+    def test_batch_predict_job_reports_each_item(self):
+        texts = ["a wonderful, delightful and happy day", "",
+                 "a miserable, dreadful and wretched evening"]
+        body = {"instances": texts}
+        sync_status, sync = self.server.client.json("POST", "/v1/models/sentiment:predict", body)
+        self.assertEqual(sync_status, 200, sync)
+        status, _, data = self.server.client.request(
+            "POST", "/v1/models/sentiment:predict", body, {"Prefer": "respond-async"})
+        self.assertEqual(status, 202, data)
+        job_id = json.loads(data)["id"]
+        doc = wait_final(self.server.client, job_id)
+        self.assertEqual((doc["status"], doc["route"]), ("succeeded", "predict"), doc)
+        result = doc["result"]
+        self.assertEqual(len(result["predictions"]), 3)
+        # The empty text is answered in place with its own error; the others
+        # match the synchronous answer.
+        self.assertIn("error", result["predictions"][1])
+        for i in (0, 2):
+            self.assertEqual(result["predictions"][i], sync["predictions"][i])
