@@ -56,7 +56,7 @@ measure() {  # name url
   local out
   out=$("$INFERD_BIN" bench --url "$2" --model sentiment --route predict \
         --body-file "$BODY" --concurrency "$CONCURRENCY" --duration "$DURATION" \
-        --warmup "$WARMUP" --json)
+        --warmup "$WARMUP" --json | "$PYTHON" -c 'import json, sys; print(json.dumps(json.load(sys.stdin)))')
   echo "$1 $out" >> "$results"
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 }
