@@ -39,6 +39,9 @@ packages=(
   # sentiment example: the Bing opinion lexicon (tidytext::sentiments) and
   # Jane Austen's novels (janeaustenr, a dependency), exported with Rscript
   r-cran-tidytext
+  # issue 5 peer: Celery + Redis job path (broker and result backend); no
+  # conflict with libboost1.81-dev (checked with apt-get install -s)
+  python3-celery python3-redis redis-server
 )
 
 missing=()
