@@ -26,7 +26,7 @@
 # Environment (defaults in brackets):
 #   INFERD_BIN [build/inferd]  JOBS_BENCH_BIN [build/src/jobs/inferd_jobs_bench]
 #   EXAMPLES [build/examples]  PYTHON [/usr/bin/python3]
-#   JOBS [20000] CLIENTS [64] PROCS [1] POLL_INTERVAL [0.005]
+#   JOBS [20000] CELERY_JOBS [2000: the peer runs ~100 jobs/s] CLIENTS [64] PROCS [1] POLL_INTERVAL [0.005]
 #   JOB_WORKERS [8] CELERY_CONCURRENCY [2] REDIS_FSYNC [always]
 #   CACHE_DURATION [10s] SKIP [space-separated steps to skip: inproc inferd celery cache]
 #   OUT [build/bench-jobs/results.jsonl]
@@ -38,6 +38,7 @@ JOBS_BENCH_BIN=${JOBS_BENCH_BIN:-build/src/jobs/inferd_jobs_bench}
 EXAMPLES=${EXAMPLES:-build/examples}
 PYTHON=${PYTHON:-/usr/bin/python3}
 JOBS=${JOBS:-20000}
+CELERY_JOBS=${CELERY_JOBS:-2000}
 CLIENTS=${CLIENTS:-64}
 PROCS=${PROCS:-1}
 POLL_INTERVAL=${POLL_INTERVAL:-0.005}
@@ -75,15 +76,15 @@ stop() {  # pid: SIGTERM and wait
   kill "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
 }
-driver() {  # label url
-  "$PYTHON" bench/jobs/submit_poll.py --url "$2" --jobs "$JOBS" --clients "$CLIENTS" \
+driver() {  # label url jobs
+  "$PYTHON" bench/jobs/submit_poll.py --url "$2" --jobs "$3" --clients "$CLIENTS" \
     --procs "$PROCS" --poll-interval "$POLL_INTERVAL" --label "$1" --json |
     while read -r line; do record "$line"; done
 }
 
-record "$(printf '{"step":"machine","nproc":%d,"cpu":"%s","load":"%s","date":"%s","jobs":%d,"clients":%d,"procs":%d,"poll_interval_s":%s,"job_workers":%d,"celery_concurrency":%d,"redis_fsync":"%s"}' \
+record "$(printf '{"step":"machine","nproc":%d,"cpu":"%s","load":"%s","date":"%s","jobs":%d,"celery_jobs":%d,"clients":%d,"procs":%d,"poll_interval_s":%s,"job_workers":%d,"celery_concurrency":%d,"redis_fsync":"%s"}' \
   "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" "$(load)" \
-  "$(date -u +%FT%TZ)" "$JOBS" "$CLIENTS" "$PROCS" "$POLL_INTERVAL" "$JOB_WORKERS" \
+  "$(date -u +%FT%TZ)" "$JOBS" "$CELERY_JOBS" "$CLIENTS" "$PROCS" "$POLL_INTERVAL" "$JOB_WORKERS" \
   "$CELERY_CONCURRENCY" "$REDIS_FSYNC")"
 
 # 2. In-process durable submissions.
@@ -103,7 +104,7 @@ if ! skip inferd; then
   pid=$!; PIDS+=("$pid")
   wait_ready "http://127.0.0.1:$port"
   record "{\"step\":\"inferd\",\"load\":\"$(load)\"}"
-  driver inferd "http://127.0.0.1:$port"
+  driver inferd "http://127.0.0.1:$port" "$JOBS"
   stop "$pid"
 fi
 
@@ -126,7 +127,7 @@ if ! skip celery; then
   wait_ready "http://127.0.0.1:$port"
   echo "== celery on :$port, redis :$rport (load $(load))" >&2
   record "{\"step\":\"celery\",\"load\":\"$(load)\",\"redis\":\"$(redis-server --version | cut -d' ' -f3)\"}"
-  driver celery "http://127.0.0.1:$port"
+  driver celery "http://127.0.0.1:$port" "$CELERY_JOBS"
   stop "$apid"; stop "$wpid"; stop "$rpid"
 fi
 
