@@ -76,6 +76,20 @@ def test_repository():
     return os.path.join(examples_dir(), "test_repository")
 
 
+# Models whose outputs depend on how often they ran (slow counts executions,
+# and the server runs a model once while loading): their tensor goldens are
+# the builder's own check, not something a server can reproduce.
+STATEFUL_MODELS = {"slow"}
+
+
+def golden_models(repository):
+    """The models in `repository` that have tensor-level goldens to replay
+    (image-task models have goldens of their own, checked by their tests)."""
+    return [name for name in sorted(os.listdir(repository))
+            if name not in STATEFUL_MODELS
+            and os.path.exists(os.path.join(examples_dir(), "goldens", name + ".json"))]
+
+
 def load_goldens(model):
     """The golden cases for `model`: a list of {"inputs": {...}, "outputs": {...}}."""
     path = os.path.join(examples_dir(), "goldens", model + ".json")

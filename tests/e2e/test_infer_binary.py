@@ -5,7 +5,7 @@ import os
 import struct
 import unittest
 
-from .inferd_server import (ServerTestCase, assert_tensor_matches, build_binary_request, encode_binary,
+from .inferd_server import (ServerTestCase, golden_models, assert_tensor_matches, build_binary_request, encode_binary,
                             flatten, load_goldens, merged_repository, outputs_by_name,
                             parse_binary_response, simple_request)
 
@@ -27,7 +27,7 @@ class BinaryInferTest(ServerTestCase):
     @classmethod
     def repository(cls):
         path = cls.temp_repository(merged_repository())
-        cls.models = sorted(os.listdir(path))
+        cls.models = golden_models(path)
         return path
 
     def test_repository_has_the_issue_models(self):

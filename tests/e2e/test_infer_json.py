@@ -5,7 +5,7 @@ import os
 import socket
 import unittest
 
-from .inferd_server import (ServerTestCase, assert_tensor_matches, flatten, load_goldens,
+from .inferd_server import (ServerTestCase, golden_models, assert_tensor_matches, flatten, load_goldens,
                             model_repository, outputs_by_name, simple_request, test_repository)
 
 
@@ -34,7 +34,7 @@ class GoldenMixin:
             assert_tensor_matches(self, "%s %s" % (where, name), want["datatype"], got["data"], want["data"])
 
     def check_all_goldens_json(self):
-        models = sorted(os.listdir(self.server.repository))
+        models = golden_models(self.server.repository)
         self.assertTrue(models)
         for model in models:
             for i, case in enumerate(load_goldens(model)):
@@ -95,7 +95,7 @@ class GoldenTestRepositoryJsonTest(GoldenMixin, ServerTestCase):
         self.check_all_goldens_json()
 
     def test_goldens_json_versioned_path(self):
-        for model in sorted(os.listdir(self.server.repository)):
+        for model in golden_models(self.server.repository):
             case = load_goldens(model)[0]
             with self.subTest(model=model):
                 status, resp = self.server.json("POST", "/v2/models/%s/versions/1/infer" % model,
