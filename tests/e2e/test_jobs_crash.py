@@ -24,12 +24,23 @@ class CrashTest(unittest.TestCase):
         first = InferdServer(test_repository(), args, data_dir=data_dir)
         self.addCleanup(first.kill)
         first.start()
+        # A long job on the one worker keeps the others queued, so the kill
+        # lands with one job running and the rest queued.
+        blocker = {"inputs": [{"name": "LOOPS", "datatype": "INT64", "shape": [1, 1],
+                               "data": [20000]},
+                              {"name": "TAG", "datatype": "INT64", "shape": [1, 1], "data": [99]}],
+                   "outputs": [{"name": "TAG_OUT"}]}
+        status, _, accepted = submit_infer(first.client, "slow", blocker)
+        self.assertEqual(status, 202, accepted)
+        blocker_id = accepted["id"]
         expected = {}
         for i in range(JOBS):
             body, want0, want1 = simple_request([i] * 16, list(range(16)))
             status, _, accepted = submit_infer(first.client, "simple", body)
             self.assertEqual(status, 202, accepted)
             expected[accepted["id"]] = (want0, want1)
+        status, page = first.client.json("GET", "/v1/jobs?status=succeeded&limit=1000")
+        self.assertLess(len(page["jobs"]), JOBS, "every job finished before the kill")
         first.proc.send_signal(signal.SIGKILL)
         first.proc.wait()
         first.client.close()
@@ -51,8 +62,15 @@ class CrashTest(unittest.TestCase):
                 remaining.discard(job_id)
             time.sleep(0.1)
         self.assertFalse(remaining, "%d jobs never finished" % len(remaining))
+        while time.monotonic() < deadline:
+            status, doc = second.client.json("GET", "/v1/jobs/" + blocker_id)
+            if doc["status"] not in ("queued", "running"):
+                break
+            time.sleep(0.1)
+        self.assertEqual(doc["status"], "succeeded", doc)
+        self.assertEqual(doc["result"]["outputs"][0]["data"], [99])
         status, page = second.client.json("GET", "/v1/jobs?limit=1000")
-        self.assertEqual(len(page["jobs"]), JOBS, "no job twice, none extra")
+        self.assertEqual(len(page["jobs"]), JOBS + 1, "no job twice, none extra")
         second.stop()
 
 
