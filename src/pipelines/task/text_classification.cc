@@ -9,6 +9,7 @@
 #include "common/strings.h"
 #include "pipelines/task/request_parameters.h"
 #include "pipelines/task/task_settings.h"
+#include "pipelines/task/text_model_inputs.h"
 
 namespace inferd::pipelines {
 namespace json = boost::json;
@@ -27,19 +28,6 @@ absl::StatusOr<TextClassification::Function> ParseFunction(const std::string& na
   return absl::InvalidArgumentError(StrCat("unknown function \"", name, "\""));
 }
 
-Tensor IntRow(DataType dtype, const std::vector<int32_t>& values) {
-  Tensor t;
-  t.dtype = dtype;
-  t.shape = {1, static_cast<int64_t>(values.size())};
-  if (dtype == DataType::kInt32) {
-    t.data.assign(reinterpret_cast<const char*>(values.data()), values.size() * 4);
-  } else {
-    std::vector<int64_t> wide(values.begin(), values.end());
-    t.data.assign(reinterpret_cast<const char*>(wide.data()), wide.size() * 8);
-  }
-  return t;
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TaskPipeline>> TextClassification::Create(
@@ -48,54 +36,10 @@ absl::StatusOr<std::unique_ptr<TaskPipeline>> TextClassification::Create(
   auto task = std::unique_ptr<TextClassification>(new TextClassification());
   const ModelSignature& signature = *context.signature;
 
-  const std::string tokenizer_name = settings.String("tokenizer", "tokenizer.json");
-  std::string tokenizer_path;
-  if (settings.has("tokenizer")) {
-    INFERD_ASSIGN_OR_RETURN(tokenizer_path, settings.File("tokenizer"));
-  } else {
-    tokenizer_path = StrCat(context.model_dir, "/", tokenizer_name);
-  }
-  absl::StatusOr<std::unique_ptr<Tokenizer>> tokenizer = Tokenizer::FromFile(tokenizer_path);
-  if (!tokenizer.ok()) {
-    return absl::InvalidArgumentError(StrCat("parameters[\"tokenizer\"] (", tokenizer_name,
-                                             "): ", tokenizer.status().message()));
-  }
-  task->tokenizer_ = *std::move(tokenizer);
-  INFERD_ASSIGN_OR_RETURN(int64_t max_length, settings.Int("max_length", 512, 2, 65536));
-  task->encode_options_ = task->tokenizer_->default_options();
-  task->encode_options_.truncation.max_length = static_cast<size_t>(max_length);
-  task->encode_options_.padding.strategy = PaddingOptions::Strategy::kNone;
-
-  bool has_ids = false;
-  for (const TensorSpec& input : signature.inputs()) {
-    Field field;
-    if (input.name == "input_ids") {
-      field = Field::kIds;
-      has_ids = true;
-    } else if (input.name == "attention_mask") {
-      field = Field::kMask;
-    } else if (input.name == "token_type_ids") {
-      field = Field::kTypeIds;
-    } else {
-      return absl::InvalidArgumentError(
-          StrCat("model input \"", input.name,
-                 "\" is not one of input_ids, attention_mask, token_type_ids"));
-    }
-    if (input.dtype != DataType::kInt64 && input.dtype != DataType::kInt32) {
-      return absl::InvalidArgumentError(StrCat("model input \"", input.name,
-                                               "\" must be TYPE_INT64 or TYPE_INT32"));
-    }
-    if (input.dims.size() != 1) {
-      return absl::InvalidArgumentError(
-          StrCat("model input \"", input.name, "\" must have dims [ -1 ] (one sequence)"));
-    }
-    task->fields_.push_back(field);
-    task->dtypes_.push_back(input.dtype);
-  }
-  if (!has_ids) return absl::InvalidArgumentError("the model has no input \"input_ids\"");
-  if (!signature.batched()) {
-    return absl::InvalidArgumentError("the model must batch (max_batch_size > 0)");
-  }
+  // Tokenizer, max_length and the input_ids/attention_mask/token_type_ids
+  // inputs, as every text task reads them.
+  INFERD_ASSIGN_OR_RETURN(TextModelInputs inputs, TextModelInputs::Create(context));
+  task->inputs_.emplace(std::move(inputs));
 
   if (settings.has("output")) {
     INFERD_ASSIGN_OR_RETURN(std::string output, settings.String("output"));
@@ -169,43 +113,9 @@ absl::StatusOr<Features> TextClassification::Preprocess(const TaskInstance& inst
   if (instance.json == nullptr) {
     return absl::InvalidArgumentError("text-classification takes JSON text instances");
   }
-  std::string_view text;
-  std::optional<std::string_view> pair;
-  const json::value& value = *instance.json;
-  if (value.is_string()) {
-    text = value.get_string();
-  } else if (value.is_object()) {
-    const json::object& object = value.get_object();
-    for (const auto& item : object) {
-      if (item.key() != "text" && item.key() != "text_pair") {
-        return absl::InvalidArgumentError(StrCat("unknown field \"", item.key(),
-                                                 "\"; an instance has text and text_pair"));
-      }
-    }
-    const json::value* t = object.if_contains("text");
-    if (t == nullptr || !t->is_string()) {
-      return absl::InvalidArgumentError("\"text\" must be a string");
-    }
-    text = t->get_string();
-    if (const json::value* p = object.if_contains("text_pair")) {
-      if (!p->is_string()) return absl::InvalidArgumentError("\"text_pair\" must be a string");
-      pair = p->get_string();
-    }
-  } else {
-    return absl::InvalidArgumentError(
-        "an instance must be a string or {\"text\": ..., \"text_pair\": ...}");
-  }
-  if (text.empty()) return absl::InvalidArgumentError("the text is empty");
-  INFERD_ASSIGN_OR_RETURN(Encoding encoding, tokenizer_->Encode(text, pair, encode_options_));
-  Features features;
-  features.tokens = static_cast<int64_t>(encoding.size());
-  for (size_t i = 0; i < fields_.size(); ++i) {
-    const std::vector<int32_t>& values = fields_[i] == Field::kIds    ? encoding.ids
-                                         : fields_[i] == Field::kMask ? encoding.attention_mask
-                                                                      : encoding.type_ids;
-    features.inputs.push_back(IntRow(dtypes_[i], values));
-  }
-  return features;
+  INFERD_ASSIGN_OR_RETURN(InstanceText text, ReadInstanceText(*instance.json, true));
+  INFERD_ASSIGN_OR_RETURN(Encoding encoding, inputs_->Encode(text.text, text.pair));
+  return inputs_->ToFeatures(encoding);
 }
 
 absl::StatusOr<json::value> TextClassification::Postprocess(

@@ -24,11 +24,12 @@
 // Thread-safe (immutable).
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "pipelines/task/task_pipeline.h"
-#include "pipelines/tokenizer/tokenizer.h"
+#include "pipelines/task/text_model_inputs.h"
 
 namespace inferd::pipelines {
 
@@ -50,15 +51,9 @@ class TextClassification : public TaskPipeline {
   const std::vector<std::string>& labels() const { return labels_; }
 
  private:
-  // What each model input carries.
-  enum class Field { kIds, kMask, kTypeIds };
-
   TextClassification() = default;
 
-  std::unique_ptr<Tokenizer> tokenizer_;
-  EncodeOptions encode_options_;
-  std::vector<Field> fields_;        // per model input, config order
-  std::vector<DataType> dtypes_;     // per model input
+  std::optional<TextModelInputs> inputs_;  // set by Create
   size_t output_index_ = 0;
   std::vector<std::string> labels_;
   Function function_ = Function::kSoftmax;
