@@ -228,21 +228,18 @@ class HttpServer::Impl {
       // that leaves ends the stream.
       std::shared_ptr<ResponseStream> body = response.stream;
       cancel->OnCancel([body] { body->Close(); });
+      const int status = response.status;
       const bool ok = co_await WriteStream(stream, std::move(response), version);
       boost::system::error_code stop_ec;
       socket.cancel(stop_ec);
       body->Close();  // lets the producer release what it holds
-      if (options_.metrics) CountRequest(route, method, 200);
+      CountRequest(route, method, status);
       co_return ok && keep_alive && !draining_;
     }
     if (response.stream) response.stream->Close();  // its client is gone
     boost::system::error_code cancel_ec;
     socket.cancel(cancel_ec);
-    if (options_.metrics) {
-      options_.metrics->ForRoute(route).requests
-          ->WithLabels({route, method, std::to_string(response.status)})
-          ->Increment();
-    }
+    CountRequest(route, method, response.status);
     if (cancel->cancelled()) co_return false;
 
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status),
@@ -296,6 +293,7 @@ class HttpServer::Impl {
   }
 
   void CountRequest(const std::string& route, const std::string& method, int status) {
+    if (!options_.metrics) return;
     options_.metrics->ForRoute(route).requests
         ->WithLabels({route, method, std::to_string(status)})
         ->Increment();

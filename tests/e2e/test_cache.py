@@ -1,11 +1,10 @@
 """The response cache over HTTP (issue 5): hits are byte-identical and
-faster, every answer says X-Cache, Cache-Control is honoured, keys separate
+never run the model, every answer says X-Cache, Cache-Control is honoured, keys separate
 what differs, identical requests in flight are computed once, metrics."""
 
 import json
 import os
 import threading
-import time
 import unittest
 
 from tests.e2e.inferd_server import (ServerTestCase, clone_model, copy_repository,
@@ -92,22 +91,17 @@ class CacheTest(ServerTestCase):
         status, _, _ = self.infer("simple_cached", bad)
         self.assertEqual(status, 400)
 
-    def test_hits_are_faster_and_do_not_run_the_model(self):
+    def test_hits_do_not_run_the_model(self):
+        # Why a hit is fast: it never reaches the model. (Latency figures are
+        # in docs/benchmarks.md, bench/jobs/compare.sh; tests do not time.)
         body = slow_body(400, 5)
         before = self.stats("slow")["inference_count"]
-        started = time.monotonic()
         status, headers, computed = self.infer("slow", body)
-        compute_s = time.monotonic() - started
         self.assertEqual((status, headers["x-cache"]), (200, "miss"))
-        hit_times = []
         for _ in range(5):
-            started = time.monotonic()
             status, headers, hit = self.infer("slow", body)
-            hit_times.append(time.monotonic() - started)
             self.assertEqual((status, headers["x-cache"], hit), (200, "hit", computed))
         self.assertEqual(self.stats("slow")["inference_count"], before + 1)
-        # 400 matrix products against a hash lookup: an order of magnitude at least.
-        self.assertLess(min(hit_times), compute_s)
 
     def test_identical_requests_in_flight_are_computed_once(self):
         body = slow_body(600, 6)
