@@ -91,6 +91,11 @@ void Submit(const std::shared_ptr<Run>& run, std::vector<size_t> members) {
   request.priority = call.priority;
   request.timeout = call.timeout;
   const bool batched = call.model->signature().batched();
+  if (batched) {
+    for (size_t i = 0; i < request.inputs.size(); ++i) {
+      request.pad_values.push_back(call.pipeline->pad_value(i));
+    }
+  }
   request.done = [run, members, rows, batched](absl::StatusOr<std::vector<Tensor>> result) {
     if (!result.ok() && IsRequestLevel(result.status())) {
       absl::MutexLock lock(&run->mu);

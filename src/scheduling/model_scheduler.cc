@@ -26,17 +26,41 @@ ModelScheduler::ModelScheduler(Options options,
 
 ModelScheduler::~ModelScheduler() { Drain(); }
 
-std::string ModelScheduler::CompatibilityKey(const std::vector<Tensor>& inputs,
-                                             bool batched) {
-  std::string key;
-  for (const Tensor& t : inputs) {
+std::string ModelScheduler::CompatibilityKey(const Request& request, bool batched) {
+  const bool padded = batched && !request.pad_values.empty();
+  std::string key = padded ? "padded:" : "";
+  for (const Tensor& t : request.inputs) {
     key += DataTypeName(t.dtype);
-    for (size_t d = batched ? 1 : 0; d < t.shape.size(); ++d) {
-      key += StrCat(",", t.shape[d]);
+    if (padded && t.dtype != DataType::kBytes) {
+      key += StrCat("/", t.shape.size());
+    } else {
+      for (size_t d = batched ? 1 : 0; d < t.shape.size(); ++d) {
+        key += StrCat(",", t.shape[d]);
+      }
     }
     key += ";";
   }
   return key;
+}
+
+absl::StatusOr<std::vector<Tensor>> ModelScheduler::JoinInputs(
+    const std::vector<PendingPtr>& batch) {
+  const Request& first = batch.front()->request;
+  std::vector<Tensor> joined;
+  for (size_t i = 0; i < first.inputs.size(); ++i) {
+    std::vector<const Tensor*> parts;
+    parts.reserve(batch.size());
+    for (const PendingPtr& p : batch) parts.push_back(&p->request.inputs[i]);
+    if (first.pad_values.empty() || first.inputs[i].dtype == DataType::kBytes) {
+      joined.push_back(ConcatRows(parts));
+      continue;
+    }
+    const double pad = i < first.pad_values.size() ? first.pad_values[i] : 0;
+    absl::StatusOr<Tensor> padded = ConcatRowsPadded(parts, pad);
+    if (!padded.ok()) return padded.status();
+    joined.push_back(*std::move(padded));
+  }
+  return joined;
 }
 
 absl::StatusOr<ModelScheduler::RequestId> ModelScheduler::Enqueue(Request request) {
@@ -45,7 +69,7 @@ absl::StatusOr<ModelScheduler::RequestId> ModelScheduler::Enqueue(Request reques
   pending->enqueued = clock_->Now();
   BatchItemInfo info;
   info.rows = request.rows;
-  info.compatibility_key = CompatibilityKey(request.inputs, options_.batched_model);
+  info.compatibility_key = CompatibilityKey(request, options_.batched_model);
   info.priority_level = request.priority;
   info.timeout = request.timeout;
   pending->request = std::move(request);
@@ -141,25 +165,22 @@ void ModelScheduler::RunInstance(ModelInstance* instance) {
 
 void ModelScheduler::Execute(ModelInstance* instance, std::vector<PendingPtr> batch) {
   const absl::Time start = clock_->Now();
-  std::vector<Tensor> joined;
-  std::vector<int64_t> rows;
+  // One request runs on its own tensors; several are joined first.
+  absl::StatusOr<std::vector<Tensor>> joined = std::vector<Tensor>();
   const std::vector<Tensor>* inputs = &batch.front()->request.inputs;
   if (batch.size() > 1) {
-    const size_t n_inputs = batch.front()->request.inputs.size();
-    for (size_t i = 0; i < n_inputs; ++i) {
-      std::vector<const Tensor*> parts;
-      for (const PendingPtr& p : batch) parts.push_back(&p->request.inputs[i]);
-      joined.push_back(ConcatRows(parts));
-    }
-    inputs = &joined;
+    joined = JoinInputs(batch);
+    if (joined.ok()) inputs = &*joined;
   }
+  std::vector<int64_t> rows;
   int64_t total_rows = 0;
   for (const PendingPtr& p : batch) {
     rows.push_back(p->request.rows);
     total_rows += p->request.rows;
   }
   const absl::Time infer_start = clock_->Now();
-  absl::StatusOr<std::vector<Tensor>> outputs = instance->Execute(*inputs);
+  absl::StatusOr<std::vector<Tensor>> outputs =
+      joined.ok() ? instance->Execute(*inputs) : joined.status();
   const absl::Time infer_end = clock_->Now();
 
   std::vector<absl::StatusOr<std::vector<Tensor>>> results(batch.size());

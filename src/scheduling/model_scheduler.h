@@ -4,7 +4,8 @@
 // batcher in front of one executor thread per ModelInstance.
 //
 // Requests queue by priority; each free instance takes the next batch the
-// BatchPolicy allows (compatible shapes only), runs it, and splits the
+// BatchPolicy allows (compatible shapes only, or shapes that differ only
+// in padded dimensions when requests ask for dynamic padding), runs it, and splits the
 // outputs back to each request. Requests whose deadline passes in the queue
 // are answered DeadlineExceeded without costing compute; a full queue
 // refuses at once (ResourceExhausted); Cancel() drops a queued request.
@@ -52,6 +53,14 @@ class ModelScheduler {
     int64_t rows = 1;            // batch dimension (1 when not batched)
     uint32_t priority = 0;       // 0: the model's default level
     std::optional<absl::Duration> timeout;
+    // Dynamic padding, one value per input (empty: off). Requests that set
+    // it batch with each other when their inputs differ only past the batch
+    // dimension (same dtype and rank): each input is padded at the end of
+    // those dimensions to the longest in the batch with its value, and the
+    // outputs come back as the model gave them, padding included. BYTES
+    // inputs are never padded (their shapes must match). Needs a batched
+    // model.
+    std::vector<double> pad_values;
     Completion done;
   };
 
@@ -91,7 +100,9 @@ class ModelScheduler {
   void Execute(ModelInstance* instance, std::vector<PendingPtr> batch);
   void Finish(const PendingPtr& pending, absl::StatusOr<std::vector<Tensor>> result,
               std::optional<FailureReason> failure);
-  static std::string CompatibilityKey(const std::vector<Tensor>& inputs, bool batched);
+  static std::string CompatibilityKey(const Request& request, bool batched);
+  static absl::StatusOr<std::vector<Tensor>> JoinInputs(
+      const std::vector<PendingPtr>& batch);
 
   const Options options_;
   Clock* const clock_;

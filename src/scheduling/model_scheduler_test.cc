@@ -431,6 +431,46 @@ TEST(ModelSchedulerTest, IncompatibleShapesAreNotBatchedTogether) {
               ::testing::ElementsAre(Shape{1, 2}, Shape{1, 2}, Shape{1, 3}));
 }
 
+TEST(ModelSchedulerTest, PaddedRequestsOfDifferentLengthsBatchPaddedToTheLongest) {
+  GatedEcho gate;
+  ModelScheduler::Options options;
+  options.name = "m:1";
+  options.batched_model = true;
+  options.policy.batching = true;
+  options.policy.max_batch_size = 8;
+  auto scheduler = ModelScheduler::Create(options, Instances(1, gate.Fn()));
+  auto padded = [](Tensor input, int64_t rows, ModelScheduler::Completion done) {
+    ModelScheduler::Request request = RequestOf(std::move(input), rows, std::move(done));
+    request.pad_values = {-1};
+    return request;
+  };
+  Result a, b, c, d, e;
+  ASSERT_TRUE(scheduler->Enqueue(padded(Rows({1, 1}, 1), 1, a.Callback())).ok());
+  ASSERT_TRUE(gate.first_started.WaitForNotificationWithTimeout(kHang));
+  // Lengths 2, 4 and 1 go together, padded to 4 with -1; an unpadded
+  // request of length 3 does not join them.
+  ASSERT_TRUE(scheduler->Enqueue(padded(Rows({2, 3, 4, 5}, 2), 2, b.Callback())).ok());
+  ASSERT_TRUE(scheduler->Enqueue(RequestOf(Rows({7, 8, 9}, 1), 1, d.Callback())).ok());
+  ASSERT_TRUE(scheduler->Enqueue(padded(Rows({6, 7, 8, 9}, 1), 1, c.Callback())).ok());
+  ASSERT_TRUE(scheduler->Enqueue(padded(Rows({10}, 1), 1, e.Callback())).ok());
+  gate.release.Notify();
+  absl::StatusOr<std::vector<Tensor>> rb = b.Wait();
+  absl::StatusOr<std::vector<Tensor>> rc = c.Wait();
+  ASSERT_TRUE(rb.ok()) << rb.status();
+  ASSERT_TRUE(rc.ok()) << rc.status();
+  ASSERT_TRUE(d.Wait().ok());
+  EXPECT_THAT(gate.Shapes(),
+              ::testing::ElementsAre(Shape{1, 2}, Shape{4, 4}, Shape{1, 3}));
+  EXPECT_EQ((*rb)[0].shape, (Shape{2, 4}));
+  EXPECT_THAT(Int32Values((*rb)[0]),
+              ::testing::ElementsAre(2, 3, -1, -1, 4, 5, -1, -1));
+  EXPECT_THAT(Int32Values((*rc)[0]), ::testing::ElementsAre(6, 7, 8, 9));
+  absl::StatusOr<std::vector<Tensor>> re = e.Wait();
+  ASSERT_TRUE(re.ok()) << re.status();
+  EXPECT_THAT(Int32Values((*re)[0]), ::testing::ElementsAre(10, -1, -1, -1));
+  ASSERT_TRUE(a.Wait().ok());
+}
+
 TEST(ModelSchedulerTest, CancelAnswersAQueuedRequestOnceAndLeavesRunningOnes) {
   GatedEcho gate;
   auto scheduler = Make(1, gate.Fn());

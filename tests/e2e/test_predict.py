@@ -12,8 +12,10 @@ TorchScript file run on that sentence alone.
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
+import threading
 import time
 import unittest
 
@@ -176,6 +178,61 @@ class PredictTest(ServerTestCase):
         logits = body["outputs"][0]["data"]
         for got, want in zip(logits, golden["logits"]):
             self.assertTrue(close(got, want), (got, want))
+
+
+class DynamicPaddingTest(ServerTestCase):
+    """Separate requests with sentences of different lengths run as one batch
+    padded to the longest (not to max_length, and not one execution per
+    length), and each still gets its PyTorch golden answer."""
+
+    @classmethod
+    def repository(cls):
+        path = sentiment_repository(cls)
+        config = os.path.join(path, "sentiment", "config.pbtxt")
+        with open(config) as f:
+            text = f.read()
+        # Hold the queue until every request is in (released at once when
+        # the preferred size is reached; the long delay only guards a slow
+        # machine).
+        count = len(task_goldens("sentiment")["sentences"])
+        text = re.sub(r"dynamic_batching \{[^}]*\}",
+                      "dynamic_batching {\n  preferred_batch_size: %d\n"
+                      "  max_queue_delay_microseconds: 30000000\n}" % count, text)
+        with open(config, "w") as f:
+            f.write(text)
+        return path
+
+    def executions(self):
+        status, body = self.server.json("GET", "/v2/models/sentiment/stats")
+        self.assertEqual(status, 200, body)
+        return body["model_stats"][0]["execution_count"]
+
+    def test_requests_of_different_lengths_share_one_execution(self):
+        sentences = task_goldens("sentiment")["sentences"]
+        lengths = {len(s["input_ids"]) for s in sentences}
+        self.assertGreater(len(lengths), 2, "goldens should differ in length")
+        before = self.executions()
+        answers = [None] * len(sentences)
+
+        def ask(i):
+            client = self.server.new_client()
+            try:
+                answers[i] = client.json("POST", "/v1/models/sentiment:predict",
+                                         {"instances": [sentences[i]["text"]]})
+            finally:
+                client.close()
+
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(sentences))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for (status, body), golden in zip(answers, sentences):
+            self.assertEqual(status, 200, body)
+            prediction = body["predictions"][0]
+            self.assertEqual(prediction["label"], golden["label"], golden["text"])
+            self.assertTrue(close(prediction["score"], golden["score"]), (golden, prediction))
+        self.assertEqual(self.executions() - before, 1)
 
 
 class BadTaskSettingsTest(unittest.TestCase):

@@ -110,6 +110,21 @@ class PredictImageTest(ServerTestCase):
                     for p, g in zip(body["predictions"], self.digits))
         self.assertGreaterEqual(right, len(self.digits) - 1)
 
+    def test_digits_tf_serving_named_input_form(self):
+        # TF Serving's row format names the input: {"<input>": {"b64": ...}};
+        # "image" and "image_bytes" are accepted as well, other names are not.
+        golden = self.digits[0]
+        encoded = b64(picture(golden["image"]))
+        status, body = self.predict("digits_image", {"instances": [
+            {"input": encoded}, {"image": encoded}, {"image_bytes": encoded},
+            {"pixels": encoded}, {"image": encoded, "extra": 1}]})
+        self.assertEqual(status, 200, body)
+        self.assertEqual((body["success_count"], body["failure_count"]), (3, 2), body)
+        for prediction in body["predictions"][:3]:
+            self.assertDigits(prediction, golden)
+        for failed in body["predictions"][3:]:
+            self.assertIn('{"input": {"b64": ...}}', failed["error"])
+
     def test_digits_multipart_several_files(self):
         data, content_type = multipart(
             [(os.path.basename(g["image"]), picture(g["image"]))

@@ -84,11 +84,14 @@ class ImagePreprocessor {
 
  private:
   explicit ImagePreprocessor(const ImagePreprocessOptions& options);
+  // Writes `content` (8-bit BGR or gray) into the tensor at `out` with its
+  // top-left pixel at (left, top); the rest is pad_value.
+  void WriteTensor(const cv::Mat& content, int left, int top, float* out) const;
 
   ImagePreprocessOptions options_;
-  // value = pixel * alpha_[c] + beta_[c]
-  std::vector<double> alpha_;
-  std::vector<double> beta_;
+  // lut_[c * 256 + pixel]: the tensor value of `pixel` in output channel c,
+  // (pixel * scale - mean[c]) / std[c].
+  std::vector<float> lut_;
 };
 
 }  // namespace inferd::pipelines

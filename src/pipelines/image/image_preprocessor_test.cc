@@ -5,6 +5,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "opencv2/core.hpp"
+#include "opencv2/imgproc.hpp"
 
 namespace inferd::pipelines {
 namespace {
@@ -181,6 +182,63 @@ TEST(ImagePreprocessorTest, GrayFromColourAndColourFromGray) {
   rgb.channel_order = ChannelOrder::kRgb;
   cv::Mat gray(1, 1, CV_8UC1, cv::Scalar(7));
   EXPECT_THAT(Preprocess(rgb, gray, &t), ElementsAre(7, 7, 7));
+}
+
+// The tensor the straightforward OpenCV chain gives for a letterbox without
+// resize: border, BGR->RGB, split (or not, NHWC), float conversion.
+std::vector<float> OpenCvLetterbox(const cv::Mat& image, int width, int height,
+                                   int pad, float scale, const float mean[3],
+                                   const float std[3], TensorLayout layout) {
+  const int top = (height - image.rows) / 2, left = (width - image.cols) / 2;
+  cv::Mat bordered, rgb;
+  cv::copyMakeBorder(image, bordered, top, height - image.rows - top, left,
+                     width - image.cols - left, cv::BORDER_CONSTANT,
+                     cv::Scalar::all(pad));
+  cv::cvtColor(bordered, rgb, cv::COLOR_BGR2RGB);
+  cv::Mat planes[3];
+  cv::split(rgb, planes);
+  std::vector<float> out(3 * width * height);
+  for (int c = 0; c < 3; ++c) {
+    cv::Mat value;
+    planes[c].convertTo(value, CV_32F, scale / std[c], -mean[c] / std[c]);
+    for (int y = 0; y < height; ++y) {
+      for (int x = 0; x < width; ++x) {
+        const size_t at = layout == TensorLayout::kNchw
+                              ? (static_cast<size_t>(c) * height + y) * width + x
+                              : (static_cast<size_t>(y) * width + x) * 3 + c;
+        out[at] = value.at<float>(y, x);
+      }
+    }
+  }
+  return out;
+}
+
+TEST(ImagePreprocessorTest, OnePassWriterMatchesTheOpenCvChain) {
+  const float mean[3] = {0.485f, 0.456f, 0.406f};
+  const float std[3] = {0.229f, 0.224f, 0.225f};
+  cv::RNG rng(3);
+  // Wide (padded above and below) and tall (padded left and right).
+  for (const cv::Size size : {cv::Size(24, 10), cv::Size(9, 24)}) {
+    cv::Mat image(size, CV_8UC3);
+    rng.fill(image, cv::RNG::UNIFORM, 0, 256);
+    for (TensorLayout layout : {TensorLayout::kNchw, TensorLayout::kNhwc}) {
+      ImagePreprocessOptions options;
+      options.width = options.height = 24;
+      options.resize_mode = ResizeMode::kLetterbox;
+      options.pad_value = 114;
+      options.mean.assign(mean, mean + 3);
+      options.std.assign(std, std + 3);
+      options.layout = layout;
+      ImageTransform t;
+      const std::vector<float> got = Preprocess(options, image, &t);
+      const std::vector<float> want =
+          OpenCvLetterbox(image, 24, 24, 114, options.scale, mean, std, layout);
+      ASSERT_EQ(got.size(), want.size());
+      for (size_t i = 0; i < got.size(); ++i) {
+        ASSERT_NEAR(got[i], want[i], 1e-5f) << size << " element " << i;
+      }
+    }
+  }
 }
 
 TEST(ImagePreprocessorTest, LeavesTheCallersImageUntouched) {

@@ -39,23 +39,42 @@ absl::StatusOr<ImageTaskInput> ImageTaskInput::Create(
         "dims ",
         ShapeToString(input.dims)));
   }
-  return ImageTaskInput(decode, preprocessor);
+  return ImageTaskInput(decode, preprocessor, input.name);
 }
 
-absl::StatusOr<std::string> ImageBytesOf(const TaskInstance& instance) {
+namespace {
+
+// {"b64": ...} itself, or the value of the one named-input key wrapping it.
+const boost::json::object* B64Object(const boost::json::object& object,
+                                     std::string_view input_name) {
+  if (object.size() != 1) return nullptr;
+  if (object.contains("b64")) return &object;
+  const auto& [key, value] = *object.begin();
+  const std::string_view name(key.data(), key.size());
+  if (name != input_name && name != "image" && name != "image_bytes") return nullptr;
+  const boost::json::object* inner = value.if_object();
+  if (inner == nullptr || inner->size() != 1 || !inner->contains("b64")) return nullptr;
+  return inner;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ImageBytesOf(const TaskInstance& instance,
+                                         std::string_view input_name) {
   if (instance.json == nullptr) return instance.bytes;
-  const boost::json::value& value = *instance.json;
-  const boost::json::object* object = value.if_object();
-  const boost::json::value* b64 =
-      object != nullptr ? object->if_contains("b64") : nullptr;
-  if (b64 == nullptr || object->size() != 1) {
-    return absl::InvalidArgumentError(
-        "an image instance must be {\"b64\": \"<base64 image>\"} or an upload");
+  const boost::json::object* object = instance.json->if_object();
+  const boost::json::object* wrapper =
+      object != nullptr ? B64Object(*object, input_name) : nullptr;
+  if (wrapper == nullptr) {
+    return absl::InvalidArgumentError(StrCat(
+        "an image instance must be {\"b64\": \"<base64 image>\"}, {\"", input_name,
+        "\": {\"b64\": ...}} or an upload"));
   }
-  if (!b64->is_string()) {
+  const boost::json::value& b64 = wrapper->at("b64");
+  if (!b64.is_string()) {
     return absl::InvalidArgumentError("\"b64\" must be a string");
   }
-  const boost::json::string& text = b64->get_string();
+  const boost::json::string& text = b64.get_string();
   absl::StatusOr<std::string> bytes =
       DecodeBase64(std::string_view(text.data(), text.size()));
   if (!bytes.ok()) {
@@ -67,7 +86,7 @@ absl::StatusOr<std::string> ImageBytesOf(const TaskInstance& instance) {
 
 absl::StatusOr<Features> ImageTaskInput::Preprocess(
     const TaskInstance& instance) const {
-  INFERD_ASSIGN_OR_RETURN(const std::string bytes, ImageBytesOf(instance));
+  INFERD_ASSIGN_OR_RETURN(const std::string bytes, ImageBytesOf(instance, input_name_));
   INFERD_ASSIGN_OR_RETURN(const cv::Mat image, DecodeImage(bytes, decode_));
   Features features;
   ImageTransform transform;

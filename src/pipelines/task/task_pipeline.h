@@ -16,7 +16,8 @@
 //              an error answers that instance only)
 //   inputs   = Collate([features...])  one batch of at most max_batch_size
 //              rows -> the model's scheduler (dynamically batched with other
-//              traffic) -> outputs split back per instance
+//              traffic, padded to the longest there too) -> outputs split
+//              back per instance
 //   json     = Postprocess(features, outputs, params) for each instance
 //
 // Adding a task (helpers: B image-*, D feature-extraction and others):
@@ -115,8 +116,10 @@ class TaskPipeline : public ModelAttachment {
       const Features& features, const std::vector<Tensor>& outputs,
       const TaskParameters& parameters) const = 0;
 
- protected:
-  // Value the default Collate pads input `index` with (0 unless overridden).
+  // Value input `index` is padded with (0 unless overridden): by the default
+  // Collate within a request, and by the model's scheduler when it joins
+  // requests of different lengths into one batch (dynamic padding), so
+  // Postprocess must accept outputs longer than its own instance.
   virtual double pad_value(size_t index) const;
 };
 
