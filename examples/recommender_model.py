@@ -166,7 +166,11 @@ def build() -> Dict:
         "max_queue_delay_us": 0,
         "parameters": {"task": "classification",
                        "labels": "items.json",
-                       "top_k": "10"},
+                       "top_k": "10",
+                       # ids outside fail alone instead of failing the
+                       # batch they would share with other requests
+                       "input_min": "0",
+                       "input_max": str(USERS - 1)},
         "assets": {"items.json": json.dumps(items, indent=1) + "\n"},
         "task_goldens": task_goldens,
         "summary": f"held-out RMSE {rmse:.3f}, recall@50 of the true top 10 "

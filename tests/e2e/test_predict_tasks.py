@@ -195,10 +195,12 @@ class PredictTasksTest(ServerTestCase):
         self.assertTopMatches(got, self.expected_top(user, 4, exclude=seen), "exclude")
 
     def test_bad_instances_fail_alone(self):
-        resp = self.predict("recommender", {"instances": [0, "zero", 1.5, 7]})
+        # 500 is past the last user id (the config's input_max is 499).
+        resp = self.predict("recommender", {"instances": [0, "zero", 1.5, 7, 500, -3]})
         self.assertEqual(resp["success_count"], 2)
-        self.assertEqual(resp["failure_count"], 2)
-        for bad in (1, 2):
+        self.assertEqual(resp["failure_count"], 4)
+        self.assertIn("0..499", resp["predictions"][4]["error"])
+        for bad in (1, 2, 4, 5):
             self.assertIn("error", resp["predictions"][bad])
             self.assertIn("user_id", resp["predictions"][bad]["error"])
         self.assertTopMatches(resp["predictions"][3], self.expected_top(7, 10), "user 7")

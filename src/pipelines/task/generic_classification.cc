@@ -96,6 +96,14 @@ absl::StatusOr<std::unique_ptr<TaskPipeline>> GenericClassification::Create(
   task->input_name_ = input.name;
   task->input_dtype_ = input.dtype;
   task->input_width_ = input.dims[0];
+  INFERD_ASSIGN_OR_RETURN(task->input_min_,
+                          settings.Double("input_min", -std::numeric_limits<double>::infinity()));
+  INFERD_ASSIGN_OR_RETURN(task->input_max_,
+                          settings.Double("input_max", std::numeric_limits<double>::infinity()));
+  if (!(task->input_min_ <= task->input_max_)) {
+    return absl::InvalidArgumentError(
+        "parameters[\"input_min\"] must not exceed parameters[\"input_max\"]");
+  }
 
   if (settings.has("output")) {
     INFERD_ASSIGN_OR_RETURN(std::string output, settings.String("output"));
@@ -197,11 +205,13 @@ absl::StatusOr<Features> GenericClassification::Preprocess(const TaskInstance& i
                                                " values, got ", values.size()));
     }
     for (size_t i = 0; i < values.size(); ++i) {
-      INFERD_RETURN_IF_ERROR(
-          AppendNumber(values[i], input_dtype_, StrCat(input_name_, "[", i, "]"), &row));
+      const std::string where = StrCat(input_name_, "[", i, "]");
+      INFERD_RETURN_IF_ERROR(AppendNumber(values[i], input_dtype_, where, &row));
+      INFERD_RETURN_IF_ERROR(CheckRange(values[i], where));
     }
   } else if (input_width_ == 1) {
     INFERD_RETURN_IF_ERROR(AppendNumber(*value, input_dtype_, input_name_, &row));
+    INFERD_RETURN_IF_ERROR(CheckRange(*value, input_name_));
   } else {
     return absl::InvalidArgumentError(
         StrCat("an instance must be a list of ", input_width_, " numbers or {\"", input_name_,
@@ -214,6 +224,15 @@ absl::StatusOr<Features> GenericClassification::Preprocess(const TaskInstance& i
   tensor.data = std::move(row);
   features.inputs.push_back(std::move(tensor));
   return features;
+}
+
+absl::Status GenericClassification::CheckRange(const json::value& value,
+                                               const std::string& where) const {
+  const double v = value.to_number<double>();
+  if (v >= input_min_ && v <= input_max_) return absl::OkStatus();
+  return absl::InvalidArgumentError(StrCat(where, " is ", json::serialize(value),
+                                           "; this model takes values in ", input_min_, "..",
+                                           input_max_));
 }
 
 absl::StatusOr<json::value> GenericClassification::Postprocess(

@@ -14,6 +14,10 @@
 //   top_k              default number of results (default 5)
 //   function_to_apply  none (default) | softmax | sigmoid
 //   output             the scores output (default: the model's first)
+//   input_min, input_max  the values the input takes (e.g. user ids
+//                      0..499): an instance outside is answered in place
+//                      with an error instead of reaching the model, where
+//                      it would fail the whole batch (default: unbounded)
 // Model: one input, INT32/INT64/FP32/FP64, dims [ n ] (n fixed); one output
 // of scores, dims [ num_labels ], FP32.
 //
@@ -24,6 +28,7 @@
 // best first, of each item's catalog object plus "score".
 // Thread-safe (immutable).
 
+#include <string>
 #include <memory>
 #include <vector>
 
@@ -52,8 +57,13 @@ class GenericClassification : public TaskPipeline {
  private:
   GenericClassification() = default;
 
+  // InvalidArgument naming `where` when `value` is outside the input range.
+  absl::Status CheckRange(const boost::json::value& value, const std::string& where) const;
+
   ItemCatalog catalog_;
   std::string input_name_;
+  double input_min_ = 0;
+  double input_max_ = 0;
   DataType input_dtype_ = DataType::kInt64;
   int64_t input_width_ = 1;
   size_t output_index_ = 0;

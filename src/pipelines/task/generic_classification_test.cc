@@ -128,6 +128,43 @@ TEST_F(GenericClassificationTest, BadParametersAndInstancesNameTheField) {
   }
 }
 
+TEST_F(GenericClassificationTest, InputRangeAnswersOutOfRangeIdsInPlace) {
+  const std::string ranged = std::string(kConfig) +
+      R"(parameters { key: "input_min" value { string_value: "0" } }
+         parameters { key: "input_max" value { string_value: "499" } })";
+  auto pipeline = Build(ranged);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  auto params = (*pipeline)->ParseParameters(nullptr);
+  for (const char* good : {"0", "499", "[17]", R"({"user_id": 3})"}) {
+    json::value instance = json::parse(good);
+    EXPECT_TRUE((*pipeline)->Preprocess(Of(&instance), **params).ok()) << good;
+  }
+  for (const auto& [bad, message] : std::vector<std::pair<const char*, const char*>>{
+           {"500", "user_id is 500; this model takes values in 0..499"},
+           {"-1", "user_id is -1"},
+           {"[9999]", "user_id[0] is 9999"},
+           {R"({"user_id": 600})", "user_id is 600"}}) {
+    json::value instance = json::parse(bad);
+    auto features = (*pipeline)->Preprocess(Of(&instance), **params);
+    ASSERT_FALSE(features.ok()) << bad;
+    EXPECT_THAT(features.status().message(), HasSubstr(message)) << bad;
+  }
+  // Without the parameters every id passes (the model decides).
+  auto unbounded = Build(kConfig);
+  json::value big = json::parse("123456");
+  EXPECT_TRUE((*unbounded)->Preprocess(Of(&big), **params).ok());
+  // A range that is empty or not a number fails the load naming it.
+  auto inverted = Build(std::string(kConfig) +
+                        R"(parameters { key: "input_min" value { string_value: "5" } }
+                           parameters { key: "input_max" value { string_value: "1" } })");
+  ASSERT_FALSE(inverted.ok());
+  EXPECT_THAT(inverted.status().message(), HasSubstr("input_min"));
+  auto word = Build(std::string(kConfig) +
+                    R"(parameters { key: "input_max" value { string_value: "many" } })");
+  ASSERT_FALSE(word.ok());
+  EXPECT_THAT(word.status().message(), HasSubstr("input_max"));
+}
+
 TEST_F(GenericClassificationTest, FeaturesAndLabelsTxtWithSoftmax) {
   repo_.WriteFile("m/labels.txt", "setosa\nversicolor\nvirginica\n");
   auto pipeline = Build(R"(
