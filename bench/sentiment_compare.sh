@@ -3,14 +3,18 @@
 # batch, run, softmax, labels) behind POST /v1/models/sentiment:predict,
 # inferd vs the FastAPI peer doing the same pipeline in Python
 # (bench/peers/fastapi_sentiment.py, singleton and batched), under the same
-# `inferd bench` load: one sentence per request (bench/requests/sentiment.json),
-# closed loop at CONCURRENCY. One server at a time on 127.0.0.1; each answer
+# `inferd bench` load, closed loop at CONCURRENCY, one sentence per request:
+# WORKLOAD=single sends bench/requests/sentiment.json (23 tokens) every time;
+# WORKLOAD=mixed sends the 64 Austen sentences of
+# bench/requests/sentiment_mixed.jsonl (4 to 40 words) round-robin, so
+# requests of different lengths meet in the batchers (inferd pads them to the
+# longest in the batch; so does the batched peer). One server at a time on 127.0.0.1; each answer
 # is checked to be a POSITIVE/NEGATIVE prediction before the load.
 #
 #   bench/sentiment_compare.sh        # prints a markdown table
 #
 # Environment (defaults in brackets): INFERD_BIN [build/inferd], EXAMPLES
-# [build/examples], PYTHON [/usr/bin/python3], CONCURRENCY [32],
+# [build/examples], PYTHON [/usr/bin/python3], WORKLOAD [single], CONCURRENCY [32],
 # DURATION [10s], WARMUP [2s], THREADS (libtorch intra-op threads, the same
 # for all) [nproc].
 set -euo pipefail
@@ -23,7 +27,13 @@ CONCURRENCY=${CONCURRENCY:-32}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 THREADS=${THREADS:-$(nproc)}
-BODY=bench/requests/sentiment.json
+WORKLOAD=${WORKLOAD:-single}
+case "$WORKLOAD" in
+  single) BODY=bench/requests/sentiment.json; LOAD=(--body-file "$BODY") ;;
+  mixed) BODY=$(mktemp); head -n1 bench/requests/sentiment_mixed.jsonl > "$BODY"
+         LOAD=(--body-lines bench/requests/sentiment_mixed.jsonl) ;;
+  *) echo "WORKLOAD must be single or mixed" >&2; exit 2 ;;
+esac
 MODEL_DIR=$EXAMPLES/model_repository/sentiment
 
 repo=$(mktemp -d)
@@ -55,9 +65,16 @@ measure() {  # name url
   check "$2"
   local out
   out=$("$INFERD_BIN" bench --url "$2" --model sentiment --route predict \
-        --body-file "$BODY" --concurrency "$CONCURRENCY" --duration "$DURATION" \
+        "${LOAD[@]}" --concurrency "$CONCURRENCY" --duration "$DURATION" \
         --warmup "$WARMUP" --json | "$PYTHON" -c 'import json, sys; print(json.dumps(json.load(sys.stdin)))')
   echo "$1 $out" >> "$results"
+  if [ "$1" = inferd ]; then  # rows per model execution over the whole run
+    curl -sf "$2/v2/models/sentiment/stats" | "$PYTHON" -c '
+import json, sys
+s = json.load(sys.stdin)["model_stats"][0]
+n, e = s["inference_count"], s["execution_count"]
+print(f"inferd: {n} sentences in {e} executions, mean batch {n / max(1, e):.1f}")' >&2
+  fi
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 }
 

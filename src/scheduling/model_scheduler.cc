@@ -1,6 +1,7 @@
 #include "scheduling/model_scheduler.h"
 
 #include "common/strings.h"
+#include "scheduling/length_buckets.h"
 #include "spdlog/spdlog.h"
 #include "tensor/tensor_rows.h"
 
@@ -164,6 +165,29 @@ void ModelScheduler::RunInstance(ModelInstance* instance) {
 }
 
 void ModelScheduler::Execute(ModelInstance* instance, std::vector<PendingPtr> batch) {
+  if (batch.size() < 2 || batch.front()->request.pad_values.empty()) {
+    return RunBatch(instance, std::move(batch));
+  }
+  // Padded requests: long and short ones run apart when that saves work.
+  std::vector<LengthItem> items;
+  items.reserve(batch.size());
+  for (const PendingPtr& p : batch) {
+    int64_t length = 0;
+    for (const Tensor& t : p->request.inputs) {
+      if (t.dtype == DataType::kBytes || t.shape.empty()) continue;
+      length += t.element_count() / std::max<int64_t>(1, t.shape[0]);
+    }
+    items.push_back({p->request.rows, length});
+  }
+  for (const std::vector<size_t>& group : SplitByLength(items)) {
+    std::vector<PendingPtr> part;
+    part.reserve(group.size());
+    for (size_t i : group) part.push_back(batch[i]);
+    RunBatch(instance, std::move(part));
+  }
+}
+
+void ModelScheduler::RunBatch(ModelInstance* instance, std::vector<PendingPtr> batch) {
   const absl::Time start = clock_->Now();
   // One request runs on its own tensors; several are joined first.
   absl::StatusOr<std::vector<Tensor>> joined = std::vector<Tensor>();

@@ -57,7 +57,9 @@ class ModelScheduler {
     // it batch with each other when their inputs differ only past the batch
     // dimension (same dtype and rank): each input is padded at the end of
     // those dimensions to the longest in the batch with its value, and the
-    // outputs come back as the model gave them, padding included. BYTES
+    // outputs come back as the model gave them, padding included; requests
+    // of very different lengths may run as separate batches of that
+    // batch, each padded to its own longest (length_buckets.h). BYTES
     // inputs are never padded (their shapes must match). Needs a batched
     // model.
     std::vector<double> pad_values;
@@ -97,7 +99,10 @@ class ModelScheduler {
 
   ModelScheduler(Options options, std::vector<std::unique_ptr<ModelInstance>> instances);
   void RunInstance(ModelInstance* instance);
+  // Runs a batch the batcher formed: padded requests of very different
+  // lengths as several batches (length_buckets.h), otherwise as one.
   void Execute(ModelInstance* instance, std::vector<PendingPtr> batch);
+  void RunBatch(ModelInstance* instance, std::vector<PendingPtr> batch);
   void Finish(const PendingPtr& pending, absl::StatusOr<std::vector<Tensor>> result,
               std::optional<FailureReason> failure);
   static std::string CompatibilityKey(const Request& request, bool batched);

@@ -471,6 +471,40 @@ TEST(ModelSchedulerTest, PaddedRequestsOfDifferentLengthsBatchPaddedToTheLongest
   ASSERT_TRUE(a.Wait().ok());
 }
 
+TEST(ModelSchedulerTest, PaddedShortAndLongRequestsRunAsTwoBatches) {
+  GatedEcho gate;
+  ModelScheduler::Options options;
+  options.name = "m:1";
+  options.batched_model = true;
+  options.policy.batching = true;
+  options.policy.max_batch_size = 16;
+  auto scheduler = ModelScheduler::Create(options, Instances(1, gate.Fn()));
+  auto padded = [](int64_t length, ModelScheduler::Completion done) {
+    ModelScheduler::Request request =
+        RequestOf(Rows(std::vector<int32_t>(length, 7), 1), 1, std::move(done));
+    request.pad_values = {0};
+    return request;
+  };
+  Result first;
+  std::vector<std::unique_ptr<Result>> results;
+  ASSERT_TRUE(scheduler->Enqueue(padded(1, first.Callback())).ok());
+  ASSERT_TRUE(gate.first_started.WaitForNotificationWithTimeout(kHang));
+  // Queued together: four of length 3 and four of length 40, interleaved.
+  for (int i = 0; i < 8; ++i) {
+    results.push_back(std::make_unique<Result>());
+    ASSERT_TRUE(scheduler->Enqueue(padded(i % 2 ? 3 : 40, results.back()->Callback())).ok());
+  }
+  gate.release.Notify();
+  for (int i = 0; i < 8; ++i) {
+    absl::StatusOr<std::vector<Tensor>> r = results[i]->Wait();
+    ASSERT_TRUE(r.ok()) << r.status();
+    // Each comes back padded to the longest of its own group only.
+    EXPECT_EQ((*r)[0].shape, (Shape{1, i % 2 ? 3 : 40})) << i;
+  }
+  EXPECT_THAT(gate.Shapes(),
+              ::testing::ElementsAre(Shape{1, 1}, Shape{4, 3}, Shape{4, 40}));
+}
+
 TEST(ModelSchedulerTest, CancelAnswersAQueuedRequestOnceAndLeavesRunningOnes) {
   GatedEcho gate;
   auto scheduler = Make(1, gate.Fn());

@@ -79,6 +79,9 @@ void RegisterBenchCommand(CLI::App& app) {
   cmd->add_option("--body-file", o.body_file,
                   "Any request body to send as it is (with --route predict or "
                   "--path)");
+  cmd->add_option("--body-lines", o.body_lines,
+                  "A file with one request body per line (e.g. JSON Lines), "
+                  "sent round-robin: a mixed workload");
   cmd->add_option("--route", o.route,
                   "infer: POST /v2/models/MODEL[/versions/V]/infer; predict: "
                   "POST /v1/models/MODEL:predict")

@@ -181,9 +181,11 @@ class PredictTest(ServerTestCase):
 
 
 class DynamicPaddingTest(ServerTestCase):
-    """Separate requests with sentences of different lengths run as one batch
-    padded to the longest (not to max_length, and not one execution per
-    length), and each still gets its PyTorch golden answer."""
+    """Separate requests with sentences of different lengths batch together,
+    padded to the longest in their batch (not to max_length, and not one
+    execution per length; very short and very long ones may run as separate
+    batches of at least four), and each still gets its PyTorch golden
+    answer."""
 
     @classmethod
     def repository(cls):
@@ -207,7 +209,7 @@ class DynamicPaddingTest(ServerTestCase):
         self.assertEqual(status, 200, body)
         return body["model_stats"][0]["execution_count"]
 
-    def test_requests_of_different_lengths_share_one_execution(self):
+    def test_requests_of_different_lengths_share_executions(self):
         sentences = task_goldens("sentiment")["sentences"]
         lengths = {len(s["input_ids"]) for s in sentences}
         self.assertGreater(len(lengths), 2, "goldens should differ in length")
@@ -232,7 +234,9 @@ class DynamicPaddingTest(ServerTestCase):
             prediction = body["predictions"][0]
             self.assertEqual(prediction["label"], golden["label"], golden["text"])
             self.assertTrue(close(prediction["score"], golden["score"]), (golden, prediction))
-        self.assertEqual(self.executions() - before, 1)
+        executions = self.executions() - before
+        self.assertGreaterEqual(executions, 1)
+        self.assertLessEqual(executions, len(sentences) // 4)
 
 
 class BadTaskSettingsTest(unittest.TestCase):

@@ -160,15 +160,17 @@ absl::Status ValidateBenchOptions(const BenchOptions& o) {
     return absl::InvalidArgumentError(
         StrCat("--route \"", o.route, "\": expected \"infer\" or \"predict\""));
   }
-  if (!o.input_file.empty() && !o.body_file.empty()) {
+  const int sources = !o.input_file.empty() + !o.body_file.empty() +
+                      !o.body_lines.empty();
+  if (sources > 1) {
     return absl::InvalidArgumentError(
-        "--input-file and --body-file are exclusive: give one body");
+        "--input-file, --body-file and --body-lines are exclusive: give one");
   }
-  const bool generated = o.input_file.empty() && o.body_file.empty();
-  if (generated && (o.route != "infer" || !o.path.empty())) {
+  if (sources == 0 && (o.route != "infer" || !o.path.empty())) {
     return absl::InvalidArgumentError(
         "only v2 infer requests are generated from model metadata: give "
-        "--body-file (or --input-file) for --route predict or --path");
+        "--body-file, --body-lines or --input-file for --route predict or "
+        "--path");
   }
   if (o.batch_size <= 0) {
     return absl::InvalidArgumentError("--batch-size must be at least 1");

@@ -46,10 +46,11 @@ struct BenchOptions {
   std::string model;    // required unless --path is given
   std::string version;  // empty: the server's choice
 
-  // Where the body comes from: at most one of these two; neither means a v2
+  // Where the body comes from: at most one of these three; none means a v2
   // infer request generated from the model's metadata.
   std::string input_file;  // a v2 infer request JSON, sent as it is
   std::string body_file;   // any body, sent as it is
+  std::string body_lines;  // one body per line, sent round-robin
 
   // The POST target: "infer" (/v2/models/M[/versions/V]/infer) or "predict"
   // (/v1/models/M:predict), unless `path` names one outright.

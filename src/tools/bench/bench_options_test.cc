@@ -94,6 +94,11 @@ TEST(ValidateBenchOptionsTest, NamesTheFlagThatIsWrong) {
   EXPECT_TRUE(ValidateBenchOptions(o).ok());
   o.input_file = "r.json";
   EXPECT_NE(message(o).find("exclusive"), std::string::npos);
+  o.input_file.clear();
+  o.body_lines = "b.jsonl";
+  EXPECT_NE(message(o).find("exclusive"), std::string::npos);
+  o.body_file.clear();
+  EXPECT_TRUE(ValidateBenchOptions(o).ok());
 
   o = BenchOptions();
   o.model = "simple";

@@ -50,6 +50,10 @@ absl::StatusOr<RequestSource> BuildRequests(
     return RequestSource::FromFile(o.body_file, /*require_v2_infer=*/false,
                                    std::move(target), o.content_type);
   }
+  if (!o.body_lines.empty()) {
+    return RequestSource::FromLines(o.body_lines, std::move(target),
+                                    o.content_type);
+  }
   if (!o.input_file.empty()) {
     return RequestSource::FromFile(o.input_file, /*require_v2_infer=*/true,
                                    std::move(target), o.content_type);

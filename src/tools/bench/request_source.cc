@@ -259,4 +259,30 @@ absl::StatusOr<RequestSource> RequestSource::FromFile(
   return source;
 }
 
+absl::StatusOr<RequestSource> RequestSource::FromLines(
+    const std::string& path, std::string target, std::string content_type) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    return absl::InvalidArgumentError(
+        StrCat("cannot read request body file \"", path, "\""));
+  }
+  RequestSource source;
+  size_t bytes = 0;
+  for (std::string line; std::getline(file, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    bytes += line.size();
+    source.bodies_.push_back(std::move(line));
+  }
+  if (source.bodies_.empty()) {
+    return absl::InvalidArgumentError(
+        StrCat("--body-lines \"", path, "\" holds no body (one per line)"));
+  }
+  source.target_ = std::move(target);
+  source.content_type_ = std::move(content_type);
+  source.description_ = StrCat("file ", path, " (", source.bodies_.size(),
+                               " bodies, ", bytes, " bytes)");
+  return source;
+}
+
 }  // namespace inferd::bench

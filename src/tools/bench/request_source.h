@@ -43,6 +43,13 @@ class RequestSource {
                                                 std::string target,
                                                 std::string content_type);
 
+  // Every non-empty line of `path` as one body (JSON Lines), sent
+  // round-robin. InvalidArgument when the file cannot be read or holds no
+  // body.
+  static absl::StatusOr<RequestSource> FromLines(const std::string& path,
+                                                 std::string target,
+                                                 std::string content_type);
+
   // The request target (path), e.g. "/v2/models/simple/infer".
   const std::string& target() const { return target_; }
   const std::string& content_type() const { return content_type_; }

@@ -175,6 +175,18 @@ TEST_F(RequestFileTest, InputFileMustBeAnInferRequest) {
       RequestSource::FromFile("/nonexistent/req.json", false, "/t", "x").ok());
 }
 
+TEST_F(RequestFileTest, BodyLinesAreSentRoundRobin) {
+  auto source = RequestSource::FromLines(
+      Write("{\"instances\":[\"a\"]}\r\n\n{\"instances\":[\"b c\"]}\n"), "/t",
+      "application/json");
+  ASSERT_TRUE(source.ok()) << source.status();
+  EXPECT_EQ(source->bodies(),
+            (std::vector<std::string>{R"({"instances":["a"]})",
+                                      R"({"instances":["b c"]})"}));
+  EXPECT_FALSE(RequestSource::FromLines(Write("\n\n"), "/t", "x").ok());
+  EXPECT_FALSE(RequestSource::FromLines("/nonexistent/b.jsonl", "/t", "x").ok());
+}
+
 TEST(ModelPathTest, AddsVersionAndPrefix) {
   EXPECT_EQ(ModelPath("", "simple", ""), "/v2/models/simple");
   EXPECT_EQ(ModelPath("/p", "simple", "2"), "/p/v2/models/simple/versions/2");
