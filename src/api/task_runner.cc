@@ -91,7 +91,7 @@ void Submit(const std::shared_ptr<Run>& run, std::vector<size_t> members) {
   request.priority = call.priority;
   request.timeout = call.timeout;
   const bool batched = call.model->signature().batched();
-  if (batched) {
+  if (batched && call.pipeline->pads_across_requests()) {
     for (size_t i = 0; i < request.inputs.size(); ++i) {
       request.pad_values.push_back(call.pipeline->pad_value(i));
     }

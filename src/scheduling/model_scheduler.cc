@@ -30,10 +30,13 @@ ModelScheduler::~ModelScheduler() { Drain(); }
 std::string ModelScheduler::CompatibilityKey(const Request& request, bool batched) {
   const bool padded = batched && !request.pad_values.empty();
   std::string key = padded ? "padded:" : "";
-  for (const Tensor& t : request.inputs) {
+  for (size_t i = 0; i < request.inputs.size(); ++i) {
+    const Tensor& t = request.inputs[i];
     key += DataTypeName(t.dtype);
     if (padded && t.dtype != DataType::kBytes) {
-      key += StrCat("/", t.shape.size());
+      // Rank and pad value must agree; the sizes may differ.
+      const double pad = i < request.pad_values.size() ? request.pad_values[i] : 0;
+      key += StrCat("/", t.shape.size(), "=", pad);
     } else {
       for (size_t d = batched ? 1 : 0; d < t.shape.size(); ++d) {
         key += StrCat(",", t.shape[d]);
@@ -165,8 +168,9 @@ void ModelScheduler::RunInstance(ModelInstance* instance) {
 }
 
 void ModelScheduler::Execute(ModelInstance* instance, std::vector<PendingPtr> batch) {
+  const absl::Time dequeued = clock_->Now();
   if (batch.size() < 2 || batch.front()->request.pad_values.empty()) {
-    return RunBatch(instance, std::move(batch));
+    return RunBatch(instance, std::move(batch), dequeued);
   }
   // Padded requests: long and short ones run apart when that saves work.
   std::vector<LengthItem> items;
@@ -183,11 +187,12 @@ void ModelScheduler::Execute(ModelInstance* instance, std::vector<PendingPtr> ba
     std::vector<PendingPtr> part;
     part.reserve(group.size());
     for (size_t i : group) part.push_back(batch[i]);
-    RunBatch(instance, std::move(part));
+    RunBatch(instance, std::move(part), dequeued);
   }
 }
 
-void ModelScheduler::RunBatch(ModelInstance* instance, std::vector<PendingPtr> batch) {
+void ModelScheduler::RunBatch(ModelInstance* instance, std::vector<PendingPtr> batch,
+                              absl::Time dequeued) {
   const absl::Time start = clock_->Now();
   // One request runs on its own tensors; several are joined first.
   absl::StatusOr<std::vector<Tensor>> joined = std::vector<Tensor>();
@@ -237,10 +242,10 @@ void ModelScheduler::RunBatch(ModelInstance* instance, std::vector<PendingPtr> b
   for (size_t k = 0; k < batch.size(); ++k) {
     if (options_.metrics) {
       options_.metrics->queue_seconds->Observe(
-          absl::ToDoubleSeconds(start - batch[k]->enqueued));
+          absl::ToDoubleSeconds(dequeued - batch[k]->enqueued));
     }
     const bool ok = results[k].ok();
-    if (ok) stats_.RecordSuccess(end - batch[k]->enqueued, start - batch[k]->enqueued);
+    if (ok) stats_.RecordSuccess(end - batch[k]->enqueued, dequeued - batch[k]->enqueued);
     Finish(batch[k], std::move(results[k]),
            ok ? std::nullopt : std::optional<FailureReason>(FailureReason::kBackend));
   }

@@ -102,7 +102,9 @@ class ModelScheduler {
   // Runs a batch the batcher formed: padded requests of very different
   // lengths as several batches (length_buckets.h), otherwise as one.
   void Execute(ModelInstance* instance, std::vector<PendingPtr> batch);
-  void RunBatch(ModelInstance* instance, std::vector<PendingPtr> batch);
+  // `dequeued`: when the batcher released the batch (ends queue time).
+  void RunBatch(ModelInstance* instance, std::vector<PendingPtr> batch,
+                absl::Time dequeued);
   void Finish(const PendingPtr& pending, absl::StatusOr<std::vector<Tensor>> result,
               std::optional<FailureReason> failure);
   static std::string CompatibilityKey(const Request& request, bool batched);

@@ -173,7 +173,7 @@ void ImagePreprocessor::WriteTensor(const cv::Mat& content, int left, int top,
   const int pixel_bytes = content.channels();
   // The byte of a content pixel that feeds output channel c (BGR input).
   int source[3] = {0, 0, 0};  // gray input feeds every channel
-  if (pixel_bytes == 3) {
+  if (pixel_bytes >= 3) {  // BGR, or BGRA whose alpha is ignored
     const bool rgb = options_.channel_order == ChannelOrder::kRgb;
     for (int c = 0; c < 3; ++c) source[c] = rgb ? 2 - c : c;
   }

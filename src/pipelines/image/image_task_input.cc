@@ -44,9 +44,10 @@ absl::StatusOr<ImageTaskInput> ImageTaskInput::Create(
 
 namespace {
 
-// {"b64": ...} itself, or the value of the one named-input key wrapping it.
+// {"b64": ...} itself, or the value of the one named-input key wrapping it
+// (`*path` becomes "<key>.b64" then, for error messages).
 const boost::json::object* B64Object(const boost::json::object& object,
-                                     std::string_view input_name) {
+                                     std::string_view input_name, std::string* path) {
   if (object.size() != 1) return nullptr;
   if (object.contains("b64")) return &object;
   const auto& [key, value] = *object.begin();
@@ -54,6 +55,7 @@ const boost::json::object* B64Object(const boost::json::object& object,
   if (name != input_name && name != "image" && name != "image_bytes") return nullptr;
   const boost::json::object* inner = value.if_object();
   if (inner == nullptr || inner->size() != 1 || !inner->contains("b64")) return nullptr;
+  *path = StrCat(name, ".b64");
   return inner;
 }
 
@@ -63,8 +65,9 @@ absl::StatusOr<std::string> ImageBytesOf(const TaskInstance& instance,
                                          std::string_view input_name) {
   if (instance.json == nullptr) return instance.bytes;
   const boost::json::object* object = instance.json->if_object();
+  std::string path = "b64";
   const boost::json::object* wrapper =
-      object != nullptr ? B64Object(*object, input_name) : nullptr;
+      object != nullptr ? B64Object(*object, input_name, &path) : nullptr;
   if (wrapper == nullptr) {
     return absl::InvalidArgumentError(StrCat(
         "an image instance must be {\"b64\": \"<base64 image>\"}, {\"", input_name,
@@ -72,14 +75,14 @@ absl::StatusOr<std::string> ImageBytesOf(const TaskInstance& instance,
   }
   const boost::json::value& b64 = wrapper->at("b64");
   if (!b64.is_string()) {
-    return absl::InvalidArgumentError("\"b64\" must be a string");
+    return absl::InvalidArgumentError(StrCat("\"", path, "\" must be a string"));
   }
   const boost::json::string& text = b64.get_string();
   absl::StatusOr<std::string> bytes =
       DecodeBase64(std::string_view(text.data(), text.size()));
   if (!bytes.ok()) {
     return absl::InvalidArgumentError(
-        StrCat("\"b64\" ", bytes.status().message()));
+        StrCat("\"", path, "\" ", bytes.status().message()));
   }
   return bytes;
 }

@@ -40,6 +40,7 @@ class FeatureExtraction : public TaskPipeline {
   absl::StatusOr<boost::json::value> Postprocess(
       const Features& features, const std::vector<Tensor>& outputs,
       const TaskParameters& parameters) const override;
+  bool pads_across_requests() const override { return text_.has_attention_mask(); }
 
   // The pooled (and, as asked, normalised) vector of one instance.
   absl::StatusOr<std::vector<float>> Embedding(const Features& features,

@@ -230,9 +230,16 @@ absl::Status GenericClassification::CheckRange(const json::value& value,
                                                const std::string& where) const {
   const double v = value.to_number<double>();
   if (v >= input_min_ && v <= input_max_) return absl::OkStatus();
-  return absl::InvalidArgumentError(StrCat(where, " is ", json::serialize(value),
-                                           "; this model takes values in ", input_min_, "..",
-                                           input_max_));
+  std::string range;
+  if (std::isinf(input_min_)) {
+    range = StrCat("at most ", input_max_);
+  } else if (std::isinf(input_max_)) {
+    range = StrCat("at least ", input_min_);
+  } else {
+    range = StrCat("in ", input_min_, "..", input_max_);
+  }
+  return absl::InvalidArgumentError(
+      StrCat(where, " is ", json::serialize(value), "; this model takes values ", range));
 }
 
 absl::StatusOr<json::value> GenericClassification::Postprocess(

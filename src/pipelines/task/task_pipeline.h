@@ -118,9 +118,15 @@ class TaskPipeline : public ModelAttachment {
 
   // Value input `index` is padded with (0 unless overridden): by the default
   // Collate within a request, and by the model's scheduler when it joins
-  // requests of different lengths into one batch (dynamic padding), so
-  // Postprocess must accept outputs longer than its own instance.
+  // requests of different lengths into one batch (dynamic padding).
   virtual double pad_value(size_t index) const;
+
+  // Whether the model's scheduler may batch this task's requests of
+  // different lengths together, padding them with pad_value (false by
+  // default). Only for models whose answer for an instance does not depend
+  // on padding (the text tasks: when the model takes an attention_mask);
+  // Postprocess must then accept outputs longer than its own instance.
+  virtual bool pads_across_requests() const { return false; }
 };
 
 }  // namespace inferd::pipelines

@@ -47,6 +47,7 @@ class TextClassification : public TaskPipeline {
   absl::StatusOr<boost::json::value> Postprocess(
       const Features& features, const std::vector<Tensor>& outputs,
       const TaskParameters& parameters) const override;
+  bool pads_across_requests() const override { return inputs_->has_attention_mask(); }
 
   const std::vector<std::string>& labels() const { return labels_; }
 

@@ -47,8 +47,11 @@ class TextClassificationTest : public ::testing::Test {
   }
 
   absl::StatusOr<std::unique_ptr<TaskPipeline>> Build(const std::string& extra) {
+    return BuildFrom(kConfig + extra);
+  }
+  absl::StatusOr<std::unique_ptr<TaskPipeline>> BuildFrom(const std::string& text) {
     config::ModelConfig config;
-    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(kConfig + extra, &config));
+    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &config));
     absl::StatusOr<ModelSignature> signature = ModelSignature::Create(config);
     EXPECT_TRUE(signature.ok()) << signature.status();
     signature_ = *signature;
@@ -161,6 +164,22 @@ TEST_F(TextClassificationTest, TruncatesToMaxLength) {
   json::value text = "good good good good good";
   auto features = (*pipeline)->Preprocess(Of(&text), **params);
   EXPECT_EQ(Row(features->inputs[0]), (std::vector<int64_t>{2, 4, 4, 3}));
+}
+
+TEST_F(TextClassificationTest, PadsAcrossRequestsOnlyWithAnAttentionMask) {
+  auto masked = Build("");
+  ASSERT_TRUE(masked.ok()) << masked.status();
+  EXPECT_TRUE((*masked)->pads_across_requests());
+  // Without a mask, padding could change the answer: requests of different
+  // lengths must not be padded to each other's length.
+  std::string unmasked = kConfig;
+  const std::string mask_input =
+      ",\n        { name: \"attention_mask\" data_type: TYPE_INT64 dims: [ -1 ] }";
+  ASSERT_NE(unmasked.find(mask_input), std::string::npos);
+  unmasked.erase(unmasked.find(mask_input), mask_input.size());
+  auto bare = BuildFrom(unmasked);
+  ASSERT_TRUE(bare.ok()) << bare.status();
+  EXPECT_FALSE((*bare)->pads_across_requests());
 }
 
 TEST_F(TextClassificationTest, CollatePadsToTheLongestInTheBatch) {

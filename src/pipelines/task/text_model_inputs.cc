@@ -1,10 +1,13 @@
 #include "pipelines/task/text_model_inputs.h"
 
+#include <algorithm>
+
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "pipelines/task/task_settings.h"
 
 namespace inferd::pipelines {
+
 namespace json = boost::json;
 namespace {
 
@@ -145,6 +148,10 @@ absl::StatusOr<InstanceText> ReadInstanceText(const json::value& value, bool pai
   }
   if (out.text.empty()) return absl::InvalidArgumentError("the text is empty");
   return out;
+}
+
+bool TextModelInputs::has_attention_mask() const {
+  return std::find(fields_.begin(), fields_.end(), Field::kMask) != fields_.end();
 }
 
 }  // namespace inferd::pipelines

@@ -46,6 +46,9 @@ class TextModelInputs {
   Features ToFeatures(const Encoding& encoding) const;
 
   const Tokenizer& tokenizer() const { return *tokenizer_; }
+  // Whether the model takes an attention_mask, i.e. padding cannot change
+  // its answer for the real tokens.
+  bool has_attention_mask() const;
   size_t max_length() const { return options_.truncation.max_length; }
 
  private:

@@ -49,6 +49,7 @@ class TokenClassification : public TaskPipeline {
   absl::StatusOr<boost::json::value> Postprocess(
       const Features& features, const std::vector<Tensor>& outputs,
       const TaskParameters& parameters) const override;
+  bool pads_across_requests() const override { return text_.has_attention_mask(); }
 
   const std::vector<std::string>& labels() const { return labels_; }
 

@@ -133,7 +133,9 @@ absl::StatusOr<BenchReport> RunBench(const BenchOptions& o, std::FILE* out,
   report.model = o.model;
   report.version = o.version;
   report.request = requests->description();
-  report.body_bytes = static_cast<int64_t>(requests->bodies().front().size());
+  int64_t body_bytes = 0;  // the mean over the bodies sent round-robin
+  for (const std::string& body : requests->bodies()) body_bytes += body.size();
+  report.body_bytes = body_bytes / static_cast<int64_t>(requests->bodies().size());
   report.open_loop = !o.request_rates.empty();
   report.arrival = report.open_loop ? o.arrival : "";
   report.duration_seconds = absl::ToDoubleSeconds(o.duration);

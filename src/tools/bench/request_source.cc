@@ -264,7 +264,7 @@ absl::StatusOr<RequestSource> RequestSource::FromLines(
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     return absl::InvalidArgumentError(
-        StrCat("cannot read request body file \"", path, "\""));
+        StrCat("cannot read --body-lines file \"", path, "\""));
   }
   RequestSource source;
   size_t bytes = 0;
