@@ -127,14 +127,32 @@ class DynamicBatcher {
   // When TakeBatch or TakeExpired may next have something to do without a
   // new Add: the head's delay expiry or the earliest deadline.
   absl::Time NextWakeup() const {
-    absl::Time wake = absl::InfiniteFuture();
+    absl::Time wake = NextDeadline();
     if (const Entry* head = Head(); head != nullptr && policy_.batching) {
-      wake = head->enqueued + policy_.max_queue_delay;
-    }
-    for (const auto& queue : queues_) {
-      for (const Entry& e : queue) wake = std::min(wake, e.deadline);
+      wake = std::min(wake, head->enqueued + policy_.max_queue_delay);
     }
     return wake;
+  }
+
+  // The earliest queue deadline (when TakeExpired next has work).
+  absl::Time NextDeadline() const {
+    absl::Time deadline = absl::InfiniteFuture();
+    for (const auto& queue : queues_) {
+      for (const Entry& e : queue) deadline = std::min(deadline, e.deadline);
+    }
+    return deadline;
+  }
+
+  // Whether any request can get a queue deadline under this policy.
+  bool has_timeouts() const {
+    auto timed = [](const QueuePolicy& p) {
+      return p.default_timeout > absl::ZeroDuration() || p.allow_timeout_override;
+    };
+    if (timed(policy_.default_queue_policy)) return true;
+    for (const auto& [level, p] : policy_.level_policies) {
+      if (timed(p)) return true;
+    }
+    return false;
   }
 
   // Removes the first queued item for which `match` is true.

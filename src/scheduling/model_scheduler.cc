@@ -15,6 +15,14 @@ std::unique_ptr<ModelScheduler> ModelScheduler::Create(
     scheduler->threads_.emplace_back(
         [s = scheduler.get(), i = instance.get()] { s->RunInstance(i); });
   }
+  bool timeouts;
+  {
+    absl::MutexLock lock(&scheduler->mu_);
+    timeouts = scheduler->batcher_.has_timeouts();
+  }
+  if (timeouts && !scheduler->instances_.empty()) {
+    scheduler->threads_.emplace_back([s = scheduler.get()] { s->ExpireQueued(); });
+  }
   return scheduler;
 }
 
@@ -151,12 +159,7 @@ void ModelScheduler::RunInstance(ModelInstance* instance) {
         clock_->AwaitWithDeadline(&mu_, absl::Condition(&changed), batcher_.NextWakeup());
       }
     }
-    for (const PendingPtr& p : expired) {
-      Finish(p,
-             absl::DeadlineExceededError(
-                 StrCat("request timed out in the queue of model ", options_.name)),
-             FailureReason::kTimeout);
-    }
+    FinishExpired(expired);
     if (batch) {
       Execute(instance, std::move(batch->items));
       absl::MutexLock lock(&mu_);
@@ -164,6 +167,42 @@ void ModelScheduler::RunInstance(ModelInstance* instance) {
       ++generation_;
     }
     if (exit) return;
+  }
+}
+
+// Answers queued requests whose deadline passed, at their deadline, even
+// while every instance is busy with a long batch (instance threads only look
+// between batches).
+void ModelScheduler::ExpireQueued() {
+  while (true) {
+    std::vector<PendingPtr> expired;
+    {
+      absl::MutexLock lock(&mu_);
+      while (!stopping_) {
+        expired = batcher_.TakeExpired(clock_->Now());
+        if (!expired.empty()) {
+          ++generation_;
+          break;
+        }
+        const uint64_t seen = generation_;
+        auto changed = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return generation_ != seen || stopping_;
+        };
+        clock_->AwaitWithDeadline(&mu_, absl::Condition(&changed), batcher_.NextDeadline());
+      }
+      // Draining: the instance threads run or expire what is left.
+      if (expired.empty()) return;
+    }
+    FinishExpired(expired);
+  }
+}
+
+void ModelScheduler::FinishExpired(const std::vector<PendingPtr>& expired) {
+  for (const PendingPtr& p : expired) {
+    Finish(p,
+           absl::DeadlineExceededError(
+               StrCat("request timed out in the queue of model ", options_.name)),
+           FailureReason::kTimeout);
   }
 }
 

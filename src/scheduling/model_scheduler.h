@@ -4,15 +4,17 @@
 // batcher in front of one executor thread per ModelInstance.
 //
 // Requests queue by priority; each free instance takes the next batch the
-// BatchPolicy allows (compatible shapes only, or shapes that differ only
-// in padded dimensions when requests ask for dynamic padding), runs it, and splits the
-// outputs back to each request. Requests whose deadline passes in the queue
-// are answered DeadlineExceeded without costing compute; a full queue
+// BatchPolicy allows (compatible shapes only, or shapes that differ only in
+// padded dimensions when requests ask for dynamic padding), runs it, and
+// splits the outputs back to each request. Requests whose deadline passes in
+// the queue are answered DeadlineExceeded at that deadline (a deadline
+// thread watches the queue when the policy has timeouts, so a long running
+// batch does not delay the answer) without costing compute; a full queue
 // refuses at once (ResourceExhausted); Cancel() drops a queued request.
 // Every accepted request gets exactly one completion. Drain() stops intake,
 // runs what is queued and joins the threads (an unload waits on it).
 // Thread-safe: Enqueue/Cancel from any thread; completions run on executor
-// threads and must not block.
+// (or the deadline) threads and must not block.
 
 #include <atomic>
 #include <functional>
@@ -99,6 +101,8 @@ class ModelScheduler {
 
   ModelScheduler(Options options, std::vector<std::unique_ptr<ModelInstance>> instances);
   void RunInstance(ModelInstance* instance);
+  void ExpireQueued();  // the deadline thread, when the policy has timeouts
+  void FinishExpired(const std::vector<PendingPtr>& expired);
   // Runs a batch the batcher formed: padded requests of very different
   // lengths as several batches (length_buckets.h), otherwise as one.
   void Execute(ModelInstance* instance, std::vector<PendingPtr> batch);

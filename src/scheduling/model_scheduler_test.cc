@@ -555,6 +555,33 @@ TEST(ModelSchedulerTest, QueueTimeoutAnswersDeadlineExceededWithoutRunning) {
   EXPECT_EQ(gate.Shapes().size(), 1u);
 }
 
+TEST(ModelSchedulerTest, QueueTimeoutIsAnsweredWhileTheInstanceIsStillBusy) {
+  FakeClock clock;
+  GatedEcho gate;
+  ModelScheduler::Options options;
+  options.name = "m:1";
+  options.clock = &clock;
+  options.policy.default_queue_policy.default_timeout = absl::Seconds(1);
+  auto scheduler = ModelScheduler::Create(options, Instances(1, gate.Fn()));
+  Result first, waits;
+  ASSERT_TRUE(scheduler->Enqueue(RequestOf(Scalar(1), 1, first.Callback())).ok());
+  ASSERT_TRUE(gate.first_started.WaitForNotificationWithTimeout(kHang));
+  ASSERT_TRUE(scheduler->Enqueue(RequestOf(Scalar(2), 1, waits.Callback())).ok());
+  clock.Advance(absl::Milliseconds(500));  // not yet
+  EXPECT_FALSE(waits.done.WaitForNotificationWithTimeout(absl::Milliseconds(100)));
+  clock.Advance(absl::Seconds(1));
+  // Answered at its deadline, while the first request still holds the
+  // only instance (before, it waited for that batch to end).
+  absl::StatusOr<std::vector<Tensor>> late = waits.Wait();
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_FALSE(first.done.HasBeenNotified());
+  gate.release.Notify();
+  EXPECT_TRUE(first.Wait().ok());
+  EXPECT_EQ(waits.Calls(), 1);
+  scheduler->Drain();
+  EXPECT_EQ(gate.Shapes().size(), 1u);
+}
+
 TEST(ModelSchedulerTest, FullQueueRefusesAtOnce) {
   GatedEcho gate;
   ModelScheduler::Options options;
