@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "batching/batch_policy.h"
 #include "common/strings.h"
@@ -51,9 +52,10 @@ class DynamicBatcher {
     queues_.resize(levels + 1);
   }
 
-  // Queues `item`. ResourceExhausted when the level's queue is full;
+  // Queues `item`; returns its queue deadline (InfiniteFuture when it has
+  // none). ResourceExhausted when the level's queue is full;
   // InvalidArgument for a priority level outside 1..priority_levels.
-  absl::Status Add(T item, const BatchItemInfo& info, absl::Time now) {
+  absl::StatusOr<absl::Time> Add(T item, const BatchItemInfo& info, absl::Time now) {
     uint32_t level = info.priority_level;
     const uint32_t levels = std::max<uint32_t>(1, policy_.priority_levels);
     if (level == 0) level = policy_.default_priority_level == 0 ? 1 : policy_.default_priority_level;
@@ -69,12 +71,13 @@ class DynamicBatcher {
     }
     absl::Duration timeout = queue_policy.default_timeout;
     if (info.timeout && queue_policy.allow_timeout_override) timeout = *info.timeout;
-    Entry entry{std::move(item), info.rows, info.compatibility_key, now,
-                timeout > absl::ZeroDuration() ? now + timeout : absl::InfiniteFuture(),
+    const absl::Time deadline =
+        timeout > absl::ZeroDuration() ? now + timeout : absl::InfiniteFuture();
+    Entry entry{std::move(item), info.rows, info.compatibility_key, now, deadline,
                 queue_policy.timeout_action};
     queue.push_back(std::move(entry));
     ++size_;
-    return absl::OkStatus();
+    return deadline;
   }
 
   // Removes and returns requests whose deadline has passed under REJECT;

@@ -129,7 +129,7 @@ TEST(DynamicBatcherTest, RejectsPriorityOutsideLevels) {
   DynamicBatcher<int> batcher(policy);
   BatchItemInfo info = Rows(1);
   info.priority_level = 3;
-  EXPECT_TRUE(absl::IsInvalidArgument(batcher.Add(1, info, kT0)));
+  EXPECT_TRUE(absl::IsInvalidArgument(batcher.Add(1, info, kT0).status()));
 }
 
 TEST(DynamicBatcherTest, FullQueueRefusesAtOnce) {
@@ -138,7 +138,7 @@ TEST(DynamicBatcherTest, FullQueueRefusesAtOnce) {
   DynamicBatcher<int> batcher(policy);
   ASSERT_TRUE(batcher.Add(1, Rows(1), kT0).ok());
   ASSERT_TRUE(batcher.Add(2, Rows(1), kT0).ok());
-  absl::Status full = batcher.Add(3, Rows(1), kT0);
+  absl::Status full = batcher.Add(3, Rows(1), kT0).status();
   EXPECT_TRUE(absl::IsResourceExhausted(full)) << full;
   EXPECT_EQ(batcher.size(), 2u);
 }

@@ -91,8 +91,9 @@ absl::StatusOr<ModelScheduler::RequestId> ModelScheduler::Enqueue(Request reques
       if (options_.metrics) options_.metrics->Fail(FailureReason::kRejected);
       return absl::UnavailableError(StrCat("model ", options_.name, " is unloading"));
     }
-    absl::Status added = batcher_.Add(pending, info, pending->enqueued);
-    if (!added.ok()) {
+    absl::StatusOr<absl::Time> deadline = batcher_.Add(pending, info, pending->enqueued);
+    if (!deadline.ok()) {
+      const absl::Status& added = deadline.status();
       if (options_.metrics) {
         options_.metrics->Fail(absl::IsResourceExhausted(added) ? FailureReason::kRejected
                                                                 : FailureReason::kInvalid);
@@ -105,6 +106,9 @@ absl::StatusOr<ModelScheduler::RequestId> ModelScheduler::Enqueue(Request reques
     }
     pending->sequence = next_sequence_++;
     ++generation_;
+    // The deadline thread wakes only for a deadline earlier than the one it
+    // sleeps until (not on every enqueue: it scans the queue when it wakes).
+    if (*deadline < deadline_wait_) ++deadline_wakeups_;
   }
   if (options_.metrics) options_.metrics->pending->Add(1);
   return pending->id;
@@ -184,13 +188,15 @@ void ModelScheduler::ExpireQueued() {
           ++generation_;
           break;
         }
-        const uint64_t seen = generation_;
-        auto changed = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-          return generation_ != seen || stopping_;
+        deadline_wait_ = batcher_.NextDeadline();
+        const uint64_t seen = deadline_wakeups_;
+        auto woken = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return deadline_wakeups_ != seen || stopping_;
         };
-        clock_->AwaitWithDeadline(&mu_, absl::Condition(&changed), batcher_.NextDeadline());
+        clock_->AwaitWithDeadline(&mu_, absl::Condition(&woken), deadline_wait_);
       }
-      // Draining: the instance threads run or expire what is left.
+      // Draining: the instance threads expire or run what is left (a request
+      // expiring now waits for the running batch, as before this thread).
       if (expired.empty()) return;
     }
     FinishExpired(expired);

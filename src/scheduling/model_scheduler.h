@@ -9,7 +9,8 @@
 // splits the outputs back to each request. Requests whose deadline passes in
 // the queue are answered DeadlineExceeded at that deadline (a deadline
 // thread watches the queue when the policy has timeouts, so a long running
-// batch does not delay the answer) without costing compute; a full queue
+// batch does not delay the answer, unless preserve_ordering holds it behind
+// earlier requests) without costing compute; a full queue
 // refuses at once (ResourceExhausted); Cancel() drops a queued request.
 // Every accepted request gets exactly one completion. Drain() stops intake,
 // runs what is queued and joins the threads (an unload waits on it).
@@ -127,6 +128,10 @@ class ModelScheduler {
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;  // bumped on every change
   int running_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // The deadline thread sleeps until deadline_wait_ or a change of
+  // deadline_wakeups_ (an enqueue with an earlier deadline).
+  absl::Time deadline_wait_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  uint64_t deadline_wakeups_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 0;
 
   // preserve_ordering: completions wait here until all earlier ones ran.

@@ -572,6 +572,8 @@ TEST(ModelSchedulerTest, QueueTimeoutIsAnsweredWhileTheInstanceIsStillBusy) {
   clock.Advance(absl::Seconds(1));
   // Answered at its deadline, while the first request still holds the
   // only instance (before, it waited for that batch to end).
+  ASSERT_TRUE(waits.done.WaitForNotificationWithTimeout(absl::Seconds(5)))
+      << "the expired request waited for the running batch";
   absl::StatusOr<std::vector<Tensor>> late = waits.Wait();
   EXPECT_EQ(late.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_FALSE(first.done.HasBeenNotified());
