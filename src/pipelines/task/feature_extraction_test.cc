@@ -2,32 +2,17 @@
 
 #include <cmath>
 
-#include "backend/testing/temp_model_repository.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "pipelines/task/builtin_tasks.h"
+#include "pipelines/task/testing/task_pipeline_test_base.h"
 
 namespace inferd::pipelines {
 namespace {
 namespace json = boost::json;
 using ::testing::HasSubstr;
 
-constexpr char kTokenizer[] = R"({
-  "version": "1.0", "truncation": null, "padding": null,
-  "added_tokens": [
-    {"id": 0, "content": "[PAD]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
-    {"id": 1, "content": "[UNK]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
-    {"id": 2, "content": "[CLS]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
-    {"id": 3, "content": "[SEP]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}
-  ],
-  "normalizer": {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true, "strip_accents": null, "lowercase": true},
-  "pre_tokenizer": {"type": "BertPreTokenizer"},
-  "post_processor": {"type": "BertProcessing", "sep": ["[SEP]", 3], "cls": ["[CLS]", 2]},
-  "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": true},
-  "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "max_input_chars_per_word": 100,
-    "vocab": {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "sunny": 4, "day": 5}}
-})";
+const std::string kTokenizer =
+    WordPieceTokenizerJson({"sunny", "day"}, /*lowercase=*/true);
 
 constexpr char kConfig[] = R"(
 name: "embedder"
@@ -39,28 +24,16 @@ output [ { name: "last_hidden_state" data_type: TYPE_FP32 dims: [ -1, 2 ] } ]
 parameters { key: "task" value { string_value: "feature-extraction" } }
 )";
 
-class FeatureExtractionTest : public ::testing::Test {
+class FeatureExtractionTest : public TaskPipelineTestBase {
  protected:
   void SetUp() override {
-    repo_.WriteFile("m/tokenizer.json", kTokenizer);
-    RegisterBuiltinTasks(registry_);
+    TaskPipelineTestBase::SetUp();
+    WriteAsset("tokenizer.json", kTokenizer);
   }
   absl::StatusOr<std::unique_ptr<TaskPipeline>> Build(const std::string& extra) {
-    config::ModelConfig config;
-    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(kConfig + extra, &config));
-    signature_ = *ModelSignature::Create(config);
-    return registry_.Create(TaskContext{&config, &signature_, repo_.root() + "/m"});
+    return BuildFrom(kConfig + extra);
   }
-  testing::TempModelRepository repo_;
-  TaskRegistry registry_;
-  ModelSignature signature_ = *ModelSignature::Create(config::ModelConfig());
 };
-
-TaskInstance Of(const json::value* value) {
-  TaskInstance instance;
-  instance.json = value;
-  return instance;
-}
 
 // Token states [1, rows, 2] from `values` (rows * 2 floats).
 Tensor States(std::vector<float> values) {
@@ -82,7 +55,7 @@ TEST_F(FeatureExtractionTest, MeanPoolsTheInstanceTokensNotThePadding) {
   auto params = (*pipeline)->ParseParameters(nullptr);
   ASSERT_TRUE(params.ok());
   json::value text = "Sunny day";
-  auto features = (*pipeline)->Preprocess(Of(&text), **params);
+  auto features = (*pipeline)->Preprocess(JsonInstance(&text), **params);
   ASSERT_TRUE(features.ok()) << features.status();
   EXPECT_EQ(features->tokens, 4);  // [CLS] sunny day [SEP]
   // Four token rows, then two rows of padding that Collate added.
@@ -98,7 +71,7 @@ TEST_F(FeatureExtractionTest, NormalizeAndClsFromConfigAndRequest) {
   ASSERT_TRUE(pipeline.ok()) << pipeline.status();
   json::value text = "day";
   auto params = (*pipeline)->ParseParameters(nullptr);
-  auto features = (*pipeline)->Preprocess(Of(&text), **params);
+  auto features = (*pipeline)->Preprocess(JsonInstance(&text), **params);
   Tensor states = States({3, 4, 1, 1, 1, 1});
   auto vector = (*pipeline)->Postprocess(*features, {states}, **params);
   ASSERT_TRUE(vector.ok());
@@ -115,13 +88,13 @@ TEST_F(FeatureExtractionTest, TokenIdsAreUsedAsTheyAre) {
   auto pipeline = Build("");
   auto params = (*pipeline)->ParseParameters(nullptr);
   json::value ids = json::parse("[4, 5, 4]");
-  auto features = (*pipeline)->Preprocess(Of(&ids), **params);
+  auto features = (*pipeline)->Preprocess(JsonInstance(&ids), **params);
   ASSERT_TRUE(features.ok()) << features.status();
   EXPECT_EQ(features->tokens, 3);
   EXPECT_EQ(features->inputs[0].data_as<int64_t>()[2], 4);
   for (const char* bad : {"[]", "[4, 99]", "[4, 1.5]", "[-1]", R"("")", "7", R"({"txt": "a"})"}) {
     json::value instance = json::parse(bad);
-    EXPECT_FALSE((*pipeline)->Preprocess(Of(&instance), **params).ok()) << bad;
+    EXPECT_FALSE((*pipeline)->Preprocess(JsonInstance(&instance), **params).ok()) << bad;
   }
 }
 

@@ -2,11 +2,9 @@
 
 #include <cmath>
 
-#include "backend/testing/temp_model_repository.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "pipelines/task/builtin_tasks.h"
+#include "pipelines/task/testing/task_pipeline_test_base.h"
 
 namespace inferd::pipelines {
 namespace {
@@ -31,28 +29,16 @@ parameters { key: "labels" value { string_value: "items.json" } }
 parameters { key: "top_k" value { string_value: "2" } }
 )";
 
-class GenericClassificationTest : public ::testing::Test {
+class GenericClassificationTest : public TaskPipelineTestBase {
  protected:
   void SetUp() override {
-    repo_.WriteFile("m/items.json", kItems);
-    RegisterBuiltinTasks(registry_);
+    TaskPipelineTestBase::SetUp();
+    WriteAsset("items.json", kItems);
   }
   absl::StatusOr<std::unique_ptr<TaskPipeline>> Build(const std::string& config_text) {
-    config::ModelConfig config;
-    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(config_text, &config));
-    signature_ = *ModelSignature::Create(config);
-    return registry_.Create(TaskContext{&config, &signature_, repo_.root() + "/m"});
+    return BuildFrom(config_text);
   }
-  testing::TempModelRepository repo_;
-  TaskRegistry registry_;
-  ModelSignature signature_ = *ModelSignature::Create(config::ModelConfig());
 };
-
-TaskInstance Of(const json::value* value) {
-  TaskInstance instance;
-  instance.json = value;
-  return instance;
-}
 
 Tensor Scores(std::vector<float> values) {
   Tensor t;
@@ -68,14 +54,14 @@ TEST_F(GenericClassificationTest, UserIdInTopItemsWithMetadataOut) {
   ASSERT_TRUE(params.ok());
   for (const char* instance_text : {"7", "[7]", R"({"user_id": 7})"}) {
     json::value instance = json::parse(instance_text);
-    auto features = (*pipeline)->Preprocess(Of(&instance), **params);
+    auto features = (*pipeline)->Preprocess(JsonInstance(&instance), **params);
     ASSERT_TRUE(features.ok()) << instance_text << ": " << features.status();
     ASSERT_EQ(features->inputs.size(), 1u);
     EXPECT_EQ(features->inputs[0].shape, (Shape{1, 1}));
     EXPECT_EQ(features->inputs[0].data_as<int64_t>()[0], 7);
   }
   json::value instance = 7;
-  auto features = (*pipeline)->Preprocess(Of(&instance), **params);
+  auto features = (*pipeline)->Preprocess(JsonInstance(&instance), **params);
   auto prediction = (*pipeline)->Postprocess(*features, {Scores({3.5f, 4.5f, 1.0f, 4.0f})},
                                               **params);
   ASSERT_TRUE(prediction.ok()) << prediction.status();
@@ -94,7 +80,7 @@ TEST_F(GenericClassificationTest, TopKAndExcludeFromTheRequest) {
   auto params = (*pipeline)->ParseParameters(&parameters);
   ASSERT_TRUE(params.ok()) << params.status();
   json::value instance = 1;
-  auto features = (*pipeline)->Preprocess(Of(&instance), **params);
+  auto features = (*pipeline)->Preprocess(JsonInstance(&instance), **params);
   auto prediction = (*pipeline)->Postprocess(*features, {Scores({3.5f, 4.5f, 1.0f, 4.0f})},
                                               **params);
   ASSERT_TRUE(prediction.ok());
@@ -124,7 +110,7 @@ TEST_F(GenericClassificationTest, BadParametersAndInstancesNameTheField) {
   auto params = (*pipeline)->ParseParameters(nullptr);
   for (const char* bad : {R"("seven")", "1.5", "[1, 2]", R"({"user": 1})", "null"}) {
     json::value instance = json::parse(bad);
-    EXPECT_FALSE((*pipeline)->Preprocess(Of(&instance), **params).ok()) << bad;
+    EXPECT_FALSE((*pipeline)->Preprocess(JsonInstance(&instance), **params).ok()) << bad;
   }
 }
 
@@ -137,7 +123,7 @@ TEST_F(GenericClassificationTest, InputRangeAnswersOutOfRangeIdsInPlace) {
   auto params = (*pipeline)->ParseParameters(nullptr);
   for (const char* good : {"0", "499", "[17]", R"({"user_id": 3})"}) {
     json::value instance = json::parse(good);
-    EXPECT_TRUE((*pipeline)->Preprocess(Of(&instance), **params).ok()) << good;
+    EXPECT_TRUE((*pipeline)->Preprocess(JsonInstance(&instance), **params).ok()) << good;
   }
   for (const auto& [bad, message] : std::vector<std::pair<const char*, const char*>>{
            {"500", "user_id is 500; this model takes values in 0..499"},
@@ -145,14 +131,14 @@ TEST_F(GenericClassificationTest, InputRangeAnswersOutOfRangeIdsInPlace) {
            {"[9999]", "user_id[0] is 9999"},
            {R"({"user_id": 600})", "user_id is 600"}}) {
     json::value instance = json::parse(bad);
-    auto features = (*pipeline)->Preprocess(Of(&instance), **params);
+    auto features = (*pipeline)->Preprocess(JsonInstance(&instance), **params);
     ASSERT_FALSE(features.ok()) << bad;
     EXPECT_THAT(features.status().message(), HasSubstr(message)) << bad;
   }
   // Without the parameters every id passes (the model decides).
   auto unbounded = Build(kConfig);
   json::value big = json::parse("123456");
-  EXPECT_TRUE((*unbounded)->Preprocess(Of(&big), **params).ok());
+  EXPECT_TRUE((*unbounded)->Preprocess(JsonInstance(&big), **params).ok());
   // A range that is empty or not a number fails the load naming it.
   auto inverted = Build(std::string(kConfig) +
                         R"(parameters { key: "input_min" value { string_value: "5" } }
@@ -166,7 +152,7 @@ TEST_F(GenericClassificationTest, InputRangeAnswersOutOfRangeIdsInPlace) {
 }
 
 TEST_F(GenericClassificationTest, FeaturesAndLabelsTxtWithSoftmax) {
-  repo_.WriteFile("m/labels.txt", "setosa\nversicolor\nvirginica\n");
+  WriteAsset("labels.txt", "setosa\nversicolor\nvirginica\n");
   auto pipeline = Build(R"(
     name: "iris" platform: "pytorch_libtorch" max_batch_size: 8
     input [ { name: "features" data_type: TYPE_FP32 dims: [ 4 ] } ]
@@ -178,7 +164,7 @@ TEST_F(GenericClassificationTest, FeaturesAndLabelsTxtWithSoftmax) {
   ASSERT_TRUE(pipeline.ok()) << pipeline.status();
   auto params = (*pipeline)->ParseParameters(nullptr);
   json::value instance = json::parse("[5.1, 3.5, 1.4, 0.2]");
-  auto features = (*pipeline)->Preprocess(Of(&instance), **params);
+  auto features = (*pipeline)->Preprocess(JsonInstance(&instance), **params);
   ASSERT_TRUE(features.ok()) << features.status();
   EXPECT_FLOAT_EQ(features->inputs[0].data_as<float>()[2], 1.4f);
   auto prediction = (*pipeline)->Postprocess(*features, {Scores({2.0f, 0.0f, 0.0f})}, **params);
@@ -189,7 +175,7 @@ TEST_F(GenericClassificationTest, FeaturesAndLabelsTxtWithSoftmax) {
 }
 
 TEST_F(GenericClassificationTest, CatalogMustMatchTheOutput) {
-  repo_.WriteFile("m/items.json", R"json([{"id": 1}])json");
+  WriteAsset("items.json", R"json([{"id": 1}])json");
   auto pipeline = Build(kConfig);
   ASSERT_FALSE(pipeline.ok());
   EXPECT_THAT(pipeline.status().message(), HasSubstr("4 columns but the catalog has 1"));

@@ -2,30 +2,15 @@
 
 #include <cmath>
 
-#include "backend/testing/temp_model_repository.h"
 #include "gtest/gtest.h"
-#include "google/protobuf/text_format.h"
-#include "pipelines/task/builtin_tasks.h"
+#include "pipelines/task/testing/task_pipeline_test_base.h"
 
 namespace inferd::pipelines {
 namespace {
 namespace json = boost::json;
 
-constexpr char kTokenizer[] = R"({
-  "version": "1.0", "truncation": null, "padding": null,
-  "added_tokens": [
-    {"id": 0, "content": "[PAD]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
-    {"id": 1, "content": "[UNK]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
-    {"id": 2, "content": "[CLS]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
-    {"id": 3, "content": "[SEP]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}
-  ],
-  "normalizer": {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true, "strip_accents": null, "lowercase": true},
-  "pre_tokenizer": {"type": "BertPreTokenizer"},
-  "post_processor": {"type": "BertProcessing", "sep": ["[SEP]", 3], "cls": ["[CLS]", 2]},
-  "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": true},
-  "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "max_input_chars_per_word": 100,
-    "vocab": {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "good": 4, "bad": 5, "movie": 6, "!": 7}}
-})";
+const std::string kTokenizer =
+    WordPieceTokenizerJson({"good", "bad", "movie", "!"}, /*lowercase=*/true);
 
 constexpr char kConfig[] = R"(
 name: "sentiment"
@@ -38,30 +23,16 @@ parameters { key: "task" value { string_value: "text-classification" } }
 parameters { key: "labels" value { string_value: "labels.txt" } }
 )";
 
-class TextClassificationTest : public ::testing::Test {
+class TextClassificationTest : public TaskPipelineTestBase {
  protected:
   void SetUp() override {
-    repo_.WriteFile("m/tokenizer.json", kTokenizer);
-    repo_.WriteFile("m/labels.txt", "NEGATIVE\nPOSITIVE\n");
-    RegisterBuiltinTasks(registry_);
+    TaskPipelineTestBase::SetUp();
+    WriteAsset("tokenizer.json", kTokenizer);
+    WriteAsset("labels.txt", "NEGATIVE\nPOSITIVE\n");
   }
-
   absl::StatusOr<std::unique_ptr<TaskPipeline>> Build(const std::string& extra) {
     return BuildFrom(kConfig + extra);
   }
-  absl::StatusOr<std::unique_ptr<TaskPipeline>> BuildFrom(const std::string& text) {
-    config::ModelConfig config;
-    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &config));
-    absl::StatusOr<ModelSignature> signature = ModelSignature::Create(config);
-    EXPECT_TRUE(signature.ok()) << signature.status();
-    signature_ = *signature;
-    TaskContext context{&config, &signature_, repo_.root() + "/m"};
-    return registry_.Create(context);
-  }
-
-  testing::TempModelRepository repo_;
-  TaskRegistry registry_;
-  ModelSignature signature_ = *ModelSignature::Create(config::ModelConfig());
 };
 
 Tensor Logits(float a, float b) {
@@ -71,12 +42,6 @@ Tensor Logits(float a, float b) {
   t.mutable_data_as<float>()[0] = a;
   t.mutable_data_as<float>()[1] = b;
   return t;
-}
-
-TaskInstance Of(const json::value* value) {
-  TaskInstance instance;
-  instance.json = value;
-  return instance;
 }
 
 std::vector<int64_t> Row(const Tensor& t) {
@@ -90,7 +55,7 @@ TEST_F(TextClassificationTest, TokenizesAndAnswersTheBestLabel) {
   auto params = (*pipeline)->ParseParameters(nullptr);
   ASSERT_TRUE(params.ok());
   json::value text = "Good movie!";
-  auto features = (*pipeline)->Preprocess(Of(&text), **params);
+  auto features = (*pipeline)->Preprocess(JsonInstance(&text), **params);
   ASSERT_TRUE(features.ok()) << features.status();
   ASSERT_EQ(features->inputs.size(), 2u);
   EXPECT_EQ(Row(features->inputs[0]), (std::vector<int64_t>{2, 4, 6, 7, 3}));
@@ -108,7 +73,7 @@ TEST_F(TextClassificationTest, TopKListsLabelsBestFirst) {
   auto params = (*pipeline)->ParseParameters(&parameters);
   ASSERT_TRUE(params.ok()) << params.status();
   json::value text = "bad";
-  auto features = (*pipeline)->Preprocess(Of(&text), **params);
+  auto features = (*pipeline)->Preprocess(JsonInstance(&text), **params);
   auto prediction = (*pipeline)->Postprocess(*features, {Logits(3.0f, -1.0f)}, **params);
   ASSERT_TRUE(prediction.ok());
   const json::array& list = prediction->as_array();
@@ -124,7 +89,7 @@ TEST_F(TextClassificationTest, SigmoidScoresEachLabel) {
   auto params = (*pipeline)->ParseParameters(&parameters);
   ASSERT_TRUE(params.ok()) << params.status();
   json::value text = "bad";
-  auto features = (*pipeline)->Preprocess(Of(&text), **params);
+  auto features = (*pipeline)->Preprocess(JsonInstance(&text), **params);
   auto prediction = (*pipeline)->Postprocess(*features, {Logits(0.0f, 0.0f)}, **params);
   EXPECT_DOUBLE_EQ(prediction->as_array()[0].at("score").as_double(), 0.5);
   EXPECT_DOUBLE_EQ(prediction->as_array()[1].at("score").as_double(), 0.5);
@@ -149,10 +114,10 @@ TEST_F(TextClassificationTest, BadInstancesAreErrorsOfTheirOwn) {
   auto params = (*pipeline)->ParseParameters(nullptr);
   for (const char* bad : {R"("")", "42", R"({"txt": "a"})", R"({"text": 1})"}) {
     json::value instance = json::parse(bad);
-    EXPECT_FALSE((*pipeline)->Preprocess(Of(&instance), **params).ok()) << bad;
+    EXPECT_FALSE((*pipeline)->Preprocess(JsonInstance(&instance), **params).ok()) << bad;
   }
   json::value pair = json::parse(R"({"text": "good", "text_pair": "bad movie"})");
-  auto features = (*pipeline)->Preprocess(Of(&pair), **params);
+  auto features = (*pipeline)->Preprocess(JsonInstance(&pair), **params);
   ASSERT_TRUE(features.ok());
   EXPECT_EQ(Row(features->inputs[0]), (std::vector<int64_t>{2, 4, 3, 5, 6, 3}));
 }
@@ -162,7 +127,7 @@ TEST_F(TextClassificationTest, TruncatesToMaxLength) {
   ASSERT_TRUE(pipeline.ok()) << pipeline.status();
   auto params = (*pipeline)->ParseParameters(nullptr);
   json::value text = "good good good good good";
-  auto features = (*pipeline)->Preprocess(Of(&text), **params);
+  auto features = (*pipeline)->Preprocess(JsonInstance(&text), **params);
   EXPECT_EQ(Row(features->inputs[0]), (std::vector<int64_t>{2, 4, 4, 3}));
 }
 
@@ -186,8 +151,8 @@ TEST_F(TextClassificationTest, CollatePadsToTheLongestInTheBatch) {
   auto pipeline = Build("");
   auto params = (*pipeline)->ParseParameters(nullptr);
   json::value a = "good", b = "bad movie !";
-  auto fa = (*pipeline)->Preprocess(Of(&a), **params);
-  auto fb = (*pipeline)->Preprocess(Of(&b), **params);
+  auto fa = (*pipeline)->Preprocess(JsonInstance(&a), **params);
+  auto fb = (*pipeline)->Preprocess(JsonInstance(&b), **params);
   auto batch = (*pipeline)->Collate({&*fa, &*fb});
   ASSERT_TRUE(batch.ok()) << batch.status();
   EXPECT_EQ((*batch)[0].shape, (Shape{2, 5}));
@@ -215,7 +180,7 @@ TEST_F(TextClassificationTest, BadSettingsFailTheLoadNamingTheParameter) {
     EXPECT_NE(pipeline.status().message().find(c.expected), std::string::npos)
         << pipeline.status();
   }
-  repo_.WriteFile("m/labels.txt", "A\nB\nC\n");
+  WriteAsset("labels.txt", "A\nB\nC\n");
   auto pipeline = Build("");
   ASSERT_FALSE(pipeline.ok());
   EXPECT_NE(pipeline.status().message().find("3 labels"), std::string::npos);

@@ -1,10 +1,8 @@
 #include "pipelines/task/token_classification.h"
 
-#include "backend/testing/temp_model_repository.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "pipelines/task/builtin_tasks.h"
+#include "pipelines/task/testing/task_pipeline_test_base.h"
 
 namespace inferd::pipelines {
 namespace {
@@ -12,21 +10,8 @@ namespace json = boost::json;
 using ::testing::HasSubstr;
 
 // Cased WordPiece: "Marg ##are" splits into two pieces.
-constexpr char kTokenizer[] = R"({
-  "version": "1.0", "truncation": null, "padding": null,
-  "added_tokens": [
-    {"id": 0, "content": "[PAD]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
-    {"id": 1, "content": "[UNK]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
-    {"id": 2, "content": "[CLS]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
-    {"id": 3, "content": "[SEP]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}
-  ],
-  "normalizer": {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true, "strip_accents": null, "lowercase": false},
-  "pre_tokenizer": {"type": "BertPreTokenizer"},
-  "post_processor": {"type": "BertProcessing", "sep": ["[SEP]", 3], "cls": ["[CLS]", 2]},
-  "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": true},
-  "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "max_input_chars_per_word": 100,
-    "vocab": {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "Marg": 4, "##are": 5, "in": 6, "Köln": 7, ".": 8}}
-})";
+const std::string kTokenizer =
+    WordPieceTokenizerJson({"Marg", "##are", "in", "Köln", "."}, /*lowercase=*/false);
 
 constexpr char kConfig[] = R"(
 name: "ner"
@@ -39,28 +24,16 @@ parameters { key: "task" value { string_value: "token-classification" } }
 parameters { key: "label_names" value { string_value: "O,B-PER,I-PER,B-LOC,I-LOC" } }
 )";
 
-class TokenClassificationTest : public ::testing::Test {
+class TokenClassificationTest : public TaskPipelineTestBase {
  protected:
   void SetUp() override {
-    repo_.WriteFile("m/tokenizer.json", kTokenizer);
-    RegisterBuiltinTasks(registry_);
+    TaskPipelineTestBase::SetUp();
+    WriteAsset("tokenizer.json", kTokenizer);
   }
   absl::StatusOr<std::unique_ptr<TaskPipeline>> Build(const std::string& extra) {
-    config::ModelConfig config;
-    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(kConfig + extra, &config));
-    signature_ = *ModelSignature::Create(config);
-    return registry_.Create(TaskContext{&config, &signature_, repo_.root() + "/m"});
+    return BuildFrom(kConfig + extra);
   }
-  testing::TempModelRepository repo_;
-  TaskRegistry registry_;
-  ModelSignature signature_ = *ModelSignature::Create(config::ModelConfig());
 };
-
-TaskInstance Of(const json::value* value) {
-  TaskInstance instance;
-  instance.json = value;
-  return instance;
-}
 
 // Logits [1, rows, 5] with a large value at each row's `best` label.
 Tensor Logits(const std::vector<int>& best) {
@@ -81,7 +54,7 @@ TEST_F(TokenClassificationTest, SimpleGroupsPiecesWithCharacterOffsets) {
   ASSERT_TRUE(pipeline.ok()) << pipeline.status();
   auto params = (*pipeline)->ParseParameters(nullptr);
   json::value text = "Margare in Köln.";
-  auto features = (*pipeline)->Preprocess(Of(&text), **params);
+  auto features = (*pipeline)->Preprocess(JsonInstance(&text), **params);
   ASSERT_TRUE(features.ok()) << features.status();
   EXPECT_EQ(features->tokens, 7);
   auto prediction = (*pipeline)->Postprocess(*features, {Logits(kBest)}, **params);
@@ -105,7 +78,7 @@ TEST_F(TokenClassificationTest, NoneListsTokensAndRequestOverridesTheDefault) {
   ASSERT_TRUE(pipeline.ok());
   json::value text = "Margare in Köln.";
   auto defaults = (*pipeline)->ParseParameters(nullptr);
-  auto features = (*pipeline)->Preprocess(Of(&text), **defaults);
+  auto features = (*pipeline)->Preprocess(JsonInstance(&text), **defaults);
   auto tokens = (*pipeline)->Postprocess(*features, {Logits(kBest)}, **defaults);
   ASSERT_TRUE(tokens.ok());
   ASSERT_EQ(tokens->as_array().size(), 3u);
@@ -136,7 +109,7 @@ TEST_F(TokenClassificationTest, BadParametersAndSettingsNameTheField) {
   auto broken = Build(R"(parameters { key: "aggregation_strategy" value { string_value: "x" } })");
   ASSERT_FALSE(broken.ok());
   EXPECT_THAT(broken.status().message(), HasSubstr("parameters[\"aggregation_strategy\"]"));
-  repo_.WriteFile("m/labels.txt", "O\nB-PER\n");
+  WriteAsset("labels.txt", "O\nB-PER\n");
   broken = Build(R"(parameters { key: "labels" value { string_value: "labels.txt" } })");
   ASSERT_FALSE(broken.ok());
   EXPECT_THAT(broken.status().message(), HasSubstr("5 labels but there are 2"));
@@ -147,7 +120,7 @@ TEST_F(TokenClassificationTest, BadInstancesFailAlone) {
   auto params = (*pipeline)->ParseParameters(nullptr);
   for (const char* bad : {R"("")", "[1, 2]", R"({"text": "a", "text_pair": "b"})"}) {
     json::value instance = json::parse(bad);
-    EXPECT_FALSE((*pipeline)->Preprocess(Of(&instance), **params).ok()) << bad;
+    EXPECT_FALSE((*pipeline)->Preprocess(JsonInstance(&instance), **params).ok()) << bad;
   }
 }
 
