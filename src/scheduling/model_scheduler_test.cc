@@ -380,14 +380,19 @@ std::vector<int32_t> Int32Values(const Tensor& t) {
   return out;
 }
 
-TEST(ModelSchedulerTest, BatchingJoinsQueuedRequestsAndSplitsTheOutputs) {
-  GatedEcho gate;
+// A batched model with dynamic batching up to `max_batch_size` rows.
+ModelScheduler::Options BatchingOptions(int64_t max_batch_size) {
   ModelScheduler::Options options;
   options.name = "m:1";
   options.batched_model = true;
   options.policy.batching = true;
-  options.policy.max_batch_size = 8;
-  auto scheduler = ModelScheduler::Create(options, Instances(1, gate.Fn()));
+  options.policy.max_batch_size = max_batch_size;
+  return options;
+}
+
+TEST(ModelSchedulerTest, BatchingJoinsQueuedRequestsAndSplitsTheOutputs) {
+  GatedEcho gate;
+  auto scheduler = ModelScheduler::Create(BatchingOptions(8), Instances(1, gate.Fn()));
   Result a, b, c;
   ASSERT_TRUE(scheduler->Enqueue(RequestOf(Rows({1, 1}, 1), 1, a.Callback())).ok());
   ASSERT_TRUE(gate.first_started.WaitForNotificationWithTimeout(kHang));
@@ -411,12 +416,7 @@ TEST(ModelSchedulerTest, BatchingJoinsQueuedRequestsAndSplitsTheOutputs) {
 
 TEST(ModelSchedulerTest, IncompatibleShapesAreNotBatchedTogether) {
   GatedEcho gate;
-  ModelScheduler::Options options;
-  options.name = "m:1";
-  options.batched_model = true;
-  options.policy.batching = true;
-  options.policy.max_batch_size = 8;
-  auto scheduler = ModelScheduler::Create(options, Instances(1, gate.Fn()));
+  auto scheduler = ModelScheduler::Create(BatchingOptions(8), Instances(1, gate.Fn()));
   Result a, b, c;
   ASSERT_TRUE(scheduler->Enqueue(RequestOf(Rows({1, 1}, 1), 1, a.Callback())).ok());
   ASSERT_TRUE(gate.first_started.WaitForNotificationWithTimeout(kHang));
@@ -433,12 +433,7 @@ TEST(ModelSchedulerTest, IncompatibleShapesAreNotBatchedTogether) {
 
 TEST(ModelSchedulerTest, PaddedRequestsOfDifferentLengthsBatchPaddedToTheLongest) {
   GatedEcho gate;
-  ModelScheduler::Options options;
-  options.name = "m:1";
-  options.batched_model = true;
-  options.policy.batching = true;
-  options.policy.max_batch_size = 8;
-  auto scheduler = ModelScheduler::Create(options, Instances(1, gate.Fn()));
+  auto scheduler = ModelScheduler::Create(BatchingOptions(8), Instances(1, gate.Fn()));
   auto padded = [](Tensor input, int64_t rows, ModelScheduler::Completion done) {
     ModelScheduler::Request request = RequestOf(std::move(input), rows, std::move(done));
     request.pad_values = {-1};
@@ -473,12 +468,7 @@ TEST(ModelSchedulerTest, PaddedRequestsOfDifferentLengthsBatchPaddedToTheLongest
 
 TEST(ModelSchedulerTest, PaddedShortAndLongRequestsRunAsTwoBatches) {
   GatedEcho gate;
-  ModelScheduler::Options options;
-  options.name = "m:1";
-  options.batched_model = true;
-  options.policy.batching = true;
-  options.policy.max_batch_size = 16;
-  auto scheduler = ModelScheduler::Create(options, Instances(1, gate.Fn()));
+  auto scheduler = ModelScheduler::Create(BatchingOptions(16), Instances(1, gate.Fn()));
   auto padded = [](int64_t length, ModelScheduler::Completion done) {
     ModelScheduler::Request request =
         RequestOf(Rows(std::vector<int32_t>(length, 7), 1), 1, std::move(done));
