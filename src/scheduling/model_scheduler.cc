@@ -6,6 +6,14 @@
 #include "tensor/tensor_rows.h"
 
 namespace inferd {
+namespace {
+
+// The value input `i` of a padded request is padded with.
+double PadValue(const ModelScheduler::Request& request, size_t i) {
+  return i < request.pad_values.size() ? request.pad_values[i] : 0;
+}
+
+}  // namespace
 
 std::unique_ptr<ModelScheduler> ModelScheduler::Create(
     Options options, std::vector<std::unique_ptr<ModelInstance>> instances) {
@@ -43,8 +51,7 @@ std::string ModelScheduler::CompatibilityKey(const Request& request, bool batche
     key += DataTypeName(t.dtype);
     if (padded && t.dtype != DataType::kBytes) {
       // Rank and pad value must agree; the sizes may differ.
-      const double pad = i < request.pad_values.size() ? request.pad_values[i] : 0;
-      key += StrCat("/", t.shape.size(), "=", pad);
+      key += StrCat("/", t.shape.size(), "=", PadValue(request, i));
     } else {
       for (size_t d = batched ? 1 : 0; d < t.shape.size(); ++d) {
         key += StrCat(",", t.shape[d]);
@@ -67,8 +74,7 @@ absl::StatusOr<std::vector<Tensor>> ModelScheduler::JoinInputs(
       joined.push_back(ConcatRows(parts));
       continue;
     }
-    const double pad = i < first.pad_values.size() ? first.pad_values[i] : 0;
-    absl::StatusOr<Tensor> padded = ConcatRowsPadded(parts, pad);
+    absl::StatusOr<Tensor> padded = ConcatRowsPadded(parts, PadValue(first, i));
     if (!padded.ok()) return padded.status();
     joined.push_back(*std::move(padded));
   }
