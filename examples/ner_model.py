@@ -2,7 +2,8 @@
 organisations (B-/I- tags) in synthetic English sentences.
 
 Data: sentences from templates ("{PER} lives in {LOC} .") filled from lists
-of first names, surnames, cities and companies. Entities may span several
+of first names, surnames, cities and companies, and lowercase filler words
+("{PER} {O} to {LOC} .") tagged O. Entities may span several
 words ("Anna Schmidt", "New York") and most entity words split into several
 WordPiece pieces: the cased vocabulary holds the template words whole but
 entity words only as short prefixes and `##` continuations, which exercises
@@ -27,7 +28,7 @@ from wordpiece_tokenizer import WordPiece, character_pieces
 NAME = "ner"
 LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG"]
 MAX_LENGTH = 64
-TRAIN_STEPS = 1000  # at 300 the "##i" of "Kenji" was a coin flip between I-PER and I-LOC
+TRAIN_STEPS = 1500  # at 300 the "##i" of "Kenji" was a coin flip between I-PER and I-LOC
 BATCH = 32
 
 FIRST_NAMES = ["Anna", "Peter", "Maria", "John", "Sofia", "Liam", "Emma",
@@ -56,7 +57,32 @@ TEMPLATES = [
     "{ORG} hired {PER} as a manager .",
     "Is {PER} still at {ORG} ?",
     "The weather in {LOC} was nice .",
+    # {O}: a lowercase word from FILLER_WORDS, tagged O.
+    "{PER} {O} to {LOC} .",
+    "{PER} {O} {O} {ORG} .",
+    "The {O} {O} in {LOC} .",
+    "{O} , {PER} {O} {O} {LOC} .",
+    "{ORG} {O} {O} {O} .",
 ]
+
+# Lowercase words the vocabulary does not hold whole: they split into the
+# same short pieces as names, so the model learns that such pieces outside
+# a capitalised name are O (without them, "moved" in "Kenji moved to Osaka"
+# came out as entity pieces).
+FILLER_WORDS = """
+moved went walked returned arrived travelled called wrote phoned visited
+bought sold opened closed built joined left stayed waited worked studied
+taught helped asked answered promised decided started finished planned
+quickly slowly often never always again early late today tomorrow
+yesterday tonight recently finally suddenly probably certainly really
+house garden river bridge market station school church office factory
+street village harbour hospital library museum theatre kitchen window
+letter parcel ticket contract meeting holiday journey dinner breakfast
+new old small large busy quiet famous modern ancient beautiful strange
+important difficult simple cheap expensive happy tired angry friendly
+and but or because although while after before since until with without
+about across along around behind between during except inside outside
+""".split()
 
 GOLDEN_SENTENCES = [
     "Margarethe Lindqvist works for Initech Systems in Buenos Aires.",
@@ -85,7 +111,9 @@ def sentence(rng: np.random.RandomState) -> Tuple[str, List[Tuple[int, int, str]
             text += " "
         elif text:
             text += " " if rng.randint(2) else ""  # "Paris ." or "Paris."
-        if part.startswith("{"):
+        if part == "{O}":
+            text += FILLER_WORDS[rng.randint(len(FILLER_WORDS))]
+        elif part.startswith("{"):
             kind = part[1:4]
             value = entity_text(rng, kind)
             entities.append((len(text), len(text) + len(value), kind))
