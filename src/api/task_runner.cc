@@ -166,7 +166,12 @@ void Start(const std::shared_ptr<Run>& run) {
   run->batches_left = static_cast<int>(batches.size());
   for (auto& members : batches) Submit(run, std::move(members));
   if (call.cancel) {
-    call.cancel->OnCancel([run] {
+    // The signal lives as long as the client's request and `run` holds the
+    // signal (through the call): a strong capture here would be a cycle that
+    // keeps every finished call, its inputs and its model version alive.
+    call.cancel->OnCancel([weak = std::weak_ptr<Run>(run)] {
+      std::shared_ptr<Run> run = weak.lock();
+      if (!run) return;
       std::vector<ModelScheduler::RequestId> ids;
       {
         absl::MutexLock lock(&run->mu);
