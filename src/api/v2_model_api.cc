@@ -5,7 +5,7 @@
 #include "api/cached_response.h"
 #include "api/jobs_api.h"
 #include "api/status_http.h"
-#include "cache/cache_key_builder.h"
+#include "api/cache_key_builder.h"
 #include "boost/json.hpp"
 #include "config/model_config_loader.h"
 #include "tensor/v2_codec.h"

@@ -11,22 +11,12 @@
 #include <optional>
 #include <string>
 
+#include "config/model_attachment.h"
 #include "config/model_config.pb.h"
 #include "config/model_signature.h"
 #include "scheduling/model_scheduler.h"
 
 namespace inferd {
-
-// What a server component builds for each loaded version and keeps beside it
-// for the version's lifetime: today the task pipeline (tokenizer, labels,
-// task settings) that `:predict` uses. The repository builds it through
-// ModelRepository::Options::attach at load time, so a bad task setting fails
-// the load; core code never looks inside (pipelines/ depends on core, not
-// the other way round). Must be thread-safe for const use.
-class ModelAttachment {
- public:
-  virtual ~ModelAttachment() = default;
-};
 
 class ModelVersion {
  public:

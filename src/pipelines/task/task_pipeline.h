@@ -48,7 +48,7 @@
 #include "boost/json.hpp"
 #include "config/model_config.pb.h"
 #include "config/model_signature.h"
-#include "repository/model_version.h"
+#include "config/model_attachment.h"
 #include "tensor/tensor.h"
 
 namespace inferd::pipelines {

@@ -1,4 +1,4 @@
-#include "cache/cache_key_builder.h"
+#include "api/cache_key_builder.h"
 
 #include <algorithm>
 #include <cstring>
