@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "common/thread_pool.h"
 #include "repository/model_repository.h"
+#include "serving/inference_service.h"
 
 namespace inferd {
 
@@ -19,6 +20,11 @@ class ResponseCache;
 
 struct ApiContext {
   ModelRepository* repository = nullptr;
+  // Every inference goes through it (routes and async jobs).
+  const InferenceService* service = nullptr;
+  // Decoding and encoding of bodies that must not run on an I/O thread or a
+  // model executor; task pre/post-processing.
+  ThreadPool* codec_pool = nullptr;
   ThreadPool* control_pool = nullptr;  // loads and unloads run here
   // Optional: `Prefer: respond-async` turns inference into a job.
   const JobsApi* jobs = nullptr;

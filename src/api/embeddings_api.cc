@@ -4,8 +4,10 @@
 #include <cstring>
 
 #include "absl/strings/escaping.h"
+#include "api/cache_key_builder.h"
+#include "api/cached_response.h"
 #include "api/status_http.h"
-#include "api/task_runner.h"
+#include "serving/task_runner.h"
 #include "common/strings.h"
 #include "pipelines/task/feature_extraction.h"
 
@@ -200,20 +202,62 @@ void EmbeddingsApi::Register(RouteTable& routes) {
   });
 }
 
+namespace {
+
+// The answer for an outcome: the embeddings, or the first failing input's
+// error in OpenAI's shape.
+HttpResponse EmbeddingsResponse(const absl::StatusOr<TaskOutcome>& outcome,
+                                const EmbeddingsRequest& request, bool normalize) {
+  OpenAiError error;
+  if (!outcome.ok()) {
+    error.status = HttpStatusFor(outcome.status());
+    error.type = error.status >= 500 ? "server_error" : "invalid_request_error";
+    error.message = std::string(outcome.status().message());
+    return OpenAiErrorResponse(error);
+  }
+  std::vector<std::vector<float>> embeddings;
+  int64_t tokens = 0;
+  for (size_t i = 0; i < outcome->predictions.size(); ++i) {
+    const absl::StatusOr<json::value>& prediction = outcome->predictions[i];
+    if (!prediction.ok()) {
+      error.status = HttpStatusFor(prediction.status());
+      if (error.status >= 500) error.type = "server_error";
+      error.message = request.inputs.size() == 1
+                          ? StrCat("'input': ", prediction.status().message())
+                          : StrCat("'input'[", i, "]: ", prediction.status().message());
+      error.param = "input";
+      return OpenAiErrorResponse(error);
+    }
+    std::vector<float> vector;
+    for (const json::value& v : prediction->as_array()) {
+      vector.push_back(static_cast<float>(v.to_number<double>()));
+    }
+    if (request.dimensions) {
+      ShortenEmbedding(vector, static_cast<size_t>(*request.dimensions), normalize);
+    }
+    embeddings.push_back(std::move(vector));
+    tokens += outcome->tokens[i];
+  }
+  return JsonBody(200, EncodeEmbeddingsResponse(request.model, embeddings, request.base64, tokens));
+}
+
+}  // namespace
+
 void EmbeddingsApi::Embeddings(HttpRequest&& http, Responder respond) const {
   auto shared = std::make_shared<HttpRequest>(std::move(http));
   auto respond_shared = std::make_shared<Responder>(std::move(respond));
   ThreadPool* pool = options_.pool;
   const ApiContext* context = context_;
   const size_t max_inputs = options_.max_inputs;
-  pool->Post([shared, respond_shared, pool, context, max_inputs] {
+  const absl::Time started = absl::Now();
+  pool->Post([shared, respond_shared, context, max_inputs, started] {
     const Responder& respond = *respond_shared;
     OpenAiError error;
     absl::StatusOr<EmbeddingsRequest> request =
         ParseEmbeddingsRequest(shared->body, max_inputs, &error);
     if (!request.ok()) return respond(OpenAiErrorResponse(error));
 
-    absl::StatusOr<ModelHandle> model = context->repository->Get(request->model, "");
+    absl::StatusOr<ModelHandle> model = context->service->Model(request->model, "");
     if (!model.ok()) {
       error.status = HttpStatusFor(model.status());
       error.message = std::string(model.status().message());
@@ -240,64 +284,47 @@ void EmbeddingsApi::Embeddings(HttpRequest&& http, Responder respond) const {
       return respond(OpenAiErrorResponse(error));
     }
 
-    auto call = std::make_shared<TaskCall>();
-    call->model = *model;
-    call->pipeline = pipeline;
-    call->body = request->body;
-    call->cancel = shared->cancel;
-    for (const json::value* input : request->inputs) {
+    PredictInput input;
+    input.body = request->body;
+    for (const json::value* v : request->inputs) {
       pipelines::TaskInstance instance;
-      instance.json = input;
-      call->instances.push_back(std::move(instance));
+      instance.json = v;
+      input.instances.push_back(std::move(instance));
     }
-    absl::StatusOr<std::unique_ptr<pipelines::TaskParameters>> parameters =
-        pipeline->ParseParameters(nullptr);
-    if (!parameters.ok()) {
-      error.status = 500;
-      error.type = "server_error";
-      error.message = std::string(parameters.status().message());
+    absl::StatusOr<std::shared_ptr<TaskCall>> call =
+        context->service->PreparePredict(*model, std::move(input), shared->cancel);
+    if (!call.ok()) {
+      error.status = HttpStatusFor(call.status());
+      if (error.status >= 500) error.type = "server_error";
+      error.message = std::string(call.status().message());
       return respond(OpenAiErrorResponse(error));
     }
-    call->parameters = *std::move(parameters);
     const bool normalize = pipeline->normalize();
-    RunTask(pool, call,
-            [respond_shared, request = *std::move(request),
-             normalize](absl::StatusOr<TaskOutcome> outcome) {
-              OpenAiError error;
-              if (!outcome.ok()) {
-                error.status = HttpStatusFor(outcome.status());
-                error.type = error.status >= 500 ? "server_error" : "invalid_request_error";
-                error.message = std::string(outcome.status().message());
-                return (*respond_shared)(OpenAiErrorResponse(error));
-              }
-              std::vector<std::vector<float>> embeddings;
-              int64_t tokens = 0;
-              for (size_t i = 0; i < outcome->predictions.size(); ++i) {
-                const absl::StatusOr<json::value>& prediction = outcome->predictions[i];
-                if (!prediction.ok()) {
-                  error.status = HttpStatusFor(prediction.status());
-                  if (error.status >= 500) error.type = "server_error";
-                  error.message = request.inputs.size() == 1
-                                      ? StrCat("'input': ", prediction.status().message())
-                                      : StrCat("'input'[", i, "]: ",
-                                               prediction.status().message());
-                  error.param = "input";
-                  return (*respond_shared)(OpenAiErrorResponse(error));
-                }
-                std::vector<float> vector;
-                for (const json::value& v : prediction->as_array()) {
-                  vector.push_back(static_cast<float>(v.to_number<double>()));
-                }
-                if (request.dimensions) {
-                  ShortenEmbedding(vector, static_cast<size_t>(*request.dimensions), normalize);
-                }
-                embeddings.push_back(std::move(vector));
-                tokens += outcome->tokens[i];
-              }
-              HttpResponse response = JsonBody(
-                  200, EncodeEmbeddingsResponse(request.model, embeddings, request.base64, tokens));
-              (*respond_shared)(std::move(response));
-            });
+    ModelHandle handle = *model;
+    auto compute = [context, call = *std::move(call), request = *std::move(request),
+                    normalize](Responder done) mutable {
+      context->service->Predict(std::move(call), [done = std::move(done), request = std::move(request),
+                                                  normalize](absl::StatusOr<TaskOutcome> outcome) {
+        done(EmbeddingsResponse(outcome, request, normalize));
+      });
+    };
+    if (!context->cache || !handle->config().response_cache().enable()) {
+      return compute([respond_shared](HttpResponse response) {
+        TagCache(response, "bypass");
+        (*respond_shared)(std::move(response));
+      });
+    }
+    // The body is the whole request: the same body, the same embeddings.
+    absl::StatusOr<cache::CacheKey> key =
+        cache::CacheKeyBuilder("embeddings", handle->name(), handle->version_string())
+            .AddParameter("body", shared->body)
+            .Build();
+    if (!key.ok()) return respond(ErrorResponse(key.status()));
+    RespondThroughCache(context->cache, context->cache_metrics, *key,
+                        ParseCacheDirectives(*shared), started, std::move(compute),
+                        [respond_shared](HttpResponse response) {
+                          (*respond_shared)(std::move(response));
+                        });
   });
 }
 

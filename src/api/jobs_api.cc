@@ -1,6 +1,5 @@
 #include "api/jobs_api.h"
 
-#include <future>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -31,60 +30,6 @@ bool PrefersAsync(const HttpRequest& request) {
     if (absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(token), "respond-async")) return true;
   }
   return false;
-}
-
-// The path a job of `route` replays, as the route table knows it.
-std::string ReplayPath(const jobs::JobRequest& request) {
-  std::string base = StrCat("/", request.route == "predict" ? "v1" : "v2", "/models/",
-                            request.model);
-  if (!request.version.empty()) base += StrCat("/versions/", request.version);
-  return request.route == "predict" ? StrCat(base, ":predict") : StrCat(base, "/infer");
-}
-
-std::string ErrorText(const HttpResponse& response) {
-  boost::system::error_code ec;
-  json::value parsed = json::parse(response.body, ec);
-  if (!ec && parsed.is_object()) {
-    if (const json::value* error = parsed.as_object().if_contains("error")) {
-      if (error->is_string()) return std::string(error->as_string());
-      if (error->is_object()) {
-        if (const json::value* message = error->as_object().if_contains("message");
-            message && message->is_string()) {
-          return std::string(message->as_string());
-        }
-      }
-    }
-  }
-  return StrCat("HTTP ", response.status);
-}
-
-jobs::JobPayload PayloadOf(HttpResponse response) {
-  jobs::JobPayload payload;
-  payload.http_status = response.status;
-  payload.content_type = std::move(response.content_type);
-  for (auto& [name, value] : response.headers) {
-    if (absl::EqualsIgnoreCase(name, ToAbsl(kContentLengthHeader))) {
-      payload.headers.emplace_back(std::move(name), std::move(value));
-    }
-  }
-  payload.body = std::move(response.body);
-  return payload;
-}
-
-// 2xx is the route's answer; overload, timeouts and server errors are worth
-// another attempt; anything else (a bad request, an unknown model) would
-// fail the same way again.
-jobs::JobOutcome OutcomeOf(HttpResponse response, const jobs::JobCancellation& cancel) {
-  const int status = response.status;
-  if (status >= 200 && status < 300) return jobs::JobOutcome::Success(PayloadOf(std::move(response)));
-  std::string error = StrCat(status, ": ", ErrorText(response));
-  if (status == 499 && cancel.requested()) return jobs::JobOutcome::Cancelled();
-  if (status == 429 || status == 499 || status >= 500) {
-    return jobs::JobOutcome::Retryable(std::move(error));
-  }
-  jobs::JobOutcome outcome = jobs::JobOutcome::Permanent(std::move(error));
-  outcome.result = PayloadOf(std::move(response));
-  return outcome;
 }
 
 HttpResponse Accepted(const jobs::SubmitResult& submitted) {
@@ -227,11 +172,11 @@ class JobEventStream {
 }  // namespace
 
 JobsApi::JobsApi(const ApiContext* context, jobs::JobStore* store, jobs::JobEventHub* events,
-                 const RouteTable* routes, const JobMetrics* metrics)
+                 JobExecutor::Options executor, const JobMetrics* metrics)
     : context_(context),
       store_(store),
       events_(events),
-      routes_(routes),
+      executor_(context, executor),
       metrics_(metrics),
       readers_(std::make_unique<ThreadPool>(2)) {}
 
@@ -283,12 +228,10 @@ bool JobsApi::MaybeSubmit(std::string_view route, HttpRequest& request,
 }
 
 void JobsApi::Submit(jobs::JobSpec spec, Responder respond) const {
-  // An unknown model is refused now rather than failing later; a model that
-  // is loading is accepted (the job retries while it is unavailable).
-  absl::StatusOr<ModelHandle> model =
-      context_->repository->Get(spec.request.model, spec.request.version);
-  if (!model.ok() && model.status().code() != absl::StatusCode::kUnavailable) {
-    return respond(ErrorResponse(model.status()));
+  // Refused now, with the route's own status and message, whatever the
+  // synchronous route would refuse; a model that is loading is accepted.
+  if (absl::Status valid = executor_.Validate(spec.request); !valid.ok()) {
+    return respond(ErrorResponse(valid));
   }
   std::string model_name = spec.request.model;
   store_->SubmitAsync(std::move(spec), [this, model_name, respond = std::move(respond)](
@@ -382,26 +325,7 @@ void JobsApi::Cancel(const HttpRequest& request, Responder respond) const {
 jobs::JobOutcome JobsApi::Execute(const jobs::Job& job,
                                   const jobs::JobCancellation& cancel) const {
   const absl::Time started = absl::Now();
-  HttpRequest request;
-  request.method = "POST";
-  request.path = ReplayPath(job.request);
-  request.headers.emplace_back("content-type", job.request.input.content_type);
-  for (const auto& [name, value] : job.request.input.headers) {
-    request.headers.emplace_back(absl::AsciiStrToLower(name), value);
-  }
-  request.body = job.request.input.body;
-  RouteTable::Match match = routes_->Find(request);
-  jobs::JobOutcome outcome;
-  if (match.status != 200) {
-    outcome = jobs::JobOutcome::Permanent(StrCat("no route ", request.path));
-  } else {
-    std::promise<HttpResponse> answered;
-    std::future<HttpResponse> answer = answered.get_future();
-    auto shared = std::make_shared<std::promise<HttpResponse>>(std::move(answered));
-    (*match.handler)(std::move(request),
-                     [shared](HttpResponse response) { shared->set_value(std::move(response)); });
-    outcome = OutcomeOf(answer.get(), cancel);
-  }
+  jobs::JobOutcome outcome = executor_.Execute(job, cancel);
   if (metrics_) {
     static constexpr const char* kNames[] = {"succeeded", "retried", "failed", "cancelled"};
     const char* name = kNames[static_cast<int>(outcome.kind)];

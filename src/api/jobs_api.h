@@ -10,9 +10,11 @@
 // and `Prefer: respond-async` on the synchronous inference routes
 // (MaybeSubmit), which answers 202 with a Location instead of waiting.
 //
-// A job replays its stored request through the same route handler a
-// synchronous request takes (Execute, the JobWorkerPool's executor), so jobs
-// go through the per-model schedulers and are batched with other traffic.
+// A job keeps the route kind and the body as sent; it is decoded and
+// validated at submission (what the route would refuse is refused there,
+// with the same status) and run through the inference service by
+// JobExecutor, the path synchronous requests take, so jobs are batched with
+// other traffic and their results are the route's answers.
 //
 // Store reads run on a small pool of their own, never on an I/O thread.
 // Thread-safe once registered.
@@ -22,6 +24,7 @@
 #include <string_view>
 
 #include "api/api_context.h"
+#include "api/job_executor.h"
 #include "api/job_metrics.h"
 #include "common/thread_pool.h"
 #include "http/route_table.h"
@@ -33,10 +36,9 @@ namespace inferd {
 
 class JobsApi {
  public:
-  // None owned; all must outlive the JobsApi. `routes` is the table whose
-  // handlers jobs replay (the one the HTTP server serves).
+  // None owned; all must outlive the JobsApi.
   JobsApi(const ApiContext* context, jobs::JobStore* store, jobs::JobEventHub* events,
-          const RouteTable* routes, const JobMetrics* metrics);
+          JobExecutor::Options executor, const JobMetrics* metrics);
 
   void Register(RouteTable& routes);
   // Set before serving; cancellations of running jobs go through it.
@@ -47,8 +49,8 @@ class JobsApi {
   // then consumed; returns false (and leaves `respond`) otherwise.
   bool MaybeSubmit(std::string_view route, HttpRequest& request, Responder& respond) const;
 
-  // Runs one attempt of `job` through its route's handler and waits for the
-  // answer. The JobWorkerPool's executor.
+  // Runs one attempt of `job` through the inference service and waits for
+  // the answer. The JobWorkerPool's executor.
   jobs::JobOutcome Execute(const jobs::Job& job, const jobs::JobCancellation& cancel) const;
 
  private:
@@ -63,7 +65,7 @@ class JobsApi {
   const ApiContext* context_;
   jobs::JobStore* store_;
   jobs::JobEventHub* events_;
-  const RouteTable* routes_;
+  const JobExecutor executor_;
   const JobMetrics* metrics_;
   jobs::JobWorkerPool* pool_ = nullptr;
   std::unique_ptr<ThreadPool> readers_;

@@ -23,12 +23,31 @@
 // the model runs on its scheduler. Thread-safe.
 
 #include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
 
 #include "api/api_context.h"
 #include "common/thread_pool.h"
 #include "http/route_table.h"
 
 namespace inferd {
+
+// Decodes a :predict body (by its Content-Type) for `model`/`version` and
+// prepares it through the inference service: the same checks for the route
+// and for async jobs. More than `max_instances` instances is OutOfRange
+// (413).
+absl::StatusOr<std::shared_ptr<TaskCall>> DecodePredictCall(
+    const InferenceService& service, const std::string& model, const std::string& version,
+    std::string_view content_type, const std::string& body, size_t max_instances,
+    std::shared_ptr<CancelSignal> cancel);
+
+// The route's answer for an outcome (see above), or the error.
+HttpResponse PredictResponse(const absl::StatusOr<TaskOutcome>& outcome, const ModelVersion& model,
+                             const std::string& request_id, absl::Time started);
+
+// A fresh request id (16 hex digits) for answers that carry one.
+std::string NewRequestId();
 
 class PredictApi {
  public:

@@ -1,5 +1,7 @@
 #include "api/predict_request.h"
 
+#include "tensor/scheduling_parameters.h"
+
 #include <string>
 #include <string_view>
 
@@ -84,27 +86,29 @@ absl::StatusOr<PredictRequest> DecodeMultipart(std::string_view text, std::strin
   return out;
 }
 
-absl::StatusOr<PredictRequest> Decode(const HttpRequest& http) {
+absl::StatusOr<PredictRequest> Decode(std::string_view content_type_header,
+                                      const std::string& body) {
   const std::string content_type = absl::AsciiStrToLower(
-      ToAbsl(http.header("content-type").value_or("application/json")));
+      ToAbsl(content_type_header.empty() ? std::string_view("application/json")
+                                         : content_type_header));
   absl::StatusOr<std::optional<std::string>> boundary = MultipartBoundary(content_type);
   if (!boundary.ok()) return boundary.status();
   if (boundary->has_value()) {
     // The boundary is case-sensitive: take it from the original header.
-    boundary = MultipartBoundary(*http.header("content-type"));
-    return DecodeMultipart(http.body, **boundary);
+    boundary = MultipartBoundary(content_type_header);
+    return DecodeMultipart(body, **boundary);
   }
   if (absl::StartsWith(content_type, "image/")) {
     PredictRequest out;
     TaskInstance instance;
-    instance.bytes = http.body;
+    instance.bytes = body;
     instance.content_type = content_type.substr(0, content_type.find(';'));
     out.instances.push_back(std::move(instance));
     return out;
   }
   if (absl::StartsWith(content_type, "application/json") ||
       absl::StartsWith(content_type, "text/plain")) {
-    return DecodeJson(http.body);
+    return DecodeJson(body);
   }
   return absl::InvalidArgumentError(
       StrCat("Content-Type \"", content_type,
@@ -112,34 +116,28 @@ absl::StatusOr<PredictRequest> Decode(const HttpRequest& http) {
 }
 
 // Scheduler settings from the request parameters (the task ignores them).
-absl::Status ReadSchedulingParameters(PredictRequest* request) {
-  const json::object* parameters = request->parameters;
-  if (parameters == nullptr) return absl::OkStatus();
-  for (const char* name : {"priority", "timeout"}) {
-    const json::value* value = parameters->if_contains(name);
-    if (value == nullptr) continue;
-    if (!value->is_int64() || value->get_int64() < 0) {
-      return absl::InvalidArgumentError(
-          StrCat("parameters.", name, " must be a non-negative integer"));
-    }
-    if (std::string_view(name) == "priority") {
-      request->priority = static_cast<uint32_t>(value->get_int64());
-    } else {
-      request->timeout = absl::Microseconds(value->get_int64());
-    }
+absl::Status ReadScheduling(PredictRequest* request) {
+  if (request->parameters == nullptr) return absl::OkStatus();
+  SchedulingParameters scheduling;
+  absl::Status status = ReadSchedulingParameters(*request->parameters, &scheduling);
+  if (!status.ok()) return status;
+  if (scheduling.priority) request->priority = *scheduling.priority;
+  if (scheduling.timeout_us) {
+    request->timeout = absl::Microseconds(static_cast<int64_t>(*scheduling.timeout_us));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::StatusOr<PredictRequest> ParsePredictRequest(const HttpRequest& http) {
-  absl::StatusOr<PredictRequest> request = Decode(http);
+absl::StatusOr<PredictRequest> ParsePredictRequest(std::string_view content_type,
+                                                   const std::string& body) {
+  absl::StatusOr<PredictRequest> request = Decode(content_type, body);
   if (!request.ok()) return request.status();
   if (request->instances.empty()) {
     return absl::InvalidArgumentError("\"instances\" must not be empty");
   }
-  absl::Status scheduling = ReadSchedulingParameters(&*request);
+  absl::Status scheduling = ReadScheduling(&*request);
   if (!scheduling.ok()) return scheduling;
   return request;
 }

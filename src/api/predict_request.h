@@ -21,23 +21,17 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "boost/json.hpp"
-#include "http/http_message.h"
-#include "pipelines/task/task_pipeline.h"
+#include "serving/inference_service.h"
 
 namespace inferd {
 
-struct PredictRequest {
-  // The JSON body (or the "parameters" part) that instances and parameters
-  // point into; null for a raw image or a multipart body without parameters.
-  std::shared_ptr<boost::json::value> body;
-  std::vector<pipelines::TaskInstance> instances;
-  const boost::json::object* parameters = nullptr;  // null when absent
-  uint32_t priority = 0;                              // 0: the model's default
-  std::optional<absl::Duration> timeout;              // queue timeout
-};
+using PredictRequest = PredictInput;
 
-// Needs at least one instance; does not bound their number (the caller
-// answers 413 past its limit).
-absl::StatusOr<PredictRequest> ParsePredictRequest(const HttpRequest& http);
+// `content_type` is the request's Content-Type header (empty: JSON). Needs
+// at least one instance; does not bound their number (the caller answers
+// 413 past its limit). Used by the route and by async jobs, which keep the
+// body and its content type.
+absl::StatusOr<PredictRequest> ParsePredictRequest(std::string_view content_type,
+                                                   const std::string& body);
 
 }  // namespace inferd

@@ -20,6 +20,11 @@ HttpRequest Post(std::string body, std::string content_type = "application/json"
   return http;
 }
 
+// The route passes the Content-Type header and the body.
+absl::StatusOr<PredictRequest> Parse(const HttpRequest& http) {
+  return ParsePredictRequest(http.header("content-type").value_or(""), http.body);
+}
+
 std::string Multipart(const std::string& boundary,
                       const std::vector<std::vector<std::string>>& parts) {
   // Each part: {name, filename ("" for none), content type ("" for none), body}.
@@ -35,7 +40,7 @@ std::string Multipart(const std::string& boundary,
 }
 
 TEST(PredictRequestTest, JsonInstancesPointIntoTheBody) {
-  auto request = ParsePredictRequest(Post(
+  auto request = Parse(Post(
       R"({"instances": ["a good book", {"text": "q", "text_pair": "p"}, {"b64": "AAAA"}, [1, 2]],
           "parameters": {"top_k": 2, "priority": 1, "timeout": 5000},
           "signature_name": "serving_default"})"));
@@ -53,7 +58,7 @@ TEST(PredictRequestTest, JsonInstancesPointIntoTheBody) {
 
 TEST(PredictRequestTest, JsonWithoutContentTypeAndTextPlainAreJson) {
   for (const char* type : {"", "text/plain", "application/json; charset=utf-8"}) {
-    auto request = ParsePredictRequest(Post(R"({"instances": ["x"]})", type));
+    auto request = Parse(Post(R"({"instances": ["x"]})", type));
     ASSERT_TRUE(request.ok()) << type << ": " << request.status();
     EXPECT_EQ(request->instances.size(), 1u);
     EXPECT_EQ(request->parameters, nullptr);
@@ -82,7 +87,7 @@ TEST(PredictRequestTest, MalformedJsonNamesTheField) {
            {R"({"instances": ["a"], "parameters": {"priority": 1.5}})",
             "parameters.priority"},
        }) {
-    auto request = ParsePredictRequest(Post(c.body));
+    auto request = Parse(Post(c.body));
     ASSERT_FALSE(request.ok()) << c.body;
     EXPECT_TRUE(absl::IsInvalidArgument(request.status())) << c.body;
     EXPECT_THAT(request.status().message(), HasSubstr(c.message)) << c.body;
@@ -90,7 +95,7 @@ TEST(PredictRequestTest, MalformedJsonNamesTheField) {
 }
 
 TEST(PredictRequestTest, RawImageBodyIsOneInstance) {
-  auto request = ParsePredictRequest(Post("\x89PNG\r\n\x1a\nrest", "image/png; q=1"));
+  auto request = Parse(Post("\x89PNG\r\n\x1a\nrest", "image/png; q=1"));
   ASSERT_TRUE(request.ok()) << request.status();
   ASSERT_EQ(request->instances.size(), 1u);
   EXPECT_EQ(request->instances[0].json, nullptr);
@@ -101,14 +106,14 @@ TEST(PredictRequestTest, RawImageBodyIsOneInstance) {
 
 TEST(PredictRequestTest, EmptyRawImageBodyStillReachesTheTask) {
   // The task answers the empty image in place; the request itself is fine.
-  auto request = ParsePredictRequest(Post("", "image/jpeg"));
+  auto request = Parse(Post("", "image/jpeg"));
   ASSERT_TRUE(request.ok()) << request.status();
   EXPECT_EQ(request->instances.size(), 1u);
 }
 
 TEST(PredictRequestTest, MultipartFilesAreInstancesAndParametersAPart) {
   const std::string boundary = "XyZ-boundary";
-  auto request = ParsePredictRequest(Post(
+  auto request = Parse(Post(
       Multipart(boundary, {{"file", "a.png", "image/png", "AAA"},
                            {"parameters", "", "application/json", R"({"top_k": 3, "timeout": 7})"},
                            {"file", "b.jpg", "image/jpeg", "BBBB"}}),
@@ -125,7 +130,7 @@ TEST(PredictRequestTest, MultipartFilesAreInstancesAndParametersAPart) {
 }
 
 TEST(PredictRequestTest, MultipartBoundaryKeepsItsCase) {
-  auto request = ParsePredictRequest(
+  auto request = Parse(
       Post(Multipart("AbC", {{"f", "x.png", "", "1"}}), "Multipart/Form-Data; boundary=AbC"));
   ASSERT_TRUE(request.ok()) << request.status();
   EXPECT_EQ(request->instances.size(), 1u);
@@ -138,18 +143,18 @@ TEST(PredictRequestTest, BadMultipartBodiesAreRefused) {
            {Multipart("b", {{"parameters", "", "", "[1]"}}), "must be a JSON object"},
            {Multipart("b", {{"parameters", "", "", "{}"}}), "\"instances\" must not be empty"},
        }) {
-    auto request = ParsePredictRequest(Post(body, type));
+    auto request = Parse(Post(body, type));
     ASSERT_FALSE(request.ok()) << body;
     EXPECT_THAT(request.status().message(), HasSubstr(message)) << body;
   }
-  auto unterminated = ParsePredictRequest(Post("--b\r\nContent-Disposition: form", type));
+  auto unterminated = Parse(Post("--b\r\nContent-Disposition: form", type));
   EXPECT_FALSE(unterminated.ok());
-  auto no_boundary = ParsePredictRequest(Post("x", "multipart/form-data"));
+  auto no_boundary = Parse(Post("x", "multipart/form-data"));
   EXPECT_FALSE(no_boundary.ok());
 }
 
 TEST(PredictRequestTest, OtherContentTypesAreNamed) {
-  auto request = ParsePredictRequest(Post("a,b", "text/csv"));
+  auto request = Parse(Post("a,b", "text/csv"));
   ASSERT_FALSE(request.ok());
   EXPECT_TRUE(absl::IsInvalidArgument(request.status()));
   EXPECT_THAT(request.status().message(), HasSubstr("\"text/csv\""));

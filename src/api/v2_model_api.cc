@@ -30,30 +30,7 @@ json::array TensorMetadata(const ModelSignature& signature,
 
 absl::StatusOr<ModelHandle> HandleFor(const ApiContext* context,
                                       const HttpRequest& request) {
-  return context->repository->Get(request.param("model"), request.param("version"));
-}
-
-// Builds the response from the model's outputs: the requested ones, in the
-// requested order, each flagged binary or JSON.
-InferenceResponse BuildResponse(const ModelVersion& model,
-                                const InferenceRequest& request,
-                                const std::vector<size_t>& selected,
-                                std::vector<Tensor> outputs) {
-  InferenceResponse response;
-  response.model_name = model.name();
-  response.model_version = model.version_string();
-  response.id = request.id;
-  for (size_t k = 0; k < selected.size(); ++k) {
-    const size_t index = selected[k];
-    response.outputs.push_back(
-        NamedTensor{model.signature().outputs()[index].name, outputs[index]});
-    bool binary = request.binary_data_output;
-    if (!request.outputs.empty() && request.outputs[k].binary_data) {
-      binary = *request.outputs[k].binary_data;
-    }
-    response.binary.push_back(binary);
-  }
-  return response;
+  return context->service->Model(request.param("model"), request.param("version"));
 }
 
 }  // namespace
@@ -110,50 +87,66 @@ void V2ModelApi::Config(const HttpRequest& request, Responder respond) const {
   respond(JsonBody(200, ModelConfigToJson((*model)->config())));
 }
 
-void V2ModelApi::Infer(HttpRequest&& http, Responder respond) const {
-  if (context_->jobs && context_->jobs->MaybeSubmit("infer", http, respond)) return;
-  const absl::Time started = absl::Now();
-  absl::StatusOr<ModelHandle> model = HandleFor(context_, http);
-  if (!model.ok()) return respond(ErrorResponse(model.status()));
-
+absl::StatusOr<InferCall> DecodeInferCall(const InferenceService& service,
+                                          const std::string& model, const std::string& version,
+                                          std::optional<std::string_view> header_length_text,
+                                          std::string_view body) {
+  absl::StatusOr<ModelHandle> handle = service.Model(model, version);
+  if (!handle.ok()) return handle.status();
   std::optional<size_t> header_length;
-  if (auto value = http.header("inference-header-content-length")) {
+  if (header_length_text) {
     size_t parsed;
-    if (!absl::SimpleAtoi(absl::string_view(value->data(), value->size()), &parsed)) {
-      return respond(JsonError(
-          400, "Inference-Header-Content-Length must be a non-negative integer"));
+    if (!absl::SimpleAtoi(absl::string_view(header_length_text->data(), header_length_text->size()),
+                          &parsed)) {
+      return absl::InvalidArgumentError(
+          "Inference-Header-Content-Length must be a non-negative integer");
     }
     header_length = parsed;
   }
-  absl::StatusOr<InferenceRequest> decoded = DecodeV2InferRequest(http.body, header_length);
-  if (!decoded.ok()) return respond(ErrorResponse(decoded.status()));
-  auto request = std::make_shared<InferenceRequest>(*std::move(decoded));
+  absl::StatusOr<InferenceRequest> decoded = DecodeV2InferRequest(body, header_length);
+  if (!decoded.ok()) return decoded.status();
+  return service.PrepareInfer(*std::move(handle), *std::move(decoded));
+}
 
-  const ModelSignature& signature = (*model)->signature();
-  const ModelMetrics* metrics = (*model)->metrics();
-  absl::StatusOr<int64_t> batch = signature.ValidateRequest(*request);
-  if (!batch.ok()) {
-    if (metrics) metrics->Fail(FailureReason::kInvalid);
-    return respond(ErrorResponse(batch.status()));
+HttpResponse InferResponse(absl::StatusOr<InferenceResponse> result) {
+  if (!result.ok()) return ErrorResponse(result.status());
+  EncodedResponse encoded = EncodeV2InferResponse(*result);
+  HttpResponse response;
+  response.content_type = std::move(encoded.content_type);
+  response.body = std::move(encoded.body);
+  if (encoded.json_header_length) {
+    response.headers.emplace_back("Inference-Header-Content-Length",
+                                  std::to_string(*encoded.json_header_length));
   }
-  absl::StatusOr<std::vector<size_t>> selected = signature.SelectOutputs(*request);
-  if (!selected.ok()) {
-    if (metrics) metrics->Fail(FailureReason::kInvalid);
-    return respond(ErrorResponse(selected.status()));
-  }
+  return response;
+}
 
-  // The cache key hashes the decoded inputs, so it is built before Run()
+void V2ModelApi::Infer(HttpRequest&& http, Responder respond) const {
+  if (context_->jobs && context_->jobs->MaybeSubmit("infer", http, respond)) return;
+  const absl::Time started = absl::Now();
+  absl::StatusOr<InferCall> call =
+      DecodeInferCall(*context_->service, http.param("model"), http.param("version"),
+                      http.header("inference-header-content-length"), http.body);
+  if (!call.ok()) return respond(ErrorResponse(call.status()));
+
+  // The cache key hashes the decoded inputs, so it is built before Infer()
   // moves them into the scheduler.
   std::optional<cache::CacheKey> key;
-  if (context_->cache && (*model)->config().response_cache().enable()) {
+  if (context_->cache && call->model->config().response_cache().enable()) {
     absl::StatusOr<cache::CacheKey> built = cache::CacheKeyBuilder::ForInferRequest(
-        "infer", (*model)->name(), (*model)->version_string(), *request);
+        "infer", call->model->name(), call->model->version_string(), *call->request);
     if (!built.ok()) return respond(ErrorResponse(built.status()));
     key = *built;
   }
-  auto compute = [handle = *model, request, selected = *std::move(selected), rows = *batch,
-                  cancel = http.cancel](Responder done) {
-    Run(handle, request, selected, rows, *cancel, std::move(done));
+  auto compute = [service = context_->service, codec = context_->codec_pool,
+                  call = *std::move(call), cancel = http.cancel](Responder done) mutable {
+    // The executor only hands the outputs over; the codec pool encodes.
+    service->Infer(std::move(call), cancel,
+                   [codec, done = std::move(done)](absl::StatusOr<InferenceResponse> result) {
+                     auto shared = std::make_shared<absl::StatusOr<InferenceResponse>>(
+                         std::move(result));
+                     codec->Post([shared, done] { done(InferResponse(std::move(*shared))); });
+                   });
   };
   if (!key) {
     return compute([respond = std::move(respond)](HttpResponse response) {
@@ -163,41 +156,6 @@ void V2ModelApi::Infer(HttpRequest&& http, Responder respond) const {
   }
   RespondThroughCache(context_->cache, context_->cache_metrics, *key, ParseCacheDirectives(http),
                       started, std::move(compute), std::move(respond));
-}
-
-void V2ModelApi::Run(const ModelHandle& handle, std::shared_ptr<InferenceRequest> request,
-                     const std::vector<size_t>& selected, int64_t rows, CancelSignal& cancel,
-                     Responder respond) {
-  std::vector<Tensor> inputs;
-  inputs.reserve(request->inputs.size());
-  for (NamedTensor& input : request->inputs) inputs.push_back(std::move(input.tensor));
-
-  auto respond_shared = std::make_shared<Responder>(std::move(respond));
-  ModelScheduler::Request work;
-  work.inputs = std::move(inputs);
-  work.rows = rows;
-  if (request->priority) work.priority = static_cast<uint32_t>(*request->priority);
-  if (request->timeout_us) {
-    work.timeout = absl::Microseconds(static_cast<int64_t>(*request->timeout_us));
-  }
-  work.done = [handle, request, selected,
-               respond_shared](absl::StatusOr<std::vector<Tensor>> outputs) {
-        if (!outputs.ok()) return (*respond_shared)(ErrorResponse(outputs.status()));
-        EncodedResponse encoded = EncodeV2InferResponse(
-            BuildResponse(*handle, *request, selected, *std::move(outputs)));
-        HttpResponse response;
-        response.content_type = std::move(encoded.content_type);
-        response.body = std::move(encoded.body);
-        if (encoded.json_header_length) {
-          response.headers.emplace_back("Inference-Header-Content-Length",
-                                        std::to_string(*encoded.json_header_length));
-        }
-        (*respond_shared)(std::move(response));
-      };
-  absl::StatusOr<ModelScheduler::RequestId> queued =
-      handle->scheduler().Enqueue(std::move(work));
-  if (!queued.ok()) return (*respond_shared)(ErrorResponse(queued.status()));
-  cancel.OnCancel([handle, id = *queued] { handle->scheduler().Cancel(id); });
 }
 
 }  // namespace inferd

@@ -7,19 +7,37 @@
 //   GET  /v2/models/{model}[/versions/{version}]/config
 //   POST /v2/models/{model}[/versions/{version}]/infer
 //
-// Infer decodes on the calling (I/O) thread, runs on the model's executor
-// and encodes the response there, then hands it to the Responder. With
+// Infer decodes on the calling (I/O) thread, runs through the inference
+// service (the model's scheduler), and encodes the response on the codec
+// pool, never on the model's executor. With
 // `Prefer: respond-async` it becomes a job (JobsApi); for models with
 // response_cache { enable: true } it answers through the response cache.
 
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/api_context.h"
 #include "http/route_table.h"
+#include "serving/inference_service.h"
 #include "tensor/inference_request.h"
 
 namespace inferd {
+
+// Decodes a v2 infer body (JSON, or JSON + binary tensors when
+// `header_length` is given) for `model`/`version` and validates it through
+// the inference service. The synchronous route and async jobs both use it,
+// so a job is refused at submission exactly as the route would refuse it.
+absl::StatusOr<InferCall> DecodeInferCall(const InferenceService& service,
+                                          const std::string& model, const std::string& version,
+                                          std::optional<std::string_view> header_length,
+                                          std::string_view body);
+
+// The route's answer for a result: the v2 response (JSON or binary) or the
+// error.
+HttpResponse InferResponse(absl::StatusOr<InferenceResponse> result);
 
 class V2ModelApi {
  public:
@@ -33,12 +51,6 @@ class V2ModelApi {
   void Infer(HttpRequest&& request, Responder respond) const;
 
  private:
-  // Queues the decoded request on the model's scheduler and answers with
-  // the encoded outputs. `cancel` drops it when the client goes away.
-  static void Run(const ModelHandle& handle, std::shared_ptr<InferenceRequest> request,
-                  const std::vector<size_t>& selected, int64_t rows, CancelSignal& cancel,
-                  Responder respond);
-
   const ApiContext* context_;
 };
 

@@ -68,6 +68,10 @@ class V2ModelApiTest : public ::testing::Test {
                                             {"simple", "broken", "failing"}, &backends_});
     repository_->LoadStartupModels();
     context_.repository = repository_.get();
+    service_ = std::make_unique<InferenceService>(
+        InferenceService::Options{repository_.get(), &pool_});
+    context_.service = service_.get();
+    context_.codec_pool = &pool_;
     api_.Register(routes_);
   }
 
@@ -110,7 +114,9 @@ class V2ModelApiTest : public ::testing::Test {
 
   TempModelRepository repo_;
   BackendRegistry backends_;
+  ThreadPool pool_{2};  // outlives the repository, whose drain may post to it
   std::unique_ptr<ModelRepository> repository_;
+  std::unique_ptr<InferenceService> service_;
   ApiContext context_;
   V2ModelApi api_{&context_};
   RouteTable routes_;

@@ -13,24 +13,9 @@
 #include <utility>
 #include <vector>
 
+#include "common/cancel_signal.h"
+
 namespace inferd {
-
-// Tells a handler that its client went away before the answer. The HTTP
-// layer calls Cancel(); a handler registers what to undo with OnCancel().
-// Thread-safe.
-class CancelSignal {
- public:
-  // Runs `fn` once on Cancel(), or at once if Cancel() already happened.
-  // Several callbacks may be registered; they run in registration order.
-  void OnCancel(std::function<void()> fn);
-  void Cancel();
-  bool cancelled() const;
-
- private:
-  mutable std::mutex mu_;
-  bool cancelled_ = false;
-  std::vector<std::function<void()>> on_cancel_;
-};
 
 // A response body produced over time (Server-Sent Events). The server sends
 // the status and headers at once, then pulls chunks with Next() and writes

@@ -24,7 +24,8 @@ absl::StatusOr<std::unique_ptr<JobService>> JobService::Create(const ServerOptio
 
   service->metrics_ = std::make_unique<JobMetrics>(registry, service->store_.get());
   service->api_ = std::make_unique<JobsApi>(context, service->store_.get(), &service->events_,
-                                            routes, service->metrics_.get());
+                                            JobExecutor::Options{options.max_instances},
+                                            service->metrics_.get());
   service->api_->Register(*routes);
 
   jobs::JobWorkerPool::Options pool_options;

@@ -154,8 +154,11 @@ absl::Status RunServer(const ServerOptions& options) {
                           ModelRepository::Create(repository_options));
 
   ThreadPool control_pool(1);
+  InferenceService service({repository.get(), &task_pool});
   ApiContext context;
   context.repository = repository.get();
+  context.service = &service;
+  context.codec_pool = &task_pool;
   context.control_pool = &control_pool;
 
   std::unique_ptr<cache::LruResponseCache> response_cache;
@@ -171,7 +174,7 @@ absl::Status RunServer(const ServerOptions& options) {
   }
 
   RouteTable routes;
-  // The job service registers /v1/jobs and replays jobs through `routes`.
+  // The job service registers /v1/jobs; its jobs run through `service`.
   INFERD_ASSIGN_OR_RETURN(std::unique_ptr<JobService> jobs,
                           JobService::Create(options, &context, &routes, &registry));
   context.jobs = jobs->api();

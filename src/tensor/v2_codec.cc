@@ -1,5 +1,7 @@
 #include "tensor/v2_codec.h"
 
+#include "tensor/scheduling_parameters.h"
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -493,17 +495,10 @@ absl::StatusOr<InferenceRequest> DecodeV2InferRequest(
 
   if (const json::value* params = object.if_contains("parameters")) {
     const json::object& p = params->get_object();  // checked by BoolParameter
-    for (const char* key : {"priority", "timeout"}) {
-      const json::value* v = p.if_contains(key);
-      if (v == nullptr) continue;
-      if (!(v->is_uint64() || (v->is_int64() && v->get_int64() >= 0))) {
-        return absl::InvalidArgumentError(
-            StrCat("parameter \"", key, "\" must be a non-negative integer"));
-      }
-      const uint64_t value = v->is_uint64() ? v->get_uint64()
-                                            : static_cast<uint64_t>(v->get_int64());
-      (std::string_view(key) == "priority" ? request.priority : request.timeout_us) = value;
-    }
+    SchedulingParameters scheduling;
+    INFERD_RETURN_IF_ERROR(ReadSchedulingParameters(p, &scheduling));
+    if (scheduling.priority) request.priority = *scheduling.priority;
+    request.timeout_us = scheduling.timeout_us;
   }
 
   const json::value* inputs = object.if_contains("inputs");

@@ -9,7 +9,7 @@
 // and the files in the model folder (tokenizer.json, labels.txt). It is kept
 // beside the version as its ModelAttachment, so a bad setting fails the load
 // with a message naming the parameter, and requests find it through their
-// ModelHandle. api/task_runner.h drives it for a request:
+// ModelHandle. serving/task_runner.h drives it for a request:
 //
 //   params   = ParseParameters(request "parameters")       -> 400 on error
 //   features = Preprocess(instance, params)  for each one  (worker threads;

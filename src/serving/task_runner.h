@@ -1,20 +1,21 @@
 #pragma once
 
-// Runs the instances of one request through a model's task pipeline
-// (pipelines/task/task_pipeline.h) and its scheduler:
+// Runs the instances of one task request (a :predict or an embeddings call)
+// through a model's task pipeline (pipelines/task/task_pipeline.h) and its
+// scheduler:
 //
 //   worker pool: Preprocess each instance (tokenize, decode); a failing
 //                instance keeps its error and the others go on
-//   Collate the good ones into batches of at most max_batch_size rows and
-//   enqueue each on the model's ModelScheduler, where the dynamic batcher
-//   may join them with other requests' work
-//   worker pool: split the outputs per instance and Postprocess each
+//   each good instance becomes one request of the model's ModelScheduler:
+//   the dynamic batcher joins it with the request's other instances and
+//   with other traffic, pads (for tasks that allow it), runs and splits the
+//   outputs: the one batching layer
+//   worker pool: Postprocess each instance
 //
 // Nothing here runs on an HTTP I/O thread, and executor threads only hand
-// results back to the pool. Used by :predict and the task routes that
-// answer in other shapes (embeddings).
-// Thread-safe: Run() may be called from any thread; `done` is called exactly
-// once, on a pool thread.
+// results back to the pool.
+// Thread-safe: RunTask() may be called from any thread; `done` is called
+// exactly once, on a pool thread.
 
 #include <functional>
 #include <memory>
@@ -24,8 +25,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "boost/json.hpp"
+#include "common/cancel_signal.h"
 #include "common/thread_pool.h"
-#include "http/http_message.h"
 #include "pipelines/task/task_pipeline.h"
 #include "repository/model_version.h"
 
@@ -40,7 +41,7 @@ struct TaskCall {
   std::unique_ptr<pipelines::TaskParameters> parameters;
   uint32_t priority = 0;                  // 0: the model's default level
   std::optional<absl::Duration> timeout;  // queue timeout
-  std::shared_ptr<CancelSignal> cancel;   // optional: client went away
+  std::shared_ptr<CancelSignal> cancel;   // optional: the caller went away
 };
 
 struct TaskOutcome {

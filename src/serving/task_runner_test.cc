@@ -1,4 +1,4 @@
-#include "api/task_runner.h"
+#include "serving/task_runner.h"
 
 #include <cstring>
 #include <memory>

@@ -1,25 +1,24 @@
-#include "api/task_runner.h"
+#include "serving/task_runner.h"
 
 #include <atomic>
 
 #include "absl/synchronization/mutex.h"
 #include "common/strings.h"
-#include "tensor/tensor_rows.h"
 
 namespace inferd {
 namespace {
 
 using pipelines::Features;
 
-// The state of one call while its batches are in the scheduler.
+// The state of one call while its instances are in the scheduler.
 struct Run {
   std::shared_ptr<TaskCall> call;
   std::function<void(absl::StatusOr<TaskOutcome>)> done;
   ThreadPool* pool = nullptr;
   std::vector<absl::StatusOr<Features>> features;
-  // Per instance: its outputs once its batch ran, or the batch's error.
+  // Per instance: its outputs once it ran, or its error.
   std::vector<absl::StatusOr<std::vector<Tensor>>> outputs;
-  std::atomic<int> batches_left{0};
+  std::atomic<int> pending{0};
 
   absl::Mutex mu;
   absl::Status fatal ABSL_GUARDED_BY(mu);  // first error that stops the request
@@ -30,6 +29,11 @@ struct Run {
 bool IsRequestLevel(const absl::Status& status) {
   return absl::IsUnavailable(status) || absl::IsResourceExhausted(status) ||
          absl::IsDeadlineExceeded(status) || absl::IsCancelled(status);
+}
+
+void Fatal(Run& run, const absl::Status& status) {
+  absl::MutexLock lock(&run.mu);
+  if (run.fatal.ok()) run.fatal = status;
 }
 
 void Finish(const std::shared_ptr<Run>& run) {
@@ -63,70 +67,45 @@ void Finish(const std::shared_ptr<Run>& run) {
   run->done(std::move(outcome));
 }
 
-void BatchDone(const std::shared_ptr<Run>& run) {
-  if (run->batches_left.fetch_sub(1) == 1) {
+void InstanceDone(const std::shared_ptr<Run>& run) {
+  if (run->pending.fetch_sub(1) == 1) {
     run->pool->Post([run] { Finish(run); });
   }
 }
 
-// Puts the instances `members` into one scheduler request.
-void Submit(const std::shared_ptr<Run>& run, std::vector<size_t> members) {
+// Puts instance `i` into the model's scheduler as a request of its own.
+void Submit(const std::shared_ptr<Run>& run, size_t i) {
   TaskCall& call = *run->call;
-  std::vector<const Features*> items;
-  std::vector<int64_t> rows;
-  int64_t total = 0;
-  for (size_t i : members) {
-    items.push_back(&*run->features[i]);
-    rows.push_back(run->features[i]->rows);
-    total += run->features[i]->rows;
-  }
-  absl::StatusOr<std::vector<Tensor>> inputs = call.pipeline->Collate(items);
+  const Features& features = *run->features[i];
+  absl::StatusOr<std::vector<Tensor>> inputs = call.pipeline->Collate({&features});
   if (!inputs.ok()) {
-    for (size_t i : members) run->outputs[i] = inputs.status();
-    return BatchDone(run);
+    run->outputs[i] = inputs.status();
+    return InstanceDone(run);
   }
+  const bool batched = call.model->signature().batched();
   ModelScheduler::Request request;
   request.inputs = *std::move(inputs);
-  request.rows = call.model->signature().batched() ? total : 1;
+  request.rows = batched ? features.rows : 1;
   request.priority = call.priority;
   request.timeout = call.timeout;
-  const bool batched = call.model->signature().batched();
   if (batched && call.pipeline->pads_across_requests()) {
-    for (size_t i = 0; i < request.inputs.size(); ++i) {
-      request.pad_values.push_back(call.pipeline->pad_value(i));
+    for (size_t k = 0; k < request.inputs.size(); ++k) {
+      request.pad_values.push_back(call.pipeline->pad_value(k));
     }
   }
-  request.done = [run, members, rows, batched](absl::StatusOr<std::vector<Tensor>> result) {
+  request.done = [run, i](absl::StatusOr<std::vector<Tensor>> result) {
     if (!result.ok() && IsRequestLevel(result.status())) {
-      absl::MutexLock lock(&run->mu);
-      if (run->fatal.ok()) run->fatal = result.status();
-    } else if (!result.ok()) {
-      for (size_t i : members) run->outputs[i] = result.status();
-    } else if (members.size() == 1 || !batched) {
-      run->outputs[members.front()] = *std::move(result);
+      Fatal(*run, result.status());
     } else {
-      for (size_t i : members) run->outputs[i] = std::vector<Tensor>();
-      for (const Tensor& output : *result) {
-        absl::StatusOr<std::vector<Tensor>> pieces = SplitRows(output, rows);
-        if (!pieces.ok()) {
-          for (size_t i : members) run->outputs[i] = pieces.status();
-          break;
-        }
-        for (size_t k = 0; k < members.size(); ++k) {
-          run->outputs[members[k]]->push_back(std::move((*pieces)[k]));
-        }
-      }
+      run->outputs[i] = std::move(result);
     }
-    BatchDone(run);
+    InstanceDone(run);
   };
   absl::StatusOr<ModelScheduler::RequestId> id =
       call.model->scheduler().Enqueue(std::move(request));
   if (!id.ok()) {
-    {
-      absl::MutexLock lock(&run->mu);
-      if (run->fatal.ok()) run->fatal = id.status();
-    }
-    return BatchDone(run);
+    Fatal(*run, id.status());
+    return InstanceDone(run);
   }
   absl::MutexLock lock(&run->mu);
   run->queued.push_back(*id);
@@ -141,32 +120,35 @@ void Start(const std::shared_ptr<Run>& run) {
   }
   run->outputs.assign(n, absl::UnknownError("not run"));
 
-  // Batches of at most max_batch_size rows (one instance each for a model
-  // that does not batch).
   const ModelSignature& signature = call.model->signature();
   const int64_t max_rows = signature.batched() ? signature.max_batch_size() : 1;
-  std::vector<std::vector<size_t>> batches;
-  int64_t rows = 0;
+  std::vector<size_t> runnable;
   for (size_t i = 0; i < n; ++i) {
     if (!run->features[i].ok()) continue;
-    const int64_t r = run->features[i]->rows;
-    if (r > max_rows) {
+    const int64_t rows = run->features[i]->rows;
+    if (rows > max_rows) {
       run->outputs[i] = absl::InvalidArgumentError(StrCat(
-          "the instance needs ", r, " rows; the model takes at most ", max_rows));
+          "the instance needs ", rows, " rows; the model takes at most ", max_rows));
       continue;
     }
-    if (batches.empty() || rows + r > max_rows) {
-      batches.emplace_back();
-      rows = 0;
-    }
-    batches.back().push_back(i);
-    rows += r;
+    runnable.push_back(i);
   }
-  if (batches.empty()) return Finish(run);
-  run->batches_left = static_cast<int>(batches.size());
-  for (auto& members : batches) Submit(run, std::move(members));
+  if (runnable.empty()) return Finish(run);
+  // Held until every instance is queued, so Finish cannot run while a later
+  // instance is still being submitted.
+  run->pending = static_cast<int>(runnable.size()) + 1;
+  for (size_t i : runnable) {
+    {
+      absl::MutexLock lock(&run->mu);
+      if (!run->fatal.ok()) {  // queue full or unloading: stop submitting
+        run->pending.fetch_sub(1);
+        continue;
+      }
+    }
+    Submit(run, i);
+  }
   if (call.cancel) {
-    // The signal lives as long as the client's request and `run` holds the
+    // The signal lives as long as the caller's request and `run` holds the
     // signal (through the call): a strong capture here would be a cycle that
     // keeps every finished call, its inputs and its model version alive.
     call.cancel->OnCancel([weak = std::weak_ptr<Run>(run)] {
@@ -180,6 +162,7 @@ void Start(const std::shared_ptr<Run>& run) {
       for (ModelScheduler::RequestId id : ids) run->call->model->scheduler().Cancel(id);
     });
   }
+  InstanceDone(run);
 }
 
 }  // namespace
