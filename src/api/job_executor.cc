@@ -18,7 +18,7 @@ constexpr std::string_view kHeaderLength = "inference-header-content-length";
 
 std::optional<std::string_view> HeaderLength(const jobs::JobPayload& input) {
   for (const auto& [name, value] : input.headers) {
-    if (absl::EqualsIgnoreCase(name, kHeaderLength)) return value;
+    if (absl::EqualsIgnoreCase(name, ToAbsl(kHeaderLength))) return value;
   }
   return std::nullopt;
 }
@@ -28,7 +28,7 @@ jobs::JobPayload PayloadOf(HttpResponse response) {
   payload.http_status = response.status;
   payload.content_type = std::move(response.content_type);
   for (auto& [name, value] : response.headers) {
-    if (absl::EqualsIgnoreCase(name, kHeaderLength)) {
+    if (absl::EqualsIgnoreCase(name, ToAbsl(kHeaderLength))) {
       payload.headers.emplace_back(std::move(name), std::move(value));
     }
   }

@@ -1,5 +1,7 @@
 #include "api/predict_request.h"
 
+#include "http/http_message.h"
+
 #include <string>
 #include <vector>
 

@@ -8,7 +8,10 @@ import threading
 import time
 import unittest
 
-from tests.e2e.inferd_server import ServerTestCase, simple_request, test_repository
+import os
+
+from tests.e2e.inferd_server import (ServerTestCase, clone_model, copy_repository, simple_request,
+                                     test_repository)
 from tests.e2e.jobs_client import read_events, submit_infer, wait_final
 
 
@@ -18,13 +21,22 @@ def failing_body(negative):
                         "data": [value, 2.0, 3.0, 4.0]}]}
 
 
+def repository_with_broken_model(cls):
+    """The test repository plus `broken`: simple without its model file, so it
+    stays unavailable (a retryable failure, as a model that is loading is)."""
+    repo = cls.temp_repository(copy_repository(test_repository()))
+    broken = clone_model(repo, "simple", "broken")
+    os.remove(os.path.join(broken, "1", "model.pt"))
+    return repo
+
+
 class JobsTest(ServerTestCase):
     # Retries come fast so the retry tests stay short; the backoff doubles.
     server_args = ("--job-retry-backoff-ms", "100", "--job-workers", "4")
 
     @classmethod
     def repository(cls):
-        return test_repository()
+        return repository_with_broken_model(cls)
 
     def test_prefer_respond_async_answers_202_and_the_result_is_the_sync_answer(self):
         body, want0, want1 = simple_request([3 * i for i in range(16)], [i for i in range(16)])
@@ -86,26 +98,47 @@ class JobsTest(ServerTestCase):
         self.assertEqual({o["name"]: o["data"] for o in doc["result"]["outputs"]}["OUTPUT0"], want0)
 
     def test_retries_then_failed_with_every_attempts_error(self):
-        status, _, accepted = submit_infer(self.server.client, "fails_on_negative", failing_body(True))
+        # An unavailable model is worth retrying (it may be loading); each
+        # attempt's error is kept.
+        body, _, _ = simple_request()
+        status, _, accepted = submit_infer(self.server.client, "broken", body)
         self.assertEqual(status, 202, accepted)
         doc = wait_final(self.server.client, accepted["id"])
         self.assertEqual(doc["status"], "failed", doc)
         self.assertEqual(doc["max_attempts"], 3)
         self.assertEqual(len(doc["attempts"]), 3, doc)
         for attempt in doc["attempts"]:
-            self.assertIn("model execution failed", attempt["error"])
-        self.assertIn("500: model execution failed", doc["error"])
+            self.assertIn("has no ready version", attempt["error"])
+        self.assertIn("503: model \"broken\" has no ready version", doc["error"])
 
-    def test_a_bad_request_fails_at_once_without_retries(self):
-        status, _, accepted = submit_infer(self.server.client, "simple", {"inputs": "nope"})
+    def test_a_model_failure_fails_at_once_without_retries(self):
+        # The model raising on an input is not transient: one attempt, and the
+        # route's 500 answer is the result.
+        status, _, accepted = submit_infer(self.server.client, "fails_on_negative", failing_body(True))
         self.assertEqual(status, 202, accepted)
         doc = wait_final(self.server.client, accepted["id"])
         self.assertEqual(doc["status"], "failed", doc)
-        self.assertEqual(len(doc["attempts"]), 1)
-        self.assertTrue(doc["error"].startswith("400"), doc["error"])
+        self.assertEqual(len(doc["attempts"]), 1, doc)
+        self.assertIn("500: model execution failed", doc["error"])
+        self.assertEqual(doc["result_status"], 500)
+
+    def test_a_bad_request_is_refused_at_submission_as_the_route_refuses_it(self):
+        for body in ({"inputs": "nope"}, b"{not json"):
+            sync = self.server.client.request("POST", "/v2/models/simple/infer", body)
+            status, _, answer = submit_infer(self.server.client, "simple", body)
+            self.assertEqual(status, 400, answer)
+            self.assertEqual((status, answer), (sync[0], json.loads(sync[2])))
+        status, accepted = self.server.client.json(
+            "POST", "/v1/jobs", {"model": "simple", "route": "infer", "input": {"inputs": "nope"}})
+        self.assertEqual(status, 400, accepted)
+        self.assertIn('"inputs" must be an array', accepted["error"])
+        _, listing = self.server.client.json("GET", "/v1/jobs?model=simple&status=failed")
+        self.assertFalse(any(job["route"] == "infer" and job.get("result_status") == 400
+                             for job in listing["jobs"]), listing)
 
     def test_events_stream_every_change_until_final(self):
-        status, _, accepted = submit_infer(self.server.client, "fails_on_negative", failing_body(True))
+        body, _, _ = simple_request()
+        status, _, accepted = submit_infer(self.server.client, "broken", body)
         self.assertEqual(status, 202)
         status, headers, events = read_events(self.server.port, accepted["id"])
         self.assertEqual(status, 200)
@@ -222,13 +255,13 @@ class CancelTest(ServerTestCase):
 
     @classmethod
     def repository(cls):
-        return test_repository()
+        return repository_with_broken_model(cls)
 
     def test_cancel_a_queued_job(self):
         # After its first failure the job waits out a one-minute backoff,
         # queued: DELETE cancels it.
         status, accepted = self.server.client.json(
-            "POST", "/v1/jobs", {"model": "fails_on_negative", "input": failing_body(True),
+            "POST", "/v1/jobs", {"model": "broken", "input": simple_request()[0],
                                  "max_attempts": 2})
         self.assertEqual(status, 202)
         job_id = accepted["id"]
