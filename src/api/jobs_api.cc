@@ -34,10 +34,13 @@ bool PrefersAsync(const HttpRequest& request) {
 }
 
 // The path a job of `route` replays, as the route table knows it.
+// The route table matches encoded paths, so the names are encoded again.
 std::string ReplayPath(const jobs::JobRequest& request) {
   std::string base = StrCat("/", request.route == "predict" ? "v1" : "v2", "/models/",
-                            request.model);
-  if (!request.version.empty()) base += StrCat("/versions/", request.version);
+                            EncodePathSegment(request.model));
+  if (!request.version.empty()) {
+    base += StrCat("/versions/", EncodePathSegment(request.version));
+  }
   return request.route == "predict" ? StrCat(base, ":predict") : StrCat(base, "/infer");
 }
 

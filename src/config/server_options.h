@@ -17,6 +17,8 @@ struct ServerOptions {
   int intra_op_threads = 0;                 // libtorch; 0 = its own default
   size_t max_body_bytes = 64ull << 20;      // larger requests get 413
   std::string log_level = "info";
+  std::string log_format = "text";          // text | json (JSON lines)
+  bool access_log = true;                   // a line per HTTP request, at info
   std::string model_control_mode = "none";  // none | explicit
   std::vector<std::string> load_models;     // explicit mode: load at start
   int read_timeout_ms = 30000;              // to receive a whole request

@@ -101,7 +101,10 @@ absl::Status Validate(const ServerOptions& options) {
 }  // namespace
 
 absl::Status RunServer(const ServerOptions& options) {
-  INFERD_RETURN_IF_ERROR(SetLogLevel(options.log_level));
+  LoggingOptions logging;
+  logging.level = options.log_level;
+  logging.format = options.log_format;
+  INFERD_RETURN_IF_ERROR(ConfigureLogging(logging));
   INFERD_RETURN_IF_ERROR(Validate(options));
   INFERD_ASSIGN_OR_RETURN(ModelControlMode mode,
                           ParseControlMode(options.model_control_mode));
@@ -196,6 +199,7 @@ absl::Status RunServer(const ServerOptions& options) {
   http_options.read_timeout = absl::Milliseconds(options.read_timeout_ms);
   http_options.idle_timeout = absl::Milliseconds(options.idle_timeout_ms);
   http_options.metrics = &metrics;
+  http_options.access_log = options.access_log;
   INFERD_ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> http,
                           HttpServer::Create(http_options, &routes));
   HttpServer* http_server = http.get();
