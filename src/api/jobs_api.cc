@@ -1,5 +1,6 @@
 #include "api/jobs_api.h"
 
+#include <exception>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -9,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "api/job_json.h"
+#include "api/job_outcome.h"
 #include "api/status_http.h"
 #include "boost/json.hpp"
 #include "boost/url.hpp"
@@ -39,52 +41,6 @@ std::string ReplayPath(const jobs::JobRequest& request) {
                             request.model);
   if (!request.version.empty()) base += StrCat("/versions/", request.version);
   return request.route == "predict" ? StrCat(base, ":predict") : StrCat(base, "/infer");
-}
-
-std::string ErrorText(const HttpResponse& response) {
-  boost::system::error_code ec;
-  json::value parsed = json::parse(response.body, ec);
-  if (!ec && parsed.is_object()) {
-    if (const json::value* error = parsed.as_object().if_contains("error")) {
-      if (error->is_string()) return std::string(error->as_string());
-      if (error->is_object()) {
-        if (const json::value* message = error->as_object().if_contains("message");
-            message && message->is_string()) {
-          return std::string(message->as_string());
-        }
-      }
-    }
-  }
-  return StrCat("HTTP ", response.status);
-}
-
-jobs::JobPayload PayloadOf(HttpResponse response) {
-  jobs::JobPayload payload;
-  payload.http_status = response.status;
-  payload.content_type = std::move(response.content_type);
-  for (auto& [name, value] : response.headers) {
-    if (absl::EqualsIgnoreCase(name, ToAbsl(kContentLengthHeader))) {
-      payload.headers.emplace_back(std::move(name), std::move(value));
-    }
-  }
-  payload.body = std::move(response.body);
-  return payload;
-}
-
-// 2xx is the route's answer; overload, timeouts and server errors are worth
-// another attempt; anything else (a bad request, an unknown model) would
-// fail the same way again.
-jobs::JobOutcome OutcomeOf(HttpResponse response, const jobs::JobCancellation& cancel) {
-  const int status = response.status;
-  if (status >= 200 && status < 300) return jobs::JobOutcome::Success(PayloadOf(std::move(response)));
-  std::string error = StrCat(status, ": ", ErrorText(response));
-  if (status == 499 && cancel.requested()) return jobs::JobOutcome::Cancelled();
-  if (status == 429 || status == 499 || status >= 500) {
-    return jobs::JobOutcome::Retryable(std::move(error));
-  }
-  jobs::JobOutcome outcome = jobs::JobOutcome::Permanent(std::move(error));
-  outcome.result = PayloadOf(std::move(response));
-  return outcome;
 }
 
 HttpResponse Accepted(const jobs::SubmitResult& submitted) {
@@ -398,9 +354,18 @@ jobs::JobOutcome JobsApi::Execute(const jobs::Job& job,
     std::promise<HttpResponse> answered;
     std::future<HttpResponse> answer = answered.get_future();
     auto shared = std::make_shared<std::promise<HttpResponse>>(std::move(answered));
-    (*match.handler)(std::move(request),
-                     [shared](HttpResponse response) { shared->set_value(std::move(response)); });
-    outcome = OutcomeOf(answer.get(), cancel);
+    // The adapter where a throwing handler (std::bad_alloc on a huge
+    // request, a bug) becomes a failure of this job, not of the worker; a
+    // handler that drops its responder unanswered ends as a broken promise.
+    try {
+      (*match.handler)(std::move(request),
+                       [shared](HttpResponse response) { shared->set_value(std::move(response)); });
+      outcome = JobOutcomeOf(answer.get(), cancel.requested());
+    } catch (const std::exception& e) {
+      outcome = JobOutcomeOfException(e.what());
+    } catch (...) {
+      outcome = JobOutcomeOfException("an exception of unknown type");
+    }
   }
   if (metrics_) {
     static constexpr const char* kNames[] = {"succeeded", "retried", "failed", "cancelled"};

@@ -104,6 +104,23 @@ class JobsTest(ServerTestCase):
         self.assertEqual(len(doc["attempts"]), 1)
         self.assertTrue(doc["error"].startswith("400"), doc["error"])
 
+    def test_a_request_that_makes_the_server_throw_fails_at_once(self):
+        # A shape of 10^12 elements made the decoder throw std::bad_alloc;
+        # whether the decoder refuses it (400) or throws, the job must fail
+        # on its first attempt rather than be retried as if transient.
+        huge = {"inputs": [{"name": "INPUT0", "datatype": "INT32", "shape": [1000000, 1000000],
+                            "data": [[1]]},
+                           {"name": "INPUT1", "datatype": "INT32", "shape": [1, 16],
+                            "data": [1] * 16}]}
+        status, _, accepted = submit_infer(self.server.client, "simple", huge)
+        self.assertEqual(status, 202, accepted)
+        doc = wait_final(self.server.client, accepted["id"])
+        self.assertEqual(doc["status"], "failed", doc)
+        self.assertEqual(len(doc["attempts"]), 1, doc)
+        self.assertNotIn("retry_at", doc)
+        self.assertTrue(doc["error"], doc)
+        self.assertSimpleWorks()
+
     def test_events_stream_every_change_until_final(self):
         status, _, accepted = submit_infer(self.server.client, "fails_on_negative", failing_body(True))
         self.assertEqual(status, 202)
