@@ -43,6 +43,14 @@ std::string ReplayPath(const jobs::JobRequest& request) {
   return request.route == "predict" ? StrCat(base, ":predict") : StrCat(base, "/infer");
 }
 
+// A key reused for a different request is 422, as the IETF Idempotency-Key
+// draft says (AlreadyExists would otherwise be 409, which the draft keeps
+// for a request still in flight).
+HttpResponse SubmitErrorResponse(const absl::Status& status) {
+  if (absl::IsAlreadyExists(status)) return JsonError(422, std::string(status.message()));
+  return ErrorResponse(status);
+}
+
 HttpResponse Accepted(const jobs::SubmitResult& submitted) {
   json::object body{{"id", submitted.job.id},
                     {"status", jobs::JobStatusName(submitted.job.status)}};
@@ -249,7 +257,7 @@ void JobsApi::Submit(jobs::JobSpec spec, Responder respond) const {
   std::string model_name = spec.request.model;
   store_->SubmitAsync(std::move(spec), [this, model_name, respond = std::move(respond)](
                                            absl::StatusOr<jobs::SubmitResult> submitted) {
-    if (!submitted.ok()) return respond(ErrorResponse(submitted.status()));
+    if (!submitted.ok()) return respond(SubmitErrorResponse(submitted.status()));
     if (submitted->created && metrics_) metrics_->Submitted(model_name);
     respond(Accepted(*submitted));
   });

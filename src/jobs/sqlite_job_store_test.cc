@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "jobs/job_event_hub.h"
+#include "jobs/job_fingerprint.h"
 #include "jobs/testing/temp_data_dir.h"
 
 namespace inferd::jobs {
@@ -140,6 +141,98 @@ TEST_F(SqliteJobStoreTest, IdempotencyKeyReturnsTheExistingJob) {
   EXPECT_EQ(store->Counts()->by_status[static_cast<int>(JobStatus::kQueued)] +
                 store->Counts()->by_status[static_cast<int>(JobStatus::kRunning)],
             2);
+}
+
+TEST_F(SqliteJobStoreTest, IdempotencyKeyReusedForADifferentRequestIsRefused) {
+  auto store = OpenStore();
+  JobSpec spec = Spec();
+  spec.idempotency_key = "order-17";
+  absl::StatusOr<SubmitResult> first = store->Submit(spec);
+  ASSERT_TRUE(first.ok()) << first.status();
+
+  std::vector<std::pair<std::string, JobSpec>> different;
+  different.emplace_back("body", spec);
+  different.back().second.request.input.body = R"({"inputs":[1]})";
+  different.emplace_back("model", spec);
+  different.back().second.request.model = "other";
+  different.emplace_back("route", spec);
+  different.back().second.request.route = "predict";
+  different.emplace_back("version", spec);
+  different.back().second.request.version = "2";
+  different.emplace_back("content type", spec);
+  different.back().second.request.input.content_type = "application/octet-stream";
+  different.emplace_back("priority", spec);
+  different.back().second.priority = JobPriority::kHigh;
+  different.emplace_back("webhook", spec);
+  different.back().second.webhook_url = "http://127.0.0.1:9/hook";
+  for (const auto& [what, other] : different) {
+    absl::StatusOr<SubmitResult> reused = store->Submit(other);
+    ASSERT_FALSE(reused.ok()) << "a different " << what << " was accepted";
+    EXPECT_EQ(reused.status().code(), absl::StatusCode::kAlreadyExists) << what;
+    EXPECT_THAT(std::string(reused.status().message()), HasSubstr("\"order-17\""));
+    EXPECT_THAT(std::string(reused.status().message()), HasSubstr(first->job.id));
+  }
+
+  // The same request again still returns the original job.
+  absl::StatusOr<SubmitResult> again = store->Submit(spec);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->job.id, first->job.id);
+  EXPECT_EQ(store->Counts()->by_status[static_cast<int>(JobStatus::kQueued)], 1);
+  EXPECT_EQ(store->Get(first->job.id)->request_fingerprint, JobFingerprint(spec));
+}
+
+TEST_F(SqliteJobStoreTest, DatabaseFromBeforeFingerprintsIsMigratedOnOpen) {
+  JobSpec spec = Spec();
+  spec.idempotency_key = "legacy";
+  std::string legacy_id;
+  {
+    auto store = OpenStore();
+    legacy_id = SubmitOk(*store, spec).id;
+  }
+  // Turn the file into what schema 1 wrote: no request_fingerprint column.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_.path() + "/jobs.db").c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    int rc = sqlite3_exec(db,
+                          "ALTER TABLE jobs DROP COLUMN request_fingerprint; "
+                          "PRAGMA user_version=1;",
+                          nullptr, nullptr, &error);
+    EXPECT_EQ(rc, SQLITE_OK) << (error != nullptr ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<Job> legacy = store->Get(legacy_id);
+  ASSERT_TRUE(legacy.ok()) << legacy.status();
+  EXPECT_EQ(legacy->request.input.body, spec.request.input.body);
+  EXPECT_EQ(legacy->request_fingerprint, "");
+  // A job stored without a fingerprint cannot be compared: its key keeps
+  // answering with the job, as before.
+  JobSpec changed = spec;
+  changed.request.input.body = R"({"inputs":[2]})";
+  absl::StatusOr<SubmitResult> reused = store->Submit(changed);
+  ASSERT_TRUE(reused.ok()) << reused.status();
+  EXPECT_FALSE(reused->created);
+  EXPECT_EQ(reused->job.id, legacy_id);
+  // New jobs get fingerprints and are checked.
+  JobSpec fresh = Spec();
+  fresh.idempotency_key = "fresh";
+  SubmitOk(*store, fresh);
+  fresh.request.model = "other";
+  EXPECT_EQ(store->Submit(fresh).status().code(), absl::StatusCode::kAlreadyExists);
+  // The file says it is schema 2 now.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_.path() + "/jobs.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 2);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
 }
 
 TEST_F(SqliteJobStoreTest, GetUnknownOrMalformedIdIsNotFound) {

@@ -153,6 +153,39 @@ class JobsTest(ServerTestCase):
         other_status, _, other = submit_infer(self.server.client, "simple", body)
         self.assertNotEqual(other["id"], first["id"])
 
+    def test_idempotency_key_reused_for_a_different_request_is_422(self):
+        c = self.server.client
+        body, _, _ = simple_request([1] * 16, [2] * 16)
+        key = "reuse-%d" % time.monotonic_ns()
+        status, _, first = submit_infer(c, "simple", body, {"Idempotency-Key": key})
+        self.assertEqual(status, 202, first)
+        changed_body, _, _ = simple_request([1] * 16, [3] * 16)
+        # A different body, another model, another route, another version.
+        reuses = [
+            lambda: c.request("POST", "/v2/models/simple/infer", changed_body,
+                              {"Prefer": "respond-async", "Idempotency-Key": key}),
+            lambda: c.request("POST", "/v2/models/all_dtypes/infer", body,
+                              {"Prefer": "respond-async", "Idempotency-Key": key}),
+            lambda: c.request("POST", "/v1/models/simple:predict", body,
+                              {"Prefer": "respond-async", "Idempotency-Key": key}),
+            lambda: c.request("POST", "/v2/models/simple/versions/1/infer", body,
+                              {"Prefer": "respond-async", "Idempotency-Key": key}),
+            lambda: c.request("POST", "/v1/jobs", {"model": "simple", "input": changed_body},
+                              {"Idempotency-Key": key}),
+        ]
+        for i, reuse in enumerate(reuses):
+            status, headers, data = reuse()
+            message = self.assertError(status, headers, data, 422, key, "different request")
+            self.assertIn(first["id"], message, i)
+        # The same request again still answers with the original job.
+        status, _, again = submit_infer(c, "simple", body, {"Idempotency-Key": key})
+        self.assertEqual(status, 202, again)
+        self.assertEqual(again["id"], first["id"])
+        self.assertIs(again["created"], False)
+        doc = wait_final(c, first["id"])
+        self.assertEqual(doc["status"], "succeeded", doc)
+        self.assertEqual(doc["result"]["outputs"][0]["data"], [3] * 16)
+
     def test_list_filters_and_cursor_pagination(self):
         model = "simple"
         ids = []
