@@ -2,6 +2,7 @@
 events, cancel, list with cursors, idempotency, retries with a model that
 fails on purpose, webhooks, validation and metrics (issue 5)."""
 
+import base64
 import http.server
 import json
 import threading
@@ -313,10 +314,84 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class _CredentialReceiver(http.server.BaseHTTPRequestHandler):
+    """Records each delivery's path, Authorization header and document."""
+    received = []
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        _CredentialReceiver.received.append((self.path, self.headers.get("Authorization"),
+                                             json.loads(self.rfile.read(length))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
 class WebhookTest(ServerTestCase):
     @classmethod
     def repository(cls):
         return test_repository()
+
+    def test_webhook_credentials_are_used_for_delivery_but_never_shown(self):
+        receiver = http.server.HTTPServer(("127.0.0.1", 0), _CredentialReceiver)
+        thread = threading.Thread(target=receiver.serve_forever, daemon=True)
+        thread.start()
+        self.addCleanup(receiver.server_close)
+        self.addCleanup(receiver.shutdown)
+        port = receiver.server_address[1]
+        url = "http://hookuser:s3cret-pw@127.0.0.1:%d/hooks/done?token=tok-s3cret&x=1" % port
+        shown = "http://hookuser:***@127.0.0.1:%d/hooks/done?token=***&x=1" % port
+        c = self.server.client
+        status, _, accepted = submit_infer(c, "simple", simple_request()[0], {"Job-Webhook": url})
+        self.assertEqual(status, 202, accepted)
+        deadline = time.monotonic() + 30
+        while not _CredentialReceiver.received and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertEqual(len(_CredentialReceiver.received), 1)
+        path, authorization, delivered = _CredentialReceiver.received[0]
+        # Delivery uses the stored URL: its query as given, its userinfo as
+        # Basic authentication.
+        self.assertEqual(path, "/hooks/done?token=tok-s3cret&x=1")
+        self.assertEqual(authorization,
+                         "Basic " + base64.b64encode(b"hookuser:s3cret-pw").decode())
+        self.assertEqual(delivered["webhook"]["url"], shown)
+        while time.monotonic() < deadline:
+            doc = wait_final(c, accepted["id"])
+            if doc["webhook"]["status"] == "delivered":
+                break
+            time.sleep(0.02)
+        self.assertEqual(doc["webhook"], {"url": shown, "status": "delivered", "attempts": 1})
+
+        # An unreachable one with credentials: its recorded error hides them.
+        probe = http.server.HTTPServer(("127.0.0.1", 0), _Receiver)
+        dead_port = probe.server_address[1]
+        probe.server_close()
+        dead = "http://hookuser:s3cret-pw@127.0.0.1:%d/hook?api_key=k-s3cret" % dead_port
+        status, failing = c.json("POST", "/v1/jobs", {"model": "simple", "webhook": dead,
+                                                       "input": simple_request()[0]})
+        self.assertEqual(status, 202, failing)
+        while time.monotonic() < deadline:
+            failed_doc = wait_final(c, failing["id"])
+            if failed_doc["webhook"]["attempts"] >= 1:
+                break
+            time.sleep(0.05)
+        self.assertTrue(failed_doc["webhook"]["last_error"], failed_doc)
+        self.assertIn("hookuser:***@", failed_doc["webhook"]["last_error"])
+
+        # A refused webhook's error names it without its secret.
+        status, headers, data = c.request("POST", "/v1/jobs", {
+            "model": "simple", "input": {}, "webhook": "ftp://hookuser:s3cret-pw@h/x"})
+        self.assertError(status, headers, data, 400, "webhook", "hookuser:***@h")
+
+        # Nowhere shown: documents, listing, events, errors, the server log.
+        seen = [json.dumps(doc), json.dumps(failed_doc), data.decode()]
+        seen.append(c.request("GET", "/v1/jobs?limit=1000")[2].decode())
+        seen.append(json.dumps(read_events(self.server.port, accepted["id"])[2]))
+        seen.append(self.server.log())
+        for text in seen:
+            self.assertNotIn("s3cret", text)
 
     def test_webhook_receives_the_final_document(self):
         receiver = http.server.HTTPServer(("127.0.0.1", 0), _Receiver)
