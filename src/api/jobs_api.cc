@@ -199,15 +199,18 @@ JobsApi::JobsApi(const ApiContext* context, jobs::JobStore* store, jobs::JobEven
       metrics_(metrics),
       readers_(std::make_unique<ThreadPool>(2)) {}
 
+std::unique_ptr<JobsApi> JobsApi::Unavailable(const ApiContext* context, std::string reason) {
+  auto api = std::make_unique<JobsApi>(context, nullptr, nullptr, nullptr, nullptr);
+  api->unavailable_reason_ = std::move(reason);
+  return api;
+}
+
+HttpResponse JobsApi::UnavailableResponse() const {
+  // No Retry-After: this lasts until an operator fixes the store.
+  return JsonError(503, unavailable_reason_);
+}
+
 void JobsApi::Register(RouteTable& routes) {
-  routes.Add("POST", "/v1/jobs", [this](HttpRequest&& r, Responder respond) {
-    Create(std::move(r), std::move(respond));
-  });
-  routes.Add("GET", "/v1/jobs", [this](HttpRequest&& r, Responder respond) {
-    readers_->Post([this, r = std::move(r), respond = std::move(respond)]() mutable {
-      List(r, std::move(respond));
-    });
-  });
   const auto read = [this](void (JobsApi::*method)(const HttpRequest&, Responder) const) {
     return [this, method](HttpRequest&& r, Responder respond) {
       if (!jobs::IsValidJobId(r.param("id"))) {
@@ -218,15 +221,40 @@ void JobsApi::Register(RouteTable& routes) {
       });
     };
   };
-  routes.Add("GET", "/v1/jobs/{id}", read(&JobsApi::Get));
-  routes.Add("GET", "/v1/jobs/{id}/result", read(&JobsApi::Result));
-  routes.Add("GET", "/v1/jobs/{id}/events", read(&JobsApi::Events));
-  routes.Add("DELETE", "/v1/jobs/{id}", read(&JobsApi::Cancel));
+  struct Route {
+    const char* method;
+    const char* pattern;
+    RouteTable::Handler handler;
+  };
+  Route table[] = {
+      {"POST", "/v1/jobs",
+       [this](HttpRequest&& r, Responder respond) { Create(std::move(r), std::move(respond)); }},
+      {"GET", "/v1/jobs",
+       [this](HttpRequest&& r, Responder respond) {
+         readers_->Post([this, r = std::move(r), respond = std::move(respond)]() mutable {
+           List(r, std::move(respond));
+         });
+       }},
+      {"GET", "/v1/jobs/{id}", read(&JobsApi::Get)},
+      {"GET", "/v1/jobs/{id}/result", read(&JobsApi::Result)},
+      {"GET", "/v1/jobs/{id}/events", read(&JobsApi::Events)},
+      {"DELETE", "/v1/jobs/{id}", read(&JobsApi::Cancel)},
+  };
+  for (Route& route : table) {
+    if (!unavailable_reason_.empty()) {
+      route.handler = [this](HttpRequest&&, Responder respond) { respond(UnavailableResponse()); };
+    }
+    routes.Add(route.method, route.pattern, std::move(route.handler));
+  }
 }
 
 bool JobsApi::MaybeSubmit(std::string_view route, HttpRequest& request,
                           Responder& respond) const {
   if (!PrefersAsync(request)) return false;
+  if (!unavailable_reason_.empty()) {
+    respond(UnavailableResponse());
+    return true;
+  }
   jobs::JobSpec spec;
   spec.request.model = request.param("model");
   spec.request.version = request.param("version");

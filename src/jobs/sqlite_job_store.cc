@@ -100,6 +100,22 @@ absl::Status CheckSameRequest(const Job& existing, const std::string& fingerprin
       "a new key for a new request")));
 }
 
+// Why the database file at `path` cannot be used, naming it and what to do:
+// an operator reads this in the log and in every async answer.
+absl::Status DatabaseOpenError(const std::string& path, const absl::Status& cause) {
+  if (absl::IsDataLoss(cause)) {
+    return absl::DataLossError(ToAbsl(StrCat(
+        "job database ", path, " is damaged or is not an SQLite database (", cause.message(),
+        "). Move it away (with ", path, "-wal and ", path,
+        "-shm if present) or restore it from a backup, then restart inferd; a new "
+        "database is created where none exists")));
+  }
+  return absl::Status(cause.code(),
+                      ToAbsl(StrCat("job database ", path, " cannot be opened (", cause.message(),
+                                    "). Fix the cause (permissions, free space), then restart "
+                                    "inferd")));
+}
+
 }  // namespace
 
 // What one mutation sees and leaves for after the commit.
@@ -188,7 +204,9 @@ absl::StatusOr<std::unique_ptr<SqliteJobStore>> SqliteJobStore::Open(
   std::string path = options.data_dir + "/jobs.db";
   std::unique_ptr<SqliteJobStore> store(
       new SqliteJobStore(std::move(options), std::move(path), fd));
-  INFERD_RETURN_IF_ERROR(store->Initialize());
+  if (absl::Status opened = store->Initialize(); !opened.ok()) {
+    return DatabaseOpenError(store->path(), opened);
+  }
   store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
   return store;
 }

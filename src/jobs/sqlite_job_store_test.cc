@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <thread>
 
@@ -261,6 +264,34 @@ TEST_F(SqliteJobStoreTest, SecondStoreOnTheSameDataDirIsRefused) {
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(second.status().message()), HasSubstr("in use"));
+}
+
+TEST_F(SqliteJobStoreTest, DamagedDatabaseIsDataLossNamingTheFileAndTheRemedy) {
+  const std::string path = dir_.path() + "/jobs.db";
+  // Garbage bytes, and a file that starts like a database but is not one.
+  std::string garbage;
+  for (int i = 0; i < 8192; ++i) garbage.push_back(static_cast<char>((i * 7919 + 13) % 251));
+  std::string header_then_garbage = std::string("SQLite format 3", 16) + garbage;
+  for (const std::string& content : {garbage, header_then_garbage}) {
+    {
+      std::ofstream file(path, std::ios::binary | std::ios::trunc);
+      file << content;
+    }
+    absl::StatusOr<std::unique_ptr<SqliteJobStore>> store = SqliteJobStore::Open(BaseOptions());
+    ASSERT_FALSE(store.ok());
+    EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
+    const std::string message(store.status().message());
+    EXPECT_THAT(message, HasSubstr(path));
+    EXPECT_THAT(message, HasSubstr("Move it away"));
+    EXPECT_THAT(message, HasSubstr("restart inferd"));
+    // The file is left as it was, for whoever investigates.
+    std::ifstream file(path, std::ios::binary);
+    std::string kept((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(kept, content);
+  }
+  // Once it is moved away, a new database opens (the lock was released).
+  std::filesystem::rename(path, path + ".damaged");
+  EXPECT_NE(OpenStore(), nullptr);
 }
 
 TEST_F(SqliteJobStoreTest, OpenValidatesOptions) {

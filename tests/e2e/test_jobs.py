@@ -5,11 +5,14 @@ fails on purpose, webhooks, validation and metrics (issue 5)."""
 import base64
 import http.server
 import json
+import os
+import shutil
+import tempfile
 import threading
 import time
 import unittest
 
-from tests.e2e.inferd_server import ServerTestCase, simple_request, test_repository
+from tests.e2e.inferd_server import InferdServer, ServerTestCase, simple_request, test_repository
 from tests.e2e.jobs_client import read_events, submit_infer, wait_final
 
 
@@ -437,6 +440,66 @@ class WebhookTest(ServerTestCase):
         self.assertGreaterEqual(doc["webhook"]["attempts"], 1)
         self.assertIn(doc["webhook"]["status"], ("pending", "failed"))
         self.assertTrue(doc["webhook"]["last_error"])
+
+
+class DamagedDatabaseTest(ServerTestCase):
+    """A job database that is garbage costs the async routes, not the server."""
+
+    @classmethod
+    def setUpClass(cls):
+        # Not ServerTestCase's: the data directory is prepared first.
+        cls.data_dir = tempfile.mkdtemp(prefix="inferd-e2e-jobs-")
+        cls.addClassCleanup(shutil.rmtree, cls.data_dir, True)
+        cls.db_path = os.path.join(cls.data_dir, "jobs.db")
+        cls.garbage = bytes((i * 7919 + 13) % 251 for i in range(16384))
+        with open(cls.db_path, "wb") as f:
+            f.write(cls.garbage)
+        cls.server = InferdServer(test_repository(), data_dir=cls.data_dir)
+        cls.addClassCleanup(cls.server.kill)
+        cls.server.start()
+        cls.addClassCleanup(cls.server.stop)
+
+    def test_sync_inference_serves_async_routes_answer_503_naming_the_file(self):
+        c = self.server.client
+        status, health = c.json("GET", "/health")
+        self.assertEqual(status, 200)
+        self.assertEqual(health["status"], "degraded", health)
+        self.assertEqual(health["jobs"]["status"], "unavailable", health)
+        self.assertMentions(health["jobs"]["reason"], self.db_path, "move it away", "restart")
+        self.assertEqual(c.json("GET", "/v2/health/ready")[0], 200)
+        self.assertSimpleWorks()
+
+        job_id = "AAAAAAAAAAAAAAAAAAAAAA"
+        body = simple_request()[0]
+        calls = [
+            ("POST", "/v1/jobs", {"model": "simple", "input": body}, None),
+            ("POST", "/v2/models/simple/infer", body, {"Prefer": "respond-async"}),
+            ("POST", "/v1/models/simple:predict", body, {"Prefer": "respond-async"}),
+            ("GET", "/v1/jobs", None, None),
+            ("GET", "/v1/jobs/" + job_id, None, None),
+            ("GET", "/v1/jobs/%s/result" % job_id, None, None),
+            ("GET", "/v1/jobs/%s/events" % job_id, None, None),
+            ("DELETE", "/v1/jobs/" + job_id, None, None),
+        ]
+        for method, path, payload, headers in calls:
+            status, resp_headers, data = c.request(method, path, payload, headers)
+            self.assertError(status, resp_headers, data, 503, self.db_path, "move it away",
+                             "restart")
+        self.assertIn(self.db_path, self.server.log())
+        with open(self.db_path, "rb") as f:
+            self.assertEqual(f.read(), self.garbage, "the damaged file was changed")
+
+        # The remedy the message gives works: move it away, restart.
+        self.server.stop()
+        os.rename(self.db_path, self.db_path + ".damaged")
+        fixed = InferdServer(test_repository(), data_dir=self.data_dir)
+        self.addCleanup(fixed.kill)
+        health = fixed.start().json("GET", "/health")[1]
+        self.assertEqual((health["status"], health["jobs"]), ("ready", {"status": "available"}))
+        status, _, accepted = submit_infer(fixed.client, "simple", body)
+        self.assertEqual(status, 202, accepted)
+        self.assertEqual(wait_final(fixed.client, accepted["id"])["status"], "succeeded")
+        fixed.stop()
 
 
 class ResultTtlTest(ServerTestCase):
