@@ -1,5 +1,6 @@
 #include "api/jobs_api.h"
 
+#include <exception>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -9,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "api/job_json.h"
+#include "api/job_outcome.h"
 #include "api/status_http.h"
 #include "boost/json.hpp"
 #include "boost/url.hpp"
@@ -44,50 +46,12 @@ std::string ReplayPath(const jobs::JobRequest& request) {
   return request.route == "predict" ? StrCat(base, ":predict") : StrCat(base, "/infer");
 }
 
-std::string ErrorText(const HttpResponse& response) {
-  boost::system::error_code ec;
-  json::value parsed = json::parse(response.body, ec);
-  if (!ec && parsed.is_object()) {
-    if (const json::value* error = parsed.as_object().if_contains("error")) {
-      if (error->is_string()) return std::string(error->as_string());
-      if (error->is_object()) {
-        if (const json::value* message = error->as_object().if_contains("message");
-            message && message->is_string()) {
-          return std::string(message->as_string());
-        }
-      }
-    }
-  }
-  return StrCat("HTTP ", response.status);
-}
-
-jobs::JobPayload PayloadOf(HttpResponse response) {
-  jobs::JobPayload payload;
-  payload.http_status = response.status;
-  payload.content_type = std::move(response.content_type);
-  for (auto& [name, value] : response.headers) {
-    if (absl::EqualsIgnoreCase(name, ToAbsl(kContentLengthHeader))) {
-      payload.headers.emplace_back(std::move(name), std::move(value));
-    }
-  }
-  payload.body = std::move(response.body);
-  return payload;
-}
-
-// 2xx is the route's answer; overload, timeouts and server errors are worth
-// another attempt; anything else (a bad request, an unknown model) would
-// fail the same way again.
-jobs::JobOutcome OutcomeOf(HttpResponse response, const jobs::JobCancellation& cancel) {
-  const int status = response.status;
-  if (status >= 200 && status < 300) return jobs::JobOutcome::Success(PayloadOf(std::move(response)));
-  std::string error = StrCat(status, ": ", ErrorText(response));
-  if (status == 499 && cancel.requested()) return jobs::JobOutcome::Cancelled();
-  if (status == 429 || status == 499 || status >= 500) {
-    return jobs::JobOutcome::Retryable(std::move(error));
-  }
-  jobs::JobOutcome outcome = jobs::JobOutcome::Permanent(std::move(error));
-  outcome.result = PayloadOf(std::move(response));
-  return outcome;
+// A key reused for a different request is 422, as the IETF Idempotency-Key
+// draft says (AlreadyExists would otherwise be 409, which the draft keeps
+// for a request still in flight).
+HttpResponse SubmitErrorResponse(const absl::Status& status) {
+  if (absl::IsAlreadyExists(status)) return JsonError(422, std::string(status.message()));
+  return ErrorResponse(status);
 }
 
 HttpResponse Accepted(const jobs::SubmitResult& submitted) {
@@ -238,15 +202,18 @@ JobsApi::JobsApi(const ApiContext* context, jobs::JobStore* store, jobs::JobEven
       metrics_(metrics),
       readers_(std::make_unique<ThreadPool>(2)) {}
 
+std::unique_ptr<JobsApi> JobsApi::Unavailable(const ApiContext* context, std::string reason) {
+  auto api = std::make_unique<JobsApi>(context, nullptr, nullptr, nullptr, nullptr);
+  api->unavailable_reason_ = std::move(reason);
+  return api;
+}
+
+HttpResponse JobsApi::UnavailableResponse() const {
+  // No Retry-After: this lasts until an operator fixes the store.
+  return JsonError(503, unavailable_reason_);
+}
+
 void JobsApi::Register(RouteTable& routes) {
-  routes.Add("POST", "/v1/jobs", [this](HttpRequest&& r, Responder respond) {
-    Create(std::move(r), std::move(respond));
-  });
-  routes.Add("GET", "/v1/jobs", [this](HttpRequest&& r, Responder respond) {
-    readers_->Post([this, r = std::move(r), respond = std::move(respond)]() mutable {
-      List(r, std::move(respond));
-    });
-  });
   const auto read = [this](void (JobsApi::*method)(const HttpRequest&, Responder) const) {
     return [this, method](HttpRequest&& r, Responder respond) {
       if (!jobs::IsValidJobId(r.param("id"))) {
@@ -257,15 +224,40 @@ void JobsApi::Register(RouteTable& routes) {
       });
     };
   };
-  routes.Add("GET", "/v1/jobs/{id}", read(&JobsApi::Get));
-  routes.Add("GET", "/v1/jobs/{id}/result", read(&JobsApi::Result));
-  routes.Add("GET", "/v1/jobs/{id}/events", read(&JobsApi::Events));
-  routes.Add("DELETE", "/v1/jobs/{id}", read(&JobsApi::Cancel));
+  struct Route {
+    const char* method;
+    const char* pattern;
+    RouteTable::Handler handler;
+  };
+  Route table[] = {
+      {"POST", "/v1/jobs",
+       [this](HttpRequest&& r, Responder respond) { Create(std::move(r), std::move(respond)); }},
+      {"GET", "/v1/jobs",
+       [this](HttpRequest&& r, Responder respond) {
+         readers_->Post([this, r = std::move(r), respond = std::move(respond)]() mutable {
+           List(r, std::move(respond));
+         });
+       }},
+      {"GET", "/v1/jobs/{id}", read(&JobsApi::Get)},
+      {"GET", "/v1/jobs/{id}/result", read(&JobsApi::Result)},
+      {"GET", "/v1/jobs/{id}/events", read(&JobsApi::Events)},
+      {"DELETE", "/v1/jobs/{id}", read(&JobsApi::Cancel)},
+  };
+  for (Route& route : table) {
+    if (!unavailable_reason_.empty()) {
+      route.handler = [this](HttpRequest&&, Responder respond) { respond(UnavailableResponse()); };
+    }
+    routes.Add(route.method, route.pattern, std::move(route.handler));
+  }
 }
 
 bool JobsApi::MaybeSubmit(std::string_view route, HttpRequest& request,
                           Responder& respond) const {
   if (!PrefersAsync(request)) return false;
+  if (!unavailable_reason_.empty()) {
+    respond(UnavailableResponse());
+    return true;
+  }
   jobs::JobSpec spec;
   spec.request.model = request.param("model");
   spec.request.version = request.param("version");
@@ -296,7 +288,7 @@ void JobsApi::Submit(jobs::JobSpec spec, Responder respond) const {
   std::string model_name = spec.request.model;
   store_->SubmitAsync(std::move(spec), [this, model_name, respond = std::move(respond)](
                                            absl::StatusOr<jobs::SubmitResult> submitted) {
-    if (!submitted.ok()) return respond(ErrorResponse(submitted.status()));
+    if (!submitted.ok()) return respond(SubmitErrorResponse(submitted.status()));
     if (submitted->created && metrics_) metrics_->Submitted(model_name);
     respond(Accepted(*submitted));
   });
@@ -401,9 +393,18 @@ jobs::JobOutcome JobsApi::Execute(const jobs::Job& job,
     std::promise<HttpResponse> answered;
     std::future<HttpResponse> answer = answered.get_future();
     auto shared = std::make_shared<std::promise<HttpResponse>>(std::move(answered));
-    (*match.handler)(std::move(request),
-                     [shared](HttpResponse response) { shared->set_value(std::move(response)); });
-    outcome = OutcomeOf(answer.get(), cancel);
+    // The adapter where a throwing handler (std::bad_alloc on a huge
+    // request, a bug) becomes a failure of this job, not of the worker; a
+    // handler that drops its responder unanswered ends as a broken promise.
+    try {
+      (*match.handler)(std::move(request),
+                       [shared](HttpResponse response) { shared->set_value(std::move(response)); });
+      outcome = JobOutcomeOf(answer.get(), cancel.requested());
+    } catch (const std::exception& e) {
+      outcome = JobOutcomeOfException(e.what());
+    } catch (...) {
+      outcome = JobOutcomeOfException("an exception of unknown type");
+    }
   }
   if (metrics_) {
     static constexpr const char* kNames[] = {"succeeded", "retried", "failed", "cancelled"};
