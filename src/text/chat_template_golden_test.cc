@@ -47,10 +47,12 @@ std::string ReadFile(const std::string& path) {
 
 TEST(ChatTemplateGoldenTest, MatchesJinja2ForEveryTemplateAndConversation) {
   const std::string data = INFERD_CHAT_TEMPLATE_DATA;
-  boost::json::object templates = ReadJson(data + "/templates.json").as_object();
+  boost::json::object templates =
+      ReadJson(data + "/templates.json").as_object();
   boost::json::object conversations =
       ReadJson(data + "/conversations.json").as_object();
-  boost::json::object goldens = ReadJson(INFERD_CHAT_TEMPLATE_GOLDENS).as_object();
+  boost::json::object goldens =
+      ReadJson(INFERD_CHAT_TEMPLATE_GOLDENS).as_object();
   ASSERT_GE(templates.size(), 10u);
 
   FixedClock clock;
@@ -72,7 +74,8 @@ TEST(ChatTemplateGoldenTest, MatchesJinja2ForEveryTemplateAndConversation) {
       boost::json::object context;
       context["bos_token"] = info.at("bos_token");
       context["eos_token"] = info.at("eos_token");
-      for (const auto& kv : c.value().as_object()) context[kv.key()] = kv.value();
+      for (const auto& kv : c.value().as_object())
+        context[kv.key()] = kv.value();
 
       const boost::json::object& golden =
           goldens.at(name).as_object().at(conversation).as_object();
@@ -92,7 +95,8 @@ TEST(ChatTemplateGoldenTest, MatchesJinja2ForEveryTemplateAndConversation) {
       ++compared;
     }
   }
-  EXPECT_EQ(compared, static_cast<int>(templates.size() * conversations.size()));
+  EXPECT_EQ(compared,
+            static_cast<int>(templates.size() * conversations.size()));
 }
 
 }  // namespace

@@ -49,15 +49,15 @@ using StmtPtr = std::unique_ptr<Stmt>;
 using Body = std::vector<StmtPtr>;
 
 enum class StmtKind {
-  kText,      // text
-  kOutput,    // {{ expr }}
-  kIf,        // branches (condition, body); else_body
-  kFor,       // targets in expr [if filter]: body [else: else_body]
-  kSet,       // targets = expr, or ns.attr = expr, or {% set x %}body
-  kMacro,     // name(params): body
+  kText,    // text
+  kOutput,  // {{ expr }}
+  kIf,      // branches (condition, body); else_body
+  kFor,     // targets in expr [if filter]: body [else: else_body]
+  kSet,     // targets = expr, or ns.attr = expr, or {% set x %}body
+  kMacro,   // name(params): body
   kBreak,
   kContinue,
-  kScope,     // body run in place ({% generation %})
+  kScope,  // body run in place ({% generation %})
 };
 
 struct MacroParam {

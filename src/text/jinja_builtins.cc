@@ -1,6 +1,8 @@
 // Attribute and item access, iteration, comparison, tests and the string
 // and dict methods of chat templates. Filters are in jinja_filters.cc.
 
+#include "text/jinja_builtins.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -8,7 +10,6 @@
 #include "absl/status/status.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
-#include "text/jinja_builtins.h"
 #include "text/jinja_string.h"
 
 namespace inferd::jinja {
@@ -24,11 +25,10 @@ absl::Status UndefinedError(const Value& v) {
 }
 
 constexpr std::string_view kStringMethods[] = {
-    "strip",   "lstrip",  "rstrip",     "startswith", "endswith",
-    "split",   "replace", "upper",      "lower",      "title",
-    "capitalize", "format", "find",     "count",      "join",
-    "isdigit", "isalpha", "isalnum",    "isspace",    "isupper",
-    "islower"};
+    "strip",   "lstrip",  "rstrip", "startswith", "endswith",   "split",
+    "replace", "upper",   "lower",  "title",      "capitalize", "format",
+    "find",    "count",   "join",   "isdigit",    "isalpha",    "isalnum",
+    "isspace", "isupper", "islower"};
 constexpr std::string_view kDictMethods[] = {"get", "items", "keys", "values"};
 
 template <size_t N>
@@ -36,7 +36,9 @@ bool Contains(const std::string_view (&names)[N], std::string_view name) {
   return std::find(std::begin(names), std::end(names), name) != std::end(names);
 }
 
-std::string ObjectName(const Value& v) { return StrCat("'", v.TypeName(), " object'"); }
+std::string ObjectName(const Value& v) {
+  return StrCat("'", v.TypeName(), " object'");
+}
 
 absl::StatusOr<std::optional<std::string>> OptionalStringArg(
     const CallArgs& args, size_t index, std::string_view name,
@@ -44,8 +46,8 @@ absl::StatusOr<std::optional<std::string>> OptionalStringArg(
   const Value* v = args.Get(index, name);
   if (v == nullptr || v->is_none()) return std::optional<std::string>();
   if (!v->is_string()) {
-    return Invalid(StrCat(method, "() argument must be str or None, not ",
-                          v->TypeName()));
+    return Invalid(
+        StrCat(method, "() argument must be str or None, not ", v->TypeName()));
   }
   return std::optional<std::string>(v->as_string());
 }
@@ -97,7 +99,8 @@ absl::StatusOr<Value> Format(const std::string& s, const CallArgs& args) {
       }
       const Value* v = nullptr;
       if (field.empty()) {
-        v = auto_index < args.positional.size() ? &args.positional[auto_index] : nullptr;
+        v = auto_index < args.positional.size() ? &args.positional[auto_index]
+                                                : nullptr;
         ++auto_index;
       } else if (std::all_of(field.begin(), field.end(), ::isdigit)) {
         size_t index = std::stoul(field);
@@ -134,13 +137,14 @@ absl::StatusOr<Value> CallStringMethod(const std::string& s,
                                        std::string_view name,
                                        const CallArgs& args) {
   if (name == "strip" || name == "lstrip" || name == "rstrip") {
-    INFERD_ASSIGN_OR_RETURN(auto chars, OptionalStringArg(args, 0, "chars", name));
-    return Value::String(
-        PyStrip(s, chars, name != "rstrip", name != "lstrip"));
+    INFERD_ASSIGN_OR_RETURN(auto chars,
+                            OptionalStringArg(args, 0, "chars", name));
+    return Value::String(PyStrip(s, chars, name != "rstrip", name != "lstrip"));
   }
   if (name == "startswith" || name == "endswith") {
     const Value* arg = args.Get(0, "prefix");
-    if (arg == nullptr) return Invalid(StrCat(name, "() takes at least 1 argument"));
+    if (arg == nullptr)
+      return Invalid(StrCat(name, "() takes at least 1 argument"));
     std::vector<std::string> options;
     if (arg->is_string()) {
       options.push_back(arg->as_string());
@@ -150,7 +154,8 @@ absl::StatusOr<Value> CallStringMethod(const std::string& s,
         options.push_back(v.as_string());
       }
     } else {
-      return Invalid(StrCat(name, "() first arg must be str or a tuple of str, not ",
+      return Invalid(StrCat(name,
+                            "() first arg must be str or a tuple of str, not ",
                             arg->TypeName()));
     }
     for (const std::string& o : options) {
@@ -164,8 +169,10 @@ absl::StatusOr<Value> CallStringMethod(const std::string& s,
   }
   if (name == "split") {
     INFERD_ASSIGN_OR_RETURN(auto sep, OptionalStringArg(args, 0, "sep", name));
-    INFERD_ASSIGN_OR_RETURN(int64_t maxsplit, IntArg(args, 1, "maxsplit", -1, name));
-    if (sep.has_value() && sep->empty()) return Invalid("split(): empty separator");
+    INFERD_ASSIGN_OR_RETURN(int64_t maxsplit,
+                            IntArg(args, 1, "maxsplit", -1, name));
+    if (sep.has_value() && sep->empty())
+      return Invalid("split(): empty separator");
     List out;
     for (std::string& piece : PySplit(s, sep, maxsplit)) {
       out.push_back(Value::String(std::move(piece)));
@@ -173,8 +180,10 @@ absl::StatusOr<Value> CallStringMethod(const std::string& s,
     return Value::MakeList(std::move(out));
   }
   if (name == "replace") {
-    INFERD_ASSIGN_OR_RETURN(std::string old_text, StringArg(args, 0, "old", name));
-    INFERD_ASSIGN_OR_RETURN(std::string new_text, StringArg(args, 1, "new", name));
+    INFERD_ASSIGN_OR_RETURN(std::string old_text,
+                            StringArg(args, 0, "old", name));
+    INFERD_ASSIGN_OR_RETURN(std::string new_text,
+                            StringArg(args, 1, "new", name));
     INFERD_ASSIGN_OR_RETURN(int64_t count, IntArg(args, 2, "count", -1, name));
     return Value::String(PyReplace(s, old_text, new_text, count));
   }
@@ -191,7 +200,8 @@ absl::StatusOr<Value> CallStringMethod(const std::string& s,
   }
   if (name == "count") {
     INFERD_ASSIGN_OR_RETURN(std::string sub, StringArg(args, 0, "sub", name));
-    if (sub.empty()) return Value::Int(static_cast<int64_t>(CodePointCount(s) + 1));
+    if (sub.empty())
+      return Value::Int(static_cast<int64_t>(CodePointCount(s) + 1));
     int64_t n = 0;
     for (size_t pos = s.find(sub); pos != std::string::npos;
          pos = s.find(sub, pos + sub.size())) {
@@ -218,14 +228,16 @@ absl::StatusOr<Value> CallStringMethod(const std::string& s,
   if (name == "isalpha") return Value::Bool(AllCodePoints(s, ::isalpha));
   if (name == "isalnum") return Value::Bool(AllCodePoints(s, ::isalnum));
   if (name == "isspace") {
-    return Value::Bool(!s.empty() && PyStrip(s, std::nullopt, true, true).empty());
+    return Value::Bool(!s.empty() &&
+                       PyStrip(s, std::nullopt, true, true).empty());
   }
   if (name == "isupper" || name == "islower") {
     bool cased = false;
     for (unsigned char c : s) {
       if (::isalpha(c)) {
         cased = true;
-        if (name == "isupper" ? ::islower(c) : ::isupper(c)) return Value::Bool(false);
+        if (name == "isupper" ? ::islower(c) : ::isupper(c))
+          return Value::Bool(false);
       }
     }
     return Value::Bool(cased);
@@ -326,11 +338,12 @@ absl::StatusOr<Value> GetItem(const Value& obj, const Value& key) {
       int64_t n = static_cast<int64_t>(offsets.size()) - 1;
       if (i < 0) i += n;
       if (i >= 0 && i < n) {
-        return Value::String(obj.as_string().substr(
-            offsets[i], offsets[i + 1] - offsets[i]));
+        return Value::String(
+            obj.as_string().substr(offsets[i], offsets[i + 1] - offsets[i]));
       }
     }
-    return Value::MakeUndefined(StrCat(ObjectName(obj), " has no element ", key.as_int()));
+    return Value::MakeUndefined(
+        StrCat(ObjectName(obj), " has no element ", key.as_int()));
   }
   if (key.is_string()) {
     if (obj.is_dict()) {
@@ -346,10 +359,12 @@ absl::StatusOr<Value> GetItem(const Value& obj, const Value& key) {
 absl::StatusOr<Value> GetSlice(const Value& obj, const Value* start_v,
                                const Value* stop_v, const Value* step_v) {
   if (obj.is_undefined()) return UndefinedError(obj);
-  auto bound = [](const Value* v, const char* what) -> absl::StatusOr<std::optional<int64_t>> {
+  auto bound = [](const Value* v,
+                  const char* what) -> absl::StatusOr<std::optional<int64_t>> {
     if (v == nullptr || v->is_none()) return std::optional<int64_t>();
     if (!v->is_int()) {
-      return Invalid(StrCat("slice ", what, " must be an integer, not ", v->TypeName()));
+      return Invalid(
+          StrCat("slice ", what, " must be an integer, not ", v->TypeName()));
     }
     return std::optional<int64_t>(v->as_int());
   };
@@ -367,7 +382,8 @@ absl::StatusOr<Value> GetSlice(const Value& obj, const Value* start_v,
   } else {
     return Invalid(StrCat(ObjectName(obj), " is not subscriptable"));
   }
-  int64_t n = static_cast<int64_t>(list != nullptr ? list->size() : chars.size());
+  int64_t n =
+      static_cast<int64_t>(list != nullptr ? list->size() : chars.size());
   bool negative = step < 0;
   int64_t lo = start.has_value() ? ClampSliceBound(*start, n, negative)
                                  : (negative ? n - 1 : 0);
@@ -394,7 +410,8 @@ absl::StatusOr<List> Iterate(const Value& value) {
       return value.as_list();
     case Value::Kind::kDict: {
       List keys;
-      for (const auto& [k, v] : value.as_dict().entries()) keys.push_back(Value::String(k));
+      for (const auto& [k, v] : value.as_dict().entries())
+        keys.push_back(Value::String(k));
       return keys;
     }
     case Value::Kind::kString: {
@@ -441,13 +458,12 @@ absl::StatusOr<int> Compare(const Value& a, const Value& b) {
 
 bool IsSupportedTest(std::string_view name) {
   static constexpr std::string_view kTests[] = {
-      "defined", "undefined", "none",    "string",      "number",
-      "integer", "float",     "mapping", "sequence",    "iterable",
-      "boolean", "true",      "false",   "even",        "odd",
-      "equalto", "eq",        "==",      "ne",          "!=",
-      "lt",      "<",         "le",      "<=",          "gt",
-      ">",       "ge",        ">=",      "in",          "divisibleby",
-      "callable", "sameas",   "lower",   "upper"};
+      "defined",  "undefined", "none",     "string",   "number",  "integer",
+      "float",    "mapping",   "sequence", "iterable", "boolean", "true",
+      "false",    "even",      "odd",      "equalto",  "eq",      "==",
+      "ne",       "!=",        "lt",       "<",        "le",      "<=",
+      "gt",       ">",         "ge",       ">=",       "in",      "divisibleby",
+      "callable", "sameas",    "lower",    "upper"};
   return Contains(kTests, name);
 }
 
@@ -475,7 +491,8 @@ absl::StatusOr<bool> ApplyTest(std::string_view name, const Value& v,
   }
   if (name == "even" || name == "odd" || name == "divisibleby") {
     if (!v.is_int() && !v.is_bool()) {
-      return Invalid(StrCat("test \"", name, "\" needs an integer, not ", v.TypeName()));
+      return Invalid(
+          StrCat("test \"", name, "\" needs an integer, not ", v.TypeName()));
     }
     int64_t i = v.is_bool() ? v.as_bool() : v.as_int();
     if (name == "even") return i % 2 == 0;
@@ -488,7 +505,8 @@ absl::StatusOr<bool> ApplyTest(std::string_view name, const Value& v,
   if (other == nullptr) {
     return Invalid(StrCat("test \"", name, "\" needs an argument"));
   }
-  if (name == "equalto" || name == "eq" || name == "==") return v.Equals(*other);
+  if (name == "equalto" || name == "eq" || name == "==")
+    return v.Equals(*other);
   if (name == "ne" || name == "!=") return !v.Equals(*other);
   if (name == "sameas") {
     if (v.is_none() || v.is_bool() || v.is_undefined()) {
@@ -498,10 +516,12 @@ absl::StatusOr<bool> ApplyTest(std::string_view name, const Value& v,
   }
   if (name == "in") {
     if (other->is_string()) {
-      if (!v.is_string()) return Invalid("'in <string>' requires string as left operand");
+      if (!v.is_string())
+        return Invalid("'in <string>' requires string as left operand");
       return other->as_string().find(v.as_string()) != std::string::npos;
     }
-    if (other->is_dict()) return v.is_string() && other->as_dict().Find(v.as_string()) != nullptr;
+    if (other->is_dict())
+      return v.is_string() && other->as_dict().Find(v.as_string()) != nullptr;
     INFERD_ASSIGN_OR_RETURN(List items, Iterate(*other));
     for (const Value& item : items) {
       if (item.Equals(v)) return true;

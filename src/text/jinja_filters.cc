@@ -21,12 +21,12 @@ absl::Status Invalid(std::string_view message) {
 }
 
 constexpr std::string_view kFilters[] = {
-    "trim",     "tojson",     "length",  "count",   "upper",  "lower",
-    "title",    "capitalize", "default", "d",       "join",   "items",
-    "first",    "last",       "list",    "string",  "int",    "float",
-    "replace",  "selectattr", "rejectattr", "select", "reject", "map",
-    "safe",     "unique",     "abs",     "round",   "indent", "reverse",
-    "sort",     "dictsort",   "sum",     "min",     "max"};
+    "trim",    "tojson",     "length",     "count",  "upper",  "lower",
+    "title",   "capitalize", "default",    "d",      "join",   "items",
+    "first",   "last",       "list",       "string", "int",    "float",
+    "replace", "selectattr", "rejectattr", "select", "reject", "map",
+    "safe",    "unique",     "abs",        "round",  "indent", "reverse",
+    "sort",    "dictsort",   "sum",        "min",    "max"};
 
 bool BoolArg(const CallArgs& args, size_t index, std::string_view name,
              bool fallback) {
@@ -36,12 +36,14 @@ bool BoolArg(const CallArgs& args, size_t index, std::string_view name,
 
 // `item.a.b` for map/selectattr/sort's `attribute="a.b"`; integer parts
 // index lists, as in Jinja.
-absl::StatusOr<Value> AttributePath(const Value& item, const std::string& path) {
+absl::StatusOr<Value> AttributePath(const Value& item,
+                                    const std::string& path) {
   Value current = item;
   size_t start = 0;
   while (true) {
     size_t dot = path.find('.', start);
-    std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::string part = path.substr(
+        start, dot == std::string::npos ? std::string::npos : dot - start);
     Value key = Value::String(part);
     if (!part.empty() && std::all_of(part.begin(), part.end(), ::isdigit)) {
       key = Value::Int(std::stoll(part));
@@ -63,7 +65,8 @@ absl::StatusOr<Value> Length(const Value& v) {
     case Value::Kind::kDict:
       return Value::Int(static_cast<int64_t>(v.as_dict().size()));
     default:
-      return Invalid(StrCat("object of type '", v.TypeName(), "' has no len()"));
+      return Invalid(
+          StrCat("object of type '", v.TypeName(), "' has no len()"));
   }
 }
 
@@ -79,7 +82,8 @@ absl::StatusOr<Value> ToJsonFilter(const Value& v, const CallArgs& args) {
   const Value* separators = args.Get(99, "separators");
   if (separators != nullptr && !separators->is_none()) {
     if (!separators->is_list() || separators->as_list().size() != 2 ||
-        !separators->as_list()[0].is_string() || !separators->as_list()[1].is_string()) {
+        !separators->as_list()[0].is_string() ||
+        !separators->as_list()[1].is_string()) {
       return Invalid("tojson: separators must be a pair of strings");
     }
     options.separators.emplace(separators->as_list()[0].as_string(),
@@ -109,7 +113,8 @@ Value ToInt(const Value& v, const CallArgs& args) {
     long long i = std::strtoll(s.c_str(), &end, 10);
     if (*end == '\0' && errno == 0) return Value::Int(i);
     double d = std::strtod(s.c_str(), &end);
-    if (*end == '\0' && std::isfinite(d)) return Value::Int(static_cast<int64_t>(std::trunc(d)));
+    if (*end == '\0' && std::isfinite(d))
+      return Value::Int(static_cast<int64_t>(std::trunc(d)));
   }
   return dflt;
 }
@@ -134,16 +139,19 @@ double PythonRound(double x, int64_t digits) {
   if (!std::isfinite(x)) return x;
   if (digits == 0) return std::nearbyint(x);
   char buf[512];
-  std::snprintf(buf, sizeof(buf), "%.*f", static_cast<int>(std::clamp<int64_t>(digits, 0, 300)), x);
+  std::snprintf(buf, sizeof(buf), "%.*f",
+                static_cast<int>(std::clamp<int64_t>(digits, 0, 300)), x);
   return std::strtod(buf, nullptr);
 }
 
 absl::StatusOr<Value> Round(const Value& v, const CallArgs& args) {
-  if (!v.is_number()) return Invalid(StrCat("round: expected a number, got ", v.TypeName()));
+  if (!v.is_number())
+    return Invalid(StrCat("round: expected a number, got ", v.TypeName()));
   const Value* p = args.Get(0, "precision");
   int64_t precision = (p != nullptr && p->is_int()) ? p->as_int() : 0;
   const Value* m = args.Get(1, "method");
-  std::string method = (m != nullptr && m->is_string()) ? m->as_string() : "common";
+  std::string method =
+      (m != nullptr && m->is_string()) ? m->as_string() : "common";
   double x = v.as_double();
   double scale = std::pow(10.0, static_cast<double>(precision));
   if (method == "common") return Value::Float(PythonRound(x, precision));
@@ -159,7 +167,8 @@ absl::StatusOr<Value> Indent(const Value& v, const CallArgs& args) {
     if (width->is_string()) {
       pad = width->as_string();
     } else if (width->is_int()) {
-      pad = std::string(static_cast<size_t>(std::max<int64_t>(0, width->as_int())), ' ');
+      pad = std::string(
+          static_cast<size_t>(std::max<int64_t>(0, width->as_int())), ' ');
     } else {
       return Invalid("indent: width must be an integer or a string");
     }
@@ -171,14 +180,17 @@ absl::StatusOr<Value> Indent(const Value& v, const CallArgs& args) {
   size_t start = 0;
   while (true) {
     size_t nl = s.find('\n', start);
-    lines.push_back(s.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    lines.push_back(s.substr(
+        start, nl == std::string::npos ? std::string::npos : nl - start));
     if (nl == std::string::npos) break;
     start = nl + 1;
   }
   std::string out;
   for (size_t i = 0; i < lines.size(); ++i) {
     if (i > 0) out += '\n';
-    bool pad_line = (i > 0 || first) && (blank || !PyStrip(lines[i], std::nullopt, true, true).empty());
+    bool pad_line =
+        (i > 0 || first) &&
+        (blank || !PyStrip(lines[i], std::nullopt, true, true).empty());
     if (pad_line) out += pad;
     out += lines[i];
   }
@@ -192,7 +204,8 @@ absl::StatusOr<Value> SortKey(const Value& item, const Value* attribute,
   if (attribute != nullptr && attribute->is_string()) {
     INFERD_ASSIGN_OR_RETURN(key, AttributePath(item, attribute->as_string()));
   }
-  if (!case_sensitive && key.is_string()) key = Value::String(AsciiLower(key.as_string()));
+  if (!case_sensitive && key.is_string())
+    key = Value::String(AsciiLower(key.as_string()));
   return key;
 }
 
@@ -200,18 +213,20 @@ absl::StatusOr<List> SortedCopy(const List& items, const Value* attribute,
                                 bool case_sensitive, bool reverse) {
   std::vector<std::pair<Value, Value>> keyed;
   for (const Value& item : items) {
-    INFERD_ASSIGN_OR_RETURN(Value key, SortKey(item, attribute, case_sensitive));
+    INFERD_ASSIGN_OR_RETURN(Value key,
+                            SortKey(item, attribute, case_sensitive));
     keyed.emplace_back(std::move(key), item);
   }
   absl::Status error;
-  std::stable_sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
-    absl::StatusOr<int> c = Compare(a.first, b.first);
-    if (!c.ok()) {
-      error = c.status();
-      return false;
-    }
-    return reverse ? *c > 0 : *c < 0;
-  });
+  std::stable_sort(keyed.begin(), keyed.end(),
+                   [&](const auto& a, const auto& b) {
+                     absl::StatusOr<int> c = Compare(a.first, b.first);
+                     if (!c.ok()) {
+                       error = c.status();
+                       return false;
+                     }
+                     return reverse ? *c > 0 : *c < 0;
+                   });
   if (!error.ok()) return error;
   List out;
   for (auto& [k, v] : keyed) out.push_back(std::move(v));
@@ -236,7 +251,8 @@ absl::StatusOr<Value> SelectOrReject(std::string_view name, const Value& v,
       return Invalid(StrCat(name, ": the test name must be a string"));
     }
     test = args.positional[test_index].as_string();
-    if (!IsSupportedTest(test)) return Invalid(StrCat("unsupported test \"", test, "\""));
+    if (!IsSupportedTest(test))
+      return Invalid(StrCat("unsupported test \"", test, "\""));
   }
   CallArgs test_args;
   for (size_t i = test_index + 1; i < args.positional.size(); ++i) {
@@ -270,9 +286,11 @@ absl::StatusOr<Value> Map(const Value& v, const CallArgs& args) {
     if (k == "default") fallback = &kv;
   }
   if (attribute != nullptr) {
-    if (!attribute->is_string()) return Invalid("map: attribute must be a string");
+    if (!attribute->is_string())
+      return Invalid("map: attribute must be a string");
     for (const Value& item : items) {
-      INFERD_ASSIGN_OR_RETURN(Value x, AttributePath(item, attribute->as_string()));
+      INFERD_ASSIGN_OR_RETURN(Value x,
+                              AttributePath(item, attribute->as_string()));
       if (x.is_undefined() && fallback != nullptr) x = *fallback;
       out.push_back(std::move(x));
     }
@@ -282,9 +300,11 @@ absl::StatusOr<Value> Map(const Value& v, const CallArgs& args) {
     return Invalid("map: needs a filter name or attribute=");
   }
   std::string filter = args.positional[0].as_string();
-  if (!IsSupportedFilter(filter)) return Invalid(StrCat("unsupported filter \"", filter, "\""));
+  if (!IsSupportedFilter(filter))
+    return Invalid(StrCat("unsupported filter \"", filter, "\""));
   CallArgs filter_args;
-  filter_args.positional.assign(args.positional.begin() + 1, args.positional.end());
+  filter_args.positional.assign(args.positional.begin() + 1,
+                                args.positional.end());
   filter_args.keyword = args.keyword;
   for (const Value& item : items) {
     INFERD_ASSIGN_OR_RETURN(Value x, ApplyFilter(filter, item, filter_args));
@@ -300,7 +320,8 @@ absl::StatusOr<Value> Unique(const Value& v, const CallArgs& args) {
   List out;
   List seen;
   for (const Value& item : items) {
-    INFERD_ASSIGN_OR_RETURN(Value key, SortKey(item, attribute, case_sensitive));
+    INFERD_ASSIGN_OR_RETURN(Value key,
+                            SortKey(item, attribute, case_sensitive));
     bool dup = std::any_of(seen.begin(), seen.end(),
                            [&](const Value& s) { return s.Equals(key); });
     if (!dup) {
@@ -315,8 +336,10 @@ absl::StatusOr<Value> MinMax(bool max, const Value& v, const CallArgs& args) {
   bool case_sensitive = BoolArg(args, 0, "case_sensitive", false);
   const Value* attribute = args.Get(1, "attribute");
   INFERD_ASSIGN_OR_RETURN(List items, Iterate(v));
-  if (items.empty()) return Value::MakeUndefined("No aggregated item, sequence was empty.");
-  INFERD_ASSIGN_OR_RETURN(List sorted, SortedCopy(items, attribute, case_sensitive, false));
+  if (items.empty())
+    return Value::MakeUndefined("No aggregated item, sequence was empty.");
+  INFERD_ASSIGN_OR_RETURN(List sorted,
+                          SortedCopy(items, attribute, case_sensitive, false));
   return max ? sorted.back() : sorted.front();
 }
 
@@ -331,7 +354,8 @@ absl::StatusOr<Value> Sum(const Value& v, const CallArgs& args) {
       INFERD_ASSIGN_OR_RETURN(x, AttributePath(item, attribute->as_string()));
     }
     if (!x.is_number() || !total.is_number()) {
-      return Invalid(StrCat("sum: unsupported operand type '", x.TypeName(), "'"));
+      return Invalid(
+          StrCat("sum: unsupported operand type '", x.TypeName(), "'"));
     }
     if (x.is_float() || total.is_float()) {
       total = Value::Float(total.as_double() + x.as_double());
@@ -347,7 +371,8 @@ absl::StatusOr<Value> Sum(const Value& v, const CallArgs& args) {
 }  // namespace
 
 bool IsSupportedFilter(std::string_view name) {
-  return std::find(std::begin(kFilters), std::end(kFilters), name) != std::end(kFilters);
+  return std::find(std::begin(kFilters), std::end(kFilters), name) !=
+         std::end(kFilters);
 }
 
 absl::StatusOr<Value> ApplyFilter(std::string_view name, const Value& v,
@@ -381,7 +406,8 @@ absl::StatusOr<Value> ApplyFilter(std::string_view name, const Value& v,
       if (i > 0 && sep != nullptr) out += sep->Str();
       Value item = items[i];
       if (attribute != nullptr && attribute->is_string()) {
-        INFERD_ASSIGN_OR_RETURN(item, AttributePath(item, attribute->as_string()));
+        INFERD_ASSIGN_OR_RETURN(item,
+                                AttributePath(item, attribute->as_string()));
       }
       out += item.Str();
     }
@@ -389,7 +415,8 @@ absl::StatusOr<Value> ApplyFilter(std::string_view name, const Value& v,
   }
   if (name == "items") {
     if (v.is_undefined()) return Value::MakeList({});
-    if (!v.is_dict()) return Invalid(StrCat("items: expected a dict, got ", v.TypeName()));
+    if (!v.is_dict())
+      return Invalid(StrCat("items: expected a dict, got ", v.TypeName()));
     List out;
     for (const auto& [k, x] : v.as_dict().entries()) {
       out.push_back(Value::MakeTuple({Value::String(k), x}));
@@ -397,9 +424,12 @@ absl::StatusOr<Value> ApplyFilter(std::string_view name, const Value& v,
     return Value::MakeList(std::move(out));
   }
   if (name == "first" || name == "last") {
-    if (name == "last" && v.is_dict()) return Invalid("'dict' object is not reversible");
+    if (name == "last" && v.is_dict())
+      return Invalid("'dict' object is not reversible");
     INFERD_ASSIGN_OR_RETURN(List items, Iterate(v));
-    if (items.empty()) return Value::MakeUndefined(StrCat("No ", name, " item, sequence was empty."));
+    if (items.empty())
+      return Value::MakeUndefined(
+          StrCat("No ", name, " item, sequence was empty."));
     return name == "first" ? items.front() : items.back();
   }
   if (name == "list") {
@@ -418,7 +448,8 @@ absl::StatusOr<Value> ApplyFilter(std::string_view name, const Value& v,
       return Invalid("replace: needs the old and the new text");
     }
     int64_t n = (count != nullptr && count->is_int()) ? count->as_int() : -1;
-    return Value::String(PyReplace(v.Str(), old_text->Str(), new_text->Str(), n));
+    return Value::String(
+        PyReplace(v.Str(), old_text->Str(), new_text->Str(), n));
   }
   if (name == "selectattr" || name == "rejectattr" || name == "select" ||
       name == "reject") {
@@ -450,21 +481,25 @@ absl::StatusOr<Value> ApplyFilter(std::string_view name, const Value& v,
     bool case_sensitive = BoolArg(args, 1, "case_sensitive", false);
     const Value* attribute = args.Get(2, "attribute");
     INFERD_ASSIGN_OR_RETURN(List items, Iterate(v));
-    INFERD_ASSIGN_OR_RETURN(List sorted, SortedCopy(items, attribute, case_sensitive, reverse));
+    INFERD_ASSIGN_OR_RETURN(
+        List sorted, SortedCopy(items, attribute, case_sensitive, reverse));
     return Value::MakeList(std::move(sorted));
   }
   if (name == "dictsort") {
-    if (!v.is_dict()) return Invalid(StrCat("dictsort: expected a dict, got ", v.TypeName()));
+    if (!v.is_dict())
+      return Invalid(StrCat("dictsort: expected a dict, got ", v.TypeName()));
     bool case_sensitive = BoolArg(args, 0, "case_sensitive", false);
     const Value* by = args.Get(1, "by");
-    bool by_value = by != nullptr && by->is_string() && by->as_string() == "value";
+    bool by_value =
+        by != nullptr && by->is_string() && by->as_string() == "value";
     bool reverse = BoolArg(args, 2, "reverse", false);
     List pairs;
     for (const auto& [k, x] : v.as_dict().entries()) {
       pairs.push_back(Value::MakeTuple({Value::String(k), x}));
     }
     Value attribute = Value::String(by_value ? "1" : "0");
-    INFERD_ASSIGN_OR_RETURN(List sorted, SortedCopy(pairs, &attribute, case_sensitive, reverse));
+    INFERD_ASSIGN_OR_RETURN(
+        List sorted, SortedCopy(pairs, &attribute, case_sensitive, reverse));
     return Value::MakeList(std::move(sorted));
   }
   if (name == "sum") return Sum(v, args);

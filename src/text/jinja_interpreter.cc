@@ -55,76 +55,93 @@ class Renderer {
     if (raised_ || absl::StartsWith(status.message(), "chat template line ")) {
       return status;
     }
-    return absl::Status(status.code(),
-                        StrCat("chat template line ", line, ": ", status.message()));
+    return absl::Status(status.code(), StrCat("chat template line ", line, ": ",
+                                              status.message()));
   }
 
   absl::Status Emit(std::string_view text) {
     if (out_->size() + text.size() > env_.max_output_bytes) {
-      return Invalid(StrCat("output exceeds ", env_.max_output_bytes, " bytes"));
+      return Invalid(
+          StrCat("output exceeds ", env_.max_output_bytes, " bytes"));
     }
     out_->append(text);
     return absl::OkStatus();
   }
 
   void InstallGlobals() {
-    globals_.vars.Set("raise_exception",
-                      Value::MakeFunction("raise_exception", [this](const CallArgs& args)
-                                              -> absl::StatusOr<Value> {
-                        const Value* msg = args.Get(0, "message");
-                        raised_ = true;
-                        return Invalid(msg != nullptr ? msg->Str() : "");
-                      }));
-    globals_.vars.Set("strftime_now",
-                      Value::MakeFunction("strftime_now", [this](const CallArgs& args)
-                                              -> absl::StatusOr<Value> {
-                        const Value* fmt = args.Get(0, "format");
-                        if (fmt == nullptr || !fmt->is_string()) {
-                          return Invalid("strftime_now() needs a format string");
-                        }
-                        return Value::String(StrfTime(fmt->as_string()));
-                      }));
-    globals_.vars.Set("namespace", Value::MakeFunction("namespace", [](const CallArgs& args)
-                                                           -> absl::StatusOr<Value> {
-      Dict attrs;
-      for (const Value& p : args.positional) {
-        if (!p.is_dict()) return Invalid("namespace() takes a dict or keyword arguments");
-        for (const auto& [k, v] : p.as_dict().entries()) attrs.Set(k, v);
-      }
-      for (const auto& [k, v] : args.keyword) attrs.Set(k, v);
-      return Value::MakeNamespace(std::move(attrs));
-    }));
-    globals_.vars.Set("dict", Value::MakeFunction("dict", [](const CallArgs& args)
-                                                      -> absl::StatusOr<Value> {
-      Dict d;
-      for (const Value& p : args.positional) {
-        if (!p.is_dict()) return Invalid("dict() takes a dict or keyword arguments");
-        for (const auto& [k, v] : p.as_dict().entries()) d.Set(k, v);
-      }
-      for (const auto& [k, v] : args.keyword) d.Set(k, v);
-      return Value::MakeDict(std::move(d));
-    }));
-    globals_.vars.Set("range", Value::MakeFunction("range", [](const CallArgs& args)
-                                                       -> absl::StatusOr<Value> {
-      std::vector<int64_t> n;
-      for (const Value& p : args.positional) {
-        if (!p.is_int()) return Invalid("range() takes integers");
-        n.push_back(p.as_int());
-      }
-      if (n.empty() || n.size() > 3 || !args.keyword.empty()) {
-        return Invalid("range() takes 1 to 3 integers");
-      }
-      int64_t start = n.size() == 1 ? 0 : n[0];
-      int64_t stop = n.size() == 1 ? n[0] : n[1];
-      int64_t step = n.size() == 3 ? n[2] : 1;
-      if (step == 0) return Invalid("range() step must not be zero");
-      List out;
-      for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
-        if (out.size() >= 100000) return Invalid("range() is too long (over 100000 items)");
-        out.push_back(Value::Int(i));
-      }
-      return Value::MakeList(std::move(out));
-    }));
+    globals_.vars.Set(
+        "raise_exception",
+        Value::MakeFunction(
+            "raise_exception",
+            [this](const CallArgs& args) -> absl::StatusOr<Value> {
+              const Value* msg = args.Get(0, "message");
+              raised_ = true;
+              return Invalid(msg != nullptr ? msg->Str() : "");
+            }));
+    globals_.vars.Set(
+        "strftime_now",
+        Value::MakeFunction(
+            "strftime_now",
+            [this](const CallArgs& args) -> absl::StatusOr<Value> {
+              const Value* fmt = args.Get(0, "format");
+              if (fmt == nullptr || !fmt->is_string()) {
+                return Invalid("strftime_now() needs a format string");
+              }
+              return Value::String(StrfTime(fmt->as_string()));
+            }));
+    globals_.vars.Set(
+        "namespace",
+        Value::MakeFunction(
+            "namespace", [](const CallArgs& args) -> absl::StatusOr<Value> {
+              Dict attrs;
+              for (const Value& p : args.positional) {
+                if (!p.is_dict())
+                  return Invalid(
+                      "namespace() takes a dict or keyword arguments");
+                for (const auto& [k, v] : p.as_dict().entries())
+                  attrs.Set(k, v);
+              }
+              for (const auto& [k, v] : args.keyword) attrs.Set(k, v);
+              return Value::MakeNamespace(std::move(attrs));
+            }));
+    globals_.vars.Set(
+        "dict",
+        Value::MakeFunction(
+            "dict", [](const CallArgs& args) -> absl::StatusOr<Value> {
+              Dict d;
+              for (const Value& p : args.positional) {
+                if (!p.is_dict())
+                  return Invalid("dict() takes a dict or keyword arguments");
+                for (const auto& [k, v] : p.as_dict().entries()) d.Set(k, v);
+              }
+              for (const auto& [k, v] : args.keyword) d.Set(k, v);
+              return Value::MakeDict(std::move(d));
+            }));
+    globals_.vars.Set(
+        "range",
+        Value::MakeFunction(
+            "range", [](const CallArgs& args) -> absl::StatusOr<Value> {
+              std::vector<int64_t> n;
+              for (const Value& p : args.positional) {
+                if (!p.is_int()) return Invalid("range() takes integers");
+                n.push_back(p.as_int());
+              }
+              if (n.empty() || n.size() > 3 || !args.keyword.empty()) {
+                return Invalid("range() takes 1 to 3 integers");
+              }
+              int64_t start = n.size() == 1 ? 0 : n[0];
+              int64_t stop = n.size() == 1 ? n[0] : n[1];
+              int64_t step = n.size() == 3 ? n[2] : 1;
+              if (step == 0) return Invalid("range() step must not be zero");
+              List out;
+              for (int64_t i = start; step > 0 ? i < stop : i > stop;
+                   i += step) {
+                if (out.size() >= 100000)
+                  return Invalid("range() is too long (over 100000 items)");
+                out.push_back(Value::Int(i));
+              }
+              return Value::MakeList(std::move(out));
+            }));
   }
 
   std::string StrfTime(const std::string& format) const {
@@ -138,7 +155,8 @@ class Renderer {
     tm.tm_sec = info.cs.second();
     tm.tm_yday = absl::GetYearDay(absl::CivilDay(info.cs)) - 1;
     // absl::Weekday counts from Monday; tm_wday from Sunday.
-    tm.tm_wday = (static_cast<int>(absl::GetWeekday(absl::CivilDay(info.cs))) + 1) % 7;
+    tm.tm_wday =
+        (static_cast<int>(absl::GetWeekday(absl::CivilDay(info.cs))) + 1) % 7;
     tm.tm_isdst = info.is_dst ? 1 : 0;
     if (format.empty()) return "";
     std::string buf(format.size() * 8 + 64, '\0');
@@ -200,10 +218,12 @@ class Renderer {
     absl::StatusOr<List> items = Iterate(value);
     if (!items.ok()) return AtLine(line, items.status());
     if (items->size() != targets.size()) {
-      return AtLine(line, Invalid(StrCat("cannot unpack ", items->size(), " values into ",
-                                         targets.size(), " names")));
+      return AtLine(
+          line, Invalid(StrCat("cannot unpack ", items->size(), " values into ",
+                               targets.size(), " names")));
     }
-    for (size_t i = 0; i < targets.size(); ++i) scope->vars.Set(targets[i], (*items)[i]);
+    for (size_t i = 0; i < targets.size(); ++i)
+      scope->vars.Set(targets[i], (*items)[i]);
     return absl::OkStatus();
   }
 
@@ -265,7 +285,8 @@ class Renderer {
     if (!s.target_attr.empty()) {
       const Value* target = scope->Find(s.targets[0]);
       if (target == nullptr || !target->is_namespace()) {
-        return AtLine(s.line, Invalid(StrCat("cannot assign attribute on \"", s.targets[0],
+        return AtLine(s.line, Invalid(StrCat("cannot assign attribute on \"",
+                                             s.targets[0],
                                              "\": it is not a namespace()")));
       }
       target->namespace_dict().Set(s.target_attr, std::move(value));
@@ -276,10 +297,10 @@ class Renderer {
 
   Value MakeMacro(const Stmt& s) {
     const Stmt* macro = &s;
-    return Value::MakeFunction(s.name, [this, macro](const CallArgs& args)
-                                           -> absl::StatusOr<Value> {
-      return CallMacro(*macro, args);
-    });
+    return Value::MakeFunction(
+        s.name, [this, macro](const CallArgs& args) -> absl::StatusOr<Value> {
+          return CallMacro(*macro, args);
+        });
   }
 
   absl::StatusOr<Value> CallMacro(const Stmt& macro, const CallArgs& args) {
@@ -288,15 +309,17 @@ class Renderer {
                             env_.max_macro_depth, " calls"));
     }
     if (args.positional.size() > macro.params.size()) {
-      return Invalid(StrCat("macro \"", macro.name, "\" takes ", macro.params.size(),
-                            " arguments, got ", args.positional.size()));
+      return Invalid(StrCat("macro \"", macro.name, "\" takes ",
+                            macro.params.size(), " arguments, got ",
+                            args.positional.size()));
     }
     Scope frame{Dict(), &root_};
     for (const auto& [k, v] : args.keyword) {
       bool known = false;
       for (const MacroParam& p : macro.params) known = known || p.name == k;
       if (!known) {
-        return Invalid(StrCat("macro \"", macro.name, "\" has no argument \"", k, "\""));
+        return Invalid(
+            StrCat("macro \"", macro.name, "\" has no argument \"", k, "\""));
       }
     }
     for (size_t i = 0; i < macro.params.size(); ++i) {
@@ -385,7 +408,8 @@ class Renderer {
         }
         if (e.name == "+") return v.is_bool() ? Value::Int(v.as_bool()) : v;
         if (v.is_float()) return Value::Float(-v.as_float());
-        return Value::Int(-(v.is_bool() ? static_cast<int64_t>(v.as_bool()) : v.as_int()));
+        return Value::Int(
+            -(v.is_bool() ? static_cast<int64_t>(v.as_bool()) : v.as_int()));
       }
       case ExprKind::kBinary:
         return EvalBinary(e, scope);
@@ -393,7 +417,8 @@ class Renderer {
         INFERD_ASSIGN_OR_RETURN(Value c, Eval(*e.args[1], scope));
         if (c.Truthy()) return Eval(*e.args[0], scope);
         if (e.args[2] != nullptr) return Eval(*e.args[2], scope);
-        return Value::MakeUndefined("the conditional expression had no else branch");
+        return Value::MakeUndefined(
+            "the conditional expression had no else branch");
       }
       case ExprKind::kGetAttr: {
         INFERD_ASSIGN_OR_RETURN(Value obj, Eval(*e.args[0], scope));
@@ -419,7 +444,8 @@ class Renderer {
         INFERD_ASSIGN_OR_RETURN(Value callee, Eval(*e.args[0], scope));
         if (callee.is_undefined()) return Invalid(callee.undefined_hint());
         if (!callee.is_function()) {
-          return Invalid(StrCat("'", callee.TypeName(), "' object is not callable"));
+          return Invalid(
+              StrCat("'", callee.TypeName(), "' object is not callable"));
         }
         INFERD_ASSIGN_OR_RETURN(CallArgs args, EvalArgs(e, 1, scope));
         return callee.function()(args);
@@ -439,17 +465,20 @@ class Renderer {
     return Invalid("unknown expression");
   }
 
-  static absl::Status OperandError(const std::string& op, const Value& a, const Value& b) {
+  static absl::Status OperandError(const std::string& op, const Value& a,
+                                   const Value& b) {
     if (a.is_undefined()) return Invalid(a.undefined_hint());
     if (b.is_undefined()) return Invalid(b.undefined_hint());
     if (op == "+" && a.is_string()) {
-      return Invalid(StrCat("can only concatenate str (not \"", b.TypeName(), "\") to str"));
+      return Invalid(StrCat("can only concatenate str (not \"", b.TypeName(),
+                            "\") to str"));
     }
     if (op == "+" && a.is_list()) {
-      return Invalid(StrCat("can only concatenate list (not \"", b.TypeName(), "\") to list"));
+      return Invalid(StrCat("can only concatenate list (not \"", b.TypeName(),
+                            "\") to list"));
     }
-    return Invalid(StrCat("unsupported operand type(s) for ", op, ": '", a.TypeName(),
-                          "' and '", b.TypeName(), "'"));
+    return Invalid(StrCat("unsupported operand type(s) for ", op, ": '",
+                          a.TypeName(), "' and '", b.TypeName(), "'"));
   }
 
   static int64_t AsInt(const Value& v) {
@@ -459,7 +488,8 @@ class Renderer {
   absl::StatusOr<Value> Repeat(const Value& seq, const Value& times) {
     int64_t n = std::max<int64_t>(0, AsInt(times));
     if (seq.is_string()) {
-      if (seq.as_string().size() * static_cast<uint64_t>(n) > env_.max_output_bytes) {
+      if (seq.as_string().size() * static_cast<uint64_t>(n) >
+          env_.max_output_bytes) {
         return Invalid("string repetition is too long");
       }
       std::string out;
@@ -488,11 +518,13 @@ class Renderer {
     if (op == "in" || op == "not in") {
       if (b.is_string() && !a.is_string()) {
         if (a.is_undefined()) return Invalid(a.undefined_hint());
-        return Invalid(StrCat("'in <string>' requires string as left operand, not ",
-                              a.TypeName()));
+        return Invalid(
+            StrCat("'in <string>' requires string as left operand, not ",
+                   a.TypeName()));
       }
       if (!b.is_string() && !b.is_list() && !b.is_dict() && !b.is_undefined()) {
-        return Invalid(StrCat("argument of type '", b.TypeName(), "' is not iterable"));
+        return Invalid(
+            StrCat("argument of type '", b.TypeName(), "' is not iterable"));
       }
       CallArgs args;
       args.positional.push_back(b);
@@ -507,7 +539,8 @@ class Renderer {
       return Value::Bool(c >= 0);
     }
     if (op == "+") {
-      if (a.is_string() && b.is_string()) return Value::String(a.as_string() + b.as_string());
+      if (a.is_string() && b.is_string())
+        return Value::String(a.as_string() + b.as_string());
       if (a.is_list() && b.is_list()) {
         List out = a.as_list();
         out.insert(out.end(), b.as_list().begin(), b.as_list().end());
@@ -515,8 +548,10 @@ class Renderer {
       }
     }
     if (op == "*") {
-      if ((a.is_string() || a.is_list()) && (b.is_int() || b.is_bool())) return Repeat(a, b);
-      if ((b.is_string() || b.is_list()) && (a.is_int() || a.is_bool())) return Repeat(b, a);
+      if ((a.is_string() || a.is_list()) && (b.is_int() || b.is_bool()))
+        return Repeat(a, b);
+      if ((b.is_string() || b.is_list()) && (a.is_int() || a.is_bool()))
+        return Repeat(b, a);
     }
     if (!a.is_number() || !b.is_number()) return OperandError(op, a, b);
     bool floats = a.is_float() || b.is_float();
@@ -526,7 +561,8 @@ class Renderer {
     }
     if (op == "**") {
       if (!floats && AsInt(b) >= 0) {
-        double r = std::pow(static_cast<double>(AsInt(a)), static_cast<double>(AsInt(b)));
+        double r = std::pow(static_cast<double>(AsInt(a)),
+                            static_cast<double>(AsInt(b)));
         if (std::fabs(r) < 9.2e18) {
           int64_t out = 1;
           for (int64_t i = 0; i < AsInt(b); ++i) out *= AsInt(a);

@@ -74,7 +74,8 @@ class Lexer {
 
   // Moves to `pos`, counting newlines.
   void Advance(size_t pos) {
-    line_ += static_cast<int>(std::count(src_.begin() + pos_, src_.begin() + pos, '\n'));
+    line_ += static_cast<int>(
+        std::count(src_.begin() + pos_, src_.begin() + pos, '\n'));
     pos_ = pos;
   }
 
@@ -124,7 +125,8 @@ class Lexer {
   absl::Status LexComment() {
     int start_line = line_;
     size_t content = pos_ + 2;
-    if (content < src_.size() && (src_[content] == '-' || src_[content] == '+')) {
+    if (content < src_.size() &&
+        (src_[content] == '-' || src_[content] == '+')) {
       ++content;
     }
     size_t end = src_.find("#}", content);
@@ -158,15 +160,16 @@ class Lexer {
         size_t close_len = 0;
         if (rest.substr(0, 2) == close) {
           close_len = 2;
-        } else if (rest.size() >= 3 && (rest[0] == '-' || (block && rest[0] == '+')) &&
+        } else if (rest.size() >= 3 &&
+                   (rest[0] == '-' || (block && rest[0] == '+')) &&
                    rest.substr(1, 2) == close) {
           sign = rest[0];
           close_len = 3;
         }
         if (close_len > 0) {
-          tokens_.push_back(Token{
-              block ? TokenKind::kBlockEnd : TokenKind::kVariableEnd, "",
-              line_});
+          tokens_.push_back(
+              Token{block ? TokenKind::kBlockEnd : TokenKind::kVariableEnd, "",
+                    line_});
           FinishTag(pos_ + close_len, sign, block);
           if (block && tokens_.size() == first_token + 3 &&
               tokens_[first_token + 1].kind == TokenKind::kName &&
@@ -189,11 +192,13 @@ class Lexer {
     while (true) {
       size_t tag = src_.find("{%", search);
       if (tag == std::string::npos) {
-        return LineError(start_line, "unclosed {% raw %}: missing {% endraw %}");
+        return LineError(start_line,
+                         "unclosed {% raw %}: missing {% endraw %}");
       }
       size_t p = tag + 2;
       char sign = '\0';
-      if (p < src_.size() && (src_[p] == '-' || src_[p] == '+')) sign = src_[p++];
+      if (p < src_.size() && (src_[p] == '-' || src_[p] == '+'))
+        sign = src_[p++];
       while (p < src_.size() && IsSpace(src_[p])) ++p;
       if (src_.compare(p, 6, "endraw") != 0) {
         search = tag + 2;
@@ -202,7 +207,8 @@ class Lexer {
       p += 6;
       while (p < src_.size() && IsSpace(src_[p])) ++p;
       char end_sign = '\0';
-      if (p < src_.size() && (src_[p] == '-' || src_[p] == '+')) end_sign = src_[p++];
+      if (p < src_.size() && (src_[p] == '-' || src_[p] == '+'))
+        end_sign = src_[p++];
       if (src_.compare(p, 2, "%}") != 0) {
         search = tag + 2;
         continue;
@@ -234,8 +240,8 @@ class Lexer {
     }
     if (std::isdigit(static_cast<unsigned char>(c))) return LexNumber();
     if (c == '\'' || c == '"') return LexString();
-    static constexpr std::string_view kTwoChar[] = {"//", "**", "==", "!=",
-                                                    "<=", ">="};
+    static constexpr std::string_view kTwoChar[] = {
+        "//", "**", "==", "!=", "<=", ">="};
     for (std::string_view op : kTwoChar) {
       if (src_.compare(pos_, 2, op) == 0) {
         tokens_.push_back(Token{TokenKind::kOperator, std::string(op), line});
@@ -248,7 +254,8 @@ class Lexer {
       if (c == '(' || c == '[' || c == '{') ++*depth;
       if (c == ')' || c == ']' || c == '}') {
         if (*depth == 0) {
-          return LineError(line, StrCat("unexpected \"", std::string(1, c), "\""));
+          return LineError(line,
+                           StrCat("unexpected \"", std::string(1, c), "\""));
         }
         --*depth;
       }
@@ -282,7 +289,8 @@ class Lexer {
     if (p < src_.size() && (src_[p] == 'e' || src_[p] == 'E')) {
       size_t q = p + 1;
       if (q < src_.size() && (src_[q] == '+' || src_[q] == '-')) ++q;
-      if (q < src_.size() && std::isdigit(static_cast<unsigned char>(src_[q]))) {
+      if (q < src_.size() &&
+          std::isdigit(static_cast<unsigned char>(src_[q]))) {
         is_float = true;
         p = q;
         digits();
@@ -338,17 +346,38 @@ class Lexer {
         return v;
       };
       switch (e) {
-        case 'n': value += '\n'; break;
-        case 't': value += '\t'; break;
-        case 'r': value += '\r'; break;
-        case '\\': value += '\\'; break;
-        case '\'': value += '\''; break;
-        case '"': value += '"'; break;
-        case 'a': value += '\a'; break;
-        case 'b': value += '\b'; break;
-        case 'f': value += '\f'; break;
-        case 'v': value += '\v'; break;
-        case '\n': break;  // line continuation
+        case 'n':
+          value += '\n';
+          break;
+        case 't':
+          value += '\t';
+          break;
+        case 'r':
+          value += '\r';
+          break;
+        case '\\':
+          value += '\\';
+          break;
+        case '\'':
+          value += '\'';
+          break;
+        case '"':
+          value += '"';
+          break;
+        case 'a':
+          value += '\a';
+          break;
+        case 'b':
+          value += '\b';
+          break;
+        case 'f':
+          value += '\f';
+          break;
+        case 'v':
+          value += '\v';
+          break;
+        case '\n':
+          break;  // line continuation
         case 'x':
         case 'u':
         case 'U': {
@@ -363,8 +392,8 @@ class Lexer {
         default:
           if (e >= '0' && e <= '7') {
             int v = e - '0';
-            for (int i = 0; i < 2 && p < src_.size() && src_[p] >= '0' &&
-                            src_[p] <= '7';
+            for (int i = 0;
+                 i < 2 && p < src_.size() && src_[p] >= '0' && src_[p] <= '7';
                  ++i) {
               v = v * 8 + (src_[p++] - '0');
             }

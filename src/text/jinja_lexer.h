@@ -29,7 +29,7 @@ enum class TokenKind {
   kString,         // text holds the unescaped value
   kInteger,
   kFloat,
-  kOperator,       // + - * / // % ** ~ == != < <= > >= = ( ) [ ] { } , . : |
+  kOperator,  // + - * / // % ** ~ == != < <= > >= = ( ) [ ] { } , . : |
   kEnd,
 };
 

@@ -30,8 +30,7 @@ class Parser {
     INFERD_ASSIGN_OR_RETURN(Body body, ParseBody({}));
     if (Current().kind != TokenKind::kEnd) {
       // ParseBody only stops early at a block tag it does not expect.
-      return Error(Peek(1).line,
-                   StrCat("unexpected {% ", Peek(1).text, " %}"));
+      return Error(Peek(1).line, StrCat("unexpected {% ", Peek(1).text, " %}"));
     }
     for (const auto& [name, line] : called_names_) {
       if (!IsGlobal(name) && macros_.count(name) == 0) {
@@ -152,8 +151,9 @@ class Parser {
       for (const auto& s : stop) {
         if (s.rfind("end", 0) == 0) wanted = s;
       }
-      return Error(Current().line,
-                   StrCat("missing {% ", wanted, " %} before the end of the template"));
+      return Error(
+          Current().line,
+          StrCat("missing {% ", wanted, " %} before the end of the template"));
     }
     return body;
   }
@@ -184,8 +184,8 @@ class Parser {
       return s;
     }
     static const std::set<std::string> kEndTags = {
-        "endif", "endfor", "endset", "endmacro", "endraw", "endgeneration",
-        "elif", "else"};
+        "endif",  "endfor",        "endset", "endmacro",
+        "endraw", "endgeneration", "elif",   "else"};
     if (kEndTags.count(tag) > 0) {
       return Error(line, StrCat("unexpected {% ", tag, " %}"));
     }
@@ -270,8 +270,8 @@ class Parser {
 
   absl::StatusOr<StmtPtr> ParseSet(int line) {
     auto s = MakeStmt(StmtKind::kSet, line);
-    if (Current().kind == TokenKind::kName && Peek(1).kind == TokenKind::kOperator &&
-        Peek(1).text == ".") {
+    if (Current().kind == TokenKind::kName &&
+        Peek(1).kind == TokenKind::kOperator && Peek(1).text == ".") {
       s->targets.push_back(Current().text);
       Next();
       Next();
@@ -367,8 +367,7 @@ class Parser {
     return expr;
   }
 
-  static ExprPtr Binary(std::string op, ExprPtr left, ExprPtr right,
-                        int line) {
+  static ExprPtr Binary(std::string op, ExprPtr left, ExprPtr right, int line) {
     auto e = Make(ExprKind::kBinary, line);
     e->name = std::move(op);
     e->args.push_back(std::move(left));
@@ -521,9 +520,12 @@ class Parser {
       case TokenKind::kName: {
         std::string name = t.text;
         Next();
-        if (name == "true" || name == "True") return Literal(Value::Bool(true), line);
-        if (name == "false" || name == "False") return Literal(Value::Bool(false), line);
-        if (name == "none" || name == "None") return Literal(Value::None(), line);
+        if (name == "true" || name == "True")
+          return Literal(Value::Bool(true), line);
+        if (name == "false" || name == "False")
+          return Literal(Value::Bool(false), line);
+        if (name == "none" || name == "None")
+          return Literal(Value::None(), line);
         auto e = Make(ExprKind::kName, line);
         e->name = std::move(name);
         return e;
@@ -634,7 +636,8 @@ class Parser {
         return e;
       }
       if (!IsOp(":")) {
-        return Error(Current().line, "unsupported subscript (expected \"]\" or \":\")");
+        return Error(Current().line,
+                     "unsupported subscript (expected \"]\" or \":\")");
       }
     }
     Next();  // ':'
@@ -665,8 +668,8 @@ class Parser {
       if (IsOp("*") || IsOp("**")) {
         return Error(Current().line, "unsupported *args/**kwargs in a call");
       }
-      if (Current().kind == TokenKind::kName && Peek(1).kind == TokenKind::kOperator &&
-          Peek(1).text == "=") {
+      if (Current().kind == TokenKind::kName &&
+          Peek(1).kind == TokenKind::kOperator && Peek(1).text == "=") {
         std::string key = Current().text;
         Next();
         Next();
@@ -674,7 +677,8 @@ class Parser {
         e->kwargs.emplace_back(std::move(key), std::move(value));
       } else {
         if (!e->kwargs.empty()) {
-          return Error(Current().line, "positional argument after a keyword argument");
+          return Error(Current().line,
+                       "positional argument after a keyword argument");
         }
         INFERD_ASSIGN_OR_RETURN(ExprPtr value, ParseExpression(true));
         e->args.push_back(std::move(value));
@@ -708,7 +712,8 @@ class Parser {
     auto literal_name = [&](size_t index) -> const std::string* {
       if (index >= filter.args.size()) return nullptr;
       const Expr& arg = *filter.args[index];
-      if (arg.kind != ExprKind::kLiteral || !arg.literal.is_string()) return nullptr;
+      if (arg.kind != ExprKind::kLiteral || !arg.literal.is_string())
+        return nullptr;
       return &arg.literal.as_string();
     };
     const std::string& n = filter.name;
@@ -766,7 +771,8 @@ class Parser {
         if (IsOp("(")) {
           INFERD_RETURN_IF_ERROR(ParseCallArgs(e.get()));
         } else if (arg_follows) {
-          if (IsName("is")) return Error(t.line, "tests cannot be chained with \"is\"");
+          if (IsName("is"))
+            return Error(t.line, "tests cannot be chained with \"is\"");
           INFERD_ASSIGN_OR_RETURN(ExprPtr arg, ParsePrimary());
           INFERD_ASSIGN_OR_RETURN(arg, ParsePostfix(std::move(arg)));
           e->args.push_back(std::move(arg));

@@ -93,9 +93,8 @@ bool IsPythonSpace(uint32_t cp) {
          cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
-std::string PyStrip(std::string_view s,
-                    const std::optional<std::string>& chars, bool left,
-                    bool right) {
+std::string PyStrip(std::string_view s, const std::optional<std::string>& chars,
+                    bool left, bool right) {
   std::vector<uint32_t> set;
   if (chars.has_value()) {
     size_t pos = 0;
@@ -237,8 +236,8 @@ std::string JinjaTitle(std::string_view s) {
   while (pos < s.size()) {
     size_t len = 0;
     uint32_t cp = DecodeUtf8(s, pos, &len);
-    bool boundary = IsPythonSpace(cp) || cp == '-' || cp == '(' ||
-                    cp == '{' || cp == '[' || cp == '<';
+    bool boundary = IsPythonSpace(cp) || cp == '-' || cp == '(' || cp == '{' ||
+                    cp == '[' || cp == '<';
     if (boundary) {
       out.append(s.substr(pos, len));
       word_start = true;

@@ -35,9 +35,8 @@ bool IsPythonSpace(uint32_t code_point);
 
 // str.strip / lstrip / rstrip: `chars` is the set to remove (by code point);
 // nullopt removes whitespace.
-std::string PyStrip(std::string_view s,
-                    const std::optional<std::string>& chars, bool left,
-                    bool right);
+std::string PyStrip(std::string_view s, const std::optional<std::string>& chars,
+                    bool left, bool right);
 
 // str.split(sep, maxsplit): nullopt `sep` splits on runs of whitespace and
 // drops empty pieces; maxsplit < 0 is unlimited. Requires a non-empty sep.

@@ -306,8 +306,7 @@ std::string Value::TypeName() const {
 namespace {
 
 // json.dumps's string encoder (ensure_ascii or not).
-void AppendJsonString(std::string_view s, bool ensure_ascii,
-                      std::string* out) {
+void AppendJsonString(std::string_view s, bool ensure_ascii, std::string* out) {
   out->push_back('"');
   size_t i = 0;
   while (i < s.size()) {
@@ -370,9 +369,8 @@ void AppendJsonString(std::string_view s, bool ensure_ascii,
 }
 
 absl::Status AppendJson(const Value& v, const Value::JsonOptions& options,
-                        const std::string& item_sep,
-                        const std::string& key_sep, int level,
-                        std::string* out) {
+                        const std::string& item_sep, const std::string& key_sep,
+                        int level, std::string* out) {
   auto newline = [&](int depth) {
     out->push_back('\n');
     out->append(static_cast<size_t>(options.indent * depth), ' ');
@@ -428,10 +426,9 @@ absl::Status AppendJson(const Value& v, const Value::JsonOptions& options,
       std::vector<const std::pair<std::string, Value>*> entries;
       for (const auto& entry : dict.entries()) entries.push_back(&entry);
       if (options.sort_keys) {
-        std::stable_sort(entries.begin(), entries.end(),
-                         [](const auto* a, const auto* b) {
-                           return a->first < b->first;
-                         });
+        std::stable_sort(
+            entries.begin(), entries.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
       }
       out->push_back('{');
       for (size_t i = 0; i < entries.size(); ++i) {
@@ -439,8 +436,8 @@ absl::Status AppendJson(const Value& v, const Value::JsonOptions& options,
         if (options.indent >= 0) newline(level + 1);
         AppendJsonString(entries[i]->first, options.ensure_ascii, out);
         *out += key_sep;
-        INFERD_RETURN_IF_ERROR(AppendJson(entries[i]->second, options,
-                                          item_sep, key_sep, level + 1, out));
+        INFERD_RETURN_IF_ERROR(AppendJson(entries[i]->second, options, item_sep,
+                                          key_sep, level + 1, out));
       }
       if (options.indent >= 0) newline(level);
       out->push_back('}');
@@ -466,7 +463,8 @@ absl::StatusOr<std::string> Value::ToJson(const JsonOptions& options) const {
     key_sep = options.separators->second;
   }
   std::string out;
-  INFERD_RETURN_IF_ERROR(AppendJson(*this, options, item_sep, key_sep, 0, &out));
+  INFERD_RETURN_IF_ERROR(
+      AppendJson(*this, options, item_sep, key_sep, 0, &out));
   return out;
 }
 

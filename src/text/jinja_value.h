@@ -96,12 +96,14 @@ class Value {
   static Value Float(double d) { return Value(d); }
   static Value String(std::string s) { return Value(std::move(s)); }
   static Value MakeList(List items) {
-    return Value(std::make_shared<const ListData>(ListData{std::move(items), false}));
+    return Value(
+        std::make_shared<const ListData>(ListData{std::move(items), false}));
   }
   // A tuple: a list that prints as (a, b) and never equals a list, as in
   // Python (dict.items() pairs, tuple literals).
   static Value MakeTuple(List items) {
-    return Value(std::make_shared<const ListData>(ListData{std::move(items), true}));
+    return Value(
+        std::make_shared<const ListData>(ListData{std::move(items), true}));
   }
   static Value MakeDict(Dict dict) {
     return Value(std::make_shared<const Dict>(std::move(dict)));
@@ -190,9 +192,9 @@ class Value {
     Function fn;
   };
   using FunctionPtr = std::shared_ptr<const FunctionBox>;
-  using Data = std::variant<Undefined, NoneType, bool, int64_t, double,
-                            std::string, ListPtr, DictPtr, NamespaceBox,
-                            FunctionPtr>;
+  using Data =
+      std::variant<Undefined, NoneType, bool, int64_t, double, std::string,
+                   ListPtr, DictPtr, NamespaceBox, FunctionPtr>;
 
   explicit Value(Data data) : data_(std::move(data)) {}
 
