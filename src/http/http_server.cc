@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <atomic>
 #include <chrono>
 
 #include "absl/strings/ascii.h"
@@ -402,23 +403,41 @@ class HttpServer::Impl {
       co_return r;
     }
     const RouteTable::Handler* handler = match.handler;
-    Gauge* in_flight = options_.metrics
-                           ? options_.metrics->ForRoute(match.pattern).in_flight
-                           : nullptr;
-    if (in_flight) in_flight->Add(1);
+    RequestObserver* observer = options_.observer;
+    if (observer) observer->Started(match.pattern);
     HttpResponse response =
         co_await asio::async_initiate<decltype(use_awaitable), void(HttpResponse)>(
         [handler, &request](auto completion) {
-          auto shared = std::make_shared<decltype(completion)>(std::move(completion));
-          (*handler)(std::move(request), [shared](HttpResponse response) {
-            auto executor = asio::get_associated_executor(*shared);
+          // Answered once: by the handler, or here when it throws first.
+          struct Completion {
+            decltype(completion) complete;
+            std::atomic<bool> answered{false};
+          };
+          auto shared = std::make_shared<Completion>(std::move(completion));
+          Responder respond = [shared](HttpResponse response) {
+            if (shared->answered.exchange(true)) return;
+            auto executor = asio::get_associated_executor(shared->complete);
             asio::post(executor, [shared, response = std::move(response)]() mutable {
-              (*shared)(std::move(response));
+              shared->complete(std::move(response));
             });
-          });
+          };
+          // The adapter where a handler that throws (a bug, an allocation
+          // failure) becomes a 500 for its request instead of escaping the
+          // coroutine: the connection answers and the counters stay right.
+          std::string what;
+          try {
+            (*handler)(std::move(request), respond);
+            return;
+          } catch (const std::exception& e) {
+            what = e.what();
+          } catch (...) {
+            what = "an exception of unknown type";
+          }
+          spdlog::error("a route handler threw: {}", what);
+          respond(JsonError(500, StrCat("internal error: the handler failed: ", what)));
         },
         use_awaitable);
-    if (in_flight) in_flight->Add(-1);
+    if (observer) observer->Ended(match.pattern);
     co_return response;
   }
 
@@ -426,10 +445,7 @@ class HttpServer::Impl {
   // knows: `route` is a registered pattern or "unmatched", `method` one of
   // HTTP's methods or "other", `status` a status code.
   void CountRequest(const std::string& route, std::string_view method, int status) {
-    if (!options_.metrics) return;
-    options_.metrics->ForRoute(route).requests
-        ->WithLabels({route, std::string(method), std::to_string(status)})
-        ->Increment();
+    if (options_.observer) options_.observer->Answered(route, method, status);
   }
 
   // Writes a streamed response: headers at once, then each chunk as the

@@ -27,7 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "http/route_table.h"
-#include "metrics/inference_metrics.h"
+#include "http/request_observer.h"
 
 namespace inferd {
 
@@ -40,7 +40,7 @@ class HttpServer {
     size_t max_body_bytes = 64 << 20;
     absl::Duration read_timeout = absl::Seconds(30);
     absl::Duration idle_timeout = absl::Seconds(75);
-    InferenceMetrics* metrics = nullptr;  // not owned; optional
+    RequestObserver* observer = nullptr;  // not owned; optional (metrics)
     bool access_log = true;  // a line per request at info; 5xx are logged regardless
   };
 

@@ -19,6 +19,7 @@
 #include "pipelines/task/builtin_tasks.h"
 #include "api/cache_metrics.h"
 #include "cache/lru_response_cache.h"
+#include "server/http_metrics_observer.h"
 #include "server/job_service.h"
 #include "backend/torchscript/torchscript_backend.h"
 #include "common/logging.h"
@@ -198,7 +199,8 @@ absl::Status RunServer(const ServerOptions& options) {
   http_options.max_body_bytes = options.max_body_bytes;
   http_options.read_timeout = absl::Milliseconds(options.read_timeout_ms);
   http_options.idle_timeout = absl::Milliseconds(options.idle_timeout_ms);
-  http_options.metrics = &metrics;
+  HttpMetricsObserver http_metrics(&metrics);  // outlives `http`, declared below
+  http_options.observer = &http_metrics;
   http_options.access_log = options.access_log;
   INFERD_ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> http,
                           HttpServer::Create(http_options, &routes));
