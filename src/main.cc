@@ -53,6 +53,10 @@ void AddServeCommand(CLI::App& app, inferd::ServerOptions& o) {
   serve->add_option("--load-model", o.load_models,
                     "With explicit control: a model to load at start (repeatable)")
       ->envname("INFERD_LOAD_MODEL");
+  serve->add_flag("--allow-symlinks-outside-repository", o.allow_symlinks_outside_repository,
+                  "Follow symbolic links in model folders whose target is outside the "
+                  "model repository (off: such a model is UNAVAILABLE)")
+      ->envname("INFERD_ALLOW_SYMLINKS_OUTSIDE_REPOSITORY");
   serve->add_option("--read-timeout-ms", o.read_timeout_ms,
                     "Time allowed to receive a whole request before the connection closes")
       ->envname("INFERD_READ_TIMEOUT_MS")

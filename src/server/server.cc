@@ -139,6 +139,8 @@ absl::Status RunServer(const ServerOptions& options) {
   repository_options.startup_models = options.load_models;
   repository_options.backends = &backends;
   repository_options.metrics = &metrics;
+  repository_options.allow_symlinks_outside_repository =
+      options.allow_symlinks_outside_repository;
   // Each version's task pipeline is built at load time (a bad task setting
   // makes the version UNAVAILABLE) and kept beside it as its attachment.
   pipelines::TaskRegistry tasks;
