@@ -38,7 +38,8 @@ MODEL_DIR=$EXAMPLES/model_repository/sentiment
 
 repo=$(mktemp -d)
 trap 'rm -rf "$repo"; [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null || true' EXIT
-ln -s "$(realpath "$MODEL_DIR")" "$repo/sentiment"
+# A copy, not a link: links leading outside the repository are refused.
+cp -r "$MODEL_DIR" "$repo/sentiment"
 
 port() { "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -37,6 +37,14 @@ void AddServeCommand(CLI::App& app, inferd::ServerOptions& o) {
   serve->add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")
       ->envname("INFERD_LOG_LEVEL")
       ->capture_default_str();
+  serve->add_option("--log-format", o.log_format,
+                    "text, or json for one JSON object per line")
+      ->envname("INFERD_LOG_FORMAT")
+      ->capture_default_str();
+  serve->add_flag("--access-log,!--no-access-log", o.access_log,
+                  "Log every HTTP request at info level (5xx answers are logged always)")
+      ->envname("INFERD_ACCESS_LOG")
+      ->capture_default_str();
   serve->add_option("--model-control-mode", o.model_control_mode,
                     "none: load every model at start; explicit: load and unload "
                     "through the repository API")
@@ -45,6 +53,10 @@ void AddServeCommand(CLI::App& app, inferd::ServerOptions& o) {
   serve->add_option("--load-model", o.load_models,
                     "With explicit control: a model to load at start (repeatable)")
       ->envname("INFERD_LOAD_MODEL");
+  serve->add_flag("--allow-symlinks-outside-repository", o.allow_symlinks_outside_repository,
+                  "Follow symbolic links in model folders whose target is outside the "
+                  "model repository (off: such a model is UNAVAILABLE)")
+      ->envname("INFERD_ALLOW_SYMLINKS_OUTSIDE_REPOSITORY");
   serve->add_option("--read-timeout-ms", o.read_timeout_ms,
                     "Time allowed to receive a whole request before the connection closes")
       ->envname("INFERD_READ_TIMEOUT_MS")

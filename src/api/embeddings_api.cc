@@ -263,7 +263,10 @@ void EmbeddingsApi::Embeddings(HttpRequest&& http, Responder respond) const {
       error.message = std::string(model.status().message());
       error.param = "model";
       if (error.status == 404) error.code = "model_not_found";
-      return respond(OpenAiErrorResponse(error));
+      HttpResponse response = OpenAiErrorResponse(error);
+      // Not ready yet (loading, unloading): the same retry hint as every route.
+      if (error.status == 503) response.headers.emplace_back("Retry-After", "1");
+      return respond(std::move(response));
     }
     const auto* pipeline =
         dynamic_cast<const pipelines::FeatureExtraction*>((*model)->attachment());

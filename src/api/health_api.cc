@@ -1,5 +1,6 @@
 #include "api/health_api.h"
 
+#include "api/jobs_api.h"
 #include "boost/json.hpp"
 
 namespace inferd {
@@ -72,6 +73,15 @@ HttpResponse HealthApi::Summary() const {
       {"device", "cpu"},
       {"models", std::move(models)},
   };
+  if (context_->jobs != nullptr) {
+    const std::string& reason = context_->jobs->unavailable_reason();
+    if (reason.empty()) {
+      body["jobs"] = json::object{{"status", "available"}};
+    } else {
+      body["jobs"] = json::object{{"status", "unavailable"}, {"reason", reason}};
+      if (status == "ready") body["status"] = "degraded";
+    }
+  }
   return JsonBody(200, json::serialize(body));
 }
 

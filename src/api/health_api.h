@@ -6,7 +6,9 @@
 //   GET /v2                                 KServe v2 server metadata
 //   GET /health                             one-look summary for people and
 //                                           dashboards: status, uptime,
-//                                           device, every model's versions
+//                                           device, every model's versions,
+//                                           whether async jobs are served
+//                                           ("degraded" when they are not)
 
 #include "api/api_context.h"
 #include "http/route_table.h"

@@ -1,5 +1,6 @@
 #include "api/health_api.h"
 
+#include "api/jobs_api.h"
 #include "backend/testing/fake_backend.h"
 #include "backend/testing/temp_model_repository.h"
 #include "boost/json.hpp"
@@ -123,6 +124,26 @@ TEST_F(HealthApiTest, SummaryStatusFollowsTheRepository) {
   EXPECT_EQ(json::parse(api_.Summary().body).at("status"), "loading");
   repository_->LoadStartupModels();
   EXPECT_EQ(json::parse(api_.Summary().body).at("status"), "ready");
+}
+
+TEST_F(HealthApiTest, SummarySaysWhetherAsyncJobsAreServed) {
+  repo_.AddModel("simple", SimpleModelConfig(), {1});
+  Open();
+  JobsApi available(&context_, nullptr, nullptr, JobExecutor::Options{}, nullptr);
+  context_.jobs = &available;
+  json::value body = json::parse(api_.Summary().body);
+  EXPECT_EQ(body.at("status"), "ready");
+  EXPECT_EQ(body.at("jobs"), json::parse(R"({"status":"available"})"));
+
+  std::unique_ptr<JobsApi> unavailable =
+      JobsApi::Unavailable(&context_, "async jobs are unavailable: job database /d/jobs.db ...");
+  context_.jobs = unavailable.get();
+  body = json::parse(api_.Summary().body);
+  EXPECT_EQ(body.at("status"), "degraded");
+  EXPECT_EQ(body.at("jobs").at("status"), "unavailable");
+  EXPECT_THAT(std::string(body.at("jobs").at("reason").as_string()), HasSubstr("/d/jobs.db"));
+  // Readiness is about models: synchronous inference is served.
+  EXPECT_EQ(api_.Ready().status, 200);
 }
 
 TEST_F(HealthApiTest, RegisteredRoutesReachTheHandlers) {

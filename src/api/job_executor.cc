@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "absl/strings/match.h"
+#include "api/job_outcome.h"
 #include "api/predict_api.h"
 #include "api/status_http.h"
 #include "api/v2_model_api.h"
@@ -23,54 +24,7 @@ std::optional<std::string_view> HeaderLength(const jobs::JobPayload& input) {
   return std::nullopt;
 }
 
-jobs::JobPayload PayloadOf(HttpResponse response) {
-  jobs::JobPayload payload;
-  payload.http_status = response.status;
-  payload.content_type = std::move(response.content_type);
-  for (auto& [name, value] : response.headers) {
-    if (absl::EqualsIgnoreCase(name, ToAbsl(kHeaderLength))) {
-      payload.headers.emplace_back(std::move(name), std::move(value));
-    }
-  }
-  payload.body = std::move(response.body);
-  return payload;
-}
-
-// A failed attempt: retried or final by its code; a final one keeps the
-// route's error answer as its result.
-jobs::JobOutcome Failure(const absl::Status& status) {
-  std::string error = StrCat(HttpStatusFor(status), ": ", status.message());
-  if (JobExecutor::IsRetryable(status)) return jobs::JobOutcome::Retryable(std::move(error));
-  jobs::JobOutcome outcome = jobs::JobOutcome::Permanent(std::move(error));
-  outcome.result = PayloadOf(ErrorResponse(status));
-  return outcome;
-}
-
-// The route's answer as the job's outcome: 2xx succeeded; a route that
-// answers an error body (every :predict instance failed) failed for good.
-jobs::JobOutcome FromResponse(HttpResponse response, const absl::Status& status) {
-  if (!status.ok()) return Failure(status);
-  if (response.status >= 200 && response.status < 300) {
-    return jobs::JobOutcome::Success(PayloadOf(std::move(response)));
-  }
-  jobs::JobOutcome outcome = jobs::JobOutcome::Permanent(StrCat(response.status, ": the route answered an error"));
-  outcome.result = PayloadOf(std::move(response));
-  return outcome;
-}
-
 }  // namespace
-
-bool JobExecutor::IsRetryable(const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kResourceExhausted:
-    case absl::StatusCode::kDeadlineExceeded:
-    case absl::StatusCode::kAborted:
-      return true;
-    default:
-      return false;
-  }
-}
 
 absl::Status JobExecutor::Validate(const jobs::JobRequest& request) const {
   const InferenceService& service = *context_->service;
@@ -100,7 +54,7 @@ jobs::JobOutcome JobExecutor::Execute(const jobs::Job& job,
   if (request.route == "infer") {
     absl::StatusOr<InferCall> call = DecodeInferCall(
         service, request.model, request.version, HeaderLength(request.input), request.input.body);
-    if (!call.ok()) return Failure(call.status());
+    if (!call.ok()) return JobOutcomeOfStatus(call.status());
     std::promise<absl::StatusOr<InferenceResponse>> answered;
     auto answer = answered.get_future();
     auto shared = std::make_shared<decltype(answered)>(std::move(answered));
@@ -108,16 +62,16 @@ jobs::JobOutcome JobExecutor::Execute(const jobs::Job& job,
       shared->set_value(std::move(result));
     });
     absl::StatusOr<InferenceResponse> result = answer.get();
-    if (!result.ok()) return Failure(result.status());
+    if (!result.ok()) return JobOutcomeOfStatus(result.status());
     // Encoded here, on the job worker, with the route's own encoder.
-    return FromResponse(InferResponse(*std::move(result)), absl::OkStatus());
+    return JobOutcomeOf(InferResponse(*std::move(result)));
   }
   if (request.route == "predict") {
     const absl::Time started = absl::Now();
     absl::StatusOr<std::shared_ptr<TaskCall>> call = DecodePredictCall(
         service, request.model, request.version, request.input.content_type,
         request.input.body, options_.max_instances, nullptr);
-    if (!call.ok()) return Failure(call.status());
+    if (!call.ok()) return JobOutcomeOfStatus(call.status());
     ModelHandle model = (*call)->model;
     std::promise<absl::StatusOr<TaskOutcome>> answered;
     auto answer = answered.get_future();
@@ -126,8 +80,8 @@ jobs::JobOutcome JobExecutor::Execute(const jobs::Job& job,
       shared->set_value(std::move(outcome));
     });
     absl::StatusOr<TaskOutcome> outcome = answer.get();
-    if (!outcome.ok()) return Failure(outcome.status());
-    return FromResponse(PredictResponse(outcome, *model, job.id, started), absl::OkStatus());
+    if (!outcome.ok()) return JobOutcomeOfStatus(outcome.status());
+    return JobOutcomeOf(PredictResponse(outcome, *model, job.id, started));
   }
   (void)cancel;  // jobs are not interrupted once running (see JobWorkerPool)
   return jobs::JobOutcome::Permanent(StrCat("unknown route \"", request.route, "\""));

@@ -7,11 +7,7 @@
 // route's own encoder, so its result is the answer the route would have
 // given. No HTTP request is built and no route is looked up.
 //
-// Retries are decided by the absl::StatusCode of a failure: Unavailable,
-// ResourceExhausted, DeadlineExceeded and Aborted (a model loading or
-// unloading, a full queue, a queue timeout) are retried; everything else (a
-// bad request, an unknown model, a model that fails) fails at once, with
-// the error the route would have answered stored as the job's result.
+// Retries are decided by the absl::StatusCode of a failure (job_outcome.h).
 // Thread-safe.
 
 #include <cstddef>
@@ -39,9 +35,6 @@ class JobExecutor {
 
   // One attempt of `job`; waits for the answer. The JobWorkerPool's executor.
   jobs::JobOutcome Execute(const jobs::Job& job, const jobs::JobCancellation& cancel) const;
-
-  // Whether a failure with this status is worth another attempt.
-  static bool IsRetryable(const absl::Status& status);
 
  private:
   const ApiContext* context_;

@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "boost/url.hpp"
 #include "common/strings.h"
+#include "common/url_redaction.h"
 
 namespace inferd {
 namespace {
@@ -69,10 +70,14 @@ json::object JobDocument(const jobs::Job& job) {
   if (!job.error.empty()) doc["error"] = job.error;
   if (!job.idempotency_key.empty()) doc["idempotency_key"] = job.idempotency_key;
   if (!job.webhook_url.empty()) {
-    json::object webhook{{"url", job.webhook_url},
+    // Credentials in the URL stay in the store for delivery, never shown
+    // (errors recorded by older versions named the URL as it was).
+    json::object webhook{{"url", RedactUrl(job.webhook_url)},
                          {"status", jobs::WebhookStatusName(job.webhook.status)},
                          {"attempts", job.webhook.attempts}};
-    if (!job.webhook.last_error.empty()) webhook["last_error"] = job.webhook.last_error;
+    if (!job.webhook.last_error.empty()) {
+      webhook["last_error"] = RedactUrlIn(job.webhook.last_error, job.webhook_url);
+    }
     doc["webhook"] = std::move(webhook);
   }
   return doc;
@@ -83,7 +88,7 @@ absl::Status ValidateWebhookUrl(std::string_view url) {
   if (!parsed || parsed->scheme() != "http" || parsed->host().empty()) {
     return absl::InvalidArgumentError(StrCat(
         "\"webhook\" must be an absolute http:// URL (https is not supported); got \"",
-        url, "\""));
+        RedactUrl(url), "\""));
   }
   return absl::OkStatus();
 }

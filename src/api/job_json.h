@@ -16,7 +16,8 @@ namespace inferd {
 //  "cancel_requested", "result"?, "result_content_type"?, "error"?,
 //  "webhook"?}. `result` is the synchronous route's JSON answer as a value
 // when it was JSON; other bodies (v2 binary outputs) are given as
-// "result_base64". GET /v1/jobs/{id}/result has the exact bytes.
+// "result_base64". GET /v1/jobs/{id}/result has the exact bytes. The
+// webhook URL and its errors are shown with credentials hidden (RedactUrl).
 boost::json::object JobDocument(const jobs::Job& job);
 
 // RFC 3339 UTC with microseconds, e.g. "2026-11-22T05:10:00.123456Z".
@@ -28,7 +29,8 @@ std::string Rfc3339(absl::Time time);
 // InvalidArgument naming the field. Idempotency comes from the header.
 absl::StatusOr<jobs::JobSpec> ParseJobSubmission(std::string_view body);
 
-// Whether `url` is one a webhook can be sent to (http://host[:port]/path).
+// Whether `url` is one a webhook can be sent to
+// (http://[user:password@]host[:port]/path); the error shows it redacted.
 absl::Status ValidateWebhookUrl(std::string_view url);
 
 }  // namespace inferd

@@ -1,5 +1,6 @@
 #include "api/jobs_api.h"
 
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "api/job_json.h"
+#include "api/job_outcome.h"
 #include "api/status_http.h"
 #include "boost/json.hpp"
 #include "boost/url.hpp"
@@ -30,6 +32,14 @@ bool PrefersAsync(const HttpRequest& request) {
     if (absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(token), "respond-async")) return true;
   }
   return false;
+}
+
+// A key reused for a different request is 422, as the IETF Idempotency-Key
+// draft says (AlreadyExists would otherwise be 409, which the draft keeps
+// for a request still in flight).
+HttpResponse SubmitErrorResponse(const absl::Status& status) {
+  if (absl::IsAlreadyExists(status)) return JsonError(422, std::string(status.message()));
+  return ErrorResponse(status);
 }
 
 HttpResponse Accepted(const jobs::SubmitResult& submitted) {
@@ -180,15 +190,18 @@ JobsApi::JobsApi(const ApiContext* context, jobs::JobStore* store, jobs::JobEven
       metrics_(metrics),
       readers_(std::make_unique<ThreadPool>(2)) {}
 
+std::unique_ptr<JobsApi> JobsApi::Unavailable(const ApiContext* context, std::string reason) {
+  auto api = std::make_unique<JobsApi>(context, nullptr, nullptr, JobExecutor::Options{}, nullptr);
+  api->unavailable_reason_ = std::move(reason);
+  return api;
+}
+
+HttpResponse JobsApi::UnavailableResponse() const {
+  // No Retry-After: this lasts until an operator fixes the store.
+  return JsonError(503, unavailable_reason_);
+}
+
 void JobsApi::Register(RouteTable& routes) {
-  routes.Add("POST", "/v1/jobs", [this](HttpRequest&& r, Responder respond) {
-    Create(std::move(r), std::move(respond));
-  });
-  routes.Add("GET", "/v1/jobs", [this](HttpRequest&& r, Responder respond) {
-    readers_->Post([this, r = std::move(r), respond = std::move(respond)]() mutable {
-      List(r, std::move(respond));
-    });
-  });
   const auto read = [this](void (JobsApi::*method)(const HttpRequest&, Responder) const) {
     return [this, method](HttpRequest&& r, Responder respond) {
       if (!jobs::IsValidJobId(r.param("id"))) {
@@ -199,15 +212,40 @@ void JobsApi::Register(RouteTable& routes) {
       });
     };
   };
-  routes.Add("GET", "/v1/jobs/{id}", read(&JobsApi::Get));
-  routes.Add("GET", "/v1/jobs/{id}/result", read(&JobsApi::Result));
-  routes.Add("GET", "/v1/jobs/{id}/events", read(&JobsApi::Events));
-  routes.Add("DELETE", "/v1/jobs/{id}", read(&JobsApi::Cancel));
+  struct Route {
+    const char* method;
+    const char* pattern;
+    RouteTable::Handler handler;
+  };
+  Route table[] = {
+      {"POST", "/v1/jobs",
+       [this](HttpRequest&& r, Responder respond) { Create(std::move(r), std::move(respond)); }},
+      {"GET", "/v1/jobs",
+       [this](HttpRequest&& r, Responder respond) {
+         readers_->Post([this, r = std::move(r), respond = std::move(respond)]() mutable {
+           List(r, std::move(respond));
+         });
+       }},
+      {"GET", "/v1/jobs/{id}", read(&JobsApi::Get)},
+      {"GET", "/v1/jobs/{id}/result", read(&JobsApi::Result)},
+      {"GET", "/v1/jobs/{id}/events", read(&JobsApi::Events)},
+      {"DELETE", "/v1/jobs/{id}", read(&JobsApi::Cancel)},
+  };
+  for (Route& route : table) {
+    if (!unavailable_reason_.empty()) {
+      route.handler = [this](HttpRequest&&, Responder respond) { respond(UnavailableResponse()); };
+    }
+    routes.Add(route.method, route.pattern, std::move(route.handler));
+  }
 }
 
 bool JobsApi::MaybeSubmit(std::string_view route, HttpRequest& request,
                           Responder& respond) const {
   if (!PrefersAsync(request)) return false;
+  if (!unavailable_reason_.empty()) {
+    respond(UnavailableResponse());
+    return true;
+  }
   jobs::JobSpec spec;
   spec.request.model = request.param("model");
   spec.request.version = request.param("version");
@@ -236,7 +274,7 @@ void JobsApi::Submit(jobs::JobSpec spec, Responder respond) const {
   std::string model_name = spec.request.model;
   store_->SubmitAsync(std::move(spec), [this, model_name, respond = std::move(respond)](
                                            absl::StatusOr<jobs::SubmitResult> submitted) {
-    if (!submitted.ok()) return respond(ErrorResponse(submitted.status()));
+    if (!submitted.ok()) return respond(SubmitErrorResponse(submitted.status()));
     if (submitted->created && metrics_) metrics_->Submitted(model_name);
     respond(Accepted(*submitted));
   });
@@ -325,7 +363,16 @@ void JobsApi::Cancel(const HttpRequest& request, Responder respond) const {
 jobs::JobOutcome JobsApi::Execute(const jobs::Job& job,
                                   const jobs::JobCancellation& cancel) const {
   const absl::Time started = absl::Now();
-  jobs::JobOutcome outcome = executor_.Execute(job, cancel);
+  jobs::JobOutcome outcome;
+  // The adapter where a throw (std::bad_alloc, a bug) becomes a failure of
+  // this job, not of the worker.
+  try {
+    outcome = executor_.Execute(job, cancel);
+  } catch (const std::exception& e) {
+    outcome = JobOutcomeOfException(e.what());
+  } catch (...) {
+    outcome = JobOutcomeOfException("an exception of unknown type");
+  }
   if (metrics_) {
     static constexpr const char* kNames[] = {"succeeded", "retried", "failed", "cancelled"};
     const char* name = kNames[static_cast<int>(outcome.kind)];

@@ -18,6 +18,10 @@
 //
 // Store reads run on a small pool of their own, never on an I/O thread.
 // Thread-safe once registered.
+//
+// When the job store cannot be opened (a damaged database), Unavailable()
+// gives a JobsApi that answers all of the above with 503 and the reason,
+// while synchronous inference goes on.
 
 #include <memory>
 #include <string>
@@ -40,6 +44,13 @@ class JobsApi {
   JobsApi(const ApiContext* context, jobs::JobStore* store, jobs::JobEventHub* events,
           JobExecutor::Options executor, const JobMetrics* metrics);
 
+  // Answers every job route and `Prefer: respond-async` with 503 and
+  // `reason` (what is wrong and what to do). Nothing else is used.
+  static std::unique_ptr<JobsApi> Unavailable(const ApiContext* context, std::string reason);
+
+  // Empty while jobs are served; otherwise why they are not (for /health).
+  const std::string& unavailable_reason() const { return unavailable_reason_; }
+
   void Register(RouteTable& routes);
   // Set before serving; cancellations of running jobs go through it.
   void set_worker_pool(jobs::JobWorkerPool* pool) { pool_ = pool; }
@@ -54,6 +65,7 @@ class JobsApi {
   jobs::JobOutcome Execute(const jobs::Job& job, const jobs::JobCancellation& cancel) const;
 
  private:
+  HttpResponse UnavailableResponse() const;
   void Submit(jobs::JobSpec spec, Responder respond) const;
   void Create(HttpRequest&& request, Responder respond) const;
   void List(const HttpRequest& request, Responder respond) const;
@@ -67,6 +79,7 @@ class JobsApi {
   jobs::JobEventHub* events_;
   const JobExecutor executor_;
   const JobMetrics* metrics_;
+  std::string unavailable_reason_;
   jobs::JobWorkerPool* pool_ = nullptr;
   std::unique_ptr<ThreadPool> readers_;
 };

@@ -156,6 +156,47 @@ TEST_F(RepositoryApiTest, LoadErrorsMapToStatusCodes) {
   EXPECT_EQ(Post("/v2/repository/models/idle/load", "{bad").status, 400);
 }
 
+TEST_F(RepositoryApiTest, InvalidModelNamesAre400AndRecordNothing) {
+  Open();
+  // What the HTTP server hands over for /v2/repository/models/loaded%00x1/load.
+  const std::string with_nul("loaded\0x1", 9);
+  for (const char* action : {"load", "unload"}) {
+    SCOPED_TRACE(action);
+    HttpResponse response =
+        Post("/v2/repository/models/" + with_nul + "/" + action);
+    EXPECT_EQ(response.status, 400);
+    EXPECT_EQ(json::parse(response.body).at("error"),
+              "model name \"loaded\\000x1\" must not contain NUL or other control "
+              "characters");
+    EXPECT_EQ(Post("/v2/repository/models/../" + std::string(action)).status, 400);
+    EXPECT_EQ(Post("/v2/repository/models/.hidden/" + std::string(action)).status, 400);
+  }
+  // Nothing entered the index; the server is as ready as before.
+  json::value index = json::parse(Post("/v2/repository/index").body);
+  EXPECT_EQ(index.as_array().size(), 3u);
+  EXPECT_EQ(Entry(index, "loaded"), (std::vector<std::string>{"READY", "", "1"}));
+  EXPECT_TRUE(repository_->AllReady());
+  // A valid name with no folder: 404 and, again, no entry.
+  EXPECT_EQ(Post("/v2/repository/models/ghost/load").status, 404);
+  EXPECT_EQ(json::parse(Post("/v2/repository/index").body).as_array().size(), 3u);
+}
+
+TEST_F(RepositoryApiTest, IndexShowsWhyAReloadFailedWhileTheOldVersionServes) {
+  Open();
+  repo_.Remove("loaded/1/model.fake");
+  HttpResponse reload = Post("/v2/repository/models/loaded/load");
+  EXPECT_EQ(reload.status, 400);
+  EXPECT_THAT(reload.body, HasSubstr("model.fake is missing"));
+  json::value index = json::parse(Post("/v2/repository/index").body);
+  EXPECT_EQ(Entry(index, "loaded"),
+            (std::vector<std::string>{
+                "READY",
+                "reload failed, still serving the version loaded before: model file " +
+                    repo_.root() + "/loaded/1/model.fake is missing",
+                "1"}));
+  EXPECT_TRUE(repository_->Get("loaded", "").ok());
+}
+
 TEST_F(RepositoryApiTest, ControlModeNoneRefusesLoadAndUnloadWith409) {
   Open(ModelControlMode::kNone);
   HttpResponse load = Post("/v2/repository/models/idle/load");

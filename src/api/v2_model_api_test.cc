@@ -1,6 +1,7 @@
 #include "api/v2_model_api.h"
 
 #include <cstring>
+#include <thread>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -49,7 +50,7 @@ std::string ErrorText(const HttpResponse& response) {
 class V2ModelApiTest : public ::testing::Test {
  protected:
   V2ModelApiTest() {
-    backends_.Register({"fake"}, std::make_shared<FakeBackend>());
+    backends_.Register({"fake"}, fake_);
     backends_.Register(
         {"failing"},
         std::make_shared<FakeBackend>(
@@ -113,6 +114,7 @@ class V2ModelApiTest : public ::testing::Test {
   }
 
   TempModelRepository repo_;
+  std::shared_ptr<FakeBackend> fake_ = std::make_shared<FakeBackend>();
   BackendRegistry backends_;
   ThreadPool pool_{2};  // outlives the repository, whose drain may post to it
   std::unique_ptr<ModelRepository> repository_;
@@ -175,6 +177,33 @@ TEST_F(V2ModelApiTest, ModelsThatAreNotReadyAre503WithRetryAfter) {
   EXPECT_EQ(ErrorText(idle), "model \"idle\" is not loaded");
   HttpResponse infer = Infer(SimpleRequest(), "/v2/models/broken/infer");
   EXPECT_EQ(infer.status, 503);
+}
+
+TEST_F(V2ModelApiTest, ModelStillLoadingIs503WithRetryAfterNot404) {
+  absl::Notification started, release;
+  fake_->HoldLoadsOf("/idle/1", &started, &release);
+  std::thread loader([&] { EXPECT_TRUE(repository_->Load("idle").ok()); });
+  ASSERT_TRUE(started.WaitForNotificationWithTimeout(kHang));
+  for (const HttpResponse& response :
+       {Infer(SimpleRequest(), "/v2/models/idle/infer"), Send("GET", "/v2/models/idle"),
+        Send("GET", "/v2/models/idle/ready")}) {
+    EXPECT_EQ(response.status, 503);
+    EXPECT_EQ(Header(response, "Retry-After"), "1");
+    EXPECT_EQ(ErrorText(response), "model \"idle\" is still loading");
+  }
+  HttpResponse version = Infer(SimpleRequest(), "/v2/models/idle/versions/1/infer");
+  EXPECT_EQ(version.status, 503);
+  EXPECT_EQ(ErrorText(version), "model \"idle\" version 1 is still loading");
+  release.Notify();
+  loader.join();
+  EXPECT_EQ(Infer(SimpleRequest(), "/v2/models/idle/infer").status, 200);
+}
+
+TEST_F(V2ModelApiTest, InvalidModelNameIs400NamingIt) {
+  HttpResponse response = Infer(SimpleRequest(), "/v2/models/" + std::string("simple\0x1", 9) +
+                                                     "/infer");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_THAT(ErrorText(response), HasSubstr("model name \"simple\\000x1\""));
 }
 
 TEST_F(V2ModelApiTest, ConfigIsTheEffectiveConfigAsJson) {

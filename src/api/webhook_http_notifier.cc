@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "absl/strings/escaping.h"
 #include "api/job_json.h"
 #include "boost/asio.hpp"
 #include "boost/beast.hpp"
@@ -9,6 +10,7 @@
 #include "boost/url.hpp"
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "common/url_redaction.h"
 
 namespace inferd {
 
@@ -37,12 +39,22 @@ absl::Status WebhookHttpNotifier::Post(const jobs::Job& job) {
   asio::ip::tcp::resolver resolver(io);
   auto endpoints = resolver.resolve(host, port, ec);
   if (ec) return absl::UnavailableError(StrCat("webhook: cannot resolve ", host, ": ", ec.message()));
+  // Errors are stored in the job document: they name the URL without its
+  // credentials.
+  const std::string shown_url = RedactUrl(job.webhook_url);
 
   bhttp::request<bhttp::string_body> request{bhttp::verb::post, target, 11};
   request.set(bhttp::field::host, std::string(url.encoded_host_and_port()));
   request.set(bhttp::field::user_agent, "inferd");
   request.set(bhttp::field::content_type, "application/json");
   request.set("Job-Id", job.id);
+  // user:password@ in the URL is sent as HTTP Basic authentication
+  // (RFC 7617), as curl and browsers do; the target never carries it.
+  if (url.has_userinfo()) {
+    const std::string credentials = StrCat(url.user(), ":", url.password());
+    request.set(bhttp::field::authorization,
+                StrCat("Basic ", absl::Base64Escape(ToAbsl(credentials))));
+  }
   request.body() = boost::json::serialize(JobDocument(job));
   request.prepare_payload();
 
@@ -62,10 +74,10 @@ absl::Status WebhookHttpNotifier::Post(const jobs::Job& job) {
   });
   io.run();
   stream.socket().close();
-  if (ec) return absl::UnavailableError(StrCat("webhook ", job.webhook_url, ": ", ec.message()));
+  if (ec) return absl::UnavailableError(StrCat("webhook ", shown_url, ": ", ec.message()));
   const unsigned code = response.result_int();
   if (code < 200 || code >= 300) {
-    return absl::UnavailableError(StrCat("webhook ", job.webhook_url, " answered ", code));
+    return absl::UnavailableError(StrCat("webhook ", shown_url, " answered ", code));
   }
   return absl::OkStatus();
 }

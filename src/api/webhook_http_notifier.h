@@ -1,7 +1,8 @@
 #pragma once
 
 // Delivers a finished job's document to its webhook: POST <url> with the
-// JSON of GET /v1/jobs/{id}. Plain http:// only. OK on any 2xx answer;
+// JSON of GET /v1/jobs/{id}. Plain http:// only; user:password@ in the URL
+// becomes an `Authorization: Basic` header. OK on any 2xx answer;
 // anything else (refused, timed out, non-2xx) is an error the dispatcher
 // records and retries. Blocking, bounded by `timeout`; runs on the
 // WebhookDispatcher's thread. Thread-safe.

@@ -1,5 +1,6 @@
 #include "config/model_config_loader.h"
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -16,14 +17,21 @@ namespace {
 namespace json = boost::json;
 namespace pb = google::protobuf;
 
+// Far above any real config (Triton's largest examples are a few KiB).
+constexpr uintmax_t kMaxConfigBytes = 4u << 20;
+
 class CollectingErrors : public pb::io::ErrorCollector {
  public:
   void AddError(int line, pb::io::ColumnNumber column,
                 const std::string& message) override {
     if (!first_.empty()) return;
-    // The parser counts from zero; people count from one.
+    // The parser counts from zero; people count from one. Its message may
+    // quote a token of the file: a bounded one, so a file that is no config
+    // is not echoed at length.
+    constexpr size_t kMaxMessage = 200;
     first_ = StrCat("line ", line + 1, ", column ", column + 1, ": ",
-                          message);
+                    message.size() > kMaxMessage ? message.substr(0, kMaxMessage) + "..."
+                                                 : message);
   }
   const std::string& first() const { return first_; }
 
@@ -292,12 +300,27 @@ absl::Status CompleteModelConfig(std::string_view model_name,
 absl::StatusOr<config::ModelConfig> LoadModelConfig(const std::string& model_dir,
                                                     std::string_view model_name) {
   const std::string path = model_dir + "/config.pbtxt";
-  std::ifstream file(path);
-  if (!file) {
+  // Only a regular file of config size is read: a device, FIFO or folder
+  // could block, never end or say nothing, and is no config.
+  std::error_code ec;
+  const std::filesystem::file_status file = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(file)) {
     return absl::NotFoundError(StrCat(path, " not found"));
   }
+  if (!std::filesystem::is_regular_file(file)) {
+    return absl::InvalidArgumentError("config.pbtxt is not a regular file");
+  }
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec || size > kMaxConfigBytes) {
+    return absl::InvalidArgumentError(StrCat("config.pbtxt is larger than ",
+                                             kMaxConfigBytes >> 20, " MiB"));
+  }
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(StrCat(path, " cannot be read"));
+  }
   std::stringstream text;
-  text << file.rdbuf();
+  text << in.rdbuf();
   INFERD_ASSIGN_OR_RETURN(config::ModelConfig config,
                           ParseModelConfig(text.str(), "config.pbtxt"));
   absl::Status status = CompleteModelConfig(model_name, config);

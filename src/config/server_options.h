@@ -17,8 +17,12 @@ struct ServerOptions {
   int intra_op_threads = 0;                 // libtorch; 0 = its own default
   size_t max_body_bytes = 64ull << 20;      // larger requests get 413
   std::string log_level = "info";
+  std::string log_format = "text";          // text | json (JSON lines)
+  bool access_log = true;                   // a line per HTTP request, at info
   std::string model_control_mode = "none";  // none | explicit
   std::vector<std::string> load_models;     // explicit mode: load at start
+  // Follow symlinks in model folders that lead outside the repository.
+  bool allow_symlinks_outside_repository = false;
   int read_timeout_ms = 30000;              // to receive a whole request
   int idle_timeout_ms = 75000;              // keep-alive idle limit
   int drain_timeout_ms = 30000;             // SIGTERM grace for in-flight work

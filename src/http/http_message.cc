@@ -20,6 +20,16 @@ const std::string& HttpRequest::param(std::string_view name) const {
   return it == path_params.end() ? kEmpty : it->second;
 }
 
+std::string_view MethodLabel(std::string_view method) {
+  static constexpr std::string_view kKnown[] = {"GET",     "HEAD",    "POST",
+                                                "PUT",     "DELETE",  "CONNECT",
+                                                "OPTIONS", "TRACE",   "PATCH"};
+  for (std::string_view known : kKnown) {
+    if (method == known) return known;
+  }
+  return "other";
+}
+
 HttpResponse JsonError(int status, std::string_view message) {
   boost::json::object body;
   body["error"] = message;

@@ -36,7 +36,9 @@ class ResponseStream {
 
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
-  std::string path;    // percent-decoded, without the query
+  // As sent, still percent-encoded, without the query; the route table
+  // decodes each parameter value (path_params) after matching.
+  std::string path;
   std::string query;   // raw query string, without '?'
   // Header names lower-cased.
   std::vector<std::pair<std::string, std::string>> headers;
@@ -64,6 +66,11 @@ struct HttpResponse {
 
 // Called exactly once with the response, from any thread.
 using Responder = std::function<void(HttpResponse)>;
+
+// `method` as a metric label: one of the methods HTTP defines (GET, HEAD,
+// POST, PUT, DELETE, CONNECT, OPTIONS, TRACE, PATCH), else "other", so that
+// clients cannot grow a label set without bound by inventing methods.
+std::string_view MethodLabel(std::string_view method);
 
 // {"error": message} with the given status.
 HttpResponse JsonError(int status, std::string_view message);

@@ -5,6 +5,14 @@
 namespace inferd {
 namespace {
 
+TEST(MethodLabelTest, KnownMethodsKeepTheirNameOthersFold) {
+  EXPECT_EQ(MethodLabel("GET"), "GET");
+  EXPECT_EQ(MethodLabel("PATCH"), "PATCH");
+  EXPECT_EQ(MethodLabel("get"), "other");  // methods are case-sensitive
+  EXPECT_EQ(MethodLabel("FOO1234"), "other");
+  EXPECT_EQ(MethodLabel(""), "other");
+}
+
 TEST(CancelSignalTest, RegisteredActionRunsOnceOnCancel) {
   CancelSignal signal;
   int runs = 0;

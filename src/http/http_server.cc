@@ -1,17 +1,21 @@
 #include "http/http_server.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <atomic>
 #include <chrono>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "common/strings.h"
 #include "boost/asio.hpp"
-#include "boost/asio/experimental/awaitable_operators.hpp"
 #include "boost/beast.hpp"
-#include "boost/url.hpp"
+#include "common/strings.h"
+#include "http/access_log.h"
+#include "http/request_target.h"
 #include "spdlog/spdlog.h"
 
 namespace inferd {
@@ -26,6 +30,95 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
   return absl::ToChronoNanoseconds(d);
+}
+
+// How long a request whose client sent EOF may run before the client is
+// asked (with an interim 100 response) whether it still listens.
+constexpr std::chrono::milliseconds kProbeDelay{50};
+// Then the connection is polled for a reset, at growing intervals.
+constexpr std::chrono::milliseconds kFirstResetPoll{10};
+constexpr std::chrono::milliseconds kLastResetPoll{1000};
+constexpr std::string_view kInterimProbe = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// What a request's handler and its client watcher share. Both run on the
+// connection's strand, so plain fields suffice.
+struct ClientWatch {
+  explicit ClientWatch(const asio::any_io_executor& executor) : timer(executor) {}
+  asio::steady_timer timer;
+  bool answered = false;  // the response is complete or abandoned: stop watching
+  bool writing = false;   // response bytes are going out: no interim probe now
+};
+
+// Whether the peer reset the connection (it had closed its socket, and our
+// write reached it). A half-closed peer stays in CLOSE_WAIT and reads.
+bool PeerReset(int fd) {
+  tcp_info info{};
+  socklen_t length = sizeof(info);
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) == 0 &&
+      info.tcpi_state == TCP_CLOSE) {
+    return true;
+  }
+  char byte;
+  const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+}
+
+// Watches a connection while its request is handled, and cancels the
+// request when the client goes away, so queued work for it is dropped.
+//
+// EOF alone does not mean the client left: HTTP/1.0 tools and curl-like
+// clients half-close (shutdown(SHUT_WR)) after sending the request and then
+// read the answer. The two look alike until something is written: a socket
+// the client closed answers a write with a reset. So on EOF, a request still
+// running after kProbeDelay gets an interim "100 Continue" (HTTP/1.1 clients
+// must accept 1xx responses; RFC 9110 15.2) and the connection is polled for
+// the reset. HTTP/1.0 has no interim responses: there the request runs to
+// its end and the write of the answer fails if the client is gone.
+asio::awaitable<void> WatchClient(tcp::socket& socket, std::shared_ptr<ClientWatch> watch,
+                                  std::shared_ptr<CancelSignal> cancel, bool may_probe) {
+  auto [wait_ec] = co_await socket.async_wait(tcp::socket::wait_read, kTuple);
+  if (wait_ec || watch->answered) co_return;  // the answer came first
+  const int fd = socket.native_handle();
+  char byte;
+  const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n > 0) co_return;  // a pipelined request: the client is there
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) cancel->Cancel();
+    co_return;
+  }
+  // EOF: half-closed or gone.
+  if (!may_probe) co_return;
+  watch->timer.expires_after(kProbeDelay);
+  co_await watch->timer.async_wait(kTuple);
+  if (watch->answered) co_return;
+  if (!watch->writing) {
+    const ssize_t sent = ::send(fd, kInterimProbe.data(), kInterimProbe.size(),
+                                MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent != static_cast<ssize_t>(kInterimProbe.size())) {
+      cancel->Cancel();  // gone already, or a partial probe spoiled the stream
+      co_return;
+    }
+  }
+  std::chrono::milliseconds delay = kFirstResetPoll;
+  while (true) {
+    watch->timer.expires_after(delay);
+    co_await watch->timer.async_wait(kTuple);
+    if (watch->answered) co_return;
+    if (PeerReset(fd)) {
+      cancel->Cancel();
+      co_return;
+    }
+    delay = std::min(delay * 2, kLastResetPoll);
+  }
+}
+
+std::string_view Std(beast::string_view text) { return {text.data(), text.size()}; }
+
+bool HasHeader(const HttpResponse& response, std::string_view name) {
+  return std::any_of(response.headers.begin(), response.headers.end(),
+                     [name](const auto& header) {
+                       return absl::EqualsIgnoreCase(header.first, ToAbsl(name));
+                     });
 }
 
 }  // namespace
@@ -128,11 +221,14 @@ class HttpServer::Impl {
         if (first_ec) break;
         buffer.commit(first_bytes);
       }
+      const absl::Time started = absl::Now();
       stream.expires_after(ToChrono(options_.read_timeout));
       auto [header_ec, header_bytes] =
           co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
       if (header_ec == bhttp::error::body_limit) {
-        co_await WriteError(stream, 413, "request body is larger than --max-body-bytes");
+        AccessRecord record = RecordFor(parser.get(), started);
+        co_await WriteError(stream, 413, "request body is larger than --max-body-bytes",
+                            record);
         break;
       }
       if (header_ec) {
@@ -140,13 +236,17 @@ class HttpServer::Impl {
             header_ec != beast::error::timeout &&
             header_ec != asio::error::operation_aborted &&
             header_ec != asio::error::connection_reset && buffer.size() > 0) {
+          AccessRecord record;
+          record.method = record.path = "-";
+          record.request_id = RequestIdFor(std::nullopt);
+          record.started = started;
           co_await WriteError(stream, 400,
-                              StrCat("malformed HTTP request: ", header_ec.message()));
+                              StrCat("malformed HTTP request: ", header_ec.message()), record);
         }
         break;
       }
       ++active_requests_;
-      const bool keep_going = co_await HandleOne(stream, buffer, parser);
+      const bool keep_going = co_await HandleOne(stream, buffer, parser, started);
       --active_requests_;
       if (!keep_going) break;
     }
@@ -156,11 +256,30 @@ class HttpServer::Impl {
     --open_connections_;
   }
 
+  // The access record of a request whose header has arrived: its method,
+  // its path (the target without the query, until the target is parsed)
+  // and its request id.
+  static AccessRecord RecordFor(const bhttp::request<bhttp::string_body>& header,
+                                absl::Time started) {
+    AccessRecord record;
+    record.method = std::string(Std(header.method_string()).substr(0, 64));
+    const std::string_view target = Std(header.target());
+    record.path = std::string(target.substr(0, target.find('?')));
+    auto client_id = header.find("x-request-id");
+    record.request_id = RequestIdFor(
+        client_id == header.end() ? std::nullopt
+                                  : std::optional<std::string_view>(Std(client_id->value())));
+    record.started = started;
+    return record;
+  }
+
   // Reads the body, dispatches, writes the response. Returns whether the
   // connection may carry another request.
   asio::awaitable<bool> HandleOne(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                  bhttp::request_parser<bhttp::string_body>& parser) {
+                                  bhttp::request_parser<bhttp::string_body>& parser,
+                                  absl::Time started) {
     auto& header = parser.get();
+    AccessRecord record = RecordFor(header, started);
     if (absl::EqualsIgnoreCase(std::string(header[bhttp::field::expect]), "100-continue")) {
       bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, 11};
       stream.expires_after(ToChrono(options_.read_timeout));
@@ -171,7 +290,8 @@ class HttpServer::Impl {
       stream.expires_after(ToChrono(options_.read_timeout));
       auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
       if (ec == bhttp::error::body_limit) {
-        co_await WriteError(stream, 413, "request body is larger than --max-body-bytes");
+        co_await WriteError(stream, 413, "request body is larger than --max-body-bytes",
+                            record);
         co_return false;
       }
       if (ec) {
@@ -180,7 +300,7 @@ class HttpServer::Impl {
         } else if (ec != bhttp::error::end_of_stream &&
                    ec != asio::error::connection_reset) {
           co_await WriteError(stream, 400,
-                              StrCat("malformed HTTP request: ", ec.message()));
+                              StrCat("malformed HTTP request: ", ec.message()), record);
         }
         co_return false;
       }
@@ -190,17 +310,20 @@ class HttpServer::Impl {
     bhttp::request<bhttp::string_body> message = parser.release();
     HttpRequest request;
     request.method = std::string(message.method_string());
-    auto target = boost::urls::parse_origin_form(message.target());
-    if (!target) {
-      co_await WriteError(stream, 400, "malformed request target");
+    absl::StatusOr<RequestTarget> target = ParseRequestTarget(Std(message.target()));
+    if (!target.ok()) {
+      co_await WriteError(stream, 400, std::string(target.status().message()), record);
       co_return false;
     }
-    request.path = std::string(target->path());
-    request.query = std::string(target->encoded_query());
+    request.path = std::move(target->path);
+    request.query = std::move(target->query);
+    record.path = request.path;
     for (const auto& field : message) {
-      request.headers.emplace_back(absl::AsciiStrToLower(std::string(field.name_string())),
-                                   std::string(field.value()));
+      std::string name = absl::AsciiStrToLower(std::string(field.name_string()));
+      if (name == "x-request-id") continue;  // replaced by the id in use
+      request.headers.emplace_back(std::move(name), std::string(field.value()));
     }
+    request.headers.emplace_back("x-request-id", record.request_id);
     request.body = std::move(message.body());
     const bool keep_alive = message.keep_alive();
     const unsigned version = message.version();
@@ -209,38 +332,44 @@ class HttpServer::Impl {
     // work for a vanished client can be dropped.
     std::shared_ptr<CancelSignal> cancel = request.cancel;
     auto& socket = stream.socket();
-    asio::co_spawn(
-        socket.get_executor(),
-        [&socket, cancel]() -> asio::awaitable<void> {
-          auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, kTuple);
-          if (ec) co_return;  // the answer came first
-          char byte;
-          const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-          if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) cancel->Cancel();
-        },
-        asio::detached);
+    auto watch = std::make_shared<ClientWatch>(socket.get_executor());
+    asio::co_spawn(socket.get_executor(), WatchClient(socket, watch, cancel, version >= 11),
+                   asio::detached);
+    auto stop_watching = [&socket, watch] {
+      watch->answered = true;
+      watch->timer.cancel();
+      boost::system::error_code ec;
+      socket.cancel(ec);
+    };
 
-    const std::string method = request.method;
+    const std::string_view method = MethodLabel(request.method);
     std::string route = "unmatched";
     HttpResponse response = co_await Dispatch(std::move(request), &route);
+    if (!HasHeader(response, "x-request-id")) {
+      response.headers.emplace_back("X-Request-Id", record.request_id);
+    }
+    record.status = response.status;
+    if (response.status >= 500) record.error = ErrorCauseOf(response);
     if (response.stream && !cancel->cancelled()) {
       // The watcher keeps running while the stream is written: a client
       // that leaves ends the stream.
       std::shared_ptr<ResponseStream> body = response.stream;
       cancel->OnCancel([body] { body->Close(); });
-      const int status = response.status;
-      const bool ok = co_await WriteStream(stream, std::move(response), version);
-      boost::system::error_code stop_ec;
-      socket.cancel(stop_ec);
+      watch->writing = true;
+      const bool ok = co_await WriteStream(stream, std::move(response), version, &record.bytes);
+      stop_watching();
       body->Close();  // lets the producer release what it holds
-      CountRequest(route, method, status);
+      CountRequest(route, method, record.status);
+      LogAccess(record, options_.access_log, absl::Now());
       co_return ok && keep_alive && !draining_;
     }
     if (response.stream) response.stream->Close();  // its client is gone
-    boost::system::error_code cancel_ec;
-    socket.cancel(cancel_ec);
+    stop_watching();
     CountRequest(route, method, response.status);
-    if (cancel->cancelled()) co_return false;
+    if (cancel->cancelled()) {
+      LogAccess(record, options_.access_log, absl::Now());
+      co_return false;
+    }
 
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status),
                                             version};
@@ -252,6 +381,8 @@ class HttpServer::Impl {
     out.prepare_payload();
     stream.expires_after(ToChrono(options_.read_timeout));
     auto [ec, n] = co_await bhttp::async_write(stream, out, kTuple);
+    if (!ec) record.bytes = out.body().size();
+    LogAccess(record, options_.access_log, absl::Now());
     co_return !ec && out.keep_alive();
   }
 
@@ -272,38 +403,57 @@ class HttpServer::Impl {
       co_return r;
     }
     const RouteTable::Handler* handler = match.handler;
-    Gauge* in_flight = options_.metrics
-                           ? options_.metrics->ForRoute(match.pattern).in_flight
-                           : nullptr;
-    if (in_flight) in_flight->Add(1);
+    RequestObserver* observer = options_.observer;
+    if (observer) observer->Started(match.pattern);
     HttpResponse response =
         co_await asio::async_initiate<decltype(use_awaitable), void(HttpResponse)>(
         [handler, &request](auto completion) {
-          auto shared = std::make_shared<decltype(completion)>(std::move(completion));
-          (*handler)(std::move(request), [shared](HttpResponse response) {
-            auto executor = asio::get_associated_executor(*shared);
+          // Answered once: by the handler, or here when it throws first.
+          struct Completion {
+            decltype(completion) complete;
+            std::atomic<bool> answered{false};
+          };
+          auto shared = std::make_shared<Completion>(std::move(completion));
+          Responder respond = [shared](HttpResponse response) {
+            if (shared->answered.exchange(true)) return;
+            auto executor = asio::get_associated_executor(shared->complete);
             asio::post(executor, [shared, response = std::move(response)]() mutable {
-              (*shared)(std::move(response));
+              shared->complete(std::move(response));
             });
-          });
+          };
+          // The adapter where a handler that throws (a bug, an allocation
+          // failure) becomes a 500 for its request instead of escaping the
+          // coroutine: the connection answers and the counters stay right.
+          std::string what;
+          try {
+            (*handler)(std::move(request), respond);
+            return;
+          } catch (const std::exception& e) {
+            what = e.what();
+          } catch (...) {
+            what = "an exception of unknown type";
+          }
+          spdlog::error("a route handler threw: {}", what);
+          respond(JsonError(500, StrCat("internal error: the handler failed: ", what)));
         },
         use_awaitable);
-    if (in_flight) in_flight->Add(-1);
+    if (observer) observer->Ended(match.pattern);
     co_return response;
   }
 
-  void CountRequest(const std::string& route, const std::string& method, int status) {
-    if (!options_.metrics) return;
-    options_.metrics->ForRoute(route).requests
-        ->WithLabels({route, method, std::to_string(status)})
-        ->Increment();
+  // Counts an answered request. Every label is bounded by what the server
+  // knows: `route` is a registered pattern or "unmatched", `method` one of
+  // HTTP's methods or "other", `status` a status code.
+  void CountRequest(const std::string& route, std::string_view method, int status) {
+    if (options_.observer) options_.observer->Answered(route, method, status);
   }
 
   // Writes a streamed response: headers at once, then each chunk as the
-  // stream produces it (chunked encoding), then the last chunk. Returns
-  // whether every write succeeded and the stream ended normally.
+  // stream produces it (chunked encoding), then the last chunk. Adds the
+  // body bytes written to *bytes. Returns whether every write succeeded and
+  // the stream ended normally.
   asio::awaitable<bool> WriteStream(beast::tcp_stream& stream, HttpResponse response,
-                                    unsigned version) {
+                                    unsigned version, size_t* bytes) {
     bhttp::response<bhttp::empty_body> head{static_cast<bhttp::status>(response.status),
                                             version};
     head.set(bhttp::field::server, "inferd");
@@ -337,20 +487,28 @@ class HttpServer::Impl {
       auto [ec, n] =
           co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(*chunk)), kTuple);
       if (ec) co_return false;
+      *bytes += chunk->size();
     }
   }
 
+  // Answers a request that cannot be dispatched (malformed, too large) with
+  // a JSON error and Connection: close, and logs it.
   asio::awaitable<void> WriteError(beast::tcp_stream& stream, int status,
-                                   std::string message) {
+                                   std::string message, AccessRecord& record) {
     HttpResponse error = JsonError(status, message);
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(status), 11};
     out.set(bhttp::field::server, "inferd");
     out.set(bhttp::field::content_type, error.content_type);
+    out.set("X-Request-Id", record.request_id);
     out.body() = std::move(error.body);
     out.keep_alive(false);
     out.prepare_payload();
     stream.expires_after(std::chrono::seconds(5));
-    co_await bhttp::async_write(stream, out, kTuple);
+    auto [ec, n] = co_await bhttp::async_write(stream, out, kTuple);
+    record.status = status;
+    if (!ec) record.bytes = out.body().size();
+    if (status >= 500) record.error = std::move(message);
+    LogAccess(record, options_.access_log, absl::Now());
   }
 
   const Options options_;

@@ -8,6 +8,14 @@
 // received within read_timeout closes the connection; an idle keep-alive
 // connection closes after idle_timeout. Handlers answer through a Responder
 // from any thread, so I/O threads never wait on inference.
+//
+// Routing uses the path of the request target, origin form or absolute
+// form, still percent-encoded (see RouteTable). Every request carries an id
+// (the client's X-Request-Id, or a new one) that handlers see as the
+// x-request-id header and the response returns as X-Request-Id; every
+// answer is logged through the access log (http/access_log.h).
+// A client that half-closes its side after a complete request still gets
+// its answer; a client that goes away has its request cancelled.
 // Thread-safe: Shutdown() may be called from any thread except an I/O thread.
 
 #include <atomic>
@@ -19,7 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "http/route_table.h"
-#include "metrics/inference_metrics.h"
+#include "http/request_observer.h"
 
 namespace inferd {
 
@@ -32,7 +40,8 @@ class HttpServer {
     size_t max_body_bytes = 64 << 20;
     absl::Duration read_timeout = absl::Seconds(30);
     absl::Duration idle_timeout = absl::Seconds(75);
-    InferenceMetrics* metrics = nullptr;  // not owned; optional
+    RequestObserver* observer = nullptr;  // not owned; optional (metrics)
+    bool access_log = true;  // a line per request at info; 5xx are logged regardless
   };
 
   // Binds and listens; serving starts with Start(). `routes` is not owned

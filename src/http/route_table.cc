@@ -4,6 +4,9 @@
 #include "common/strings.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "boost/url/encode.hpp"
+#include "boost/url/pct_string_view.hpp"
+#include "boost/url/rfc/pchars.hpp"
 
 namespace inferd {
 namespace {
@@ -16,7 +19,19 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
   return parts;
 }
 
+// The decoded value of one raw path segment; nullopt for a malformed escape.
+std::optional<std::string> DecodeSegment(std::string_view raw) {
+  auto valid = boost::urls::make_pct_string_view(boost::core::string_view(raw.data(), raw.size()));
+  if (!valid) return std::nullopt;
+  return valid->decode();
+}
+
 }  // namespace
+
+std::string EncodePathSegment(std::string_view value) {
+  return boost::urls::encode(boost::core::string_view(value.data(), value.size()),
+                             boost::urls::pchars);
+}
 
 void RouteTable::Add(std::string method, std::string_view pattern,
                      Handler handler) {
@@ -56,7 +71,9 @@ bool RouteTable::MatchPath(
       }
       part.remove_suffix(segment.suffix.size());
     }
-    if (params) (*params)[segment.param] = std::string(part);
+    std::optional<std::string> value = DecodeSegment(part);
+    if (!value) return false;
+    if (params) (*params)[segment.param] = *std::move(value);
   }
   return true;
 }

@@ -6,9 +6,16 @@
 // ("{model}"), or a parameter with a literal suffix ("{model}:predict", as
 // KServe v1 spells its verbs). A path that matches a pattern but not its
 // method is a 405 with the allowed methods.
+//
+// Matching works on the path as sent, percent-encoded: "%2F" never splits a
+// segment, and a literal segment matches only its unencoded spelling (so a
+// proxy rule on "/v2/repository/" sees what the route table sees). Each
+// parameter value is decoded after its route matched; it may then hold any
+// byte, "/" and NUL included, for the handler's name validation to refuse.
 // Fill before serving; Find() is then read-only and thread-safe.
 
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,7 +36,9 @@ class RouteTable {
     std::string allow;                 // for 405: "GET, POST"
     std::string pattern;               // the matched route pattern
   };
-  // Finds the route for `request` and fills request.path_params.
+  // Finds the route for `request` (request.path percent-encoded) and fills
+  // request.path_params with decoded values. A segment with a malformed
+  // escape ("%zz") matches no parameter.
   Match Find(HttpRequest& request) const;
 
  private:
@@ -51,5 +60,9 @@ class RouteTable {
 
   std::vector<Route> routes_;
 };
+
+// `value` percent-encoded as one path segment ("a/b%" -> "a%2Fb%25"), for
+// code that builds a path for Find() from a decoded parameter value.
+std::string EncodePathSegment(std::string_view value);
 
 }  // namespace inferd

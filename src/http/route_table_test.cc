@@ -50,6 +50,9 @@ class RouteTableTest : public ::testing::Test {
     routes_.Add("POST", "/v1/models/{model}:predict", Tag("predict"));
     routes_.Add("GET", "/v2/repository/index", Tag("index-get"));
     routes_.Add("POST", "/v2/repository/index", Tag("index-post"));
+    routes_.Add("POST", "/v2/repository/models/{model}/load", Tag("load"));
+    routes_.Add("GET", "/v2/models/{model}/ready", Tag("ready"));
+    routes_.Add("GET", "/v2/models/{model}/versions/{version}/ready", Tag("versioned-ready"));
   }
 
   // Finds and runs the route; returns the handler's tag.
@@ -161,6 +164,51 @@ TEST_F(RouteTableTest, FirstRegisteredRouteWinsOnOverlap) {
   routes.Add("GET", "/a/b", Tag("literal"));
   HttpRequest request = Request("GET", "/a/b");
   EXPECT_EQ(RunHandler(routes.Find(request), request), "param");
+}
+
+TEST_F(RouteTableTest, EncodedSlashesDoNotSplitSegments) {
+  // A proxy that guards "/v2/repository/" must not be walked around.
+  EXPECT_EQ(Dispatch("POST", "/v2%2frepository%2fmodels%2fsimple%2fload"), "status 404");
+  EXPECT_EQ(Dispatch("POST", "/v2%2Frepository/models/simple/load"), "status 404");
+  // The encoded slash stays inside the one parameter it was sent in.
+  HttpRequest request;
+  EXPECT_EQ(Dispatch("GET", "/v2/models/simple%2fversions%2f1/ready", &request), "ready");
+  EXPECT_THAT(request.path_params, ElementsAre(Pair("model", "simple/versions/1")));
+}
+
+TEST_F(RouteTableTest, ParameterValuesAreDecodedAfterMatching) {
+  HttpRequest request;
+  EXPECT_EQ(Dispatch("GET", "/v2/models/%73imple/versions/%31/ready", &request),
+            "versioned-ready");
+  EXPECT_THAT(request.path_params, ElementsAre(Pair("model", "simple"), Pair("version", "1")));
+  EXPECT_EQ(Dispatch("POST", "/v2/repository/models/a%00b/load", &request), "load");
+  EXPECT_EQ(request.param("model"), std::string("a\0b", 3));
+  EXPECT_EQ(Dispatch("POST", "/v1/models/a%3Apredict:predict", &request), "predict");
+  EXPECT_EQ(request.param("model"), "a:predict");
+  EXPECT_EQ(Dispatch("GET", "/v2/models/a+b%20c", &request), "metadata");
+  EXPECT_EQ(request.param("model"), "a+b c");  // '+' is no space in a path
+}
+
+TEST_F(RouteTableTest, LiteralSegmentsMatchOnlyUnencoded) {
+  EXPECT_EQ(Dispatch("GET", "/v2/%6dodels/simple"), "status 404");
+  EXPECT_EQ(Dispatch("GET", "/v2/health/%6cive"), "status 404");
+  EXPECT_EQ(Dispatch("POST", "/v1/models/digits%3apredict"), "status 404");
+}
+
+TEST_F(RouteTableTest, MalformedEscapeMatchesNoParameter) {
+  EXPECT_EQ(Dispatch("GET", "/v2/models/a%zz"), "status 404");
+  EXPECT_EQ(Dispatch("GET", "/v2/models/a%2"), "status 404");
+}
+
+TEST(EncodePathSegmentTest, EncodesWhatWouldSplitOrDecodeDifferently) {
+  EXPECT_EQ(EncodePathSegment("simple"), "simple");
+  EXPECT_EQ(EncodePathSegment("a/b%41 c"), "a%2Fb%2541%20c");
+  RouteTable routes;
+  routes.Add("POST", "/v2/models/{model}/infer", Tag("infer"));
+  HttpRequest request =
+      Request("POST", "/v2/models/" + EncodePathSegment("x%41/y") + "/infer");
+  ASSERT_EQ(routes.Find(request).status, 200);
+  EXPECT_EQ(request.param("model"), "x%41/y");
 }
 
 TEST(HttpRequestTest, HeaderLookupIgnoresCaseAndReturnsTheFirst) {

@@ -108,6 +108,9 @@ struct Job {
   JobPriority priority = JobPriority::kNormal;
   JobRequest request;
   std::string idempotency_key;
+  // JobFingerprint() of the submission (job_fingerprint.h); empty for jobs
+  // stored before fingerprints existed.
+  std::string request_fingerprint;
   std::string webhook_url;
   WebhookState webhook;
 

@@ -9,7 +9,9 @@
 namespace inferd::jobs::internal {
 namespace {
 
-// Column order of every SELECT and of the INSERT's parameters (?1..?30).
+// Column order of every SELECT and of the INSERT's parameters (?1..?31):
+// the order of the table's columns, new ones last (ALTER TABLE ADD COLUMN
+// appends, so a migrated file has the same order as a new one).
 enum Column {
   kId = 0,
   kStatus,
@@ -41,6 +43,7 @@ enum Column {
   kResultBody,
   kError,
   kWorker,
+  kRequestFingerprint,  // added by schema 2 (ALTER TABLE on older files)
   kColumnCount,
 };
 
@@ -55,6 +58,7 @@ constexpr const char* kColumnNames[kColumnCount] = {
     "max_attempts", "attempts",        "cancel_requested",
     "result_status", "result_content_type", "result_headers",
     "result_body",  "error",           "worker",
+    "request_fingerprint",
 };
 
 std::string BuildSelect(Bodies bodies) {
@@ -212,7 +216,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   result_headers BLOB,
   result_body BLOB,
   error TEXT NOT NULL,
-  worker TEXT NOT NULL
+  worker TEXT NOT NULL,
+  request_fingerprint TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_by_idempotency_key
   ON jobs(idempotency_key) WHERE idempotency_key IS NOT NULL;
@@ -271,7 +276,7 @@ const char* SelectDueWebhooksSql() {
 const char kInsertJobSql[] =
     "INSERT INTO jobs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
     "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, "
-    "?26, ?27, ?28, ?29, ?30)";
+    "?26, ?27, ?28, ?29, ?30, ?31)";
 
 const char kUpdateJobSql[] =
     "UPDATE jobs SET status = ?2, priority = ?3, webhook_status = ?12, "
@@ -349,6 +354,7 @@ absl::StatusOr<Job> ReadJob(const Statement& s) {
   }
   job.error = s.ColumnString(kError);
   job.worker = s.ColumnString(kWorker);
+  job.request_fingerprint = s.ColumnString(kRequestFingerprint);
   return job;
 }
 
@@ -396,7 +402,11 @@ void BindAll(Statement& s, const Job& job) {
 
 }  // namespace
 
-void BindInsertJob(Statement& stmt, const Job& job) { BindAll(stmt, job); }
+void BindInsertJob(Statement& stmt, const Job& job) {
+  BindAll(stmt, job);
+  // Set once at submission; kUpdateJobSql leaves it alone.
+  stmt.BindOptionalText(kRequestFingerprint + 1, job.request_fingerprint);
+}
 
 void BindUpdateJob(Statement& stmt, const Job& job) { BindAll(stmt, job); }
 

@@ -17,8 +17,21 @@
 
 namespace inferd::jobs::internal {
 
-inline constexpr int kSchemaVersion = 1;
+// 1: the first release. 2: request_fingerprint (idempotency checks).
+inline constexpr int kSchemaVersion = 2;
+// Creates what is missing in a new file; an older file's table is brought
+// up to date by kMigrations.
 extern const char kSchemaSql[];
+
+// Columns added after schema 1, each with the statement that adds it to an
+// older table. Applied on open where PRAGMA table_info lacks the column.
+struct ColumnMigration {
+  const char* column;
+  const char* add_sql;
+};
+inline constexpr ColumnMigration kMigrations[] = {
+    {"request_fingerprint", "ALTER TABLE jobs ADD COLUMN request_fingerprint TEXT"},
+};
 
 // SELECT <columns> FROM jobs, for the three body variants; append a WHERE.
 enum class Bodies { kAll, kNoInput, kNone };

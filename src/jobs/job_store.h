@@ -10,7 +10,9 @@
 //
 // Errors: NotFound (no such job), FailedPrecondition (a stale claim: the job
 // is no longer running under that attempt), InvalidArgument (bad spec or
-// query), Unavailable/ResourceExhausted/Internal for storage failures.
+// query), AlreadyExists (an idempotency key reused for a different
+// request), Unavailable/ResourceExhausted/Internal for storage failures,
+// DataLoss for a corrupt database.
 //
 // Thread-safe: all methods may be called from any thread.
 
@@ -32,8 +34,9 @@ namespace inferd::jobs {
 
 struct SubmitResult {
   Job job;
-  // false when the idempotency key matched an existing job, which is
-  // returned as it is now (any state).
+  // false when the idempotency key matched an existing job of the same
+  // request (same JobFingerprint), which is returned as it is now (any
+  // state).
   bool created = true;
 };
 
@@ -81,7 +84,9 @@ class JobStore {
   using SubmitCallback = std::function<void(absl::StatusOr<SubmitResult>)>;
 
   // Stores a new queued job, or returns the job that already has
-  // spec.idempotency_key. `done` runs once the job is durable (or failed),
+  // spec.idempotency_key when it was submitted with the same request
+  // (job_fingerprint.h); AlreadyExists, naming the key, when the key's job
+  // is a different request. `done` runs once the job is durable (or failed),
   // on a store thread; it must not block nor call the store's blocking
   // methods (post the answer to the connection's executor). For async HTTP
   // handlers.

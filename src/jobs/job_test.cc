@@ -1,8 +1,12 @@
 #include "jobs/job.h"
 
 #include <set>
+#include <string>
+#include <vector>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "jobs/job_fingerprint.h"
 
 namespace inferd::jobs {
 namespace {
@@ -61,6 +65,55 @@ TEST(JobTest, FailedAttemptsExcludeInterruptedAndSuccessfulOnes) {
   job.attempts.push_back({3, {}, {}, "", false});
   EXPECT_EQ(job.attempt_count(), 3);
   EXPECT_EQ(job.failed_attempt_count(), 1);
+}
+
+}  // namespace
+}  // namespace inferd::jobs
+
+namespace inferd::jobs {
+namespace {
+
+JobSpec FingerprintSpec() {
+  JobSpec spec;
+  spec.request.model = "simple";
+  spec.request.route = "infer";
+  spec.request.input.content_type = "application/json";
+  spec.request.input.body = R"({"inputs":[]})";
+  return spec;
+}
+
+TEST(JobFingerprintTest, SameRequestSameFingerprintWhateverTheKey) {
+  JobSpec a = FingerprintSpec();
+  JobSpec b = FingerprintSpec();
+  a.idempotency_key = "one";
+  b.idempotency_key = "two";
+  EXPECT_EQ(JobFingerprint(a), JobFingerprint(b));
+  EXPECT_THAT(JobFingerprint(a), ::testing::MatchesRegex("[0-9a-f]{32}"));
+}
+
+TEST(JobFingerprintTest, EveryFieldTheClientChoseCounts) {
+  const std::string base = JobFingerprint(FingerprintSpec());
+  std::vector<JobSpec> changed(8, FingerprintSpec());
+  changed[0].request.model = "simplf";
+  changed[1].request.version = "1";
+  changed[2].request.route = "predict";
+  changed[3].request.input.content_type = "application/octet-stream";
+  changed[4].request.input.headers = {{"inference-header-content-length", "13"}};
+  changed[5].request.input.body += " ";
+  changed[6].webhook_url = "http://127.0.0.1/hook";
+  changed[7].max_attempts = 2;
+  for (size_t i = 0; i < changed.size(); ++i) {
+    EXPECT_NE(JobFingerprint(changed[i]), base) << i;
+  }
+  // Fields are length-prefixed: moving bytes from one field to the next
+  // is a different request.
+  JobSpec shifted = FingerprintSpec();
+  shifted.request.model = "simpl";
+  shifted.request.version = "e";
+  JobSpec unshifted = FingerprintSpec();
+  unshifted.request.model = "simple";
+  unshifted.request.version = "";
+  EXPECT_NE(JobFingerprint(shifted), JobFingerprint(unshifted));
 }
 
 }  // namespace

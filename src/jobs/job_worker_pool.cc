@@ -123,11 +123,13 @@ void JobWorkerPool::Run(const Job& job) {
   try {
     outcome = executor_(job, *cancel);
   } catch (const std::exception& e) {
-    // Executors should return Status-like outcomes; this is a last guard so
-    // a bug in one job does not take a worker thread down.
-    outcome = JobOutcome::Retryable(StrCat("executor threw: ", e.what()));
+    // Executors should return outcomes; this is a last guard so a bug in
+    // one job does not take a worker thread down. Not retried: what threw
+    // once (std::bad_alloc on a huge request, a bug) throws again, and each
+    // attempt would cost the server as much.
+    outcome = JobOutcome::Permanent(StrCat("executor threw: ", e.what()));
   } catch (...) {
-    outcome = JobOutcome::Retryable("executor threw a non-standard exception");
+    outcome = JobOutcome::Permanent("executor threw a non-standard exception");
   }
   absl::StatusOr<Job> finished =
       store_->Finish(job.id, job.attempt_count(), outcome);

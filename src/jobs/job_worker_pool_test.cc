@@ -1,5 +1,7 @@
 #include "jobs/job_worker_pool.h"
 
+#include <atomic>
+#include <new>
 #include <stdexcept>
 #include <thread>
 
@@ -144,13 +146,35 @@ TEST_F(JobWorkerPoolTest, PermanentFailureAndThrowingExecutorAreRecorded) {
   EXPECT_EQ(store_->Get(bad)->error, "input \"x\": bad");
 
   std::string thrower = Submit("throw");
-  ASSERT_TRUE(WaitFor(events, thrower, JobStatus::kQueued));  // submitted
-  ASSERT_TRUE(WaitFor(events, thrower, JobStatus::kQueued));  // retry
+  ASSERT_TRUE(WaitFor(events, thrower, JobStatus::kFailed));
   absl::StatusOr<Job> job = store_->Get(thrower);
-  ASSERT_FALSE(job->attempts.empty());
+  ASSERT_EQ(job->attempts.size(), 1u);
   EXPECT_THAT(job->attempts[0].error, HasSubstr("executor threw: bug"));
   pool->Stop();
-  EXPECT_EQ(pool->stats().failed, 1u);
+  EXPECT_EQ(pool->stats().failed, 2u);
+  EXPECT_EQ(pool->stats().retried, 0u);
+}
+
+TEST_F(JobWorkerPoolTest, ExecutorThatThrowsFailsAtOnceWithItsMessage) {
+  JobEventQueue events(&hub_, "", RealClock::Get());
+  std::atomic<int> calls{0};
+  auto pool = MakePool([&](const Job&, const JobCancellation&) -> JobOutcome {
+    ++calls;
+    throw std::bad_alloc();
+  });
+  pool->Start();
+  std::string id = Submit("huge");
+  ASSERT_TRUE(WaitFor(events, id, JobStatus::kFailed));
+  // No backoff is waited out and nothing is queued again: had the failure
+  // been retryable, the job would be queued (on the fake clock) instead.
+  absl::StatusOr<Job> job = store_->Get(id);
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->status, JobStatus::kFailed);
+  ASSERT_EQ(job->attempts.size(), 1u);
+  EXPECT_THAT(job->error, HasSubstr("executor threw: std::bad_alloc"));
+  EXPECT_EQ(calls.load(), 1);
+  pool->Stop();
+  EXPECT_EQ(pool->stats().retried, 0u);
 }
 
 TEST_F(JobWorkerPoolTest, CancelInterruptsARunningJobWhenTheExecutorCan) {

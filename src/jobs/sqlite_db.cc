@@ -17,6 +17,11 @@ absl::Status Error(sqlite3* db, std::string_view what, int rc) {
   if (rc == SQLITE_FULL || rc == SQLITE_IOERR || rc == SQLITE_CANTOPEN) {
     return absl::ResourceExhaustedError(ToAbsl(message));
   }
+  // A damaged file, or one that is not a database at all: retrying cannot
+  // help, only replacing the file.
+  if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) {
+    return absl::DataLossError(ToAbsl(message));
+  }
   return absl::InternalError(ToAbsl(message));
 }
 

@@ -8,6 +8,9 @@
 //
 // Not thread-safe: one connection is used by one thread at a time (the
 // caller serialises; the connection is opened with SQLITE_OPEN_NOMUTEX).
+//
+// Errors: Unavailable (busy, locked), ResourceExhausted (disk full, I/O,
+// cannot open), DataLoss (a corrupt file or not a database), Internal.
 
 #include <cstdint>
 #include <map>

@@ -10,12 +10,14 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "jobs/job_fingerprint.h"
 #include "jobs/job_row.h"
 
 namespace inferd::jobs {
@@ -60,6 +62,58 @@ bool DecodeCursor(std::string_view cursor, int64_t& created_us,
   created_us = v;
   id = std::string(cursor.substr(dot + 1));
   return IsValidJobId(id);
+}
+
+// Creates the tables of a new file, or brings an older file's up to date
+// (columns added since schema 1), inside the caller's transaction.
+absl::Status ApplySchema(SqliteDb& db) {
+  INFERD_RETURN_IF_ERROR(db.Exec(internal::kSchemaSql));
+  std::set<std::string> columns;
+  {
+    INFERD_ASSIGN_OR_RETURN(ScopedStatement stmt,
+                            db.Prepare("SELECT name FROM pragma_table_info('jobs')"));
+    while (true) {
+      INFERD_ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) break;
+      columns.insert(stmt->ColumnString(0));
+    }
+  }
+  for (const internal::ColumnMigration& migration : internal::kMigrations) {
+    if (columns.count(migration.column) == 0) {
+      INFERD_RETURN_IF_ERROR(db.Exec(migration.add_sql));
+    }
+  }
+  return db.Exec(StrCat("PRAGMA user_version=", internal::kSchemaVersion));
+}
+
+// The answer to a submission whose idempotency key belongs to `existing`:
+// the job itself when the request is the same one, else AlreadyExists.
+// Jobs stored before fingerprints (empty) cannot be compared and count as
+// the same request, as every reuse did then.
+absl::Status CheckSameRequest(const Job& existing, const std::string& fingerprint) {
+  if (existing.request_fingerprint.empty() || existing.request_fingerprint == fingerprint) {
+    return absl::OkStatus();
+  }
+  return absl::AlreadyExistsError(ToAbsl(StrCat(
+      "Idempotency-Key \"", existing.idempotency_key, "\" was already used for a different "
+      "request (job ", existing.id, "); send the same request again to get that job, or use "
+      "a new key for a new request")));
+}
+
+// Why the database file at `path` cannot be used, naming it and what to do:
+// an operator reads this in the log and in every async answer.
+absl::Status DatabaseOpenError(const std::string& path, const absl::Status& cause) {
+  if (absl::IsDataLoss(cause)) {
+    return absl::DataLossError(ToAbsl(StrCat(
+        "job database ", path, " is damaged or is not an SQLite database (", cause.message(),
+        "). Move it away (with ", path, "-wal and ", path,
+        "-shm if present) or restore it from a backup, then restart inferd; a new "
+        "database is created where none exists")));
+  }
+  return absl::Status(cause.code(),
+                      ToAbsl(StrCat("job database ", path, " cannot be opened (", cause.message(),
+                                    "). Fix the cause (permissions, free space), then restart "
+                                    "inferd")));
 }
 
 }  // namespace
@@ -150,7 +204,9 @@ absl::StatusOr<std::unique_ptr<SqliteJobStore>> SqliteJobStore::Open(
   std::string path = options.data_dir + "/jobs.db";
   std::unique_ptr<SqliteJobStore> store(
       new SqliteJobStore(std::move(options), std::move(path), fd));
-  INFERD_RETURN_IF_ERROR(store->Initialize());
+  if (absl::Status opened = store->Initialize(); !opened.ok()) {
+    return DatabaseOpenError(store->path(), opened);
+  }
   store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
   return store;
 }
@@ -187,9 +243,13 @@ absl::Status SqliteJobStore::Initialize() {
   // leave a huge -wal file behind.
   INFERD_RETURN_IF_ERROR(
       write_db_->Exec("PRAGMA journal_size_limit=67108864"));
-  INFERD_RETURN_IF_ERROR(write_db_->Exec(
-      StrCat("BEGIN; ", internal::kSchemaSql, " PRAGMA user_version=",
-             internal::kSchemaVersion, "; COMMIT;")));
+  INFERD_RETURN_IF_ERROR(write_db_->Exec("BEGIN"));
+  absl::Status schema = ApplySchema(*write_db_);
+  if (!schema.ok()) {
+    write_db_->Exec("ROLLBACK").IgnoreError();
+    return schema;
+  }
+  INFERD_RETURN_IF_ERROR(write_db_->Exec("COMMIT"));
 
   // Gauges start from what is on disk.
   {
@@ -357,9 +417,11 @@ void SqliteJobStore::SubmitAsync(JobSpec spec, SubmitCallback done) {
   auto result = std::make_shared<SubmitResult>();
   int max_attempts =
       spec.max_attempts > 0 ? spec.max_attempts : options_.max_attempts;
+  // Hashed here, on the submitter's thread, not on the writer's.
+  std::string fingerprint = JobFingerprint(spec);
   WriteAsync(
-      [result, max_attempts, spec = std::move(spec)](WriteContext& ctx) mutable
-      -> absl::Status {
+      [result, max_attempts, fingerprint = std::move(fingerprint),
+       spec = std::move(spec)](WriteContext& ctx) mutable -> absl::Status {
         if (!spec.idempotency_key.empty()) {
           INFERD_ASSIGN_OR_RETURN(
               ScopedStatement stmt,
@@ -369,11 +431,13 @@ void SqliteJobStore::SubmitAsync(JobSpec spec, SubmitCallback done) {
           if (row) {
             INFERD_ASSIGN_OR_RETURN(result->job,
                                     internal::ReadJob(*stmt.operator->()));
+            INFERD_RETURN_IF_ERROR(CheckSameRequest(result->job, fingerprint));
             result->created = false;
             return absl::OkStatus();
           }
         }
         Job& job = result->job;
+        job.request_fingerprint = std::move(fingerprint);
         job.id = NewJobId();
         job.status = JobStatus::kQueued;
         job.priority = spec.priority;

@@ -79,8 +79,11 @@ class SqliteJobStore : public JobStore {
     JobEventHub* events = nullptr;  // not owned; optional
   };
 
-  // Opens or creates the database, applying the schema. FailedPrecondition
-  // when another process holds the data directory.
+  // Opens or creates the database, applying the schema (and migrating an
+  // older file's). InvalidArgument for bad options; FailedPrecondition when
+  // the data directory cannot be created or another process holds it;
+  // DataLoss when jobs.db is damaged or not a database, other codes when it
+  // cannot be opened: both name the file and what to do about it.
   static absl::StatusOr<std::unique_ptr<SqliteJobStore>> Open(Options options);
 
   // Finishes queued mutations, then closes the database.

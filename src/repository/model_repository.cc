@@ -8,6 +8,7 @@
 #include "common/status_macros.h"
 #include "config/model_config_loader.h"
 #include "config/version_policy.h"
+#include "repository/model_folder_check.h"
 #include "repository/model_warmup.h"
 #include "scheduling/batch_policy_from_config.h"
 #include "spdlog/spdlog.h"
@@ -25,6 +26,15 @@ std::string_view ModelStateName(ModelState state) {
   return "UNKNOWN";
 }
 
+namespace {
+
+// The reason a READY version carries after a reload of its model failed.
+std::string ReloadFailed(std::string_view why) {
+  return StrCat("reload failed, still serving the version loaded before: ", why);
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Create(
     Options options) {
   std::error_code ec;
@@ -35,7 +45,16 @@ absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Create(
   if (options.backends == nullptr) {
     return absl::InvalidArgumentError("model repository needs backends");
   }
-  return std::unique_ptr<ModelRepository>(new ModelRepository(std::move(options)));
+  for (const std::string& name : options.startup_models) {
+    INFERD_RETURN_IF_ERROR(ValidateModelName(name));
+  }
+  fs::path canonical_root = fs::canonical(options.root, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(StrCat(
+        "model repository \"", options.root, "\": ", ec.message()));
+  }
+  return std::unique_ptr<ModelRepository>(
+      new ModelRepository(std::move(options), std::move(canonical_root)));
 }
 
 ModelRepository::~ModelRepository() { UnloadAll(); }
@@ -52,15 +71,40 @@ std::vector<std::string> ModelRepository::ScanModelNames() const {
   return names;
 }
 
+bool ModelRepository::HasFolder(const std::string& name) const {
+  std::error_code ec;
+  return fs::is_directory(options_.root + "/" + name, ec);
+}
+
 void ModelRepository::LoadStartupModels() {
   std::vector<std::string> names = options_.control_mode == ModelControlMode::kNone
                                        ? ScanModelNames()
                                        : options_.startup_models;
+  // Models wait their turn as LOADING, so requests for them hear "still
+  // loading" (503), not "unknown model" (404), while the ones before load.
+  std::vector<std::string> queued;
+  for (const std::string& name : names) {
+    if (ValidateModelName(name).ok() && HasFolder(name)) queued.push_back(name);
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    for (const std::string& name : queued) {
+      Entry& entry = entries_[name];
+      entry.requested = true;
+      entry.loading = true;
+    }
+  }
   {
     absl::MutexLock lock(&control_mu_);
     for (const std::string& name : names) {
       absl::Status status = LoadLocked(name);
-      if (absl::IsNotFound(status)) SetModelError(name, std::string(status.message()));
+      // A folder that is no model (NotFound) or has a name no model may have
+      // (InvalidArgument before anything was recorded) is still reported.
+      if (absl::IsNotFound(status) || !ValidateModelName(name).ok()) {
+        SetModelError(name, std::string(status.message()));
+      }
+      absl::MutexLock lock(&mu_);
+      if (auto it = entries_.find(name); it != entries_.end()) it->second.loading = false;
     }
   }
   absl::MutexLock lock(&mu_);
@@ -70,12 +114,18 @@ void ModelRepository::LoadStartupModels() {
 void ModelRepository::SetModelError(const std::string& name, std::string error) {
   absl::MutexLock lock(&mu_);
   Entry& entry = entries_[name];
-  for (const auto& [version, slot] : entry.versions) {
+  bool serving = false;
+  for (auto& [version, slot] : entry.versions) {
     if (slot.state == ModelState::kReady) {
-      // A failed reload: the loaded versions keep serving.
-      spdlog::error("model {}: reload failed, keeping the loaded versions: {}", name, error);
-      return;
+      // A failed reload: the loaded versions keep serving and say why their
+      // reload failed.
+      slot.reason = ReloadFailed(error);
+      serving = true;
     }
+  }
+  if (serving) {
+    spdlog::error("model {}: reload failed, keeping the loaded versions: {}", name, error);
+    return;
   }
   spdlog::error("model {}: {}", name, error);
   entry.requested = true;
@@ -93,14 +143,32 @@ absl::Status ModelRepository::Load(const std::string& name) {
 }
 
 absl::Status ModelRepository::LoadLocked(const std::string& name) {
-  const std::string dir = options_.root + "/" + name;
-  std::error_code ec;
-  if (name.empty() || name.find('/') != std::string::npos || name == "." ||
-      name == ".." || !fs::is_directory(dir, ec)) {
+  INFERD_RETURN_IF_ERROR(ValidateModelName(name));
+  if (!HasFolder(name)) {
     return absl::NotFoundError(StrCat(
         "model \"", name, "\" is not in the repository ", options_.root));
   }
+  {
+    absl::MutexLock lock(&mu_);
+    entries_[name].loading = true;
+  }
+  absl::Status status = LoadFolderLocked(name, options_.root + "/" + name);
+  absl::MutexLock lock(&mu_);
+  entries_[name].loading = false;
+  return status;
+}
+
+absl::Status ModelRepository::LoadFolderLocked(const std::string& name,
+                                               const std::string& dir) {
   spdlog::info("model {}: loading", name);
+  if (!options_.allow_symlinks_outside_repository) {
+    absl::Status inside = CheckModelFolderStaysInside(canonical_root_, dir);
+    if (!inside.ok()) {
+      SetModelError(name, std::string(inside.message()));
+      return absl::InvalidArgumentError(inside.message());
+    }
+  }
+  std::error_code ec;
   absl::StatusOr<config::ModelConfig> config = LoadModelConfig(dir, name);
   if (!config.ok()) {
     SetModelError(name, std::string(config.status().message()));
@@ -157,7 +225,8 @@ absl::Status ModelRepository::LoadLocked(const std::string& name) {
       spdlog::error("model {} version {}: UNAVAILABLE: {}", name, v, slot.reason);
       if (first_error.empty()) first_error = slot.reason;
     } else {
-      // A reload failed: the old version keeps serving.
+      // A reload failed: the old version keeps serving, and says why.
+      slot.reason = ReloadFailed(ToStd(loaded.status().message()));
       spdlog::error("model {} version {}: reload failed, keeping the old one: {}",
                     name, v, loaded.status().message());
       if (first_error.empty()) first_error = std::string(loaded.status().message());
@@ -236,14 +305,14 @@ absl::Status ModelRepository::Unload(const std::string& name) {
         "model control mode is \"none\": start the server with "
         "--model-control-mode explicit to load and unload models");
   }
+  INFERD_RETURN_IF_ERROR(ValidateModelName(name));
   absl::MutexLock control(&control_mu_);
   std::vector<std::shared_ptr<ModelVersion>> draining;
   {
     absl::MutexLock lock(&mu_);
     auto it = entries_.find(name);
     if (it == entries_.end()) {
-      std::error_code ec;
-      if (!fs::is_directory(options_.root + "/" + name, ec)) {
+      if (!HasFolder(name)) {
         return absl::NotFoundError(StrCat("unknown model \"", name, "\""));
       }
       return absl::OkStatus();  // in the repository but not loaded
@@ -272,39 +341,45 @@ absl::Status ModelRepository::Unload(const std::string& name) {
 
 absl::StatusOr<ModelHandle> ModelRepository::Get(const std::string& name,
                                                  const std::string& version) const {
+  INFERD_RETURN_IF_ERROR(ValidateModelName(name));
   absl::MutexLock lock(&mu_);
   auto it = entries_.find(name);
   if (it == entries_.end()) {
-    std::error_code ec;
-    if (options_.control_mode == ModelControlMode::kExplicit &&
-        fs::is_directory(options_.root + "/" + name, ec)) {
+    if (options_.control_mode == ModelControlMode::kExplicit && HasFolder(name)) {
       return absl::UnavailableError(StrCat("model \"", name, "\" is not loaded"));
     }
     return absl::NotFoundError(StrCat("unknown model \"", name, "\""));
   }
   const Entry& entry = it->second;
+  const Slot* slot = nullptr;  // the requested version, when it is known
+  int64_t v;
+  if (version.empty()) {
+    for (auto s = entry.versions.rbegin(); s != entry.versions.rend(); ++s) {
+      if (s->second.state == ModelState::kReady) return ModelHandle(s->second.model);
+    }
+  } else if (absl::SimpleAtoi(version, &v) && entry.versions.count(v) > 0) {
+    slot = &entry.versions.at(v);
+    if (slot->state == ModelState::kReady) return ModelHandle(slot->model);
+  }
+  // Nothing READY to serve. A model whose load is queued or running is one
+  // the repository knows: 503 until it is done, whatever versions it brings.
+  if (entry.loading || (slot != nullptr && slot->state == ModelState::kLoading)) {
+    return absl::UnavailableError(StrCat(
+        "model \"", name, "\"", version.empty() ? "" : StrCat(" version ", version),
+        " is still loading"));
+  }
   if (!entry.error.empty()) {
     return absl::UnavailableError(
         StrCat("model \"", name, "\" is unavailable: ", entry.error));
   }
   if (!version.empty()) {
-    int64_t v;
-    auto slot = absl::SimpleAtoi(version, &v) ? entry.versions.find(v)
-                                              : entry.versions.end();
-    if (slot == entry.versions.end()) {
+    if (slot == nullptr) {
       return absl::NotFoundError(
           StrCat("model \"", name, "\" has no version \"", version, "\""));
     }
-    if (slot->second.state != ModelState::kReady) {
-      return absl::UnavailableError(StrCat(
-          "model \"", name, "\" version ", version, " is ",
-          ModelStateName(slot->second.state),
-          slot->second.reason.empty() ? "" : ": " + slot->second.reason));
-    }
-    return ModelHandle(slot->second.model);
-  }
-  for (auto slot = entry.versions.rbegin(); slot != entry.versions.rend(); ++slot) {
-    if (slot->second.state == ModelState::kReady) return ModelHandle(slot->second.model);
+    return absl::UnavailableError(StrCat(
+        "model \"", name, "\" version ", version, " is ", ModelStateName(slot->state),
+        slot->reason.empty() ? "" : ": " + slot->reason));
   }
   std::string why;
   if (!entry.versions.empty()) {
@@ -349,8 +424,9 @@ std::vector<ModelStatus> ModelRepository::Index() const {
           VersionStatus{std::to_string(version), slot.state, slot.reason});
     }
     if (status.versions.empty()) {
-      status.versions.push_back(
-          VersionStatus{"", ModelState::kUnavailable, "not loaded"});
+      status.versions.push_back(entry.loading
+                                    ? VersionStatus{"", ModelState::kLoading, ""}
+                                    : VersionStatus{"", ModelState::kUnavailable, "not loaded"});
     }
     out[name] = std::move(status);
   }
@@ -369,7 +445,7 @@ bool ModelRepository::AllReady() const {
   if (!startup_done_) return false;
   for (const auto& [name, entry] : entries_) {
     if (!entry.requested) continue;
-    if (!entry.error.empty()) return false;
+    if (entry.loading || !entry.error.empty()) return false;
     for (const auto& [version, slot] : entry.versions) {
       if (slot.state != ModelState::kReady) return false;
     }

@@ -7,7 +7,12 @@
 // Each version moves LOADING -> READY | UNAVAILABLE(reason) -> UNLOADING.
 // A broken model never affects the others. Load/Unload block while models
 // load or drain, so call them off the I/O threads. Thread-safe.
+//
+// Model names are checked (ValidateModelName) before they touch the file
+// system, and a model folder whose symbolic links lead outside the root is
+// UNAVAILABLE unless Options::allow_symlinks_outside_repository.
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -33,6 +38,8 @@ enum class ModelControlMode { kNone, kExplicit };
 struct VersionStatus {
   std::string version;  // empty when the model failed before versions were known
   ModelState state = ModelState::kUnavailable;
+  // Why the version is not READY; for a READY version, why its last reload
+  // failed (it still serves the version loaded before). Empty otherwise.
   std::string reason;
 };
 
@@ -57,8 +64,13 @@ class ModelRepository {
     std::function<absl::StatusOr<std::shared_ptr<const ModelAttachment>>(
         const ModelVersion& model, const std::string& model_dir)>
         attach;
+    // Follow symbolic links in model folders wherever they lead. Off: a
+    // model with a link whose target is outside `root` is UNAVAILABLE.
+    bool allow_symlinks_outside_repository = false;
   };
 
+  // InvalidArgument when `root` is not a folder, backends are missing or a
+  // startup model name is not a valid model name.
   static absl::StatusOr<std::unique_ptr<ModelRepository>> Create(Options options);
   ~ModelRepository();
 
@@ -66,17 +78,22 @@ class ModelRepository {
   // models (mode explicit). Failures are recorded per model, not returned.
   void LoadStartupModels();
 
-  // (Re)loads a model. NotFound when there is no such folder; otherwise the
-  // reason the load failed, or OK. Old versions keep serving until the new
-  // ones are READY. FailedPrecondition in control mode none.
+  // (Re)loads a model. InvalidArgument for an invalid name; NotFound when
+  // there is no such folder (nothing is recorded then); otherwise the reason
+  // the load failed, or OK. Old versions keep serving until the new ones are
+  // READY; a failed reload leaves its reason on them. FailedPrecondition in
+  // control mode none.
   absl::Status Load(const std::string& name);
 
   // Refuses new requests for the model, waits for its in-flight requests and
-  // releases it. NotFound for an unknown model.
+  // releases it. InvalidArgument for an invalid name, NotFound for an
+  // unknown model.
   absl::Status Unload(const std::string& name);
 
   // A READY version: `version` empty picks the highest READY one.
-  // NotFound for an unknown model or version, Unavailable when not READY.
+  // InvalidArgument for an invalid name; NotFound for a model or version the
+  // repository does not know; Unavailable when not READY, with a message
+  // that says "is still loading" while the model's load is queued or runs.
   absl::StatusOr<ModelHandle> Get(const std::string& name,
                                   const std::string& version) const;
 
@@ -107,18 +124,25 @@ class ModelRepository {
     std::map<int64_t, Slot> versions;
     std::string error;        // model-level failure (config, no versions)
     bool requested = false;   // meant to be loaded
+    bool loading = false;     // a load is queued (startup) or running
   };
 
-  explicit ModelRepository(Options options) : options_(std::move(options)) {}
+  ModelRepository(Options options, std::filesystem::path canonical_root)
+      : options_(std::move(options)), canonical_root_(std::move(canonical_root)) {}
 
   std::vector<std::string> ScanModelNames() const;
   absl::Status LoadLocked(const std::string& name)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(control_mu_);
+  absl::Status LoadFolderLocked(const std::string& name, const std::string& dir)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(control_mu_);
+  // Whether `name` has a folder in the repository (a link to one counts).
+  bool HasFolder(const std::string& name) const;
   absl::StatusOr<std::shared_ptr<ModelVersion>> LoadVersion(
       const std::string& name, int64_t version, const config::ModelConfig& config);
   void SetModelError(const std::string& name, std::string error);
 
   const Options options_;
+  const std::filesystem::path canonical_root_;  // options_.root, links resolved
   absl::Mutex control_mu_;  // serialises load and unload
   mutable absl::Mutex mu_;
   std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);

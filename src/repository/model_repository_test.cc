@@ -2,11 +2,14 @@
 
 #include <atomic>
 #include <cstring>
+#include <filesystem>
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "absl/synchronization/notification.h"
 #include "backend/testing/fake_backend.h"
 #include "backend/testing/temp_model_repository.h"
+#include "common/strings.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -17,8 +20,10 @@ using ::inferd::testing::FakeBackend;
 using ::inferd::testing::FakeModelInstance;
 using ::inferd::testing::SimpleModelConfig;
 using ::inferd::testing::TempModelRepository;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 constexpr absl::Duration kHang = absl::Seconds(20);
@@ -81,9 +86,11 @@ class ModelRepositoryTest : public ::testing::Test {
 
   std::unique_ptr<ModelRepository> Open(
       ModelControlMode mode = ModelControlMode::kNone,
-      std::vector<std::string> startup = {}) {
+      std::vector<std::string> startup = {}, bool allow_symlinks_outside = false) {
+    ModelRepository::Options options{repo_.root(), mode, std::move(startup), &backends_};
+    options.allow_symlinks_outside_repository = allow_symlinks_outside;
     absl::StatusOr<std::unique_ptr<ModelRepository>> repository =
-        ModelRepository::Create({repo_.root(), mode, std::move(startup), &backends_});
+        ModelRepository::Create(std::move(options));
     EXPECT_TRUE(repository.ok()) << repository.status();
     if (!repository.ok()) return nullptr;
     (*repository)->LoadStartupModels();
@@ -309,13 +316,52 @@ TEST_F(ModelRepositoryTest, ExplicitStartupModelThatDoesNotExistIsReported) {
   EXPECT_THAT(ReasonOf(*repository, "ghost", ""), HasSubstr("is not in the repository"));
 }
 
-TEST_F(ModelRepositoryTest, LoadAndUnloadOfUnknownModelsAreNotFound) {
-  auto repository = Open(ModelControlMode::kExplicit);
+TEST_F(ModelRepositoryTest, LoadAndUnloadOfUnknownModelsAreNotFoundAndRecordNothing) {
+  repo_.AddModel("m", SimpleModelConfig("m"), {1});
+  auto repository = Open(ModelControlMode::kExplicit, {"m"});
   EXPECT_EQ(repository->Load("nope").code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(repository->Load("").code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(repository->Load("..").code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(repository->Load("a/../b").code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(repository->Unload("nope").code(), absl::StatusCode::kNotFound);
+  std::vector<ModelStatus> index = repository->Index();
+  ASSERT_EQ(index.size(), 1u);
+  EXPECT_EQ(index[0].name, "m");
+  EXPECT_TRUE(repository->AllReady());
+}
+
+TEST_F(ModelRepositoryTest, InvalidModelNamesAreRefusedBeforeTheyReachTheFolder) {
+  repo_.AddModel("simple", SimpleModelConfig("simple"), {1});
+  auto repository = Open(ModelControlMode::kExplicit, {"simple"});
+  // The C file API cuts "simple\0x1" at the NUL and finds simple/.
+  const std::string with_nul("simple\0x1", 9);
+  const std::vector<std::string> invalid = {
+      with_nul, "", ".", "..", "../simple", "a/b", "a\\b", ".hidden", "line\nbreak",
+      std::string(256, 'x')};
+  for (const std::string& name : invalid) {
+    SCOPED_TRACE(absl::CEscape(name));
+    for (const absl::Status& status :
+         {repository->Load(name), repository->Unload(name), repository->Get(name, "").status()}) {
+      EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+      EXPECT_THAT(std::string(status.message()), HasSubstr("model name"));
+    }
+  }
+  absl::Status nul = repository->Load(with_nul);
+  EXPECT_EQ(nul.message(),
+            "model name \"simple\\000x1\" must not contain NUL or other control characters");
+  // Nothing was recorded: the index and readiness are as before.
+  std::vector<ModelStatus> index = repository->Index();
+  ASSERT_EQ(index.size(), 1u);
+  EXPECT_EQ(index[0].name, "simple");
+  EXPECT_THAT(VersionStates(*repository, "simple"), ElementsAre("1:READY"));
+  EXPECT_TRUE(repository->AllReady());
+  // The longest valid name still works as a (missing) name.
+  EXPECT_EQ(repository->Load(std::string(255, 'x')).code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ModelRepositoryTest, CreateRefusesAnInvalidStartupModelName) {
+  absl::StatusOr<std::unique_ptr<ModelRepository>> created = ModelRepository::Create(
+      {repo_.root(), ModelControlMode::kExplicit, {"../etc"}, &backends_});
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(created.status().message()), HasSubstr("model name \"../etc\""));
 }
 
 TEST_F(ModelRepositoryTest, LoadReturnsTheReasonAFailedLoadGives) {
@@ -362,7 +408,7 @@ TEST_F(ModelRepositoryTest, ReloadServesANewVersionAndRetiresTheOld) {
   EXPECT_EQ(RunOnce(*v1).status().code(), absl::StatusCode::kUnavailable);
 }
 
-TEST_F(ModelRepositoryTest, FailedReloadOfAVersionKeepsTheOldOneServing) {
+TEST_F(ModelRepositoryTest, FailedReloadOfAVersionKeepsTheOldOneServingAndSaysWhy) {
   repo_.AddModel("m", SimpleModelConfig("m"), {1});
   auto repository = Open(ModelControlMode::kExplicit, {"m"});
   repo_.WriteFile("m/1/model.fake", "corrupt now");
@@ -370,9 +416,22 @@ TEST_F(ModelRepositoryTest, FailedReloadOfAVersionKeepsTheOldOneServing) {
   absl::StatusOr<ModelHandle> still = repository->Get("m", "1");
   ASSERT_TRUE(still.ok()) << still.status();
   EXPECT_TRUE(RunOnce(*still).ok());
+  EXPECT_THAT(VersionStates(*repository, "m"), ElementsAre("1:READY"));
+  EXPECT_THAT(ReasonOf(*repository, "m", "1"),
+              AllOf(StartsWith("reload failed, still serving the version loaded before: "),
+                    HasSubstr("m/1/model.fake is corrupt")));
+  // The model file deleted: the next failed reload says so.
+  repo_.Remove("m/1/model.fake");
+  EXPECT_FALSE(repository->Load("m").ok());
+  EXPECT_THAT(ReasonOf(*repository, "m", "1"), HasSubstr("m/1/model.fake is missing"));
+  EXPECT_TRUE(repository->AllReady());  // it still serves
+  // A reload that works clears the reason.
+  repo_.WriteFile("m/1/model.fake", "ok");
+  ASSERT_TRUE(repository->Load("m").ok());
+  EXPECT_EQ(ReasonOf(*repository, "m", "1"), "");
 }
 
-TEST_F(ModelRepositoryTest, ReloadWithABrokenConfigKeepsTheOldVersionsServing) {
+TEST_F(ModelRepositoryTest, ReloadWithABrokenConfigKeepsTheOldVersionsServingAndSaysWhy) {
   repo_.AddModel("m", SimpleModelConfig("m"), {1});
   auto repository = Open(ModelControlMode::kExplicit, {"m"});
   repo_.WriteFile("m/config.pbtxt", "name: \"m\"\ninput [ {\n");
@@ -380,6 +439,171 @@ TEST_F(ModelRepositoryTest, ReloadWithABrokenConfigKeepsTheOldVersionsServing) {
   absl::StatusOr<ModelHandle> still = repository->Get("m", "");
   ASSERT_TRUE(still.ok()) << still.status();
   EXPECT_TRUE(RunOnce(*still).ok());
+  EXPECT_THAT(VersionStates(*repository, "m"), ElementsAre("1:READY"));
+  EXPECT_THAT(ReasonOf(*repository, "m", "1"),
+              StartsWith("reload failed, still serving the version loaded before: "
+                         "config.pbtxt: line 3"));
+  repo_.Remove("m/config.pbtxt");
+  EXPECT_FALSE(repository->Load("m").ok());
+  EXPECT_THAT(ReasonOf(*repository, "m", "1"), HasSubstr("config.pbtxt not found"));
+}
+
+TEST_F(ModelRepositoryTest, ModelsWaitingForTheirLoadAreStillLoadingNotUnknown) {
+  // Mode none loads "a" then "b"; a's load is held at the gate.
+  absl::Notification started, release;
+  backend_->HoldLoadsOf("/a/1", &started, &release);
+  repo_.AddModel("a", SimpleModelConfig("a"), {1});
+  repo_.AddModel("b", SimpleModelConfig("b"), {1});
+  absl::StatusOr<std::unique_ptr<ModelRepository>> created =
+      ModelRepository::Create({repo_.root(), ModelControlMode::kNone, {}, &backends_});
+  ASSERT_TRUE(created.ok());
+  std::unique_ptr<ModelRepository> repository = *std::move(created);
+  std::thread loader([&] { repository->LoadStartupModels(); });
+  ASSERT_TRUE(started.WaitForNotificationWithTimeout(kHang));
+
+  for (const auto& [name, version] : std::vector<std::pair<std::string, std::string>>{
+           {"a", ""}, {"a", "1"}, {"b", ""}, {"b", "1"}}) {
+    SCOPED_TRACE(name + ":" + version);
+    absl::StatusOr<ModelHandle> model = repository->Get(name, version);
+    EXPECT_EQ(model.status().code(), absl::StatusCode::kUnavailable) << model.status();
+    EXPECT_THAT(std::string(model.status().message()), HasSubstr("is still loading"));
+  }
+  EXPECT_EQ(repository->Get("a", "").status().message(), "model \"a\" is still loading");
+  EXPECT_EQ(repository->Get("a", "1").status().message(),
+            "model \"a\" version 1 is still loading");
+  EXPECT_EQ(repository->Get("nope", "").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(VersionStates(*repository, "a"), ElementsAre("1:LOADING"));
+  EXPECT_THAT(VersionStates(*repository, "b"), ElementsAre(":LOADING"));
+  EXPECT_FALSE(repository->AllReady());
+
+  release.Notify();
+  loader.join();
+  EXPECT_TRUE(repository->Get("a", "").ok());
+  EXPECT_TRUE(repository->Get("b", "").ok());
+  EXPECT_TRUE(repository->AllReady());
+}
+
+TEST_F(ModelRepositoryTest, ExplicitLoadInProgressIsStillLoading) {
+  absl::Notification started, release;
+  backend_->HoldLoadsOf("/m/1", &started, &release);
+  repo_.AddModel("m", SimpleModelConfig("m"), {1});
+  auto repository = Open(ModelControlMode::kExplicit);
+  std::thread loader([&] { EXPECT_TRUE(repository->Load("m").ok()); });
+  ASSERT_TRUE(started.WaitForNotificationWithTimeout(kHang));
+  EXPECT_EQ(repository->Get("m", "").status().message(), "model \"m\" is still loading");
+  EXPECT_EQ(repository->Get("m", "2").status().message(),
+            "model \"m\" version 2 is still loading");
+  release.Notify();
+  loader.join();
+  EXPECT_TRUE(repository->Get("m", "").ok());
+  EXPECT_EQ(repository->Get("m", "2").status().code(), absl::StatusCode::kNotFound);
+}
+
+// A folder outside the repository, removed with the test.
+class OutsideFolder {
+ public:
+  OutsideFolder() : root_(std::make_unique<TempModelRepository>()) {}
+  TempModelRepository& operator*() { return *root_; }
+  TempModelRepository* operator->() { return root_.get(); }
+
+ private:
+  std::unique_ptr<TempModelRepository> root_;
+};
+
+void Link(const std::string& target, const std::string& link) {
+  std::filesystem::create_directories(std::filesystem::path(link).parent_path());
+  std::filesystem::create_symlink(target, link);
+}
+
+TEST_F(ModelRepositoryTest, ModelFolderLinkedOutsideTheRepositoryIsUnavailable) {
+  OutsideFolder outside;
+  outside->AddModel("m", SimpleModelConfig("m"), {1});
+  Link(outside->root() + "/m", repo_.root() + "/m");
+  auto repository = Open();
+  EXPECT_THAT(VersionStates(*repository, "m"), ElementsAre(":UNAVAILABLE"));
+  EXPECT_EQ(ReasonOf(*repository, "m", ""),
+            StrCat("\"m\" is a symbolic link to \"",
+                   std::filesystem::canonical(outside->root() + "/m").string(),
+                   "\", outside the model repository (start the server with "
+                   "--allow-symlinks-outside-repository to follow it)"));
+  EXPECT_TRUE(backend_->loads().empty());
+
+  auto allowed = Open(ModelControlMode::kNone, {}, /*allow_symlinks_outside=*/true);
+  EXPECT_THAT(VersionStates(*allowed, "m"), ElementsAre("1:READY"));
+}
+
+TEST_F(ModelRepositoryTest, ConfigLinkedOutsideIsRefusedWithoutReadingIt) {
+  OutsideFolder outside;
+  outside->WriteFile("passwd", "hunter2:x:0:0:secret\n");
+  Link(outside->root() + "/passwd", repo_.root() + "/m/config.pbtxt");
+  repo_.WriteFile("m/1/model.fake", "ok");
+  auto repository = Open();
+  const std::string reason = ReasonOf(*repository, "m", "");
+  EXPECT_THAT(reason, StartsWith("\"m/config.pbtxt\" is a symbolic link to \""));
+  EXPECT_THAT(reason, HasSubstr("outside the model repository"));
+  EXPECT_THAT(reason, Not(HasSubstr("hunter2")));
+  EXPECT_THAT(std::string(repository->Get("m", "").status().message()),
+              Not(HasSubstr("hunter2")));
+}
+
+TEST_F(ModelRepositoryTest, LinkDeepInAVersionFolderLeadingOutsideIsRefused) {
+  OutsideFolder outside;
+  outside->WriteFile("weights/model.fake", "ok");
+  repo_.WriteFile("m/config.pbtxt", SimpleModelConfig("m"));
+  // m/1 -> store/m1 (inside), whose model.fake -> outside.
+  Link(repo_.root() + "/store/m1", repo_.root() + "/m/1");
+  Link(outside->root() + "/weights/model.fake", repo_.root() + "/store/m1/model.fake");
+  auto repository = Open(ModelControlMode::kExplicit, {"m"});
+  EXPECT_THAT(ReasonOf(*repository, "m", ""),
+              StartsWith("\"m/1/model.fake\" is a symbolic link to \""));
+  EXPECT_FALSE(repository->Get("m", "").ok());
+}
+
+TEST_F(ModelRepositoryTest, DanglingLinkLeadingOutsideIsRefused) {
+  OutsideFolder outside;
+  repo_.AddModel("m", SimpleModelConfig("m"), {1});
+  Link(outside->root() + "/not/yet/there", repo_.root() + "/m/labels.txt");
+  auto repository = Open();
+  EXPECT_THAT(ReasonOf(*repository, "m", ""),
+              StartsWith("\"m/labels.txt\" is a symbolic link to \""));
+}
+
+TEST_F(ModelRepositoryTest, LinksThatStayInsideTheRepositoryAreFollowed) {
+  repo_.WriteFile("configs/m.pbtxt", SimpleModelConfig("m"));
+  repo_.WriteFile("store/m1/model.fake", "ok");
+  Link("../configs/m.pbtxt", repo_.root() + "/m/config.pbtxt");
+  Link(repo_.root() + "/store/m1", repo_.root() + "/m/1");
+  Link("../m", repo_.root() + "/m/loop");  // a link loop is walked once
+  auto repository = Open(ModelControlMode::kExplicit, {"m"});
+  EXPECT_THAT(VersionStates(*repository, "m"), ElementsAre("1:READY"));
+  EXPECT_TRUE(RunOnce(*repository->Get("m", "")).ok());
+}
+
+TEST_F(ModelRepositoryTest, ConfigThatIsNotARegularFileIsRefusedWithoutReadingIt) {
+  repo_.WriteFile("dev/1/model.fake", "ok");
+  Link("/dev/null", repo_.root() + "/dev/config.pbtxt");
+  repo_.WriteFile("folder/1/model.fake", "ok");
+  repo_.MakeDir("folder/config.pbtxt");
+  auto repository = Open(ModelControlMode::kNone, {}, /*allow_symlinks_outside=*/true);
+  EXPECT_EQ(ReasonOf(*repository, "dev", ""), "config.pbtxt is not a regular file");
+  EXPECT_EQ(ReasonOf(*repository, "folder", ""), "config.pbtxt is not a regular file");
+}
+
+TEST_F(ModelRepositoryTest, WarmupDataFileMustStayInTheWarmupFolder) {
+  repo_.WriteFile("secret", std::string(64, 's'));
+  repo_.AddModel("m", SimpleModelConfig("m", R"pb(
+model_warmup [ {
+  name: "escape"
+  batch_size: 1
+  inputs { key: "INPUT0" value { data_type: TYPE_INT32 dims: [ 16 ]
+                                 input_data_file: "../../secret" } }
+  inputs { key: "INPUT1" value { data_type: TYPE_INT32 dims: [ 16 ] zero_data: true } }
+} ]
+)pb"), {1});
+  auto repository = Open();
+  EXPECT_THAT(ReasonOf(*repository, "m", "1"),
+              HasSubstr("model_warmup \"escape\": input_data_file \"../../secret\" must be "
+                        "a file name inside the model's warmup/ folder"));
 }
 
 TEST_F(ModelRepositoryTest, UnloadWaitsForInFlightRequests) {

@@ -43,7 +43,15 @@ absl::StatusOr<Tensor> WarmupTensor(const config::ModelWarmup& sample,
   }
   const size_t bytes = count * DataTypeSize(t.dtype);
   if (input.has_input_data_file()) {
-    const std::string path = model_dir + "/warmup/" + input.input_data_file();
+    // A file name inside warmup/, as in Triton: never a path out of the model.
+    const std::string& file_name = input.input_data_file();
+    if (file_name.empty() || file_name.front() == '/' ||
+        file_name.find("..") != std::string::npos) {
+      return absl::InvalidArgumentError(
+          StrCat("model_warmup \"", sample.name(), "\": input_data_file \"", file_name,
+                 "\" must be a file name inside the model's warmup/ folder"));
+    }
+    const std::string path = model_dir + "/warmup/" + file_name;
     std::ifstream file(path, std::ios::binary);
     if (!file) {
       return absl::InvalidArgumentError(

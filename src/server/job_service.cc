@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/status_macros.h"
+#include "common/strings.h"
 #include "spdlog/spdlog.h"
 
 namespace inferd {
@@ -20,7 +21,23 @@ absl::StatusOr<std::unique_ptr<JobService>> JobService::Create(const ServerOptio
   store_options.result_ttl = service->result_ttl_;
   store_options.retry_initial_backoff = absl::Milliseconds(options.job_retry_backoff_ms);
   store_options.events = &service->events_;
-  INFERD_ASSIGN_OR_RETURN(service->store_, jobs::SqliteJobStore::Open(store_options));
+  absl::StatusOr<std::unique_ptr<jobs::SqliteJobStore>> store =
+      jobs::SqliteJobStore::Open(store_options);
+  if (!store.ok()) {
+    // Bad options and a data directory that another inferd holds (or that
+    // cannot be created) still stop the start. A database file that cannot
+    // be used costs only the async routes: they answer 503 with the reason.
+    if (absl::IsInvalidArgument(store.status()) ||
+        absl::IsFailedPrecondition(store.status())) {
+      return store.status();
+    }
+    std::string reason = StrCat("async jobs are unavailable: ", store.status().message());
+    spdlog::error("{} (synchronous inference is served)", reason);
+    service->api_ = JobsApi::Unavailable(context, std::move(reason));
+    service->api_->Register(*routes);
+    return service;
+  }
+  service->store_ = *std::move(store);
 
   service->metrics_ = std::make_unique<JobMetrics>(registry, service->store_.get());
   service->api_ = std::make_unique<JobsApi>(context, service->store_.get(), &service->events_,
@@ -58,6 +75,7 @@ absl::Status JobService::Start() {
     absl::MutexLock lock(&mu_);
     if (stopping_) return absl::CancelledError("the server is stopping");
   }
+  if (!store_) return absl::OkStatus();  // jobs are unavailable; nothing runs
   INFERD_ASSIGN_OR_RETURN(int recovered, store_->RecoverAfterCrash());
   if (recovered > 0) spdlog::info("jobs: requeued {} jobs left running by the last process", recovered);
   pool_->Start();

@@ -32,7 +32,10 @@ class JobService {
  public:
   // Opens the store (FailedPrecondition when another inferd holds the data
   // directory) and registers the /v1/jobs routes on `routes`, whose handlers
-  // jobs replay. Nothing runs until Start().
+  // jobs replay. Nothing runs until Start(). When the database file cannot
+  // be used (damaged, not a database, unreadable), the service is created
+  // without a store: api() answers every async request with 503 naming the
+  // file and the remedy, and Start() runs nothing.
   static absl::StatusOr<std::unique_ptr<JobService>> Create(const ServerOptions& options,
                                                             const ApiContext* context,
                                                             RouteTable* routes,

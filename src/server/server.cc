@@ -19,6 +19,7 @@
 #include "pipelines/task/builtin_tasks.h"
 #include "api/cache_metrics.h"
 #include "cache/lru_response_cache.h"
+#include "server/http_metrics_observer.h"
 #include "server/job_service.h"
 #include "backend/torchscript/torchscript_backend.h"
 #include "common/logging.h"
@@ -101,7 +102,10 @@ absl::Status Validate(const ServerOptions& options) {
 }  // namespace
 
 absl::Status RunServer(const ServerOptions& options) {
-  INFERD_RETURN_IF_ERROR(SetLogLevel(options.log_level));
+  LoggingOptions logging;
+  logging.level = options.log_level;
+  logging.format = options.log_format;
+  INFERD_RETURN_IF_ERROR(ConfigureLogging(logging));
   INFERD_RETURN_IF_ERROR(Validate(options));
   INFERD_ASSIGN_OR_RETURN(ModelControlMode mode,
                           ParseControlMode(options.model_control_mode));
@@ -135,6 +139,8 @@ absl::Status RunServer(const ServerOptions& options) {
   repository_options.startup_models = options.load_models;
   repository_options.backends = &backends;
   repository_options.metrics = &metrics;
+  repository_options.allow_symlinks_outside_repository =
+      options.allow_symlinks_outside_repository;
   // Each version's task pipeline is built at load time (a bad task setting
   // makes the version UNAVAILABLE) and kept beside it as its attachment.
   pipelines::TaskRegistry tasks;
@@ -198,7 +204,9 @@ absl::Status RunServer(const ServerOptions& options) {
   http_options.max_body_bytes = options.max_body_bytes;
   http_options.read_timeout = absl::Milliseconds(options.read_timeout_ms);
   http_options.idle_timeout = absl::Milliseconds(options.idle_timeout_ms);
-  http_options.metrics = &metrics;
+  HttpMetricsObserver http_metrics(&metrics);  // outlives `http`, declared below
+  http_options.observer = &http_metrics;
+  http_options.access_log = options.access_log;
   INFERD_ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> http,
                           HttpServer::Create(http_options, &routes));
   HttpServer* http_server = http.get();

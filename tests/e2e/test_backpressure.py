@@ -216,6 +216,37 @@ class BackpressureTest(ServerTestCase):
         self.assertEqual(self.stats()["inference_count"], inferences + 1,
                          "the cancelled request ran")
 
+    def test_half_closed_client_keeps_its_queued_request(self):
+        # shutdown(SHUT_WR) after the request is no disconnect (HTTP/1.0 tools
+        # do it): the request waits behind the blocker and is answered.
+        cancelled = self.failures("cancelled")
+        blocker = self.start_blocker()
+        body = json.dumps(slow_body(1, 350)).encode()
+        raw = socket.create_connection(("127.0.0.1", self.server.port), timeout=120)
+        try:
+            raw.sendall(b"POST " + INFER.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        b"Content-Type: application/json\r\nContent-Length: "
+                        + str(len(body)).encode() + b"\r\n\r\n" + body)
+            raw.shutdown(socket.SHUT_WR)
+            self.wait_pending(2)
+            blocker.outputs(self)
+            received = b""
+            while True:
+                chunk = raw.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+        finally:
+            raw.close()
+        # Interim 1xx answers may come first; then the real one.
+        while received.startswith(b"HTTP/1.1 1"):
+            received = received[received.find(b"\r\n\r\n") + 4:]
+        self.assertTrue(received.startswith(b"HTTP/1.1 200 "), received[:300])
+        answer = json.loads(received[received.find(b"\r\n\r\n") + 4:])
+        tags = {o["name"]: o["data"] for o in answer["outputs"]}["TAG_OUT"]
+        self.assertEqual(tags, [350])
+        self.assertEqual(self.failures("cancelled"), cancelled)
+
     def test_high_priority_runs_before_queued_low_priority(self):
         blocker = self.start_blocker()
         low = [self.queue(slow_body(1, 400 + i), 2 + i) for i in range(3)]

@@ -169,6 +169,15 @@ class BadInputTest(ServerTestCase):
     def test_unknown_model(self):
         self.check(self.infer("no_such_model", simple_request()[0]), 404, "no_such_model")
 
+    def test_model_name_with_nul_or_control_bytes_is_400(self):
+        # %00 would cut the name at the NUL on its way to the folder ("simple").
+        for quoted in ("simple%00x1", "simple%0A", "%2E%2E", "x" * 256):
+            with self.subTest(name=quoted[:20]):
+                self.check(self.infer(quoted, simple_request()[0]), 400, "model name")
+                self.check(self.server.request("GET", "/v2/models/%s" % quoted), 400, "model name")
+        message = self.check(self.infer("simple%00x1", simple_request()[0]), 400)
+        self.assertIn("simple\\000x1", message)
+
     def test_unknown_model_metadata(self):
         self.check(self.server.request("GET", "/v2/models/no_such_model"), 404, "no_such_model")
 

@@ -10,6 +10,7 @@ import json
 import math
 import os
 import struct
+import shutil
 import tempfile
 import unittest
 
@@ -25,10 +26,11 @@ def task_goldens(model):
 
 
 def task_repository(test_case_class, models):
-    """A temporary repository that links the example models `models`."""
+    """A temporary repository with copies of the example models `models` (links to
+    them would lead outside the repository, which the server refuses by default)."""
     path = test_case_class.temp_repository(tempfile.mkdtemp(prefix="inferd_tasks_"))
     for model in models:
-        os.symlink(os.path.join(model_repository(), model), os.path.join(path, model))
+        shutil.copytree(os.path.join(model_repository(), model), os.path.join(path, model))
     return path
 
 

@@ -2,16 +2,18 @@
 events, cancel, list with cursors, idempotency, retries with a model that
 fails on purpose, webhooks, validation and metrics (issue 5)."""
 
+import base64
 import http.server
 import json
+import os
+import shutil
+import tempfile
 import threading
 import time
 import unittest
 
-import os
-
-from tests.e2e.inferd_server import (ServerTestCase, clone_model, copy_repository, simple_request,
-                                     test_repository)
+from tests.e2e.inferd_server import (InferdServer, ServerTestCase, clone_model, copy_repository,
+                                     simple_request, test_repository)
 from tests.e2e.jobs_client import read_events, submit_infer, wait_final
 
 
@@ -136,6 +138,23 @@ class JobsTest(ServerTestCase):
         self.assertFalse(any(job["route"] == "infer" and job.get("result_status") == 400
                              for job in listing["jobs"]), listing)
 
+    def test_a_request_that_makes_the_server_throw_fails_at_once(self):
+        # A shape of 10^12 elements made the decoder throw std::bad_alloc;
+        # whether the decoder refuses it (400) or throws, the job must fail
+        # on its first attempt rather than be retried as if transient.
+        huge = {"inputs": [{"name": "INPUT0", "datatype": "INT32", "shape": [1000000, 1000000],
+                            "data": [[1]]},
+                           {"name": "INPUT1", "datatype": "INT32", "shape": [1, 16],
+                            "data": [1] * 16}]}
+        status, _, accepted = submit_infer(self.server.client, "simple", huge)
+        self.assertEqual(status, 202, accepted)
+        doc = wait_final(self.server.client, accepted["id"])
+        self.assertEqual(doc["status"], "failed", doc)
+        self.assertEqual(len(doc["attempts"]), 1, doc)
+        self.assertNotIn("retry_at", doc)
+        self.assertTrue(doc["error"], doc)
+        self.assertSimpleWorks()
+
     def test_events_stream_every_change_until_final(self):
         body, _, _ = simple_request()
         status, _, accepted = submit_infer(self.server.client, "broken", body)
@@ -168,6 +187,39 @@ class JobsTest(ServerTestCase):
         self.assertEqual(doc["idempotency_key"], key["Idempotency-Key"])
         other_status, _, other = submit_infer(self.server.client, "simple", body)
         self.assertNotEqual(other["id"], first["id"])
+
+    def test_idempotency_key_reused_for_a_different_request_is_422(self):
+        c = self.server.client
+        body, _, _ = simple_request([1] * 16, [2] * 16)
+        key = "reuse-%d" % time.monotonic_ns()
+        status, _, first = submit_infer(c, "simple", body, {"Idempotency-Key": key})
+        self.assertEqual(status, 202, first)
+        changed_body, _, _ = simple_request([1] * 16, [3] * 16)
+        # A different body, another model, another route, another version.
+        reuses = [
+            lambda: c.request("POST", "/v2/models/simple/infer", changed_body,
+                              {"Prefer": "respond-async", "Idempotency-Key": key}),
+            lambda: c.request("POST", "/v2/models/all_dtypes/infer", body,
+                              {"Prefer": "respond-async", "Idempotency-Key": key}),
+            lambda: c.request("POST", "/v1/models/simple:predict", body,
+                              {"Prefer": "respond-async", "Idempotency-Key": key}),
+            lambda: c.request("POST", "/v2/models/simple/versions/1/infer", body,
+                              {"Prefer": "respond-async", "Idempotency-Key": key}),
+            lambda: c.request("POST", "/v1/jobs", {"model": "simple", "input": changed_body},
+                              {"Idempotency-Key": key}),
+        ]
+        for i, reuse in enumerate(reuses):
+            status, headers, data = reuse()
+            message = self.assertError(status, headers, data, 422, key, "different request")
+            self.assertIn(first["id"], message, i)
+        # The same request again still answers with the original job.
+        status, _, again = submit_infer(c, "simple", body, {"Idempotency-Key": key})
+        self.assertEqual(status, 202, again)
+        self.assertEqual(again["id"], first["id"])
+        self.assertIs(again["created"], False)
+        doc = wait_final(c, first["id"])
+        self.assertEqual(doc["status"], "succeeded", doc)
+        self.assertEqual(doc["result"]["outputs"][0]["data"], [3] * 16)
 
     def test_list_filters_and_cursor_pagination(self):
         model = "simple"
@@ -296,10 +348,84 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class _CredentialReceiver(http.server.BaseHTTPRequestHandler):
+    """Records each delivery's path, Authorization header and document."""
+    received = []
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        _CredentialReceiver.received.append((self.path, self.headers.get("Authorization"),
+                                             json.loads(self.rfile.read(length))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
 class WebhookTest(ServerTestCase):
     @classmethod
     def repository(cls):
         return test_repository()
+
+    def test_webhook_credentials_are_used_for_delivery_but_never_shown(self):
+        receiver = http.server.HTTPServer(("127.0.0.1", 0), _CredentialReceiver)
+        thread = threading.Thread(target=receiver.serve_forever, daemon=True)
+        thread.start()
+        self.addCleanup(receiver.server_close)
+        self.addCleanup(receiver.shutdown)
+        port = receiver.server_address[1]
+        url = "http://hookuser:s3cret-pw@127.0.0.1:%d/hooks/done?token=tok-s3cret&x=1" % port
+        shown = "http://hookuser:***@127.0.0.1:%d/hooks/done?token=***&x=1" % port
+        c = self.server.client
+        status, _, accepted = submit_infer(c, "simple", simple_request()[0], {"Job-Webhook": url})
+        self.assertEqual(status, 202, accepted)
+        deadline = time.monotonic() + 30
+        while not _CredentialReceiver.received and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertEqual(len(_CredentialReceiver.received), 1)
+        path, authorization, delivered = _CredentialReceiver.received[0]
+        # Delivery uses the stored URL: its query as given, its userinfo as
+        # Basic authentication.
+        self.assertEqual(path, "/hooks/done?token=tok-s3cret&x=1")
+        self.assertEqual(authorization,
+                         "Basic " + base64.b64encode(b"hookuser:s3cret-pw").decode())
+        self.assertEqual(delivered["webhook"]["url"], shown)
+        while time.monotonic() < deadline:
+            doc = wait_final(c, accepted["id"])
+            if doc["webhook"]["status"] == "delivered":
+                break
+            time.sleep(0.02)
+        self.assertEqual(doc["webhook"], {"url": shown, "status": "delivered", "attempts": 1})
+
+        # An unreachable one with credentials: its recorded error hides them.
+        probe = http.server.HTTPServer(("127.0.0.1", 0), _Receiver)
+        dead_port = probe.server_address[1]
+        probe.server_close()
+        dead = "http://hookuser:s3cret-pw@127.0.0.1:%d/hook?api_key=k-s3cret" % dead_port
+        status, failing = c.json("POST", "/v1/jobs", {"model": "simple", "webhook": dead,
+                                                       "input": simple_request()[0]})
+        self.assertEqual(status, 202, failing)
+        while time.monotonic() < deadline:
+            failed_doc = wait_final(c, failing["id"])
+            if failed_doc["webhook"]["attempts"] >= 1:
+                break
+            time.sleep(0.05)
+        self.assertTrue(failed_doc["webhook"]["last_error"], failed_doc)
+        self.assertIn("hookuser:***@", failed_doc["webhook"]["last_error"])
+
+        # A refused webhook's error names it without its secret.
+        status, headers, data = c.request("POST", "/v1/jobs", {
+            "model": "simple", "input": {}, "webhook": "ftp://hookuser:s3cret-pw@h/x"})
+        self.assertError(status, headers, data, 400, "webhook", "hookuser:***@h")
+
+        # Nowhere shown: documents, listing, events, errors, the server log.
+        seen = [json.dumps(doc), json.dumps(failed_doc), data.decode()]
+        seen.append(c.request("GET", "/v1/jobs?limit=1000")[2].decode())
+        seen.append(json.dumps(read_events(self.server.port, accepted["id"])[2]))
+        seen.append(self.server.log())
+        for text in seen:
+            self.assertNotIn("s3cret", text)
 
     def test_webhook_receives_the_final_document(self):
         receiver = http.server.HTTPServer(("127.0.0.1", 0), _Receiver)
@@ -345,6 +471,66 @@ class WebhookTest(ServerTestCase):
         self.assertGreaterEqual(doc["webhook"]["attempts"], 1)
         self.assertIn(doc["webhook"]["status"], ("pending", "failed"))
         self.assertTrue(doc["webhook"]["last_error"])
+
+
+class DamagedDatabaseTest(ServerTestCase):
+    """A job database that is garbage costs the async routes, not the server."""
+
+    @classmethod
+    def setUpClass(cls):
+        # Not ServerTestCase's: the data directory is prepared first.
+        cls.data_dir = tempfile.mkdtemp(prefix="inferd-e2e-jobs-")
+        cls.addClassCleanup(shutil.rmtree, cls.data_dir, True)
+        cls.db_path = os.path.join(cls.data_dir, "jobs.db")
+        cls.garbage = bytes((i * 7919 + 13) % 251 for i in range(16384))
+        with open(cls.db_path, "wb") as f:
+            f.write(cls.garbage)
+        cls.server = InferdServer(test_repository(), data_dir=cls.data_dir)
+        cls.addClassCleanup(cls.server.kill)
+        cls.server.start()
+        cls.addClassCleanup(cls.server.stop)
+
+    def test_sync_inference_serves_async_routes_answer_503_naming_the_file(self):
+        c = self.server.client
+        status, health = c.json("GET", "/health")
+        self.assertEqual(status, 200)
+        self.assertEqual(health["status"], "degraded", health)
+        self.assertEqual(health["jobs"]["status"], "unavailable", health)
+        self.assertMentions(health["jobs"]["reason"], self.db_path, "move it away", "restart")
+        self.assertEqual(c.json("GET", "/v2/health/ready")[0], 200)
+        self.assertSimpleWorks()
+
+        job_id = "AAAAAAAAAAAAAAAAAAAAAA"
+        body = simple_request()[0]
+        calls = [
+            ("POST", "/v1/jobs", {"model": "simple", "input": body}, None),
+            ("POST", "/v2/models/simple/infer", body, {"Prefer": "respond-async"}),
+            ("POST", "/v1/models/simple:predict", body, {"Prefer": "respond-async"}),
+            ("GET", "/v1/jobs", None, None),
+            ("GET", "/v1/jobs/" + job_id, None, None),
+            ("GET", "/v1/jobs/%s/result" % job_id, None, None),
+            ("GET", "/v1/jobs/%s/events" % job_id, None, None),
+            ("DELETE", "/v1/jobs/" + job_id, None, None),
+        ]
+        for method, path, payload, headers in calls:
+            status, resp_headers, data = c.request(method, path, payload, headers)
+            self.assertError(status, resp_headers, data, 503, self.db_path, "move it away",
+                             "restart")
+        self.assertIn(self.db_path, self.server.log())
+        with open(self.db_path, "rb") as f:
+            self.assertEqual(f.read(), self.garbage, "the damaged file was changed")
+
+        # The remedy the message gives works: move it away, restart.
+        self.server.stop()
+        os.rename(self.db_path, self.db_path + ".damaged")
+        fixed = InferdServer(test_repository(), data_dir=self.data_dir)
+        self.addCleanup(fixed.kill)
+        health = fixed.start().json("GET", "/health")[1]
+        self.assertEqual((health["status"], health["jobs"]), ("ready", {"status": "available"}))
+        status, _, accepted = submit_infer(fixed.client, "simple", body)
+        self.assertEqual(status, 202, accepted)
+        self.assertEqual(wait_final(fixed.client, accepted["id"])["status"], "succeeded")
+        fixed.stop()
 
 
 class ResultTtlTest(ServerTestCase):

@@ -102,6 +102,43 @@ class MetricsTest(ServerTestCase):
         self.assertEqual(status, 404)
         self.assertIn("nope", body["error"])
 
+    def test_unknown_methods_routes_and_models_fold_into_bounded_labels(self):
+        def series():
+            status, _, raw = self.server.request("GET", "/metrics")
+            self.assertEqual(status, 200)
+            return raw.decode()
+
+        def made_up_requests(start, count):
+            for i in range(start, start + count):
+                client = self.server.new_client()
+                try:
+                    status, _, _ = client.request("FOO%d" % i, "/v2/health/live")
+                    self.assertEqual(status, 405)
+                    status, _, _ = client.request("GET", "/nowhere/%d" % i)
+                    self.assertEqual(status, 404)
+                    status, _, _ = client.request("GET", "/v2/models/nope%d/ready" % i)
+                    self.assertEqual(status, 404)
+                finally:
+                    client.close()
+
+        made_up_requests(0, 30)
+        text = series()
+        self.assertNotIn('method="FOO', text)
+        self.assertNotIn("nope", text)
+        self.assertNotIn("nowhere", text)
+        self.assertGreaterEqual(sample(text, "inferd_http_requests_total", route="unmatched",
+                                       method="other", status="405"), 30)
+        self.assertGreaterEqual(sample(text, "inferd_http_requests_total", route="unmatched",
+                                       method="GET", status="404"), 30)
+        self.assertGreaterEqual(sample(text, "inferd_http_requests_total",
+                                       route="/v2/models/{model}/ready", method="GET",
+                                       status="404"), 30)
+        # More made-up requests add no series at all.
+        names_before = {line.split(" ")[0] for line in text.splitlines() if not line.startswith("#")}
+        made_up_requests(30, 30)
+        names_after = {line.split(" ")[0] for line in series().splitlines() if not line.startswith("#")}
+        self.assertEqual(names_after, names_before)
+
 
 if __name__ == "__main__":
     unittest.main()

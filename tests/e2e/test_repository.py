@@ -1,10 +1,15 @@
 """Model repository: index, explicit load/unload, control mode none, broken models."""
 
 import os
+import shutil
+import struct
+import tempfile
+import time
 import unittest
 
-from .inferd_server import (ServerTestCase, assert_tensor_matches, clone_model, copy_repository,
-                            flatten, outputs_by_name, simple_request, test_repository)
+from .inferd_server import (InferdServer, ServerTestCase, assert_tensor_matches,
+                            clone_model, copy_repository, flatten, outputs_by_name,
+                            simple_request, test_repository)
 
 STATES = {"READY", "UNAVAILABLE", "LOADING", "UNLOADING"}
 
@@ -338,6 +343,256 @@ class VersionPolicyTest(ServerTestCase):
         ready = sorted((e["name"], e.get("version")) for e in index if e["state"] == "READY")
         self.assertEqual(ready, [("all_versions", "1"), ("all_versions", "3"), ("latest_default", "3"),
                                  ("simple", "1"), ("specific_one", "1")])
+
+
+class ModelNameTest(ServerTestCase):
+    """Model names from URLs are checked before they reach the folder (issue item 4)."""
+
+    server_args = ["--model-control-mode", "explicit", "--load-model", "simple"]
+
+    @classmethod
+    def repository(cls):
+        return cls.temp_repository(copy_repository(test_repository(), models=["simple", "slow"]))
+
+    def test_invalid_names_are_400_and_leave_index_and_health_alone(self):
+        # Before the check, simple%00x1 loaded the folder "simple" under a name cut at the
+        # NUL, and each call left a permanent UNAVAILABLE entry: /health "degraded" for good.
+        for quoted in ("simple%00x1", "simple%00", "%2E%2E", "%2Ehidden", "a%0Ab", "x" * 256):
+            for action in ("load", "unload"):
+                with self.subTest(name=quoted[:20], action=action):
+                    status, headers, body = self.server.request(
+                        "POST", "/v2/repository/models/%s/%s" % (quoted, action), {})
+                    self.assertError(status, headers, body, 400, "model name")
+        status, headers, body = self.server.request(
+            "POST", "/v2/repository/models/simple%00x1/load", {})
+        message = self.assertError(status, headers, body, 400)
+        self.assertEqual(message, 'model name "simple\\000x1" must not contain NUL or other '
+                                  'control characters')
+        status, index = self.server.json("POST", "/v2/repository/index", {})
+        self.assertEqual(status, 200, index)
+        self.assertEqual(sorted((e["name"], e["state"]) for e in index),
+                         [("simple", "READY"), ("slow", "UNAVAILABLE")])
+        status, health = self.server.json("GET", "/health")
+        self.assertEqual(health["status"], "ready", health)
+        status, _, body = self.server.request("GET", "/v2/health/ready")
+        self.assertEqual(status, 200, body)
+        self.assertSimpleWorks()
+
+    def test_load_of_a_name_without_folder_is_404_and_records_nothing(self):
+        for _ in range(3):
+            status, headers, body = self.server.request(
+                "POST", "/v2/repository/models/no_such_folder/load", {})
+            self.assertError(status, headers, body, 404, "no_such_folder")
+        status, index = self.server.json("POST", "/v2/repository/index", {})
+        self.assertNotIn("no_such_folder", [e["name"] for e in index])
+        status, _, body = self.server.request("GET", "/v2/health/ready")
+        self.assertEqual(status, 200, body)
+
+
+# How many 128x128 matrix products the slow model's warm-up runs at first; the
+# test raises it when the machine loads the model before the test can look.
+WARMUP_LOOPS = 30000
+
+
+def add_slow_starting_model(repo, name, loops):
+    """A clone of `slow` whose warm-up runs `loops` matrix products: it stays LOADING
+    for a while, and control mode none loads it before `simple` (names sort)."""
+    d = clone_model(repo, "slow", name, source_repository=test_repository())
+    os.makedirs(os.path.join(d, "warmup"))
+    write(os.path.join(d, "warmup", "loops"), struct.pack("<q", loops), "wb")
+    config = os.path.join(d, "config.pbtxt")
+    write(config, read(config) + """model_warmup [ {
+  name: "slow_start"
+  batch_size: 1
+  inputs { key: "LOOPS" value { data_type: TYPE_INT64 dims: [ 1 ] input_data_file: "loops" } }
+  inputs { key: "TAG" value { data_type: TYPE_INT64 dims: [ 1 ] zero_data: true } }
+} ]
+""")
+
+
+class StillLoadingTest(unittest.TestCase):
+    """A model that is not READY yet because it (or the one before it) is still loading
+    answers 503 "still loading" with Retry-After on every inference route, never 404
+    (issue item 7)."""
+
+    def start_and_look(self, loops):
+        """Starts a server whose first model loads slowly and looks at `simple`, queued
+        behind it. Returns None when the slow model was done before the look, else
+        {route: (status, headers, body)} and the index, both taken while it loaded."""
+        repo = copy_repository(test_repository(), models=["simple"])
+        self.addCleanup(shutil.rmtree, repo, True)
+        add_slow_starting_model(repo, "aaa_slow_start", loops)
+        server = InferdServer(repo)
+        self.addCleanup(server.kill)
+        server.start(wait=False)
+        deadline = time.monotonic() + 60
+        while True:
+            self.assertIsNone(server.proc.poll(), server.log_tail())
+            probe = server.new_client(timeout=5.0)
+            try:
+                status, _, _ = probe.request("GET", "/v2/health/live")
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            finally:
+                probe.close()
+            self.assertLess(time.monotonic(), deadline, "no answer from the server")
+            time.sleep(0.02)
+        body = simple_request()[0]
+        answers = {
+            "v2 infer": server.request("POST", "/v2/models/simple/infer", body),
+            "v2 infer version": server.request("POST", "/v2/models/simple/versions/1/infer", body),
+            "v2 metadata": server.request("GET", "/v2/models/simple"),
+            "v1 predict": server.request("POST", "/v1/models/simple:predict",
+                                         {"instances": [{"INPUT0": list(range(16)),
+                                                         "INPUT1": [1] * 16}]}),
+            "openai embeddings": server.request("POST", "/v1/embeddings",
+                                                {"model": "simple", "input": "hello"}),
+            "slow model infer": server.request("POST", "/v2/models/aaa_slow_start/infer", body),
+        }
+        status, index = server.json("POST", "/v2/repository/index", {})
+        self.assertEqual(status, 200, index)
+        states = {e["name"]: e["state"] for e in index}
+        if states.get("aaa_slow_start") != "LOADING":
+            server.stop()
+            return None
+        status, health = server.json("GET", "/health")
+        self.assertEqual(health["status"], "loading", health)
+        server.wait_started()
+        self.assertEqual(server.json("POST", "/v2/models/simple/infer", body)[0], 200)
+        server.stop()
+        return answers, states
+
+    def test_models_waiting_to_load_answer_503_still_loading_on_every_route(self):
+        loops = WARMUP_LOOPS
+        for _ in range(3):
+            looked = self.start_and_look(loops)
+            if looked is not None:
+                break
+            loops *= 4
+        else:
+            self.fail("the slow model was always READY before the test could look")
+        answers, states = looked
+        # The slow model was LOADING after the requests, so simple had not started.
+        self.assertEqual(states, {"aaa_slow_start": "LOADING", "simple": "LOADING"})
+        for route, (status, headers, body) in answers.items():
+            with self.subTest(route=route):
+                self.assertEqual(status, 503, body)
+                self.assertEqual(headers.get("retry-after"), "1", headers)
+                text = body.decode("utf-8")
+                self.assertIn("still loading", text)
+                self.assertNotIn("unknown model", text)
+
+
+class SymlinkTest(ServerTestCase):
+    """Symbolic links are followed only inside the repository (issue item 11)."""
+
+    server_args = []
+    allowed = False
+
+    @classmethod
+    def repository(cls):
+        repo = cls.temp_repository(copy_repository(test_repository(), models=["simple"]))
+        outside = cls.temp_repository(tempfile.mkdtemp(prefix="inferd-e2e-outside-"))
+        # A whole model folder outside, linked in.
+        clone_model(outside, "simple", "linked_folder", source_repository=repo)
+        os.symlink(os.path.join(outside, "linked_folder"), os.path.join(repo, "linked_folder"))
+        # A config that is /etc/passwd.
+        d = clone_model(repo, "simple", "passwd_config")
+        os.remove(os.path.join(d, "config.pbtxt"))
+        os.symlink("/etc/passwd", os.path.join(d, "config.pbtxt"))
+        # Links that stay inside: a config kept in a hidden folder of the repository
+        # and a version folder that is a link to simple's.
+        d = clone_model(repo, "simple", "inside_links")
+        os.makedirs(os.path.join(repo, ".configs"))
+        os.rename(os.path.join(d, "config.pbtxt"), os.path.join(repo, ".configs", "inside.pbtxt"))
+        os.symlink("../.configs/inside.pbtxt", os.path.join(d, "config.pbtxt"))
+        shutil.rmtree(os.path.join(d, "1"))
+        os.symlink("../simple/1", os.path.join(d, "1"))
+        return repo
+
+    def index(self):
+        status, index = self.server.json("POST", "/v2/repository/index", {})
+        self.assertEqual(status, 200, index)
+        return {e["name"]: e for e in index}
+
+    def test_links_inside_the_repository_are_followed(self):
+        self.assertEqual(self.index()["inside_links"]["state"], "READY")
+        self.assertSimpleWorks(path="/v2/models/inside_links/infer")
+
+    def test_model_folder_linked_outside(self):
+        entry = self.index()["linked_folder"]
+        if self.allowed:
+            self.assertEqual(entry["state"], "READY", entry)
+            self.assertSimpleWorks(path="/v2/models/linked_folder/infer")
+            return
+        self.assertEqual(entry["state"], "UNAVAILABLE", entry)
+        self.assertMentions(entry["reason"], '"linked_folder" is a symbolic link', "outside",
+                            "--allow-symlinks-outside-repository")
+        status, headers, body = self.infer("linked_folder", simple_request()[0])
+        self.assertError(status, headers, body, 503, "linked_folder")
+
+    def test_config_linked_to_etc_passwd_leaks_nothing(self):
+        with open("/etc/passwd") as f:
+            first_word = f.read().split(":", 1)[0]
+        entry = self.index()["passwd_config"]
+        self.assertEqual(entry["state"], "UNAVAILABLE", entry)
+        status, headers, body = self.infer("passwd_config", simple_request()[0])
+        message = self.assertError(status, headers, body, 503, "passwd_config")
+        if self.allowed:
+            # Followed on request; what the parser says is still all that is said.
+            self.assertMentions(entry["reason"], "config.pbtxt: line 1")
+            return
+        self.assertMentions(entry["reason"], '"passwd_config/config.pbtxt" is a symbolic link',
+                            "/etc/passwd", "outside")
+        for text in (entry["reason"], message):
+            self.assertNotIn(first_word, text.replace("/etc/passwd", ""))
+
+
+class SymlinkAllowedTest(SymlinkTest):
+    """--allow-symlinks-outside-repository follows every link."""
+
+    server_args = ["--allow-symlinks-outside-repository"]
+    allowed = True
+
+
+class FailedReloadReasonTest(ServerTestCase):
+    """A failed reload keeps the old version serving and the index says why (item 12)."""
+
+    server_args = ["--model-control-mode", "explicit", "--load-model", "simple"]
+
+    @classmethod
+    def repository(cls):
+        return cls.temp_repository(copy_repository(test_repository(), models=["simple"]))
+
+    def simple_entries(self):
+        status, index = self.server.json("POST", "/v2/repository/index", {})
+        self.assertEqual(status, 200, index)
+        return [e for e in index if e["name"] == "simple"]
+
+    def test_deleted_model_file_reload_reason_shows_in_index_and_health(self):
+        model = os.path.join(self.server.repository, "simple", "1", "model.pt")
+        saved = model + ".saved"
+        os.rename(model, saved)
+        self.addCleanup(lambda: os.path.exists(saved) and os.rename(saved, model))
+        status, headers, body = self.server.request(
+            "POST", "/v2/repository/models/simple/load", {})
+        self.assertError(status, headers, body, 400, "model.pt")
+        [entry] = self.simple_entries()
+        self.assertEqual((entry["state"], entry.get("version")), ("READY", "1"), entry)
+        self.assertMentions(entry["reason"], "reload failed", "model.pt")
+        status, health = self.server.json("GET", "/health")
+        [model_health] = [m for m in health["models"] if m["name"] == "simple"]
+        self.assertEqual(model_health["versions"][0]["reason"], entry["reason"])
+        self.assertSimpleWorks()  # the version loaded before still serves
+
+        os.rename(saved, model)
+        status, _, body = self.server.request("POST", "/v2/repository/models/simple/load", {})
+        self.assertEqual(status, 200, body)
+        self.assertEqual([(e["state"], e["reason"]) for e in self.simple_entries()],
+                         [("READY", "")])
+        self.assertSimpleWorks()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@
 //   missing file           -> NotFound naming the file
 //   content starts "corrupt" -> InvalidArgument "model.fake is corrupt"
 //   anything else          -> an instance running `execute`
-// Records what it loaded. Thread-safe.
+// Records what it loaded. A test can hold loads of one version folder at a
+// gate (HoldLoadsOf) to look at a model while it is LOADING. Thread-safe.
 
 #include <fstream>
 #include <memory>
@@ -19,6 +20,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "backend/backend.h"
 #include "backend/testing/fake_model_instance.h"
 #include "common/strings.h"
@@ -32,8 +34,30 @@ class FakeBackend : public Backend {
   explicit FakeBackend(FakeModelInstance::ExecuteFn execute = AddSub)
       : execute_(std::move(execute)) {}
 
+  // Makes CreateInstance for version folders whose path ends in
+  // `version_dir_suffix` (e.g. "/m/1") notify `started` and then wait for
+  // `release`. Both are not owned and must outlive the loads.
+  void HoldLoadsOf(std::string version_dir_suffix, absl::Notification* started,
+                   absl::Notification* release) {
+    absl::MutexLock lock(&mu_);
+    hold_suffix_ = std::move(version_dir_suffix);
+    hold_started_ = started;
+    hold_release_ = release;
+  }
+
   absl::StatusOr<std::unique_ptr<ModelInstance>> CreateInstance(
       const ModelLoadContext& context) override {
+    absl::Notification* release = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      const std::string& dir = context.version_dir;
+      if (hold_release_ != nullptr && dir.size() >= hold_suffix_.size() &&
+          dir.compare(dir.size() - hold_suffix_.size(), hold_suffix_.size(), hold_suffix_) == 0) {
+        if (!hold_started_->HasBeenNotified()) hold_started_->Notify();
+        release = hold_release_;
+      }
+    }
+    if (release != nullptr) release->WaitForNotification();
     const std::string path = context.version_dir + "/" + kModelFile;
     std::ifstream file(path);
     if (!file) {
@@ -64,6 +88,9 @@ class FakeBackend : public Backend {
   const FakeModelInstance::ExecuteFn execute_;
   mutable absl::Mutex mu_;
   std::vector<Load> loads_ ABSL_GUARDED_BY(mu_);
+  std::string hold_suffix_ ABSL_GUARDED_BY(mu_);
+  absl::Notification* hold_started_ ABSL_GUARDED_BY(mu_) = nullptr;
+  absl::Notification* hold_release_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace inferd::testing
