@@ -262,6 +262,13 @@ void ModelScheduler::RunBatch(ModelInstance* instance, std::vector<PendingPtr> b
   absl::StatusOr<std::vector<Tensor>> outputs =
       joined.ok() ? instance->Execute(*inputs) : joined.status();
   const absl::Time infer_end = clock_->Now();
+  // A joined batch refused for its input values (InvalidArgument: an id past
+  // an embedding, say) is one client's mistake: each request runs again
+  // alone, so that only that client gets the 400.
+  if (batch.size() > 1 && absl::IsInvalidArgument(outputs.status())) {
+    for (PendingPtr& p : batch) RunBatch(instance, {std::move(p)}, dequeued);
+    return;
+  }
 
   std::vector<absl::StatusOr<std::vector<Tensor>>> results(batch.size());
   if (!outputs.ok()) {

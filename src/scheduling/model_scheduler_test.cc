@@ -414,6 +414,35 @@ TEST(ModelSchedulerTest, BatchingJoinsQueuedRequestsAndSplitsTheOutputs) {
   EXPECT_EQ(c.Calls(), 1);
 }
 
+TEST(ModelSchedulerTest, OneRequestsBadValuesFailOnlyThatRequest) {
+  // The model refuses a batch holding a negative value, as libtorch refuses
+  // an id past an embedding: the request with it gets the error, the one
+  // batched with it its own answer.
+  GatedEcho gate;
+  FakeModelInstance::ExecuteFn echo = gate.Fn();
+  auto refuse_negative = [echo](const std::vector<Tensor>& inputs)
+      -> absl::StatusOr<std::vector<Tensor>> {
+    for (int32_t v : Int32Values(inputs[0])) {
+      if (v < 0) return absl::InvalidArgumentError("negative value");
+    }
+    return echo(inputs);
+  };
+  auto scheduler = ModelScheduler::Create(BatchingOptions(8), Instances(1, refuse_negative));
+  Result a, bad, good;
+  ASSERT_TRUE(scheduler->Enqueue(RequestOf(Rows({1, 1}, 1), 1, a.Callback())).ok());
+  ASSERT_TRUE(gate.first_started.WaitForNotificationWithTimeout(kHang));
+  ASSERT_TRUE(scheduler->Enqueue(RequestOf(Rows({2, -3}, 1), 1, bad.Callback())).ok());
+  ASSERT_TRUE(scheduler->Enqueue(RequestOf(Rows({6, 7}, 1), 1, good.Callback())).ok());
+  gate.release.Notify();
+  ASSERT_TRUE(a.Wait().ok());
+  EXPECT_EQ(bad.Wait().status().code(), absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<std::vector<Tensor>> rgood = good.Wait();
+  ASSERT_TRUE(rgood.ok()) << rgood.status();
+  EXPECT_THAT(Int32Values((*rgood)[0]), ::testing::ElementsAre(6, 7));
+  EXPECT_EQ(bad.Calls(), 1);
+  EXPECT_EQ(good.Calls(), 1);
+}
+
 TEST(ModelSchedulerTest, IncompatibleShapesAreNotBatchedTogether) {
   GatedEcho gate;
   auto scheduler = ModelScheduler::Create(BatchingOptions(8), Instances(1, gate.Fn()));

@@ -1,12 +1,18 @@
 #include "tensor/tensor.h"
 
+#include <limits>
+
 #include "absl/strings/str_join.h"
 
 namespace inferd {
 
 int64_t ElementCount(const Shape& shape) {
   int64_t count = 1;
-  for (int64_t dim : shape) count *= dim;
+  for (int64_t dim : shape) {
+    if (__builtin_mul_overflow(count, dim, &count)) {
+      return std::numeric_limits<int64_t>::max();
+    }
+  }
   return count;
 }
 

@@ -17,7 +17,9 @@ namespace inferd {
 
 using Shape = std::vector<int64_t>;
 
-// Product of the dimensions; 1 for a scalar (empty shape).
+// Product of the dimensions; 1 for a scalar (empty shape). A product that
+// overflows int64 on the way saturates to INT64_MAX rather than wrapping, so it never matches the
+// length of real data (the v2 decoder refuses such shapes before this).
 int64_t ElementCount(const Shape& shape);
 
 // "[2,16]".

@@ -6,8 +6,9 @@
 #include <cstring>
 #include <limits>
 
-#include "common/strings.h"
+#include "absl/container/flat_hash_set.h"
 #include "boost/json.hpp"
+#include "common/strings.h"
 #include "common/status_macros.h"
 #include "tensor/half.h"
 
@@ -173,6 +174,11 @@ absl::Status CollectScalars(const json::array& data, const Shape& shape,
   return absl::OkStatus();
 }
 
+// Most elements a shape may declare. Far above what any request body can
+// carry (the data must still match the shape); it keeps every product of
+// dimensions, and count * element size, well inside int64.
+constexpr int64_t kMaxElements = int64_t{1} << 40;
+
 absl::StatusOr<Shape> DecodeShape(const json::value* v, std::string_view input) {
   if (v == nullptr) return Invalid(input, "missing \"shape\"");
   if (!v->is_array()) return Invalid(input, "\"shape\" must be an array");
@@ -181,17 +187,26 @@ absl::StatusOr<Shape> DecodeShape(const json::value* v, std::string_view input) 
     if (!d.is_int64() && !d.is_uint64()) {
       return Invalid(input, "\"shape\" must hold non-negative integers");
     }
-    const int64_t dim = d.is_int64() ? d.get_int64()
-                                     : static_cast<int64_t>(d.get_uint64());
-    if (dim < 0 || d.is_uint64() && d.get_uint64() > (1ull << 40)) {
-      return Invalid(input, "\"shape\" must hold non-negative integers");
+    if (d.is_int64() && d.get_int64() < 0) {
+      return Invalid(input, StrCat("\"shape\" must hold non-negative integers, got ",
+                                   d.get_int64()));
     }
-    shape.push_back(dim);
+    if (d.is_uint64() && d.get_uint64() > static_cast<uint64_t>(kMaxElements)) {
+      return Invalid(input, StrCat("\"shape\" is too large: dimension ", d.get_uint64()));
+    }
+    shape.push_back(d.is_int64() ? d.get_int64() : static_cast<int64_t>(d.get_uint64()));
   }
-  // Guard against overflow in ElementCount for absurd shapes.
-  double product = 1;
-  for (int64_t dim : shape) product *= static_cast<double>(dim);
-  if (product > 1e12) return Invalid(input, "\"shape\" is too large");
+  // Zero dimensions count as one here: [0, 2^62] holds no element but is no
+  // more a shape a client means than [2^62] is.
+  int64_t extent = 1;
+  for (int64_t dim : shape) {
+    if (dim == 0) continue;
+    if (dim > kMaxElements / extent) {
+      return Invalid(input, StrCat("\"shape\" is too large: ", ShapeToString(shape),
+                                   " declares more than ", kMaxElements, " elements"));
+    }
+    extent *= dim;
+  }
   return shape;
 }
 
@@ -299,10 +314,11 @@ absl::StatusOr<NamedTensor> DecodeInput(const json::value& value,
   if (!data->is_array()) return Invalid(input_name, "\"data\" must be an array");
   const json::array& array = data->get_array();
 
+  // Nothing is reserved from `count` before the data is known to hold that
+  // many elements: the shape is the client's claim, the data is what came.
   std::vector<const json::value*> scalars;
   const bool nested = !array.empty() && array[0].is_array();
   if (nested) {
-    scalars.reserve(count);
     INFERD_RETURN_IF_ERROR(
         CollectScalars(array, out.tensor.shape, 0, input_name, scalars));
   } else if (static_cast<int64_t>(array.size()) != count) {
@@ -311,12 +327,12 @@ absl::StatusOr<NamedTensor> DecodeInput(const json::value& value,
                                 " has ", count, " elements but data has ",
                                 array.size()));
   }
-  if (out.tensor.dtype == DataType::kBytes) {
-    out.tensor.strings.reserve(count);
-  } else {
-    out.tensor.data.reserve(count * DataTypeSize(out.tensor.dtype));
-  }
   const size_t n = nested ? scalars.size() : array.size();
+  if (out.tensor.dtype == DataType::kBytes) {
+    out.tensor.strings.reserve(n);
+  } else {
+    out.tensor.data.reserve(n * DataTypeSize(out.tensor.dtype));
+  }
   for (size_t i = 0; i < n; ++i) {
     const json::value& v = nested ? *scalars[i] : array[i];
     if (v.is_array()) {
@@ -508,13 +524,14 @@ absl::StatusOr<InferenceRequest> DecodeV2InferRequest(
   if (!inputs->is_array()) {
     return absl::InvalidArgumentError("\"inputs\" must be an array");
   }
+  // Names seen so far, for duplicates: a set, since a body may list many
+  // thousands of tensors.
+  absl::flat_hash_set<std::string> seen;
   for (const json::value& input : inputs->get_array()) {
     INFERD_ASSIGN_OR_RETURN(NamedTensor tensor, DecodeInput(input, binary));
-    for (const auto& seen : request.inputs) {
-      if (seen.name == tensor.name) {
-        return absl::InvalidArgumentError(
-            StrCat("input \"", tensor.name, "\" appears twice"));
-      }
+    if (!seen.insert(tensor.name).second) {
+      return absl::InvalidArgumentError(
+          StrCat("input \"", tensor.name, "\" appears twice"));
     }
     request.inputs.push_back(std::move(tensor));
   }
@@ -528,6 +545,9 @@ absl::StatusOr<InferenceRequest> DecodeV2InferRequest(
     if (!outputs->is_array()) {
       return absl::InvalidArgumentError("\"outputs\" must be an array");
     }
+    // A name requested twice would be computed and encoded twice: thousands
+    // of copies of one output amplify a small request into a huge answer.
+    seen.clear();
     for (const json::value& output : outputs->get_array()) {
       const json::value* name =
           output.is_object() ? output.get_object().if_contains("name") : nullptr;
@@ -537,6 +557,10 @@ absl::StatusOr<InferenceRequest> DecodeV2InferRequest(
       }
       RequestedOutput requested;
       requested.name = std::string(name->get_string());
+      if (!seen.insert(requested.name).second) {
+        return absl::InvalidArgumentError(
+            StrCat("output \"", requested.name, "\" is requested twice"));
+      }
       const json::value* params = output.get_object().if_contains("parameters");
       if (params != nullptr && params->is_object() &&
           params->get_object().contains("binary_data")) {

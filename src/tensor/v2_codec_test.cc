@@ -271,11 +271,70 @@ TEST(V2CodecDecodeTest, MissingOrMistypedFieldsAreNamed) {
   ExpectInvalid(OneInput("INT32", "[1]", "1"), "\"data\" must be an array");
 }
 
+// A shape is the client's claim; nothing may be allocated from it before the
+// data backs it up. Each case is refused at once, naming the input, whether
+// the data is flat, nested or binary (a 1e12-element reserve used to throw
+// std::bad_alloc out of the decoder and end the process).
+TEST(V2CodecDecodeTest, HugeShapesAreRefusedWithoutAllocating) {
+  struct Case {
+    std::string shape;
+    std::string needle;
+  };
+  const std::vector<Case> cases = {
+      {"[1000000,1000000]", "at depth 0 but shape [1000000,1000000] says 1000000"},
+      {"[100000,100000]", "at depth 0 but shape [100000,100000] says 100000"},
+      {"[1,12147483648]", "at depth 1 but shape [1,12147483648] says 12147483648"},
+      {"[1099511627776,1]", "at depth 0"},
+      // Products that overflow int64, with and without a zero dimension.
+      {"[4294967296,4294967296]", "\"shape\" is too large"},
+      {"[1099511627776,1099511627776,0]", "\"shape\" is too large"},
+      {"[9223372036854775807,2]", "\"shape\" is too large"},
+      {"[18446744073709551615]", "\"shape\" is too large"},
+      {"[-1000000,1000000]", "\"shape\" must hold non-negative integers"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.shape);
+    const std::string nested = OneInput("INT32", c.shape, "[[1]]");
+    ExpectInvalid(nested, "input \"x\"");
+    ExpectInvalid(nested, c.needle);
+    ExpectInvalid(OneInput("INT32", c.shape, "[1]"), "input \"x\"");
+    ExpectInvalid(OneInput("BYTES", c.shape, "[[\"a\"]]"), "input \"x\"");
+    const std::string header =
+        R"({"inputs":[{"name":"x","datatype":"INT32","shape":)" + c.shape +
+        R"(,"parameters":{"binary_data_size":4}}]})";
+    ExpectInvalid(header + Bytes<int32_t>({1}), "input \"x\"", header.size());
+    const std::string bytes_header =
+        R"({"inputs":[{"name":"x","datatype":"BYTES","shape":)" + c.shape +
+        R"(,"parameters":{"binary_data_size":5}}]})";
+    ExpectInvalid(bytes_header + Bytes<uint32_t>({1}) + "a", "input \"x\"",
+                  bytes_header.size());
+  }
+}
+
+TEST(V2CodecDecodeTest, ElementCountSaturatesInsteadOfOverflowing) {
+  EXPECT_EQ(ElementCount({}), 1);
+  EXPECT_EQ(ElementCount({2, 0, 3}), 0);
+  EXPECT_EQ(ElementCount({int64_t{1} << 32, int64_t{1} << 32}),
+            std::numeric_limits<int64_t>::max());
+}
+
 TEST(V2CodecDecodeTest, DuplicateInputNamesAreRejected) {
   ExpectInvalid(R"({"inputs": [
       {"name":"x","datatype":"INT32","shape":[1],"data":[1]},
       {"name":"x","datatype":"INT32","shape":[1],"data":[2]}]})",
                 "input \"x\" appears twice");
+}
+
+TEST(V2CodecDecodeTest, DuplicateRequestedOutputsAreRejected) {
+  // Each copy would be encoded again: 10,000 copies of one name made a small
+  // request a 5x larger answer.
+  ExpectInvalid(R"({"inputs": [], "outputs": [
+      {"name": "OUTPUT0"}, {"name": "OUTPUT1"}, {"name": "OUTPUT0"}]})",
+                "output \"OUTPUT0\" is requested twice");
+  std::string many = R"({"inputs": [], "outputs": [)";
+  for (int i = 0; i < 10000; ++i) many += R"({"name": "OUTPUT1"},)";
+  many += R"({"name": "OUTPUT1"}]})";
+  ExpectInvalid(many, "output \"OUTPUT1\" is requested twice");
 }
 
 TEST(V2CodecDecodeTest, IdIsKeptAndMustBeAString) {

@@ -141,6 +141,65 @@ class BadInputTest(ServerTestCase):
         body = simple_request(outputs=[{"name": "NOPE_OUT"}])[0]
         self.check(self.infer("simple", body), 400, "NOPE_OUT")
 
+    def test_duplicate_requested_output(self):
+        # Each copy used to be computed and encoded again (10,000 copies: a 5x
+        # larger answer than the request).
+        for copies in (2, 2000):
+            body = simple_request(outputs=[{"name": "OUTPUT1"}] + [{"name": "OUTPUT0"}] * copies)[0]
+            message = self.check(self.infer("simple", body), 400, "OUTPUT0")
+            self.assertNotIn("OUTPUT1", message)
+
+    # -- shapes the data does not back up ----------------------------------
+
+    HUGE_SHAPES = ([1000000, 1000000], [100000, 100000], [1, 12147483648],
+                   [4294967296, 4294967296], [9223372036854775807, 2], [1099511627776, 1099511627776, 0],
+                   [-1000000, 1000000])
+
+    def test_huge_shape_nested_data(self):
+        # [[1]] under shape [1000000, 1000000] made the decoder reserve 10^12
+        # elements: std::bad_alloc ended the process.
+        for shape in self.HUGE_SHAPES:
+            with self.subTest(shape=shape):
+                self.check(self.infer("simple", simple_inputs(shape=shape, data=[[1]])), 400, "INPUT0")
+
+    def test_huge_shape_flat_data(self):
+        for shape in self.HUGE_SHAPES:
+            with self.subTest(shape=shape):
+                self.check(self.infer("simple", simple_inputs(shape=shape, data=[1])), 400, "INPUT0")
+
+    def test_huge_shape_binary_data(self):
+        for shape in self.HUGE_SHAPES:
+            with self.subTest(shape=shape):
+                header = simple_inputs(shape=shape)
+                body, headers = build_binary_request(header, {"INPUT0": encode_binary("INT32", [1]),
+                                                              "INPUT1": encode_binary("INT32", [1] * 16)})
+                self.check(self.post_raw("/v2/models/simple/infer", body, headers), 400, "INPUT0")
+
+    def test_huge_shape_bytes_input(self):
+        for shape in self.HUGE_SHAPES:
+            for data in (["a"], [["a"]]):
+                with self.subTest(shape=shape, data=data):
+                    body = {"inputs": [{"name": "TEXT", "datatype": "BYTES", "shape": shape, "data": data}]}
+                    self.check(self.infer("string_length", body), 400, "TEXT")
+
+    # -- values the model refuses ------------------------------------------
+
+    def test_token_ids_outside_the_vocabulary(self):
+        # text_classifier raises ValueError on ids outside its 2048-token
+        # vocabulary. That is the client's mistake (400), and the answer keeps
+        # the model's own words instead of libtorch's generic first line.
+        good = {"inputs": [
+            {"name": "input_ids", "datatype": "INT64", "shape": [1, 4], "data": [5, 17, 2047, 3]},
+            {"name": "attention_mask", "datatype": "INT64", "shape": [1, 4], "data": [1, 1, 1, 1]}]}
+        for ids in ([5, 17, 5000, 3], [5, -1, 2, 3]):
+            bad = json.loads(json.dumps(good))
+            bad["inputs"][0]["data"] = ids
+            message = self.check(self.infer("text_classifier", bad), 400, "input_ids", "[0, 2048)")
+            self.assertNotIn("TorchScript interpreter", message)
+        status, _, raw = self.infer("text_classifier", good)
+        self.assertEqual(status, 200, raw[:300])
+        self.assertEqual(len(json.loads(raw)["outputs"][0]["data"]), 2)
+
     # -- binary extension ------------------------------------------------
 
     def test_binary_header_length_beyond_body(self):

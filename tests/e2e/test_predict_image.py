@@ -24,6 +24,23 @@ from .inferd_server import ServerTestCase, examples_dir, model_repository
 SCORE_TOL = 1e-4
 BOX_TOL = 0.05
 
+# goldens/images/digit_0_label_9.png (32 x 32 grey) as a baseline JPEG,
+# written by OpenCV's imencode at quality 90: 739 bytes. Python's standard
+# library has no JPEG encoder, so the file is kept here.
+DIGIT_0_JPEG = base64.b64decode(
+    "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAMCAgMCAgMDAwMEAwMEBQgFBQQEBQoHBwYIDAoMDAsKCwsNDhIQDQ4R"
+    "DgsLEBYQERMUFRUVDA8XGBYUGBIUFRT/wAALCAAgACABAREA/8QAHwAAAQUBAQEBAQEAAAAAAAAAAAECAwQFBgcI"
+    "CQoL/8QAtRAAAgEDAwIEAwUFBAQAAAF9AQIDAAQRBRIhMUEGE1FhByJxFDKBkaEII0KxwRVS0fAkM2JyggkKFhcY"
+    "GRolJicoKSo0NTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWGh4iJipKTlJWWl5iZmqKj"
+    "pKWmp6ipqrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi4+Tl5ufo6erx8vP09fb3+Pn6/9oACAEBAAA/APz0"
+    "+DPwZ/4W5/bH/E4/sn+z/J/5dfO8zzN/+2uMbPfrX7E658c/+GSPI/4kn/CV/wDCQbv+Xv7H9n8jH+xJu3ef7Y29"
+    "88H7SHwM/wCFnf8ACO/8Tv8As37D9o/5dPN37/K/21xjZ79a/Cyvor9kP4kf8K+/4Sz/AIl32/7X9k/5b+Xs2ed/"
+    "snOd36V+hP7Vv/BPv/hdH/CLf8V7/Y/9m/av+YP5/meZ5P8A03XGPL9859q+1f8AhBf7F/5fvO83/pltxj/gR9a/"
+    "m38WeE/+EY+y/wClfafP3/8ALPZt249znrXP16r4F+On/CFfbv8AiSfbPtOz/l78vbt3f7Bznd+lfZP/AATQ8Wf8"
+    "JP8A8LH/ANF+zeR/Zv8Ay037t32r2GOleF/t0f8AMk/9v3/tvXyrX7Ua54G/4aD8j/Tf7A/sjd/yy+0+b5uP9pNu"
+    "PK987u2Oes0LwL/wwp5/+nf8Jv8A8JTt/wCWX9n/AGX7Nn/al37vtP8As42d88fir468df8ACa/Yf9B+x/Zt/wDy"
+    "18zdu2/7Ixjb+tf/2Q==")
+
 
 def goldens_dir():
     return os.path.join(examples_dir(), "goldens")
@@ -214,6 +231,29 @@ class PredictImageTest(ServerTestCase):
         self.assertIn("could not decode the PNG image", p[1]["error"])
         self.assertIn("b64", p[2]["error"])
         self.assertIn("not a JPEG, PNG, BMP or WebP", p[3]["error"])
+
+    def test_truncated_image_is_answered_in_place(self):
+        # OpenCV decodes half a JPEG into a picture whose missing rows are
+        # grey, and used to be answered with predictions on it.
+        jpeg = DIGIT_0_JPEG
+        png = picture(self.digits[0]["image"])
+        status, body = self.predict("digits_image", {"instances": [
+            b64(jpeg), b64(jpeg[:len(jpeg) // 2]), b64(png[:-12]),
+            b64(jpeg + b"\0" * 16), b64(png)]})
+        self.assertEqual(status, 200, body)
+        self.assertEqual((body["success_count"], body["failure_count"]), (3, 2), body)
+        p = body["predictions"]
+        golden_label = self.digits[0]["predictions"][0]["label"]
+        self.assertEqual(p[0][0]["label"], golden_label)
+        self.assertIn("could not decode the JPEG image: it is truncated", p[1]["error"])
+        self.assertIn("could not decode the PNG image: it is truncated", p[2]["error"])
+        # Zero padding after the end-of-image marker is not truncation.
+        self.assertEqual(p[3], p[0])
+        self.assertDigits(p[4], self.digits[0])
+        status, body = self.predict("digits_image", jpeg[:len(jpeg) // 2],
+                                    {"Content-Type": "image/jpeg"})
+        self.assertEqual(status, 400, body)
+        self.assertIn("truncated", body["error"])
 
     def test_decompression_bomb_is_refused(self):
         bomb = picture("images/bomb_100000x100000.png")

@@ -2,8 +2,10 @@
 
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
+#include <torch/csrc/jit/passes/inliner.h>
 #include <torch/script.h>
 
+#include <cctype>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -35,11 +37,151 @@ std::optional<c10::ScalarType> TorchType(DataType type) {
 
 std::string TorchTypeName(c10::ScalarType type) { return c10::toString(type); }
 
-// First line of a libtorch error: the rest is a C++ backtrace.
+// Whether `line` opens with an exception class and a colon, as libtorch
+// writes the error under a TorchScript traceback: "RuntimeError: ...",
+// "builtins.ValueError: ...".
+bool NamesAnError(std::string_view line) {
+  const size_t colon = line.find(": ");
+  if (colon == std::string_view::npos || colon == 0) return false;
+  const std::string_view name = line.substr(0, colon);
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.') return false;
+  }
+  return name.ends_with("Error") || name.ends_with("Exception");
+}
+
+// The line of a libtorch error that says what went wrong. Usually the first
+// (the rest is a C++ backtrace); but an error inside TorchScript code opens
+// with "The following operation failed in the TorchScript interpreter.",
+// then one or two tracebacks whose code lines end at a "<--- HERE" marker,
+// and names the error after the last of them: "RuntimeError: index out of
+// range in self".
 std::string Brief(const std::exception& e) {
-  std::string what = e.what();
-  const size_t newline = what.find('\n');
-  return newline == std::string::npos ? what : what.substr(0, newline);
+  const std::string_view what = e.what();
+  std::vector<std::string_view> lines;
+  for (size_t start = 0; start <= what.size();) {
+    const size_t end = std::min(what.find('\n', start), what.size());
+    lines.push_back(what.substr(start, end - start));
+    start = end + 1;
+  }
+  constexpr std::string_view kInterpreter = "The following operation failed in the TorchScript";
+  if (lines[0].starts_with(kInterpreter)) {
+    size_t from = 1;
+    for (size_t i = 1; i < lines.size(); ++i) {
+      if (lines[i].find("<--- HERE") != std::string_view::npos) from = i + 1;
+    }
+    for (size_t i = from; i < lines.size(); ++i) {
+      if (NamesAnError(lines[i])) return std::string(lines[i]);
+    }
+  }
+  return std::string(lines[0]);
+}
+
+// Whether a libtorch error blames the values of the inputs (which already
+// matched the model's signature in dtype and shape): an index computed from
+// them fell outside a tensor (an embedding given an id past its table,
+// index_select, gather), or the model's own code refused them with
+// `raise ValueError(...)` / `raise IndexError(...)`. A client mistake, so a
+// 400; any other error inside the model is the model's, a 500.
+bool BlamesInputValues(std::string_view brief) {
+  if (brief.starts_with("builtins.")) brief.remove_prefix(9);
+  return brief.starts_with("ValueError") || brief.starts_with("IndexError") ||
+         brief.find("index out of range") != std::string_view::npos ||
+         brief.find("out of bounds for dimension") != std::string_view::npos;
+}
+
+// An input that forward() hands straight to an embedding lookup, and the
+// number of rows of that embedding: ids outside [0, rows) fail inside
+// libtorch with an error that names no input.
+struct IdInput {
+  size_t input = 0;  // config order
+  int64_t rows = 0;
+  std::string table;  // "embed.weight", for messages
+};
+
+// Follows `value` back through ops that keep the ids as they are.
+const torch::jit::Value* ThroughIdentityOps(const torch::jit::Value* value) {
+  // Not aten::to: a cast to a narrower type could wrap an id into range.
+  static const std::vector<c10::Symbol> kIdentity = {
+      c10::Symbol::fromQualString("aten::contiguous"),
+      c10::Symbol::fromQualString("aten::clone")};
+  while (std::find(kIdentity.begin(), kIdentity.end(), value->node()->kind()) !=
+         kIdentity.end()) {
+    value = value->node()->inputs()[0];
+  }
+  return value;
+}
+
+// The embedding lookups of forward() whose ids are a forward() argument, as
+// far as the inlined graph shows them (nn.Embedding and F.embedding on an
+// attribute of the module). Best effort: a lookup the graph does not show
+// this plainly is left to libtorch's own error.
+std::vector<IdInput> FindIdInputs(const torch::jit::Module& module,
+                                  const std::vector<size_t>& argument_positions) {
+  std::vector<IdInput> found;
+  std::shared_ptr<torch::jit::Graph> graph = module.get_method("forward").graph()->copy();
+  torch::jit::Inline(*graph);
+  const c10::Symbol kEmbedding = c10::Symbol::fromQualString("aten::embedding");
+  const c10::Symbol kGetAttr = c10::Symbol::fromQualString("prim::GetAttr");
+  const c10::Symbol kParam = c10::Symbol::fromQualString("prim::Param");
+  std::vector<torch::jit::Block*> blocks = {graph->block()};
+  while (!blocks.empty()) {
+    torch::jit::Block* block = blocks.back();
+    blocks.pop_back();
+    for (torch::jit::Node* node : block->nodes()) {
+      for (torch::jit::Block* inner : node->blocks()) blocks.push_back(inner);
+      if (node->kind() != kEmbedding || node->inputs().size() < 2) continue;
+      const torch::jit::Value* ids = ThroughIdentityOps(node->inputs()[1]);
+      if (ids->node()->kind() != kParam || ids->offset() == 0) continue;  // 0 is self
+      const size_t argument = ids->offset() - 1;
+      auto position = std::find(argument_positions.begin(), argument_positions.end(), argument);
+      if (position == argument_positions.end()) continue;
+      // The table: self.a.b.weight, a chain of attribute reads from self.
+      std::vector<std::string> path;
+      const torch::jit::Value* table = node->inputs()[0];
+      while (table->node()->kind() == kGetAttr) {
+        path.insert(path.begin(), table->node()->s(c10::Symbol::attr("name")));
+        table = table->node()->inputs()[0];
+      }
+      if (path.empty() || table != graph->inputs()[0]) continue;
+      torch::jit::Object object = module;
+      c10::IValue attribute;
+      bool resolved = true;
+      for (size_t i = 0; i < path.size() && resolved; ++i) {
+        resolved = object.hasattr(path[i]);
+        if (!resolved) break;
+        attribute = object.attr(path[i]);
+        if (i + 1 < path.size()) {
+          resolved = attribute.isObject();
+          if (resolved) object = torch::jit::Object(attribute.toObject());
+        }
+      }
+      if (!resolved || !attribute.isTensor() || attribute.toTensor().dim() != 2) continue;
+      IdInput id;
+      id.input = static_cast<size_t>(position - argument_positions.begin());
+      id.rows = attribute.toTensor().size(0);
+      id.table = absl::StrJoin(path, ".");
+      auto same = std::find_if(found.begin(), found.end(),
+                               [&](const IdInput& f) { return f.input == id.input; });
+      if (same == found.end()) {
+        found.push_back(std::move(id));
+      } else if (id.rows < same->rows) {
+        *same = std::move(id);
+      }
+    }
+  }
+  return found;
+}
+
+// The first id of `t` (INT64 or INT32) outside [0, rows), if any.
+std::optional<int64_t> IdOutside(const Tensor& t, int64_t rows) {
+  const int64_t n = t.element_count();
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t id = t.dtype == DataType::kInt64 ? t.data_as<int64_t>()[i]
+                                                   : int64_t{t.data_as<int32_t>()[i]};
+    if (id < 0 || id >= rows) return id;
+  }
+  return std::nullopt;
 }
 
 // NAME__3 -> 3.
@@ -88,20 +230,25 @@ Shape ResolveShape(const Shape& target, int64_t elements, int64_t batch) {
 class TorchScriptInstance : public ModelInstance {
  public:
   TorchScriptInstance(torch::jit::Module module, const ModelSignature& signature,
-                      std::vector<size_t> argument_positions, size_t argument_count)
+                      std::vector<size_t> argument_positions, size_t argument_count,
+                      std::vector<IdInput> id_inputs)
       : module_(std::move(module)),
         signature_(signature),
         argument_positions_(std::move(argument_positions)),
         argument_count_(argument_count),
-        output_positions_(PositionsByConvention(signature.outputs())) {}
+        output_positions_(PositionsByConvention(signature.outputs())),
+        id_inputs_(std::move(id_inputs)) {}
 
   absl::StatusOr<std::vector<Tensor>> Execute(
       const std::vector<Tensor>& inputs) override {
+    INFERD_RETURN_IF_ERROR(CheckIds(inputs));
     INFERD_ASSIGN_OR_RETURN(c10::IValue result, Run(inputs));
     return MapOutputs(result);
   }
 
-  // Runs forward() on `inputs`; errors carry libtorch's message.
+  // Runs forward() on `inputs`; errors carry the line of libtorch's message
+  // that names the error. InvalidArgument when that error is an index the
+  // input values put out of range, Internal otherwise.
   absl::StatusOr<c10::IValue> Run(const std::vector<Tensor>& inputs) {
     try {
       c10::InferenceMode guard;
@@ -115,7 +262,13 @@ class TorchScriptInstance : public ModelInstance {
       }
       return module_.forward(arguments);
     } catch (const std::exception& e) {
-      return absl::InternalError(StrCat("model execution failed: ", Brief(e)));
+      std::string brief = Brief(e);
+      if (brief.starts_with("builtins.")) brief.erase(0, 9);
+      if (BlamesInputValues(brief)) {
+        return absl::InvalidArgumentError(
+            StrCat("model rejected the input values: ", brief, IntegerInputsHint()));
+      }
+      return absl::InternalError(StrCat("model execution failed: ", brief));
     }
   }
 
@@ -178,6 +331,40 @@ class TorchScriptInstance : public ModelInstance {
 
   static absl::Status Mismatch(std::string what) {
     return absl::FailedPreconditionError(std::move(what));
+  }
+
+  // Ids fed to an embedding must be rows of it; checked here so the error
+  // names the input and the id instead of libtorch's "index out of range in
+  // self".
+  absl::Status CheckIds(const std::vector<Tensor>& inputs) const {
+    for (const IdInput& id : id_inputs_) {
+      if (id.input >= inputs.size()) continue;
+      const Tensor& t = inputs[id.input];
+      if (t.dtype != DataType::kInt64 && t.dtype != DataType::kInt32) continue;
+      if (std::optional<int64_t> bad = IdOutside(t, id.rows)) {
+        return absl::InvalidArgumentError(
+            StrCat("input \"", signature_.inputs()[id.input].name, "\": id ", *bad,
+                   " is outside [0, ", id.rows, "), the rows of the model's embedding ",
+                   id.table));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // " (check the values of input \"ids\")": the integer inputs, one of
+  // which most likely holds the index libtorch refused.
+  std::string IntegerInputsHint() const {
+    std::vector<std::string> names;
+    for (const TensorSpec& spec : signature_.inputs()) {
+      if (spec.dtype == DataType::kInt64 || spec.dtype == DataType::kInt32 ||
+          spec.dtype == DataType::kInt16 || spec.dtype == DataType::kInt8 ||
+          spec.dtype == DataType::kUint8) {
+        names.push_back(StrCat("\"", spec.name, "\""));
+      }
+    }
+    if (names.empty()) return "";
+    return StrCat(" (check the values of input", names.size() > 1 ? "s " : " ",
+                  absl::StrJoin(names, ", "), ")");
   }
 
   c10::IValue ToIValue(const Tensor& t, const TensorSpec& spec) const {
@@ -256,6 +443,7 @@ class TorchScriptInstance : public ModelInstance {
   std::vector<size_t> argument_positions_;
   size_t argument_count_;
   std::vector<size_t> output_positions_;
+  std::vector<IdInput> id_inputs_;
 };
 
 // A request-shaped set of zero inputs (wildcards and batch as 1), used to
@@ -402,8 +590,21 @@ absl::StatusOr<std::unique_ptr<ModelInstance>> TorchScriptBackend::CreateInstanc
     }
   }
 
+  std::vector<IdInput> id_inputs;
+  try {
+    id_inputs = FindIdInputs(module, positions);
+  } catch (const std::exception& e) {
+    // Only a finer error message is lost: libtorch still refuses bad ids.
+    spdlog::warn("model {}: could not inspect forward() for embedding lookups: {}",
+                 config.name(), Brief(e));
+  }
+  for (const IdInput& id : id_inputs) {
+    spdlog::debug("model {}: input \"{}\" indexes embedding {} ({} rows)", config.name(),
+                  inputs[id.input].name, id.table, id.rows);
+  }
   auto instance = std::make_unique<TorchScriptInstance>(
-      std::move(module), signature, std::move(positions), arguments.size());
+      std::move(module), signature, std::move(positions), arguments.size(),
+      std::move(id_inputs));
   // Check the outputs against the config on a zero input. A model that
   // cannot run on zeros (say, it needs valid token ids) is still loaded; a
   // model whose outputs disagree with the config is not.

@@ -20,6 +20,8 @@ absl::StatusOr<cv::Mat> DecodeImage(std::string_view bytes,
         format, " image of ", header.width, "x", header.height,
         " pixels is above the limit of ", options.max_pixels, " pixels"));
   }
+  // imdecode would answer a truncated image with a partly grey picture.
+  INFERD_RETURN_IF_ERROR(CheckImageIsComplete(bytes, header));
   // imdecode takes a Mat; this one wraps the caller's bytes without a copy.
   const cv::Mat encoded(1, static_cast<int>(bytes.size()), CV_8UC1,
                         const_cast<char*>(bytes.data()));

@@ -2,7 +2,8 @@
 
 // Decodes JPEG, PNG, BMP and WebP bytes into 8-bit pixels with OpenCV,
 // refusing images whose declared size is above a pixel limit before any
-// pixel is decoded (decompression bombs).
+// pixel is decoded (decompression bombs), and images whose data is cut short
+// (which OpenCV would decode into a partly grey picture).
 //
 // Errors a client can cause (unknown format, corrupt or truncated data, too
 // many pixels) are InvalidArgument; callers prefix the instance they came

@@ -128,16 +128,77 @@ TEST(ImageDecoderTest, CorruptDataIsInvalidArgument) {
   for (size_t i = jpeg.size() / 2; i < jpeg.size(); ++i) jpeg[i] = '\xff';
   jpeg.resize(jpeg.size() / 2 + 4);
   decoded = DecodeImage(jpeg, {});
-  // libjpeg pads a truncated scan with grey rather than failing; either way
-  // the result is a Status, never a crash or an exception.
-  if (!decoded.ok()) {
-    EXPECT_EQ(decoded.status().code(), absl::StatusCode::kInvalidArgument);
-  } else {
-    EXPECT_EQ(decoded->cols, 32);
-  }
+  EXPECT_EQ(decoded.status().code(), absl::StatusCode::kInvalidArgument);
 
   EXPECT_EQ(DecodeImage("not an image at all", {}).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// imdecode itself answers each of these cut files with a picture (libjpeg
+// fills the missing rows with grey); the decoder must refuse them.
+TEST(ImageDecoderTest, TruncatedImagesAreRefused) {
+  const cv::Mat image = Pattern(64, 48);
+  struct Case {
+    std::string ext;
+    std::vector<int> params;
+  };
+  const std::vector<Case> cases = {
+      {".jpg", {}},
+      {".jpg", {cv::IMWRITE_JPEG_PROGRESSIVE, 1}},
+      {".jpg", {cv::IMWRITE_JPEG_RST_INTERVAL, 1}},
+      {".png", {}},
+      {".bmp", {}},
+      {".webp", {cv::IMWRITE_WEBP_QUALITY, 90}},
+      {".webp", {cv::IMWRITE_WEBP_QUALITY, 101}},
+  };
+  for (const Case& c : cases) {
+    const std::string full = Encode(image, c.ext, c.params);
+    SCOPED_TRACE(c.ext + " of " + std::to_string(full.size()) + " bytes");
+    ASSERT_TRUE(DecodeImage(full, {}).ok());
+    for (size_t keep : {full.size() / 2, full.size() - 1}) {
+      absl::StatusOr<cv::Mat> decoded = DecodeImage(full.substr(0, keep), {});
+      EXPECT_EQ(decoded.status().code(), absl::StatusCode::kInvalidArgument) << keep;
+      EXPECT_THAT(decoded.status().message(), HasSubstr("image: it is truncated")) << keep;
+    }
+  }
+  // The case the check exists for: OpenCV alone decodes half a JPEG.
+  const std::string jpeg = Encode(image, ".jpg");
+  const std::string half = jpeg.substr(0, jpeg.size() / 2);
+  EXPECT_FALSE(cv::imdecode(std::vector<uchar>(half.begin(), half.end()),
+                            cv::IMREAD_COLOR)
+                   .empty());
+}
+
+TEST(ImageDecoderTest, PngWithoutIendIsRefused) {
+  const std::string png = Encode(Pattern(16, 16), ".png");
+  ASSERT_EQ(png.substr(png.size() - 8, 4), "IEND");
+  absl::StatusOr<cv::Mat> decoded = DecodeImage(png.substr(0, png.size() - 12), {});
+  EXPECT_THAT(decoded.status().message(), HasSubstr("truncated (no IEND chunk)"));
+}
+
+TEST(ImageDecoderTest, BytesAfterTheEndOfAJpegAreAccepted) {
+  const std::string jpeg = Encode(Pattern(16, 16), ".jpg");
+  EXPECT_TRUE(DecodeImage(jpeg + std::string(100, '\0'), {}).ok());
+  EXPECT_TRUE(DecodeImage(jpeg + "appended by some camera", {}).ok());
+}
+
+TEST(ImageDecoderTest, EndMarkerOfAnEmbeddedThumbnailDoesNotCount) {
+  // An APP1 segment holding a whole JPEG (an EXIF thumbnail, end marker
+  // included) right after SOI, then the picture: cutting the picture must
+  // still be noticed.
+  const std::string picture = Encode(Pattern(64, 48), ".jpg");
+  const std::string thumbnail = Encode(Pattern(8, 8), ".jpg");
+  std::string app1 = "\xFF\xE1";
+  const size_t length = thumbnail.size() + 2;
+  app1 += static_cast<char>(length >> 8);
+  app1 += static_cast<char>(length & 0xFF);
+  app1 += thumbnail;
+  const std::string full = picture.substr(0, 2) + app1 + picture.substr(2);
+  absl::StatusOr<cv::Mat> decoded = DecodeImage(full, {});
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->cols, 64);
+  decoded = DecodeImage(full.substr(0, full.size() - picture.size() / 2), {});
+  EXPECT_THAT(decoded.status().message(), HasSubstr("it is truncated"));
 }
 
 }  // namespace

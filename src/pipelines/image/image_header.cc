@@ -1,6 +1,7 @@
 #include "pipelines/image/image_header.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "absl/status/status.h"
@@ -111,6 +112,102 @@ absl::StatusOr<ImageHeader> ReadWebp(std::string_view b) {
       "WebP has no VP8, VP8L or VP8X chunk first");
 }
 
+// ---------------------------------------------------- completeness
+
+absl::Status Cut(const ImageHeader& header, std::string_view what) {
+  return absl::InvalidArgumentError(StrCat("could not decode the ",
+                                           ImageFormatName(header.format),
+                                           " image: it is truncated (", what, ")"));
+}
+
+// Skips one scan's entropy-coded data from `i`; returns the position of the
+// marker that ends it, or npos when the data runs out first.
+size_t SkipScanData(std::string_view b, size_t i) {
+  while (true) {
+    const void* ff = std::memchr(b.data() + i, 0xFF, b.size() - i);
+    if (ff == nullptr) return std::string_view::npos;
+    i = static_cast<size_t>(static_cast<const char*>(ff) - b.data());
+    if (i + 1 >= b.size()) return std::string_view::npos;
+    const uint32_t next = Byte(b, i + 1);
+    if (next == 0x00 || (next >= 0xD0 && next <= 0xD7)) {
+      i += 2;  // stuffed 0xFF, or a restart marker inside the scan
+    } else if (next == 0xFF) {
+      ++i;  // fill byte before a marker
+    } else {
+      return i;
+    }
+  }
+}
+
+absl::Status CheckJpeg(std::string_view b, const ImageHeader& header) {
+  size_t i = 2;  // past SOI
+  while (true) {
+    while (i < b.size() && Byte(b, i) != 0xFF) ++i;  // tolerate junk, as decoders do
+    while (i < b.size() && Byte(b, i) == 0xFF) ++i;  // fill bytes
+    if (i >= b.size()) return Cut(header, "no end-of-image marker");
+    const uint32_t marker = Byte(b, i++);
+    if (marker == 0xD9) return absl::OkStatus();  // EOI; what follows is not ours
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) continue;  // no length
+    if (i + 2 > b.size()) return Cut(header, "a marker segment is cut short");
+    const size_t length = Be16(b, i);
+    if (length < 2) {
+      return absl::InvalidArgumentError("could not decode the JPEG image: malformed segment");
+    }
+    if (i + length > b.size()) return Cut(header, "a marker segment is cut short");
+    i += length;
+    if (marker == 0xDA) {  // start of scan: entropy-coded data up to the next marker
+      i = SkipScanData(b, i);
+      if (i == std::string_view::npos) {
+        return Cut(header, "the scan data ends before the end-of-image marker");
+      }
+    }
+  }
+}
+
+absl::Status CheckPng(std::string_view b, const ImageHeader& header) {
+  size_t i = 8;  // past the signature
+  while (true) {
+    // length (4), type (4), data (length), CRC (4)
+    if (b.size() - i < 12) return Cut(header, "no IEND chunk");
+    const size_t length = Be32(b, i);
+    if (length > b.size() - i - 12) return Cut(header, "a chunk is cut short");
+    if (b.substr(i + 4, 4) == "IEND") return absl::OkStatus();
+    i += 12 + length;
+  }
+}
+
+absl::Status CheckBmp(std::string_view b, const ImageHeader& header) {
+  const uint32_t info_size = Le32(b, 14);
+  uint32_t bits = 0;
+  uint32_t compression = 0;
+  if (info_size == 12) {
+    bits = Le16(b, 24);
+  } else {
+    if (b.size() < 34) return Cut(header, "the info header is cut short");
+    bits = Le16(b, 28);
+    compression = Le32(b, 30);
+  }
+  // BI_RGB, BI_BITFIELDS, BI_ALPHABITFIELDS store rows of fixed size; the
+  // run-length encodings (1, 2) are left to the decoder.
+  if (compression != 0 && compression != 3 && compression != 6) return absl::OkStatus();
+  const int64_t offset = Le32(b, 10);
+  const int64_t row = (header.width * bits + 31) / 32 * 4;
+  const int64_t needed = offset + row * header.height;
+  if (needed > static_cast<int64_t>(b.size())) {
+    return Cut(header, StrCat("its pixels need ", needed, " bytes, it has ", b.size()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckWebp(std::string_view b, const ImageHeader& header) {
+  const uint64_t declared = uint64_t{Le32(b, 4)} + 8;
+  if (declared > b.size()) {
+    return Cut(header, StrCat("its RIFF container declares ", declared, " bytes, it has ",
+                              b.size()));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string_view ImageFormatName(ImageFormat format) {
@@ -150,6 +247,20 @@ absl::StatusOr<ImageHeader> ReadImageHeader(std::string_view bytes) {
                header->width, "x", header->height));
   }
   return header;
+}
+
+absl::Status CheckImageIsComplete(std::string_view bytes, const ImageHeader& header) {
+  switch (header.format) {
+    case ImageFormat::kJpeg:
+      return CheckJpeg(bytes, header);
+    case ImageFormat::kPng:
+      return CheckPng(bytes, header);
+    case ImageFormat::kBmp:
+      return CheckBmp(bytes, header);
+    case ImageFormat::kWebp:
+      return CheckWebp(bytes, header);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace inferd::pipelines
