@@ -1,5 +1,6 @@
 #include "text/bpe_model.h"
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <queue>
@@ -28,98 +29,62 @@ int32_t BpeModel::Intern(std::string text) {
   return id;
 }
 
-absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::Create(
-    const JsonFields& fields, bool byte_level) {
+std::unique_ptr<BpeModel> BpeModel::Create(Options options) {
   std::unique_ptr<BpeModel> m(new BpeModel());
-  m->byte_level_ = byte_level;
-  INFERD_ASSIGN_OR_RETURN(const boost::json::object* vocab,
-                          fields.Object("vocab", /*required=*/true));
-  INFERD_ASSIGN_OR_RETURN(const boost::json::array* merges,
-                          fields.Array("merges", /*required=*/false));
-  INFERD_ASSIGN_OR_RETURN(m->fuse_unk_, fields.Bool("fuse_unk", false));
-  INFERD_ASSIGN_OR_RETURN(m->byte_fallback_,
-                          fields.Bool("byte_fallback", false));
-  INFERD_ASSIGN_OR_RETURN(m->ignore_merges_,
-                          fields.Bool("ignore_merges", false));
-  INFERD_ASSIGN_OR_RETURN(m->end_of_word_suffix_,
-                          fields.String("end_of_word_suffix", std::string()));
-  INFERD_ASSIGN_OR_RETURN(
-      m->continuing_subword_suffix_,
-      fields.String("continuing_subword_suffix", std::string()));
+  m->vocab_ = std::move(options.vocab);
+  m->byte_level_ = options.byte_level;
+  m->unk_id_ = options.unk_id;
+  m->fuse_unk_ = options.fuse_unk;
+  m->byte_fallback_ = options.byte_fallback;
+  m->ignore_merges_ = options.ignore_merges;
+  m->end_of_word_suffix_ = std::move(options.end_of_word_suffix);
+  m->continuing_subword_suffix_ = std::move(options.continuing_subword_suffix);
+  const bool byte_level = m->byte_level_;
 
-  // Converts a tokenizer.json string to the pieces' encoding.
+  // Converts a vocabulary string to the pieces' encoding.
   auto to_piece = [byte_level](std::string_view s) -> std::optional<std::string> {
     if (!byte_level) return std::string(s);
     return byte_level::Decode(s);
   };
 
-  m->symbols_.reserve(vocab->size() * 2);
-  for (const auto& kv : *vocab) {
-    std::string_view token(kv.key().data(), kv.key().size());
-    std::optional<int64_t> maybe_id = AsInt(kv.value());
-    if (!maybe_id) {
-      return fields.Error("vocab", StrCat("entry \"", token,
-                                          "\" must have an integer id"));
-    }
-    int64_t id = *maybe_id;
-    if (id < 0 || id > kMaxTokenId) {
-      return fields.Error("vocab", StrCat("entry \"", token,
-                                          "\" has an out-of-range id ", id));
-    }
-    m->vocab_.Add(std::string(token), static_cast<int32_t>(id));
-  }
-  for (int32_t id = 0; id < m->vocab_.size(); ++id) {
-    const std::string& token = m->vocab_.Token(id);
-    if (token.empty() || m->vocab_.Find(token) != id) continue;
+  const Vocab& vocab = m->vocab_;
+  m->symbols_.reserve(static_cast<size_t>(vocab.size()) * 2);
+  for (int32_t id = 0; id < vocab.size(); ++id) {
+    const std::string& token = vocab.Token(id);
+    if (token.empty() || vocab.Find(token) != id) continue;
     std::optional<std::string> text = to_piece(token);
     if (!text) continue;  // not spelled in the byte alphabet: unreachable
     int32_t sym = m->Intern(std::move(*text));
     m->symbol_vocab_id_[sym] = id;
   }
 
-  if (merges != nullptr) {
-    m->merges_.reserve(merges->size());
-    for (size_t rank = 0; rank < merges->size(); ++rank) {
-      const boost::json::value& v = (*merges)[rank];
-      std::string a, b;
-      if (v.is_string()) {
-        std::string_view s = ToView(v.get_string());
-        size_t space = s.find(' ');
-        if (space == std::string_view::npos) {
-          return fields.Error("merges", StrCat("[", rank, "] \"", s,
-                                               "\" is not two tokens"));
-        }
-        size_t second_end = s.find(' ', space + 1);
-        a = std::string(s.substr(0, space));
-        b = std::string(s.substr(space + 1, second_end == std::string_view::npos
-                                                ? std::string_view::npos
-                                                : second_end - space - 1));
-      } else if (v.is_array() && v.get_array().size() == 2 &&
-                 v.get_array()[0].is_string() && v.get_array()[1].is_string()) {
-        a = std::string(ToView(v.get_array()[0].get_string()));
-        b = std::string(ToView(v.get_array()[1].get_string()));
-      } else {
-        return fields.Error("merges", StrCat("[", rank,
-                                             "] must be \"a b\" or [a, b]"));
-      }
-      std::optional<std::string> pa = to_piece(a), pb = to_piece(b);
-      if (!pa || !pb) continue;
-      int32_t left = m->Intern(*pa);
-      int32_t right = m->Intern(*pb);
-      int32_t result = m->Intern(*pa + *pb);
-      m->merges_.insert_or_assign(
-          (static_cast<uint64_t>(left) << 32) | static_cast<uint32_t>(right),
-          Merge{static_cast<int32_t>(rank), result});
+  m->merges_.reserve(options.merges.size());
+  std::string joined;
+  for (const MergeRule& rule : options.merges) {
+    std::optional<std::string> pa = to_piece(rule.left);
+    std::optional<std::string> pb = to_piece(rule.right);
+    if (!pa || !pb) continue;
+    joined.assign(*pa).append(*pb);
+    const int32_t left = m->Intern(std::move(*pa));
+    const int32_t right = m->Intern(std::move(*pb));
+    const int32_t result = m->Intern(joined);
+    const uint64_t key =
+        (static_cast<uint64_t>(left) << 32) | static_cast<uint32_t>(right);
+    if (options.first_duplicate_merge_wins) {
+      m->merges_.try_emplace(key, Merge{rule.rank, result});
+    } else {
+      m->merges_.insert_or_assign(key, Merge{rule.rank, result});
     }
   }
 
-  INFERD_ASSIGN_OR_RETURN(std::string unk,
-                          fields.String("unk_token", std::string()));
-  if (!unk.empty()) m->unk_id_ = m->vocab_.Find(unk);
   for (int b = 0; b < 256; ++b) {
-    char name[8];
-    std::snprintf(name, sizeof(name), "<0x%02X>", b);
-    m->byte_fallback_ids_[b] = m->vocab_.Find(name);
+    if (options.byte_fallback_ids) {
+      m->byte_fallback_ids_[b] = (*options.byte_fallback_ids)[b];
+    } else {
+      char name[8];
+      std::snprintf(name, sizeof(name), "<0x%02X>", b);
+      m->byte_fallback_ids_[b] = vocab.Find(name);
+    }
     auto it = m->symbols_.find(std::string(1, static_cast<char>(b)));
     m->byte_symbol_[b] = it == m->symbols_.end() ? -1 : it->second;
   }
@@ -140,6 +105,78 @@ absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::Create(
   return m;
 }
 
+absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::FromJson(
+    const JsonFields& fields, bool byte_level) {
+  Options o;
+  o.byte_level = byte_level;
+  INFERD_ASSIGN_OR_RETURN(const boost::json::object* vocab,
+                          fields.Object("vocab", /*required=*/true));
+  INFERD_ASSIGN_OR_RETURN(const boost::json::array* merges,
+                          fields.Array("merges", /*required=*/false));
+  INFERD_ASSIGN_OR_RETURN(o.fuse_unk, fields.Bool("fuse_unk", false));
+  INFERD_ASSIGN_OR_RETURN(bool byte_fallback,
+                          fields.Bool("byte_fallback", false));
+  o.byte_fallback = byte_fallback ? ByteFallback::kAllBytesOrUnknown
+                                  : ByteFallback::kNone;
+  INFERD_ASSIGN_OR_RETURN(o.ignore_merges,
+                          fields.Bool("ignore_merges", false));
+  INFERD_ASSIGN_OR_RETURN(o.end_of_word_suffix,
+                          fields.String("end_of_word_suffix", std::string()));
+  INFERD_ASSIGN_OR_RETURN(
+      o.continuing_subword_suffix,
+      fields.String("continuing_subword_suffix", std::string()));
+
+  o.vocab.Reserve(vocab->size());
+  for (const auto& kv : *vocab) {
+    std::string_view token(kv.key().data(), kv.key().size());
+    std::optional<int64_t> maybe_id = AsInt(kv.value());
+    if (!maybe_id) {
+      return fields.Error("vocab", StrCat("entry \"", token,
+                                          "\" must have an integer id"));
+    }
+    int64_t id = *maybe_id;
+    if (id < 0 || id > kMaxTokenId) {
+      return fields.Error("vocab", StrCat("entry \"", token,
+                                          "\" has an out-of-range id ", id));
+    }
+    o.vocab.Add(std::string(token), static_cast<int32_t>(id));
+  }
+
+  if (merges != nullptr) {
+    o.merges.reserve(merges->size());
+    for (size_t rank = 0; rank < merges->size(); ++rank) {
+      const boost::json::value& v = (*merges)[rank];
+      std::string_view a, b;
+      if (v.is_string()) {
+        std::string_view s = ToView(v.get_string());
+        size_t space = s.find(' ');
+        if (space == std::string_view::npos) {
+          return fields.Error("merges", StrCat("[", rank, "] \"", s,
+                                               "\" is not two tokens"));
+        }
+        size_t second_end = s.find(' ', space + 1);
+        a = s.substr(0, space);
+        b = s.substr(space + 1, second_end == std::string_view::npos
+                                    ? std::string_view::npos
+                                    : second_end - space - 1);
+      } else if (v.is_array() && v.get_array().size() == 2 &&
+                 v.get_array()[0].is_string() && v.get_array()[1].is_string()) {
+        a = ToView(v.get_array()[0].get_string());
+        b = ToView(v.get_array()[1].get_string());
+      } else {
+        return fields.Error("merges", StrCat("[", rank,
+                                             "] must be \"a b\" or [a, b]"));
+      }
+      o.merges.push_back(MergeRule{a, b, static_cast<int32_t>(rank)});
+    }
+  }
+
+  INFERD_ASSIGN_OR_RETURN(std::string unk,
+                          fields.String("unk_token", std::string()));
+  if (!unk.empty()) o.unk_id = o.vocab.Find(unk);
+  return Create(std::move(o));
+}
+
 void BpeModel::InitialSymbols(std::string_view piece,
                               std::vector<Symbol>* word) const {
   if (byte_level_) {
@@ -153,7 +190,10 @@ void BpeModel::InitialSymbols(std::string_view piece,
   size_t i = 0;
   std::string with_suffix;
   while (i < piece.size()) {
-    size_t len = unicode::SequenceLength(static_cast<unsigned char>(piece[i]));
+    // Lenient: GGUF pieces are raw prompt bytes; valid UTF-8 splits the same.
+    size_t len = std::min<size_t>(
+        unicode::LenientSequenceLength(static_cast<unsigned char>(piece[i])),
+        piece.size() - i);
     std::string_view ch = piece.substr(i, len);
     int32_t id = -1;
     if (i + len >= piece.size() && !end_of_word_suffix_.empty()) {
@@ -246,15 +286,25 @@ void BpeModel::ApplyMerges(std::vector<Symbol>* word) const {
 
 void BpeModel::EmitUnknown(std::string_view bytes, uint32_t begin,
                            uint32_t end, std::vector<ModelToken>* out) const {
-  if (byte_fallback_) {
-    bool all = true;
-    for (unsigned char b : bytes) all = all && byte_fallback_ids_[b] >= 0;
-    if (all) {
+  switch (byte_fallback_) {
+    case ByteFallback::kNone:
+      break;
+    case ByteFallback::kAllBytesOrUnknown: {
+      bool all = true;
+      for (unsigned char b : bytes) all = all && byte_fallback_ids_[b] >= 0;
+      if (!all) break;
       for (unsigned char b : bytes) {
         out->push_back(ModelToken{byte_fallback_ids_[b], begin, end});
       }
       return;
     }
+    case ByteFallback::kEachByte:
+      for (unsigned char b : bytes) {
+        const int32_t id =
+            byte_fallback_ids_[b] >= 0 ? byte_fallback_ids_[b] : unk_id_;
+        if (id >= 0) out->push_back(ModelToken{id, begin, end});
+      }
+      return;
   }
   if (unk_id_ >= 0) out->push_back(ModelToken{unk_id_, begin, end});
 }

@@ -15,10 +15,17 @@
 // end_of_word_suffix and continuing_subword_suffix with the reference's
 // semantics; dropout is ignored (inference).
 //
-// Thread-safe: immutable after Create.
+// This is the one BPE merge loop of inferd: tokenizer.json models come from
+// FromJson, GGUF vocabularies (text/gguf_tokenizer.h) build their Options
+// from the vocabulary arrays, SentencePiece-style ones with merges derived
+// from the token scores.
+//
+// Thread-safe: immutable after creation.
 
+#include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,7 +38,44 @@ namespace inferd::text {
 
 class BpeModel : public Model {
  public:
-  static absl::StatusOr<std::unique_ptr<BpeModel>> Create(
+  // Two adjacent symbols, spelled as the vocabulary spells tokens, that merge
+  // into one. Lower ranks merge first; among equal ranks the leftmost pair.
+  struct MergeRule {
+    std::string_view left;
+    std::string_view right;
+    int32_t rank;
+  };
+  // What a symbol the vocabulary lacks becomes.
+  enum class ByteFallback {
+    kNone,                // the unknown token (nothing without one)
+    kAllBytesOrUnknown,   // each byte's token if every byte has one, else
+                          // the unknown token (tokenizer.json byte_fallback)
+    kEachByte,            // each byte's token, the unknown token for a byte
+                          // without one (GGUF, as llama.cpp)
+  };
+  struct Options {
+    Vocab vocab;
+    // Views need only outlive Create().
+    std::vector<MergeRule> merges;
+    // A pair listed twice: tokenizer.json keeps the later rule, llama.cpp
+    // (GGUF) the first.
+    bool first_duplicate_merge_wins = false;
+    // Pieces arrive as raw bytes and the vocabulary is spelled in GPT-2's
+    // byte alphabet (see byte_level.h); entries outside it are unreachable.
+    bool byte_level = false;
+    int32_t unk_id = -1;
+    bool fuse_unk = false;
+    ByteFallback byte_fallback = ByteFallback::kNone;
+    // Token of each byte for byte_fallback; default: the "<0xXX>" entries.
+    std::optional<std::array<int32_t, 256>> byte_fallback_ids;
+    bool ignore_merges = false;
+    std::string end_of_word_suffix;
+    std::string continuing_subword_suffix;
+  };
+  static std::unique_ptr<BpeModel> Create(Options options);
+
+  // The model of a tokenizer.json "model" object of type BPE.
+  static absl::StatusOr<std::unique_ptr<BpeModel>> FromJson(
       const JsonFields& fields, bool byte_level);
 
   void Tokenize(std::string_view piece,
@@ -72,7 +116,7 @@ class BpeModel : public Model {
   bool byte_level_ = false;
   int32_t unk_id_ = -1;
   bool fuse_unk_ = false;
-  bool byte_fallback_ = false;
+  ByteFallback byte_fallback_ = ByteFallback::kNone;
   bool ignore_merges_ = false;
   std::string end_of_word_suffix_;
   std::string continuing_subword_suffix_;
@@ -85,7 +129,7 @@ class BpeModel : public Model {
   absl::flat_hash_map<std::string, int32_t> symbols_;
   int32_t byte_symbol_[256];  // ByteLevel: symbol of each single byte
   absl::flat_hash_map<uint64_t, Merge> merges_;
-  int32_t byte_fallback_ids_[256];  // "<0xXX>" ids, -1 when absent
+  std::array<int32_t, 256> byte_fallback_ids_;  // -1 when absent
 };
 
 }  // namespace inferd::text

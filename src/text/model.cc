@@ -28,7 +28,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromJson(const JsonFields& fields,
         StrCat("tokenizer.json: a ByteLevel pre_tokenizer needs a BPE model, "
                "not \"", type, "\""));
   }
-  if (type == "BPE") return BpeModel::Create(fields, byte_level);
+  if (type == "BPE") return BpeModel::FromJson(fields, byte_level);
   if (type == "WordPiece") return WordPieceModel::Create(fields);
   if (type == "Unigram") return UnigramModel::Create(fields);
   return absl::InvalidArgumentError(StrCat("tokenizer.json: ", fields.path(),

@@ -34,11 +34,21 @@ struct ModelToken {
 // Token strings and ids, both ways.
 class Vocab {
  public:
-  // Adds or replaces; ids may be sparse. A later add of the same token wins.
-  void Add(std::string token, int32_t id) {
+  // Sets the token of `id`; ids may be sparse. When `token` is already
+  // another id's, Find() answers the later id, or with `keep_first` the
+  // earlier one (GGUF vocabularies, as llama.cpp reads them).
+  void Add(std::string token, int32_t id, bool keep_first = false) {
     if (id >= static_cast<int32_t>(tokens_.size())) tokens_.resize(id + 1);
     tokens_[id] = token;
-    ids_.insert_or_assign(std::move(token), id);
+    if (keep_first) {
+      ids_.try_emplace(std::move(token), id);
+    } else {
+      ids_.insert_or_assign(std::move(token), id);
+    }
+  }
+  void Reserve(size_t n) {
+    tokens_.reserve(n);
+    ids_.reserve(n);
   }
   // -1 when absent.
   int32_t Find(std::string_view token) const {

@@ -7,69 +7,12 @@
 #include "common/strings.h"
 #include "text/pattern.h"
 #include "text/unicode.h"
+#include "text/word_splitter.h"
 
 namespace inferd::text {
 namespace {
 
 using Range = PreTokenizedText::Range;
-
-enum class Gpt2Class : uint8_t { kSpace, kLetter, kNumber, kOther };
-
-struct AsciiClasses {
-  Gpt2Class table[128];
-  constexpr AsciiClasses() : table() {
-    for (int c = 0; c < 128; ++c) {
-      if (c == ' ' || (c >= 0x09 && c <= 0x0D)) {
-        table[c] = Gpt2Class::kSpace;
-      } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-        table[c] = Gpt2Class::kLetter;
-      } else if (c >= '0' && c <= '9') {
-        table[c] = Gpt2Class::kNumber;
-      } else {
-        table[c] = Gpt2Class::kOther;
-      }
-    }
-  }
-};
-constexpr AsciiClasses kAscii;
-
-inline Gpt2Class ClassAt(std::string_view text, size_t pos, int* len) {
-  unsigned char c = static_cast<unsigned char>(text[pos]);
-  if (c < 0x80) {
-    *len = 1;
-    return kAscii.table[c];
-  }
-  char32_t cp = unicode::Decode(text, pos, len);
-  if (unicode::IsLetter(cp)) return Gpt2Class::kLetter;
-  if (unicode::IsNumber(cp)) return Gpt2Class::kNumber;
-  if (unicode::IsJsWhitespace(cp)) return Gpt2Class::kSpace;
-  return Gpt2Class::kOther;
-}
-
-// End of the run of characters of class `cls` starting at `pos`.
-inline size_t RunEnd(std::string_view text, size_t pos, Gpt2Class cls) {
-  size_t n = text.size();
-  while (pos < n) {
-    int len;
-    if (ClassAt(text, pos, &len) != cls) break;
-    pos += len;
-  }
-  return pos;
-}
-
-// Length of a contraction ('s 't 're 've 'm 'll 'd) at `pos`, or 0.
-inline size_t Contraction(std::string_view text, size_t pos) {
-  if (pos + 1 >= text.size()) return 0;
-  char a = text[pos + 1];
-  if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;
-  if (pos + 2 >= text.size()) return 0;
-  char b = text[pos + 2];
-  if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') ||
-      (a == 'l' && b == 'l')) {
-    return 3;
-  }
-  return 0;
-}
 
 // Applies `split(piece_text, piece_begin, out)` to every piece.
 template <typename SplitFn>
@@ -133,9 +76,9 @@ class ByteLevelPreTokenizer : public PreTokenizer {
       *text = std::move(out);
     }
     if (use_regex_) {
-      SplitEach(text, [](std::string_view piece, uint32_t base,
-                         std::vector<Range>* out) {
-        SplitGpt2(piece, base, out);
+      SplitEach(text, [this](std::string_view piece, uint32_t base,
+                             std::vector<Range>* out) {
+        splitter_.Split(piece, base, out);
       });
     }
   }
@@ -144,6 +87,8 @@ class ByteLevelPreTokenizer : public PreTokenizer {
  private:
   bool add_prefix_space_;
   bool use_regex_;
+  // GPT-2's pattern with ECMAScript's \s, as the JavaScript reference has it.
+  WordSplitter splitter_{WordSplitter::Options{}};
 };
 
 class BertPreTokenizer : public PreTokenizer {
@@ -386,55 +331,6 @@ absl::Status Unsupported(const JsonFields& fields, std::string_view key,
 }
 
 }  // namespace
-
-void SplitGpt2(std::string_view text, uint32_t base, std::vector<Range>* out) {
-  size_t i = 0, n = text.size();
-  auto emit = [&](size_t b, size_t e) {
-    out->push_back(
-        Range{base + static_cast<uint32_t>(b), base + static_cast<uint32_t>(e)});
-  };
-  while (i < n) {
-    int len;
-    Gpt2Class cls = ClassAt(text, i, &len);
-    if (text[i] == '\'') {
-      if (size_t c = Contraction(text, i)) {
-        emit(i, i + c);
-        i += c;
-        continue;
-      }
-    }
-    if (text[i] == ' ' && i + 1 < n) {
-      int len2;
-      Gpt2Class next = ClassAt(text, i + 1, &len2);
-      if (next != Gpt2Class::kSpace) {
-        size_t e = RunEnd(text, i + 1 + len2, next);
-        emit(i, e);
-        i = e;
-        continue;
-      }
-    }
-    if (cls != Gpt2Class::kSpace) {
-      size_t e = RunEnd(text, i + len, cls);
-      emit(i, e);
-      i = e;
-      continue;
-    }
-    // \s+(?!\S) then \s+: a whitespace run, leaving its last character to
-    // the next token when a non-space follows.
-    size_t e = i + len, last = i;
-    int chars = 1;
-    while (e < n) {
-      int l;
-      if (ClassAt(text, e, &l) != Gpt2Class::kSpace) break;
-      last = e;
-      e += l;
-      ++chars;
-    }
-    if (e < n && chars >= 2) e = last;
-    emit(i, e);
-    i = e;
-  }
-}
 
 absl::StatusOr<std::unique_ptr<PreTokenizer>> PreTokenizer::FromJson(
     const JsonFields& fields) {

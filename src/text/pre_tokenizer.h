@@ -9,7 +9,7 @@
 // most pre-tokenizers find all matches of one pattern and drop what lies
 // between them (BERT drops whitespace, Whitespace uses ASCII `\w`), and
 // Metaspace replaces spaces without splitting. ByteLevel only splits (with
-// GPT-2's pattern, matched by a hand-written scanner) and adds the prefix
+// GPT-2's pattern, matched by WordSplitter) and adds the prefix
 // space; the byte-to-character mapping is folded into the BPE model, which
 // then works on raw bytes (see BpeModel).
 //
@@ -42,11 +42,5 @@ class PreTokenizer {
   static absl::StatusOr<std::unique_ptr<PreTokenizer>> FromJson(
       const JsonFields& fields);
 };
-
-// Appends GPT-2's pre-tokens of `text` (pattern
-// 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-// with JavaScript's `\s`) as byte ranges offset by `base`.
-void SplitGpt2(std::string_view text, uint32_t base,
-               std::vector<PreTokenizedText::Range>* out);
 
 }  // namespace inferd::text

@@ -26,16 +26,6 @@ std::vector<std::string> PreTokenize(const std::string& json, const std::string&
   return out;
 }
 
-TEST(PreTokenizerTest, Gpt2PatternMatchesJavaScript) {
-  std::vector<std::string> out;
-  std::string text = "I'm  here's 42x\n\n  héllo!!  ";
-  std::vector<PreTokenizedText::Range> ranges;
-  SplitGpt2(text, 0, &ranges);
-  for (auto r : ranges) out.push_back(text.substr(r.begin, r.end - r.begin));
-  EXPECT_THAT(out, ElementsAre("I", "'m", " ", " here", "'s", " 42", "x",
-                               "\n\n ", " héllo", "!!", "  "));
-}
-
 TEST(PreTokenizerTest, ByteLevelAddsPrefixSpace) {
   EXPECT_THAT(PreTokenize(R"({"type": "ByteLevel", "add_prefix_space": true})", "hi there"),
               ElementsAre(" hi", " there"));

@@ -31,6 +31,19 @@ void Append(char32_t cp, std::string* out) {
   }
 }
 
+std::vector<CodePoint> DecodeCodePoints(std::string_view text) {
+  std::vector<CodePoint> out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    int len;
+    const char32_t cp = DecodeLenient(text, i, &len);
+    out.push_back({cp, static_cast<uint32_t>(i), static_cast<uint32_t>(len)});
+    i += len;
+  }
+  return out;
+}
+
 namespace {
 
 // Length of the valid UTF-8 sequence at `s[0..n)`, or 0 when invalid; when
@@ -107,6 +120,17 @@ bool IsJsWhitespace(char32_t cp) {
   switch (cp) {
     case 0x00A0: case 0x1680: case 0x2028: case 0x2029: case 0x202F:
     case 0x205F: case 0x3000: case 0xFEFF:
+      return true;
+    default:
+      return cp >= 0x2000 && cp <= 0x200A;
+  }
+}
+
+bool IsUnicodeWhitespace(char32_t cp) {
+  if (cp < 0x80) return cp == ' ' || (cp >= 0x09 && cp <= 0x0D);
+  switch (cp) {
+    case 0x0085: case 0x00A0: case 0x1680: case 0x2028: case 0x2029:
+    case 0x202F: case 0x205F: case 0x3000:
       return true;
     default:
       return cp >= 0x2000 && cp <= 0x200A;

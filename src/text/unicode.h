@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace inferd::text::unicode {
 
@@ -44,6 +45,46 @@ inline int SequenceLength(unsigned char c) {
 
 inline bool IsContinuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 
+// For text that may not be valid UTF-8 (GGUF prompts are raw bytes): byte
+// length of the sequence a lead byte `c` introduces, 1 for a continuation or
+// invalid byte, so every byte is consumed exactly once.
+inline int LenientSequenceLength(unsigned char c) {
+  if (c < 0x80) return 1;
+  if ((c & 0xE0) == 0xC0) return 2;
+  if ((c & 0xF0) == 0xE0) return 3;
+  if ((c & 0xF8) == 0xF0) return 4;
+  return 1;
+}
+
+// Decodes the code point at `text[pos]` without assuming valid UTF-8: a
+// sequence that is cut short or has a bad continuation byte decodes as
+// U+FFFD covering its first byte. (Overlong forms and surrogates decode as
+// their value.) Sets `*len` to the bytes consumed.
+inline char32_t DecodeLenient(std::string_view text, size_t pos, int* len) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data()) + pos;
+  const unsigned char c = s[0];
+  const int n = LenientSequenceLength(c);
+  *len = 1;
+  if (n == 1) return c < 0x80 ? c : 0xFFFD;
+  if (pos + n > text.size()) return 0xFFFD;
+  char32_t cp = c & (0x7F >> n);
+  for (int k = 1; k < n; ++k) {
+    if (!IsContinuation(s[k])) return 0xFFFD;
+    cp = (cp << 6) | (s[k] & 0x3F);
+  }
+  *len = n;
+  return cp;
+}
+
+// One decoded character of a text and where it lies.
+struct CodePoint {
+  char32_t cp;      // U+FFFD for an invalid byte
+  uint32_t offset;  // byte offset in the text
+  uint32_t length;  // bytes in the text
+};
+// Every character of `text`, decoded with DecodeLenient.
+std::vector<CodePoint> DecodeCodePoints(std::string_view text);
+
 // Appends the UTF-8 encoding of `cp` to `out`.
 void Append(char32_t cp, std::string* out);
 
@@ -56,6 +97,10 @@ std::string DecodeLossy(std::string_view bytes);
 
 // ECMAScript `\s`.
 bool IsJsWhitespace(char32_t cp);
+// Unicode's White_Space property: what llama.cpp's pre-tokenizers (and so
+// GGUF vocabularies' reference encodings) mean by `\s`. Unlike ECMAScript's
+// set it has U+0085 and lacks U+FEFF.
+bool IsUnicodeWhitespace(char32_t cp);
 bool IsLetter(char32_t cp);       // \p{L}
 bool IsNumber(char32_t cp);       // \p{N}
 bool IsMark(char32_t cp);         // \p{M}
