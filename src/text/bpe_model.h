@@ -47,11 +47,11 @@ class BpeModel : public Model {
   };
   // What a symbol the vocabulary lacks becomes.
   enum class ByteFallback {
-    kNone,                // the unknown token (nothing without one)
-    kAllBytesOrUnknown,   // each byte's token if every byte has one, else
-                          // the unknown token (tokenizer.json byte_fallback)
-    kEachByte,            // each byte's token, the unknown token for a byte
-                          // without one (GGUF, as llama.cpp)
+    kNone,               // the unknown token (nothing without one)
+    kAllBytesOrUnknown,  // each byte's token if every byte has one, else
+                         // the unknown token (tokenizer.json byte_fallback)
+    kEachByte,           // each byte's token, the unknown token for a byte
+                         // without one (GGUF, as llama.cpp)
   };
   struct Options {
     Vocab vocab;

@@ -20,9 +20,9 @@ absl::StatusOr<int32_t> TokenId(const std::optional<uint64_t>& id,
                                 int32_t fallback) {
   if (!id) return fallback;
   if (*id >= static_cast<uint64_t>(n_vocab)) {
-    return absl::InvalidArgumentError(
-        StrCat("metadata \"", key, "\" = ", *id,
-               " is outside the vocabulary of ", n_vocab, " tokens"));
+    return absl::InvalidArgumentError(StrCat("metadata \"", key, "\" = ", *id,
+                                             " is outside the vocabulary of ",
+                                             n_vocab, " tokens"));
   }
   return static_cast<int32_t>(*id);
 }
@@ -44,13 +44,12 @@ std::vector<BpeModel::MergeRule> MergesFromScores(
   distinct.reserve(scores.size());
   for (float s : scores) distinct.push_back(key(s));
   std::sort(distinct.begin(), distinct.end(), std::greater<float>());
-  distinct.erase(std::unique(distinct.begin(), distinct.end()),
-                 distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
   auto rank_of = [&](float s) {
-    return static_cast<int32_t>(
-        std::lower_bound(distinct.begin(), distinct.end(), key(s),
-                         std::greater<float>()) -
-        distinct.begin());
+    return static_cast<int32_t>(std::lower_bound(distinct.begin(),
+                                                 distinct.end(), key(s),
+                                                 std::greater<float>()) -
+                                distinct.begin());
   };
   auto possible_symbol = [&](std::string_view s) {
     return s.size() <= static_cast<size_t>(unicode::LenientSequenceLength(
@@ -97,17 +96,17 @@ absl::StatusOr<std::unique_ptr<GgufTokenizer>> GgufTokenizer::Create(
   if (scores.empty()) {
     scores.assign(n, 0.0f);
   } else if (static_cast<int32_t>(scores.size()) != n) {
-    return absl::InvalidArgumentError(
-        StrCat("tokenizer.ggml.scores has ", scores.size(), " entries for ", n,
-               " tokens"));
+    return absl::InvalidArgumentError(StrCat("tokenizer.ggml.scores has ",
+                                             scores.size(), " entries for ", n,
+                                             " tokens"));
   }
   tok->types_ = vocab.token_types;
   if (tok->types_.empty()) {
     tok->types_.assign(n, GgufVocab::kNormal);
   } else if (static_cast<int32_t>(tok->types_.size()) != n) {
-    return absl::InvalidArgumentError(
-        StrCat("tokenizer.ggml.token_type has ", tok->types_.size(),
-               " entries for ", n, " tokens"));
+    return absl::InvalidArgumentError(StrCat("tokenizer.ggml.token_type has ",
+                                             tok->types_.size(),
+                                             " entries for ", n, " tokens"));
   }
 
   BpeModel::Options options;
@@ -125,8 +124,8 @@ absl::StatusOr<std::unique_ptr<GgufTokenizer>> GgufTokenizer::Create(
                      find_or("<s>"));
   auto eos = TokenId(vocab.eos_token_id, "tokenizer.ggml.eos_token_id", n,
                      find_or("</s>"));
-  auto unk = TokenId(vocab.unknown_token_id,
-                     "tokenizer.ggml.unknown_token_id", n, find_or("<unk>"));
+  auto unk = TokenId(vocab.unknown_token_id, "tokenizer.ggml.unknown_token_id",
+                     n, find_or("<unk>"));
   auto eot = TokenId(vocab.eot_token_id, "tokenizer.ggml.eot_token_id", n, -1);
   for (const auto* s : {&bos, &eos, &unk, &eot}) {
     if (!s->ok()) return s->status();

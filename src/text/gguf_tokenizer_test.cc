@@ -95,11 +95,14 @@ TEST(GgufTokenizerTest, SpmFallsBackToByteTokensOneByOne) {
   EXPECT_EQ(tok->TokenBytes(v.Id("<0xC3>")), "\xC3");
 }
 
+// "Ġ" is the space byte in GPT-2's byte alphabet.
+constexpr std::string_view kG = "\xC4\xA0";
+const std::string kGa = std::string(kG) + "a";
+
 TestVocab Gpt2(std::vector<std::string_view> merges) {
   TestVocab v;
   v.model = "gpt2";
-  // "Ġ" is the space byte in GPT-2's byte alphabet.
-  v.tokens = {"a", "b", "c", "ab", "bc", "\xC4\xA0", "\xC4\xA0" "a"};
+  v.tokens = {"a", "b", "c", "ab", "bc", kG, kGa};
   v.merges = std::move(merges);
   v.has_merges = true;
   return v;
@@ -108,12 +111,13 @@ TestVocab Gpt2(std::vector<std::string_view> merges) {
 // llama.cpp keeps the first rank of a pair listed twice; tokenizer.json's
 // reference keeps the last.
 TEST(GgufTokenizerTest, Gpt2DuplicateMergeKeepsItsFirstRank) {
-  TestVocab v = Gpt2({"a b", "b c", "a b", "\xC4\xA0 a"});
+  const std::string g_a = std::string(kG) + " a";
+  TestVocab v = Gpt2({"a b", "b c", "a b", g_a});
   auto tok = GgufTokenizer::Create(v.View());
   ASSERT_TRUE(tok.ok()) << tok.status();
   EXPECT_THAT((*tok)->Encode("abc a", false, false),
-              ElementsAre(v.Id("ab"), v.Id("c"), v.Id("\xC4\xA0" "a")));
-  EXPECT_EQ((*tok)->TokenBytes(v.Id("\xC4\xA0" "a")), " a");
+              ElementsAre(v.Id("ab"), v.Id("c"), v.Id(kGa)));
+  EXPECT_EQ((*tok)->TokenBytes(v.Id(kGa)), " a");
 }
 
 TEST(GgufTokenizerTest, ErrorsNameTheMetadata) {

@@ -31,7 +31,7 @@ struct GgufVocab {
   std::string_view model;  // tokenizer.ggml.model: "llama" or "gpt2"
   std::string_view pre;    // tokenizer.ggml.pre; empty when absent
   absl::Span<const std::string_view> tokens;  // tokenizer.ggml.tokens
-  std::vector<float> scores;        // tokenizer.ggml.scores; empty: all 0
+  std::vector<float> scores;         // tokenizer.ggml.scores; empty: all 0
   std::vector<int32_t> token_types;  // tokenizer.ggml.token_type; empty: normal
   // tokenizer.ggml.merges ("left right"); required by "gpt2".
   std::optional<absl::Span<const std::string_view>> merges;

@@ -33,8 +33,9 @@ constexpr AsciiClasses kAscii;
 template <Whitespace kWhitespace>
 inline CharClass Classify(char32_t cp) {
   if (cp < 0x80) return kAscii.table[cp];
-  if (kWhitespace == Whitespace::kJavaScript ? unicode::IsJsWhitespace(cp)
-                                             : unicode::IsUnicodeWhitespace(cp)) {
+  if (kWhitespace == Whitespace::kJavaScript
+          ? unicode::IsJsWhitespace(cp)
+          : unicode::IsUnicodeWhitespace(cp)) {
     return kSpace;
   }
   if (unicode::IsLetter(cp)) return kLetter;

@@ -4,7 +4,8 @@
 // regular expression of the vocabulary does. Two patterns:
 //
 //  - GPT-2's (Hugging Face's ByteLevel pre-tokenizer, GGUF "gpt2" and kin):
-//      's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+//      's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+|
+//       ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
 //  - Llama 3's (GGUF "llama3", and "qwen2" with one digit per number):
 //      (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,D}|
 //       ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+

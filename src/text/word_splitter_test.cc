@@ -36,9 +36,9 @@ TEST(WordSplitterTest, GgufGpt2Pattern) {
 
 TEST(WordSplitterTest, Llama3PatternGroupsDigitsByThree) {
   auto pre = *WordSplitter::ForGgufPre("llama3");
-  EXPECT_THAT(Words(pre, "Hello WORLD'S 12345.\n\nx"),
-              ElementsAre("Hello", " WORLD", "'S", " ", "123", "45", ".\n\n",
-                          "x"));
+  EXPECT_THAT(
+      Words(pre, "Hello WORLD'S 12345.\n\nx"),
+      ElementsAre("Hello", " WORLD", "'S", " ", "123", "45", ".\n\n", "x"));
   auto qwen = *WordSplitter::ForGgufPre("qwen2");
   EXPECT_EQ(Words(qwen, "12").size(), 2u);
   EXPECT_FALSE(WordSplitter::ForGgufPre("mystery").ok());
@@ -46,18 +46,19 @@ TEST(WordSplitterTest, Llama3PatternGroupsDigitsByThree) {
 
 TEST(WordSplitterTest, SplitDigitsFirstIsolatesEveryDigit) {
   auto pre = *WordSplitter::ForGgufPre("smollm");
-  EXPECT_THAT(Words(pre, "ab 123c"), ElementsAre("ab", " ", "1", "2", "3", "c"));
+  EXPECT_THAT(Words(pre, "ab 123c"),
+              ElementsAre("ab", " ", "1", "2", "3", "c"));
 }
 
 // GGUF vocabularies follow llama.cpp, whose \s is Unicode's White_Space
 // (with U+0085, without U+FEFF); tokenizer.json follows ECMAScript's \s.
 TEST(WordSplitterTest, WhitespaceSetFollowsTheReference) {
-  const std::string nel_a = "x\xC2\x85\xC2\x85" "a";  // x NEL NEL a
+  const std::string nel = "\xC2\x85";
+  const std::string nel_a = "x" + nel + nel + "a";
   auto gguf = *WordSplitter::ForGgufPre("gpt2");
-  EXPECT_THAT(Words(gguf, nel_a),
-              ElementsAre("x", "\xC2\x85", "\xC2\x85", "a"));
+  EXPECT_THAT(Words(gguf, nel_a), ElementsAre("x", nel, nel, "a"));
   const WordSplitter js(WordSplitter::Options{});
-  EXPECT_THAT(Words(js, nel_a), ElementsAre("x", "\xC2\x85\xC2\x85", "a"));
+  EXPECT_THAT(Words(js, nel_a), ElementsAre("x", nel + nel, "a"));
 }
 
 // Raw prompt bytes need not be UTF-8: each invalid byte is one "other"

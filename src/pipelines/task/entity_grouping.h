@@ -36,7 +36,7 @@ absl::StatusOr<Aggregation> ParseAggregation(const std::string& name);
 // One non-special token of a text.
 struct TokenScores {
   int64_t index = 0;                // position in the encoding
-  text::Span span;                        // where the token lies in the text
+  text::Span span;                  // where the token lies in the text
   bool subword = false;             // continues the previous token's word
   std::vector<float> probabilities;  // one per label
 };
