@@ -24,7 +24,7 @@
 #include "backend/llm/engine.h"
 #include "backend/llm/kernels.h"
 #include "backend/llm/model.h"
-#include "backend/llm/thread_pool.h"
+#include "common/thread_pool.h"
 
 namespace {
 
@@ -33,7 +33,7 @@ using inferd::llm::Engine;
 using inferd::llm::GenerationRequest;
 using inferd::llm::Model;
 using inferd::llm::StepEvent;
-using inferd::llm::ThreadPool;
+using inferd::ThreadPool;
 
 double Seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -45,7 +45,7 @@ double Seconds(Clock::time_point a, Clock::time_point b) {
 double ReadBandwidthGBs(int threads) {
   const size_t n = (size_t{1} << 30) / sizeof(float);
   std::unique_ptr<float[]> buf(new float[n]);
-  ThreadPool pool(threads);
+  ThreadPool pool(threads - 1);  // and this thread
   const int tasks = 256;
   pool.ParallelFor(tasks, [&](int t, int) {
     std::fill(buf.get() + n / tasks * t, buf.get() + n / tasks * (t + 1), 1.0f);

@@ -13,6 +13,7 @@
 
 #include "backend/llm/ggml_type.h"
 #include "backend/llm/gguf_writer.h"
+#include "tensor/half.h"
 
 namespace {
 
@@ -45,7 +46,7 @@ std::string Encode(GgmlType type, int64_t cols, int64_t rows, uint64_t seed) {
         break;
       case GgmlType::kF16:
         for (float v : row) {
-          const uint16_t h = inferd::llm::FloatToHalf(v);
+          const uint16_t h = inferd::FloatToHalf(v);
           std::memcpy(p, &h, 2);
           p += 2;
         }
@@ -57,7 +58,7 @@ std::string Encode(GgmlType type, int64_t cols, int64_t rows, uint64_t seed) {
           for (int j = 0; j < 32; ++j)
             amax = std::fmax(amax, std::fabs(row[b * 32 + j]));
           const float d = amax / 127;
-          blk.d = inferd::llm::FloatToHalf(d);
+          blk.d = inferd::FloatToHalf(d);
           for (int j = 0; j < 32; ++j) {
             blk.qs[j] = static_cast<int8_t>(
                 std::nearbyint(d > 0 ? row[b * 32 + j] / d : 0));
@@ -70,7 +71,7 @@ std::string Encode(GgmlType type, int64_t cols, int64_t rows, uint64_t seed) {
         for (int64_t b = 0; b < cols / 32; ++b) {
           inferd::llm::BlockQ4_0 blk;
           const float d = scale / 8;
-          blk.d = inferd::llm::FloatToHalf(d);
+          blk.d = inferd::FloatToHalf(d);
           for (int j = 0; j < 16; ++j) {
             auto q = [&](int k) {
               int v = static_cast<int>(row[b * 32 + k] / d + 8.5f);

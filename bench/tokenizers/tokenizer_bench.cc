@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "boost/json.hpp"
-#include "pipelines/tokenizer/tokenizer.h"
+#include "text/tokenizer.h"
 
 namespace {
 
@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   }
   double seconds = argc > 3 ? std::stod(argv[3]) : 3.0;
   auto tokenizer =
-      inferd::pipelines::Tokenizer::FromFile(argv[1]);
+      inferd::text::Tokenizer::FromFile(argv[1]);
   if (!tokenizer.ok()) {
     std::cerr << tokenizer.status() << "\n";
     return 1;

@@ -4,7 +4,7 @@
 #include <thread>
 #include <utility>
 
-#include "backend/llm/str_cat.h"
+#include "common/strings.h"
 
 namespace inferd::llm {
 
@@ -21,7 +21,7 @@ struct Engine::Sequence {
   SequenceKv kv;
   std::vector<int32_t> tokens;  // prompt then generated
   int64_t generated = 0;
-  Utf8StreamDecoder utf8;
+  text::Utf8StreamDecoder utf8;
   std::string held;  // decoded text not yet released (stop-string check)
   bool started = false;
   Clock::time_point start, first_token, last_token;
@@ -102,7 +102,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
 Engine::Engine(std::shared_ptr<const Model> model, Options options)
     : model_(std::move(model)), options_(options) {
   const ModelConfig& c = model_->config();
-  pool_ = std::make_unique<ThreadPool>(options_.threads);
+  // The stepping thread is one of the `threads`.
+  pool_ = std::make_unique<ThreadPool>(options_.threads - 1);
   const int64_t max_logit_rows =
       std::min(options_.max_sequences, options_.max_batch_tokens);
   logits_.resize(max_logit_rows * c.n_vocab);
@@ -120,13 +121,13 @@ absl::StatusOr<SequenceId> Engine::Add(GenerationRequest request) {
   }
   for (int32_t t : request.prompt) {
     if (t < 0 || t >= c.n_vocab) {
-      return absl::InvalidArgumentError(AbslView(
-          Cat("prompt: token id ", t, " outside vocabulary of ", c.n_vocab)));
+      return absl::InvalidArgumentError(ToAbsl(
+          StrCat("prompt: token id ", t, " outside vocabulary of ", c.n_vocab)));
     }
   }
   if (static_cast<int64_t>(request.prompt.size()) >= options_.max_context) {
-    return absl::InvalidArgumentError(AbslView(
-        Cat("prompt: ", request.prompt.size(),
+    return absl::InvalidArgumentError(ToAbsl(
+        StrCat("prompt: ", request.prompt.size(),
             " tokens do not fit the context of ", options_.max_context)));
   }
   if (request.max_tokens < 1) {
@@ -220,7 +221,7 @@ void Engine::Finish(Sequence& seq, FinishReason reason, std::string detail,
 absl::Status Engine::Step(std::vector<StepEvent>* events) {
   events->clear();
   const ModelConfig& c = model_->config();
-  const Tokenizer& tok = model_->tokenizer();
+  const text::GgufTokenizer& tok = model_->tokenizer();
   {
     absl::MutexLock lock(&mutex_);
     for (auto& seq : pending_) running_.push_back(std::move(seq));

@@ -30,9 +30,9 @@
 #include "backend/llm/kv_cache.h"
 #include "backend/llm/model.h"
 #include "backend/llm/sampler.h"
-#include "backend/llm/thread_pool.h"
+#include "common/thread_pool.h"
 #include "backend/llm/transformer.h"
-#include "backend/llm/utf8.h"
+#include "text/utf8_stream_decoder.h"
 
 namespace inferd::llm {
 

@@ -71,7 +71,7 @@ TEST(EngineTest, GreedyGenerationMatchesReference) {
 TEST(EngineTest, ConcurrentSequencesMatchSoloRuns) {
   auto model = LoadModel("tiny-qwen2-f16.gguf");
   ASSERT_NE(model, nullptr);
-  const Tokenizer& tok = model->tokenizer();
+  const text::GgufTokenizer& tok = model->tokenizer();
   const std::vector<std::string> prompts = {
       "Hello there", "A long time ago in a galaxy", "Why?"};
   std::vector<std::vector<int32_t>> solo;

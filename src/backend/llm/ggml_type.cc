@@ -3,7 +3,7 @@
 #include <cmath>
 #include <string>
 
-#include "backend/llm/str_cat.h"
+#include "common/strings.h"
 
 namespace inferd::llm {
 namespace {
@@ -37,72 +37,13 @@ const GgmlTypeInfo* FindGgmlType(uint32_t type) {
 
 std::string TypeName(GgmlType type) {
   const GgmlTypeInfo* info = FindGgmlType(static_cast<uint32_t>(type));
-  if (info == nullptr) return Cat("type", static_cast<uint32_t>(type));
+  if (info == nullptr) return StrCat("type", static_cast<uint32_t>(type));
   return std::string(info->name);
 }
 
 int64_t RowBytes(GgmlType type, int64_t n) {
   const GgmlTypeInfo* info = FindGgmlType(static_cast<uint32_t>(type));
   return n / info->block_size * info->type_size;
-}
-
-float HalfToFloat(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
-  uint32_t exp = (h >> 10) & 0x1f;
-  uint32_t mant = h & 0x3ff;
-  uint32_t bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else {  // subnormal: renormalise
-      exp = 127 - 15 + 1;
-      while ((mant & 0x400) == 0) {
-        mant <<= 1;
-        --exp;
-      }
-      mant &= 0x3ff;
-      bits = sign | (exp << 23) | (mant << 13);
-    }
-  } else if (exp == 0x1f) {
-    bits = sign | 0x7f800000 | (mant << 13);
-  } else {
-    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
-}
-
-uint16_t FloatToHalf(float f) {
-  uint32_t x;
-  std::memcpy(&x, &f, sizeof(x));
-  const uint16_t sign = (x >> 16) & 0x8000;
-  const uint32_t abs = x & 0x7fffffff;
-  if (abs >= 0x7f800000) {  // inf or nan
-    return sign | 0x7c00 | (abs > 0x7f800000 ? 0x200 : 0);
-  }
-  if (abs >= 0x477ff000) return sign | 0x7c00;  // rounds to >= 65520: inf
-  if (abs < 0x38800000) {                       // subnormal half or zero
-    // value * 2^24 rounded to nearest even gives the subnormal mantissa.
-    float v;
-    std::memcpy(&v, &abs, sizeof(v));
-    const float scaled = v * 16777216.0f;  // 2^24, exact
-    return sign | static_cast<uint16_t>(std::nearbyint(scaled));
-  }
-  uint32_t mant = abs & 0x7fffff;
-  uint32_t exp = (abs >> 23) - 127 + 15;
-  uint32_t half = (exp << 10) | (mant >> 13);
-  const uint32_t rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) ++half;
-  return sign | static_cast<uint16_t>(half);
-}
-
-uint16_t FloatToBf16(float f) {
-  uint32_t x;
-  std::memcpy(&x, &f, sizeof(x));
-  if ((x & 0x7fffffff) > 0x7f800000) return (x >> 16) | 0x40;  // quiet nan
-  x += 0x7fff + ((x >> 16) & 1);
-  return static_cast<uint16_t>(x >> 16);
 }
 
 }  // namespace inferd::llm

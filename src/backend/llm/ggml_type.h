@@ -4,7 +4,7 @@
 //
 // GGUF stores weights as "ggml types": plain floats or quantised blocks of a
 // fixed number of values. This header names the types, gives their block
-// geometry, and converts the half-precision formats. Everything here is a
+// geometry (their half-precision values convert with tensor/half.h). Everything here is a
 // pure function or constant data: thread-safe.
 
 #include <cstdint>
@@ -85,17 +85,5 @@ struct BlockQ6_K {
 };
 static_assert(sizeof(BlockQ6_K) == 210);
 
-// IEEE half <-> float, exact for every half value (round to nearest even on
-// the way down).
-float HalfToFloat(uint16_t h);
-uint16_t FloatToHalf(float f);
-
-inline float Bf16ToFloat(uint16_t h) {
-  uint32_t bits = static_cast<uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
-}
-uint16_t FloatToBf16(float f);
 
 }  // namespace inferd::llm

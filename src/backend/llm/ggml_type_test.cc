@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "gtest/gtest.h"
+#include "tensor/half.h"
 
 namespace inferd::llm {
 namespace {
@@ -24,9 +25,9 @@ TEST(GgmlTypeTest, HalfKnownValues) {
 }
 
 TEST(GgmlTypeTest, Bf16RoundsToNearest) {
-  EXPECT_EQ(Bf16ToFloat(FloatToBf16(1.0f)), 1.0f);
-  EXPECT_EQ(Bf16ToFloat(FloatToBf16(3.140625f)), 3.140625f);
-  EXPECT_NEAR(Bf16ToFloat(FloatToBf16(0.1f)), 0.1f, 0.001f);
+  EXPECT_EQ(Bfloat16ToFloat(FloatToBfloat16(1.0f)), 1.0f);
+  EXPECT_EQ(Bfloat16ToFloat(FloatToBfloat16(3.140625f)), 3.140625f);
+  EXPECT_NEAR(Bfloat16ToFloat(FloatToBfloat16(0.1f)), 0.1f, 0.001f);
 }
 
 TEST(GgmlTypeTest, BlockGeometry) {

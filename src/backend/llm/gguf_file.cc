@@ -10,7 +10,7 @@
 #include <limits>
 #include <utility>
 
-#include "backend/llm/str_cat.h"
+#include "common/strings.h"
 
 namespace inferd::llm {
 namespace {
@@ -102,7 +102,7 @@ class Reader {
 };
 
 absl::Status Corrupt(std::string_view what) {
-  return absl::InvalidArgumentError(AbslView(what));
+  return absl::InvalidArgumentError(ToAbsl(what));
 }
 
 absl::Status ReadScalar(Reader& r, GgufValueType t, GgufValue* v) {
@@ -188,7 +188,7 @@ absl::Status ReadScalar(Reader& r, GgufValueType t, GgufValue* v) {
       ok = r.ReadString(&v->str);
       break;
     default:
-      return Corrupt(Cat("unknown value type ", static_cast<uint32_t>(t)));
+      return Corrupt(StrCat("unknown value type ", static_cast<uint32_t>(t)));
   }
   if (!ok) return Corrupt("value runs past the end of the file");
   return absl::OkStatus();
@@ -210,7 +210,7 @@ absl::Status ReadValue(Reader& r, GgufValue* v, uint64_t depth) {
   if (v->elem_type == GgufValueType::kString) {
     // Every string takes at least its 8-byte length.
     if (v->count > r.remaining() / 8) {
-      return Corrupt(Cat("string array of ", v->count,
+      return Corrupt(StrCat("string array of ", v->count,
                          " elements runs past the end of the file"));
     }
     v->strings.reserve(v->count);
@@ -218,7 +218,7 @@ absl::Status ReadValue(Reader& r, GgufValue* v, uint64_t depth) {
       std::string_view s;
       if (!r.ReadString(&s)) {
         return Corrupt(
-            Cat("string ", k, " of array runs past the end of the file"));
+            StrCat("string ", k, " of array runs past the end of the file"));
       }
       v->strings.push_back(s);
     }
@@ -226,11 +226,11 @@ absl::Status ReadValue(Reader& r, GgufValue* v, uint64_t depth) {
   }
   const int64_t es = ScalarSize(v->elem_type);
   if (es == 0) {
-    return Corrupt(Cat("unknown array element type ", raw_elem));
+    return Corrupt(StrCat("unknown array element type ", raw_elem));
   }
   if (v->count > r.remaining() / es) {
     return Corrupt(
-        Cat("array of ", v->count, " elements runs past the end of the file"));
+        StrCat("array of ", v->count, " elements runs past the end of the file"));
   }
   v->elems = r.here();
   r.Skip(v->count * es);
@@ -303,13 +303,13 @@ absl::StatusOr<std::unique_ptr<GgufFile>> GgufFile::Open(
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return absl::NotFoundError(
-        Cat("cannot open model file ", path, ": ", strerror(errno)));
+        StrCat("cannot open model file ", path, ": ", strerror(errno)));
   }
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
     return absl::InvalidArgumentError(
-        Cat("model file ", path, " is not a regular file"));
+        StrCat("model file ", path, " is not a regular file"));
   }
   file->size_ = static_cast<uint64_t>(st.st_size);
   if (file->size_ > 0) {
@@ -318,7 +318,7 @@ absl::StatusOr<std::unique_ptr<GgufFile>> GgufFile::Open(
       const int err = errno;
       ::close(fd);
       return absl::InternalError(
-          Cat("cannot map model file ", path, ": ", strerror(err)));
+          StrCat("cannot map model file ", path, ": ", strerror(err)));
     }
     file->map_ = m;
     file->base_ = static_cast<const uint8_t*>(m);
@@ -326,7 +326,7 @@ absl::StatusOr<std::unique_ptr<GgufFile>> GgufFile::Open(
   ::close(fd);
   if (absl::Status s = file->Parse(); !s.ok()) {
     return absl::InvalidArgumentError(
-        Cat("GGUF file ", path, ": ", s.message()));
+        StrCat("GGUF file ", path, ": ", s.message()));
   }
   return file;
 }
@@ -339,7 +339,7 @@ absl::StatusOr<std::unique_ptr<GgufFile>> GgufFile::FromBytes(
   file->base_ = reinterpret_cast<const uint8_t*>(file->owned_.data());
   file->size_ = file->owned_.size();
   if (absl::Status s = file->Parse(); !s.ok()) {
-    return absl::InvalidArgumentError(Cat("GGUF: ", s.message()));
+    return absl::InvalidArgumentError(StrCat("GGUF: ", s.message()));
   }
   return file;
 }
@@ -359,7 +359,7 @@ absl::Status GgufFile::Parse() {
   }
   if (version_ != 2 && version_ != 3) {
     return Corrupt(
-        Cat("unsupported GGUF version ", version_, " (supported: 2, 3)"));
+        StrCat("unsupported GGUF version ", version_, " (supported: 2, 3)"));
   }
   uint64_t n_tensors, n_kv;
   if (!r.Read(&n_tensors) || !r.Read(&n_kv)) {
@@ -368,25 +368,25 @@ absl::Status GgufFile::Parse() {
   // A key/value pair takes at least 12 bytes and a tensor entry at least 24.
   if (n_kv > r.remaining() / 12) {
     return Corrupt(
-        Cat("metadata count ", n_kv, " is larger than the file can hold"));
+        StrCat("metadata count ", n_kv, " is larger than the file can hold"));
   }
   if (n_tensors > r.remaining() / 24) {
     return Corrupt(
-        Cat("tensor count ", n_tensors, " is larger than the file can hold"));
+        StrCat("tensor count ", n_tensors, " is larger than the file can hold"));
   }
   keys_.reserve(n_kv);
   for (uint64_t k = 0; k < n_kv; ++k) {
     std::string_view key;
     if (!r.ReadString(&key)) {
-      return Corrupt(Cat("metadata key ", k, " runs past the end of the file"));
+      return Corrupt(StrCat("metadata key ", k, " runs past the end of the file"));
     }
     GgufValue value;
     if (absl::Status s = ReadValue(r, &value, 0); !s.ok()) {
-      return Corrupt(Cat("metadata \"", key, "\": ", s.message()));
+      return Corrupt(StrCat("metadata \"", key, "\": ", s.message()));
     }
     std::string key_str(key);
     if (values_.contains(key_str)) {
-      return Corrupt(Cat("duplicate metadata key \"", key, "\""));
+      return Corrupt(StrCat("duplicate metadata key \"", key, "\""));
     }
     keys_.push_back(key_str);
     values_.emplace(std::move(key_str), std::move(value));
@@ -403,14 +403,14 @@ absl::Status GgufFile::Parse() {
     GgufTensor t;
     std::string_view name;
     if (!r.ReadString(&name)) {
-      return Corrupt(Cat("tensor ", k, " name runs past the end of the file"));
+      return Corrupt(StrCat("tensor ", k, " name runs past the end of the file"));
     }
     t.name = std::string(name);
-    const std::string where = Cat("tensor \"", t.name, "\": ");
+    const std::string where = StrCat("tensor \"", t.name, "\": ");
     uint32_t n_dims;
     if (!r.Read(&n_dims)) return Corrupt(where + "truncated entry");
     if (n_dims == 0 || n_dims > kMaxDims) {
-      return Corrupt(Cat(where, n_dims, " dimensions (1 to 4 allowed)"));
+      return Corrupt(StrCat(where, n_dims, " dimensions (1 to 4 allowed)"));
     }
     uint64_t n = 1;
     for (uint32_t d = 0; d < n_dims; ++d) {
@@ -418,7 +418,7 @@ absl::Status GgufFile::Parse() {
       if (!r.Read(&dim)) return Corrupt(where + "truncated entry");
       if (dim == 0 || dim > (1ull << 40) ||
           n > std::numeric_limits<int64_t>::max() / dim) {
-        return Corrupt(Cat(where, "invalid dimension ", dim));
+        return Corrupt(StrCat(where, "invalid dimension ", dim));
       }
       n *= dim;
       t.shape.push_back(static_cast<int64_t>(dim));
@@ -429,21 +429,21 @@ absl::Status GgufFile::Parse() {
     }
     const GgmlTypeInfo* info = FindGgmlType(raw_type);
     if (info == nullptr) {
-      return Corrupt(Cat(where, "unknown tensor type ", raw_type));
+      return Corrupt(StrCat(where, "unknown tensor type ", raw_type));
     }
     t.type = static_cast<GgmlType>(raw_type);
     if (t.shape[0] % info->block_size != 0) {
-      return Corrupt(Cat(where, "row length ", t.shape[0],
+      return Corrupt(StrCat(where, "row length ", t.shape[0],
                          " is not a multiple of the ", info->name,
                          " block size ", info->block_size));
     }
     t.size_bytes = n / info->block_size * info->type_size;
     if (t.offset % alignment_ != 0) {
-      return Corrupt(Cat(where, "data offset ", t.offset, " is not aligned to ",
+      return Corrupt(StrCat(where, "data offset ", t.offset, " is not aligned to ",
                          alignment_));
     }
     if (tensor_index_.contains(t.name)) {
-      return Corrupt(Cat("duplicate tensor name \"", t.name, "\""));
+      return Corrupt(StrCat("duplicate tensor name \"", t.name, "\""));
     }
     tensor_index_.emplace(t.name, tensors_.size());
     tensors_.push_back(std::move(t));
@@ -456,7 +456,7 @@ absl::Status GgufFile::Parse() {
   const uint64_t data_size = n_tensors > 0 ? size_ - data_start : 0;
   for (GgufTensor& t : tensors_) {
     if (t.offset > data_size || t.size_bytes > data_size - t.offset) {
-      return Corrupt(Cat("tensor \"", t.name, "\": data [", t.offset, ", ",
+      return Corrupt(StrCat("tensor \"", t.name, "\": data [", t.offset, ", ",
                          t.offset + t.size_bytes,
                          ") lies outside the data section of ", data_size,
                          " bytes (truncated file?)"));
@@ -467,28 +467,28 @@ absl::Status GgufFile::Parse() {
 }
 
 const GgufValue* GgufFile::Find(std::string_view key) const {
-  auto it = values_.find(AbslView(key));
+  auto it = values_.find(ToAbsl(key));
   return it == values_.end() ? nullptr : &it->second;
 }
 
 const GgufTensor* GgufFile::FindTensor(std::string_view name) const {
-  auto it = tensor_index_.find(AbslView(name));
+  auto it = tensor_index_.find(ToAbsl(name));
   return it == tensor_index_.end() ? nullptr : &tensors_[it->second];
 }
 
 absl::StatusOr<uint64_t> GgufFile::GetUint(std::string_view key) const {
   const GgufValue* v = Find(key);
   if (v == nullptr) {
-    return absl::NotFoundError(Cat("missing metadata \"", key, "\""));
+    return absl::NotFoundError(StrCat("missing metadata \"", key, "\""));
   }
   if (!IsInteger(v->type)) {
-    return absl::InvalidArgumentError(Cat("metadata \"", key, "\" is ",
+    return absl::InvalidArgumentError(StrCat("metadata \"", key, "\" is ",
                                           GgufValueTypeName(v->type),
                                           ", expected an integer"));
   }
   if (IsSigned(v->type) && v->i < 0) {
     return absl::InvalidArgumentError(
-        Cat("metadata \"", key, "\" is negative (", v->i, ")"));
+        StrCat("metadata \"", key, "\" is negative (", v->i, ")"));
   }
   return v->u;
 }
@@ -502,7 +502,7 @@ absl::StatusOr<uint64_t> GgufFile::GetUintOr(std::string_view key,
 absl::StatusOr<double> GgufFile::GetFloat(std::string_view key) const {
   const GgufValue* v = Find(key);
   if (v == nullptr) {
-    return absl::NotFoundError(Cat("missing metadata \"", key, "\""));
+    return absl::NotFoundError(StrCat("missing metadata \"", key, "\""));
   }
   if (v->type == GgufValueType::kFloat32 ||
       v->type == GgufValueType::kFloat64) {
@@ -512,7 +512,7 @@ absl::StatusOr<double> GgufFile::GetFloat(std::string_view key) const {
     return IsSigned(v->type) ? static_cast<double>(v->i)
                              : static_cast<double>(v->u);
   }
-  return absl::InvalidArgumentError(Cat("metadata \"", key, "\" is ",
+  return absl::InvalidArgumentError(StrCat("metadata \"", key, "\" is ",
                                         GgufValueTypeName(v->type),
                                         ", expected a number"));
 }
@@ -527,10 +527,10 @@ absl::StatusOr<std::string_view> GgufFile::GetString(
     std::string_view key) const {
   const GgufValue* v = Find(key);
   if (v == nullptr) {
-    return absl::NotFoundError(Cat("missing metadata \"", key, "\""));
+    return absl::NotFoundError(StrCat("missing metadata \"", key, "\""));
   }
   if (v->type != GgufValueType::kString) {
-    return absl::InvalidArgumentError(Cat("metadata \"", key, "\" is ",
+    return absl::InvalidArgumentError(StrCat("metadata \"", key, "\" is ",
                                           GgufValueTypeName(v->type),
                                           ", expected a string"));
   }
@@ -540,10 +540,10 @@ absl::StatusOr<std::string_view> GgufFile::GetString(
 absl::StatusOr<bool> GgufFile::GetBool(std::string_view key) const {
   const GgufValue* v = Find(key);
   if (v == nullptr) {
-    return absl::NotFoundError(Cat("missing metadata \"", key, "\""));
+    return absl::NotFoundError(StrCat("missing metadata \"", key, "\""));
   }
   if (v->type != GgufValueType::kBool) {
-    return absl::InvalidArgumentError(Cat("metadata \"", key, "\" is ",
+    return absl::InvalidArgumentError(StrCat("metadata \"", key, "\" is ",
                                           GgufValueTypeName(v->type),
                                           ", expected a bool"));
   }
@@ -560,12 +560,12 @@ absl::StatusOr<const std::vector<std::string_view>*> GgufFile::GetStringArray(
     std::string_view key) const {
   const GgufValue* v = Find(key);
   if (v == nullptr) {
-    return absl::NotFoundError(Cat("missing metadata \"", key, "\""));
+    return absl::NotFoundError(StrCat("missing metadata \"", key, "\""));
   }
   if (v->type != GgufValueType::kArray ||
       v->elem_type != GgufValueType::kString) {
     return absl::InvalidArgumentError(
-        Cat("metadata \"", key, "\" is not an array of strings"));
+        StrCat("metadata \"", key, "\" is not an array of strings"));
   }
   return &v->strings;
 }
@@ -574,11 +574,11 @@ absl::StatusOr<std::vector<float>> GgufFile::GetFloatArray(
     std::string_view key) const {
   const GgufValue* v = Find(key);
   if (v == nullptr) {
-    return absl::NotFoundError(Cat("missing metadata \"", key, "\""));
+    return absl::NotFoundError(StrCat("missing metadata \"", key, "\""));
   }
   if (v->type != GgufValueType::kArray || ScalarSize(v->elem_type) == 0) {
     return absl::InvalidArgumentError(
-        Cat("metadata \"", key, "\" is not an array of numbers"));
+        StrCat("metadata \"", key, "\" is not an array of numbers"));
   }
   std::vector<float> out(v->count);
   for (uint64_t k = 0; k < v->count; ++k) {
@@ -591,11 +591,11 @@ absl::StatusOr<std::vector<int32_t>> GgufFile::GetIntArray(
     std::string_view key) const {
   const GgufValue* v = Find(key);
   if (v == nullptr) {
-    return absl::NotFoundError(Cat("missing metadata \"", key, "\""));
+    return absl::NotFoundError(StrCat("missing metadata \"", key, "\""));
   }
   if (v->type != GgufValueType::kArray || !IsInteger(v->elem_type)) {
     return absl::InvalidArgumentError(
-        Cat("metadata \"", key, "\" is not an array of integers"));
+        StrCat("metadata \"", key, "\" is not an array of integers"));
   }
   std::vector<int32_t> out(v->count);
   for (uint64_t k = 0; k < v->count; ++k) {

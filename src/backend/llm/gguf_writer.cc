@@ -4,7 +4,7 @@
 #include <memory>
 #include <utility>
 
-#include "backend/llm/str_cat.h"
+#include "common/strings.h"
 
 namespace inferd::llm {
 namespace {
@@ -140,7 +140,7 @@ std::string GgufWriter::ToBytes() const {
 absl::Status GgufWriter::WriteFile(const std::string& path) const {
   std::unique_ptr<FILE, int (*)(FILE*)> f(fopen(path.c_str(), "wb"), fclose);
   if (f == nullptr) {
-    return absl::InternalError(Cat("cannot write ", path));
+    return absl::InternalError(StrCat("cannot write ", path));
   }
   const std::string header = Header();
   bool ok = fwrite(header.data(), 1, header.size(), f.get()) == header.size();
@@ -152,7 +152,7 @@ absl::Status GgufWriter::WriteFile(const std::string& path) const {
     buf.resize((buf.size() + alignment_ - 1) / alignment_ * alignment_, '\0');
     ok = ok && fwrite(buf.data(), 1, buf.size(), f.get()) == buf.size();
   }
-  if (!ok) return absl::InternalError(Cat("short write to ", path));
+  if (!ok) return absl::InternalError(StrCat("short write to ", path));
   return absl::OkStatus();
 }
 

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "tensor/half.h"
+
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #define INFERD_LLM_AVX2 1
 #include <immintrin.h>
@@ -95,7 +97,7 @@ float DotBf16(const uint16_t* w, const float* x, int64_t n) {
   }
   sum = HorizontalSum(_mm256_add_ps(acc0, acc1));
 #endif
-  for (; i < n; ++i) sum += Bf16ToFloat(w[i]) * x[i];
+  for (; i < n; ++i) sum += Bfloat16ToFloat(w[i]) * x[i];
   return sum;
 }
 
@@ -492,7 +494,7 @@ void DequantizeRow(GgmlType type, const void* row, int64_t n, float* out) {
     }
     case GgmlType::kBF16: {
       const auto* w = static_cast<const uint16_t*>(row);
-      for (int64_t i = 0; i < n; ++i) out[i] = Bf16ToFloat(w[i]);
+      for (int64_t i = 0; i < n; ++i) out[i] = Bfloat16ToFloat(w[i]);
       return;
     }
     case GgmlType::kQ8_0: {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tensor/half.h"
 
 namespace inferd::llm {
 namespace {
@@ -55,7 +56,7 @@ TEST(KernelsTest, DotRowMatchesDequantizedDot) {
       row.resize(n * 2);
       for (int64_t i = 0; i < n; ++i) {
         const uint16_t h = type == GgmlType::kF16 ? FloatToHalf(normal(rng))
-                                                  : FloatToBf16(normal(rng));
+                                                  : FloatToBfloat16(normal(rng));
         std::memcpy(&row[i * 2], &h, 2);
       }
     } else {

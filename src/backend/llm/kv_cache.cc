@@ -2,7 +2,7 @@
 
 #include <sys/mman.h>
 
-#include "backend/llm/str_cat.h"
+#include "common/strings.h"
 
 namespace inferd::llm {
 
@@ -19,8 +19,8 @@ absl::StatusOr<std::unique_ptr<KvCache>> KvCache::Create(Options options) {
   void* m = mmap(nullptr, cache->storage_bytes_, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (m == MAP_FAILED) {
-    return absl::ResourceExhaustedError(AbslView(
-        Cat("cannot reserve ", cache->storage_bytes_ >> 20,
+    return absl::ResourceExhaustedError(ToAbsl(
+        StrCat("cannot reserve ", cache->storage_bytes_ >> 20,
             " MiB of address space for the KV cache (", options.num_blocks,
             " blocks); lower the context or KV cache size")));
   }
@@ -43,7 +43,7 @@ absl::Status KvCache::Reserve(SequenceKv& seq, int64_t positions) {
   if (extra <= 0) return absl::OkStatus();
   if (extra > free_blocks()) {
     return absl::ResourceExhaustedError(
-        AbslView(Cat("KV cache full: ", positions, " positions need ", extra,
+        ToAbsl(StrCat("KV cache full: ", positions, " positions need ", extra,
                      " more blocks, ", free_blocks(), " free")));
   }
   for (int64_t k = 0; k < extra; ++k) {

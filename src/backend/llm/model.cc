@@ -4,7 +4,8 @@
 #include <utility>
 
 #include "backend/llm/kernels.h"
-#include "backend/llm/str_cat.h"
+#include "backend/llm/tokenizer_loader.h"
+#include "common/strings.h"
 
 namespace inferd::llm {
 namespace {
@@ -25,7 +26,7 @@ absl::StatusOr<int64_t> RequiredInt(const GgufFile& f, const std::string& key) {
   absl::StatusOr<uint64_t> v = f.GetUint(key);
   if (!v.ok()) return v.status();
   if (*v == 0 || *v > (1u << 30)) {
-    return Invalid(Cat("metadata \"", key, "\" = ", *v, " is out of range"));
+    return Invalid(StrCat("metadata \"", key, "\" = ", *v, " is out of range"));
   }
   return static_cast<int64_t>(*v);
 }
@@ -39,7 +40,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path) {
   if (!model.ok()) {
     return absl::Status(
         model.status().code(),
-        AbslView(Cat("model ", path, ": ",
+        ToAbsl(StrCat("model ", path, ": ",
                      std::string_view(model.status().message().data(),
                                       model.status().message().size()))));
   }
@@ -66,7 +67,7 @@ absl::Status Model::Init() {
     c.rope_neox = true;
     c.qkv_bias = true;
   } else {
-    return Invalid(Cat("unsupported architecture \"", c.arch,
+    return Invalid(StrCat("unsupported architecture \"", c.arch,
                        "\" (supported: llama, qwen2)"));
   }
   const std::string p = c.arch + ".";
@@ -90,14 +91,14 @@ absl::Status Model::Init() {
   c.n_kv_heads = static_cast<int64_t>(*kv);
   c.context_length = static_cast<int64_t>(*ctx);
   if (c.n_kv_heads == 0 || c.n_heads % c.n_kv_heads != 0) {
-    return Invalid(Cat("attention.head_count ", c.n_heads,
+    return Invalid(StrCat("attention.head_count ", c.n_heads,
                        " is not a multiple of head_count_kv ", c.n_kv_heads));
   }
   auto key_len = f.GetUintOr(p + "attention.key_length", c.dim / c.n_heads);
   if (!key_len.ok()) return key_len.status();
   c.head_dim = static_cast<int64_t>(*key_len);
   if (c.head_dim == 0 || c.head_dim % 2 != 0 || c.head_dim > 1024) {
-    return Invalid(Cat("head dimension ", c.head_dim, " must be even"));
+    return Invalid(StrCat("head dimension ", c.head_dim, " must be even"));
   }
   auto rope_dims = f.GetUintOr(p + "rope.dimension_count", c.head_dim);
   auto base = f.GetFloatOr(p + "rope.freq_base", 10000.0);
@@ -107,7 +108,7 @@ absl::Status Model::Init() {
   if (!eps.ok()) return eps.status();
   c.rope_dims = static_cast<int64_t>(*rope_dims);
   if (c.rope_dims == 0 || c.rope_dims > c.head_dim || c.rope_dims % 2 != 0) {
-    return Invalid(Cat("rope.dimension_count ", c.rope_dims,
+    return Invalid(StrCat("rope.dimension_count ", c.rope_dims,
                        " must be even and at most the head dimension ",
                        c.head_dim));
   }
@@ -123,11 +124,11 @@ absl::Status Model::Init() {
       if (*factor <= 0) return Invalid("rope.scaling.factor must be positive");
       c.rope_scale = static_cast<float>(*factor);
     } else if (*name != "none") {
-      return Invalid(Cat("unsupported rope.scaling.type \"", *name, "\""));
+      return Invalid(StrCat("unsupported rope.scaling.type \"", *name, "\""));
     }
   }
 
-  auto tok = Tokenizer::FromGguf(f);
+  auto tok = LoadTokenizer(f);
   if (!tok.ok()) return tok.status();
   tokenizer_ = *std::move(tok);
 
@@ -135,20 +136,20 @@ absl::Status Model::Init() {
   auto matrix = [&](const std::string& name, int64_t cols, int64_t rows,
                     Weight* out) -> absl::Status {
     const GgufTensor* t = f.FindTensor(name);
-    if (t == nullptr) return Invalid(Cat("missing tensor \"", name, "\""));
+    if (t == nullptr) return Invalid(StrCat("missing tensor \"", name, "\""));
     if (!IsSupportedWeightType(t->type)) {
       return Invalid(
-          Cat("tensor \"", name, "\": weight type ", TypeName(t->type),
+          StrCat("tensor \"", name, "\": weight type ", TypeName(t->type),
               " is not supported (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)"));
     }
     if (t->shape.size() != 2 || t->shape[0] != cols ||
         (rows > 0 && t->shape[1] != rows)) {
-      return Invalid(Cat("tensor \"", name, "\": shape ", ShapeString(t->shape),
+      return Invalid(StrCat("tensor \"", name, "\": shape ", ShapeString(t->shape),
                          ", expected [", cols, ", ",
                          rows > 0 ? std::to_string(rows) : "n_vocab", "]"));
     }
     if (UsesQuantizedActivations(t->type) && cols % 32 != 0) {
-      return Invalid(Cat("tensor \"", name, "\": row length ", cols,
+      return Invalid(StrCat("tensor \"", name, "\": row length ", cols,
                          " is not a multiple of 32"));
     }
     out->type = t->type;
@@ -161,13 +162,13 @@ absl::Status Model::Init() {
   auto vector = [&](const std::string& name, int64_t n,
                     const float** out) -> absl::Status {
     const GgufTensor* t = f.FindTensor(name);
-    if (t == nullptr) return Invalid(Cat("missing tensor \"", name, "\""));
+    if (t == nullptr) return Invalid(StrCat("missing tensor \"", name, "\""));
     if (t->type != GgmlType::kF32 || t->shape.size() != 1 || t->shape[0] != n) {
-      return Invalid(Cat("tensor \"", name, "\": expected F32 [", n, "], got ",
+      return Invalid(StrCat("tensor \"", name, "\": expected F32 [", n, "], got ",
                          TypeName(t->type), " ", ShapeString(t->shape)));
     }
     if (reinterpret_cast<uintptr_t>(t->data) % alignof(float) != 0) {
-      return Invalid(Cat("tensor \"", name, "\": misaligned data"));
+      return Invalid(StrCat("tensor \"", name, "\": misaligned data"));
     }
     *out = reinterpret_cast<const float*>(t->data);
     return absl::OkStatus();
@@ -179,7 +180,7 @@ absl::Status Model::Init() {
   }
   c.n_vocab = token_embd_.rows;
   if (tokenizer_->vocab_size() > c.n_vocab) {
-    return Invalid(Cat("tokenizer has ", tokenizer_->vocab_size(),
+    return Invalid(StrCat("tokenizer has ", tokenizer_->vocab_size(),
                        " tokens but the embedding only ", c.n_vocab, " rows"));
   }
   if (absl::Status s = vector("output_norm.weight", c.dim, &output_norm_);
@@ -197,7 +198,7 @@ absl::Status Model::Init() {
   }
   layers_.resize(c.n_layers);
   for (int64_t l = 0; l < c.n_layers; ++l) {
-    const std::string b = Cat("blk.", l, ".");
+    const std::string b = StrCat("blk.", l, ".");
     LayerWeights& L = layers_[l];
     for (absl::Status s :
          {vector(b + "attn_norm.weight", c.dim, &L.attn_norm),

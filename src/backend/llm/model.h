@@ -20,7 +20,7 @@
 #include "absl/status/statusor.h"
 #include "backend/llm/ggml_type.h"
 #include "backend/llm/gguf_file.h"
-#include "backend/llm/tokenizer.h"
+#include "text/gguf_tokenizer.h"
 
 namespace inferd::llm {
 
@@ -74,7 +74,7 @@ class Model {
       std::unique_ptr<GgufFile> file);
 
   const ModelConfig& config() const { return config_; }
-  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  const text::GgufTokenizer& tokenizer() const { return *tokenizer_; }
   const Weight& token_embedding() const { return token_embd_; }
   const Weight& output() const { return output_; }
   const float* output_norm() const { return output_norm_; }
@@ -90,7 +90,7 @@ class Model {
   absl::Status Init();
 
   std::unique_ptr<GgufFile> file_;
-  std::unique_ptr<Tokenizer> tokenizer_;
+  std::unique_ptr<text::GgufTokenizer> tokenizer_;
   ModelConfig config_;
   Weight token_embd_;
   Weight output_;

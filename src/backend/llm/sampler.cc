@@ -3,14 +3,14 @@
 #include <algorithm>
 #include <cmath>
 
-#include "backend/llm/str_cat.h"
+#include "common/strings.h"
 
 namespace inferd::llm {
 
 absl::Status ValidateSamplingParams(const SamplingParams& p) {
   auto bad = [](const char* field, auto value, const char* rule) {
     return absl::InvalidArgumentError(
-        AbslView(Cat(field, " = ", value, ": ", rule)));
+        ToAbsl(StrCat(field, " = ", value, ": ", rule)));
   };
   if (!(p.temperature >= 0) || p.temperature > 100) {
     return bad("temperature", p.temperature, "must be in [0, 100]");

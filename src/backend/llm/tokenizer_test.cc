@@ -1,4 +1,4 @@
-#include "backend/llm/tokenizer.h"
+#include "backend/llm/tokenizer_loader.h"
 
 #include <fstream>
 #include <sstream>
@@ -7,13 +7,14 @@
 
 #include "backend/llm/gguf_file.h"
 #include "backend/llm/testing/golden.h"
-#include "backend/llm/utf8.h"
 #include "gtest/gtest.h"
 
 namespace inferd::llm {
 namespace {
 
-// Real vocabularies with expected encodings, shared beside the checkout.
+// The GGUF tokenizers as the engine loads them (text::GgufTokenizer through
+// LoadTokenizer), on real vocabularies with expected encodings, shared beside
+// the checkout. The pattern and UTF-8 streaming tests are in text/.
 const char kVocabDir[] = "../shared/data/gguf-vocab/";
 
 std::string ReadAll(const std::string& path) {
@@ -44,7 +45,7 @@ void ExpectVocabEncodings(const std::string& name) {
     GTEST_SKIP() << "shared vocab data not found: " << base;
   }
   ASSERT_TRUE(file.ok()) << file.status();
-  auto tok = Tokenizer::FromGguf(**file);
+  auto tok = LoadTokenizer(**file);
   ASSERT_TRUE(tok.ok()) << tok.status();
   const std::vector<std::string> texts = SplitTexts(ReadAll(base + ".inp"));
   std::istringstream expected(ReadAll(base + ".out"));
@@ -75,10 +76,10 @@ TEST(TokenizerTest, DecodeRoundTripsThroughBothVocabularies) {
        {"ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf"}) {
     auto file = GgufFile::Open(std::string(kVocabDir) + name);
     if (!file.ok()) GTEST_SKIP() << file.status();
-    auto tok = *Tokenizer::FromGguf(**file);
+    auto tok = *LoadTokenizer(**file);
     const std::string text = "Hello world, ½ month 🦙 нещо\n\tend";
     std::string decoded = tok->Decode(tok->Encode(text, false, false));
-    if (tok->kind() == Tokenizer::Kind::kLlama) {
+    if (tok->kind() == text::GgufTokenizer::Kind::kLlama) {
       ASSERT_EQ(decoded[0], ' ');  // the prefixed space
       decoded.erase(0, 1);
     }
@@ -90,7 +91,7 @@ TEST(TokenizerTest, SpecialTokensParsedOnlyWhenAsked) {
   auto file =
       GgufFile::Open(std::string(kVocabDir) + "ggml-vocab-llama-spm.gguf");
   if (!file.ok()) GTEST_SKIP() << file.status();
-  auto tok = *Tokenizer::FromGguf(**file);
+  auto tok = *LoadTokenizer(**file);
   const std::vector<int32_t> special = tok->Encode("<s>hi", false, true);
   ASSERT_FALSE(special.empty());
   EXPECT_EQ(special[0], tok->bos());
@@ -98,34 +99,6 @@ TEST(TokenizerTest, SpecialTokensParsedOnlyWhenAsked) {
   EXPECT_NE(plain[0], tok->bos());
   EXPECT_EQ(tok->Encode("hi", true, false)[0], tok->bos());
   EXPECT_TRUE(tok->IsEndOfGeneration(tok->eos()));
-}
-
-TEST(Utf8StreamDecoderTest, HoldsBackIncompleteCharacters) {
-  Utf8StreamDecoder d;
-  const std::string llama = "\xf0\x9f\xa6\x99";  // one 4-byte character
-  EXPECT_EQ(d.Push("a"), "a");
-  EXPECT_EQ(d.Push(llama.substr(0, 1)), "");
-  EXPECT_EQ(d.Push(llama.substr(1, 2)), "");
-  EXPECT_EQ(d.Push(llama.substr(3) + "b"), llama + "b");
-  EXPECT_EQ(d.Push("\xc3"), "");
-  EXPECT_EQ(d.Flush(), "\xc3");
-}
-
-TEST(PreTokenizerTest, Gpt2Pattern) {
-  auto pre = *PreTokenizer::ForName("gpt2");
-  const std::vector<std::string_view> want = {"Hello", ",",    " world", "'s",
-                                              "  ",    " 123", "\n"};
-  EXPECT_EQ(pre.Split("Hello, world's   123\n"), want);
-}
-
-TEST(PreTokenizerTest, Llama3PatternGroupsDigitsByThree) {
-  auto pre = *PreTokenizer::ForName("llama3");
-  const std::vector<std::string_view> want = {"Hello", " WORLD", "'S",    " ",
-                                              "123",   "45",     ".\n\n", "x"};
-  EXPECT_EQ(pre.Split("Hello WORLD'S 12345.\n\nx"), want);
-  auto qwen = *PreTokenizer::ForName("qwen2");
-  EXPECT_EQ(qwen.Split("12").size(), 2u);
-  EXPECT_FALSE(PreTokenizer::ForName("mystery").ok());
 }
 
 }  // namespace
@@ -140,7 +113,7 @@ TEST(TokenizerTest, TinyModelTokenizersMatchPythonReference) {
     const std::string base = std::string("tests/data/llm/") + name;
     auto file = GgufFile::Open(base + "-f16.gguf");
     ASSERT_TRUE(file.ok()) << file.status();
-    auto tok = *Tokenizer::FromGguf(**file);
+    auto tok = *LoadTokenizer(**file);
     const auto cases = testing_util::ReadTokenCases(base + ".tokens");
     ASSERT_GE(cases.size(), 8u);
     for (const auto& [text, ids] : cases) {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "backend/llm/str_cat.h"
+#include "common/strings.h"
 
 namespace inferd::llm {
 namespace {
@@ -60,9 +60,9 @@ Transformer::Transformer(const Model* model, ThreadPool* pool, Options options)
   rope_sin_.resize(T * c.rope_dims / 2);
   const int64_t widest = std::max({c.dim, c.q_dim(), c.ffn_dim});
   xq_.resize(T * ((widest + 31) / 32));
-  scores_.resize(pool->num_threads());
-  tiles_.resize(pool->num_threads());
-  for (int t = 0; t < pool->num_threads(); ++t) {
+  scores_.resize(pool->parallelism());
+  tiles_.resize(pool->parallelism());
+  for (int t = 0; t < pool->parallelism(); ++t) {
     scores_[t].resize(options.max_context);
     tiles_[t].resize(3 * widest);
   }
@@ -92,7 +92,7 @@ void Transformer::MatMul(std::initializer_list<MatOut> outs, const float* x,
   // one parallel loop (one barrier) for e.g. q, k and v together.
   int64_t groups = 0;
   for (const MatOut& o : outs) groups += (o.w->rows + 2) / 3;
-  const int threads = pool_->num_threads();
+  const int threads = pool_->parallelism();
   const int64_t tasks = std::min<int64_t>(groups, threads * 8);
   const BlockQ8Act* xq = xq_.data();
   auto rows_of = [&](const Weight& w, float* y, int64_t r_begin, int64_t r_end,
@@ -207,7 +207,7 @@ absl::Status Transformer::Forward(absl::Span<const BatchToken> tokens,
   if (T == 0) return absl::OkStatus();
   if (T > options_.max_batch_tokens) {
     return absl::InvalidArgumentError(
-        AbslView(Cat("batch of ", T, " tokens exceeds max_batch_tokens ",
+        ToAbsl(StrCat("batch of ", T, " tokens exceeds max_batch_tokens ",
                      options_.max_batch_tokens)));
   }
   const int64_t block = cache->options().block_tokens;
@@ -217,13 +217,13 @@ absl::Status Transformer::Forward(absl::Span<const BatchToken> tokens,
     }
     if (bt.token < 0 || bt.token >= c.n_vocab) {
       return absl::InvalidArgumentError(
-          AbslView(Cat("token id ", bt.token, " outside vocabulary")));
+          ToAbsl(StrCat("token id ", bt.token, " outside vocabulary")));
     }
     const SequenceKv& seq = *sequences[bt.sequence];
     if (bt.position < 0 || bt.position >= options_.max_context ||
         bt.position / block >= static_cast<int64_t>(seq.blocks.size())) {
       return absl::InvalidArgumentError(
-          AbslView(Cat("position ", bt.position,
+          ToAbsl(StrCat("position ", bt.position,
                        " has no KV cache room or exceeds the context")));
     }
   }

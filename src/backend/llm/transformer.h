@@ -22,7 +22,7 @@
 #include "backend/llm/kernels.h"
 #include "backend/llm/kv_cache.h"
 #include "backend/llm/model.h"
-#include "backend/llm/thread_pool.h"
+#include "common/thread_pool.h"
 
 namespace inferd::llm {
 

@@ -28,7 +28,7 @@ struct Runner {
     EXPECT_TRUE(m.ok()) << m.status();
     if (!m.ok()) return;
     model = *std::move(m);
-    pool = std::make_unique<ThreadPool>(threads);
+    pool = std::make_unique<ThreadPool>(threads - 1);  // and the caller
     transformer = *Transformer::Create(model.get(), pool.get(), {64, 128});
     const ModelConfig& c = model->config();
     cache = *KvCache::Create(KvCache::Options{c.n_layers, c.kv_dim(), 16, 64});
@@ -140,7 +140,7 @@ TEST(TransformerTest, ChunkedPrefillEqualsWholePrefill) {
 TEST(TransformerTest, BatchedSequencesEqualSeparateRuns) {
   Runner r("tests/data/llm/tiny-qwen2-f16.gguf");
   ASSERT_NE(r.model, nullptr);
-  const Tokenizer& tok = r.model->tokenizer();
+  const text::GgufTokenizer& tok = r.model->tokenizer();
   const std::vector<int32_t> p0 =
       tok.Encode("Hello there, friend", false, false);
   const std::vector<int32_t> p1 = tok.Encode("Why is the sky", false, false);

@@ -13,7 +13,7 @@ struct Scored {
   size_t label = 0;
   double score = 0;
   int64_t index = 0;
-  Span span;
+  text::Span span;
 };
 
 size_t ArgMax(const std::vector<float>& values) {

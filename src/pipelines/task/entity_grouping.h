@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "pipelines/tokenizer/normalized_text.h"
+#include "text/normalized_text.h"
 
 namespace inferd::pipelines {
 
@@ -36,7 +36,7 @@ absl::StatusOr<Aggregation> ParseAggregation(const std::string& name);
 // One non-special token of a text.
 struct TokenScores {
   int64_t index = 0;                // position in the encoding
-  Span span;                        // where the token lies in the text
+  text::Span span;                  // where the token lies in the text
   bool subword = false;             // continues the previous token's word
   std::vector<float> probabilities;  // one per label
 };
@@ -45,7 +45,7 @@ struct Entity {
   std::string label;  // "B-PER" for kNone; the group, "PER", otherwise
   double score = 0;
   int64_t index = -1;  // token index (kNone only)
-  Span span;
+  text::Span span;
 };
 
 // Labels in `ignore` (usually {"O"}) never appear in the result.

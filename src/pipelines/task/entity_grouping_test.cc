@@ -46,7 +46,7 @@ TEST(EntityGroupingTest, NoneListsEveryTokenThatIsNotO) {
   EXPECT_EQ((*entities)[3].label, "B-LOC");
   EXPECT_EQ((*entities)[4].label, "B-PER");  // ##os alone
   EXPECT_EQ((*entities)[4].index, 7);
-  EXPECT_EQ((*entities)[4].span, (Span{26, 28}));
+  EXPECT_EQ((*entities)[4].span, (text::Span{26, 28}));
 }
 
 TEST(EntityGroupingTest, SimpleMergesContinuingTagsAndSplitsOnB) {
@@ -54,13 +54,13 @@ TEST(EntityGroupingTest, SimpleMergesContinuingTagsAndSplitsOnB) {
   ASSERT_TRUE(entities.ok());
   ASSERT_EQ(entities->size(), 3u);
   EXPECT_EQ((*entities)[0].label, "PER");
-  EXPECT_EQ((*entities)[0].span, (Span{0, 12}));
+  EXPECT_EQ((*entities)[0].span, (text::Span{0, 12}));
   EXPECT_NEAR((*entities)[0].score, (0.9 + 0.8 + 0.7) / 3, 1e-6);
   EXPECT_EQ((*entities)[1].label, "LOC");
-  EXPECT_EQ((*entities)[1].span, (Span{22, 26}));
+  EXPECT_EQ((*entities)[1].span, (text::Span{22, 26}));
   // The unsure "##os" starts a person of its own: simple ignores words.
   EXPECT_EQ((*entities)[2].label, "PER");
-  EXPECT_EQ((*entities)[2].span, (Span{26, 28}));
+  EXPECT_EQ((*entities)[2].span, (text::Span{26, 28}));
 }
 
 TEST(EntityGroupingTest, FirstLabelsWordsByTheirFirstToken) {
@@ -68,11 +68,11 @@ TEST(EntityGroupingTest, FirstLabelsWordsByTheirFirstToken) {
   ASSERT_TRUE(entities.ok());
   ASSERT_EQ(entities->size(), 2u);
   EXPECT_EQ((*entities)[0].label, "PER");
-  EXPECT_EQ((*entities)[0].span, (Span{0, 12}));
+  EXPECT_EQ((*entities)[0].span, (text::Span{0, 12}));
   // Words: Margare (B-PER 0.9 from "Marg"), Lind (I-PER 0.7).
   EXPECT_NEAR((*entities)[0].score, (0.9 + 0.7) / 2, 1e-6);
   EXPECT_EQ((*entities)[1].label, "LOC");
-  EXPECT_EQ((*entities)[1].span, (Span{22, 28}));
+  EXPECT_EQ((*entities)[1].span, (text::Span{22, 28}));
   EXPECT_NEAR((*entities)[1].score, 0.9, 1e-6);
 }
 
@@ -95,7 +95,7 @@ TEST(EntityGroupingTest, MaxTakesTheMostConfidentToken) {
   ASSERT_TRUE(entities.ok());
   ASSERT_EQ(entities->size(), 2u);
   EXPECT_EQ((*entities)[1].label, "PER");
-  EXPECT_EQ((*entities)[1].span, (Span{22, 28}));
+  EXPECT_EQ((*entities)[1].span, (text::Span{22, 28}));
   EXPECT_NEAR((*entities)[1].score, 0.95, 1e-6);
 }
 
@@ -112,7 +112,7 @@ TEST(EntityGroupingTest, IAfterOStartsANewGroupAndPlainLabelsMerge) {
   ASSERT_EQ(entities->size(), 2u);
   EXPECT_EQ((*entities)[0].label, "PER");
   EXPECT_EQ((*entities)[1].label, "MISC");
-  EXPECT_EQ((*entities)[1].span, (Span{4, 7}));
+  EXPECT_EQ((*entities)[1].span, (text::Span{4, 7}));
   EXPECT_NEAR((*entities)[1].score, 0.85, 1e-6);
 }
 

@@ -80,7 +80,7 @@ absl::StatusOr<Features> FeatureExtraction::Preprocess(const TaskInstance& insta
     return absl::InvalidArgumentError("feature-extraction takes JSON text instances");
   }
   const json::value& value = *instance.json;
-  Encoding encoding;
+  text::Encoding encoding;
   if (value.is_array()) {
     std::vector<int64_t> ids;
     for (const json::value& id : value.get_array()) {

@@ -114,7 +114,7 @@ absl::StatusOr<Features> TextClassification::Preprocess(const TaskInstance& inst
     return absl::InvalidArgumentError("text-classification takes JSON text instances");
   }
   INFERD_ASSIGN_OR_RETURN(InstanceText text, ReadInstanceText(*instance.json, true));
-  INFERD_ASSIGN_OR_RETURN(Encoding encoding, inputs_->Encode(text.text, text.pair));
+  INFERD_ASSIGN_OR_RETURN(text::Encoding encoding, inputs_->Encode(text.text, text.pair));
   return inputs_->ToFeatures(encoding);
 }
 

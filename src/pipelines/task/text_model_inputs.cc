@@ -34,7 +34,7 @@ absl::StatusOr<TextModelInputs> TextModelInputs::Create(const TaskContext& conte
   if (settings.has("tokenizer")) {
     INFERD_ASSIGN_OR_RETURN(path, settings.File("tokenizer"));
   }
-  absl::StatusOr<std::unique_ptr<Tokenizer>> tokenizer = Tokenizer::FromFile(path);
+  absl::StatusOr<std::unique_ptr<text::Tokenizer>> tokenizer = text::Tokenizer::FromFile(path);
   if (!tokenizer.ok()) {
     return absl::InvalidArgumentError(StrCat("parameters[\"tokenizer\"] (", tokenizer_name,
                                              "): ", tokenizer.status().message()));
@@ -43,7 +43,7 @@ absl::StatusOr<TextModelInputs> TextModelInputs::Create(const TaskContext& conte
   INFERD_ASSIGN_OR_RETURN(int64_t max_length, settings.Int("max_length", 512, 2, 65536));
   inputs.options_ = inputs.tokenizer_->default_options();
   inputs.options_.truncation.max_length = static_cast<size_t>(max_length);
-  inputs.options_.padding.strategy = PaddingOptions::Strategy::kNone;
+  inputs.options_.padding.strategy = text::PaddingOptions::Strategy::kNone;
 
   bool has_ids = false;
   for (const TensorSpec& input : context.signature->inputs()) {
@@ -78,18 +78,18 @@ absl::StatusOr<TextModelInputs> TextModelInputs::Create(const TaskContext& conte
   return inputs;
 }
 
-absl::StatusOr<Encoding> TextModelInputs::Encode(std::string_view text,
+absl::StatusOr<text::Encoding> TextModelInputs::Encode(std::string_view text,
                                                  std::optional<std::string_view> pair) const {
   return tokenizer_->Encode(text, pair, options_);
 }
 
-absl::StatusOr<Encoding> TextModelInputs::FromIds(absl::Span<const int64_t> ids) const {
+absl::StatusOr<text::Encoding> TextModelInputs::FromIds(absl::Span<const int64_t> ids) const {
   if (ids.empty()) return absl::InvalidArgumentError("the token list is empty");
   if (ids.size() > max_length()) {
     return absl::InvalidArgumentError(StrCat(ids.size(), " tokens exceed the model's maximum of ",
                                              max_length()));
   }
-  Encoding encoding;
+  text::Encoding encoding;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (ids[i] < 0 || ids[i] >= tokenizer_->vocab_size()) {
       return absl::InvalidArgumentError(StrCat("token ", i, " (", ids[i],
@@ -102,11 +102,11 @@ absl::StatusOr<Encoding> TextModelInputs::FromIds(absl::Span<const int64_t> ids)
   encoding.attention_mask.assign(ids.size(), 1);
   encoding.special_tokens_mask.assign(ids.size(), 0);
   encoding.sequence_ids.assign(ids.size(), 0);
-  encoding.offsets.assign(ids.size(), Span{});
+  encoding.offsets.assign(ids.size(), text::Span{});
   return encoding;
 }
 
-Features TextModelInputs::ToFeatures(const Encoding& encoding) const {
+Features TextModelInputs::ToFeatures(const text::Encoding& encoding) const {
   Features features;
   features.tokens = static_cast<int64_t>(encoding.size());
   for (size_t i = 0; i < fields_.size(); ++i) {

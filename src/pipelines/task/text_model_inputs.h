@@ -24,7 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "pipelines/task/task_pipeline.h"
-#include "pipelines/tokenizer/tokenizer.h"
+#include "text/tokenizer.h"
 
 namespace inferd::pipelines {
 
@@ -34,18 +34,18 @@ class TextModelInputs {
   static absl::StatusOr<TextModelInputs> Create(const TaskContext& context);
 
   // Tokenizes with special tokens and truncation to max_length, no padding.
-  absl::StatusOr<Encoding> Encode(std::string_view text,
+  absl::StatusOr<text::Encoding> Encode(std::string_view text,
                                   std::optional<std::string_view> pair = std::nullopt) const;
 
   // Already tokenized ids (the caller's, used as they are: no special
   // tokens added). InvalidArgument when empty, longer than max_length, or an
   // id is outside the vocabulary.
-  absl::StatusOr<Encoding> FromIds(absl::Span<const int64_t> ids) const;
+  absl::StatusOr<text::Encoding> FromIds(absl::Span<const int64_t> ids) const;
 
   // One row [1, tokens] of every model input, in config order.
-  Features ToFeatures(const Encoding& encoding) const;
+  Features ToFeatures(const text::Encoding& encoding) const;
 
-  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  const text::Tokenizer& tokenizer() const { return *tokenizer_; }
   // Whether the model takes an attention_mask, i.e. padding cannot change
   // its answer for the real tokens.
   bool has_attention_mask() const;
@@ -54,8 +54,8 @@ class TextModelInputs {
  private:
   enum class Field { kIds, kMask, kTypeIds };
 
-  std::shared_ptr<const Tokenizer> tokenizer_;
-  EncodeOptions options_;
+  std::shared_ptr<const text::Tokenizer> tokenizer_;
+  text::EncodeOptions options_;
   std::vector<Field> fields_;     // per model input, config order
   std::vector<DataType> dtypes_;  // per model input
 };

@@ -20,7 +20,7 @@ struct Parameters : TaskParameters {
 
 struct State {
   std::string text;
-  Encoding encoding;
+  text::Encoding encoding;
 };
 
 std::vector<std::string> SplitNames(const std::string& names) {
@@ -79,7 +79,7 @@ absl::StatusOr<std::unique_ptr<TaskPipeline>> TokenClassification::Create(
   task->ignore_ = SplitNames(settings.String("ignore_labels", "O"));
   // A WordPiece vocabulary marks word continuations; look for the marker
   // once here rather than guessing per request.
-  const Tokenizer& tokenizer = task->text_.tokenizer();
+  const text::Tokenizer& tokenizer = task->text_.tokenizer();
   for (int32_t id = 0; id < tokenizer.vocab_size(); ++id) {
     std::optional<std::string> token = tokenizer.IdToToken(id);
     if (token && token->size() > 2 && StartsWith(*token, "##")) {
@@ -128,7 +128,7 @@ absl::StatusOr<json::value> TokenClassification::Postprocess(
     return absl::InternalError("token-classification: instance state is missing");
   }
   const State& state = **held;
-  const Encoding& encoding = state.encoding;
+  const text::Encoding& encoding = state.encoding;
   if (output_index_ >= outputs.size()) {
     return absl::InternalError("the model returned too few outputs");
   }
@@ -162,7 +162,7 @@ absl::StatusOr<json::value> TokenClassification::Postprocess(
   }
   INFERD_ASSIGN_OR_RETURN(std::vector<Entity> entities,
                           GroupEntities(tokens, labels_, params.aggregation, ignore_));
-  const ByteToCharIndex to_char(text, Encoding::CharUnit::kCodePoint);
+  const text::ByteToCharIndex to_char(text, text::Encoding::CharUnit::kCodePoint);
   json::array out;
   for (const Entity& entity : entities) {
     json::object item;
