@@ -1,7 +1,7 @@
 # Chat templates: a Jinja2 interpreter for the templates GGUF files and
 # Hugging Face tokenizer configs carry (src/text/chat_template.h). Its own
-# library until src/text/ gets its CMakeLists.txt; depends on absl, Boost.JSON,
-# fmt and the headers of src/common/ only.
+# library inside text/ (included by src/text/CMakeLists.txt); depends on
+# absl, Boost.JSON, fmt and the headers of src/common/ only.
 
 set(chat_template_dir ${CMAKE_CURRENT_LIST_DIR})
 

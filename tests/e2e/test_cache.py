@@ -8,7 +8,7 @@ import threading
 import unittest
 
 from tests.e2e.inferd_server import (ServerTestCase, clone_model, copy_repository,
-                                     simple_request, test_repository)
+                                     model_repository, simple_request, test_repository)
 
 
 def enable_cache(repository, model):
@@ -164,6 +164,58 @@ class CacheEvictionTest(ServerTestCase):
         self.assertGreater(float(line.split()[-1]), 0)
         line = [l for l in text.splitlines() if l.startswith("inferd_cache_bytes ")][0]
         self.assertLessEqual(float(line.split()[-1]), 4096)
+
+
+class TaskRouteCacheTest(ServerTestCase):
+    """:predict and /v1/embeddings answer through the response cache too."""
+
+    @classmethod
+    def repository(cls):
+        path = cls.temp_repository(copy_repository(model_repository(), ["sentiment", "embedder"]))
+        enable_cache(path, "sentiment")
+        enable_cache(path, "embedder")
+        return path
+
+    def inference_count(self, model):
+        status, body = self.server.client.json("GET", "/v2/models/%s/stats" % model)
+        self.assertEqual(status, 200, body)
+        return body["model_stats"][0]["inference_count"]
+
+    def test_predict_hit_never_reaches_the_model(self):
+        body = {"instances": ["What a wonderful evening!", "A dreadful affair."]}
+        before = self.inference_count("sentiment")
+        s1, h1, first = self.server.client.request("POST", "/v1/models/sentiment:predict", body)
+        self.assertEqual((s1, h1["x-cache"]), (200, "miss"), first)
+        self.assertEqual(self.inference_count("sentiment"), before + 2)
+        for _ in range(3):
+            s, h, hit = self.server.client.request("POST", "/v1/models/sentiment:predict", body)
+            self.assertEqual((s, h["x-cache"], hit), (200, "hit", first))
+        self.assertEqual(self.inference_count("sentiment"), before + 2)
+        predictions = json.loads(first)["predictions"]
+        self.assertEqual([p["label"] for p in predictions], ["POSITIVE", "NEGATIVE"])
+        # Another body is another entry; no-cache computes again.
+        other = {"instances": ["What a wonderful evening!"]}
+        s, h, _ = self.server.client.request("POST", "/v1/models/sentiment:predict", other)
+        self.assertEqual((s, h["x-cache"]), (200, "miss"))
+        s, h, _ = self.server.client.request("POST", "/v1/models/sentiment:predict", body,
+                                             {"Cache-Control": "no-cache"})
+        self.assertEqual((s, h["x-cache"]), (200, "bypass"))
+        self.assertEqual(self.inference_count("sentiment"), before + 4)
+
+    def test_embeddings_hit_never_reaches_the_model(self):
+        body = {"model": "embedder", "input": ["the weather is cold today", "stocks fell"]}
+        before = self.inference_count("embedder")
+        s1, h1, first = self.server.client.request("POST", "/v1/embeddings", body)
+        self.assertEqual((s1, h1["x-cache"]), (200, "miss"), first)
+        s2, h2, second = self.server.client.request("POST", "/v1/embeddings", body)
+        self.assertEqual((s2, h2["x-cache"], second), (200, "hit", first))
+        self.assertEqual(self.inference_count("embedder"), before + 2)
+        self.assertEqual(len(json.loads(second)["data"]), 2)
+        # Errors are never stored.
+        bad = {"model": "embedder", "input": ""}
+        for _ in range(2):
+            s, h, _ = self.server.client.request("POST", "/v1/embeddings", bad)
+            self.assertEqual(s, 400)
 
 
 if __name__ == "__main__":
