@@ -4,42 +4,15 @@
 #include <cstring>
 
 #include "absl/status/status.h"
+#include "common/field_hasher.h"
 #include "common/strings.h"
 #include "tensor/data_type.h"
 
-#define XXH_INLINE_ALL
-#include "xxhash.h"
 
 namespace inferd::cache {
 namespace {
 
 constexpr std::string_view kFormatTag = "inferd-cache-key-v1";
-
-// Streams length-prefixed fields into an XXH3-128 state.
-class Hasher {
- public:
-  Hasher() { XXH3_128bits_reset(&state_); }
-
-  void U64(uint64_t v) {
-    unsigned char bytes[8];
-    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(v >> (8 * i));
-    XXH3_128bits_update(&state_, bytes, sizeof(bytes));
-  }
-  void Field(std::string_view s) {
-    U64(s.size());
-    XXH3_128bits_update(&state_, s.data(), s.size());
-  }
-  // One-byte section tags keep sections apart even when a list is empty.
-  void Tag(char c) { XXH3_128bits_update(&state_, &c, 1); }
-
-  CacheKey Finish() {
-    XXH128_hash_t h = XXH3_128bits_digest(&state_);
-    return CacheKey{h.high64, h.low64};
-  }
-
- private:
-  XXH3_state_t state_;
-};
 
 template <typename T, typename NameOf>
 absl::Status CheckUniqueSorted(const std::vector<T>& items, NameOf name_of,
@@ -135,7 +108,7 @@ absl::StatusOr<CacheKey> CacheKeyBuilder::Build() const {
       "parameter");
   if (!status.ok()) return status;
 
-  Hasher h;
+  FieldHasher h;
   h.Field(kFormatTag);
   h.Field(route_);
   h.Field(model_);
@@ -174,7 +147,8 @@ absl::StatusOr<CacheKey> CacheKeyBuilder::Build() const {
 
   h.Tag('R');
   h.Field(request_id_);
-  return h.Finish();
+  const FieldHasher::Digest digest = h.Finish();
+  return CacheKey{digest.high, digest.low};
 }
 
 }  // namespace inferd::cache

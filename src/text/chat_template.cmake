@@ -16,7 +16,7 @@ add_library(inferd_chat_template STATIC
   ${chat_template_dir}/jinja_value.cc)
 target_include_directories(inferd_chat_template PUBLIC ${PROJECT_SOURCE_DIR}/src)
 target_link_libraries(inferd_chat_template
-  PUBLIC absl::status absl::statusor absl::strings absl::synchronization
+  PUBLIC inferd_text absl::status absl::statusor absl::strings absl::synchronization
          absl::time Boost::json fmt::fmt
   PRIVATE inferd_warnings)
 
