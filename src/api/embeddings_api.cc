@@ -196,12 +196,6 @@ HttpResponse OpenAiErrorResponse(const OpenAiError& error) {
   return JsonBody(error.status, json::serialize(json::object{{"error", std::move(inner)}}));
 }
 
-void EmbeddingsApi::Register(RouteTable& routes) {
-  routes.Add("POST", "/v1/embeddings", [this](HttpRequest&& r, Responder respond) {
-    Embeddings(std::move(r), std::move(respond));
-  });
-}
-
 namespace {
 
 // The answer for an outcome: the embeddings, or the first failing input's

@@ -81,8 +81,6 @@ class EmbeddingsApi {
   EmbeddingsApi(const ApiContext* context, Options options)
       : context_(context), options_(options) {}
 
-  void Register(RouteTable& routes);
-
   void Embeddings(HttpRequest&& request, Responder respond) const;
 
  private:

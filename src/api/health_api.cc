@@ -10,18 +10,6 @@ namespace json = boost::json;
 
 }  // namespace
 
-void HealthApi::Register(RouteTable& routes) {
-  routes.Add("GET", "/v2/health/live",
-             [this](HttpRequest&&, Responder respond) { respond(Live()); });
-  routes.Add("GET", "/v2/health/ready",
-             [this](HttpRequest&&, Responder respond) { respond(Ready()); });
-  routes.Add("GET", "/v2", [this](HttpRequest&&, Responder respond) {
-    respond(ServerMetadata());
-  });
-  routes.Add("GET", "/health",
-             [this](HttpRequest&&, Responder respond) { respond(Summary()); });
-}
-
 HttpResponse HealthApi::Live() const {
   return JsonBody(200, R"({"live":true})");
 }

@@ -19,8 +19,6 @@ class HealthApi {
  public:
   explicit HealthApi(const ApiContext* context) : context_(context) {}
 
-  void Register(RouteTable& routes);
-
   HttpResponse Live() const;
   HttpResponse Ready() const;
   HttpResponse ServerMetadata() const;

@@ -6,6 +6,7 @@
 #include "boost/json.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/routes.h"
 
 namespace inferd {
 namespace {
@@ -150,7 +151,7 @@ TEST_F(HealthApiTest, RegisteredRoutesReachTheHandlers) {
   repo_.AddModel("simple", SimpleModelConfig(), {1});
   Open();
   RouteTable routes;
-  api_.Register(routes);
+  AddServerRoutes(routes, {.health = &api_});
   auto get = [&](std::string path) {
     HttpRequest request;
     request.method = "GET";

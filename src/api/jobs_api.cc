@@ -201,42 +201,48 @@ HttpResponse JobsApi::UnavailableResponse() const {
   return JsonError(503, unavailable_reason_);
 }
 
-void JobsApi::Register(RouteTable& routes) {
-  const auto read = [this](void (JobsApi::*method)(const HttpRequest&, Responder) const) {
-    return [this, method](HttpRequest&& r, Responder respond) {
-      if (!jobs::IsValidJobId(r.param("id"))) {
-        return respond(JsonError(404, StrCat("no job \"", r.param("id"), "\"")));
-      }
-      readers_->Post([this, method, r = std::move(r), respond = std::move(respond)]() mutable {
-        (this->*method)(r, std::move(respond));
-      });
-    };
-  };
-  struct Route {
-    const char* method;
-    const char* pattern;
-    RouteTable::Handler handler;
-  };
-  Route table[] = {
-      {"POST", "/v1/jobs",
-       [this](HttpRequest&& r, Responder respond) { Create(std::move(r), std::move(respond)); }},
-      {"GET", "/v1/jobs",
-       [this](HttpRequest&& r, Responder respond) {
-         readers_->Post([this, r = std::move(r), respond = std::move(respond)]() mutable {
-           List(r, std::move(respond));
-         });
-       }},
-      {"GET", "/v1/jobs/{id}", read(&JobsApi::Get)},
-      {"GET", "/v1/jobs/{id}/result", read(&JobsApi::Result)},
-      {"GET", "/v1/jobs/{id}/events", read(&JobsApi::Events)},
-      {"DELETE", "/v1/jobs/{id}", read(&JobsApi::Cancel)},
-  };
-  for (Route& route : table) {
-    if (!unavailable_reason_.empty()) {
-      route.handler = [this](HttpRequest&&, Responder respond) { respond(UnavailableResponse()); };
-    }
-    routes.Add(route.method, route.pattern, std::move(route.handler));
+void JobsApi::Create(HttpRequest&& request, Responder respond) const {
+  if (!unavailable_reason_.empty()) return respond(UnavailableResponse());
+  absl::StatusOr<jobs::JobSpec> spec = ParseJobSubmission(request.body);
+  if (!spec.ok()) return respond(ErrorResponse(spec.status()));
+  if (absl::Status status = ApplyHeaders(request, *spec); !status.ok()) {
+    return respond(ErrorResponse(status));
   }
+  Submit(*std::move(spec), std::move(respond));
+}
+
+void JobsApi::List(HttpRequest&& request, Responder respond) const {
+  if (!unavailable_reason_.empty()) return respond(UnavailableResponse());
+  readers_->Post([this, r = std::move(request), respond = std::move(respond)]() mutable {
+    ListJobs(r, std::move(respond));
+  });
+}
+
+void JobsApi::Get(HttpRequest&& request, Responder respond) const {
+  ReadJob(std::move(request), std::move(respond), &JobsApi::GetJob);
+}
+
+void JobsApi::Result(HttpRequest&& request, Responder respond) const {
+  ReadJob(std::move(request), std::move(respond), &JobsApi::GetResult);
+}
+
+void JobsApi::Events(HttpRequest&& request, Responder respond) const {
+  ReadJob(std::move(request), std::move(respond), &JobsApi::StreamEvents);
+}
+
+void JobsApi::Cancel(HttpRequest&& request, Responder respond) const {
+  ReadJob(std::move(request), std::move(respond), &JobsApi::CancelJob);
+}
+
+void JobsApi::ReadJob(HttpRequest&& request, Responder respond,
+                      void (JobsApi::*read)(const HttpRequest&, Responder) const) const {
+  if (!unavailable_reason_.empty()) return respond(UnavailableResponse());
+  if (!jobs::IsValidJobId(request.param("id"))) {
+    return respond(JsonError(404, StrCat("no job \"", request.param("id"), "\"")));
+  }
+  readers_->Post([this, read, r = std::move(request), respond = std::move(respond)]() mutable {
+    (this->*read)(r, std::move(respond));
+  });
 }
 
 bool JobsApi::MaybeSubmit(std::string_view route, HttpRequest& request,
@@ -280,16 +286,7 @@ void JobsApi::Submit(jobs::JobSpec spec, Responder respond) const {
   });
 }
 
-void JobsApi::Create(HttpRequest&& request, Responder respond) const {
-  absl::StatusOr<jobs::JobSpec> spec = ParseJobSubmission(request.body);
-  if (!spec.ok()) return respond(ErrorResponse(spec.status()));
-  if (absl::Status status = ApplyHeaders(request, *spec); !status.ok()) {
-    return respond(ErrorResponse(status));
-  }
-  Submit(*std::move(spec), std::move(respond));
-}
-
-void JobsApi::List(const HttpRequest& request, Responder respond) const {
+void JobsApi::ListJobs(const HttpRequest& request, Responder respond) const {
   absl::StatusOr<jobs::ListQuery> query = ParseListQuery(request.query);
   if (!query.ok()) return respond(ErrorResponse(query.status()));
   absl::StatusOr<jobs::ListPage> page = store_->List(*query);
@@ -301,13 +298,13 @@ void JobsApi::List(const HttpRequest& request, Responder respond) const {
   respond(JsonBody(200, json::serialize(body)));
 }
 
-void JobsApi::Get(const HttpRequest& request, Responder respond) const {
+void JobsApi::GetJob(const HttpRequest& request, Responder respond) const {
   absl::StatusOr<jobs::Job> job = store_->Get(request.param("id"));
   if (!job.ok()) return respond(ErrorResponse(job.status()));
   respond(JsonBody(200, json::serialize(JobDocument(*job))));
 }
 
-void JobsApi::Result(const HttpRequest& request, Responder respond) const {
+void JobsApi::GetResult(const HttpRequest& request, Responder respond) const {
   absl::StatusOr<jobs::Job> job = store_->Get(request.param("id"));
   if (!job.ok()) return respond(ErrorResponse(job.status()));
   if (!job->result) {
@@ -323,7 +320,7 @@ void JobsApi::Result(const HttpRequest& request, Responder respond) const {
   respond(std::move(response));
 }
 
-void JobsApi::Events(const HttpRequest& request, Responder respond) const {
+void JobsApi::StreamEvents(const HttpRequest& request, Responder respond) const {
   absl::Status error;
   std::shared_ptr<ChunkQueue> stream =
       JobEventStream::Start(store_, events_, request.param("id"), &error);
@@ -335,7 +332,7 @@ void JobsApi::Events(const HttpRequest& request, Responder respond) const {
   respond(std::move(response));
 }
 
-void JobsApi::Cancel(const HttpRequest& request, Responder respond) const {
+void JobsApi::CancelJob(const HttpRequest& request, Responder respond) const {
   absl::StatusOr<jobs::JobWorkerPool::CancelReply> reply =
       pool_ ? pool_->Cancel(request.param("id"))
             : absl::StatusOr<jobs::JobWorkerPool::CancelReply>(

@@ -16,8 +16,9 @@
 // JobExecutor, the path synchronous requests take, so jobs are batched with
 // other traffic and their results are the route's answers.
 //
-// Store reads run on a small pool of their own, never on an I/O thread.
-// Thread-safe once registered.
+// The routes are listed in server/routes.cc; each one calls the handler
+// of the same name below. Store reads run on a small pool of their own,
+// never on an I/O thread. Thread-safe once set up (set_worker_pool).
 //
 // When the job store cannot be opened (a damaged database), Unavailable()
 // gives a JobsApi that answers all of the above with 503 and the reason,
@@ -51,7 +52,16 @@ class JobsApi {
   // Empty while jobs are served; otherwise why they are not (for /health).
   const std::string& unavailable_reason() const { return unavailable_reason_; }
 
-  void Register(RouteTable& routes);
+  // Route handlers. Each answers 503 with the reason while jobs are
+  // unavailable; an id that cannot be a job id is a 404 at once; store
+  // reads run on the readers pool.
+  void Create(HttpRequest&& request, Responder respond) const;  // POST /v1/jobs
+  void List(HttpRequest&& request, Responder respond) const;    // GET /v1/jobs
+  void Get(HttpRequest&& request, Responder respond) const;     // GET /v1/jobs/{id}
+  void Result(HttpRequest&& request, Responder respond) const;  // GET .../{id}/result
+  void Events(HttpRequest&& request, Responder respond) const;  // GET .../{id}/events
+  void Cancel(HttpRequest&& request, Responder respond) const;  // DELETE /v1/jobs/{id}
+
   // Set before serving; cancellations of running jobs go through it.
   void set_worker_pool(jobs::JobWorkerPool* pool) { pool_ = pool; }
 
@@ -67,12 +77,14 @@ class JobsApi {
  private:
   HttpResponse UnavailableResponse() const;
   void Submit(jobs::JobSpec spec, Responder respond) const;
-  void Create(HttpRequest&& request, Responder respond) const;
-  void List(const HttpRequest& request, Responder respond) const;
-  void Get(const HttpRequest& request, Responder respond) const;
-  void Result(const HttpRequest& request, Responder respond) const;
-  void Events(const HttpRequest& request, Responder respond) const;
-  void Cancel(const HttpRequest& request, Responder respond) const;
+  // Runs `read` on the readers pool for a well-formed job id.
+  void ReadJob(HttpRequest&& request, Responder respond,
+               void (JobsApi::*read)(const HttpRequest&, Responder) const) const;
+  void ListJobs(const HttpRequest& request, Responder respond) const;
+  void GetJob(const HttpRequest& request, Responder respond) const;
+  void GetResult(const HttpRequest& request, Responder respond) const;
+  void StreamEvents(const HttpRequest& request, Responder respond) const;
+  void CancelJob(const HttpRequest& request, Responder respond) const;
 
   const ApiContext* context_;
   jobs::JobStore* store_;

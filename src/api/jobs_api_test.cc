@@ -3,6 +3,7 @@
 #include "boost/json.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/routes.h"
 
 namespace inferd {
 namespace {
@@ -32,7 +33,7 @@ TEST(JobsApiTest, UnavailableStoreAnswersEveryJobRouteWith503AndTheReason) {
   std::unique_ptr<JobsApi> api = JobsApi::Unavailable(&context, kReason);
   EXPECT_EQ(api->unavailable_reason(), kReason);
   RouteTable routes;
-  api->Register(routes);
+  AddServerRoutes(routes, {.jobs = api.get()});
   const std::pair<const char*, const char*> calls[] = {
       {"POST", "/v1/jobs"},
       {"GET", "/v1/jobs"},

@@ -40,18 +40,6 @@ json::object VersionStats(const ModelVersion& model) {
 
 }  // namespace
 
-void MetricsApi::Register(RouteTable& routes) {
-  routes.Add("GET", "/metrics", [this](HttpRequest&&, Responder respond) {
-    respond(Prometheus());
-  });
-  for (const char* pattern : {"/v2/models/stats", "/v2/models/{model}/stats",
-                              "/v2/models/{model}/versions/{version}/stats"}) {
-    routes.Add("GET", pattern, [this](HttpRequest&& r, Responder respond) {
-      Stats(r, std::move(respond));
-    });
-  }
-}
-
 HttpResponse MetricsApi::Prometheus() const {
   HttpResponse response;
   response.content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -6,8 +6,8 @@
 //   GET /v2/models/stats                           Triton statistics, all models
 //   GET /v2/models/{model}[/versions/{v}]/stats    one model or version
 //
-// Register these before the v2 model routes: "/v2/models/stats" would
-// otherwise match "/v2/models/{model}".
+// "/v2/models/stats" also matches "/v2/models/{model}"; the route table
+// picks the literal one whatever the order (see http/route_table.h).
 
 #include "api/api_context.h"
 #include "http/route_table.h"
@@ -19,8 +19,6 @@ class MetricsApi {
  public:
   MetricsApi(const ApiContext* context, const MetricsRegistry* registry)
       : context_(context), registry_(registry) {}
-
-  void Register(RouteTable& routes);
 
   HttpResponse Prometheus() const;
   void Stats(const HttpRequest& request, Responder respond) const;

@@ -71,15 +71,6 @@ HttpResponse PredictResponse(const absl::StatusOr<TaskOutcome>& outcome, const M
   return JsonBody(status, json::serialize(body));
 }
 
-void PredictApi::Register(RouteTable& routes) {
-  for (const char* pattern : {"/v1/models/{model}:predict",
-                              "/v1/models/{model}/versions/{version}:predict"}) {
-    routes.Add("POST", pattern, [this](HttpRequest&& r, Responder respond) {
-      Predict(std::move(r), std::move(respond));
-    });
-  }
-}
-
 void PredictApi::Predict(HttpRequest&& http, Responder respond) const {
   if (context_->jobs && context_->jobs->MaybeSubmit("predict", http, respond)) return;
   const absl::Time started = absl::Now();

@@ -59,8 +59,6 @@ class PredictApi {
   PredictApi(const ApiContext* context, Options options)
       : context_(context), options_(options) {}
 
-  void Register(RouteTable& routes);
-
   void Predict(HttpRequest&& request, Responder respond) const;
 
  private:

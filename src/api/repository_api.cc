@@ -24,16 +24,6 @@ absl::StatusOr<json::object> OptionalObject(const std::string& body) {
 
 }  // namespace
 
-void RepositoryApi::Register(RouteTable& routes) {
-  routes.Add("POST", "/v2/repository/index", [this](HttpRequest&& r, Responder respond) {
-    Index(r, std::move(respond));
-  });
-  routes.Add("POST", "/v2/repository/models/{model}/load",
-             [this](HttpRequest&& r, Responder respond) { Load(r, std::move(respond)); });
-  routes.Add("POST", "/v2/repository/models/{model}/unload",
-             [this](HttpRequest&& r, Responder respond) { Unload(r, std::move(respond)); });
-}
-
 void RepositoryApi::Index(const HttpRequest& request, Responder respond) const {
   absl::StatusOr<json::object> body = OptionalObject(request.body);
   if (!body.ok()) return respond(ErrorResponse(body.status()));

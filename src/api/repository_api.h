@@ -17,8 +17,6 @@ class RepositoryApi {
  public:
   explicit RepositoryApi(const ApiContext* context) : context_(context) {}
 
-  void Register(RouteTable& routes);
-
   void Index(const HttpRequest& request, Responder respond) const;
   void Load(const HttpRequest& request, Responder respond) const;
   void Unload(const HttpRequest& request, Responder respond) const;

@@ -7,6 +7,7 @@
 #include "boost/json.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/routes.h"
 
 namespace inferd {
 namespace {
@@ -43,7 +44,7 @@ class RepositoryApiTest : public ::testing::Test {
   // waits for the one response.
   HttpResponse Post(std::string path, std::string body = "") {
     RouteTable routes;
-    api_.Register(routes);
+    AddServerRoutes(routes, {.repository = &api_});
     HttpRequest request;
     request.method = "POST";
     request.path = std::move(path);
@@ -222,7 +223,7 @@ TEST_F(RepositoryApiTest, UnloadMakesAModelUnavailable) {
 TEST_F(RepositoryApiTest, OtherMethodsAre405) {
   Open();
   RouteTable routes;
-  api_.Register(routes);
+  AddServerRoutes(routes, {.repository = &api_});
   HttpRequest request;
   request.method = "GET";
   request.path = "/v2/repository/models/idle/load";

@@ -35,24 +35,6 @@ absl::StatusOr<ModelHandle> HandleFor(const ApiContext* context,
 
 }  // namespace
 
-void V2ModelApi::Register(RouteTable& routes) {
-  for (const char* prefix : {"/v2/models/{model}", "/v2/models/{model}/versions/{version}"}) {
-    const std::string base = prefix;
-    routes.Add("GET", base, [this](HttpRequest&& r, Responder respond) {
-      Metadata(r, std::move(respond));
-    });
-    routes.Add("GET", base + "/ready", [this](HttpRequest&& r, Responder respond) {
-      Ready(r, std::move(respond));
-    });
-    routes.Add("GET", base + "/config", [this](HttpRequest&& r, Responder respond) {
-      Config(r, std::move(respond));
-    });
-    routes.Add("POST", base + "/infer", [this](HttpRequest&& r, Responder respond) {
-      Infer(std::move(r), std::move(respond));
-    });
-  }
-}
-
 void V2ModelApi::Metadata(const HttpRequest& request, Responder respond) const {
   absl::StatusOr<ModelHandle> model = HandleFor(context_, request);
   if (!model.ok()) return respond(ErrorResponse(model.status()));

@@ -43,8 +43,6 @@ class V2ModelApi {
  public:
   explicit V2ModelApi(const ApiContext* context) : context_(context) {}
 
-  void Register(RouteTable& routes);
-
   void Metadata(const HttpRequest& request, Responder respond) const;
   void Ready(const HttpRequest& request, Responder respond) const;
   void Config(const HttpRequest& request, Responder respond) const;

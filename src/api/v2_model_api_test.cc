@@ -10,6 +10,7 @@
 #include "boost/json.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/routes.h"
 
 namespace inferd {
 namespace {
@@ -73,7 +74,7 @@ class V2ModelApiTest : public ::testing::Test {
         InferenceService::Options{repository_.get(), &pool_});
     context_.service = service_.get();
     context_.codec_pool = &pool_;
-    api_.Register(routes_);
+    AddServerRoutes(routes_, {.models = &api_});
   }
 
   // Sends a request through the route table and waits for the one response.

@@ -7,6 +7,15 @@
 // KServe v1 spells its verbs). A path that matches a pattern but not its
 // method is a 405 with the allowed methods.
 //
+// When several patterns match a path, the most specific one wins, whatever
+// the order they were added in: patterns are compared segment by segment
+// from the left, and at the first segment where they differ a literal beats
+// a parameter with a literal suffix, which beats a plain parameter (between
+// two suffixes, the longer one wins). So "/v2/models/stats" beats
+// "/v2/models/{model}", and "{model}:predict" beats "{model}". Two routes
+// with the same method and the same pattern (parameter names aside) are a
+// bug in the caller: Add() aborts, naming both.
+//
 // Matching works on the path as sent, percent-encoded: "%2F" never splits a
 // segment, and a literal segment matches only its unencoded spelling (so a
 // proxy rule on "/v2/repository/" sees what the route table sees). Each
@@ -28,6 +37,8 @@ class RouteTable {
  public:
   using Handler = std::function<void(HttpRequest&&, Responder)>;
 
+  // Adds a route. Aborts on a malformed pattern ("{model" with no "}") and
+  // on a route whose method and pattern another route already has.
   void Add(std::string method, std::string_view pattern, Handler handler);
 
   struct Match {
@@ -57,6 +68,15 @@ class RouteTable {
   static bool MatchPath(const Route& route,
                         const std::vector<std::string_view>& parts,
                         std::map<std::string, std::string, std::less<>>* params);
+  // How specific one segment is, higher first: a literal, then a parameter
+  // with a literal suffix (the longer the suffix, the higher), then a plain
+  // parameter (0).
+  static int Specificity(const Segment& segment);
+  // Whether two patterns match the same paths (parameter names aside).
+  static bool SameShape(const std::vector<Segment>& a, const std::vector<Segment>& b);
+  // Whether `a` is more specific than `b`; both match the same path, so
+  // they have as many segments.
+  static bool MoreSpecific(const Route& a, const Route& b);
 
   std::vector<Route> routes_;
 };

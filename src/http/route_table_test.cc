@@ -1,6 +1,7 @@
 #include "http/route_table.h"
 
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -158,12 +159,154 @@ TEST_F(RouteTableTest, EmptySegmentsAndTrailingSlashesAreIgnored) {
   EXPECT_EQ(Dispatch("GET", "//v2//health/live"), "live");
 }
 
-TEST_F(RouteTableTest, FirstRegisteredRouteWinsOnOverlap) {
+struct RouteSpec {
+  std::string method;
+  std::string pattern;
+};
+
+// `specs` added in the order given, then in the reverse order: the route a
+// request reaches must not depend on it. Each handler's tag is its pattern.
+std::vector<RouteTable> BothOrders(const std::vector<RouteSpec>& specs) {
+  std::vector<RouteTable> tables(2);
+  for (const RouteSpec& spec : specs) tables[0].Add(spec.method, spec.pattern, Tag(spec.pattern));
+  for (auto it = specs.rbegin(); it != specs.rend(); ++it) {
+    tables[1].Add(it->method, it->pattern, Tag(it->pattern));
+  }
+  return tables;
+}
+
+// The pattern whose handler answered, or "status N" on a miss.
+std::string Reach(const RouteTable& routes, std::string method, std::string path) {
+  HttpRequest request = Request(std::move(method), std::move(path));
+  RouteTable::Match match = routes.Find(request);
+  if (match.status != 200) return "status " + std::to_string(match.status);
+  EXPECT_EQ(match.pattern, request.route);
+  return RunHandler(match, request);
+}
+
+TEST(RouteSpecificityTest, LiteralSegmentBeatsParameterInEitherOrder) {
+  for (const RouteTable& routes : BothOrders({{"GET", "/a/{x}"}, {"GET", "/a/b"}})) {
+    EXPECT_EQ(Reach(routes, "GET", "/a/b"), "/a/b");
+    EXPECT_EQ(Reach(routes, "GET", "/a/c"), "/a/{x}");
+  }
+}
+
+TEST(RouteSpecificityTest, MetricsStatsBeatModelMetadataInEitherOrder) {
+  // The server's own overlap: "/v2/models/stats" is no model called "stats".
+  const std::vector<RouteSpec> specs = {
+      {"GET", "/v2/models/stats"},
+      {"GET", "/v2/models/{model}/stats"},
+      {"GET", "/v2/models/{model}/versions/{version}/stats"},
+      {"GET", "/v2/models/{model}"},
+      {"GET", "/v2/models/{model}/ready"},
+      {"GET", "/v2/models/{model}/versions/{version}"},
+      {"POST", "/v2/models/{model}/infer"},
+  };
+  for (const RouteTable& routes : BothOrders(specs)) {
+    EXPECT_EQ(Reach(routes, "GET", "/v2/models/stats"), "/v2/models/stats");
+    EXPECT_EQ(Reach(routes, "GET", "/v2/models/simple"), "/v2/models/{model}");
+    EXPECT_EQ(Reach(routes, "GET", "/v2/models/simple/stats"), "/v2/models/{model}/stats");
+    // "stats" as a model name still reaches the model routes below it.
+    EXPECT_EQ(Reach(routes, "GET", "/v2/models/stats/ready"), "/v2/models/{model}/ready");
+    EXPECT_EQ(Reach(routes, "GET", "/v2/models/stats/stats"), "/v2/models/{model}/stats");
+    EXPECT_EQ(Reach(routes, "GET", "/v2/models/simple/versions/stats"),
+              "/v2/models/{model}/versions/{version}");
+    EXPECT_EQ(Reach(routes, "GET", "/v2/models/simple/versions/2/stats"),
+              "/v2/models/{model}/versions/{version}/stats");
+    // The wrong method on an overlapping path names each method once.
+    HttpRequest request = Request("POST", "/v2/models/stats");
+    RouteTable::Match match = routes.Find(request);
+    EXPECT_EQ(match.status, 405);
+    EXPECT_EQ(match.allow, "GET");
+  }
+}
+
+TEST(RouteSpecificityTest, SuffixParameterSitsBetweenLiteralAndPlainParameter) {
+  const std::vector<RouteSpec> specs = {
+      {"POST", "/v1/models/{model}"},
+      {"POST", "/v1/models/{model}:predict"},
+      {"POST", "/v1/models/{model}:explain"},
+      {"POST", "/v1/models/special:predict"},
+  };
+  for (const RouteTable& routes : BothOrders(specs)) {
+    EXPECT_EQ(Reach(routes, "POST", "/v1/models/special:predict"), "/v1/models/special:predict");
+    EXPECT_EQ(Reach(routes, "POST", "/v1/models/digits:predict"), "/v1/models/{model}:predict");
+    EXPECT_EQ(Reach(routes, "POST", "/v1/models/digits:explain"), "/v1/models/{model}:explain");
+    EXPECT_EQ(Reach(routes, "POST", "/v1/models/digits"), "/v1/models/{model}");
+  }
+}
+
+TEST(RouteSpecificityTest, LongerSuffixWinsWhenBothMatch) {
+  for (const RouteTable& routes :
+       BothOrders({{"POST", "/m/{x}:predict"}, {"POST", "/m/{x}:batch:predict"}})) {
+    EXPECT_EQ(Reach(routes, "POST", "/m/a:batch:predict"), "/m/{x}:batch:predict");
+    EXPECT_EQ(Reach(routes, "POST", "/m/a:predict"), "/m/{x}:predict");
+  }
+}
+
+TEST(RouteSpecificityTest, EarlierSegmentDecidesFirst) {
+  for (const RouteTable& routes : BothOrders({{"GET", "/a/{x}/c"}, {"GET", "/{y}/b/c"}})) {
+    EXPECT_EQ(Reach(routes, "GET", "/a/b/c"), "/a/{x}/c");
+    EXPECT_EQ(Reach(routes, "GET", "/z/b/c"), "/{y}/b/c");
+  }
+}
+
+TEST(RouteSpecificityTest, MethodMatchBeatsAMoreSpecificPathOfAnotherMethod) {
+  // A literal GET route does not hide the parameter POST route under it.
+  for (const RouteTable& routes :
+       BothOrders({{"GET", "/v2/repository/index"}, {"POST", "/v2/repository/{what}"}})) {
+    EXPECT_EQ(Reach(routes, "POST", "/v2/repository/index"), "/v2/repository/{what}");
+    EXPECT_EQ(Reach(routes, "GET", "/v2/repository/index"), "/v2/repository/index");
+    HttpRequest request = Request("DELETE", "/v2/repository/index");
+    RouteTable::Match match = routes.Find(request);
+    EXPECT_EQ(match.status, 405);
+    EXPECT_EQ(match.allow, "GET, POST");
+  }
+}
+
+TEST(RouteSpecificityTest, ParametersComeFromTheChosenRoute) {
+  for (const RouteTable& routes :
+       BothOrders({{"GET", "/v2/models/{model}/versions/{version}"},
+                   {"GET", "/v2/models/{model}/versions/latest"}})) {
+    HttpRequest request = Request("GET", "/v2/models/simple/versions/latest");
+    RouteTable::Match match = routes.Find(request);
+    ASSERT_EQ(match.status, 200);
+    EXPECT_EQ(match.pattern, "/v2/models/{model}/versions/latest");
+    EXPECT_THAT(request.path_params, ElementsAre(Pair("model", "simple")));
+  }
+}
+
+TEST(RouteTableDeathTest, SameMethodAndPatternTwiceAbortsNamingBoth) {
+  EXPECT_DEATH(
+      {
+        RouteTable routes;
+        routes.Add("GET", "/v1/jobs/{id}", Tag("a"));
+        routes.Add("GET", "/v1/jobs/{job}", Tag("b"));
+      },
+      "GET /v1/jobs/\\{job\\} added twice.*GET /v1/jobs/\\{id\\}");
+  EXPECT_DEATH(
+      {
+        RouteTable routes;
+        routes.Add("POST", "/v1/models/{m}:predict", Tag("a"));
+        routes.Add("POST", "/v1/models/{model}:predict", Tag("b"));
+      },
+      "added twice");
+}
+
+TEST(RouteTableDeathTest, MalformedParameterAborts) {
+  EXPECT_DEATH(RouteTable().Add("GET", "/v2/models/{model", Tag("a")), "malformed parameter");
+  EXPECT_DEATH(RouteTable().Add("GET", "/v2/models/{}", Tag("a")), "malformed parameter");
+}
+
+TEST(RouteSpecificityTest, SamePatternWithAnotherMethodOrSuffixIsAnotherRoute) {
   RouteTable routes;
-  routes.Add("GET", "/a/{x}", Tag("param"));
-  routes.Add("GET", "/a/b", Tag("literal"));
-  HttpRequest request = Request("GET", "/a/b");
-  EXPECT_EQ(RunHandler(routes.Find(request), request), "param");
+  routes.Add("GET", "/v1/jobs/{id}", Tag("get"));
+  routes.Add("DELETE", "/v1/jobs/{id}", Tag("delete"));
+  routes.Add("POST", "/v1/models/{model}:predict", Tag("predict"));
+  routes.Add("POST", "/v1/models/{model}:explain", Tag("explain"));
+  EXPECT_EQ(Reach(routes, "DELETE", "/v1/jobs/x"), "delete");
+  EXPECT_EQ(Reach(routes, "GET", "/v1/jobs/x"), "get");
+  EXPECT_EQ(Reach(routes, "POST", "/v1/models/m:explain"), "explain");
 }
 
 TEST_F(RouteTableTest, EncodedSlashesDoNotSplitSegments) {

@@ -10,7 +10,6 @@ namespace inferd {
 
 absl::StatusOr<std::unique_ptr<JobService>> JobService::Create(const ServerOptions& options,
                                                                const ApiContext* context,
-                                                               RouteTable* routes,
                                                                MetricsRegistry* registry) {
   std::unique_ptr<JobService> service(new JobService());
   service->result_ttl_ = absl::Seconds(options.job_result_ttl_s);
@@ -34,7 +33,6 @@ absl::StatusOr<std::unique_ptr<JobService>> JobService::Create(const ServerOptio
     std::string reason = StrCat("async jobs are unavailable: ", store.status().message());
     spdlog::error("{} (synchronous inference is served)", reason);
     service->api_ = JobsApi::Unavailable(context, std::move(reason));
-    service->api_->Register(*routes);
     return service;
   }
   service->store_ = *std::move(store);
@@ -43,7 +41,6 @@ absl::StatusOr<std::unique_ptr<JobService>> JobService::Create(const ServerOptio
   service->api_ = std::make_unique<JobsApi>(context, service->store_.get(), &service->events_,
                                             JobExecutor::Options{options.max_instances},
                                             service->metrics_.get());
-  service->api_->Register(*routes);
 
   jobs::JobWorkerPool::Options pool_options;
   pool_options.workers = options.job_workers;

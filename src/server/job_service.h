@@ -1,8 +1,8 @@
 #pragma once
 
 // Everything behind the async jobs (issue 5), started and stopped as one:
-// the SQLite job store under --data-dir, the event hub, the JobsApi routes,
-// the worker pool that replays jobs through the route table, the webhook
+// the SQLite job store under --data-dir, the event hub, the JobsApi (whose
+// routes server/routes.cc lists), the worker pool that runs jobs, the webhook
 // dispatcher, and a maintenance thread that purges expired results and
 // takes back expired leases.
 //
@@ -19,7 +19,6 @@
 #include "api/jobs_api.h"
 #include "api/webhook_http_notifier.h"
 #include "config/server_options.h"
-#include "http/route_table.h"
 #include "jobs/job_event_hub.h"
 #include "jobs/job_worker_pool.h"
 #include "jobs/sqlite_job_store.h"
@@ -31,14 +30,12 @@ namespace inferd {
 class JobService {
  public:
   // Opens the store (FailedPrecondition when another inferd holds the data
-  // directory) and registers the /v1/jobs routes on `routes`, whose handlers
-  // jobs replay. Nothing runs until Start(). When the database file cannot
-  // be used (damaged, not a database, unreadable), the service is created
-  // without a store: api() answers every async request with 503 naming the
-  // file and the remedy, and Start() runs nothing.
+  // directory) and makes the JobsApi. Nothing runs until Start(). When the
+  // database file cannot be used (damaged, not a database, unreadable), the
+  // service is created without a store: api() answers every async request
+  // with 503 naming the file and the remedy, and Start() runs nothing.
   static absl::StatusOr<std::unique_ptr<JobService>> Create(const ServerOptions& options,
                                                             const ApiContext* context,
-                                                            RouteTable* routes,
                                                             MetricsRegistry* registry);
   ~JobService();
 

@@ -21,6 +21,7 @@
 #include "cache/lru_response_cache.h"
 #include "server/http_metrics_observer.h"
 #include "server/job_service.h"
+#include "server/routes.h"
 #include "backend/torchscript/torchscript_backend.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -179,23 +180,24 @@ absl::Status RunServer(const ServerOptions& options) {
     context.cache_metrics = cache_metrics.get();
   }
 
-  RouteTable routes;
-  // The job service registers /v1/jobs; its jobs run through `service`.
+  // The job service's jobs run through `service`.
   INFERD_ASSIGN_OR_RETURN(std::unique_ptr<JobService> jobs,
-                          JobService::Create(options, &context, &routes, &registry));
+                          JobService::Create(options, &context, &registry));
   context.jobs = jobs->api();
   MetricsApi metrics_api(&context, &registry);
-  metrics_api.Register(routes);  // before the model routes: see metrics_api.h
   HealthApi health(&context);
   RepositoryApi repository_api(&context);
   V2ModelApi model_api(&context);
-  health.Register(routes);
-  repository_api.Register(routes);
-  model_api.Register(routes);
   PredictApi predict_api(&context, {options.max_instances, &task_pool});
-  predict_api.Register(routes);
   EmbeddingsApi embeddings_api(&context, {&task_pool});
-  embeddings_api.Register(routes);
+  RouteTable routes;
+  AddServerRoutes(routes, {.health = &health,
+                           .models = &model_api,
+                           .embeddings = &embeddings_api,
+                           .predict = &predict_api,
+                           .jobs = jobs->api(),
+                           .repository = &repository_api,
+                           .metrics = &metrics_api});
 
   HttpServer::Options http_options;
   http_options.host = options.host;

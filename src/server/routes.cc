@@ -1,0 +1,76 @@
+#include "server/routes.h"
+
+#include <string_view>
+#include <utility>
+
+namespace inferd {
+namespace {
+
+// A RouteTable::Handler that calls `method` on `api`, one adapter for each
+// shape an API handler has.
+template <typename Api>
+RouteTable::Handler Bind(const Api* api, HttpResponse (Api::*method)() const) {
+  return [api, method](HttpRequest&&, Responder respond) { respond((api->*method)()); };
+}
+
+template <typename Api>
+RouteTable::Handler Bind(const Api* api,
+                         void (Api::*method)(const HttpRequest&, Responder) const) {
+  return [api, method](HttpRequest&& request, Responder respond) {
+    (api->*method)(request, std::move(respond));
+  };
+}
+
+template <typename Api>
+RouteTable::Handler Bind(const Api* api, void (Api::*method)(HttpRequest&&, Responder) const) {
+  return [api, method](HttpRequest&& request, Responder respond) {
+    (api->*method)(std::move(request), std::move(respond));
+  };
+}
+
+}  // namespace
+
+void AddServerRoutes(RouteTable& routes, const ServerApis& apis) {
+  const auto add = [&routes](const char* method, std::string_view pattern, const auto* api,
+                             auto handler) {
+    if (api != nullptr) routes.Add(method, pattern, Bind(api, handler));
+  };
+  // KServe v2 server.
+  add("GET", "/v2/health/live", apis.health, &HealthApi::Live);
+  add("GET", "/v2/health/ready", apis.health, &HealthApi::Ready);
+  add("GET", "/v2", apis.health, &HealthApi::ServerMetadata);
+  // KServe v2 models, each with and without a version.
+  add("GET", "/v2/models/{model}", apis.models, &V2ModelApi::Metadata);
+  add("GET", "/v2/models/{model}/versions/{version}", apis.models, &V2ModelApi::Metadata);
+  add("GET", "/v2/models/{model}/ready", apis.models, &V2ModelApi::Ready);
+  add("GET", "/v2/models/{model}/versions/{version}/ready", apis.models, &V2ModelApi::Ready);
+  add("GET", "/v2/models/{model}/config", apis.models, &V2ModelApi::Config);
+  add("GET", "/v2/models/{model}/versions/{version}/config", apis.models, &V2ModelApi::Config);
+  add("POST", "/v2/models/{model}/infer", apis.models, &V2ModelApi::Infer);
+  add("POST", "/v2/models/{model}/versions/{version}/infer", apis.models, &V2ModelApi::Infer);
+  // OpenAI embeddings.
+  add("POST", "/v1/embeddings", apis.embeddings, &EmbeddingsApi::Embeddings);
+  // KServe v1 / TF Serving predict.
+  add("POST", "/v1/models/{model}:predict", apis.predict, &PredictApi::Predict);
+  add("POST", "/v1/models/{model}/versions/{version}:predict", apis.predict,
+      &PredictApi::Predict);
+  // Async jobs (`Prefer: respond-async` is the inference handlers' own).
+  add("POST", "/v1/jobs", apis.jobs, &JobsApi::Create);
+  add("GET", "/v1/jobs/{id}", apis.jobs, &JobsApi::Get);
+  add("GET", "/v1/jobs/{id}/result", apis.jobs, &JobsApi::Result);
+  add("GET", "/v1/jobs/{id}/events", apis.jobs, &JobsApi::Events);
+  add("DELETE", "/v1/jobs/{id}", apis.jobs, &JobsApi::Cancel);
+  add("GET", "/v1/jobs", apis.jobs, &JobsApi::List);
+  // Triton model repository extension.
+  add("POST", "/v2/repository/index", apis.repository, &RepositoryApi::Index);
+  add("POST", "/v2/repository/models/{model}/load", apis.repository, &RepositoryApi::Load);
+  add("POST", "/v2/repository/models/{model}/unload", apis.repository, &RepositoryApi::Unload);
+  // Summary, metrics and Triton statistics.
+  add("GET", "/health", apis.health, &HealthApi::Summary);
+  add("GET", "/metrics", apis.metrics, &MetricsApi::Prometheus);
+  add("GET", "/v2/models/stats", apis.metrics, &MetricsApi::Stats);
+  add("GET", "/v2/models/{model}/stats", apis.metrics, &MetricsApi::Stats);
+  add("GET", "/v2/models/{model}/versions/{version}/stats", apis.metrics, &MetricsApi::Stats);
+}
+
+}  // namespace inferd

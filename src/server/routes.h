@@ -1,0 +1,39 @@
+#pragma once
+
+// Every HTTP route of the server, in one place: method, pattern, and the API
+// handler that answers it. To add an endpoint, give its API class a public
+// handler method and add one line to AddServerRoutes().
+//
+// The route table picks the most specific pattern whatever the order of the
+// lines (see http/route_table.h), so the lines follow the README's HTTP API
+// table, for readers. Adding the same method and pattern twice aborts at
+// start-up.
+
+#include "api/embeddings_api.h"
+#include "api/health_api.h"
+#include "api/jobs_api.h"
+#include "api/metrics_api.h"
+#include "api/predict_api.h"
+#include "api/repository_api.h"
+#include "api/v2_model_api.h"
+#include "http/route_table.h"
+
+namespace inferd {
+
+// The API objects that answer the routes. None owned; each must outlive the
+// RouteTable it is added to. The server sets them all; a null one leaves its
+// routes out, so a unit test can route to just the API it tests.
+struct ServerApis {
+  const HealthApi* health = nullptr;
+  const V2ModelApi* models = nullptr;
+  const EmbeddingsApi* embeddings = nullptr;
+  const PredictApi* predict = nullptr;
+  const JobsApi* jobs = nullptr;
+  const RepositoryApi* repository = nullptr;
+  const MetricsApi* metrics = nullptr;
+};
+
+// Adds the routes of every non-null API in `apis` to `routes`.
+void AddServerRoutes(RouteTable& routes, const ServerApis& apis);
+
+}  // namespace inferd
