@@ -6,6 +6,7 @@
 #include "boost/json.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "api/testing/route_client.h"
 #include "server/routes.h"
 
 namespace inferd {
@@ -153,16 +154,7 @@ TEST_F(HealthApiTest, RegisteredRoutesReachTheHandlers) {
   RouteTable routes;
   AddServerRoutes(routes, {.health = &api_});
   auto get = [&](std::string path) {
-    HttpRequest request;
-    request.method = "GET";
-    request.path = std::move(path);
-    RouteTable::Match match = routes.Find(request);
-    HttpResponse out;
-    out.status = match.status;
-    if (match.handler) {
-      (*match.handler)(std::move(request), [&](HttpResponse r) { out = std::move(r); });
-    }
-    return out;
+    return inferd::testing::SendThroughRoutes(routes, "GET", std::move(path));
   };
   EXPECT_EQ(json::parse(get("/v2/health/live").body).at("live"), true);
   EXPECT_EQ(json::parse(get("/v2/health/ready").body).at("ready"), true);

@@ -3,6 +3,7 @@
 #include "boost/json.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "api/testing/route_client.h"
 #include "server/routes.h"
 
 namespace inferd {
@@ -16,16 +17,7 @@ constexpr char kReason[] =
     "database (...). Move it away ...";
 
 HttpResponse Call(const RouteTable& routes, std::string method, std::string path) {
-  HttpRequest request;
-  request.method = std::move(method);
-  request.path = std::move(path);
-  RouteTable::Match match = routes.Find(request);
-  HttpResponse out;
-  out.status = match.status;
-  if (match.handler) {
-    (*match.handler)(std::move(request), [&](HttpResponse r) { out = std::move(r); });
-  }
-  return out;
+  return inferd::testing::SendThroughRoutes(routes, std::move(method), std::move(path));
 }
 
 TEST(JobsApiTest, UnavailableStoreAnswersEveryJobRouteWith503AndTheReason) {

@@ -7,6 +7,7 @@
 #include "boost/json.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "api/testing/route_client.h"
 #include "server/routes.h"
 
 namespace inferd {
@@ -45,31 +46,7 @@ class RepositoryApiTest : public ::testing::Test {
   HttpResponse Post(std::string path, std::string body = "") {
     RouteTable routes;
     AddServerRoutes(routes, {.repository = &api_});
-    HttpRequest request;
-    request.method = "POST";
-    request.path = std::move(path);
-    request.body = std::move(body);
-    RouteTable::Match match = routes.Find(request);
-    if (match.handler == nullptr) {
-      HttpResponse miss;
-      miss.status = match.status;
-      return miss;
-    }
-    absl::Notification done;
-    absl::Mutex mu;
-    int calls = 0;
-    HttpResponse out;
-    (*match.handler)(std::move(request), [&](HttpResponse response) {
-      absl::MutexLock lock(&mu);
-      if (++calls == 1) {
-        out = std::move(response);
-        done.Notify();
-      }
-    });
-    EXPECT_TRUE(done.WaitForNotificationWithTimeout(kHang)) << "no response";
-    absl::MutexLock lock(&mu);
-    EXPECT_EQ(calls, 1);
-    return out;
+    return inferd::testing::SendThroughRoutes(routes, "POST", std::move(path), std::move(body));
   }
 
   TempModelRepository repo_;

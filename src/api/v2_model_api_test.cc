@@ -10,6 +10,7 @@
 #include "boost/json.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "api/testing/route_client.h"
 #include "server/routes.h"
 
 namespace inferd {
@@ -80,33 +81,8 @@ class V2ModelApiTest : public ::testing::Test {
   // Sends a request through the route table and waits for the one response.
   HttpResponse Send(std::string method, std::string path, std::string body = "",
                     std::vector<std::pair<std::string, std::string>> headers = {}) {
-    HttpRequest request;
-    request.method = std::move(method);
-    request.path = std::move(path);
-    request.body = std::move(body);
-    request.headers = std::move(headers);
-    RouteTable::Match match = routes_.Find(request);
-    if (match.handler == nullptr) {
-      HttpResponse miss;
-      miss.status = match.status;
-      miss.body = match.allow;
-      return miss;
-    }
-    absl::Notification done;
-    absl::Mutex mu;
-    int calls = 0;
-    HttpResponse out;
-    (*match.handler)(std::move(request), [&](HttpResponse response) {
-      absl::MutexLock lock(&mu);
-      if (++calls == 1) {
-        out = std::move(response);
-        done.Notify();
-      }
-    });
-    EXPECT_TRUE(done.WaitForNotificationWithTimeout(kHang)) << "no response";
-    absl::MutexLock lock(&mu);
-    EXPECT_EQ(calls, 1);
-    return out;
+    return inferd::testing::SendThroughRoutes(routes_, std::move(method), std::move(path),
+                                              std::move(body), std::move(headers));
   }
 
   HttpResponse Infer(std::string body, std::string path = "/v2/models/simple/infer",

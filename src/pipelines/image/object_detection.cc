@@ -28,15 +28,7 @@ absl::StatusOr<std::unique_ptr<TaskPipeline>> ObjectDetection::Create(
                           ParseDetectionOptions(context.config->parameters()));
   TaskSettings settings(context);
   const ModelSignature& signature = *context.signature;
-  if (settings.has("output")) {
-    INFERD_ASSIGN_OR_RETURN(std::string name, settings.String("output"));
-    const int index = FindTensor(signature.outputs(), name);
-    if (index < 0) {
-      return absl::InvalidArgumentError(StrCat(
-          "parameters[\"output\"]: the model has no output \"", name, "\""));
-    }
-    task->output_index_ = static_cast<size_t>(index);
-  }
+  INFERD_ASSIGN_OR_RETURN(task->output_index_, settings.OutputIndex(signature));
   const TensorSpec& output = signature.outputs()[task->output_index_];
   task->output_dims_ = output.dims;
   // Checks the dims against output_layout with a zero output of that shape

@@ -105,15 +105,7 @@ absl::StatusOr<std::unique_ptr<TaskPipeline>> GenericClassification::Create(
         "parameters[\"input_min\"] must not exceed parameters[\"input_max\"]");
   }
 
-  if (settings.has("output")) {
-    INFERD_ASSIGN_OR_RETURN(std::string output, settings.String("output"));
-    const int index = FindTensor(signature.outputs(), output);
-    if (index < 0) {
-      return absl::InvalidArgumentError(
-          StrCat("parameters[\"output\"]: the model has no output \"", output, "\""));
-    }
-    task->output_index_ = static_cast<size_t>(index);
-  }
+  INFERD_ASSIGN_OR_RETURN(task->output_index_, settings.OutputIndex(signature));
   const TensorSpec& output = signature.outputs()[task->output_index_];
   if (output.dtype != DataType::kFp32 || output.dims.size() != 1) {
     return absl::InvalidArgumentError(StrCat("model output \"", output.name,

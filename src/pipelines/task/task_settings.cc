@@ -129,6 +129,18 @@ absl::StatusOr<std::vector<std::string>> ReadLabelsFile(const std::string& path,
   return labels;
 }
 
+absl::StatusOr<size_t> TaskSettings::OutputIndex(const ModelSignature& signature) const {
+  if (!has("output")) return 0;
+  absl::StatusOr<std::string> name = String("output");
+  if (!name.ok()) return name.status();
+  const int index = FindTensor(signature.outputs(), *name);
+  if (index < 0) {
+    return absl::InvalidArgumentError(
+        StrCat("parameters[\"output\"]: the model has no output \"", *name, "\""));
+  }
+  return static_cast<size_t>(index);
+}
+
 int FindTensor(const std::vector<TensorSpec>& specs, const std::string& name) {
   for (size_t i = 0; i < specs.size(); ++i) {
     if (specs[i].name == name) return static_cast<int>(i);

@@ -39,6 +39,11 @@ class TaskSettings {
   absl::StatusOr<std::string> File(const std::string& key) const;
   absl::StatusOr<std::optional<std::string>> OptionalFile(const std::string& key) const;
 
+  // The model output the task reads: the one the "output" parameter names,
+  // or the first. InvalidArgument naming the parameter when the model has
+  // no such output.
+  absl::StatusOr<size_t> OutputIndex(const ModelSignature& signature) const;
+
  private:
   const std::string* Find(const std::string& key) const;
 

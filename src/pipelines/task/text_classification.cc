@@ -41,15 +41,7 @@ absl::StatusOr<std::unique_ptr<TaskPipeline>> TextClassification::Create(
   INFERD_ASSIGN_OR_RETURN(TextModelInputs inputs, TextModelInputs::Create(context));
   task->inputs_.emplace(std::move(inputs));
 
-  if (settings.has("output")) {
-    INFERD_ASSIGN_OR_RETURN(std::string output, settings.String("output"));
-    const int index = FindTensor(signature.outputs(), output);
-    if (index < 0) {
-      return absl::InvalidArgumentError(
-          StrCat("parameters[\"output\"]: the model has no output \"", output, "\""));
-    }
-    task->output_index_ = static_cast<size_t>(index);
-  }
+  INFERD_ASSIGN_OR_RETURN(task->output_index_, settings.OutputIndex(signature));
   const TensorSpec& output = signature.outputs()[task->output_index_];
   if (output.dtype != DataType::kFp32 && output.dtype != DataType::kFp64) {
     return absl::InvalidArgumentError(
