@@ -406,6 +406,64 @@ class BadInputTest(ServerTestCase):
             self.assertFalse(data.startswith(b"HTTP/1.1 2"), data[:200])
         self.assertSimpleWorks()
 
+class RespondAsyncBadInputTest(BadInputTest):
+    """Every bad request of BadInputTest again, each inference request also sent
+    with `Prefer: respond-async`: refused at submission with the synchronous
+    route's status and message, never accepted as a job that fails later. An
+    error only running the model can find (a value the model refuses) is
+    accepted, and its job must end failed with the route's answer as result."""
+
+    replayed = 0
+    accepted = []  # requests whose error only the model's run finds
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        client = cls.server.client
+        sync_request = client.request
+
+        def request(method, path, body=None, headers=None):
+            answer = sync_request(method, path, body, headers)
+            route = path.split("?")[0]
+            if method == "POST" and (route.endswith("/infer") or route.endswith(":predict")) \
+                    and 400 <= answer[0] < 500:
+                cls.replayed += 1
+                async_headers = dict(headers or {})
+                async_headers["Prefer"] = "respond-async"
+                status, _, data = sync_request(method, path, body, async_headers)
+                if status == 202:
+                    cls.accepted.append("%s %s" % (method, path))
+                    job = json.loads(data)["id"]
+                    deadline = time.monotonic() + 30
+                    while True:
+                        _, _, raw = sync_request("GET", "/v1/jobs/" + job)
+                        doc = json.loads(raw)
+                        if doc["status"] in ("succeeded", "failed", "cancelled"):
+                            break
+                        if time.monotonic() > deadline:
+                            raise AssertionError("job %s never ended: %r" % (job, doc))
+                        time.sleep(0.01)
+                    if doc["status"] != "failed" or doc.get("result_status") != answer[0]:
+                        raise AssertionError("%s %s: sync %d, job %r" % (method, path, answer[0], doc))
+                    _, _, result = sync_request("GET", "/v1/jobs/%s/result" % job)
+                    if json.loads(result).get("error") != json.loads(answer[2]).get("error"):
+                        raise AssertionError("%s %s: job result %r != %r" % (method, path, result, answer[2]))
+                elif (status, json.loads(data)) != (answer[0], json.loads(answer[2])):
+                    raise AssertionError("%s %s with Prefer: respond-async answered %d %r; "
+                                         "synchronously %d %r" % (method, path, status, data,
+                                                                  answer[0], answer[2]))
+            return answer
+
+        client.request = request
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        # The replay really ran (a test that cannot fail is a defect).
+        assert cls.replayed >= 20, "only %d bad requests were replayed" % cls.replayed
+        # Only an error that running the model finds may pass submission.
+        assert set(cls.accepted) <= {"POST /v2/models/text_classifier/infer"}, cls.accepted
+
 
 class MaxBodyFromEnvironmentTest(ServerTestCase):
     """INFERD_MAX_BODY_BYTES sets --max-body-bytes."""
