@@ -95,6 +95,9 @@ void JobWorkerPool::WorkerLoop(int index) {
       if (stopping_) return;
       generation = wake_generation_;
     }
+    // The poll deadline counts from before the look, so time that passes
+    // during it (a retry backoff coming due) is not slept through.
+    const absl::Time looked = clock_->Now();
     absl::StatusOr<std::optional<Job>> claimed = store_->ClaimNext(name);
     if (claimed.ok() && claimed->has_value()) {
       Run(**claimed);
@@ -106,8 +109,7 @@ void JobWorkerPool::WorkerLoop(int index) {
     auto woken = [this, generation]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return stopping_ || wake_generation_ != generation;
     };
-    clock_->AwaitWithDeadline(&mu_, absl::Condition(&woken),
-                              clock_->Now() + options_.idle_poll);
+    clock_->AwaitWithDeadline(&mu_, absl::Condition(&woken), looked + options_.idle_poll);
   }
 }
 

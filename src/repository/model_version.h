@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "config/model_attachment.h"
 #include "config/model_config.pb.h"
@@ -42,6 +43,17 @@ class ModelVersion {
   const ModelAttachment* attachment() const { return attachment_.get(); }
   void set_attachment(std::shared_ptr<const ModelAttachment> attachment) {
     attachment_ = std::move(attachment);
+  }
+
+  ~ModelVersion() {
+    // The last handle may be dropped by a completion running on one of this
+    // version's own executor threads (a request that outlived an unload):
+    // the scheduler cannot drain (join its threads) from there, so it is
+    // drained and destroyed on a thread of its own. The instances it still
+    // owns run nothing more once it stops.
+    if (scheduler_ && scheduler_->RunsOnCurrentThread()) {
+      std::thread([scheduler = std::move(scheduler_)]() mutable { scheduler.reset(); }).detach();
+    }
   }
 
   // Set once by the repository right after the instances are created.

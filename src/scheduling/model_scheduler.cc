@@ -31,6 +31,9 @@ std::unique_ptr<ModelScheduler> ModelScheduler::Create(
   if (timeouts && !scheduler->instances_.empty()) {
     scheduler->threads_.emplace_back([s = scheduler.get()] { s->ExpireQueued(); });
   }
+  for (const std::thread& thread : scheduler->threads_) {
+    scheduler->thread_ids_.push_back(thread.get_id());
+  }
   return scheduler;
 }
 
@@ -363,6 +366,14 @@ void ModelScheduler::Drain() {
     Finish(p, absl::UnavailableError(StrCat("model ", options_.name, " has no instance")),
            FailureReason::kRejected);
   }
+}
+
+bool ModelScheduler::RunsOnCurrentThread() const {
+  const std::thread::id self = std::this_thread::get_id();
+  for (const std::thread::id& id : thread_ids_) {
+    if (id == self) return true;
+  }
+  return false;
 }
 
 int ModelScheduler::pending() const {

@@ -89,6 +89,10 @@ class ModelScheduler {
   void Drain();
 
   int pending() const;
+  // Whether the calling thread is one of this scheduler's own threads (an
+  // executor running a completion). Destroying the scheduler there would
+  // join that thread from itself.
+  bool RunsOnCurrentThread() const;
   const ModelStats& stats() const { return stats_; }
 
  private:
@@ -120,6 +124,7 @@ class ModelScheduler {
   Clock* const clock_;
   std::vector<std::unique_ptr<ModelInstance>> instances_;
   std::vector<std::thread> threads_;
+  std::vector<std::thread::id> thread_ids_;  // set in Create, then read-only
   ModelStats stats_;
   std::atomic<RequestId> next_id_{1};
 

@@ -145,5 +145,31 @@ TEST_F(TaskRunnerTest, CancelBeforeTheBatchRunsStopsTheRequest) {
   if (!outcome.ok()) EXPECT_TRUE(absl::IsCancelled(outcome.status())) << outcome.status();
 }
 
+
+// A request that outlives its model's unload can hold the last handle; it is
+// then released on the model's own executor thread, which must not try to
+// join itself (std::system_error "Resource deadlock avoided" ended the
+// process).
+TEST_F(TaskRunnerTest, TheLastHandleMayBeDroppedOnTheModelsOwnExecutor) {
+  std::weak_ptr<const ModelVersion> weak = model_;
+  absl::Notification released;
+  ModelScheduler::Request request;
+  Tensor t;
+  t.dtype = DataType::kFp32;
+  t.shape = {1, 1};
+  t.data.resize(4);
+  request.inputs.push_back(std::move(t));
+  request.rows = 1;
+  request.done = [handle = model_, &released](absl::StatusOr<std::vector<Tensor>>) {
+    released.WaitForNotification();  // the test has dropped its own handle
+  };
+  ASSERT_TRUE(model_->scheduler().Enqueue(std::move(request)).ok());
+  model_.reset();
+  released.Notify();
+  const absl::Time deadline = absl::Now() + kHang;
+  while (!weak.expired() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_TRUE(weak.expired());
+}
+
 }  // namespace
 }  // namespace inferd
