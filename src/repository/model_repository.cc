@@ -11,6 +11,7 @@
 #include "repository/model_folder_check.h"
 #include "repository/model_warmup.h"
 #include "scheduling/batch_policy_from_config.h"
+#include "scheduling/gguf_settings.h"
 #include "spdlog/spdlog.h"
 
 namespace inferd {
@@ -31,6 +32,43 @@ namespace {
 // The reason a READY version carries after a reload of its model failed.
 std::string ReloadFailed(std::string_view why) {
   return StrCat("reload failed, still serving the version loaded before: ", why);
+}
+
+// Stops a version's work: the generation loop of a language model first
+// (its sequences finish), then the tensor scheduler.
+void DrainVersion(const ModelVersion& model) {
+  if (model.generator() != nullptr) model.generator()->Drain();
+  model.scheduler().Drain();
+}
+
+// Loads `model`'s GGUF file and starts its generation loop.
+absl::Status LoadGguf(const std::string& version_dir, ModelVersion& model) {
+  const std::string path = StrCat(version_dir, "/", model.config().default_model_filename());
+  INFERD_ASSIGN_OR_RETURN(GgufSettings settings, GgufSettingsFromConfig(model.config()));
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    return absl::NotFoundError(StrCat("model file ", path, " is missing"));
+  }
+  absl::StatusOr<std::unique_ptr<llm::Model>> loaded = llm::Model::Load(path);
+  if (!loaded.ok()) {
+    return absl::InvalidArgumentError(StrCat(path, ": ", loaded.status().message()));
+  }
+  std::shared_ptr<const llm::Model> llm_model(*std::move(loaded));
+  if (settings.kv_cache_bytes > 0) {
+    const llm::ModelConfig& c = llm_model->config();
+    const int64_t per_token = 2 * c.n_layers * c.kv_dim() * int64_t{sizeof(float)};
+    settings.engine.kv_cache_tokens = std::max<int64_t>(1, settings.kv_cache_bytes / per_token);
+  }
+  GenerationScheduler::Options options;
+  options.name = StrCat(model.name(), ":", model.version());
+  options.engine = settings.engine;
+  absl::StatusOr<std::unique_ptr<GenerationScheduler>> generator =
+      GenerationScheduler::Create(std::move(llm_model), std::move(options));
+  if (!generator.ok()) {
+    return absl::InvalidArgumentError(StrCat(path, ": ", generator.status().message()));
+  }
+  model.set_generator(*std::move(generator), std::move(settings));
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -245,7 +283,7 @@ absl::Status ModelRepository::LoadFolderLocked(const std::string& name,
       }
     }
   }
-  for (auto& old : retired) old->scheduler().Drain();
+  for (auto& old : retired) DrainVersion(*old);
   if (!first_error.empty()) return absl::InvalidArgumentError(first_error);
   return absl::OkStatus();
 }
@@ -253,10 +291,17 @@ absl::Status ModelRepository::LoadFolderLocked(const std::string& name,
 absl::StatusOr<std::shared_ptr<ModelVersion>> ModelRepository::LoadVersion(
     const std::string& name, int64_t version, const config::ModelConfig& config) {
   INFERD_ASSIGN_OR_RETURN(ModelSignature signature, ModelSignature::Create(config));
-  INFERD_ASSIGN_OR_RETURN(std::shared_ptr<Backend> backend,
-                          options_.backends->Find(config));
   auto model = std::make_shared<ModelVersion>(name, version, config,
                                               std::move(signature));
+  if (config.platform() == "gguf") {
+    INFERD_RETURN_IF_ERROR(
+        LoadGguf(StrCat(options_.root, "/", name, "/", version), *model));
+    model->set_scheduler(ModelScheduler::Create(
+        ModelScheduler::Options{.name = StrCat(name, ":", version)}, {}));
+    return model;
+  }
+  INFERD_ASSIGN_OR_RETURN(std::shared_ptr<Backend> backend,
+                          options_.backends->Find(config));
   ModelLoadContext context;
   context.config = &model->config();
   context.signature = &model->signature();
@@ -325,7 +370,7 @@ absl::Status ModelRepository::Unload(const std::string& name) {
     }
   }
   spdlog::info("model {}: unloading, waiting for in-flight requests", name);
-  for (auto& model : draining) model->scheduler().Drain();
+  for (auto& model : draining) DrainVersion(*model);
   absl::MutexLock lock(&mu_);
   Entry& entry = entries_[name];
   entry.requested = false;
@@ -467,7 +512,7 @@ void ModelRepository::UnloadAll() {
       }
     }
   }
-  for (auto& model : draining) model->scheduler().Drain();
+  for (auto& model : draining) DrainVersion(*model);
   absl::MutexLock lock(&mu_);
   entries_.clear();
 }
