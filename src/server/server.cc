@@ -16,6 +16,7 @@
 #include "api/v2_model_api.h"
 #include "api/predict_api.h"
 #include "api/embeddings_api.h"
+#include "api/generate_api.h"
 #include "pipelines/task/builtin_tasks.h"
 #include "api/cache_metrics.h"
 #include "cache/lru_response_cache.h"
@@ -190,10 +191,12 @@ absl::Status RunServer(const ServerOptions& options) {
   V2ModelApi model_api(&context);
   PredictApi predict_api(&context, {options.max_instances, &task_pool});
   EmbeddingsApi embeddings_api(&context, {&task_pool});
+  GenerateApi generate_api(&context);
   RouteTable routes;
   AddServerRoutes(routes, {.health = &health,
                            .models = &model_api,
                            .embeddings = &embeddings_api,
+                           .generate = &generate_api,
                            .predict = &predict_api,
                            .jobs = jobs->api(),
                            .repository = &repository_api,
