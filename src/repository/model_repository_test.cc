@@ -743,5 +743,24 @@ TEST_F(ModelRepositoryTest, GgufModelWithoutItsFileIsUnavailable) {
   EXPECT_THAT(ReasonOf(*repository, "llm", "1"), HasSubstr("model.gguf is missing"));
 }
 
+TEST_F(ModelRepositoryTest, GgufModelFileServesWithoutARepositoryFolder) {
+  ModelRepository::Options options{"", ModelControlMode::kExplicit, {}, &backends_};
+  options.model_files["tiny"] = "tests/data/llm/tiny-llama-f32.gguf";
+  options.model_files["gone"] = repo_.root() + "/missing.gguf";
+  absl::StatusOr<std::unique_ptr<ModelRepository>> repository =
+      ModelRepository::Create(std::move(options));
+  ASSERT_TRUE(repository.ok()) << repository.status();
+  (*repository)->LoadStartupModels();
+  EXPECT_THAT(VersionStates(**repository, "tiny"), ElementsAre("1:READY"));
+  absl::StatusOr<ModelHandle> model = (*repository)->Get("tiny", "");
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_NE((*model)->generator(), nullptr);
+  EXPECT_THAT(ReasonOf(**repository, "gone", "1"), HasSubstr("missing.gguf is missing"));
+  ASSERT_TRUE((*repository)->Unload("tiny").ok());
+  EXPECT_FALSE((*repository)->Get("tiny", "").ok());
+  ASSERT_TRUE((*repository)->Load("tiny").ok());
+  EXPECT_TRUE((*repository)->Get("tiny", "").ok());
+}
+
 }  // namespace
 }  // namespace inferd

@@ -11,7 +11,7 @@ import tempfile
 import threading
 import unittest
 
-from .inferd_server import REPO_ROOT, ServerTestCase, inferd_bin
+from .inferd_server import REPO_ROOT, InferdServer, ServerTestCase, inferd_bin
 
 GGUF = os.path.join(REPO_ROOT, "tests", "data", "llm", "tiny-llama-f32.gguf")
 PROMPTS = ["Once upon a time", "The cat sat", "Hello, world", "A"]
@@ -169,3 +169,53 @@ class GenerateTest(ServerTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ModelFileServer(InferdServer):
+    """inferd serve with only --model FILE.gguf: no model repository at all."""
+
+    def __init__(self, model_file):
+        super().__init__(os.path.dirname(model_file))
+        self.model_file = model_file
+
+    @property
+    def argv(self):
+        return [inferd_bin(), "serve", "--model", self.model_file, "--host", "127.0.0.1",
+                "--http-port", str(self.port), "--data-dir", self.data_dir] + self.extra_args
+
+
+class GenerateFromModelFileTest(unittest.TestCase):
+    """--model FILE.gguf serves the file under its name, alone or beside a repository."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="inferd-gguf-file-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.file = os.path.join(self.dir, "tiny.gguf")
+        shutil.copy(GGUF, self.file)
+
+    def check_serves(self, server):
+        self.addCleanup(server.kill)
+        server.start()
+        status, doc = server.json("POST", "/v2/models/tiny/generate", body(PROMPTS[0]))
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(doc["model_name"], "tiny")
+        self.assertEqual(doc["text_output"], cli_generate(PROMPTS[0]))
+        status, index = server.json("POST", "/v2/repository/index", {})
+        self.assertIn("tiny", [e["name"] for e in index])
+        server.stop()
+
+    def test_model_file_alone(self):
+        self.check_serves(ModelFileServer(self.file))
+
+    def test_model_file_beside_a_repository(self):
+        repo = os.path.join(self.dir, "repo")
+        os.makedirs(repo)
+        self.check_serves(InferdServer(repo, ("--model", self.file)))
+
+    def test_a_file_that_is_not_gguf_is_refused_at_start(self):
+        other = os.path.join(self.dir, "tiny.bin")
+        shutil.copy(GGUF, other)
+        out = subprocess.run([inferd_bin(), "serve", "--model", other, "--http-port", "0"],
+                             capture_output=True, timeout=30, cwd=REPO_ROOT)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn(b"--model", out.stderr)
