@@ -15,8 +15,11 @@ void AddServeCommand(CLI::App& app, inferd::ServerOptions& o) {
       "serve", "Serve the models of a model repository over HTTP (KServe v2).");
   serve->add_option("--model-repository", o.model_repository,
                     "Folder of models in Triton layout: NAME/config.pbtxt, NAME/1/model.pt")
-      ->envname("INFERD_MODEL_REPOSITORY")
-      ->required();
+      ->envname("INFERD_MODEL_REPOSITORY");
+  serve->add_option("--model", o.model_files,
+                    "A GGUF language model file to serve under its file name without "
+                    ".gguf (repeatable; with or without --model-repository)")
+      ->check(CLI::ExistingFile);
   serve->add_option("--host", o.host, "Address to listen on")
       ->envname("INFERD_HOST")
       ->capture_default_str();

@@ -211,6 +211,25 @@ absl::Status CompleteModelConfig(std::string_view model_name,
   } else if (config.backend() == "pytorch" && config.platform().empty()) {
     config.set_platform("pytorch_libtorch");
   }
+  // A GGUF language model: Triton's generate extension names its tensors
+  // text_input and text_output; a config that declares none gets them.
+  if (config.platform() == "gguf" || config.backend() == "gguf") {
+    config.set_platform("gguf");
+    config.set_backend("gguf");
+    if (config.input_size() == 0 && config.output_size() == 0) {
+      auto* input = config.add_input();
+      input->set_name("text_input");
+      input->set_data_type(config::TYPE_STRING);
+      input->add_dims(1);
+      auto* output = config.add_output();
+      output->set_name("text_output");
+      output->set_data_type(config::TYPE_STRING);
+      output->add_dims(1);
+    }
+    if (config.default_model_filename().empty()) {
+      config.set_default_model_filename("model.gguf");
+    }
+  }
   if (config.max_batch_size() < 0) {
     return absl::InvalidArgumentError("max_batch_size must not be negative");
   }

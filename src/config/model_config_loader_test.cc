@@ -432,3 +432,23 @@ TEST(FromConfigDataTypeTest, MapsTritonTypesToWireTypes) {
 
 }  // namespace
 }  // namespace inferd
+
+namespace inferd {
+namespace {
+
+TEST(CompleteModelConfigTest, GgufConfigGetsTritonGenerateTensors) {
+  absl::StatusOr<config::ModelConfig> config =
+      ParseModelConfig("backend: \"gguf\"", "config.pbtxt");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_TRUE(CompleteModelConfig("llm", *config).ok());
+  EXPECT_EQ(config->platform(), "gguf");
+  EXPECT_EQ(config->default_model_filename(), "model.gguf");
+  ASSERT_EQ(config->input_size(), 1);
+  EXPECT_EQ(config->input(0).name(), "text_input");
+  EXPECT_EQ(config->input(0).data_type(), config::TYPE_STRING);
+  ASSERT_EQ(config->output_size(), 1);
+  EXPECT_EQ(config->output(0).name(), "text_output");
+}
+
+}  // namespace
+}  // namespace inferd

@@ -10,7 +10,9 @@
 namespace inferd {
 
 struct ServerOptions {
-  std::string model_repository;            // required
+  std::string model_repository;            // required unless model_files
+  // GGUF files served by file name (without .gguf), without a repository.
+  std::vector<std::string> model_files;
   std::string host = "0.0.0.0";
   int http_port = 8000;                     // 0 picks a free port
   int io_threads = 2;                       // HTTP I/O threads

@@ -11,6 +11,7 @@
 #include "repository/model_folder_check.h"
 #include "repository/model_warmup.h"
 #include "scheduling/batch_policy_from_config.h"
+#include "scheduling/gguf_settings.h"
 #include "spdlog/spdlog.h"
 
 namespace inferd {
@@ -33,11 +34,57 @@ std::string ReloadFailed(std::string_view why) {
   return StrCat("reload failed, still serving the version loaded before: ", why);
 }
 
+// Stops a version's work: the generation loop of a language model first
+// (its sequences finish), then the tensor scheduler.
+void DrainVersion(const ModelVersion& model) {
+  if (model.generator() != nullptr) model.generator()->Drain();
+  model.scheduler().Drain();
+}
+
+// Loads `model`'s GGUF file `path` and starts its generation loop.
+absl::Status LoadGguf(const std::string& path, ModelVersion& model) {
+  INFERD_ASSIGN_OR_RETURN(GgufSettings settings, GgufSettingsFromConfig(model.config()));
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    return absl::NotFoundError(StrCat("model file ", path, " is missing"));
+  }
+  absl::StatusOr<std::unique_ptr<llm::Model>> loaded = llm::Model::Load(path);
+  if (!loaded.ok()) {
+    return absl::InvalidArgumentError(StrCat(path, ": ", loaded.status().message()));
+  }
+  std::shared_ptr<const llm::Model> llm_model(*std::move(loaded));
+  if (settings.kv_cache_bytes > 0) {
+    const llm::ModelConfig& c = llm_model->config();
+    const int64_t per_token = 2 * c.n_layers * c.kv_dim() * int64_t{sizeof(float)};
+    settings.engine.kv_cache_tokens = std::max<int64_t>(1, settings.kv_cache_bytes / per_token);
+  }
+  GenerationScheduler::Options options;
+  options.name = StrCat(model.name(), ":", model.version());
+  options.engine = settings.engine;
+  absl::StatusOr<std::unique_ptr<GenerationScheduler>> generator =
+      GenerationScheduler::Create(std::move(llm_model), std::move(options));
+  if (!generator.ok()) {
+    return absl::InvalidArgumentError(StrCat(path, ": ", generator.status().message()));
+  }
+  model.set_generator(*std::move(generator), std::move(settings));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Create(
     Options options) {
   std::error_code ec;
+  for (const auto& [name, path] : options.model_files) {
+    INFERD_RETURN_IF_ERROR(ValidateModelName(name));
+  }
+  if (options.root.empty() && !options.model_files.empty()) {
+    // Only model files: no folder to scan.
+    if (options.backends == nullptr) {
+      return absl::InvalidArgumentError("model repository needs backends");
+    }
+    return std::unique_ptr<ModelRepository>(new ModelRepository(std::move(options), {}));
+  }
   if (!fs::is_directory(options.root, ec)) {
     return absl::InvalidArgumentError(StrCat(
         "model repository \"", options.root, "\" is not a directory"));
@@ -62,16 +109,21 @@ ModelRepository::~ModelRepository() { UnloadAll(); }
 std::vector<std::string> ModelRepository::ScanModelNames() const {
   std::vector<std::string> names;
   std::error_code ec;
-  for (const auto& item : fs::directory_iterator(options_.root, ec)) {
-    const std::string name = item.path().filename().string();
-    if (name.empty() || name[0] == '.') continue;
-    if (item.is_directory(ec)) names.push_back(name);
+  if (!options_.root.empty()) {
+    for (const auto& item : fs::directory_iterator(options_.root, ec)) {
+      const std::string name = item.path().filename().string();
+      if (name.empty() || name[0] == '.') continue;
+      if (item.is_directory(ec) && options_.model_files.count(name) == 0) names.push_back(name);
+    }
   }
+  for (const auto& [name, path] : options_.model_files) names.push_back(name);
   std::sort(names.begin(), names.end());
   return names;
 }
 
 bool ModelRepository::HasFolder(const std::string& name) const {
+  if (options_.model_files.count(name) > 0) return true;
+  if (options_.root.empty()) return false;
   std::error_code ec;
   return fs::is_directory(options_.root + "/" + name, ec);
 }
@@ -80,6 +132,10 @@ void ModelRepository::LoadStartupModels() {
   std::vector<std::string> names = options_.control_mode == ModelControlMode::kNone
                                        ? ScanModelNames()
                                        : options_.startup_models;
+  // Model files are named on the command line: loaded in either mode.
+  for (const auto& [name, path] : options_.model_files) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
   // Models wait their turn as LOADING, so requests for them hear "still
   // loading" (503), not "unknown model" (404), while the ones before load.
   std::vector<std::string> queued;
@@ -152,10 +208,52 @@ absl::Status ModelRepository::LoadLocked(const std::string& name) {
     absl::MutexLock lock(&mu_);
     entries_[name].loading = true;
   }
-  absl::Status status = LoadFolderLocked(name, options_.root + "/" + name);
+  absl::Status status = options_.model_files.count(name) > 0
+                            ? LoadFileLocked(name)
+                            : LoadFolderLocked(name, options_.root + "/" + name);
   absl::MutexLock lock(&mu_);
   entries_[name].loading = false;
   return status;
+}
+
+absl::Status ModelRepository::LoadFileLocked(const std::string& name) {
+  spdlog::info("model {}: loading {}", name, options_.model_files.at(name));
+  config::ModelConfig config;
+  config.set_platform("gguf");
+  if (absl::Status status = CompleteModelConfig(name, config); !status.ok()) {
+    SetModelError(name, std::string(status.message()));
+    return status;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    Entry& entry = entries_[name];
+    entry.requested = true;
+    entry.error.clear();
+    Slot& slot = entry.versions[1];
+    if (slot.state != ModelState::kReady) slot.state = ModelState::kLoading;
+  }
+  absl::StatusOr<std::shared_ptr<ModelVersion>> loaded = LoadVersion(name, 1, config);
+  std::shared_ptr<ModelVersion> retired;
+  {
+    absl::MutexLock lock(&mu_);
+    Slot& slot = entries_[name].versions[1];
+    if (loaded.ok()) {
+      retired = std::move(slot.model);
+      slot.model = *std::move(loaded);
+      slot.state = ModelState::kReady;
+      slot.reason.clear();
+      spdlog::info("model {} version 1: READY", name);
+    } else if (!slot.model) {
+      slot.state = ModelState::kUnavailable;
+      slot.reason = std::string(loaded.status().message());
+      spdlog::error("model {} version 1: UNAVAILABLE: {}", name, slot.reason);
+    } else {
+      slot.reason = ReloadFailed(ToStd(loaded.status().message()));
+    }
+  }
+  if (retired) DrainVersion(*retired);
+  if (!loaded.ok()) return absl::InvalidArgumentError(loaded.status().message());
+  return absl::OkStatus();
 }
 
 absl::Status ModelRepository::LoadFolderLocked(const std::string& name,
@@ -245,7 +343,7 @@ absl::Status ModelRepository::LoadFolderLocked(const std::string& name,
       }
     }
   }
-  for (auto& old : retired) old->scheduler().Drain();
+  for (auto& old : retired) DrainVersion(*old);
   if (!first_error.empty()) return absl::InvalidArgumentError(first_error);
   return absl::OkStatus();
 }
@@ -253,10 +351,21 @@ absl::Status ModelRepository::LoadFolderLocked(const std::string& name,
 absl::StatusOr<std::shared_ptr<ModelVersion>> ModelRepository::LoadVersion(
     const std::string& name, int64_t version, const config::ModelConfig& config) {
   INFERD_ASSIGN_OR_RETURN(ModelSignature signature, ModelSignature::Create(config));
-  INFERD_ASSIGN_OR_RETURN(std::shared_ptr<Backend> backend,
-                          options_.backends->Find(config));
   auto model = std::make_shared<ModelVersion>(name, version, config,
                                               std::move(signature));
+  if (config.platform() == "gguf") {
+    INFERD_RETURN_IF_ERROR(
+        LoadGguf(options_.model_files.count(name) > 0
+                     ? options_.model_files.at(name)
+                     : StrCat(options_.root, "/", name, "/", version, "/",
+                              config.default_model_filename()),
+                 *model));
+    model->set_scheduler(ModelScheduler::Create(
+        ModelScheduler::Options{.name = StrCat(name, ":", version)}, {}));
+    return model;
+  }
+  INFERD_ASSIGN_OR_RETURN(std::shared_ptr<Backend> backend,
+                          options_.backends->Find(config));
   ModelLoadContext context;
   context.config = &model->config();
   context.signature = &model->signature();
@@ -325,7 +434,7 @@ absl::Status ModelRepository::Unload(const std::string& name) {
     }
   }
   spdlog::info("model {}: unloading, waiting for in-flight requests", name);
-  for (auto& model : draining) model->scheduler().Drain();
+  for (auto& model : draining) DrainVersion(*model);
   absl::MutexLock lock(&mu_);
   Entry& entry = entries_[name];
   entry.requested = false;
@@ -467,7 +576,7 @@ void ModelRepository::UnloadAll() {
       }
     }
   }
-  for (auto& model : draining) model->scheduler().Drain();
+  for (auto& model : draining) DrainVersion(*model);
   absl::MutexLock lock(&mu_);
   entries_.clear();
 }

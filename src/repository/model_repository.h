@@ -67,6 +67,11 @@ class ModelRepository {
     // Follow symbolic links in model folders wherever they lead. Off: a
     // model with a link whose target is outside `root` is UNAVAILABLE.
     bool allow_symlinks_outside_repository = false;
+    // GGUF language models served from a file, without a folder or config:
+    // name -> path. Each is one version (1) with the default settings,
+    // loaded at start in either control mode. With model files, `root` may
+    // be empty (no repository folder).
+    std::map<std::string, std::string> model_files;
   };
 
   // InvalidArgument when `root` is not a folder, backends are missing or a
@@ -135,7 +140,10 @@ class ModelRepository {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(control_mu_);
   absl::Status LoadFolderLocked(const std::string& name, const std::string& dir)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(control_mu_);
-  // Whether `name` has a folder in the repository (a link to one counts).
+  absl::Status LoadFileLocked(const std::string& name)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(control_mu_);
+  // Whether `name` has a folder in the repository (a link to one counts) or
+  // is one of Options::model_files.
   bool HasFolder(const std::string& name) const;
   absl::StatusOr<std::shared_ptr<ModelVersion>> LoadVersion(
       const std::string& name, int64_t version, const config::ModelConfig& config);

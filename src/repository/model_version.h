@@ -1,7 +1,9 @@
 #pragma once
 
 // One loaded version of a model: its effective config, signature and the
-// scheduler that owns its instances. Immutable once built.
+// scheduler that owns its instances; a GGUF language model also has a
+// generation scheduler (its ModelScheduler then has no instance).
+// Immutable once built.
 //
 // Requests hold a ModelHandle while they use a version; holding it keeps the
 // object (and so its instances) alive, but does not stop an unload from
@@ -15,6 +17,8 @@
 #include "config/model_attachment.h"
 #include "config/model_config.pb.h"
 #include "config/model_signature.h"
+#include "scheduling/generation_scheduler.h"
+#include "scheduling/gguf_settings.h"
 #include "scheduling/model_scheduler.h"
 
 namespace inferd {
@@ -47,13 +51,25 @@ class ModelVersion {
 
   ~ModelVersion() {
     // The last handle may be dropped by a completion running on one of this
-    // version's own executor threads (a request that outlived an unload):
-    // the scheduler cannot drain (join its threads) from there, so it is
-    // drained and destroyed on a thread of its own. The instances it still
-    // owns run nothing more once it stops.
+    // version's own threads (a request that outlived an unload): a
+    // scheduler cannot drain (join its threads) from there, so it is
+    // drained and destroyed on a thread of its own. What it still owns runs
+    // nothing more once it stops.
     if (scheduler_ && scheduler_->RunsOnCurrentThread()) {
       std::thread([scheduler = std::move(scheduler_)]() mutable { scheduler.reset(); }).detach();
     }
+    if (generator_ && generator_->RunsOnCurrentThread()) {
+      std::thread([generator = std::move(generator_)]() mutable { generator.reset(); }).detach();
+    }
+  }
+
+  // Null for a tensor model; set for a GGUF language model.
+  GenerationScheduler* generator() const { return generator_.get(); }
+  // The request defaults of a GGUF model (meaningless without generator()).
+  const GgufSettings& gguf_settings() const { return gguf_settings_; }
+  void set_generator(std::unique_ptr<GenerationScheduler> generator, GgufSettings settings) {
+    generator_ = std::move(generator);
+    gguf_settings_ = std::move(settings);
   }
 
   // Set once by the repository right after the instances are created.
@@ -70,6 +86,8 @@ class ModelVersion {
   std::optional<ModelMetrics> metrics_;
   std::shared_ptr<const ModelAttachment> attachment_;
   std::unique_ptr<ModelScheduler> scheduler_;
+  GgufSettings gguf_settings_;
+  std::unique_ptr<GenerationScheduler> generator_;
 };
 
 using ModelHandle = std::shared_ptr<const ModelVersion>;

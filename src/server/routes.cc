@@ -48,6 +48,13 @@ void AddServerRoutes(RouteTable& routes, const ServerApis& apis) {
   add("GET", "/v2/models/{model}/versions/{version}/config", apis.models, &V2ModelApi::Config);
   add("POST", "/v2/models/{model}/infer", apis.models, &V2ModelApi::Infer);
   add("POST", "/v2/models/{model}/versions/{version}/infer", apis.models, &V2ModelApi::Infer);
+  // Triton generate extension (GGUF language models).
+  add("POST", "/v2/models/{model}/generate", apis.generate, &GenerateApi::Generate);
+  add("POST", "/v2/models/{model}/versions/{version}/generate", apis.generate,
+      &GenerateApi::Generate);
+  add("POST", "/v2/models/{model}/generate_stream", apis.generate, &GenerateApi::GenerateStream);
+  add("POST", "/v2/models/{model}/versions/{version}/generate_stream", apis.generate,
+      &GenerateApi::GenerateStream);
   // OpenAI embeddings.
   add("POST", "/v1/embeddings", apis.embeddings, &EmbeddingsApi::Embeddings);
   // KServe v1 / TF Serving predict.

@@ -10,6 +10,7 @@
 // start-up.
 
 #include "api/embeddings_api.h"
+#include "api/generate_api.h"
 #include "api/health_api.h"
 #include "api/jobs_api.h"
 #include "api/metrics_api.h"
@@ -27,6 +28,7 @@ struct ServerApis {
   const HealthApi* health = nullptr;
   const V2ModelApi* models = nullptr;
   const EmbeddingsApi* embeddings = nullptr;
+  const GenerateApi* generate = nullptr;
   const PredictApi* predict = nullptr;
   const JobsApi* jobs = nullptr;
   const RepositoryApi* repository = nullptr;

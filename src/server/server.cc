@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <map>
 #include <cerrno>
 #include <csignal>
 #include <sys/resource.h>
@@ -16,12 +18,14 @@
 #include "api/v2_model_api.h"
 #include "api/predict_api.h"
 #include "api/embeddings_api.h"
+#include "api/generate_api.h"
 #include "pipelines/task/builtin_tasks.h"
 #include "api/cache_metrics.h"
 #include "cache/lru_response_cache.h"
 #include "server/http_metrics_observer.h"
 #include "server/job_service.h"
 #include "server/routes.h"
+#include "repository/model_folder_check.h"
 #include "backend/torchscript/torchscript_backend.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -57,9 +61,30 @@ absl::StatusOr<ModelControlMode> ParseControlMode(const std::string& mode) {
       "--model-control-mode \"", mode, "\" is not one of none, explicit"));
 }
 
+// --model FILE.gguf: each file under its name without the extension.
+absl::StatusOr<std::map<std::string, std::string>> ModelFilesByName(
+    const std::vector<std::string>& files) {
+  std::map<std::string, std::string> by_name;
+  for (const std::string& file : files) {
+    const std::filesystem::path path(file);
+    if (path.extension() != ".gguf") {
+      return absl::InvalidArgumentError(StrCat("--model ", file, ": not a .gguf file"));
+    }
+    const std::string name = path.stem().string();
+    if (absl::Status valid = ValidateModelName(name); !valid.ok()) {
+      return absl::InvalidArgumentError(StrCat("--model ", file, ": ", valid.message()));
+    }
+    if (!by_name.emplace(name, file).second) {
+      return absl::InvalidArgumentError(
+          StrCat("--model ", file, ": another --model is already named \"", name, "\""));
+    }
+  }
+  return by_name;
+}
+
 absl::Status Validate(const ServerOptions& options) {
-  if (options.model_repository.empty()) {
-    return absl::InvalidArgumentError("--model-repository is required");
+  if (options.model_repository.empty() && options.model_files.empty()) {
+    return absl::InvalidArgumentError("--model-repository or --model is required");
   }
   if (options.http_port < 0 || options.http_port > 65535) {
     return absl::InvalidArgumentError("--http-port must be 0..65535");
@@ -138,6 +163,7 @@ absl::Status RunServer(const ServerOptions& options) {
   repository_options.root = options.model_repository;
   repository_options.control_mode = mode;
   repository_options.startup_models = options.load_models;
+  INFERD_ASSIGN_OR_RETURN(repository_options.model_files, ModelFilesByName(options.model_files));
   repository_options.backends = &backends;
   repository_options.metrics = &metrics;
   repository_options.allow_symlinks_outside_repository =
@@ -190,10 +216,12 @@ absl::Status RunServer(const ServerOptions& options) {
   V2ModelApi model_api(&context);
   PredictApi predict_api(&context, {options.max_instances, &task_pool});
   EmbeddingsApi embeddings_api(&context, {&task_pool});
+  GenerateApi generate_api(&context);
   RouteTable routes;
   AddServerRoutes(routes, {.health = &health,
                            .models = &model_api,
                            .embeddings = &embeddings_api,
+                           .generate = &generate_api,
                            .predict = &predict_api,
                            .jobs = jobs->api(),
                            .repository = &repository_api,

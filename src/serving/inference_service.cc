@@ -20,6 +20,12 @@ absl::StatusOr<ModelHandle> InferenceService::Model(const std::string& name,
 
 absl::StatusOr<InferCall> InferenceService::PrepareInfer(ModelHandle model,
                                                          InferenceRequest request) const {
+  if (model->generator() != nullptr) {
+    CountInvalid(*model);
+    return absl::InvalidArgumentError(
+        StrCat("model \"", model->name(), "\" is a language model: use POST /v2/models/",
+               model->name(), "/generate"));
+  }
   const ModelSignature& signature = model->signature();
   absl::StatusOr<int64_t> rows = signature.ValidateRequest(request);
   if (!rows.ok()) {

@@ -9,6 +9,7 @@
 //
 //   Infer    named tensors (KServe v2 / Triton)      -> InferenceResponse
 //   Predict  task instances (:predict, embeddings)  -> TaskOutcome
+//   Generate a prompt for a GGUF language model      -> GenerateResult
 //
 // Errors are absl::Status: NotFound (unknown model or version), Unavailable
 // (loading, unloading, queue full), InvalidArgument (bad input, naming it),
@@ -30,6 +31,7 @@
 #include "common/thread_pool.h"
 #include "pipelines/task/task_pipeline.h"
 #include "repository/model_repository.h"
+#include "serving/generate_call.h"
 #include "serving/task_runner.h"
 #include "tensor/inference_request.h"
 
@@ -82,6 +84,19 @@ class InferenceService {
   using PredictDone = std::function<void(absl::StatusOr<TaskOutcome>)>;
   // Runs every instance; `done` runs once, on a pool thread.
   void Predict(std::shared_ptr<TaskCall> call, PredictDone done) const;
+
+  // Checks that the model is a language model, validates `input` against
+  // its context and defaults (InvalidArgument naming the field) and
+  // tokenizes the prompt.
+  absl::StatusOr<GenerateCall> PrepareGenerate(ModelHandle model, GenerateInput input) const;
+  using GenerateDone = std::function<void(absl::StatusOr<GenerateResult>)>;
+  // Runs the call on the model's generation loop. `on_delta` (optional)
+  // gets the text as it comes; `done` runs once, after the last delta, on
+  // the generation thread (or at once on an error): hand encoding to
+  // another thread. `cancel` (optional) ends the sequence at the next step;
+  // `done` then gets Cancelled.
+  void Generate(GenerateCall call, const std::shared_ptr<CancelSignal>& cancel,
+                TextDeltaCallback on_delta, GenerateDone done) const;
 
  private:
   const Options options_;

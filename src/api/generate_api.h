@@ -1,0 +1,42 @@
+#pragma once
+
+// Triton's generate extension for GGUF language models:
+//
+//   POST /v2/models/{model}[/versions/{version}]/generate
+//   POST /v2/models/{model}[/versions/{version}]/generate_stream
+//
+// Body: {"text_input": "...", "parameters": {"max_tokens": n,
+// "temperature": t, "top_p": p, "top_k": k, "seed": s, "stop": [...],
+// "ignore_eos": b}}; parameters are optional and default to the model's
+// config. /generate answers {"model_name", "model_version", "text_output",
+// "finish_reason", "prompt_tokens", "generated_tokens"}; /generate_stream
+// answers Server-Sent Events, one `data: {"model_name", "model_version",
+// "text_output": delta}` per piece of text and a last one with an empty
+// text_output and the finish reason (or {"error": ...}). Bad input is a 400
+// naming the field. A client that goes away cancels its sequence.
+// Thread-safe.
+
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "api/api_context.h"
+#include "http/route_table.h"
+#include "serving/generate_call.h"
+
+namespace inferd {
+
+// Decodes a generate body; InvalidArgument names the bad field.
+absl::StatusOr<GenerateInput> DecodeGenerateInput(std::string_view body);
+
+class GenerateApi {
+ public:
+  explicit GenerateApi(const ApiContext* context) : context_(context) {}
+
+  void Generate(HttpRequest&& request, Responder respond) const;
+  void GenerateStream(HttpRequest&& request, Responder respond) const;
+
+ private:
+  const ApiContext* context_;
+};
+
+}  // namespace inferd

@@ -1,0 +1,79 @@
+#include "scheduling/gguf_settings.h"
+
+#include <cmath>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace inferd {
+namespace {
+
+absl::Status Bad(const std::string& key, const std::string& value, const char* rule) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("parameter \"", key, "\": \"", value, "\" ", rule));
+}
+
+// Reads integer parameter `key` into `out` when present; `[lo, hi]` bounds it.
+absl::Status ReadInt(const config::ModelConfig& config, const std::string& key,
+                     int64_t lo, int64_t hi, int64_t* out) {
+  auto it = config.parameters().find(key);
+  if (it == config.parameters().end()) return absl::OkStatus();
+  const std::string& text = it->second.string_value();
+  int64_t value;
+  if (!absl::SimpleAtoi(text, &value)) return Bad(key, text, "is not an integer");
+  if (value < lo || value > hi) {
+    return absl::InvalidArgumentError(absl::StrCat("parameter \"", key, "\": ", value,
+                                                   " must be in [", lo, ", ", hi, "]"));
+  }
+  *out = value;
+  return absl::OkStatus();
+}
+
+absl::Status ReadFloat(const config::ModelConfig& config, const std::string& key, float* out) {
+  auto it = config.parameters().find(key);
+  if (it == config.parameters().end()) return absl::OkStatus();
+  const std::string& text = it->second.string_value();
+  float value;
+  if (!absl::SimpleAtof(text, &value) || !std::isfinite(value)) {
+    return Bad(key, text, "is not a number");
+  }
+  *out = value;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<GgufSettings> GgufSettingsFromConfig(const config::ModelConfig& config) {
+  GgufSettings s;
+  int64_t value = 0;
+  if (absl::Status st = ReadInt(config, "context_length", 0, 1 << 20, &value); !st.ok()) return st;
+  s.engine.max_context = value;
+  value = 16;
+  if (absl::Status st = ReadInt(config, "max_sequences", 1, 1024, &value); !st.ok()) return st;
+  s.engine.max_sequences = value;
+  value = 0;
+  if (absl::Status st = ReadInt(config, "kv_cache_bytes", 0, int64_t{1} << 40, &value); !st.ok()) {
+    return st;
+  }
+  s.kv_cache_bytes = value;
+  value = 0;
+  if (absl::Status st = ReadInt(config, "threads", 0, 1024, &value); !st.ok()) return st;
+  s.engine.threads = static_cast<int>(value);
+  value = s.max_tokens;
+  if (absl::Status st = ReadInt(config, "max_tokens", 1, 1 << 20, &value); !st.ok()) return st;
+  s.max_tokens = static_cast<int32_t>(value);
+  value = s.sampling.top_k;
+  if (absl::Status st = ReadInt(config, "top_k", 0, 1 << 20, &value); !st.ok()) return st;
+  s.sampling.top_k = static_cast<int32_t>(value);
+  if (absl::Status st = ReadFloat(config, "temperature", &s.sampling.temperature); !st.ok()) {
+    return st;
+  }
+  if (absl::Status st = ReadFloat(config, "top_p", &s.sampling.top_p); !st.ok()) return st;
+  if (absl::Status st = llm::ValidateSamplingParams(s.sampling); !st.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("parameter ", st.message()));
+  }
+  return s;
+}
+
+}  // namespace inferd

@@ -1,0 +1,38 @@
+#pragma once
+
+// The settings of a GGUF language model, read from the `parameters` of its
+// config.pbtxt:
+//
+//   context_length   longest sequence (prompt + generated) in tokens; 0: the
+//                    model's, at most llm::Engine::kDefaultMaxContext
+//   max_sequences    sequences advanced together per step (1..1024)
+//   kv_cache_bytes   memory for the KV cache; 0: two full contexts
+//   threads          compute threads; 0: every hardware thread
+//   temperature, top_p, top_k, max_tokens
+//                    sampling defaults for requests that set none
+//
+// Stateless; thread-safe.
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "backend/llm/engine.h"
+#include "backend/llm/sampler.h"
+#include "config/model_config.pb.h"
+
+namespace inferd {
+
+struct GgufSettings {
+  llm::Engine::Options engine;
+  // Bytes for the KV cache; 0: the engine's default (two full contexts).
+  // Turned into engine.kv_cache_tokens once the model's shape is known.
+  int64_t kv_cache_bytes = 0;
+  llm::SamplingParams sampling;  // request defaults
+  int32_t max_tokens = 128;      // request default
+};
+
+// Reads and validates the parameters; InvalidArgument names the parameter
+// ("parameter \"threads\": ..."). Unknown parameters are left to others.
+absl::StatusOr<GgufSettings> GgufSettingsFromConfig(const config::ModelConfig& config);
+
+}  // namespace inferd

@@ -1,0 +1,56 @@
+#include "scheduling/gguf_settings.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace inferd {
+namespace {
+
+config::ModelConfig WithParameter(const std::string& key, const std::string& value) {
+  config::ModelConfig config;
+  (*config.mutable_parameters())[key].set_string_value(value);
+  return config;
+}
+
+TEST(GgufSettingsTest, ReadsEveryParameter) {
+  config::ModelConfig config;
+  auto& p = *config.mutable_parameters();
+  p["context_length"].set_string_value("256");
+  p["max_sequences"].set_string_value("4");
+  p["kv_cache_bytes"].set_string_value("1048576");
+  p["threads"].set_string_value("2");
+  p["temperature"].set_string_value("0");
+  p["top_p"].set_string_value("0.5");
+  p["top_k"].set_string_value("7");
+  p["max_tokens"].set_string_value("9");
+  absl::StatusOr<GgufSettings> s = GgufSettingsFromConfig(config);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->engine.max_context, 256);
+  EXPECT_EQ(s->engine.max_sequences, 4);
+  EXPECT_EQ(s->kv_cache_bytes, 1048576);
+  EXPECT_EQ(s->engine.threads, 2);
+  EXPECT_EQ(s->sampling.temperature, 0.0f);
+  EXPECT_EQ(s->sampling.top_p, 0.5f);
+  EXPECT_EQ(s->sampling.top_k, 7);
+  EXPECT_EQ(s->max_tokens, 9);
+}
+
+TEST(GgufSettingsTest, BadValuesNameTheParameter) {
+  const std::pair<const char*, const char*> bad[] = {
+      {"context_length", "-1"}, {"context_length", "big"}, {"max_sequences", "0"},
+      {"kv_cache_bytes", "-5"}, {"threads", "x"},          {"temperature", "-1"},
+      {"temperature", "nan"},   {"top_p", "0"},            {"top_p", "1.5"},
+      {"top_k", "-2"},          {"max_tokens", "0"},
+  };
+  for (const auto& [key, value] : bad) {
+    absl::StatusOr<GgufSettings> s = GgufSettingsFromConfig(WithParameter(key, value));
+    ASSERT_FALSE(s.ok()) << key << "=" << value;
+    EXPECT_TRUE(absl::IsInvalidArgument(s.status()));
+    EXPECT_NE(std::string(s.status().message()).find(key), std::string::npos)
+        << s.status();
+  }
+}
+
+}  // namespace
+}  // namespace inferd
