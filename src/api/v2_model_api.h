@@ -9,7 +9,8 @@
 //
 // Infer decodes on the calling (I/O) thread, runs through the inference
 // service (the model's scheduler), and encodes the response on the codec
-// pool, never on the model's executor. With
+// pool, or on the executor itself for outputs of at most 16 KiB (cheaper
+// than the hand-over). With
 // `Prefer: respond-async` it becomes a job (JobsApi); for models with
 // response_cache { enable: true } it answers through the response cache.
 
