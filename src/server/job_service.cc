@@ -68,6 +68,7 @@ absl::StatusOr<std::unique_ptr<JobService>> JobService::Create(const ServerOptio
 JobService::~JobService() { Stop(); }
 
 absl::Status JobService::Start() {
+  absl::MutexLock lifecycle(&lifecycle_mu_);
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return absl::CancelledError("the server is stopping");
@@ -82,6 +83,7 @@ absl::Status JobService::Start() {
 }
 
 void JobService::Stop() {
+  absl::MutexLock lifecycle(&lifecycle_mu_);
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;

@@ -60,9 +60,13 @@ class JobService {
   std::unique_ptr<WebhookHttpNotifier> notifier_;
   std::unique_ptr<jobs::JobWorkerPool> pool_;
   std::unique_ptr<jobs::WebhookDispatcher> webhooks_;
+  // Held through the whole of Start() and Stop(), so a Stop() that races a
+  // Start() (SIGTERM during startup) waits for it and then stops what it
+  // started, instead of missing the maintenance thread it was creating.
+  absl::Mutex lifecycle_mu_;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread maintenance_;
+  std::thread maintenance_ ABSL_GUARDED_BY(lifecycle_mu_);
 };
 
 }  // namespace inferd
