@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Issue 3 benchmark: dynamic batching on text_classifier, inferd vs the Python
+# Dynamic batching benchmark: on text_classifier, inferd vs the Python
 # peers vs the in-process ceiling, plus `simple` inferd vs its FastAPI peer.
 #
 #   bench/compare.sh            # measures, then rewrites the section
-#                               # "## Batching: text_classifier vs peers (issue 3)"
+#                               # "## Batching: text_classifier vs peers"
 #                               # of docs/benchmarks.md (other sections stay)
 #   DOC= bench/compare.sh       # prints the section instead of writing it
 #
@@ -82,7 +82,7 @@ GOLDENS=$EXAMPLES/goldens
 MODEL_FILE=$REPOSITORY/$MODEL/1/model.pt
 REQUEST=bench/requests/text_classifier.json
 SIMPLE_REQUEST=bench/requests/simple.json
-SECTION="## Batching: text_classifier vs peers (issue 3)"
+SECTION="## Batching: text_classifier vs peers"
 
 for tool in curl "$PYTHON"; do
   command -v "$tool" >/dev/null || { echo "compare: $tool not found" >&2; exit 1; }
@@ -544,7 +544,7 @@ r_peer = ratio(on, rps(best_peer)) if best_peer else None
 p99_on, p99_peer = p99("inferd_batching"), (p99(best_peer) if best_peer else None)
 p99_on, p99_peer = p99_on or None, p99_peer or None  # 0: nothing succeeded
 
-out += [f"Ratios at concurrency {last} (issue 3 targets):", "",
+out += [f"Ratios at concurrency {last} (the dynamic batching targets):", "",
         "| comparison | figures | ratio | target | |",
         "|---|---|---:|---|---|"]
 out.append(f"| batching on / off | {f1(on)} / {f1(off)} req/s | {fx(r_onoff)} | >= 4x | "
