@@ -45,7 +45,7 @@ double Seconds(Clock::time_point a, Clock::time_point b) {
 double ReadBandwidthGBs(int threads) {
   const size_t n = (size_t{1} << 30) / sizeof(float);
   std::unique_ptr<float[]> buf(new float[n]);
-  ThreadPool pool(threads - 1);  // and this thread
+  ThreadPool pool(threads - 1, /*spin_when_idle=*/true);  // and this thread
   const int tasks = 256;
   pool.ParallelFor(tasks, [&](int t, int) {
     std::fill(buf.get() + n / tasks * t, buf.get() + n / tasks * (t + 1), 1.0f);

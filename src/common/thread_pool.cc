@@ -51,7 +51,8 @@ inline void RunGuarded(const Call& call) {
 
 }  // namespace
 
-ThreadPool::ThreadPool(int num_workers) {
+ThreadPool::ThreadPool(int num_workers, bool spin_when_idle)
+    : idle_spins_(spin_when_idle ? kSpins : 0) {
   for (int t = 1; t <= num_workers; ++t) {
     workers_.emplace_back([this, t] { Work(t); });
   }
@@ -139,7 +140,7 @@ bool ThreadPool::HasWork(uint64_t seen) const {
 void ThreadPool::Work(int thread) {
   uint64_t seen = 0;
   while (true) {
-    for (int spin = 0; !HasWork(seen) && spin < kSpins; ++spin) {
+    for (int spin = 0; !HasWork(seen) && spin < idle_spins_; ++spin) {
       Backoff(spin);
     }
     if (!HasWork(seen)) {

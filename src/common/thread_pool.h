@@ -8,7 +8,7 @@
 //  - ParallelFor(): a fork-join loop run by the calling thread together with
 //    every worker, for compute kernels. The GGUF engine's forward pass runs a
 //    few hundred such loops per token, so dispatch must cost microseconds and
-//    allocate nothing: idle workers spin briefly before they sleep, and the
+//    allocate nothing: idle workers may spin briefly before they sleep, and the
 //    loop body is passed by reference, never copied into a std::function.
 //
 // A ParallelFor waits until every worker has joined it, so a worker busy
@@ -41,7 +41,11 @@ class ThreadPool {
   // Starts `num_workers` worker threads (none for a negative count). Without
   // workers, Post() runs the closure on the calling thread and ParallelFor()
   // runs every task there.
-  explicit ThreadPool(int num_workers);
+  // `spin_when_idle`: a worker that runs out of work spins about a
+  // millisecond before it sleeps, so the next ParallelFor starts in
+  // microseconds. Only for pools that run parallel loops back to back (the
+  // GGUF engine's); a pool of posted closures would burn a core after each.
+  explicit ThreadPool(int num_workers, bool spin_when_idle = false);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -77,6 +81,7 @@ class ThreadPool {
   bool HasWork(uint64_t seen) const;
 
   std::vector<std::thread> workers_;
+  const int idle_spins_;
   // The current loop; published by incrementing generation_.
   Trampoline fn_ = nullptr;
   const void* body_ = nullptr;

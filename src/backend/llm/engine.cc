@@ -103,7 +103,7 @@ Engine::Engine(std::shared_ptr<const Model> model, Options options)
     : model_(std::move(model)), options_(options) {
   const ModelConfig& c = model_->config();
   // The stepping thread is one of the `threads`.
-  pool_ = std::make_unique<ThreadPool>(options_.threads - 1);
+  pool_ = std::make_unique<ThreadPool>(options_.threads - 1, /*spin_when_idle=*/true);
   const int64_t max_logit_rows =
       std::min(options_.max_sequences, options_.max_batch_tokens);
   logits_.resize(max_logit_rows * c.n_vocab);
