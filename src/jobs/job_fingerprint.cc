@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "common/field_hasher.h"
+#include "common/strings.h"
 
 namespace inferd::jobs {
 
@@ -23,6 +24,16 @@ std::string JobFingerprint(const JobSpec& spec) {
   h.Field(spec.webhook_url);
   h.U64(static_cast<uint64_t>(spec.max_attempts));
   return h.Hex();
+}
+
+absl::Status CheckSameRequest(const Job& existing, const std::string& fingerprint) {
+  if (existing.request_fingerprint.empty() || existing.request_fingerprint == fingerprint) {
+    return absl::OkStatus();
+  }
+  return absl::AlreadyExistsError(ToAbsl(StrCat(
+      "Idempotency-Key \"", existing.idempotency_key, "\" was already used for a different "
+      "request (job ", existing.id, "); send the same request again to get that job, or use "
+      "a new key for a new request")));
 }
 
 }  // namespace inferd::jobs

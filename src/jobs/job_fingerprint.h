@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
 #include "jobs/job.h"
 
 namespace inferd::jobs {
@@ -29,5 +30,12 @@ namespace inferd::jobs {
 inline constexpr std::string_view kJobFingerprintTag = "inferd-job-fingerprint-v1";
 
 std::string JobFingerprint(const JobSpec& spec);
+
+// The answer to a submission with `fingerprint` whose idempotency key
+// belongs to `existing`: OK (the same request: return that job) or
+// AlreadyExists naming the key and the job. Jobs stored before fingerprints
+// (empty) cannot be compared and count as the same request, as every reuse
+// did then.
+absl::Status CheckSameRequest(const Job& existing, const std::string& fingerprint);
 
 }  // namespace inferd::jobs

@@ -1,9 +1,13 @@
 #include "jobs/job_row.h"
 
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <set>
 #include <limits>
 
 #include "absl/status/status.h"
+#include "common/status_macros.h"
 #include "common/strings.h"
 
 namespace inferd::jobs::internal {
@@ -409,5 +413,45 @@ void BindInsertJob(Statement& stmt, const Job& job) {
 }
 
 void BindUpdateJob(Statement& stmt, const Job& job) { BindAll(stmt, job); }
+
+std::string EncodeCursor(const Job& job) {
+  return StrCat(TimeToMicros(job.created), ".", job.id);
+}
+
+bool DecodeCursor(std::string_view cursor, int64_t& created_us,
+                  std::string& id) {
+  size_t dot = cursor.find('.');
+  if (dot == std::string_view::npos || dot == 0) return false;
+  std::string number(cursor.substr(0, dot));
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(number.c_str(), &end, 10);
+  if (errno != 0 || end != number.c_str() + number.size()) return false;
+  created_us = v;
+  id = std::string(cursor.substr(dot + 1));
+  return IsValidJobId(id);
+}
+
+// Creates the tables of a new file, or brings an older file's up to date
+// (columns added since schema 1), inside the caller's transaction.
+absl::Status ApplySchema(SqliteDb& db) {
+  INFERD_RETURN_IF_ERROR(db.Exec(kSchemaSql));
+  std::set<std::string> columns;
+  {
+    INFERD_ASSIGN_OR_RETURN(ScopedStatement stmt,
+                            db.Prepare("SELECT name FROM pragma_table_info('jobs')"));
+    while (true) {
+      INFERD_ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) break;
+      columns.insert(stmt->ColumnString(0));
+    }
+  }
+  for (const ColumnMigration& migration : kMigrations) {
+    if (columns.count(migration.column) == 0) {
+      INFERD_RETURN_IF_ERROR(db.Exec(migration.add_sql));
+    }
+  }
+  return db.Exec(StrCat("PRAGMA user_version=", kSchemaVersion));
+}
 
 }  // namespace inferd::jobs::internal

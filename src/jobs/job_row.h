@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -55,5 +56,14 @@ absl::StatusOr<Job> ReadJob(const Statement& stmt);
 
 void BindInsertJob(Statement& stmt, const Job& job);
 void BindUpdateJob(Statement& stmt, const Job& job);
+
+// Creates the tables of a new file, or brings an older file's up to date
+// (kMigrations), inside the caller's transaction.
+absl::Status ApplySchema(SqliteDb& db);
+
+// The listing cursor of `job`: "<created_us>.<id>", and back (false when
+// `cursor` is not one).
+std::string EncodeCursor(const Job& job);
+bool DecodeCursor(std::string_view cursor, int64_t& created_us, std::string& id);
 
 }  // namespace inferd::jobs::internal

@@ -10,7 +10,6 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <set>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -22,7 +21,10 @@
 
 namespace inferd::jobs {
 
+using internal::ApplySchema;
 using internal::Bodies;
+using internal::DecodeCursor;
+using internal::EncodeCursor;
 using internal::MicrosToTime;
 using internal::TimeToMicros;
 
@@ -43,61 +45,6 @@ absl::StatusOr<Job> LoadJob(SqliteDb& db, std::string_view id, Bodies bodies) {
   INFERD_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return JobNotFound(id);
   return internal::ReadJob(*stmt.operator->());
-}
-
-// Cursor "<created_us>.<id>".
-std::string EncodeCursor(const Job& job) {
-  return StrCat(TimeToMicros(job.created), ".", job.id);
-}
-
-bool DecodeCursor(std::string_view cursor, int64_t& created_us,
-                  std::string& id) {
-  size_t dot = cursor.find('.');
-  if (dot == std::string_view::npos || dot == 0) return false;
-  std::string number(cursor.substr(0, dot));
-  char* end = nullptr;
-  errno = 0;
-  long long v = std::strtoll(number.c_str(), &end, 10);
-  if (errno != 0 || end != number.c_str() + number.size()) return false;
-  created_us = v;
-  id = std::string(cursor.substr(dot + 1));
-  return IsValidJobId(id);
-}
-
-// Creates the tables of a new file, or brings an older file's up to date
-// (columns added since schema 1), inside the caller's transaction.
-absl::Status ApplySchema(SqliteDb& db) {
-  INFERD_RETURN_IF_ERROR(db.Exec(internal::kSchemaSql));
-  std::set<std::string> columns;
-  {
-    INFERD_ASSIGN_OR_RETURN(ScopedStatement stmt,
-                            db.Prepare("SELECT name FROM pragma_table_info('jobs')"));
-    while (true) {
-      INFERD_ASSIGN_OR_RETURN(bool row, stmt->Step());
-      if (!row) break;
-      columns.insert(stmt->ColumnString(0));
-    }
-  }
-  for (const internal::ColumnMigration& migration : internal::kMigrations) {
-    if (columns.count(migration.column) == 0) {
-      INFERD_RETURN_IF_ERROR(db.Exec(migration.add_sql));
-    }
-  }
-  return db.Exec(StrCat("PRAGMA user_version=", internal::kSchemaVersion));
-}
-
-// The answer to a submission whose idempotency key belongs to `existing`:
-// the job itself when the request is the same one, else AlreadyExists.
-// Jobs stored before fingerprints (empty) cannot be compared and count as
-// the same request, as every reuse did then.
-absl::Status CheckSameRequest(const Job& existing, const std::string& fingerprint) {
-  if (existing.request_fingerprint.empty() || existing.request_fingerprint == fingerprint) {
-    return absl::OkStatus();
-  }
-  return absl::AlreadyExistsError(ToAbsl(StrCat(
-      "Idempotency-Key \"", existing.idempotency_key, "\" was already used for a different "
-      "request (job ", existing.id, "); send the same request again to get that job, or use "
-      "a new key for a new request")));
 }
 
 // Why the database file at `path` cannot be used, naming it and what to do:
