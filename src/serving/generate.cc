@@ -107,6 +107,11 @@ void InferenceService::Generate(GenerateCall call, const std::shared_ptr<CancelS
     result.generation_seconds = event.timings.generation_seconds;
     state->done(std::move(result));
   };
+  // A caller that is already gone starts nothing (the sequence could
+  // otherwise finish before the cancel action below is registered).
+  if (cancel && cancel->cancelled()) {
+    return state->done(absl::CancelledError("the request was cancelled"));
+  }
   GenerationScheduler* generator = call.model->generator();
   absl::StatusOr<llm::SequenceId> id =
       generator->Submit(std::move(call.request), std::move(on_event));

@@ -1,5 +1,6 @@
 #include "serving/task_runner.h"
 
+#include <atomic>
 #include <cstring>
 #include <memory>
 
@@ -61,7 +62,15 @@ class TaskRunnerTest : public ::testing::Test {
     ASSERT_TRUE(signature.ok()) << signature.status();
     auto version = std::make_shared<ModelVersion>("m", 1, config, *std::move(signature));
     std::vector<std::unique_ptr<ModelInstance>> instances;
-    instances.push_back(std::make_unique<FakeModelInstance>(Echo));
+    // Echo, held at the gate while a test keeps the executor busy.
+    instances.push_back(std::make_unique<FakeModelInstance>(
+        [this](const std::vector<Tensor>& inputs) -> absl::StatusOr<std::vector<Tensor>> {
+          if (hold_.load()) {
+            if (!holding_.HasBeenNotified()) holding_.Notify();
+            gate_.WaitForNotification();
+          }
+          return Echo(inputs);
+        }));
     ModelScheduler::Options options{"m:1"};
     options.batched_model = true;
     version->set_scheduler(ModelScheduler::Create(options, std::move(instances)));
@@ -80,6 +89,9 @@ class TaskRunnerTest : public ::testing::Test {
     return call;
   }
 
+  std::atomic<bool> hold_{false};
+  absl::Notification holding_;  // the executor is inside a held batch
+  absl::Notification gate_;
   ThreadPool pool_{2};
   NumberPipeline pipeline_;
   ModelHandle model_;
@@ -129,7 +141,23 @@ TEST_F(TaskRunnerTest, FinishedCallIsNotKeptAliveByTheCancelSignal) {
   cancel->Cancel();  // the action of a finished call does nothing
 }
 
-TEST_F(TaskRunnerTest, CancelBeforeTheBatchRunsStopsTheRequest) {
+TEST_F(TaskRunnerTest, ACancelledCallIsDroppedFromTheQueue) {
+  // The executor is busy with a blocker, so the call's instance waits in
+  // the queue; its caller has gone away, so it is dropped from there and
+  // the call ends Cancelled without running.
+  hold_ = true;
+  absl::Notification blocker_done;
+  ModelScheduler::Request blocker;
+  Tensor t;
+  t.dtype = DataType::kFp32;
+  t.shape = {1, 1};
+  t.data.resize(4);
+  blocker.inputs.push_back(std::move(t));
+  blocker.rows = 1;
+  blocker.done = [&](absl::StatusOr<std::vector<Tensor>>) { blocker_done.Notify(); };
+  ASSERT_TRUE(model_->scheduler().Enqueue(std::move(blocker)).ok());
+  ASSERT_TRUE(holding_.WaitForNotificationWithTimeout(kHang));
+
   auto cancel = std::make_shared<CancelSignal>();
   cancel->Cancel();
   auto call = Call(boost::json::array{1});
@@ -140,9 +168,10 @@ TEST_F(TaskRunnerTest, CancelBeforeTheBatchRunsStopsTheRequest) {
     outcome = std::move(result);
     done.Notify();
   });
-  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kHang));
-  // Either cancelled in the queue or already run: never a lost answer.
-  if (!outcome.ok()) EXPECT_TRUE(absl::IsCancelled(outcome.status())) << outcome.status();
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kHang));  // before the gate opens
+  EXPECT_TRUE(absl::IsCancelled(outcome.status())) << outcome.status();
+  gate_.Notify();
+  ASSERT_TRUE(blocker_done.WaitForNotificationWithTimeout(kHang));
 }
 
 
