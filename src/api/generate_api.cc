@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "api/json_fields.h"
 #include "api/status_http.h"
 #include "boost/json.hpp"
 #include "common/strings.h"
@@ -13,25 +14,7 @@ namespace inferd {
 namespace {
 
 namespace json = boost::json;
-
-absl::Status Bad(std::string_view field, std::string_view rule) {
-  return absl::InvalidArgumentError(StrCat(field, ": ", rule));
-}
-
-absl::StatusOr<double> Number(const json::value& v, std::string_view field) {
-  if (v.is_double()) return v.get_double();
-  if (v.is_int64()) return static_cast<double>(v.get_int64());
-  if (v.is_uint64()) return static_cast<double>(v.get_uint64());
-  return Bad(field, "must be a number");
-}
-
-absl::StatusOr<int64_t> Integer(const json::value& v, std::string_view field) {
-  if (v.is_int64()) return v.get_int64();
-  if (v.is_uint64() && v.get_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
-    return static_cast<int64_t>(v.get_uint64());
-  }
-  return Bad(field, "must be an integer");
-}
+using json_fields::Bad;
 
 std::string ModelFields(const ModelVersion& model, json::object extra) {
   json::object out{{"model_name", model.name()}, {"model_version", model.version_string()}};
@@ -58,16 +41,11 @@ absl::StatusOr<GenerateCall> Prepare(const ApiContext* context, const HttpReques
 }  // namespace
 
 absl::StatusOr<GenerateInput> DecodeGenerateInput(std::string_view body) {
-  // Invalid UTF-8 is let through the parser so that the error can name the
-  // field that holds it.
-  json::parse_options options;
-  options.allow_invalid_utf8 = true;
-  std::error_code ec;
-  json::value doc = json::parse(body, ec, json::storage_ptr(), options);
-  if (ec) return absl::InvalidArgumentError(StrCat("request body is not JSON: ", ec.message()));
-  if (!doc.is_object()) return absl::InvalidArgumentError("request body must be a JSON object");
-  const json::object& root = doc.get_object();
+  absl::StatusOr<json::value> doc = json_fields::ParseObject(body);
+  if (!doc.ok()) return doc.status();
+  const json::object& root = doc->get_object();
   GenerateInput input;
+  input.prompt_field = "text_input";
   const json::value* text = root.if_contains("text_input");
   if (text == nullptr) return Bad("text_input", "is required");
   if (!text->is_string()) return Bad("text_input", "must be a string");
@@ -76,37 +54,29 @@ absl::StatusOr<GenerateInput> DecodeGenerateInput(std::string_view body) {
   if (params == nullptr || params->is_null()) return input;
   if (!params->is_object()) return Bad("parameters", "must be an object");
   for (const auto& [key, value] : params->get_object()) {
-    if (key == "max_tokens") {
-      absl::StatusOr<int64_t> n = Integer(value, "max_tokens");
+    const std::string k(key);
+    if (k == "max_tokens" || k == "top_k" || k == "seed") {
+      absl::StatusOr<int64_t> n = json_fields::Integer(value, k);
       if (!n.ok()) return n.status();
-      input.max_tokens = *n;
-    } else if (key == "temperature" || key == "top_p") {
-      absl::StatusOr<double> x = Number(value, key);
+      if (k == "seed" && *n < 0) return Bad("seed", "must be >= 0");
+      if (k == "max_tokens") input.max_tokens = *n;
+      if (k == "top_k") input.top_k = *n;
+      if (k == "seed") input.seed = static_cast<uint64_t>(*n);
+    } else if (k == "temperature" || k == "top_p" || k == "min_p" || k == "repeat_penalty") {
+      absl::StatusOr<double> x = json_fields::Number(value, k);
       if (!x.ok()) return x.status();
-      (key == "temperature" ? input.temperature : input.top_p) = *x;
-    } else if (key == "top_k") {
-      absl::StatusOr<int64_t> n = Integer(value, "top_k");
-      if (!n.ok()) return n.status();
-      input.top_k = *n;
-    } else if (key == "seed") {
-      absl::StatusOr<int64_t> n = Integer(value, "seed");
-      if (!n.ok()) return n.status();
-      if (*n < 0) return Bad("seed", "must be >= 0");
-      input.seed = static_cast<uint64_t>(*n);
-    } else if (key == "ignore_eos") {
-      if (!value.is_bool()) return Bad("ignore_eos", "must be true or false");
-      input.ignore_eos = value.get_bool();
-    } else if (key == "stop") {
-      if (value.is_string()) {
-        input.stop.emplace_back(value.get_string());
-      } else if (value.is_array()) {
-        for (const json::value& s : value.get_array()) {
-          if (!s.is_string()) return Bad("stop", "must be a string or an array of strings");
-          input.stop.emplace_back(s.get_string());
-        }
-      } else {
-        return Bad("stop", "must be a string or an array of strings");
-      }
+      (k == "temperature" ? input.temperature
+       : k == "top_p"     ? input.top_p
+       : k == "min_p"     ? input.min_p
+                          : input.repeat_penalty) = *x;
+    } else if (k == "ignore_eos") {
+      absl::StatusOr<bool> b = json_fields::Bool(value, k);
+      if (!b.ok()) return b.status();
+      input.ignore_eos = *b;
+    } else if (k == "stop") {
+      absl::StatusOr<std::vector<std::string>> stop = json_fields::StringOrList(value, k);
+      if (!stop.ok()) return stop.status();
+      input.stop = *std::move(stop);
     }
     // Other parameters (Triton's clients send a few) are ignored.
   }
@@ -146,8 +116,8 @@ void GenerateApi::GenerateStream(HttpRequest&& http, Responder respond) const {
   const auto event = [](const std::string& data) { return StrCat("data: ", data, "\n\n"); };
   context_->service->Generate(
       *std::move(call), cancel,
-      [model, queue, event](std::string_view delta) {
-        queue->Push(event(ModelFields(*model, {{"text_output", delta}})));
+      [model, queue, event](const GenerateDelta& delta) {
+        queue->Push(event(ModelFields(*model, {{"text_output", delta.text}})));
       },
       [model, queue, event](absl::StatusOr<GenerateResult> result) {
         if (result.ok()) {

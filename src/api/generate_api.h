@@ -6,7 +6,8 @@
 //   POST /v2/models/{model}[/versions/{version}]/generate_stream
 //
 // Body: {"text_input": "...", "parameters": {"max_tokens": n,
-// "temperature": t, "top_p": p, "top_k": k, "seed": s, "stop": [...],
+// "temperature": t, "top_p": p, "top_k": k, "min_p": m, "repeat_penalty": r,
+// "seed": s, "stop": [...],
 // "ignore_eos": b}}; parameters are optional and default to the model's
 // config. /generate answers {"model_name", "model_version", "text_output",
 // "finish_reason", "prompt_tokens", "generated_tokens"}; /generate_stream

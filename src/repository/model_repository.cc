@@ -8,6 +8,7 @@
 #include "common/status_macros.h"
 #include "config/model_config_loader.h"
 #include "config/version_policy.h"
+#include "repository/gguf_loader.h"
 #include "repository/model_folder_check.h"
 #include "repository/model_warmup.h"
 #include "scheduling/batch_policy_from_config.h"
@@ -39,35 +40,6 @@ std::string ReloadFailed(std::string_view why) {
 void DrainVersion(const ModelVersion& model) {
   if (model.generator() != nullptr) model.generator()->Drain();
   model.scheduler().Drain();
-}
-
-// Loads `model`'s GGUF file `path` and starts its generation loop.
-absl::Status LoadGguf(const std::string& path, ModelVersion& model) {
-  INFERD_ASSIGN_OR_RETURN(GgufSettings settings, GgufSettingsFromConfig(model.config()));
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) {
-    return absl::NotFoundError(StrCat("model file ", path, " is missing"));
-  }
-  absl::StatusOr<std::unique_ptr<llm::Model>> loaded = llm::Model::Load(path);
-  if (!loaded.ok()) {
-    return absl::InvalidArgumentError(StrCat(path, ": ", loaded.status().message()));
-  }
-  std::shared_ptr<const llm::Model> llm_model(*std::move(loaded));
-  if (settings.kv_cache_bytes > 0) {
-    const llm::ModelConfig& c = llm_model->config();
-    const int64_t per_token = 2 * c.n_layers * c.kv_dim() * int64_t{sizeof(float)};
-    settings.engine.kv_cache_tokens = std::max<int64_t>(1, settings.kv_cache_bytes / per_token);
-  }
-  GenerationScheduler::Options options;
-  options.name = StrCat(model.name(), ":", model.version());
-  options.engine = settings.engine;
-  absl::StatusOr<std::unique_ptr<GenerationScheduler>> generator =
-      GenerationScheduler::Create(std::move(llm_model), std::move(options));
-  if (!generator.ok()) {
-    return absl::InvalidArgumentError(StrCat(path, ": ", generator.status().message()));
-  }
-  model.set_generator(*std::move(generator), std::move(settings));
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -355,11 +327,11 @@ absl::StatusOr<std::shared_ptr<ModelVersion>> ModelRepository::LoadVersion(
                                               std::move(signature));
   if (config.platform() == "gguf") {
     INFERD_RETURN_IF_ERROR(
-        LoadGguf(options_.model_files.count(name) > 0
-                     ? options_.model_files.at(name)
-                     : StrCat(options_.root, "/", name, "/", version, "/",
+        options_.model_files.count(name) > 0
+            ? LoadGguf(options_.model_files.at(name), "", *model)
+            : LoadGguf(StrCat(options_.root, "/", name, "/", version, "/",
                               config.default_model_filename()),
-                 *model));
+                       StrCat(options_.root, "/", name), *model));
     model->set_scheduler(ModelScheduler::Create(
         ModelScheduler::Options{.name = StrCat(name, ":", version)}, {}));
     return model;

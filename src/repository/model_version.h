@@ -20,6 +20,7 @@
 #include "scheduling/generation_scheduler.h"
 #include "scheduling/gguf_settings.h"
 #include "scheduling/model_scheduler.h"
+#include "text/chat_template.h"
 
 namespace inferd {
 
@@ -67,9 +68,15 @@ class ModelVersion {
   GenerationScheduler* generator() const { return generator_.get(); }
   // The request defaults of a GGUF model (meaningless without generator()).
   const GgufSettings& gguf_settings() const { return gguf_settings_; }
-  void set_generator(std::unique_ptr<GenerationScheduler> generator, GgufSettings settings) {
+  // The chat template of a GGUF model; null when it has none.
+  const ChatTemplate* chat_template() const {
+    return chat_template_ ? &*chat_template_ : nullptr;
+  }
+  void set_generator(std::unique_ptr<GenerationScheduler> generator, GgufSettings settings,
+                     std::optional<ChatTemplate> chat_template) {
     generator_ = std::move(generator);
     gguf_settings_ = std::move(settings);
+    chat_template_ = std::move(chat_template);
   }
 
   // Set once by the repository right after the instances are created.
@@ -87,6 +94,7 @@ class ModelVersion {
   std::shared_ptr<const ModelAttachment> attachment_;
   std::unique_ptr<ModelScheduler> scheduler_;
   GgufSettings gguf_settings_;
+  std::optional<ChatTemplate> chat_template_;
   std::unique_ptr<GenerationScheduler> generator_;
 };
 

@@ -70,6 +70,17 @@ absl::StatusOr<GgufSettings> GgufSettingsFromConfig(const config::ModelConfig& c
     return st;
   }
   if (absl::Status st = ReadFloat(config, "top_p", &s.sampling.top_p); !st.ok()) return st;
+  if (absl::Status st = ReadFloat(config, "min_p", &s.sampling.min_p); !st.ok()) return st;
+  if (absl::Status st = ReadFloat(config, "repeat_penalty", &s.sampling.repeat_penalty); !st.ok()) {
+    return st;
+  }
+  if (auto it = config.parameters().find("chat_template"); it != config.parameters().end()) {
+    const std::string& file = it->second.string_value();
+    if (file.empty() || file.find('/') != std::string::npos || file == "." || file == "..") {
+      return Bad("chat_template", file, "must be the name of a file beside config.pbtxt");
+    }
+    s.chat_template_file = file;
+  }
   if (absl::Status st = llm::ValidateSamplingParams(s.sampling); !st.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("parameter ", st.message()));
   }

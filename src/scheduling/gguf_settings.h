@@ -8,12 +8,15 @@
 //   max_sequences    sequences advanced together per step (1..1024)
 //   kv_cache_bytes   memory for the KV cache; 0: two full contexts
 //   threads          compute threads; 0: every hardware thread
-//   temperature, top_p, top_k, max_tokens
+//   temperature, top_p, top_k, min_p, repeat_penalty, max_tokens
 //                    sampling defaults for requests that set none
+//   chat_template    a file beside config.pbtxt whose Jinja2 template
+//                    replaces the GGUF's tokenizer.chat_template
 //
 // Stateless; thread-safe.
 
 #include <cstdint>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "backend/llm/engine.h"
@@ -29,6 +32,7 @@ struct GgufSettings {
   int64_t kv_cache_bytes = 0;
   llm::SamplingParams sampling;  // request defaults
   int32_t max_tokens = 128;      // request default
+  std::string chat_template_file;  // "" : the GGUF's template
 };
 
 // Reads and validates the parameters; InvalidArgument names the parameter

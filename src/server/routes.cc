@@ -55,7 +55,11 @@ void AddServerRoutes(RouteTable& routes, const ServerApis& apis) {
   add("POST", "/v2/models/{model}/generate_stream", apis.generate, &GenerateApi::GenerateStream);
   add("POST", "/v2/models/{model}/versions/{version}/generate_stream", apis.generate,
       &GenerateApi::GenerateStream);
-  // OpenAI embeddings.
+  // OpenAI: models, chat and completions (GGUF language models), embeddings.
+  add("GET", "/v1/models", apis.openai, &OpenAiApi::Models);
+  add("GET", "/v1/models/{model}", apis.openai, &OpenAiApi::Model);
+  add("POST", "/v1/chat/completions", apis.openai, &OpenAiApi::ChatCompletions);
+  add("POST", "/v1/completions", apis.openai, &OpenAiApi::Completions);
   add("POST", "/v1/embeddings", apis.embeddings, &EmbeddingsApi::Embeddings);
   // KServe v1 / TF Serving predict.
   add("POST", "/v1/models/{model}:predict", apis.predict, &PredictApi::Predict);

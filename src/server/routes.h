@@ -14,6 +14,7 @@
 #include "api/health_api.h"
 #include "api/jobs_api.h"
 #include "api/metrics_api.h"
+#include "api/openai_api.h"
 #include "api/predict_api.h"
 #include "api/repository_api.h"
 #include "api/v2_model_api.h"
@@ -29,6 +30,7 @@ struct ServerApis {
   const V2ModelApi* models = nullptr;
   const EmbeddingsApi* embeddings = nullptr;
   const GenerateApi* generate = nullptr;
+  const OpenAiApi* openai = nullptr;
   const PredictApi* predict = nullptr;
   const JobsApi* jobs = nullptr;
   const RepositoryApi* repository = nullptr;

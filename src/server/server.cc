@@ -217,11 +217,13 @@ absl::Status RunServer(const ServerOptions& options) {
   PredictApi predict_api(&context, {options.max_instances, &task_pool});
   EmbeddingsApi embeddings_api(&context, {&task_pool});
   GenerateApi generate_api(&context);
+  OpenAiApi openai_api(&context);
   RouteTable routes;
   AddServerRoutes(routes, {.health = &health,
                            .models = &model_api,
                            .embeddings = &embeddings_api,
                            .generate = &generate_api,
+                           .openai = &openai_api,
                            .predict = &predict_api,
                            .jobs = jobs->api(),
                            .repository = &repository_api,

@@ -133,6 +133,10 @@ absl::StatusOr<SequenceId> Engine::Add(GenerationRequest request) {
   if (request.max_tokens < 1) {
     return absl::InvalidArgumentError("max_tokens: must be at least 1");
   }
+  if (request.logprobs < -1 || request.logprobs > Engine::kMaxTopLogprobs) {
+    return absl::InvalidArgumentError(
+        ToAbsl(StrCat("top_logprobs: must be in [0, ", Engine::kMaxTopLogprobs, "]")));
+  }
   if (absl::Status s = ValidateSamplingParams(request.sampling); !s.ok()) {
     return s;
   }
@@ -300,7 +304,8 @@ absl::Status Engine::Step(std::vector<StepEvent>* events) {
   const auto after = Clock::now();
   for (size_t i = 0; i < logit_owners_.size(); ++i) {
     Sequence& seq = *logit_owners_[i];
-    const int32_t token = seq.sampler.Sample(logits_.data() + i * c.n_vocab);
+    float* row = logits_.data() + i * c.n_vocab;
+    const int32_t token = seq.sampler.Sample(row);
     seq.sampler.Accept(token);
     seq.tokens.push_back(token);
     ++seq.generated;
@@ -310,6 +315,9 @@ absl::Status Engine::Step(std::vector<StepEvent>* events) {
     StepEvent& ev = events->back();
     ev.id = seq.id;
     ev.token = token;
+    if (seq.req.logprobs >= 0) {
+      ev.logprob = TokenLogprobs(row, c.n_vocab, token, seq.req.logprobs, &ev.top_logprobs);
+    }
     if (!seq.req.ignore_eos && tok.IsEndOfGeneration(token)) {
       Finish(seq, FinishReason::kStop, "", events);
       continue;

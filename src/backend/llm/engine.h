@@ -53,6 +53,9 @@ struct GenerationRequest {
   int32_t max_tokens = 128;       // >= 1
   std::vector<std::string> stop;  // text stops; not part of the output
   bool ignore_eos = false;        // keep going past end-of-generation tokens
+  // -1: no log-probabilities; k >= 0: each event carries the sampled token's
+  // log-probability and the k most likely tokens (at most 20).
+  int32_t logprobs = -1;
 };
 
 struct SequenceTimings {
@@ -68,6 +71,11 @@ struct SequenceTimings {
 struct StepEvent {
   SequenceId id = 0;
   int32_t token = -1;  // token sampled this step; -1 when none
+  // When the request asked for logprobs: the sampled token's log-probability
+  // under the model's distribution (after logit bias and penalties, before
+  // temperature and truncation) and the most likely alternatives.
+  float logprob = 0;
+  std::vector<TokenLogprob> top_logprobs;
   std::string text;    // text released this step (may be empty)
   FinishReason finish = FinishReason::kNone;
   std::string detail;       // why, for kContext
@@ -77,6 +85,7 @@ struct StepEvent {
 class Engine {
  public:
   static constexpr int64_t kDefaultMaxContext = 4096;
+  static constexpr int32_t kMaxTopLogprobs = 20;
   struct Options {
     int threads = 0;                 // 0: hardware threads
     int64_t max_batch_tokens = 256;  // tokens per forward pass

@@ -27,6 +27,9 @@ absl::Status ValidateSamplingParams(const SamplingParams& p) {
   if (p.repeat_last_n < 0) {
     return bad("repeat_last_n", p.repeat_last_n, "must be >= 0");
   }
+  for (const auto& [id, bias] : p.logit_bias) {
+    if (std::isnan(bias)) return bad("logit_bias", id, "bias must be a number");
+  }
   if (!std::isfinite(p.presence_penalty) ||
       !std::isfinite(p.frequency_penalty)) {
     return absl::InvalidArgumentError("penalties must be finite");
@@ -56,6 +59,9 @@ void Sampler::Accept(int32_t token) {
 
 int32_t Sampler::Sample(float* logits) {
   const SamplingParams& p = params_;
+  for (const auto& [id, bias] : p.logit_bias) {
+    if (id >= 0 && id < n_vocab_) logits[id] += bias;
+  }
   const bool penalize = p.repeat_penalty != 1.0f || p.presence_penalty != 0 ||
                         p.frequency_penalty != 0;
   if (penalize) {
@@ -124,6 +130,38 @@ int32_t Sampler::Sample(float* logits) {
     if (r <= 0) return candidates_[i].id;
   }
   return candidates_[cut - 1].id;
+}
+
+float TokenLogprobs(const float* logits, int32_t n_vocab, int32_t chosen, int32_t k,
+                    std::vector<TokenLogprob>* top) {
+  const float max_logit = *std::max_element(logits, logits + n_vocab);
+  double sum = 0;
+  for (int32_t i = 0; i < n_vocab; ++i) sum += std::exp(static_cast<double>(logits[i] - max_logit));
+  const float log_norm = max_logit + static_cast<float>(std::log(sum));
+  top->clear();
+  k = std::clamp(k, 0, n_vocab);
+  if (k > 0) {
+    // The k best in a heap whose front is the worst of them: one pass, no
+    // copy of the vocabulary.
+    auto better = [](const TokenLogprob& a, const TokenLogprob& b) {
+      return a.logprob > b.logprob || (a.logprob == b.logprob && a.token < b.token);
+    };
+    top->reserve(k);
+    for (int32_t i = 0; i < n_vocab; ++i) {
+      const TokenLogprob candidate{i, logits[i]};
+      if (static_cast<int32_t>(top->size()) < k) {
+        top->push_back(candidate);
+        std::push_heap(top->begin(), top->end(), better);
+      } else if (better(candidate, top->front())) {
+        std::pop_heap(top->begin(), top->end(), better);
+        top->back() = candidate;
+        std::push_heap(top->begin(), top->end(), better);
+      }
+    }
+    std::sort_heap(top->begin(), top->end(), better);
+    for (TokenLogprob& t : *top) t.logprob -= log_norm;
+  }
+  return chosen >= 0 && chosen < n_vocab ? logits[chosen] - log_norm : 0.0f;
 }
 
 }  // namespace inferd::llm

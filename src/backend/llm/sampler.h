@@ -2,7 +2,8 @@
 
 // Chooses the next token from a row of logits.
 //
-// Order of operations (as llama.cpp and Ollama apply them): repetition,
+// Order of operations (as llama.cpp and Ollama apply them): logit bias,
+// then repetition,
 // presence and frequency penalties over the last `repeat_last_n` tokens;
 // then greedy argmax when temperature <= 0, otherwise top-k, softmax at the
 // temperature, top-p (nucleus), min-p, and a draw from a seeded generator, so
@@ -13,6 +14,7 @@
 
 #include <cstdint>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -30,7 +32,21 @@ struct SamplingParams {
   float presence_penalty = 0.0f;
   float frequency_penalty = 0.0f;
   uint64_t seed = 0;  // same seed, same choices
+  // Added to the logits of the given token ids before anything else (OpenAI's
+  // logit_bias); ids outside the vocabulary are ignored.
+  std::vector<std::pair<int32_t, float>> logit_bias;
 };
+
+// A token and its log-probability.
+struct TokenLogprob {
+  int32_t token = -1;
+  float logprob = 0;
+};
+
+// The log-probability of `chosen` under softmax(logits) and, in `top`, the
+// `k` most likely tokens (most likely first; ties by id). O(n_vocab + k log k).
+float TokenLogprobs(const float* logits, int32_t n_vocab, int32_t chosen, int32_t k,
+                    std::vector<TokenLogprob>* top);
 
 // InvalidArgument naming the field when a value is out of range.
 absl::Status ValidateSamplingParams(const SamplingParams& params);
@@ -40,7 +56,7 @@ class Sampler {
   Sampler(const SamplingParams& params, int32_t n_vocab);
 
   // Picks a token from `logits` (n_vocab values, modified in place by the
-  // penalties). Does not record it; call Accept() with the token kept.
+  // bias and the penalties). Does not record it; call Accept() with the token kept.
   int32_t Sample(float* logits);
   // Adds `token` to the penalty window (prompt tokens too).
   void Accept(int32_t token);

@@ -1,6 +1,8 @@
 #include "backend/llm/sampler.h"
 
+#include <cmath>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -14,6 +16,51 @@ TEST(SamplerTest, GreedyPicksArgmax) {
   Sampler s(p, 4);
   std::vector<float> logits = {0.1f, 3.0f, 2.9f, -1.0f};
   EXPECT_EQ(s.Sample(logits.data()), 1);
+}
+
+TEST(SamplerTest, LogitBiasComesFirstAndIgnoresIdsOutsideTheVocabulary) {
+  SamplingParams p;
+  p.temperature = 0;
+  p.logit_bias = {{0, 5.0f}, {7, 100.0f}, {-1, 100.0f}};
+  Sampler s(p, 3);
+  std::vector<float> logits = {0.0f, 3.0f, 2.0f};
+  EXPECT_EQ(s.Sample(logits.data()), 0);
+  EXPECT_FLOAT_EQ(logits[0], 5.0f);
+  p.logit_bias = {{1, -100.0f}};  // OpenAI's "ban this token"
+  Sampler ban(p, 3);
+  logits = {0.0f, 3.0f, 2.0f};
+  EXPECT_EQ(ban.Sample(logits.data()), 2);
+}
+
+TEST(SamplerTest, NanLogitBiasIsRefusedNamingTheField) {
+  SamplingParams p;
+  p.logit_bias = {{3, std::nanf("")}};
+  absl::Status s = ValidateSamplingParams(p);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("logit_bias"), std::string::npos);
+}
+
+TEST(SamplerTest, TokenLogprobsAreLogSoftmaxWithTheBestFirst) {
+  const std::vector<float> logits = {1.0f, 3.0f, 2.0f, 3.0f, -1.0f};
+  double sum = 0;
+  for (float l : logits) sum += std::exp(l);
+  std::vector<TokenLogprob> top;
+  const float chosen = TokenLogprobs(logits.data(), 5, 2, 3, &top);
+  EXPECT_NEAR(chosen, 2.0 - std::log(sum), 1e-5);
+  ASSERT_EQ(top.size(), 3u);
+  EXPECT_EQ(top[0].token, 1);  // ties broken by id
+  EXPECT_EQ(top[1].token, 3);
+  EXPECT_EQ(top[2].token, 2);
+  EXPECT_NEAR(top[0].logprob, 3.0 - std::log(sum), 1e-5);
+  double total = 0;
+  for (int i = 0; i < 5; ++i) {
+    std::vector<TokenLogprob> none;
+    total += std::exp(TokenLogprobs(logits.data(), 5, i, 0, &none));
+    EXPECT_TRUE(none.empty());
+  }
+  EXPECT_NEAR(total, 1.0, 1e-5);
+  TokenLogprobs(logits.data(), 5, 0, 50, &top);  // k above the vocabulary
+  EXPECT_EQ(top.size(), 5u);
 }
 
 TEST(SamplerTest, RepeatPenaltyDemotesSeenTokens) {
