@@ -164,6 +164,16 @@ int64_t Engine::active_sequences() const {
   return static_cast<int64_t>(pending_.size()) + running_count_;
 }
 
+Engine::Stats Engine::stats() const {
+  absl::MutexLock lock(&mutex_);
+  Stats stats;
+  stats.running = running_count_;
+  stats.waiting = static_cast<int64_t>(pending_.size());
+  stats.kv_used_bytes = kv_used_blocks_ * cache_->block_bytes();
+  stats.kv_capacity_bytes = cache_->options().num_blocks * cache_->block_bytes();
+  return stats;
+}
+
 bool Engine::ReleaseText(Sequence& seq, std::string* out, bool final) {
   std::string& held = seq.held;
   size_t stop_at = std::string::npos;
@@ -337,8 +347,10 @@ absl::Status Engine::Step(std::vector<StepEvent>* events) {
                                   return s->done;
                                 }),
                  running_.end());
+  const int64_t used_blocks = cache_->options().num_blocks - cache_->free_blocks();
   absl::MutexLock lock(&mutex_);
   running_count_ = static_cast<int64_t>(running_.size());
+  kv_used_blocks_ = used_blocks;
   return absl::OkStatus();
 }
 

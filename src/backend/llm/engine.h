@@ -110,6 +110,15 @@ class Engine {
   // Sequences queued or running.
   int64_t active_sequences() const ABSL_LOCKS_EXCLUDED(mutex_);
 
+  // What the engine holds, as of the end of the last step.
+  struct Stats {
+    int64_t running = 0;  // sequences in the batch (prefilling or decoding)
+    int64_t waiting = 0;  // added, not yet admitted
+    int64_t kv_used_bytes = 0;
+    int64_t kv_capacity_bytes = 0;
+  };
+  Stats stats() const ABSL_LOCKS_EXCLUDED(mutex_);
+
   // Advances every running sequence by one forward pass; appends what
   // happened to `events` (cleared first). OK with no events when idle.
   absl::Status Step(std::vector<StepEvent>* events);
@@ -144,6 +153,7 @@ class Engine {
   std::vector<std::unique_ptr<Sequence>> pending_ ABSL_GUARDED_BY(mutex_);
   absl::flat_hash_set<SequenceId> cancelled_ ABSL_GUARDED_BY(mutex_);
   int64_t running_count_ ABSL_GUARDED_BY(mutex_) = 0;
+  int64_t kv_used_blocks_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace inferd::llm
