@@ -69,6 +69,14 @@ else
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# Node.js and npm install the client libraries the end-to-end tests drive
+# the server with (openai, ollama). The machines come with Node.js 20; a
+# machine without it gets Debian's.
+if ! command -v npm >/dev/null 2>&1; then
+  apt_update
+  $SUDO apt-get install -y -q --no-install-recommends nodejs npm
+fi
+
 # scikit-learn's digits data set (1797 8x8 images), taken from Debian's
 # python3-sklearn package without installing it (see the note above).
 DATA_DIR=${INFERD_DEPS_DATA:-/var/lib/inferd-deps}

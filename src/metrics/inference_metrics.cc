@@ -38,6 +38,28 @@ InferenceMetrics::InferenceMetrics(MetricsRegistry* registry) : registry_(regist
   batch_ = registry->AddHistogram("inferd_model_batch_size",
                                   "Rows per model execution.", mv,
                                   MetricsRegistry::BatchSizeBounds());
+  ttft_ = registry->AddHistogram(
+      "inferd_llm_time_to_first_token_seconds",
+      "Time from a generation request's submission to its first token.", mv,
+      MetricsRegistry::LatencyBounds());
+  inter_token_ = registry->AddHistogram("inferd_llm_inter_token_seconds",
+                                        "Time between two tokens of one sequence.", mv,
+                                        MetricsRegistry::LatencyBounds());
+  prompt_tokens_ = registry->AddCounter("inferd_llm_prompt_tokens_total",
+                                        "Prompt tokens of generation requests that started.", mv);
+  generated_tokens_ = registry->AddCounter("inferd_llm_generated_tokens_total",
+                                           "Tokens generated.", mv);
+  sequences_ = registry->AddGauge(
+      "inferd_llm_sequences",
+      "Sequences by state: running (in the batch) or waiting (queued for admission).",
+      {"model", "version", "state"});
+  kv_used_ = registry->AddGauge("inferd_llm_kv_cache_used_bytes",
+                                "KV cache memory held by sequences.", mv);
+  kv_capacity_ = registry->AddGauge("inferd_llm_kv_cache_capacity_bytes",
+                                    "KV cache memory of the model.", mv);
+  prefix_hits_ = registry->AddCounter(
+      "inferd_llm_prefix_cache_hits_total",
+      "Generation requests that reused cached KV blocks of an earlier prompt.", mv);
   http_requests_ = registry->AddCounter("inferd_http_requests_total",
                                         "HTTP requests answered, by route and status.",
                                         {"route", "method", "status"});
@@ -60,6 +82,22 @@ ModelMetrics InferenceMetrics::ForModel(const std::string& model,
   m.compute_seconds = compute_->WithLabels(mv);
   m.request_seconds = request_->WithLabels(mv);
   m.batch_size = batch_->WithLabels(mv);
+  return m;
+}
+
+LlmMetrics InferenceMetrics::ForLanguageModel(const std::string& model,
+                                              const std::string& version) {
+  const std::vector<std::string> mv = {model, version};
+  LlmMetrics m;
+  m.time_to_first_token = ttft_->WithLabels(mv);
+  m.inter_token = inter_token_->WithLabels(mv);
+  m.prompt_tokens = prompt_tokens_->WithLabels(mv);
+  m.generated_tokens = generated_tokens_->WithLabels(mv);
+  m.running = sequences_->WithLabels({model, version, "running"});
+  m.waiting = sequences_->WithLabels({model, version, "waiting"});
+  m.kv_used_bytes = kv_used_->WithLabels(mv);
+  m.kv_capacity_bytes = kv_capacity_->WithLabels(mv);
+  m.prefix_cache_hits = prefix_hits_->WithLabels(mv);
   return m;
 }
 

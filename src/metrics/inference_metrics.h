@@ -31,6 +31,19 @@ struct ModelMetrics {
   }
 };
 
+// Handles for one GGUF language model version.
+struct LlmMetrics {
+  Histogram* time_to_first_token = nullptr;  // seconds from submission
+  Histogram* inter_token = nullptr;          // seconds between a sequence's tokens
+  Counter* prompt_tokens = nullptr;
+  Counter* generated_tokens = nullptr;
+  Gauge* running = nullptr;  // inferd_llm_sequences{state="running"}
+  Gauge* waiting = nullptr;  // inferd_llm_sequences{state="waiting"}
+  Gauge* kv_used_bytes = nullptr;
+  Gauge* kv_capacity_bytes = nullptr;
+  Counter* prefix_cache_hits = nullptr;
+};
+
 // Handles for one HTTP route pattern.
 struct RouteMetrics {
   Family<Counter>* requests = nullptr;  // labels: route, method, status
@@ -43,6 +56,7 @@ class InferenceMetrics {
   explicit InferenceMetrics(MetricsRegistry* registry);
 
   ModelMetrics ForModel(const std::string& model, const std::string& version);
+  LlmMetrics ForLanguageModel(const std::string& model, const std::string& version);
   RouteMetrics ForRoute(const std::string& route);
 
   MetricsRegistry* registry() const { return registry_; }
@@ -58,6 +72,14 @@ class InferenceMetrics {
   Family<Histogram>* compute_;
   Family<Histogram>* request_;
   Family<Histogram>* batch_;
+  Family<Histogram>* ttft_;
+  Family<Histogram>* inter_token_;
+  Family<Counter>* prompt_tokens_;
+  Family<Counter>* generated_tokens_;
+  Family<Gauge>* sequences_;
+  Family<Gauge>* kv_used_;
+  Family<Gauge>* kv_capacity_;
+  Family<Counter>* prefix_hits_;
   Family<Counter>* http_requests_;
   Family<Gauge>* http_in_flight_;
 };

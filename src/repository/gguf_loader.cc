@@ -53,7 +53,8 @@ absl::StatusOr<std::optional<std::string>> TemplateSource(const GgufSettings& se
 
 }  // namespace
 
-absl::Status LoadGguf(const std::string& path, const std::string& model_dir, ModelVersion& model) {
+absl::Status LoadGguf(const std::string& path, const std::string& model_dir,
+                      InferenceMetrics* metrics, ModelVersion& model) {
   INFERD_ASSIGN_OR_RETURN(GgufSettings settings, GgufSettingsFromConfig(model.config()));
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) {
@@ -84,6 +85,11 @@ absl::Status LoadGguf(const std::string& path, const std::string& model_dir, Mod
   GenerationScheduler::Options options;
   options.name = StrCat(model.name(), ":", model.version());
   options.engine = settings.engine;
+  options.max_waiting = settings.max_waiting;
+  if (metrics != nullptr) {
+    options.metrics = metrics->ForLanguageModel(model.name(), model.version_string());
+    model.set_metrics(metrics->ForModel(model.name(), model.version_string()));
+  }
   absl::StatusOr<std::unique_ptr<GenerationScheduler>> generator =
       GenerationScheduler::Create(std::move(llm_model), std::move(options));
   if (!generator.ok()) {

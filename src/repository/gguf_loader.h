@@ -13,12 +13,15 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "metrics/inference_metrics.h"
 #include "repository/model_version.h"
 
 namespace inferd {
 
 // `path` is the model file; `model_dir` the folder of config.pbtxt ("" for a
-// model given as a file, which then cannot name a template file).
-absl::Status LoadGguf(const std::string& path, const std::string& model_dir, ModelVersion& model);
+// model given as a file, which then cannot name a template file); `metrics`
+// (optional) gets the model's counters.
+absl::Status LoadGguf(const std::string& path, const std::string& model_dir,
+                      InferenceMetrics* metrics, ModelVersion& model);
 
 }  // namespace inferd

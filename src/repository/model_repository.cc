@@ -328,10 +328,10 @@ absl::StatusOr<std::shared_ptr<ModelVersion>> ModelRepository::LoadVersion(
   if (config.platform() == "gguf") {
     INFERD_RETURN_IF_ERROR(
         options_.model_files.count(name) > 0
-            ? LoadGguf(options_.model_files.at(name), "", *model)
+            ? LoadGguf(options_.model_files.at(name), "", options_.metrics, *model)
             : LoadGguf(StrCat(options_.root, "/", name, "/", version, "/",
                               config.default_model_filename()),
-                       StrCat(options_.root, "/", name), *model));
+                       StrCat(options_.root, "/", name), options_.metrics, *model));
     model->set_scheduler(ModelScheduler::Create(
         ModelScheduler::Options{.name = StrCat(name, ":", version)}, {}));
     return model;

@@ -13,14 +13,18 @@ absl::StatusOr<std::unique_ptr<GenerationScheduler>> GenerationScheduler::Create
       llm::Engine::Create(std::move(model), options.engine);
   if (!engine.ok()) return engine.status();
   std::unique_ptr<GenerationScheduler> scheduler(
-      new GenerationScheduler(std::move(options.name), *std::move(engine)));
+      new GenerationScheduler(std::move(options), *std::move(engine)));
+  scheduler->ObserveEngine();
   scheduler->thread_ = std::thread([s = scheduler.get()] { s->Loop(); });
   scheduler->thread_id_ = scheduler->thread_.get_id();
   return scheduler;
 }
 
-GenerationScheduler::GenerationScheduler(std::string name, std::unique_ptr<llm::Engine> engine)
-    : name_(std::move(name)), engine_(std::move(engine)) {}
+GenerationScheduler::GenerationScheduler(Options options, std::unique_ptr<llm::Engine> engine)
+    : name_(std::move(options.name)),
+      max_waiting_(options.max_waiting),
+      metrics_(options.metrics),
+      engine_(std::move(engine)) {}
 
 GenerationScheduler::~GenerationScheduler() { Drain(); }
 
@@ -30,11 +34,19 @@ absl::StatusOr<llm::SequenceId> GenerationScheduler::Submit(llm::GenerationReque
   if (draining_) {
     return absl::UnavailableError(absl::StrCat("model ", name_, " is unloading"));
   }
+  if (engine_->stats().waiting >= max_waiting_) {
+    return absl::UnavailableError(absl::StrCat("model ", name_, ": ", max_waiting_,
+                                               " sequences already wait; retry later"));
+  }
+  auto seq = std::make_shared<Sequence>();
+  seq->on_event = std::move(on_event);
+  seq->prompt_tokens = static_cast<int64_t>(request.prompt.size());
+  seq->submitted = Clock::now();
   // Under mu_, so the loop cannot report the sequence before its callback
   // is registered.
   absl::StatusOr<llm::SequenceId> id = engine_->Add(std::move(request));
   if (!id.ok()) return id.status();
-  callbacks_[*id] = std::make_shared<EventCallback>(std::move(on_event));
+  callbacks_[*id] = std::move(seq);
   return *id;
 }
 
@@ -61,7 +73,7 @@ void GenerationScheduler::Loop() {
       // The engine could not run the step: every sequence ends with the
       // reason; the engine drops them at its next step.
       spdlog::error("model {}: generation step failed: {}", name_, status.message());
-      absl::flat_hash_map<llm::SequenceId, std::shared_ptr<EventCallback>> failed;
+      absl::flat_hash_map<llm::SequenceId, std::shared_ptr<Sequence>> failed;
       {
         absl::MutexLock lock(&mu_);
         failed.swap(callbacks_);
@@ -72,22 +84,49 @@ void GenerationScheduler::Loop() {
         event.id = id;
         event.finish = llm::FinishReason::kCancelled;
         event.detail = absl::StrCat("generation failed: ", status.message());
-        (*callback)(event);
+        callback->on_event(event);
       }
       continue;
     }
+    const Clock::time_point now = Clock::now();
     for (const llm::StepEvent& event : events) {
-      std::shared_ptr<EventCallback> callback;
+      std::shared_ptr<Sequence> seq;
       {
         absl::MutexLock lock(&mu_);
         auto it = callbacks_.find(event.id);
         if (it == callbacks_.end()) continue;
-        callback = it->second;
+        seq = it->second;
         if (event.finish != llm::FinishReason::kNone) callbacks_.erase(it);
       }
-      (*callback)(event);
+      Observe(*seq, event, now);
+      seq->on_event(event);
     }
+    ObserveEngine();
   }
+}
+
+void GenerationScheduler::Observe(Sequence& seq, const llm::StepEvent& event,
+                                  Clock::time_point now) const {
+  if (!metrics_ || event.token < 0) return;
+  const auto seconds = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
+  if (!seq.started) {
+    seq.started = true;
+    metrics_->time_to_first_token->Observe(seconds(now - seq.submitted));
+    metrics_->prompt_tokens->Increment(static_cast<double>(seq.prompt_tokens));
+  } else {
+    metrics_->inter_token->Observe(seconds(now - seq.last_token));
+  }
+  seq.last_token = now;
+  metrics_->generated_tokens->Increment();
+}
+
+void GenerationScheduler::ObserveEngine() const {
+  if (!metrics_) return;
+  const llm::Engine::Stats stats = engine_->stats();
+  metrics_->running->Set(static_cast<double>(stats.running));
+  metrics_->waiting->Set(static_cast<double>(stats.waiting));
+  metrics_->kv_used_bytes->Set(static_cast<double>(stats.kv_used_bytes));
+  metrics_->kv_capacity_bytes->Set(static_cast<double>(stats.kv_capacity_bytes));
 }
 
 void GenerationScheduler::Drain() {

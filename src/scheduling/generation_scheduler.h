@@ -13,8 +13,10 @@
 // block (hand work to another thread); a sequence's last event has
 // `finish != kNone`, and no event follows it.
 
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,6 +27,7 @@
 #include "absl/synchronization/mutex.h"
 #include "backend/llm/engine.h"
 #include "backend/llm/model.h"
+#include "metrics/inference_metrics.h"
 
 namespace inferd {
 
@@ -35,6 +38,10 @@ class GenerationScheduler {
   struct Options {
     std::string name;              // "model:version", for logs
     llm::Engine::Options engine;   // see llm::Engine::Options
+    // Sequences that may wait for admission; beyond it Submit() refuses
+    // with Unavailable (503 with Retry-After).
+    int64_t max_waiting = 256;
+    std::optional<LlmMetrics> metrics;  // unset: none recorded
   };
 
   // Creates the engine and starts the loop thread. Errors are the engine's
@@ -46,7 +53,7 @@ class GenerationScheduler {
 
   // Queues a sequence; `on_event` receives its events. InvalidArgument
   // naming the field for a request the engine refuses; Unavailable once
-  // Drain() began.
+  // Drain() began or when max_waiting sequences already wait.
   absl::StatusOr<llm::SequenceId> Submit(llm::GenerationRequest request, EventCallback on_event)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Ends sequence `id` at the next step (its callback gets a kCancelled
@@ -61,18 +68,35 @@ class GenerationScheduler {
 
   // Sequences submitted and not yet finished.
   int64_t active() const ABSL_LOCKS_EXCLUDED(mu_);
+  llm::Engine::Stats stats() const { return engine_->stats(); }
   const llm::Model& model() const { return engine_->model(); }
   // The engine's options with defaults resolved (max_context, threads).
   const llm::Engine::Options& engine_options() const { return engine_->options(); }
 
  private:
-  GenerationScheduler(std::string name, std::unique_ptr<llm::Engine> engine);
+  using Clock = std::chrono::steady_clock;
+  // A submitted sequence: where its events go, and its timing for the
+  // metrics (touched by the loop thread only once submitted).
+  struct Sequence {
+    EventCallback on_event;
+    int64_t prompt_tokens = 0;
+    Clock::time_point submitted;
+    Clock::time_point last_token;
+    bool started = false;  // produced a token
+  };
+
+  GenerationScheduler(Options options, std::unique_ptr<llm::Engine> engine);
   void Loop();
+  // Records `event` of `seq` in the metrics.
+  void Observe(Sequence& seq, const llm::StepEvent& event, Clock::time_point now) const;
+  void ObserveEngine() const;
 
   const std::string name_;
+  const int64_t max_waiting_;
+  const std::optional<LlmMetrics> metrics_;
   const std::unique_ptr<llm::Engine> engine_;
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<llm::SequenceId, std::shared_ptr<EventCallback>> callbacks_
+  absl::flat_hash_map<llm::SequenceId, std::shared_ptr<Sequence>> callbacks_
       ABSL_GUARDED_BY(mu_);
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

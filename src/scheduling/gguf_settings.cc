@@ -57,6 +57,9 @@ absl::StatusOr<GgufSettings> GgufSettingsFromConfig(const config::ModelConfig& c
     return st;
   }
   s.kv_cache_bytes = value;
+  value = s.max_waiting;
+  if (absl::Status st = ReadInt(config, "max_waiting", 0, 1 << 20, &value); !st.ok()) return st;
+  s.max_waiting = value;
   value = 0;
   if (absl::Status st = ReadInt(config, "threads", 0, 1024, &value); !st.ok()) return st;
   s.engine.threads = static_cast<int>(value);

@@ -7,6 +7,8 @@
 //                    model's, at most llm::Engine::kDefaultMaxContext
 //   max_sequences    sequences advanced together per step (1..1024)
 //   kv_cache_bytes   memory for the KV cache; 0: two full contexts
+//   max_waiting      sequences that may wait for admission (default 256);
+//                    more are refused with 503 and Retry-After
 //   threads          compute threads; 0: every hardware thread
 //   temperature, top_p, top_k, min_p, repeat_penalty, max_tokens
 //                    sampling defaults for requests that set none
@@ -30,6 +32,7 @@ struct GgufSettings {
   // Bytes for the KV cache; 0: the engine's default (two full contexts).
   // Turned into engine.kv_cache_tokens once the model's shape is known.
   int64_t kv_cache_bytes = 0;
+  int64_t max_waiting = 256;
   llm::SamplingParams sampling;  // request defaults
   int32_t max_tokens = 128;      // request default
   std::string chat_template_file;  // "" : the GGUF's template

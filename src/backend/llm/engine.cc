@@ -143,6 +143,15 @@ absl::StatusOr<SequenceId> Engine::Add(GenerationRequest request) {
   for (const std::string& s : request.stop) {
     if (s.empty()) return absl::InvalidArgumentError("stop: empty string");
   }
+  const int64_t budget_blocks =
+      (KvBudget(request) + options_.kv_block_tokens - 1) / options_.kv_block_tokens;
+  if (budget_blocks > cache_->options().num_blocks) {
+    return absl::InvalidArgumentError(ToAbsl(StrCat(
+        "max_tokens: the prompt and max_tokens need ", KvBudget(request),
+        " tokens of KV cache; the model has ",
+        cache_->options().num_blocks * options_.kv_block_tokens,
+        " (raise kv_cache_bytes or lower max_tokens)")));
+  }
   absl::MutexLock lock(&mutex_);
   const SequenceId id = next_id_++;
   auto seq = std::make_unique<Sequence>(id, std::move(request),
@@ -152,6 +161,11 @@ absl::StatusOr<SequenceId> Engine::Add(GenerationRequest request) {
   for (int32_t t : seq->req.prompt) seq->sampler.Accept(t);
   pending_.push_back(std::move(seq));
   return id;
+}
+
+int64_t Engine::KvBudget(const GenerationRequest& request) const {
+  return std::min<int64_t>(static_cast<int64_t>(request.prompt.size()) + request.max_tokens,
+                           options_.max_context);
 }
 
 void Engine::Cancel(SequenceId id) {
@@ -238,14 +252,30 @@ absl::Status Engine::Step(std::vector<StepEvent>* events) {
   const text::GgufTokenizer& tok = model_->tokenizer();
   {
     absl::MutexLock lock(&mutex_);
-    for (auto& seq : pending_) running_.push_back(std::move(seq));
-    pending_.clear();
     for (auto& seq : running_) {
       if (cancelled_.contains(seq->id)) {
         Finish(*seq, FinishReason::kCancelled, "", events);
       }
     }
+    // A waiting sequence that was cancelled ends without ever running.
+    for (auto& seq : pending_) {
+      if (cancelled_.contains(seq->id)) Finish(*seq, FinishReason::kCancelled, "", events);
+    }
+    pending_.erase(std::remove_if(pending_.begin(), pending_.end(),
+                                  [](const std::unique_ptr<Sequence>& s) { return s->done; }),
+                   pending_.end());
     cancelled_.clear();
+    // Admission, in arrival order: a sequence joins the batch when a slot is
+    // free and the KV blocks of its whole budget (prompt + max_tokens) can
+    // be reserved, so that a running sequence never runs out of cache.
+    size_t taken = 0;
+    for (; taken < pending_.size(); ++taken) {
+      Sequence& seq = *pending_[taken];
+      if (static_cast<int64_t>(running_.size()) >= options_.max_sequences) break;
+      if (!cache_->Reserve(seq.kv, KvBudget(seq.req)).ok()) break;
+      running_.push_back(std::move(pending_[taken]));
+    }
+    pending_.erase(pending_.begin(), pending_.begin() + taken);
   }
 
   // Schedule: decode tokens first (one per generating sequence), then prompt

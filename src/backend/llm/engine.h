@@ -12,7 +12,9 @@
 // UTF-8 characters only, with any possible stop-string prefix held back), and
 // a finish reason with timings when a sequence ends. Cancel() takes effect at
 // the next step. Each sequence owns blocks of the shared KV cache and returns
-// them when it ends.
+// them when it ends. A sequence is admitted into the batch (in arrival
+// order, at most max_sequences at once) only when the blocks of its whole
+// budget, prompt + max_tokens, are free; until then it waits.
 //
 // Thread-safety: Add(), Cancel() and active_sequences() are thread-safe;
 // Step() must be called from one thread at a time.
@@ -131,6 +133,8 @@ class Engine {
   struct Sequence;
 
   Engine(std::shared_ptr<const Model> model, Options options);
+  // KV positions a sequence may use: prompt + max_tokens, within the context.
+  int64_t KvBudget(const GenerationRequest& request) const;
   void Finish(Sequence& seq, FinishReason reason, std::string detail,
               std::vector<StepEvent>* events);
   // Releases text from the held buffer, keeping back a possible stop prefix;

@@ -141,15 +141,51 @@ TEST(EngineTest, RejectsBadRequestsNamingTheField) {
   EXPECT_NE(engine->Add(r).status().message().find("top_p"), std::string::npos);
 }
 
-TEST(EngineTest, FullKvCacheEndsSequenceWithContextReason) {
+TEST(EngineTest, ARequestLargerThanTheWholeCacheIsRefusedNamingMaxTokens) {
   auto model = LoadModel("tiny-llama-f32.gguf");
   ASSERT_NE(model, nullptr);
   auto engine = *Engine::Create(
       model, {.threads = 1, .kv_cache_tokens = 32, .kv_block_tokens = 16});
-  const SequenceId id = *engine->Add(Greedy({1, 5, 6, 7}, 100));
+  absl::StatusOr<SequenceId> id = engine->Add(Greedy({1, 5, 6, 7}, 100));
+  EXPECT_EQ(id.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(id.status().message()).find("max_tokens"), std::string::npos);
+  EXPECT_TRUE(engine->Add(Greedy({1, 5, 6, 7}, 28)).ok());  // 32 tokens fit
+}
+
+// Three sequences whose budgets (prompt + max_tokens) fit two at a time: the
+// third waits for blocks, then runs; none is cut short and each matches its
+// solo run.
+TEST(EngineTest, ASequenceWaitsForKvBlocksInsteadOfBeingCutShort) {
+  auto model = LoadModel("tiny-llama-f32.gguf");
+  ASSERT_NE(model, nullptr);
+  const Engine::Options options{.threads = 1, .kv_cache_tokens = 64, .kv_block_tokens = 16};
+  std::vector<std::vector<int32_t>> prompts = {{1, 5, 6, 7}, {1, 8, 9, 10}, {1, 11, 12, 13}};
+  std::vector<std::vector<int32_t>> solo;
+  for (const auto& p : prompts) {
+    auto engine = *Engine::Create(model, options);
+    const SequenceId id = *engine->Add(Greedy(p, 28));
+    solo.push_back(RunToEnd(*engine)[id].tokens);
+  }
+  auto engine = *Engine::Create(model, options);
+  std::vector<SequenceId> ids;
+  for (const auto& p : prompts) ids.push_back(*engine->Add(Greedy(p, 28)));
+  std::vector<StepEvent> events;
+  ASSERT_TRUE(engine->Step(&events).ok());
+  EXPECT_EQ(engine->stats().running, 2);
+  EXPECT_EQ(engine->stats().waiting, 1);
+  EXPECT_EQ(engine->stats().kv_used_bytes, engine->stats().kv_capacity_bytes);
+  std::map<SequenceId, std::vector<int32_t>> tokens;
+  for (const StepEvent& e : events) {
+    if (e.token >= 0) tokens[e.id].push_back(e.token);
+  }
   auto out = RunToEnd(*engine);
-  EXPECT_EQ(out[id].finish, FinishReason::kContext);
-  EXPECT_EQ(out[id].tokens.size(), 32u - 4u + 1u);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(out[ids[i]].finish, FinishReason::kLength) << i;
+    tokens[ids[i]].insert(tokens[ids[i]].end(), out[ids[i]].tokens.begin(),
+                          out[ids[i]].tokens.end());
+    EXPECT_EQ(tokens[ids[i]], solo[i]) << i;
+  }
+  EXPECT_EQ(engine->stats().kv_used_bytes, 0);
 }
 
 TEST(EngineTest, SeededSamplingIsReproducible) {
@@ -177,8 +213,8 @@ TEST(EngineTest, SeededSamplingIsReproducible) {
 namespace inferd::llm {
 namespace {
 
-// A prompt that needs more blocks than the pool has, queued with another:
-// it ends with kContext instead of both waiting for blocks forever.
+// A prompt that needs more blocks than the pool has is refused when it is
+// added; one queued after it runs.
 TEST(EngineTest, PromptsStarvingForKvBlocksDoNotDeadlock) {
   auto model = LoadModel("tiny-llama-f32.gguf");
   ASSERT_NE(model, nullptr);
@@ -188,11 +224,10 @@ TEST(EngineTest, PromptsStarvingForKvBlocksDoNotDeadlock) {
                                         .kv_block_tokens = 16});
   std::vector<int32_t> big(70, 300), small(10, 301);
   big[0] = small[0] = 1;
-  const SequenceId a = *engine->Add(Greedy(big, 2));
+  EXPECT_FALSE(engine->Add(Greedy(big, 2)).ok());
   const SequenceId b = *engine->Add(Greedy(small, 2));
   auto out = RunToEnd(*engine, 100);
   EXPECT_EQ(engine->active_sequences(), 0);
-  EXPECT_EQ(out[a].finish, FinishReason::kContext);
   EXPECT_EQ(out[b].finish, FinishReason::kLength);
   EXPECT_EQ(out[b].tokens.size(), 2u);
 }

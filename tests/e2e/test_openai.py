@@ -1,0 +1,217 @@
+"""OpenAI's API for language models, driven by OpenAI's own Node.js client.
+
+The committed tiny random-weight model tests/data/llm/tiny-llama-f32.gguf is
+served from a repository folder with a chat template file beside its config.
+Its output is gibberish, but deterministic under greedy decoding, which is
+what these tests compare: chat against completions of the rendered prompt,
+streamed against not, batched against alone. The client library is the real
+`openai` npm package, installed by the test setup (tests/e2e/clients)."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from .inferd_server import REPO_ROOT, ServerTestCase
+
+GGUF = os.path.join(REPO_ROOT, "tests", "data", "llm", "tiny-llama-f32.gguf")
+CLIENT = os.path.join(REPO_ROOT, "tests", "e2e", "clients", "openai_client.cjs")
+CONTEXT = 128  # the tiny model's own
+# A small template in the style of real ones: role markers, a generation
+# prompt, and a refusal of roles it does not know.
+TEMPLATE = ("{{ bos_token }}{% for m in messages %}"
+            "{% if m.role not in ['system', 'user', 'assistant', 'tool'] %}"
+            "{{ raise_exception('unknown role') }}{% endif %}"
+            "<{{ m.role }}> {{ m.content | trim }}\n{% endfor %}"
+            "{% if add_generation_prompt %}<assistant>{% endif %}")
+
+
+def render(messages):
+    """The prompt TEMPLATE renders for `messages` (without the BOS text)."""
+    return "".join("<%s> %s\n" % (m["role"], m["content"].strip()) for m in messages) + "<assistant>"
+
+
+def greedy(**params):
+    params.setdefault("temperature", 0)
+    params.setdefault("max_tokens", 12)
+    params.setdefault("ignore_eos", True)
+    return params
+
+
+@unittest.skipUnless(os.environ.get("INFERD_NODE_MODULES"), "needs the npm clients (ctest fixture)")
+class OpenAiTest(ServerTestCase):
+
+    @classmethod
+    def repository(cls):
+        repo = cls.temp_repository(tempfile.mkdtemp(prefix="inferd-openai-"))
+        os.makedirs(os.path.join(repo, "llm", "1"))
+        shutil.copy(GGUF, os.path.join(repo, "llm", "1", "model.gguf"))
+        with open(os.path.join(repo, "llm", "chat.jinja"), "w") as f:
+            f.write(TEMPLATE)
+        with open(os.path.join(repo, "llm", "config.pbtxt"), "w") as f:
+            f.write('backend: "gguf"\n'
+                    'parameters { key: "context_length" value { string_value: "%d" } }\n'
+                    'parameters { key: "max_sequences" value { string_value: "16" } }\n'
+                    'parameters { key: "threads" value { string_value: "1" } }\n'
+                    'parameters { key: "chat_template" value { string_value: "chat.jinja" } }\n'
+                    % CONTEXT)
+        return repo
+
+    def node(self, action, params=None, api="chat", **extra):
+        cmd = dict(base_url="http://127.0.0.1:%d/v1" % self.server.port, api=api, action=action,
+                   params=params, **extra)
+        out = subprocess.run(["node", CLIENT], input=json.dumps(cmd).encode(), capture_output=True,
+                             timeout=240)
+        self.assertEqual(out.returncode, 0, out.stderr.decode()[-3000:])
+        return json.loads(out.stdout)
+
+    def ok(self, action, params=None, api="chat", **extra):
+        result = self.node(action, params, api, **extra)
+        self.assertFalse(isinstance(result, dict) and "error" in result, result)
+        return result
+
+    def api_error(self, params, api="chat"):
+        result = self.node("create", params, api)
+        self.assertIn("error", result, result)
+        return result["error"]
+
+    def metric(self, name):
+        status, _, body = self.server.request("GET", "/metrics")
+        self.assertEqual(status, 200)
+        total = 0.0
+        for line in body.decode().splitlines():
+            if line.startswith(name + "{") or line.startswith(name + " "):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    # -- models -------------------------------------------------------------
+
+    def test_models_lists_the_model(self):
+        models = self.ok("models")
+        self.assertEqual([m["id"] for m in models], ["llm"])
+        self.assertEqual(models[0]["object"], "model")
+
+    # -- chat ---------------------------------------------------------------
+
+    def test_chat_is_the_completion_of_the_rendered_prompt(self):
+        messages = [{"role": "system", "content": "You are terse."},
+                    {"role": "user", "content": "Name a colour."}]
+        chat = self.ok("create", greedy(model="llm", messages=messages))
+        self.assertEqual(chat["object"], "chat.completion")
+        self.assertTrue(chat["id"].startswith("chatcmpl-"))
+        choice = chat["choices"][0]
+        self.assertEqual(choice["message"]["role"], "assistant")
+        self.assertEqual(choice["finish_reason"], "length")
+        self.assertEqual(chat["usage"]["completion_tokens"], 12)
+        self.assertEqual(chat["usage"]["total_tokens"],
+                         chat["usage"]["prompt_tokens"] + chat["usage"]["completion_tokens"])
+        completion = self.ok("create", greedy(model="llm", prompt=render(messages)), api="completions")
+        self.assertEqual(completion["object"], "text_completion")
+        self.assertEqual(choice["message"]["content"], completion["choices"][0]["text"])
+        self.assertEqual(chat["usage"], completion["usage"])
+
+    def test_streamed_chat_equals_the_response_and_ends_with_usage(self):
+        params = greedy(model="llm", messages=[{"role": "user", "content": "Tell a story"}],
+                        max_tokens=20)
+        whole = self.ok("create", params)
+        chunks = self.ok("stream", dict(params, stream_options={"include_usage": True}))["chunks"]
+        self.assertEqual(chunks[0]["choices"][0]["delta"]["role"], "assistant")
+        self.assertTrue(all(c["object"] == "chat.completion.chunk" for c in chunks))
+        self.assertEqual(len({c["id"] for c in chunks}), 1)
+        text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+        self.assertEqual(text, whole["choices"][0]["message"]["content"])
+        finishes = [c["choices"][0]["finish_reason"] for c in chunks if c["choices"]]
+        self.assertEqual(finishes[-1], "length")
+        self.assertTrue(all(f is None for f in finishes[:-1]))
+        self.assertEqual(chunks[-1]["choices"], [])
+        self.assertEqual(chunks[-1]["usage"], whole["usage"])
+        # A content chunk per token: more than a couple of chunks.
+        self.assertGreater(len(chunks), 10)
+
+    def test_chat_logprobs_come_per_token(self):
+        chat = self.ok("create", greedy(model="llm", messages=[{"role": "user", "content": "Hi"}],
+                                        max_tokens=6, logprobs=True, top_logprobs=3))
+        content = chat["choices"][0]["logprobs"]["content"]
+        self.assertEqual(len(content), 6)
+        for token in content:
+            self.assertLessEqual(token["logprob"], 0)
+            self.assertEqual(len(token["top_logprobs"]), 3)
+            self.assertEqual(token["top_logprobs"][0]["token"], token["token"])  # greedy
+            self.assertEqual(bytes(token["bytes"]).decode("utf-8", "replace"), token["token"])
+        self.assertEqual("".join(t["token"] for t in content), chat["choices"][0]["message"]["content"])
+
+    # -- completions --------------------------------------------------------
+
+    def test_n_choices_with_a_seed_are_reproducible_and_distinct(self):
+        params = dict(model="llm", prompt="Once upon a time", max_tokens=16, n=3, seed=7,
+                      temperature=1.0, ignore_eos=True)
+        first = self.ok("create", params, api="completions")
+        again = self.ok("create", params, api="completions")
+        texts = [c["text"] for c in first["choices"]]
+        self.assertEqual([c["index"] for c in first["choices"]], [0, 1, 2])
+        self.assertEqual(texts, [c["text"] for c in again["choices"]])
+        self.assertEqual(len(set(texts)), 3, texts)
+        self.assertEqual(first["usage"]["completion_tokens"], 48)
+
+    def test_stop_string_ends_the_text_before_it(self):
+        full = self.ok("create", greedy(model="llm", prompt="The cat sat", max_tokens=24),
+                       api="completions")["choices"][0]["text"]
+        stop = full[8:11]
+        self.assertEqual(len(stop), 3, full)
+        cut = self.ok("create", greedy(model="llm", prompt="The cat sat", max_tokens=24, stop=[stop]),
+                      api="completions")["choices"][0]
+        self.assertEqual(cut["finish_reason"], "stop")
+        self.assertEqual(cut["text"], full[:full.index(stop)])
+
+    def test_sixteen_concurrent_streams_equal_their_solo_runs(self):
+        prompts = ["Story number %d begins" % i for i in range(16)]
+        solo = [self.ok("create", greedy(model="llm", prompt=p, max_tokens=16),
+                        api="completions")["choices"][0]["text"] for p in prompts]
+        batched = self.ok("concurrent", [greedy(model="llm", prompt=p, max_tokens=16) for p in prompts],
+                          api="completions")["texts"]
+        self.assertEqual(batched, solo)
+
+    # -- bad input ------------------------------------------------------------
+
+    def test_bad_requests_are_openai_errors_naming_the_param(self):
+        user = [{"role": "user", "content": "hi"}]
+        cases = [
+            (dict(model="nope", messages=user), 404, None, "model_not_found"),
+            (dict(model="llm", messages=[]), 400, "messages", None),
+            (dict(model="llm", messages=[{"role": "robot", "content": "x"}]), 400,
+             "messages[0].role", None),
+            (dict(model="llm", messages=user, max_tokens=0), 400, "max_tokens", None),
+            (dict(model="llm", messages=user, max_tokens=10**9), 400, "max_tokens", None),
+            (dict(model="llm", messages=user, temperature=-1), 400, "temperature", None),
+            (dict(model="llm", messages=user, n=1000), 400, "n", None),
+            (dict(model="llm", messages=user, top_logprobs=3), 400, "top_logprobs", None),
+            (dict(model="llm", messages=[{"role": "user", "content": "word " * 400}]), 400,
+             "messages", "context_length_exceeded"),
+        ]
+        for params, status, param, code in cases:
+            error = self.api_error(params)
+            self.assertEqual(error["status"], status, (params, error))
+            if param:
+                self.assertEqual(error["param"], param, error)
+            if code:
+                self.assertEqual(error["code"], code, error)
+        error = self.api_error(dict(model="llm", prompt="x " * (1 << 19)), api="completions")
+        self.assertEqual((error["status"], error["code"]), (400, "context_length_exceeded"), error)
+        # Invalid UTF-8 needs a raw request: the client library would fix it.
+        body = b'{"model": "llm", "messages": [{"role": "user", "content": "bad \xff"}]}'
+        status, _, data = self.server.request("POST", "/v1/chat/completions", body,
+                                              {"Content-Type": "application/json"})
+        self.assertEqual(status, 400, data)
+        self.assertEqual(json.loads(data)["error"]["param"], "messages[0].content")
+        status, _, data = self.server.request("POST", "/v1/completions", b"{not json",
+                                              {"Content-Type": "application/json"})
+        self.assertEqual(status, 400, data)
+        self.assertEqual(json.loads(data)["error"]["type"], "invalid_request_error")
+        # Unharmed.
+        self.ok("create", greedy(model="llm", messages=user))
+
+
+if __name__ == "__main__":
+    unittest.main()
