@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "api/jobs_api.h"
 #include "api/json_fields.h"
 #include "api/status_http.h"
 #include "boost/json.hpp"
@@ -26,16 +27,6 @@ json::object ResultFields(const GenerateResult& result) {
   return json::object{{"finish_reason", result.finish_reason},
                       {"prompt_tokens", result.prompt_tokens},
                       {"generated_tokens", result.generated_tokens}};
-}
-
-// Decodes and prepares; on failure returns the error response.
-absl::StatusOr<GenerateCall> Prepare(const ApiContext* context, const HttpRequest& http) {
-  absl::StatusOr<ModelHandle> model =
-      context->service->Model(http.param("model"), http.param("version"));
-  if (!model.ok()) return model.status();
-  absl::StatusOr<GenerateInput> input = DecodeGenerateInput(http.body);
-  if (!input.ok()) return input.status();
-  return context->service->PrepareGenerate(*std::move(model), *std::move(input));
 }
 
 }  // namespace
@@ -83,8 +74,27 @@ absl::StatusOr<GenerateInput> DecodeGenerateInput(std::string_view body) {
   return input;
 }
 
+absl::StatusOr<GenerateCall> DecodeGenerateCall(const InferenceService& service,
+                                                const std::string& model_name,
+                                                const std::string& version, std::string_view body) {
+  absl::StatusOr<ModelHandle> model = service.Model(model_name, version);
+  if (!model.ok()) return model.status();
+  absl::StatusOr<GenerateInput> input = DecodeGenerateInput(body);
+  if (!input.ok()) return input.status();
+  return service.PrepareGenerate(*std::move(model), *std::move(input));
+}
+
+std::string GenerateResponseBody(const ModelVersion& model, const GenerateResult& result) {
+  json::object fields = ResultFields(result);
+  fields["text_output"] = result.text;
+  return ModelFields(model, std::move(fields));
+}
+
 void GenerateApi::Generate(HttpRequest&& http, Responder respond) const {
-  absl::StatusOr<GenerateCall> call = Prepare(context_, http);
+  if (context_->jobs && context_->jobs->MaybeSubmit("generate", http, respond)) return;
+  absl::StatusOr<GenerateCall> call = DecodeGenerateCall(
+      *context_->service, std::string(http.param("model")), std::string(http.param("version")),
+      http.body);
   if (!call.ok()) return respond(ErrorResponse(call.status()));
   ModelHandle model = call->model;
   context_->service->Generate(
@@ -94,15 +104,15 @@ void GenerateApi::Generate(HttpRequest&& http, Responder respond) const {
         auto shared = std::make_shared<absl::StatusOr<GenerateResult>>(std::move(result));
         codec->Post([model, shared, respond] {
           if (!shared->ok()) return respond(ErrorResponse(shared->status()));
-          json::object fields = ResultFields(**shared);
-          fields["text_output"] = (*shared)->text;
-          respond(JsonBody(200, ModelFields(*model, std::move(fields))));
+          respond(JsonBody(200, GenerateResponseBody(*model, **shared)));
         });
       });
 }
 
 void GenerateApi::GenerateStream(HttpRequest&& http, Responder respond) const {
-  absl::StatusOr<GenerateCall> call = Prepare(context_, http);
+  absl::StatusOr<GenerateCall> call = DecodeGenerateCall(
+      *context_->service, std::string(http.param("model")), std::string(http.param("version")),
+      http.body);
   if (!call.ok()) return respond(ErrorResponse(call.status()));
   ModelHandle model = call->model;
   std::shared_ptr<CancelSignal> cancel = http.cancel ? http.cancel : std::make_shared<CancelSignal>();

@@ -15,6 +15,8 @@
 // "text_output": delta}` per piece of text and a last one with an empty
 // text_output and the finish reason (or {"error": ...}). Bad input is a 400
 // naming the field. A client that goes away cancels its sequence.
+// /generate with `Prefer: respond-async` becomes a job whose result is the
+// /generate answer.
 // Thread-safe.
 
 #include <string_view>
@@ -28,6 +30,13 @@ namespace inferd {
 
 // Decodes a generate body; InvalidArgument names the bad field.
 absl::StatusOr<GenerateInput> DecodeGenerateInput(std::string_view body);
+// Resolves the model and version, decodes `body` and prepares it: what the
+// route and a generate job both run.
+absl::StatusOr<GenerateCall> DecodeGenerateCall(const InferenceService& service,
+                                                const std::string& model,
+                                                const std::string& version, std::string_view body);
+// The JSON answer of /generate for `result` of `model`.
+std::string GenerateResponseBody(const ModelVersion& model, const GenerateResult& result);
 
 class GenerateApi {
  public:

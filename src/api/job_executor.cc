@@ -6,7 +6,9 @@
 #include <string_view>
 
 #include "absl/strings/match.h"
+#include "api/generate_api.h"
 #include "api/job_outcome.h"
+#include "api/openai_api.h"
 #include "api/predict_api.h"
 #include "api/status_http.h"
 #include "api/v2_model_api.h"
@@ -24,6 +26,28 @@ std::optional<std::string_view> HeaderLength(const jobs::JobPayload& input) {
   return std::nullopt;
 }
 
+// The OpenAI request a chat_completions or completions job stores, prepared.
+absl::StatusOr<OpenAiCall> DecodeOpenAiCall(const InferenceService& service,
+                                            const jobs::JobRequest& request) {
+  absl::StatusOr<OpenAiRequest> decoded = request.route == "chat_completions"
+                                              ? DecodeChatRequest(request.input.body)
+                                              : DecodeCompletionRequest(request.input.body);
+  if (!decoded.ok()) return decoded.status();
+  if (decoded->stream) {
+    return absl::InvalidArgumentError("stream: a streamed response cannot be a job");
+  }
+  return PrepareOpenAiCall(service, *std::move(decoded));
+}
+
+// Starts work with `start(done)` and waits for `done`'s value.
+template <typename T, typename Start>
+absl::StatusOr<T> Await(Start start) {
+  auto answered = std::make_shared<std::promise<absl::StatusOr<T>>>();
+  auto answer = answered->get_future();
+  start([answered](absl::StatusOr<T> value) { answered->set_value(std::move(value)); });
+  return answer.get();
+}
+
 }  // namespace
 
 absl::Status JobExecutor::Validate(const jobs::JobRequest& request) const {
@@ -38,9 +62,15 @@ absl::Status JobExecutor::Validate(const jobs::JobRequest& request) const {
                                request.input.content_type, request.input.body,
                                options_.max_instances, nullptr)
                  .status();
+  } else if (request.route == "generate") {
+    status = DecodeGenerateCall(service, request.model, request.version, request.input.body)
+                 .status();
+  } else if (request.route == "chat_completions" || request.route == "completions") {
+    status = DecodeOpenAiCall(service, request).status();
   } else {
     return absl::InvalidArgumentError(
-        StrCat("\"route\" must be \"infer\" or \"predict\", got \"", request.route, "\""));
+        StrCat("\"route\" must be one of infer, predict, generate, chat_completions, "
+               "completions; got \"", request.route, "\""));
   }
   // A model that is loading (or reloading) may be ready when the job runs.
   if (absl::IsUnavailable(status)) return absl::OkStatus();
@@ -82,6 +112,26 @@ jobs::JobOutcome JobExecutor::Execute(const jobs::Job& job,
     absl::StatusOr<TaskOutcome> outcome = answer.get();
     if (!outcome.ok()) return JobOutcomeOfStatus(outcome.status());
     return JobOutcomeOf(PredictResponse(outcome, *model, job.id, started));
+  }
+  if (request.route == "generate") {
+    absl::StatusOr<GenerateCall> call =
+        DecodeGenerateCall(service, request.model, request.version, request.input.body);
+    if (!call.ok()) return JobOutcomeOfStatus(call.status());
+    ModelHandle model = call->model;
+    absl::StatusOr<GenerateResult> result = Await<GenerateResult>([&](auto done) {
+      service.Generate(*std::move(call), nullptr, nullptr, std::move(done));
+    });
+    if (!result.ok()) return JobOutcomeOfStatus(result.status());
+    return JobOutcomeOf(JsonBody(200, GenerateResponseBody(*model, *result)));
+  }
+  if (request.route == "chat_completions" || request.route == "completions") {
+    absl::StatusOr<OpenAiCall> call = DecodeOpenAiCall(service, request);
+    if (!call.ok()) return JobOutcomeOfStatus(call.status());
+    absl::StatusOr<std::string> body = Await<std::string>([&](auto done) {
+      RunOpenAiCall(service, *std::move(call), nullptr, std::move(done));
+    });
+    if (!body.ok()) return JobOutcomeOfStatus(body.status());
+    return JobOutcomeOf(JsonBody(200, *std::move(body)));
   }
   (void)cancel;  // jobs are not interrupted once running (see JobWorkerPool)
   return jobs::JobOutcome::Permanent(StrCat("unknown route \"", request.route, "\""));

@@ -24,16 +24,6 @@ namespace json = boost::json;
 
 constexpr std::string_view kContentLengthHeader = "inference-header-content-length";
 
-// Whether a Prefer header (RFC 7240) asks for respond-async.
-bool PrefersAsync(const HttpRequest& request) {
-  std::optional<std::string_view> prefer = request.header("prefer");
-  if (!prefer) return false;
-  for (absl::string_view token : absl::StrSplit(ToAbsl(*prefer), absl::ByAnyChar(",;"))) {
-    if (absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(token), "respond-async")) return true;
-  }
-  return false;
-}
-
 // A key reused for a different request is 422, as the IETF Idempotency-Key
 // draft says (AlreadyExists would otherwise be 409, which the draft keeps
 // for a request still in flight).
@@ -181,6 +171,15 @@ class JobEventStream {
 
 }  // namespace
 
+bool PrefersAsync(const HttpRequest& request) {
+  std::optional<std::string_view> prefer = request.header("prefer");
+  if (!prefer) return false;
+  for (absl::string_view token : absl::StrSplit(ToAbsl(*prefer), absl::ByAnyChar(",;"))) {
+    if (absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(token), "respond-async")) return true;
+  }
+  return false;
+}
+
 JobsApi::JobsApi(const ApiContext* context, jobs::JobStore* store, jobs::JobEventHub* events,
                  JobExecutor::Options executor, const JobMetrics* metrics)
     : context_(context),
@@ -245,15 +244,15 @@ void JobsApi::ReadJob(HttpRequest&& request, Responder respond,
   });
 }
 
-bool JobsApi::MaybeSubmit(std::string_view route, HttpRequest& request,
-                          Responder& respond) const {
+bool JobsApi::MaybeSubmit(std::string_view route, HttpRequest& request, Responder& respond,
+                          std::string model) const {
   if (!PrefersAsync(request)) return false;
   if (!unavailable_reason_.empty()) {
     respond(UnavailableResponse());
     return true;
   }
   jobs::JobSpec spec;
-  spec.request.model = request.param("model");
+  spec.request.model = model.empty() ? std::string(request.param("model")) : std::move(model);
   spec.request.version = request.param("version");
   spec.request.route = std::string(route);
   spec.request.input.content_type =

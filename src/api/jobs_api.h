@@ -39,6 +39,9 @@
 
 namespace inferd {
 
+// Whether a Prefer header (RFC 7240) asks for respond-async.
+bool PrefersAsync(const HttpRequest& request);
+
 class JobsApi {
  public:
   // None owned; all must outlive the JobsApi.
@@ -66,9 +69,12 @@ class JobsApi {
   void set_worker_pool(jobs::JobWorkerPool* pool) { pool_ = pool; }
 
   // When `request` carries `Prefer: respond-async`, submits it as a job of
-  // `route` ("infer", "predict") and answers 202 through `respond`, which is
-  // then consumed; returns false (and leaves `respond`) otherwise.
-  bool MaybeSubmit(std::string_view route, HttpRequest& request, Responder& respond) const;
+  // `route` ("infer", "predict", "generate", "chat_completions",
+  // "completions") and answers 202 through `respond`, which is then
+  // consumed; returns false (and leaves `respond`) otherwise. `model` is the
+  // model when the body names it rather than the path (OpenAI).
+  bool MaybeSubmit(std::string_view route, HttpRequest& request, Responder& respond,
+                   std::string model = "") const;
 
   // Runs one attempt of `job` through the inference service and waits for
   // the answer. The JobWorkerPool's executor.

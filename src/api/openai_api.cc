@@ -10,6 +10,7 @@
 #include "api/openai_response.h"
 #include "boost/json/serialize.hpp"
 #include "common/strings.h"
+#include "api/jobs_api.h"
 #include "http/chunk_queue.h"
 
 namespace inferd {
@@ -32,7 +33,7 @@ struct Gather {
 };
 
 // The state of a streamed response shared by its choices.
-struct Stream {
+struct StreamState {
   std::mutex mu;
   size_t remaining = 0;
   int64_t prompt_tokens = 0;
@@ -75,66 +76,99 @@ void OpenAiApi::Completions(HttpRequest&& http, Responder respond) const {
   Run(*std::move(request), http, std::move(respond));
 }
 
-void OpenAiApi::Run(OpenAiRequest request, const HttpRequest& http, Responder respond) const {
-  const InferenceService& service = *context_->service;
+absl::StatusOr<OpenAiCall> PrepareOpenAiCall(const InferenceService& service,
+                                             OpenAiRequest request) {
   absl::StatusOr<ModelHandle> model = service.Model(request.model, "");
-  if (!model.ok()) return respond(openai::ErrorResponse(model.status()));
-  std::vector<GenerateCall> calls;
-  calls.reserve(request.choices.size());
+  if (!model.ok()) return model.status();
+  OpenAiCall call;
+  call.calls.reserve(request.choices.size());
   for (GenerateInput& input : request.choices) {
-    absl::StatusOr<GenerateCall> call = service.PrepareGenerate(*model, std::move(input));
-    if (!call.ok()) return respond(openai::ErrorResponse(call.status()));
-    calls.push_back(*std::move(call));
+    absl::StatusOr<GenerateCall> prepared = service.PrepareGenerate(*model, std::move(input));
+    if (!prepared.ok()) return prepared.status();
+    call.calls.push_back(*std::move(prepared));
   }
-  openai::ResponseHeader header{request.chat, openai::NewId(request.chat),
-                                absl::ToUnixSeconds(absl::Now()), request.model};
-  const int n = request.n;
-  const bool logprobs = request.logprobs;
-  std::shared_ptr<CancelSignal> cancel = http.cancel ? http.cancel : std::make_shared<CancelSignal>();
+  request.choices.clear();
+  call.request = std::move(request);
+  return call;
+}
 
-  if (!request.stream) {
-    auto gather = std::make_shared<Gather>();
-    gather->results.resize(calls.size());
-    gather->remaining = calls.size();
-    auto shared_respond = std::make_shared<Responder>(std::move(respond));
-    for (size_t i = 0; i < calls.size(); ++i) {
-      service.Generate(
-          std::move(calls[i]), cancel, nullptr,
-          [gather, i, n, logprobs, header, cancel, codec = context_->codec_pool,
-           shared_respond](absl::StatusOr<GenerateResult> result) {
-            std::lock_guard<std::mutex> lock(gather->mu);
-            if (result.ok()) {
-              gather->results[i] = *std::move(result);
-            } else if (gather->error.ok()) {
-              gather->error = result.status();
-              cancel->Cancel();  // the other choices are of no use now
-            }
-            if (--gather->remaining > 0) return;
-            codec->Post([gather, n, logprobs, header, shared_respond] {
-              if (!gather->error.ok()) return (*shared_respond)(openai::ErrorResponse(gather->error));
-              (*shared_respond)(
-                  JsonBody(200, openai::CompletionBody(header, gather->results, n, logprobs)));
-            });
-          });
-    }
+void RunOpenAiCall(const InferenceService& service, OpenAiCall call,
+                   const std::shared_ptr<CancelSignal>& cancel, OpenAiDone done) {
+  const OpenAiRequest& request = call.request;
+  const openai::ResponseHeader header{request.chat, openai::NewId(request.chat),
+                                      absl::ToUnixSeconds(absl::Now()), request.model};
+  auto gather = std::make_shared<Gather>();
+  gather->results.resize(call.calls.size());
+  gather->remaining = call.calls.size();
+  auto shared_done = std::make_shared<OpenAiDone>(std::move(done));
+  for (size_t i = 0; i < call.calls.size(); ++i) {
+    service.Generate(
+        std::move(call.calls[i]), cancel, nullptr,
+        [gather, i, n = request.n, logprobs = request.logprobs, header, cancel,
+         shared_done](absl::StatusOr<GenerateResult> result) {
+          std::unique_lock<std::mutex> lock(gather->mu);
+          if (result.ok()) {
+            gather->results[i] = *std::move(result);
+          } else if (gather->error.ok()) {
+            gather->error = result.status();
+            if (cancel) cancel->Cancel();  // the other choices are of no use now
+          }
+          if (--gather->remaining > 0) return;
+          lock.unlock();
+          if (!gather->error.ok()) return (*shared_done)(gather->error);
+          (*shared_done)(openai::CompletionBody(header, gather->results, n, logprobs));
+        });
+  }
+}
+
+void OpenAiApi::Run(OpenAiRequest request, HttpRequest& http, Responder respond) const {
+  if (request.stream && context_->jobs && PrefersAsync(http)) {
+    return respond(openai::ErrorResponse(absl::InvalidArgumentError(
+        "stream: a streamed response cannot be a job (Prefer: respond-async)")));
+  }
+  if (!request.stream && context_->jobs &&
+      context_->jobs->MaybeSubmit(request.chat ? "chat_completions" : "completions", http,
+                                  respond, request.model)) {
     return;
   }
+  const bool stream = request.stream;
+  absl::StatusOr<OpenAiCall> call = PrepareOpenAiCall(*context_->service, std::move(request));
+  if (!call.ok()) return respond(openai::ErrorResponse(call.status()));
+  std::shared_ptr<CancelSignal> cancel = http.cancel ? http.cancel : std::make_shared<CancelSignal>();
+  if (stream) return Stream(*std::move(call), cancel, std::move(respond));
+  RunOpenAiCall(*context_->service, *std::move(call), cancel,
+                [codec = context_->codec_pool, respond = std::move(respond)](
+                    absl::StatusOr<std::string> body) mutable {
+                  codec->Post([body = std::move(body), respond = std::move(respond)] {
+                    if (!body.ok()) return respond(openai::ErrorResponse(body.status()));
+                    respond(JsonBody(200, *body));
+                  });
+                });
+}
 
+void OpenAiApi::Stream(OpenAiCall call, const std::shared_ptr<CancelSignal>& cancel,
+                       Responder respond) const {
+  const OpenAiRequest& request = call.request;
+  const openai::ResponseHeader header{request.chat, openai::NewId(request.chat),
+                                      absl::ToUnixSeconds(absl::Now()), request.model};
+  const int n = request.n;
+  const bool logprobs = request.logprobs;
+  const bool usage = request.include_usage;
   auto queue = std::make_shared<ChunkQueue>([cancel] { cancel->Cancel(); });
   HttpResponse response;
   response.content_type = "text/event-stream";
   response.headers.emplace_back("Cache-Control", "no-cache");
   response.stream = queue;
   respond(std::move(response));
-  const bool usage = request.include_usage;
+  std::vector<GenerateCall>& calls = call.calls;
   if (header.chat) {
     for (size_t i = 0; i < calls.size(); ++i) queue->Push(openai::RoleChunk(header, i, usage));
   }
-  auto stream = std::make_shared<Stream>();
+  auto stream = std::make_shared<StreamState>();
   stream->remaining = calls.size();
   for (size_t i = 0; i < calls.size(); ++i) {
     const int index = static_cast<int>(i);
-    service.Generate(
+    context_->service->Generate(
         std::move(calls[i]), cancel,
         [queue, header, index, logprobs, usage](const GenerateDelta& delta) {
           queue->Push(openai::DeltaChunk(header, index, delta, logprobs, usage));

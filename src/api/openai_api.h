@@ -15,14 +15,34 @@
 // the finish_reason; a usage chunk when stream_options.include_usage; then
 // `data: [DONE]`. A failure after the stream started is sent as an error
 // chunk. A client that goes away cancels every choice at the next step.
-// Errors are OpenAI's error object. Thread-safe.
+// Errors are OpenAI's error object. With `Prefer: respond-async` (and no
+// stream) the request becomes a job whose result is the non-streamed
+// response, run by the same functions below. Thread-safe.
+
+#include <functional>
+#include <vector>
 
 #include "api/api_context.h"
+#include "api/openai_request.h"
 #include "http/route_table.h"
 
 namespace inferd {
 
-struct OpenAiRequest;
+// A decoded OpenAI request with every choice prepared on its model.
+struct OpenAiCall {
+  OpenAiRequest request;  // its choices are moved into `calls`
+  std::vector<GenerateCall> calls;
+};
+
+// Resolves the model and prepares every choice; the first refusal wins.
+absl::StatusOr<OpenAiCall> PrepareOpenAiCall(const InferenceService& service,
+                                             OpenAiRequest request);
+// Runs every choice to its end and gives the non-streamed response body (or
+// the first failure, after cancelling the other choices), on a generation
+// thread: hand encoding-heavy work elsewhere.
+using OpenAiDone = std::function<void(absl::StatusOr<std::string> body)>;
+void RunOpenAiCall(const InferenceService& service, OpenAiCall call,
+                   const std::shared_ptr<CancelSignal>& cancel, OpenAiDone done);
 
 class OpenAiApi {
  public:
@@ -34,7 +54,9 @@ class OpenAiApi {
   void Completions(HttpRequest&& request, Responder respond) const;
 
  private:
-  void Run(OpenAiRequest request, const HttpRequest& http, Responder respond) const;
+  void Run(OpenAiRequest request, HttpRequest& http, Responder respond) const;
+  void Stream(OpenAiCall call, const std::shared_ptr<CancelSignal>& cancel,
+              Responder respond) const;
 
   const ApiContext* context_;
 };

@@ -15,6 +15,7 @@ import tempfile
 import unittest
 
 from .inferd_server import REPO_ROOT, ServerTestCase
+from .jobs_client import wait_final
 
 GGUF = os.path.join(REPO_ROOT, "tests", "data", "llm", "tiny-llama-f32.gguf")
 CLIENT = os.path.join(REPO_ROOT, "tests", "e2e", "clients", "openai_client.cjs")
@@ -172,6 +173,46 @@ class OpenAiTest(ServerTestCase):
         batched = self.ok("concurrent", [greedy(model="llm", prompt=p, max_tokens=16) for p in prompts],
                           api="completions")["texts"]
         self.assertEqual(batched, solo)
+
+    # -- async jobs -----------------------------------------------------------
+
+    def submit(self, path, body):
+        status, _, data = self.server.request("POST", path, body, {"Prefer": "respond-async"})
+        return status, json.loads(data)
+
+    def test_async_chat_completion_and_generate_jobs_give_the_synchronous_answer(self):
+        body = greedy(model="llm", messages=[{"role": "user", "content": "Tell a story"}])
+        status, job = self.submit("/v1/chat/completions", body)
+        self.assertEqual(status, 202, job)
+        doc = wait_final(self.server.client, job["id"])
+        self.assertEqual(doc["status"], "succeeded", doc)
+        self.assertEqual(doc["model"], "llm")
+        status, result = self.server.json("GET", "/v1/jobs/%s/result" % job["id"])
+        self.assertEqual(status, 200, result)
+        direct = self.ok("create", body)
+        self.assertEqual(result["object"], "chat.completion")
+        self.assertEqual(result["choices"], direct["choices"])
+        self.assertEqual(result["usage"], direct["usage"])
+        generate = {"text_input": "Once upon a time",
+                    "parameters": {"max_tokens": 8, "temperature": 0, "ignore_eos": True}}
+        status, job = self.submit("/v2/models/llm/generate", generate)
+        self.assertEqual(status, 202, job)
+        self.assertEqual(wait_final(self.server.client, job["id"])["status"], "succeeded")
+        status, result = self.server.json("GET", "/v1/jobs/%s/result" % job["id"])
+        status, direct = self.server.json("POST", "/v2/models/llm/generate", generate)
+        self.assertEqual(result, direct)
+
+    def test_async_jobs_refuse_bad_requests_at_submission(self):
+        status, doc = self.submit("/v1/chat/completions", dict(model="llm", messages=[]))
+        self.assertEqual(status, 400, doc)
+        status, doc = self.submit("/v1/completions", dict(model="llm", prompt="x", max_tokens=0))
+        self.assertEqual(status, 400, doc)
+        status, doc = self.submit("/v1/completions", dict(model="nope", prompt="x"))
+        self.assertEqual(status, 404, doc)
+        status, doc = self.submit("/v1/completions", dict(model="llm", prompt="x", stream=True))
+        self.assertEqual(status, 400, doc)
+        status, doc = self.submit("/v2/models/llm/generate", {"text_input": 5})
+        self.assertEqual(status, 400, doc)
 
     # -- bad input ------------------------------------------------------------
 
