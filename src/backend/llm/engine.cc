@@ -19,6 +19,8 @@ struct Engine::Sequence {
   GenerationRequest req;
   Sampler sampler;
   SequenceKv kv;
+  PrefixChain chain;            // how much of kv is published for reuse
+  int64_t cached = 0;           // prompt tokens reused from the prefix cache
   std::vector<int32_t> tokens;  // prompt then generated
   int64_t generated = 0;
   text::Utf8StreamDecoder utf8;
@@ -89,6 +91,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
   if (!cache.ok()) return cache.status();
   std::unique_ptr<Engine> engine(new Engine(std::move(model), options));
   engine->cache_ = *std::move(cache);
+  engine->blocks_ = std::make_unique<PrefixCache>(engine->cache_.get(),
+                                                  options.prefix_cache);
   Transformer::Options t;
   t.max_batch_tokens = options.max_batch_tokens;
   t.max_context = options.max_context;
@@ -180,11 +184,14 @@ int64_t Engine::active_sequences() const {
 
 Engine::Stats Engine::stats() const {
   absl::MutexLock lock(&mutex_);
-  Stats stats;
+  Stats stats = totals_;
   stats.running = running_count_;
   stats.waiting = static_cast<int64_t>(pending_.size());
   stats.kv_used_bytes = kv_used_blocks_ * cache_->block_bytes();
   stats.kv_capacity_bytes = cache_->options().num_blocks * cache_->block_bytes();
+  stats.kv_used_tokens = kv_used_blocks_ * options_.kv_block_tokens;
+  stats.kv_capacity_tokens = cache_->options().num_blocks * options_.kv_block_tokens;
+  stats.prefix_cache_tokens = kv_cached_blocks_ * options_.kv_block_tokens;
   return stats;
 }
 
@@ -235,6 +242,7 @@ void Engine::Finish(Sequence& seq, FinishReason reason, std::string detail,
   ev->detail = std::move(detail);
   SequenceTimings& t = ev->timings;
   t.prompt_tokens = static_cast<int64_t>(seq.req.prompt.size());
+  t.cached_prompt_tokens = seq.cached;
   t.generated_tokens = seq.generated;
   if (seq.generated > 0) {
     t.prompt_seconds =
@@ -243,7 +251,7 @@ void Engine::Finish(Sequence& seq, FinishReason reason, std::string detail,
         std::chrono::duration<double>(seq.last_token - seq.first_token).count();
   }
   seq.done = true;
-  cache_->Release(seq.kv);
+  blocks_->Release(seq.kv, seq.chain);
 }
 
 absl::Status Engine::Step(std::vector<StepEvent>* events) {
@@ -267,12 +275,19 @@ absl::Status Engine::Step(std::vector<StepEvent>* events) {
     cancelled_.clear();
     // Admission, in arrival order: a sequence joins the batch when a slot is
     // free and the KV blocks of its whole budget (prompt + max_tokens) can
-    // be reserved, so that a running sequence never runs out of cache.
+    // be reserved, so that a running sequence never runs out of cache. The
+    // longest cached prefix of its prompt comes with it, already computed.
     size_t taken = 0;
     for (; taken < pending_.size(); ++taken) {
       Sequence& seq = *pending_[taken];
       if (static_cast<int64_t>(running_.size()) >= options_.max_sequences) break;
-      if (!cache_->Reserve(seq.kv, KvBudget(seq.req)).ok()) break;
+      absl::StatusOr<int64_t> cached =
+          blocks_->Admit(seq.kv, seq.chain, seq.req.prompt, KvBudget(seq.req));
+      if (!cached.ok()) break;
+      seq.cached = *cached;
+      totals_.prompt_tokens += static_cast<int64_t>(seq.req.prompt.size());
+      totals_.prefix_cache_hit_tokens += seq.cached;
+      totals_.prefix_cache_hits += seq.cached > 0;
       running_.push_back(std::move(pending_[taken]));
     }
     pending_.erase(pending_.begin(), pending_.begin() + taken);
@@ -302,7 +317,7 @@ absl::Status Engine::Step(std::vector<StepEvent>* events) {
         Finish(seq, FinishReason::kContext, "context length reached", events);
         continue;
       }
-      if (absl::Status s = cache_->Reserve(seq.kv, seq.fed() + n); !s.ok()) {
+      if (absl::Status s = blocks_->Reserve(seq.kv, seq.fed() + n); !s.ok()) {
         if (pass == 0 || running_.size() == 1) {
           Finish(seq, FinishReason::kContext, std::string(s.message()), events);
         } else if (blocked == nullptr) {
@@ -338,6 +353,10 @@ absl::Status Engine::Step(std::vector<StepEvent>* events) {
                                                cache_.get(), logits_.data());
         !s.ok()) {
       return s;
+    }
+    // Blocks this pass filled become reusable by later prompts.
+    for (auto& seq : running_) {
+      if (!seq->done) blocks_->Publish(seq->kv, seq->chain, seq->tokens);
     }
   }
 
@@ -377,10 +396,11 @@ absl::Status Engine::Step(std::vector<StepEvent>* events) {
                                   return s->done;
                                 }),
                  running_.end());
-  const int64_t used_blocks = cache_->options().num_blocks - cache_->free_blocks();
   absl::MutexLock lock(&mutex_);
   running_count_ = static_cast<int64_t>(running_.size());
-  kv_used_blocks_ = used_blocks;
+  kv_used_blocks_ = blocks_->referenced_blocks();
+  kv_cached_blocks_ = blocks_->cached_blocks();
+  totals_.generated_tokens += static_cast<int64_t>(logit_owners_.size());
   return absl::OkStatus();
 }
 

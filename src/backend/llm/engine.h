@@ -14,10 +14,13 @@
 // the next step. Each sequence owns blocks of the shared KV cache and returns
 // them when it ends. A sequence is admitted into the batch (in arrival
 // order, at most max_sequences at once) only when the blocks of its whole
-// budget, prompt + max_tokens, are free; until then it waits.
+// budget, prompt + max_tokens, are free; until then it waits. With the
+// prefix cache (Options::prefix_cache, on by default), blocks outlive their
+// sequence and a later prompt that starts with the same tokens reuses them
+// instead of computing that prefix again (see PrefixCache).
 //
-// Thread-safety: Add(), Cancel() and active_sequences() are thread-safe;
-// Step() must be called from one thread at a time.
+// Thread-safety: Add(), Cancel(), active_sequences() and stats() are
+// thread-safe; Step() must be called from one thread at a time.
 
 #include <chrono>
 #include <cstdint>
@@ -31,6 +34,7 @@
 #include "absl/synchronization/mutex.h"
 #include "backend/llm/kv_cache.h"
 #include "backend/llm/model.h"
+#include "backend/llm/prefix_cache.h"
 #include "backend/llm/sampler.h"
 #include "common/thread_pool.h"
 #include "backend/llm/transformer.h"
@@ -62,6 +66,7 @@ struct GenerationRequest {
 
 struct SequenceTimings {
   int64_t prompt_tokens = 0;
+  int64_t cached_prompt_tokens = 0;  // of prompt_tokens, from the prefix cache
   int64_t generated_tokens = 0;
   double prompt_seconds = 0;      // first scheduled step to first token
   double generation_seconds = 0;  // first token to last token
@@ -97,6 +102,9 @@ class Engine {
     int64_t max_context = 0;
     int64_t kv_cache_tokens = 0;  // pool size; 0: 2 x max_context
     int64_t kv_block_tokens = 16;
+    // Keep the KV blocks of ended sequences and reuse them for prompts that
+    // share their prefix (whole blocks only); evicted least recently used.
+    bool prefix_cache = true;
   };
 
   static absl::StatusOr<std::unique_ptr<Engine>> Create(
@@ -112,12 +120,25 @@ class Engine {
   // Sequences queued or running.
   int64_t active_sequences() const ABSL_LOCKS_EXCLUDED(mutex_);
 
-  // What the engine holds, as of the end of the last step.
+  // What the engine holds, as of the end of the last step, and cumulative
+  // counts since it was created.
   struct Stats {
     int64_t running = 0;  // sequences in the batch (prefilling or decoding)
     int64_t waiting = 0;  // added, not yet admitted
+    // KV cache held by running sequences (a block shared by several counts
+    // once), and the pool's size.
     int64_t kv_used_bytes = 0;
     int64_t kv_capacity_bytes = 0;
+    int64_t kv_used_tokens = 0;
+    int64_t kv_capacity_tokens = 0;
+    // Cached blocks no sequence holds (reusable, evicted first when the
+    // pool runs short), in token positions.
+    int64_t prefix_cache_tokens = 0;
+    // Cumulative, counted when sequences are admitted or sample a token.
+    int64_t prompt_tokens = 0;
+    int64_t prefix_cache_hit_tokens = 0;  // prompt tokens not computed
+    int64_t prefix_cache_hits = 0;        // sequences that reused a block
+    int64_t generated_tokens = 0;
   };
   Stats stats() const ABSL_LOCKS_EXCLUDED(mutex_);
 
@@ -146,6 +167,7 @@ class Engine {
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<Transformer> transformer_;
   std::unique_ptr<KvCache> cache_;
+  std::unique_ptr<PrefixCache> blocks_;  // allocates cache_'s blocks
   std::vector<std::unique_ptr<Sequence>> running_;
   std::vector<BatchToken> batch_;
   std::vector<SequenceKv*> batch_seqs_;
@@ -158,6 +180,8 @@ class Engine {
   absl::flat_hash_set<SequenceId> cancelled_ ABSL_GUARDED_BY(mutex_);
   int64_t running_count_ ABSL_GUARDED_BY(mutex_) = 0;
   int64_t kv_used_blocks_ ABSL_GUARDED_BY(mutex_) = 0;
+  int64_t kv_cached_blocks_ ABSL_GUARDED_BY(mutex_) = 0;
+  Stats totals_ ABSL_GUARDED_BY(mutex_);  // the cumulative fields only
 };
 
 }  // namespace inferd::llm

@@ -46,10 +46,7 @@ absl::Status KvCache::Reserve(SequenceKv& seq, int64_t positions) {
         ToAbsl(StrCat("KV cache full: ", positions, " positions need ", extra,
                      " more blocks, ", free_blocks(), " free")));
   }
-  for (int64_t k = 0; k < extra; ++k) {
-    seq.blocks.push_back(free_.back());
-    free_.pop_back();
-  }
+  for (int64_t k = 0; k < extra; ++k) seq.blocks.push_back(TakeBlock());
   return absl::OkStatus();
 }
 

@@ -52,6 +52,16 @@ class KvCache {
   // Returns all of `seq`'s blocks to the pool.
   void Release(SequenceKv& seq);
 
+  // Single blocks, for allocators that share blocks between sequences
+  // (PrefixCache): TakeBlock() requires free_blocks() > 0; a block given
+  // back must have been taken and not given back since.
+  int32_t TakeBlock() {
+    const int32_t block = free_.back();
+    free_.pop_back();
+    return block;
+  }
+  void ReturnBlock(int32_t block) { free_.push_back(block); }
+
   // Key/value vector (kv_dim floats) of `layer` at `position` of `seq`.
   float* Key(const SequenceKv& seq, int64_t layer, int64_t position) {
     return Slot(seq, layer, position, 0);
