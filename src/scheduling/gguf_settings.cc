@@ -42,6 +42,21 @@ absl::Status ReadFloat(const config::ModelConfig& config, const std::string& key
   return absl::OkStatus();
 }
 
+// Reads boolean parameter `key` ("true" or "false") into `out` when present.
+absl::Status ReadBool(const config::ModelConfig& config, const std::string& key, bool* out) {
+  auto it = config.parameters().find(key);
+  if (it == config.parameters().end()) return absl::OkStatus();
+  const std::string& text = it->second.string_value();
+  if (text == "true") {
+    *out = true;
+  } else if (text == "false") {
+    *out = false;
+  } else {
+    return Bad(key, text, "must be true or false");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<GgufSettings> GgufSettingsFromConfig(const config::ModelConfig& config) {
@@ -75,6 +90,9 @@ absl::StatusOr<GgufSettings> GgufSettingsFromConfig(const config::ModelConfig& c
   if (absl::Status st = ReadFloat(config, "top_p", &s.sampling.top_p); !st.ok()) return st;
   if (absl::Status st = ReadFloat(config, "min_p", &s.sampling.min_p); !st.ok()) return st;
   if (absl::Status st = ReadFloat(config, "repeat_penalty", &s.sampling.repeat_penalty); !st.ok()) {
+    return st;
+  }
+  if (absl::Status st = ReadBool(config, "prefix_cache", &s.engine.prefix_cache); !st.ok()) {
     return st;
   }
   if (auto it = config.parameters().find("chat_template"); it != config.parameters().end()) {

@@ -10,6 +10,8 @@
 //   max_waiting      sequences that may wait for admission (default 256);
 //                    more are refused with 503 and Retry-After
 //   threads          compute threads; 0: every hardware thread
+//   prefix_cache     "true" (default) or "false": reuse the KV cache of
+//                    earlier prompts that share a prefix with a new one
 //   temperature, top_p, top_k, min_p, repeat_penalty, max_tokens
 //                    sampling defaults for requests that set none
 //   chat_template    a file beside config.pbtxt whose Jinja2 template

@@ -24,6 +24,7 @@ TEST(GgufSettingsTest, ReadsEveryParameter) {
   p["top_p"].set_string_value("0.5");
   p["top_k"].set_string_value("7");
   p["max_tokens"].set_string_value("9");
+  p["prefix_cache"].set_string_value("false");
   absl::StatusOr<GgufSettings> s = GgufSettingsFromConfig(config);
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->engine.max_context, 256);
@@ -34,6 +35,16 @@ TEST(GgufSettingsTest, ReadsEveryParameter) {
   EXPECT_EQ(s->sampling.top_p, 0.5f);
   EXPECT_EQ(s->sampling.top_k, 7);
   EXPECT_EQ(s->max_tokens, 9);
+  EXPECT_FALSE(s->engine.prefix_cache);
+}
+
+TEST(GgufSettingsTest, PrefixCacheIsOnByDefault) {
+  absl::StatusOr<GgufSettings> s = GgufSettingsFromConfig(config::ModelConfig());
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_TRUE(s->engine.prefix_cache);
+  s = GgufSettingsFromConfig(WithParameter("prefix_cache", "true"));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_TRUE(s->engine.prefix_cache);
 }
 
 TEST(GgufSettingsTest, BadValuesNameTheParameter) {
@@ -41,7 +52,8 @@ TEST(GgufSettingsTest, BadValuesNameTheParameter) {
       {"context_length", "-1"}, {"context_length", "big"}, {"max_sequences", "0"},
       {"kv_cache_bytes", "-5"}, {"threads", "x"},          {"temperature", "-1"},
       {"temperature", "nan"},   {"top_p", "0"},            {"top_p", "1.5"},
-      {"top_k", "-2"},          {"max_tokens", "0"},
+      {"top_k", "-2"},          {"max_tokens", "0"},      {"prefix_cache", "yes"},
+      {"prefix_cache", ""},     {"prefix_cache", "1"},
   };
   for (const auto& [key, value] : bad) {
     absl::StatusOr<GgufSettings> s = GgufSettingsFromConfig(WithParameter(key, value));
