@@ -58,6 +58,15 @@ class OpenAiTest(ServerTestCase):
                     'parameters { key: "threads" value { string_value: "1" } }\n'
                     'parameters { key: "chat_template" value { string_value: "chat.jinja" } }\n'
                     % CONTEXT)
+        # The same file as a Hugging Face style translation task on :predict.
+        os.makedirs(os.path.join(repo, "translate", "1"))
+        shutil.copy(GGUF, os.path.join(repo, "translate", "1", "model.gguf"))
+        with open(os.path.join(repo, "translate", "config.pbtxt"), "w") as f:
+            f.write('backend: "gguf"\n'
+                    'parameters { key: "task" value { string_value: "translation" } }\n'
+                    'parameters { key: "source_lang" value { string_value: "English" } }\n'
+                    'parameters { key: "temperature" value { string_value: "0" } }\n'
+                    'parameters { key: "threads" value { string_value: "1" } }\n')
         return repo
 
     def node(self, action, params=None, api="chat", **extra):
@@ -91,7 +100,7 @@ class OpenAiTest(ServerTestCase):
 
     def test_models_lists_the_model(self):
         models = self.ok("models")
-        self.assertEqual([m["id"] for m in models], ["llm"])
+        self.assertEqual(sorted(m["id"] for m in models), ["llm", "translate"])
         self.assertEqual(models[0]["object"], "model")
 
     # -- chat ---------------------------------------------------------------
@@ -173,6 +182,27 @@ class OpenAiTest(ServerTestCase):
         batched = self.ok("concurrent", [greedy(model="llm", prompt=p, max_tokens=16) for p in prompts],
                           api="completions")["texts"]
         self.assertEqual(batched, solo)
+
+    # -- generation tasks on :predict ------------------------------------------
+
+    def test_translation_task_on_predict_fills_its_template_per_instance(self):
+        body = {"instances": ["The cat sat", ""],
+                "parameters": {"target_lang": "French", "max_new_tokens": 6}}
+        status, doc = self.server.json("POST", "/v1/models/translate:predict", body)
+        self.assertEqual(status, 200, doc)
+        self.assertEqual((doc["success_count"], doc["failure_count"]), (1, 1))
+        self.assertIn("translation_text", doc["predictions"][0])
+        self.assertIn("empty", doc["predictions"][1]["error"])
+        prompt = ("Translate the following text from English to French.\n\nThe cat sat\n\n"
+                  "Translation:")
+        direct = self.ok("create", greedy(model="translate", prompt=prompt, max_tokens=6,
+                                          ignore_eos=False), api="completions")
+        self.assertEqual(doc["predictions"][0]["translation_text"],
+                         direct["choices"][0]["text"].lstrip(" \n"))
+        status, doc = self.server.json("POST", "/v1/models/translate:predict",
+                                       {"instances": ["x"]})
+        self.assertEqual(status, 400, doc)
+        self.assertIn("target_lang", doc["error"])
 
     # -- observability --------------------------------------------------------
 
