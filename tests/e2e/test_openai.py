@@ -174,6 +174,26 @@ class OpenAiTest(ServerTestCase):
                           api="completions")["texts"]
         self.assertEqual(batched, solo)
 
+    # -- observability --------------------------------------------------------
+
+    def test_llm_metrics_and_health_show_the_generation_loop(self):
+        before = self.metric("inferd_llm_generated_tokens_total")
+        self.ok("create", greedy(model="llm", prompt="Count", max_tokens=9), api="completions")
+        self.assertEqual(self.metric("inferd_llm_generated_tokens_total") - before, 9)
+        self.assertGreater(self.metric("inferd_llm_prompt_tokens_total"), 0)
+        self.assertGreater(self.metric("inferd_llm_time_to_first_token_seconds_count"), 0)
+        self.assertGreater(self.metric("inferd_llm_inter_token_seconds_count"), 0)
+        self.assertGreater(self.metric("inferd_llm_kv_cache_capacity_bytes"), 0)
+        self.assertEqual(self.metric("inferd_llm_sequences"), 0)
+        status, _, text = self.server.request("GET", "/metrics")
+        result = subprocess.run([shutil.which("promtool") or "promtool", "check", "metrics"],
+                                input=text, capture_output=True, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        status, health = self.server.json("GET", "/health")
+        generation = health["models"][0]["versions"][0]["generation"]
+        self.assertEqual(generation["running_sequences"], 0)
+        self.assertGreater(generation["kv_cache_capacity_bytes"], 0)
+
     # -- async jobs -----------------------------------------------------------
 
     def submit(self, path, body):
