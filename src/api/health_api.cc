@@ -47,9 +47,21 @@ HttpResponse HealthApi::Summary() const {
   for (const ModelStatus& model : repository.Index()) {
     json::array versions;
     for (const VersionStatus& v : model.versions) {
-      versions.emplace_back(json::object{{"version", v.version},
-                                         {"state", ModelStateName(v.state)},
-                                         {"reason", v.reason}});
+      json::object version{{"version", v.version},
+                           {"state", ModelStateName(v.state)},
+                           {"reason", v.reason}};
+      // A language model also tells what its generation loop holds.
+      if (v.state == ModelState::kReady) {
+        absl::StatusOr<ModelHandle> handle = repository.Get(model.name, v.version);
+        if (handle.ok() && (*handle)->generator() != nullptr) {
+          const llm::Engine::Stats stats = (*handle)->generator()->stats();
+          version["generation"] = json::object{{"running_sequences", stats.running},
+                                               {"waiting_sequences", stats.waiting},
+                                               {"kv_cache_used_bytes", stats.kv_used_bytes},
+                                               {"kv_cache_capacity_bytes", stats.kv_capacity_bytes}};
+        }
+      }
+      versions.emplace_back(std::move(version));
     }
     models.emplace_back(
         json::object{{"name", model.name}, {"versions", std::move(versions)}});

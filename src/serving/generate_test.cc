@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "boost/json/parse.hpp"
 #include "absl/synchronization/notification.h"
 #include "backend/testing/temp_model_repository.h"
 #include "gtest/gtest.h"
@@ -39,6 +40,17 @@ class GenerateTest : public ::testing::Test {
                     "[{{ m.role }}] {{ m.content | trim }}\n{% endfor %}"
                     "{% if add_generation_prompt %}[assistant]{% endif %}");
     repo_.MakeDir("chat/1");
+    // The same model as a question-answering task with a template of ours.
+    repo_.WriteFile("qa/config.pbtxt",
+                    "backend: \"gguf\"\n"
+                    "parameters { key: \"task\" value { string_value: \"question-answering\" } }\n"
+                    "parameters { key: \"prompt_template\" value { string_value: "
+                    "\"Q: {question} C: {context} A:\" } }\n"
+                    "parameters { key: \"threads\" value { string_value: \"1\" } }\n"
+                    "parameters { key: \"temperature\" value { string_value: \"0\" } }\n");
+    repo_.MakeDir("qa/1");
+    std::filesystem::copy_file("tests/data/llm/tiny-llama-f32.gguf",
+                               repo_.root() + "/qa/1/model.gguf");
     std::filesystem::copy_file("tests/data/llm/tiny-llama-f32.gguf",
                                repo_.root() + "/chat/1/model.gguf");
     absl::StatusOr<std::unique_ptr<ModelRepository>> repository =
@@ -210,6 +222,55 @@ TEST_F(GenerateTest, MessagesAreRenderedWithTheTemplateFileAndBosIsNotDoubled) {
   EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(std::string(refused.message()).find("messages: roles must be"), std::string::npos)
       << refused;
+}
+
+TEST_F(GenerateTest, PredictOnAQuestionAnsweringModelAnswersPerInstance) {
+  absl::StatusOr<ModelHandle> qa = service_->Model("qa", "");
+  ASSERT_TRUE(qa.ok()) << qa.status();
+  auto body = std::make_shared<boost::json::value>(boost::json::parse(
+      R"({"instances": [{"question": "Who?", "context": "Once upon a time"}, {"question": "x"}],
+          "parameters": {"max_new_tokens": 5}})"));
+  PredictInput input;
+  input.body = body;
+  for (const boost::json::value& v : body->at("instances").as_array()) {
+    input.instances.push_back({.json = &v});
+  }
+  input.parameters = &body->at("parameters").as_object();
+  absl::StatusOr<std::shared_ptr<TaskCall>> call =
+      service_->PreparePredict(*qa, std::move(input), nullptr);
+  ASSERT_TRUE(call.ok()) << call.status();
+  absl::Notification done;
+  absl::StatusOr<TaskOutcome> outcome;
+  service_->Predict(*call, [&](absl::StatusOr<TaskOutcome> result) {
+    outcome = std::move(result);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  ASSERT_EQ(outcome->predictions.size(), 2u);
+  ASSERT_TRUE(outcome->predictions[0].ok()) << outcome->predictions[0].status();
+  EXPECT_TRUE(outcome->predictions[0]->as_object().contains("answer"));
+  EXPECT_EQ(outcome->tokens[0], 5);
+  // The instance without a context fails alone, naming what it lacks.
+  EXPECT_NE(std::string(outcome->predictions[1].status().message()).find("context"),
+            std::string::npos);
+  EXPECT_EQ(outcome->succeeded, 1);
+  EXPECT_EQ(outcome->failed, 1);
+  // The same prompt through Generate gives the same answer (greedy).
+  std::string deltas;
+  absl::StatusOr<GenerateResult> direct = Run(
+      {.text_input = "Q: Who? C: Once upon a time A:", .max_tokens = 5}, &deltas);
+  ASSERT_TRUE(direct.ok());
+  std::string expected = direct->text;
+  expected.erase(0, expected.find_first_not_of(" \n"));
+  EXPECT_EQ(outcome->predictions[0]->at("answer").as_string(), expected);
+}
+
+TEST_F(GenerateTest, PredictOnALanguageModelWithoutATaskIsRefused) {
+  PredictInput input;
+  absl::Status status = service_->PreparePredict(model_, std::move(input), nullptr).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(status.message()).find("without a task"), std::string::npos) << status;
 }
 
 TEST_F(GenerateTest, TensorInferIsRefusedForALanguageModel) {

@@ -90,6 +90,9 @@ void InferenceService::Infer(InferCall call, const std::shared_ptr<CancelSignal>
 
 absl::StatusOr<std::shared_ptr<TaskCall>> InferenceService::PreparePredict(
     ModelHandle model, PredictInput input, std::shared_ptr<CancelSignal> cancel) const {
+  if (model->generator() != nullptr) {
+    return PrepareGenerationTask(std::move(model), std::move(input), std::move(cancel));
+  }
   const auto* pipeline = dynamic_cast<const pipelines::TaskPipeline*>(model->attachment());
   if (pipeline == nullptr) {
     CountInvalid(*model);
@@ -117,6 +120,7 @@ absl::StatusOr<std::shared_ptr<TaskCall>> InferenceService::PreparePredict(
 }
 
 void InferenceService::Predict(std::shared_ptr<TaskCall> call, PredictDone done) const {
+  if (call->generation) return RunGenerationTask(std::move(call), std::move(done));
   RunTask(options_.pool, std::move(call), std::move(done));
 }
 

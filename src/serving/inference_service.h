@@ -99,6 +99,11 @@ class InferenceService {
                 TextDeltaCallback on_delta, GenerateDone done) const;
 
  private:
+  // :predict on a language model (serving/generation_task.h).
+  absl::StatusOr<std::shared_ptr<TaskCall>> PrepareGenerationTask(
+      ModelHandle model, PredictInput input, std::shared_ptr<CancelSignal> cancel) const;
+  void RunGenerationTask(std::shared_ptr<TaskCall> call, PredictDone done) const;
+
   const Options options_;
 };
 

@@ -28,6 +28,7 @@
 #include "common/cancel_signal.h"
 #include "common/thread_pool.h"
 #include "pipelines/task/task_pipeline.h"
+#include "serving/generation_task.h"
 #include "repository/model_version.h"
 
 namespace inferd {
@@ -42,6 +43,15 @@ struct TaskCall {
   uint32_t priority = 0;                  // 0: the model's default level
   std::optional<absl::Duration> timeout;  // queue timeout
   std::shared_ptr<CancelSignal> cancel;   // optional: the caller went away
+
+  // Set for a GGUF language model instead of `pipeline`: its generation
+  // task and, per instance, a prepared sequence or the instance's error.
+  struct Generation {
+    GenerationTask task;
+    std::vector<absl::StatusOr<GenerateCall>> calls;
+    std::vector<std::string> texts;  // each instance's own text (return_full_text)
+  };
+  std::shared_ptr<Generation> generation;
 };
 
 struct TaskOutcome {

@@ -10,6 +10,7 @@
 #include "tools/bench/bench_options.h"
 #include "tools/bench/bench_report.h"
 #include "tools/bench/bench_runner.h"
+#include "tools/bench/generation_runner.h"
 
 namespace inferd {
 namespace {
@@ -23,7 +24,10 @@ struct BenchFlags {
   std::string warmup = "2s";
   std::string timeout = "30s";
   std::vector<std::string> shapes;
+  std::string token_id_range;
   bool no_progress = false;
+  bool no_ignore_eos = false;
+  const CLI::Option* timeout_option = nullptr;  // to tell whether it was given
 };
 
 absl::Status ApplyFlags(BenchFlags& flags) {
@@ -45,6 +49,18 @@ absl::Status ApplyFlags(BenchFlags& flags) {
     if (!parsed.ok()) return parsed.status();
     *value = *parsed;
   }
+  if (bench::IsGenerationRoute(o.route) && flags.timeout_option != nullptr &&
+      flags.timeout_option->count() == 0) {
+    o.timeout = bench::kGenerationTimeout;
+  }
+  if (!flags.token_id_range.empty()) {
+    if (absl::Status s = bench::ParseTokenIdRange(
+            flags.token_id_range, &o.token_id_low, &o.token_id_high);
+        !s.ok()) {
+      return s;
+    }
+  }
+  o.ignore_eos = !flags.no_ignore_eos;
   for (const std::string& shape : flags.shapes) {
     if (absl::Status s = bench::ParseShapeFlag(shape, &o.shapes); !s.ok()) {
       return s;
@@ -67,7 +83,9 @@ void RegisterBenchCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "bench",
       "Load-test a server: throughput and latency percentiles per "
-      "concurrency level or request rate (like Triton's perf_analyzer).");
+      "concurrency level or request rate (like Triton's perf_analyzer); "
+      "with --route completions or chat, streamed text generation against "
+      "any OpenAI-compatible server (like vLLM's serving benchmark).");
   cmd->add_option("--url", o.url, "Server base URL, http://HOST:PORT")
       ->capture_default_str();
   cmd->add_option("-m,--model", o.model, "Model to send requests to");
@@ -84,8 +102,31 @@ void RegisterBenchCommand(CLI::App& app) {
                   "sent round-robin: a mixed workload");
   cmd->add_option("--route", o.route,
                   "infer: POST /v2/models/MODEL[/versions/V]/infer; predict: "
-                  "POST /v1/models/MODEL:predict")
+                  "POST /v1/models/MODEL:predict; completions: streamed POST "
+                  "/v1/completions; chat: streamed POST /v1/chat/completions")
       ->capture_default_str();
+  cmd->add_option("--prompt-tokens", o.prompt_tokens,
+                  "Generation: prompt length, in words (about one token each; "
+                  "the server's count is reported) or in token ids with "
+                  "--token-id-range")
+      ->capture_default_str();
+  cmd->add_option("--prompt-file", o.prompt_file,
+                  "Generation: draw prompt words from this text file instead "
+                  "of the built-in list");
+  cmd->add_option("--token-id-range", flags->token_id_range,
+                  "Generation, completions only: send each prompt as "
+                  "--prompt-tokens random token ids in [LOW, HIGH), an exact "
+                  "length whatever the tokenizer, e.g. 259:32000");
+  cmd->add_option("--max-tokens", o.max_tokens,
+                  "Generation: tokens each request generates")
+      ->capture_default_str();
+  cmd->add_option("-n,--num-requests", o.num_requests,
+                  "Generation: requests per concurrency level (0: twice the "
+                  "concurrency)")
+      ->capture_default_str();
+  cmd->add_flag("--no-ignore-eos", flags->no_ignore_eos,
+                "Generation: do not send \"ignore_eos\": true (for servers "
+                "that refuse the field; requests may then end early)");
   cmd->add_option(
       "--path", o.path,
       "POST to this path instead, e.g. /v1/models/sentiment:predict");
@@ -127,10 +168,12 @@ void RegisterBenchCommand(CLI::App& app) {
                   "Time per level before measuring; its requests are not "
                   "counted")
       ->capture_default_str();
-  cmd->add_option("--timeout", flags->timeout,
-                  "Per-request timeout; a request that takes longer counts as "
-                  "a timeout error")
-      ->capture_default_str();
+  flags->timeout_option =
+      cmd->add_option("--timeout", flags->timeout,
+                      "Per-request timeout; a request that takes longer counts "
+                      "as a timeout error. Generation: the longest wait for "
+                      "any byte (default 5m)")
+          ->capture_default_str();
   cmd->add_option("--threads", o.io_threads,
                   "Client I/O threads (keep it low: they share the cores with "
                   "a local server)")
@@ -143,6 +186,22 @@ void RegisterBenchCommand(CLI::App& app) {
   cmd->callback([flags] {
     if (absl::Status s = ApplyFlags(*flags); !s.ok()) {
       Fail(2, std::string(s.message()));
+    }
+    if (bench::IsGenerationRoute(flags->options.route)) {
+      auto report = bench::RunGenerationBench(flags->options, stdout, stderr);
+      if (!report.ok()) Fail(2, std::string(report.status().message()));
+      for (const bench::GenerationLevel& level : report->levels) {
+        if (level.succeeded == 0) {
+          Fail(1, fmt::format("no request succeeded at concurrency {} "
+                              "(errors: {}){}",
+                              level.concurrency,
+                              bench::FormatGenerationErrors(level),
+                              level.first_error_detail.empty()
+                                  ? ""
+                                  : ": " + level.first_error_detail));
+        }
+      }
+      return;
     }
     auto report = bench::RunBench(flags->options, stdout, stderr);
     if (!report.ok()) Fail(2, std::string(report.status().message()));

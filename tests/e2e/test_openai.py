@@ -58,6 +58,15 @@ class OpenAiTest(ServerTestCase):
                     'parameters { key: "threads" value { string_value: "1" } }\n'
                     'parameters { key: "chat_template" value { string_value: "chat.jinja" } }\n'
                     % CONTEXT)
+        # The same file as a Hugging Face style translation task on :predict.
+        os.makedirs(os.path.join(repo, "translate", "1"))
+        shutil.copy(GGUF, os.path.join(repo, "translate", "1", "model.gguf"))
+        with open(os.path.join(repo, "translate", "config.pbtxt"), "w") as f:
+            f.write('backend: "gguf"\n'
+                    'parameters { key: "task" value { string_value: "translation" } }\n'
+                    'parameters { key: "source_lang" value { string_value: "English" } }\n'
+                    'parameters { key: "temperature" value { string_value: "0" } }\n'
+                    'parameters { key: "threads" value { string_value: "1" } }\n')
         return repo
 
     def node(self, action, params=None, api="chat", **extra):
@@ -91,7 +100,7 @@ class OpenAiTest(ServerTestCase):
 
     def test_models_lists_the_model(self):
         models = self.ok("models")
-        self.assertEqual([m["id"] for m in models], ["llm"])
+        self.assertEqual(sorted(m["id"] for m in models), ["llm", "translate"])
         self.assertEqual(models[0]["object"], "model")
 
     # -- chat ---------------------------------------------------------------
@@ -173,6 +182,47 @@ class OpenAiTest(ServerTestCase):
         batched = self.ok("concurrent", [greedy(model="llm", prompt=p, max_tokens=16) for p in prompts],
                           api="completions")["texts"]
         self.assertEqual(batched, solo)
+
+    # -- generation tasks on :predict ------------------------------------------
+
+    def test_translation_task_on_predict_fills_its_template_per_instance(self):
+        body = {"instances": ["The cat sat", ""],
+                "parameters": {"target_lang": "French", "max_new_tokens": 6}}
+        status, doc = self.server.json("POST", "/v1/models/translate:predict", body)
+        self.assertEqual(status, 200, doc)
+        self.assertEqual((doc["success_count"], doc["failure_count"]), (1, 1))
+        self.assertIn("translation_text", doc["predictions"][0])
+        self.assertIn("empty", doc["predictions"][1]["error"])
+        prompt = ("Translate the following text from English to French.\n\nThe cat sat\n\n"
+                  "Translation:")
+        direct = self.ok("create", greedy(model="translate", prompt=prompt, max_tokens=6,
+                                          ignore_eos=False), api="completions")
+        self.assertEqual(doc["predictions"][0]["translation_text"],
+                         direct["choices"][0]["text"].lstrip(" \n"))
+        status, doc = self.server.json("POST", "/v1/models/translate:predict",
+                                       {"instances": ["x"]})
+        self.assertEqual(status, 400, doc)
+        self.assertIn("target_lang", doc["error"])
+
+    # -- observability --------------------------------------------------------
+
+    def test_llm_metrics_and_health_show_the_generation_loop(self):
+        before = self.metric("inferd_llm_generated_tokens_total")
+        self.ok("create", greedy(model="llm", prompt="Count", max_tokens=9), api="completions")
+        self.assertEqual(self.metric("inferd_llm_generated_tokens_total") - before, 9)
+        self.assertGreater(self.metric("inferd_llm_prompt_tokens_total"), 0)
+        self.assertGreater(self.metric("inferd_llm_time_to_first_token_seconds_count"), 0)
+        self.assertGreater(self.metric("inferd_llm_inter_token_seconds_count"), 0)
+        self.assertGreater(self.metric("inferd_llm_kv_cache_capacity_bytes"), 0)
+        self.assertEqual(self.metric("inferd_llm_sequences"), 0)
+        status, _, text = self.server.request("GET", "/metrics")
+        result = subprocess.run([shutil.which("promtool") or "promtool", "check", "metrics"],
+                                input=text, capture_output=True, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        status, health = self.server.json("GET", "/health")
+        generation = health["models"][0]["versions"][0]["generation"]
+        self.assertEqual(generation["running_sequences"], 0)
+        self.assertGreater(generation["kv_cache_capacity_bytes"], 0)
 
     # -- async jobs -----------------------------------------------------------
 

@@ -125,6 +125,27 @@ absl::StatusOr<std::vector<double>> ParseRateList(const std::string& text) {
   return rates;
 }
 
+absl::Status ParseTokenIdRange(const std::string& text, int64_t* low,
+                               int64_t* high) {
+  const size_t colon = text.find(':');
+  int64_t lo = 0, hi = 0;
+  if (colon == std::string::npos ||
+      !ParseNumber(std::string_view(text).substr(0, colon), &lo) ||
+      !ParseNumber(std::string_view(text).substr(colon + 1), &hi) || lo < 0 ||
+      hi <= lo) {
+    return absl::InvalidArgumentError(
+        StrCat("--token-id-range \"", text,
+               "\": expected LOW:HIGH with 0 <= LOW < HIGH, e.g. 259:32000"));
+  }
+  *low = lo;
+  *high = hi;
+  return absl::OkStatus();
+}
+
+bool IsGenerationRoute(const std::string& route) {
+  return route == "completions" || route == "chat";
+}
+
 absl::Status ParseShapeFlag(
     const std::string& text,
     std::map<std::string, std::vector<int64_t>>* shapes) {
@@ -147,6 +168,54 @@ absl::Status ParseShapeFlag(
   return absl::OkStatus();
 }
 
+namespace {
+
+// The checks of a generation benchmark, whose requests are built from the
+// prompt and length flags and which runs closed-loop levels only.
+absl::Status ValidateGeneration(const BenchOptions& o, int body_sources) {
+  if (o.model.empty()) {
+    return absl::InvalidArgumentError(
+        StrCat("--model is required with --route ", o.route));
+  }
+  if (body_sources > 0) {
+    return absl::InvalidArgumentError(
+        StrCat("--input-file, --body-file and --body-lines do not apply to "
+               "--route ",
+               o.route,
+               ": requests are built from --prompt-tokens and "
+               "--max-tokens"));
+  }
+  if (!o.request_rates.empty()) {
+    return absl::InvalidArgumentError(
+        StrCat("--request-rate is not supported with --route ", o.route,
+               ": give --concurrency levels"));
+  }
+  if (o.concurrency.empty()) {
+    return absl::InvalidArgumentError("give --concurrency levels");
+  }
+  for (int c : o.concurrency) {
+    if (c <= 0 || c > 10000) {
+      return absl::InvalidArgumentError(
+          StrCat("--concurrency ", c, ": must be between 1 and 10000"));
+    }
+  }
+  // The prompt and length flags are checked by CompletionRequests::Create.
+  if (o.num_requests < 0 || o.num_requests > 1000000) {
+    return absl::InvalidArgumentError(
+        "--num-requests must be between 0 (twice the concurrency) and "
+        "1000000");
+  }
+  if (o.timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--timeout must be positive");
+  }
+  if (o.io_threads < 1 || o.io_threads > 64) {
+    return absl::InvalidArgumentError("--threads must be between 1 and 64");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ValidateBenchOptions(const BenchOptions& o) {
   if (o.path.empty() && o.model.empty()) {
     return absl::InvalidArgumentError(
@@ -156,12 +225,16 @@ absl::Status ValidateBenchOptions(const BenchOptions& o) {
     return absl::InvalidArgumentError(
         StrCat("--path \"", o.path, "\" must start with '/'"));
   }
-  if (o.route != "infer" && o.route != "predict") {
+  if (o.route != "infer" && o.route != "predict" &&
+      !IsGenerationRoute(o.route)) {
     return absl::InvalidArgumentError(
-        StrCat("--route \"", o.route, "\": expected \"infer\" or \"predict\""));
+        StrCat("--route \"", o.route,
+               "\": expected \"infer\", \"predict\", \"completions\" or "
+               "\"chat\""));
   }
   const int sources = !o.input_file.empty() + !o.body_file.empty() +
                       !o.body_lines.empty();
+  if (IsGenerationRoute(o.route)) return ValidateGeneration(o, sources);
   if (sources > 1) {
     return absl::InvalidArgumentError(
         "--input-file, --body-file and --body-lines are exclusive: give one");

@@ -36,10 +36,21 @@ absl::StatusOr<std::vector<int>> ParseConcurrencyList(const std::string& text);
 // Parses a comma-separated list of positive request rates, e.g. "50,100.5".
 absl::StatusOr<std::vector<double>> ParseRateList(const std::string& text);
 
+// Parses "LOW:HIGH" (the --token-id-range flag), 0 <= LOW < HIGH.
+absl::Status ParseTokenIdRange(const std::string& text, int64_t* low,
+                               int64_t* high);
+
+// True for the routes of a generation benchmark: "completions" and "chat".
+bool IsGenerationRoute(const std::string& route);
+
 // Parses "NAME:D1,D2,..." (the --shape flag) into `shapes[NAME]`.
 absl::Status ParseShapeFlag(
     const std::string& text,
     std::map<std::string, std::vector<int64_t>>* shapes);
+
+// --timeout's default for a generation benchmark: prompts of 16 streams can
+// take most of a minute to prefill on a small CPU before any byte comes.
+inline constexpr absl::Duration kGenerationTimeout = absl::Minutes(5);
 
 struct BenchOptions {
   std::string url = "http://127.0.0.1:8000";
@@ -52,8 +63,10 @@ struct BenchOptions {
   std::string body_file;   // any body, sent as it is
   std::string body_lines;  // one body per line, sent round-robin
 
-  // The POST target: "infer" (/v2/models/M[/versions/V]/infer) or "predict"
-  // (/v1/models/M:predict), unless `path` names one outright.
+  // The POST target: "infer" (/v2/models/M[/versions/V]/infer), "predict"
+  // (/v1/models/M:predict), or a generation benchmark: "completions"
+  // (/v1/completions) or "chat" (/v1/chat/completions); `path` replaces the
+  // path.
   std::string route = "infer";
   std::string path;
   std::string content_type = "application/json";
@@ -65,6 +78,16 @@ struct BenchOptions {
   int distinct_requests = 1;  // bodies generated, sent round-robin
   uint64_t seed = 1;
 
+  // Generation benchmark (route "completions" or "chat"): streamed requests,
+  // see CompletionRequests.
+  int prompt_tokens = 128;   // words, or token ids with a token-id range
+  std::string prompt_file;   // prompt words; empty: built in
+  int64_t token_id_low = 0;  // prompts as token ids in [low, high)
+  int64_t token_id_high = 0;
+  int max_tokens = 128;
+  int num_requests = 0;  // per level; 0: twice the level's concurrency
+  bool ignore_eos = true;
+
   // Load: either a concurrency sweep (closed loop) or request rates (open
   // loop); rates win when both are set.
   std::vector<int> concurrency = {1};
@@ -74,7 +97,9 @@ struct BenchOptions {
 
   absl::Duration duration = absl::Seconds(10);  // measured, per level
   absl::Duration warmup = absl::Seconds(2);     // discarded, per level
-  absl::Duration timeout = absl::Seconds(30);   // per request
+  // Per request; for a generation benchmark, per step (no byte for this
+  // long), defaulting to kGenerationTimeout.
+  absl::Duration timeout = absl::Seconds(30);
   int io_threads = 1;
 
   bool json = false;

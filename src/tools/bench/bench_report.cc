@@ -115,6 +115,12 @@ json::object LevelJson(const LevelResult& level) {
 
 }  // namespace
 
+std::string FormatReadableJson(const json::value& value) {
+  std::string out;
+  WriteReadable(value, 0, &out);
+  return out + "\n";
+}
+
 std::string FormatErrors(const LevelResult& level) {
   std::string text;
   for (const auto& [status, count] : level.http_errors) {
@@ -166,9 +172,7 @@ std::string FormatJson(const BenchReport& report) {
     levels.push_back(LevelJson(level));
   }
   doc["levels"] = std::move(levels);
-  std::string out;
-  WriteReadable(doc, 0, &out);
-  return out + "\n";
+  return FormatReadableJson(doc);
 }
 
 std::string FormatProgressLine(const std::string& level_label,

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "boost/json/value.hpp"
 #include "tools/bench/level_stats.h"
 #include "tools/bench/load_generator.h"
 
@@ -37,6 +38,10 @@ std::string FormatTable(const BenchReport& report);
 
 // The same figures as one JSON object, with latencies in milliseconds.
 std::string FormatJson(const BenchReport& report);
+
+// `value` as indented JSON whose numbers are in their shortest plain form
+// (Boost.JSON alone writes 1234.5 as "1.2345E3"), with a final newline.
+std::string FormatReadableJson(const boost::json::value& value);
 
 // "errors" cell text: "none", or e.g. "503:12 timeout:3".
 std::string FormatErrors(const LevelResult& level);

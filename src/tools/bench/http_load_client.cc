@@ -70,43 +70,51 @@ asio::awaitable<RoundTripResult> HttpLoadClient::Get(std::string_view target) {
   return RoundTrip(false, target, {}, {}, true);
 }
 
+asio::awaitable<boost::system::error_code> HttpLoadClient::Send(
+    bool post, std::string_view target, std::string_view content_type,
+    std::string_view body) {
+  if (!connected_) {
+    stream_.expires_after(options_.timeout);
+    auto [ec, endpoint] = co_await stream_.async_connect(endpoints_, kTuple);
+    if (ec) {
+      Close();  // leaves connected_ false: the caller tells connect failures
+      co_return ec;
+    }
+    stream_.socket().set_option(tcp::no_delay(true));
+    connected_ = true;
+  }
+
+  http::request<http::span_body<const char>> request(
+      post ? http::verb::post : http::verb::get,
+      beast::string_view(target.data(), target.size()), 11);
+  request.set(http::field::host, options_.host_header);
+  request.set(http::field::user_agent, "inferd-bench");
+  if (post) {
+    request.set(http::field::content_type,
+                beast::string_view(content_type.data(), content_type.size()));
+    request.body() =
+        http::span_body<const char>::value_type(body.data(), body.size());
+  }
+  request.keep_alive(true);
+  request.prepare_payload();
+
+  stream_.expires_after(options_.timeout);
+  auto [ec, written] = co_await http::async_write(stream_, request, kTuple);
+  co_return ec;
+}
+
 asio::awaitable<RoundTripResult> HttpLoadClient::RoundTrip(
     bool post, std::string_view target, std::string_view content_type,
     std::string_view body, bool keep_body) {
   for (int attempt = 0;; ++attempt) {
     const bool reused = connected_;
-    if (!connected_) {
-      stream_.expires_after(options_.timeout);
-      auto [ec, endpoint] = co_await stream_.async_connect(endpoints_, kTuple);
-      if (ec) {
-        Close();
-        co_return Failure(ec == beast::error::timeout
-                              ? TransportError::kTimeout
-                              : TransportError::kConnect,
-                          ec);
-      }
-      stream_.socket().set_option(tcp::no_delay(true));
-      connected_ = true;
+    boost::system::error_code ec =
+        co_await Send(post, target, content_type, body);
+    if (ec && !connected_) {
+      co_return Failure(ec == beast::error::timeout ? TransportError::kTimeout
+                                                    : TransportError::kConnect,
+                        ec);
     }
-
-    http::request<http::span_body<const char>> request(
-        post ? http::verb::post : http::verb::get,
-        beast::string_view(target.data(), target.size()), 11);
-    request.set(http::field::host, options_.host_header);
-    request.set(http::field::user_agent, "inferd-bench");
-    if (post) {
-      request.set(http::field::content_type,
-                  beast::string_view(content_type.data(), content_type.size()));
-      request.body() =
-          http::span_body<const char>::value_type(body.data(), body.size());
-    }
-    request.keep_alive(true);
-    request.prepare_payload();
-
-    stream_.expires_after(options_.timeout);
-    auto [write_ec, written] =
-        co_await http::async_write(stream_, request, kTuple);
-    boost::system::error_code ec = write_ec;
     bool got_some = false;
     if (!ec) {
       http::response_parser<http::string_body> parser;
@@ -134,6 +142,70 @@ asio::awaitable<RoundTripResult> HttpLoadClient::RoundTrip(
       continue;
     }
     co_return Failure(Classify(ec), ec);
+  }
+}
+
+asio::awaitable<RoundTripResult> HttpLoadClient::PostStream(
+    std::string_view target, std::string_view content_type,
+    std::string_view body, const BodyPieceCallback& on_piece) {
+  for (int attempt = 0;; ++attempt) {
+    const bool reused = connected_;
+    boost::system::error_code ec =
+        co_await Send(/*post=*/true, target, content_type, body);
+    if (ec && !connected_) {
+      co_return Failure(ec == beast::error::timeout ? TransportError::kTimeout
+                                                    : TransportError::kConnect,
+                        ec);
+    }
+    http::response_parser<http::buffer_body> parser;
+    parser.body_limit(options_.max_response_bytes);
+    if (!ec) {
+      stream_.expires_after(options_.timeout);
+      auto [header_ec, n] =
+          co_await http::async_read_header(stream_, buffer_, parser, kTuple);
+      ec = header_ec;
+    }
+    if (ec) {
+      const bool stale = reused && attempt == 0 && !parser.got_some() &&
+                         Classify(ec) == TransportError::kClosed;
+      Close();
+      if (stale) {
+        ++reconnects_;
+        continue;
+      }
+      co_return Failure(Classify(ec), ec);
+    }
+
+    RoundTripResult result;
+    result.status = static_cast<int>(parser.get().result_int());
+    const bool success = result.status >= 200 && result.status < 300;
+    char piece[16 * 1024];
+    while (!parser.is_done()) {
+      parser.get().body().data = piece;
+      parser.get().body().size = sizeof(piece);
+      stream_.expires_after(options_.timeout);
+      auto [read_ec, n] =
+          co_await http::async_read_some(stream_, buffer_, parser, kTuple);
+      const auto arrived = std::chrono::steady_clock::now();
+      const size_t got = sizeof(piece) - parser.get().body().size;
+      if (got > 0) {
+        const std::string_view bytes(piece, got);
+        if (success) {
+          on_piece(bytes, arrived);
+        } else {
+          result.body.append(bytes);
+        }
+      }
+      if (read_ec && read_ec != http::error::need_buffer) {
+        Close();
+        result.error = Classify(read_ec);
+        result.body_cut_off = true;
+        result.detail = read_ec.message();
+        co_return result;
+      }
+    }
+    if (!parser.get().keep_alive()) Close();
+    co_return result;
   }
 }
 

@@ -7,12 +7,16 @@
 // every HTTP client handles), so a server's idle timeout does not show up
 // as errors.
 //
+// PostStream() hands a response body to a callback piece by piece as it
+// arrives, with the time it arrived, for streamed (SSE) answers.
+//
 // Failures come back as a RoundTripResult, never as exceptions.
 // Not thread-safe: one coroutine owns a client; with several I/O threads,
 // its operations still run one after another.
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,9 +33,11 @@ namespace inferd::bench {
 
 struct RoundTripResult {
   int status = 0;  // the HTTP status; 0 when there was no response
-  TransportError error = TransportError::kOther;  // when status == 0
-  std::string detail;  // the socket error's message, when status == 0
-  std::string body;    // the response body, when asked for
+  // When status == 0, or (PostStream) when the body was cut off.
+  TransportError error = TransportError::kOther;
+  bool body_cut_off = false;  // PostStream: the status came, the body broke
+  std::string detail;         // the socket error's message, when one happened
+  std::string body;           // the response body, when asked for
 };
 
 class HttpLoadClient {
@@ -56,6 +62,22 @@ class HttpLoadClient {
   // Sends GET `target`; keeps the response body.
   boost::asio::awaitable<RoundTripResult> Get(std::string_view target);
 
+  // Called with each piece of a 2xx response body as it comes off the
+  // socket, with the time the read that brought it returned.
+  using BodyPieceCallback = std::function<void(
+      std::string_view piece, std::chrono::steady_clock::time_point arrived)>;
+
+  // Sends POST `target` and streams a 2xx response's body to `on_piece`
+  // (chunked, sized or ending with the connection alike); a non-2xx body is
+  // kept in the result instead. Here `timeout` bounds each step (connect,
+  // write, every read), not the whole request: a stream may run as long as
+  // the server keeps sending. A stale keep-alive connection is retried once,
+  // like Post(). When the connection breaks mid-body, the result has both
+  // the status and the transport error.
+  boost::asio::awaitable<RoundTripResult> PostStream(
+      std::string_view target, std::string_view content_type,
+      std::string_view body, const BodyPieceCallback& on_piece);
+
   // Connections re-opened because the server had closed a reused one.
   int64_t reconnects() const { return reconnects_; }
 
@@ -63,6 +85,11 @@ class HttpLoadClient {
   boost::asio::awaitable<RoundTripResult> RoundTrip(
       bool post, std::string_view target, std::string_view content_type,
       std::string_view body, bool keep_body);
+  // Connects when not connected and writes the request; a non-empty error
+  // on failure (the connection is then closed).
+  boost::asio::awaitable<boost::system::error_code> Send(
+      bool post, std::string_view target, std::string_view content_type,
+      std::string_view body);
   void Close();
 
   std::vector<boost::asio::ip::tcp::endpoint> endpoints_;

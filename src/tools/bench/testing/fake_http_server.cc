@@ -37,6 +37,11 @@ std::map<int, int64_t> FakeHttpServer::responses() const {
   return responses_;
 }
 
+std::vector<std::string> FakeHttpServer::bodies() const {
+  absl::MutexLock lock(&mu_);
+  return bodies_;
+}
+
 void FakeHttpServer::Accept() {
   acceptor_.async_accept(
       [this](boost::system::error_code ec, tcp::socket socket) {
@@ -64,6 +69,13 @@ void FakeHttpServer::Serve(tcp::socket socket) {
           {
             absl::MutexLock lock(&mu_);
             ++responses_[status];
+            bodies_.push_back(request.body());
+          }
+          if (options_.stream_for && status < 300) {
+            if (!co_await Stream(stream, options_.stream_for(sequence))) {
+              co_return;
+            }
+            continue;
           }
           http::response<http::string_body> response(
               static_cast<http::status>(status), 11);
@@ -84,6 +96,25 @@ void FakeHttpServer::Serve(tcp::socket socket) {
         }
       },
       asio::detached);
+}
+
+asio::awaitable<bool> FakeHttpServer::Stream(beast::tcp_stream& stream,
+                                             std::vector<std::string> pieces) {
+  constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+  http::response<http::empty_body> header(http::status::ok, 11);
+  header.set(http::field::content_type, "text/event-stream");
+  header.chunked(true);
+  http::response_serializer<http::empty_body> serializer(header);
+  auto [ec, n] = co_await http::async_write_header(stream, serializer, kTuple);
+  if (ec) co_return false;
+  for (const std::string& piece : pieces) {
+    auto [piece_ec, written] = co_await asio::async_write(
+        stream, http::make_chunk(asio::buffer(piece)), kTuple);
+    if (piece_ec) co_return false;
+  }
+  auto [last_ec, written] =
+      co_await asio::async_write(stream, http::make_chunk_last(), kTuple);
+  co_return !last_ec;
 }
 
 uint16_t UnusedPort() {

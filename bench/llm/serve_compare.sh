@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Language models over HTTP: inferd vs llama.cpp's llama-server, side by side
+# in one run, on the random ~0.5B llama-shaped models (F16 and Q8_0) that
+# make_llm_bench_model writes (speed does not depend on the weight values).
+#
+#   bench/llm/serve_compare.sh INFERD_BIN LLAMA_SERVER_BIN
+#
+# On a shared machine, run it under the project's CPU lock:
+#   flock /tmp/cpu.lock bench/llm/serve_compare.sh build/inferd \
+#     /work/peers/llama.cpp-build/bin/llama-server
+#
+# For each model, one server at a time on 127.0.0.1, both with THREADS
+# compute threads and room for STREAMS sequences of CONTEXT tokens:
+#
+#   engine alone   inferd generate: one prompt, GEN tokens, greedy, its own
+#                  "generation: ... tokens/s" (prompt time excluded)
+#   inferd         inferd serve on a repository with one model whose
+#                  config.pbtxt sets context_length CONTEXT, max_sequences
+#                  STREAMS, threads THREADS and a KV cache of STREAMS x CONTEXT
+#                  tokens
+#   llama-server   -np STREAMS -cb -t THREADS -c STREAMS*CONTEXT
+#
+# Each server gets the same `inferd bench --route completions` run: prompts
+# of exactly PROMPT random token ids (ids 259 and up are plain tokens of the
+# bench vocabulary), GEN tokens each with ignore_eos, temperature 0, streamed;
+# concurrency 1 and STREAMS, twice as many requests as streams per level.
+# One stream's decode speed (tok/s/strm: from its first to its last token) is
+# compared with the engine alone; at STREAMS streams, aggregate output
+# tokens/s and TTFT p50/p99.
+#
+# Environment (defaults in brackets):
+#   LLM_BENCH_DIR   where the model files are, or are generated on first use
+#                   (~1.5 GB) [/tmp/inferd-llm-bench]
+#   MAKE_MODEL      make_llm_bench_model [found under INFERD_BIN's build dir]
+#   OUT             folder for the JSON reports [$LLM_BENCH_DIR/results]
+#   TYPES           model types [f16 q8_0]
+#   THREADS [2]  STREAMS [16]  PROMPT [128]  GEN [128]
+#   CONTEXT         tokens per sequence [PROMPT + GEN]
+#   PORT            first of two ports [18480]
+set -euo pipefail
+
+if [ $# -ne 2 ]; then
+  sed -n '2,9p' "$0" >&2
+  exit 2
+fi
+INFERD_BIN=$(realpath "$1")
+LLAMA_SERVER_BIN=$(realpath "$2")
+DIR=${LLM_BENCH_DIR:-/tmp/inferd-llm-bench}
+OUT=${OUT:-$DIR/results}
+TYPES=${TYPES:-f16 q8_0}
+THREADS=${THREADS:-2}
+STREAMS=${STREAMS:-16}
+PROMPT=${PROMPT:-128}
+GEN=${GEN:-128}
+CONTEXT=${CONTEXT:-$((PROMPT + GEN))}
+PORT=${PORT:-18480}
+PYTHON=/usr/bin/python3
+mkdir -p "$DIR" "$OUT"
+
+SERVER_PID=
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+  fi
+}
+trap stop_server EXIT
+
+wait_ready() {  # URL LOG
+  for _ in $(seq 600); do
+    if curl -sf "$1" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      echo "server exited; its log:" >&2
+      tail -20 "$2" >&2
+      exit 1
+    fi
+    sleep 0.5
+  done
+  echo "server not ready after 300 s: $1" >&2
+  exit 1
+}
+
+bench() {  # PORT MODEL JSON_OUT
+  "$INFERD_BIN" bench --url "http://127.0.0.1:$1" --model "$2" \
+    --route completions --concurrency "1,$STREAMS" \
+    --prompt-tokens "$PROMPT" --token-id-range 259:32000 \
+    --max-tokens "$GEN" --no-progress --json >"$3"
+}
+
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs;" \
+  "load average $(cut -d' ' -f1-3 /proc/loadavg); $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "llama-server: $("$LLAMA_SERVER_BIN" --version 2>&1 | grep -m1 version || true)"
+echo "settings: THREADS=$THREADS STREAMS=$STREAMS PROMPT=$PROMPT GEN=$GEN CONTEXT=$CONTEXT"
+
+for type in $TYPES; do
+  name=bench-0.5b-$type
+  file=$DIR/$name.gguf
+  if [ ! -s "$file" ]; then
+    make_model=${MAKE_MODEL:-$(find "$(dirname "$INFERD_BIN")" -name make_llm_bench_model -type f | head -n 1)}
+    "$make_model" --type "$type" --out "$file"
+  fi
+
+  # Engine alone, twice; the faster run counts (the other is printed). The
+  # bench vocabulary has no letters, so each character of the prompt is one
+  # byte token: PROMPT tokens with the space prefix and BOS.
+  prompt=$(printf 'a%.0s' $(seq $((PROMPT - 4))))
+  for run in 1 2; do
+    "$INFERD_BIN" generate -m "$file" -p "$prompt" -n "$GEN" -t "$THREADS" \
+      --temp 0 --ignore-eos --no-echo >/dev/null 2>"$OUT/$name-generate-$run.txt"
+  done
+
+  # inferd
+  repo=$DIR/repo-$type
+  rm -rf "$repo"
+  mkdir -p "$repo/$name/1"
+  ln -s "$file" "$repo/$name/1/model.gguf"
+  kv_bytes=$(( STREAMS * CONTEXT * 2 * 28 * 256 * 4 ))  # f32 K and V
+  cat >"$repo/$name/config.pbtxt" <<EOF
+backend: "gguf"
+parameters { key: "context_length" value { string_value: "$CONTEXT" } }
+parameters { key: "max_sequences" value { string_value: "$STREAMS" } }
+parameters { key: "threads" value { string_value: "$THREADS" } }
+parameters { key: "kv_cache_bytes" value { string_value: "$kv_bytes" } }
+EOF
+  "$INFERD_BIN" serve --model-repository "$repo" \
+    --allow-symlinks-outside-repository --http-port "$PORT" \
+    --data-dir "$DIR/inferd-data" >"$OUT/$name-inferd.log" 2>&1 &
+  SERVER_PID=$!
+  wait_ready "http://127.0.0.1:$PORT/v2/models/$name/ready" "$OUT/$name-inferd.log"
+  bench "$PORT" "$name" "$OUT/$name-inferd.json"
+  stop_server
+
+  # llama-server
+  "$LLAMA_SERVER_BIN" -m "$file" --host 127.0.0.1 --port $((PORT + 1)) \
+    -np "$STREAMS" -cb -t "$THREADS" -c $((STREAMS * CONTEXT)) \
+    >"$OUT/$name-llama-server.log" 2>&1 &
+  SERVER_PID=$!
+  wait_ready "http://127.0.0.1:$((PORT + 1))/health" "$OUT/$name-llama-server.log"
+  bench $((PORT + 1)) "$name" "$OUT/$name-llama-server.json"
+  stop_server
+  echo "$type: llama-server $(grep -m1 -o 'AVX2 = 1.*AVX512 = [01]' "$OUT/$name-llama-server.log" || true)"
+done
+
+"$PYTHON" - "$OUT" "$STREAMS" $TYPES <<'EOF'
+import json, re, sys
+out, streams, types = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+
+def level(doc, c):
+    return next(l for l in doc["levels"] if l["concurrency"] == c)
+
+def engine(name):
+    runs = []
+    for run in (1, 2):
+        text = open(f"{out}/{name}-generate-{run}.txt").read()
+        runs.append(float(re.search(r"generation:.*= *([\d.]+) tokens/s", text).group(1)))
+    return runs
+
+print()
+print(f"| model | server | 1 stream tok/s | vs engine alone | {streams} streams: output tok/s "
+      f"| TTFT p50 (ms) | TTFT p99 (ms) | ITL p50 (ms) | ITL p99 (ms) | failed / short |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+for t in types:
+    name = f"bench-0.5b-{t}"
+    runs = engine(name)
+    best = max(runs)
+    print(f"| {t.upper()} | engine alone (`inferd generate`) | {best:.2f} "
+          f"(runs: {', '.join(f'{r:.2f}' for r in runs)}) | | | | | | | |")
+    agg = {}
+    for server in ("inferd", "llama-server"):
+        doc = json.load(open(f"{out}/{name}-{server}.json"))
+        one, many = level(doc, 1), level(doc, streams)
+        agg[server] = many
+        bad = sum(l["failed"] for l in doc["levels"])
+        short = sum(l["short_requests"] for l in doc["levels"])
+        print(f"| {t.upper()} | {server} | {one['stream_tokens_per_s_p50']:.2f} "
+              f"| {100 * one['stream_tokens_per_s_p50'] / best:.0f}% "
+              f"| {many['output_tokens_per_s']:.2f} | {many['ttft_ms']['p50']:.0f} "
+              f"| {many['ttft_ms']['p99']:.0f} | {many['itl_ms']['p50']:.1f} "
+              f"| {many['itl_ms']['p99']:.0f} | {bad} / {short} |")
+    i, l = agg["inferd"], agg["llama-server"]
+    print(f"| {t.upper()} | inferd / llama-server | | "
+          f"| {i['output_tokens_per_s'] / l['output_tokens_per_s']:.2f}x "
+          f"| {i['ttft_ms']['p50'] / l['ttft_ms']['p50']:.2f}x "
+          f"| {i['ttft_ms']['p99'] / l['ttft_ms']['p99']:.2f}x | | | |")
+EOF
