@@ -127,6 +127,12 @@ void GenerationScheduler::ObserveEngine() const {
   metrics_->waiting->Set(static_cast<double>(stats.waiting));
   metrics_->kv_used_bytes->Set(static_cast<double>(stats.kv_used_bytes));
   metrics_->kv_capacity_bytes->Set(static_cast<double>(stats.kv_capacity_bytes));
+  // The engine counts hits since it started; the counter takes the growth.
+  const int64_t hits = stats.prefix_cache_hits;
+  if (hits > reported_prefix_hits_) {
+    metrics_->prefix_cache_hits->Increment(static_cast<double>(hits - reported_prefix_hits_));
+    reported_prefix_hits_ = hits;
+  }
 }
 
 void GenerationScheduler::Drain() {

@@ -102,7 +102,10 @@ class GenerationScheduler {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Mutex drain_mu_;  // serialises Drain() callers around the join
   std::thread thread_;
-  std::thread::id thread_id_;  // set once the thread starts, then read-only
+  std::thread::id thread_id_;
+  // Prefix-cache hits already added to the metrics; the loop thread's (and
+  // Create()'s, before the loop runs).
+  mutable int64_t reported_prefix_hits_ = 0;  // set once the thread starts, then read-only
 };
 
 }  // namespace inferd

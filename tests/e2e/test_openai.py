@@ -215,6 +215,13 @@ class OpenAiTest(ServerTestCase):
         self.assertGreater(self.metric("inferd_llm_inter_token_seconds_count"), 0)
         self.assertGreater(self.metric("inferd_llm_kv_cache_capacity_bytes"), 0)
         self.assertEqual(self.metric("inferd_llm_sequences"), 0)
+        # A prompt that starts like an earlier one reuses its KV blocks.
+        system = "You are a helpful assistant who answers in one short sentence. " * 3
+        hits = self.metric("inferd_llm_prefix_cache_hits_total")
+        first = self.ok("create", greedy(model="llm", prompt=system + "Hello"), api="completions")
+        again = self.ok("create", greedy(model="llm", prompt=system + "Hello"), api="completions")
+        self.assertEqual(first["choices"][0]["text"], again["choices"][0]["text"])
+        self.assertGreater(self.metric("inferd_llm_prefix_cache_hits_total"), hits)
         status, _, text = self.server.request("GET", "/metrics")
         result = subprocess.run([shutil.which("promtool") or "promtool", "check", "metrics"],
                                 input=text, capture_output=True, timeout=60)
