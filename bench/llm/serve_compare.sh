@@ -12,18 +12,27 @@
 # For each model, one server at a time on 127.0.0.1, both with THREADS
 # compute threads and room for STREAMS sequences of CONTEXT tokens:
 #
-#   engine alone   inferd generate: one prompt, GEN tokens, greedy, its own
-#                  "generation: ... tokens/s" (prompt time excluded)
+#   engine alone   inferd generate: one prompt of PROMPT tokens, GEN tokens,
+#                  greedy, its own "generation: ... tokens/s" (prompt time
+#                  excluded); the median of ENGINE_RUNS runs
 #   inferd         inferd serve on a repository with one model whose
 #                  config.pbtxt sets context_length CONTEXT, max_sequences
 #                  STREAMS, threads THREADS and a KV cache of STREAMS x CONTEXT
 #                  tokens
-#   llama-server   -np STREAMS -cb -t THREADS -c STREAMS*CONTEXT
+#   llama-server   -np STREAMS -cb -t THREADS -c LLAMA_CTX, by default
+#                  STREAMS * (CONTEXT + 16): with exactly STREAMS * CONTEXT
+#                  its one KV cache for all slots filled up in one of two
+#                  runs and ended 16 requests with "KV cache is full" (an
+#                  error event in their streams), so it gets 16 cells of
+#                  headroom per slot; inferd's cache is exactly STREAMS *
+#                  CONTEXT tokens (it admits a sequence only when its whole
+#                  budget fits)
 #
 # Each server gets the same `inferd bench --route completions` run: prompts
 # of exactly PROMPT random token ids (ids 259 and up are plain tokens of the
 # bench vocabulary), GEN tokens each with ignore_eos, temperature 0, streamed;
-# concurrency 1 and STREAMS, twice as many requests as streams per level.
+# ONE_STREAM_REQUESTS requests one at a time, then twice STREAMS requests at
+# concurrency STREAMS.
 # One stream's decode speed (tok/s/strm: from its first to its last token) is
 # compared with the engine alone; at STREAMS streams, aggregate output
 # tokens/s and TTFT p50/p99.
@@ -36,6 +45,8 @@
 #   TYPES           model types [f16 q8_0]
 #   THREADS [2]  STREAMS [16]  PROMPT [128]  GEN [128]
 #   CONTEXT         tokens per sequence [PROMPT + GEN]
+#   LLAMA_CTX       llama-server's -c [STREAMS * (CONTEXT + 16)]
+#   ENGINE_RUNS [3]  ONE_STREAM_REQUESTS [3]
 #   PORT            first of two ports [18480]
 set -euo pipefail
 
@@ -53,6 +64,9 @@ STREAMS=${STREAMS:-16}
 PROMPT=${PROMPT:-128}
 GEN=${GEN:-128}
 CONTEXT=${CONTEXT:-$((PROMPT + GEN))}
+LLAMA_CTX=${LLAMA_CTX:-$((STREAMS * (CONTEXT + 16)))}
+ENGINE_RUNS=${ENGINE_RUNS:-3}
+ONE_STREAM_REQUESTS=${ONE_STREAM_REQUESTS:-3}
 PORT=${PORT:-18480}
 PYTHON=/usr/bin/python3
 mkdir -p "$DIR" "$OUT"
@@ -81,17 +95,21 @@ wait_ready() {  # URL LOG
   exit 1
 }
 
-bench() {  # PORT MODEL JSON_OUT
-  "$INFERD_BIN" bench --url "http://127.0.0.1:$1" --model "$2" \
-    --route completions --concurrency "1,$STREAMS" \
-    --prompt-tokens "$PROMPT" --token-id-range 259:32000 \
-    --max-tokens "$GEN" --no-progress --json >"$3"
+bench() {  # PORT MODEL JSON_OUT_PREFIX
+  local common=(--url "http://127.0.0.1:$1" --model "$2" --route completions
+    --prompt-tokens "$PROMPT" --token-id-range 259:32000 --max-tokens "$GEN"
+    --no-progress --json)
+  "$INFERD_BIN" bench "${common[@]}" --concurrency 1 \
+    --num-requests "$ONE_STREAM_REQUESTS" >"$3-1.json"
+  "$INFERD_BIN" bench "${common[@]}" --concurrency "$STREAMS" \
+    --num-requests $((2 * STREAMS)) >"$3-$STREAMS.json"
 }
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs;" \
   "load average $(cut -d' ' -f1-3 /proc/loadavg); $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "llama-server: $("$LLAMA_SERVER_BIN" --version 2>&1 | grep -m1 version || true)"
-echo "settings: THREADS=$THREADS STREAMS=$STREAMS PROMPT=$PROMPT GEN=$GEN CONTEXT=$CONTEXT"
+echo "settings: THREADS=$THREADS STREAMS=$STREAMS PROMPT=$PROMPT GEN=$GEN" \
+  "CONTEXT=$CONTEXT LLAMA_CTX=$LLAMA_CTX"
 
 for type in $TYPES; do
   name=bench-0.5b-$type
@@ -101,11 +119,11 @@ for type in $TYPES; do
     "$make_model" --type "$type" --out "$file"
   fi
 
-  # Engine alone, twice; the faster run counts (the other is printed). The
+  # Engine alone, ENGINE_RUNS times; the median counts. The
   # bench vocabulary has no letters, so each character of the prompt is one
   # byte token: PROMPT tokens with the space prefix and BOS.
   prompt=$(printf 'a%.0s' $(seq $((PROMPT - 4))))
-  for run in 1 2; do
+  for run in $(seq "$ENGINE_RUNS"); do
     "$INFERD_BIN" generate -m "$file" -p "$prompt" -n "$GEN" -t "$THREADS" \
       --temp 0 --ignore-eos --no-echo >/dev/null 2>"$OUT/$name-generate-$run.txt"
   done
@@ -128,30 +146,30 @@ EOF
     --data-dir "$DIR/inferd-data" >"$OUT/$name-inferd.log" 2>&1 &
   SERVER_PID=$!
   wait_ready "http://127.0.0.1:$PORT/v2/models/$name/ready" "$OUT/$name-inferd.log"
-  bench "$PORT" "$name" "$OUT/$name-inferd.json"
+  bench "$PORT" "$name" "$OUT/$name-inferd"
   stop_server
 
   # llama-server
   "$LLAMA_SERVER_BIN" -m "$file" --host 127.0.0.1 --port $((PORT + 1)) \
-    -np "$STREAMS" -cb -t "$THREADS" -c $((STREAMS * CONTEXT)) \
+    -np "$STREAMS" -cb -t "$THREADS" -c "$LLAMA_CTX" \
     >"$OUT/$name-llama-server.log" 2>&1 &
   SERVER_PID=$!
   wait_ready "http://127.0.0.1:$((PORT + 1))/health" "$OUT/$name-llama-server.log"
-  bench $((PORT + 1)) "$name" "$OUT/$name-llama-server.json"
+  bench $((PORT + 1)) "$name" "$OUT/$name-llama-server"
   stop_server
   echo "$type: llama-server $(grep -m1 -o 'AVX2 = 1.*AVX512 = [01]' "$OUT/$name-llama-server.log" || true)"
 done
 
-"$PYTHON" - "$OUT" "$STREAMS" $TYPES <<'EOF'
-import json, re, sys
-out, streams, types = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+"$PYTHON" - "$OUT" "$STREAMS" "$ENGINE_RUNS" $TYPES <<'EOF'
+import json, re, statistics, sys
+out, streams, engine_runs, types = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 
-def level(doc, c):
-    return next(l for l in doc["levels"] if l["concurrency"] == c)
+def level(prefix, c):
+    return json.load(open(f"{prefix}-{c}.json"))["levels"][0]
 
 def engine(name):
     runs = []
-    for run in (1, 2):
+    for run in range(1, engine_runs + 1):
         text = open(f"{out}/{name}-generate-{run}.txt").read()
         runs.append(float(re.search(r"generation:.*= *([\d.]+) tokens/s", text).group(1)))
     return runs
@@ -163,16 +181,16 @@ print("|---|---|---|---|---|---|---|---|---|---|")
 for t in types:
     name = f"bench-0.5b-{t}"
     runs = engine(name)
-    best = max(runs)
+    best = statistics.median(runs)
     print(f"| {t.upper()} | engine alone (`inferd generate`) | {best:.2f} "
           f"(runs: {', '.join(f'{r:.2f}' for r in runs)}) | | | | | | | |")
     agg = {}
     for server in ("inferd", "llama-server"):
-        doc = json.load(open(f"{out}/{name}-{server}.json"))
-        one, many = level(doc, 1), level(doc, streams)
+        one = level(f"{out}/{name}-{server}", 1)
+        many = level(f"{out}/{name}-{server}", streams)
         agg[server] = many
-        bad = sum(l["failed"] for l in doc["levels"])
-        short = sum(l["short_requests"] for l in doc["levels"])
+        bad = one["failed"] + many["failed"]
+        short = one["short_requests"] + many["short_requests"]
         print(f"| {t.upper()} | {server} | {one['stream_tokens_per_s_p50']:.2f} "
               f"| {100 * one['stream_tokens_per_s_p50'] / best:.0f}% "
               f"| {many['output_tokens_per_s']:.2f} | {many['ttft_ms']['p50']:.0f} "

@@ -62,6 +62,9 @@ asio::awaitable<GenerationTrace> RunOne(HttpLoadClient& client,
       return fail("bad_stream", std::string(s.message()));
     }
     for (const SseEvent& event : events) {
+      if (event.type == "error") {
+        return fail("stream_error", StreamErrorMessage(event.data));
+      }
       absl::StatusOr<OpenAiChunk> chunk = ParseOpenAiChunk(event.data);
       if (!chunk.ok()) {
         return fail("bad_stream", std::string(chunk.status().message()));

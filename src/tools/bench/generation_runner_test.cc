@@ -150,20 +150,28 @@ TEST_F(GenerationRunnerTest, FailuresDuringALevelAreCountedByKind) {
       return std::vector<std::string>{
           Chunk("a"), "data: {\"error\":{\"message\":\"engine failed\"}}\n\n"};
     }
+    if (n == 6) {  // llama-server's way, then its usual [DONE]
+      return std::vector<std::string>{
+          Chunk("a"),
+          "error: {\"code\":500,\"message\":\"KV cache is full\"}\n\n",
+          "data: [DONE]\n\n"};
+    }
     return ThreeTokens(n);
   };
   testing::FakeHttpServer server(server_options);
   BenchOptions o = Options(server.port());
-  o.concurrency = {1};
+  o.concurrency = {1};  // one at a time: request n is the n-th of the level
+  o.num_requests = 6;
 
   auto report = RunGenerationBench(o, out_, err_);
   ASSERT_TRUE(report.ok()) << report.status();
   const GenerationLevel& level = report->levels[0];
   EXPECT_EQ(level.succeeded, 3);
-  EXPECT_EQ(level.failed, 2);
+  EXPECT_EQ(level.failed, 3);
   EXPECT_EQ(level.errors.at("503"), 1);
-  EXPECT_EQ(level.errors.at("stream_error"), 1);
+  EXPECT_EQ(level.errors.at("stream_error"), 2);
   EXPECT_EQ(level.output_tokens, 9);
+  EXPECT_EQ(level.short_requests, 0);
 }
 
 TEST_F(GenerationRunnerTest, RefusedFirstRequestStopsWithTheServersMessage) {

@@ -33,7 +33,27 @@ std::string ErrorMessage(const json::value& error) {
   return json::serialize(error);
 }
 
+std::string Cut(std::string_view data) {
+  std::string quoted(data.substr(0, kMaxQuoted));
+  if (data.size() > kMaxQuoted) quoted += "...";
+  return quoted;
+}
+
 }  // namespace
+
+std::string StreamErrorMessage(std::string_view data) {
+  boost::system::error_code ec;
+  json::value doc =
+      json::parse(json::string_view(data.data(), data.size()), ec);
+  if (!ec && doc.is_object()) {
+    const json::value* message = doc.get_object().if_contains("message");
+    if (message != nullptr && message->is_string() &&
+        !message->get_string().empty()) {
+      return std::string(message->get_string());
+    }
+  }
+  return data.empty() ? "(empty error event)" : Cut(data);
+}
 
 absl::StatusOr<OpenAiChunk> ParseOpenAiChunk(std::string_view data) {
   OpenAiChunk chunk;
@@ -45,10 +65,8 @@ absl::StatusOr<OpenAiChunk> ParseOpenAiChunk(std::string_view data) {
   json::value doc =
       json::parse(json::string_view(data.data(), data.size()), ec);
   if (ec || !doc.is_object()) {
-    std::string quoted(data.substr(0, kMaxQuoted));
-    if (data.size() > kMaxQuoted) quoted += "...";
     return absl::InvalidArgumentError(
-        StrCat("a stream event is not a JSON object: ", quoted));
+        StrCat("a stream event is not a JSON object: ", Cut(data)));
   }
   const json::object& object = doc.get_object();
   if (const json::value* error = object.if_contains("error");

@@ -36,4 +36,9 @@ struct OpenAiChunk {
 // message quotes the start of the payload.
 absl::StatusOr<OpenAiChunk> ParseOpenAiChunk(std::string_view data);
 
+// The message of an error event's payload (llama-server's "error: {...}"):
+// its "message" field when it is a JSON object that has one, else the
+// payload itself, cut to a readable length.
+std::string StreamErrorMessage(std::string_view data);
+
 }  // namespace inferd::bench

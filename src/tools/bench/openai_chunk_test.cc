@@ -70,6 +70,17 @@ TEST(OpenAiChunkTest, ErrorObjectsAndStrings) {
   EXPECT_EQ(Parse(R"({"error":null,"choices":[]})").error, "");
 }
 
+TEST(OpenAiChunkTest, ErrorEventMessage) {
+  EXPECT_EQ(StreamErrorMessage(
+                R"({"code":500,"message":"Input prompt is too big compared )"
+                R"(to KV size.","type":"server_error"})"),
+            "Input prompt is too big compared to KV size.");
+  EXPECT_EQ(StreamErrorMessage(R"({"code":500})"), R"({"code":500})");
+  EXPECT_EQ(StreamErrorMessage("out of memory"), "out of memory");
+  EXPECT_EQ(StreamErrorMessage(""), "(empty error event)");
+  EXPECT_LT(StreamErrorMessage(std::string(500, 'x')).size(), 200u);
+}
+
 TEST(OpenAiChunkTest, DoneSentinel) { EXPECT_TRUE(Parse("[DONE]").done); }
 
 TEST(OpenAiChunkTest, RefusesWhatIsNotAJsonObject) {

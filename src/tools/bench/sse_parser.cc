@@ -58,6 +58,10 @@ void SseParser::ProcessLine(std::string_view line,
     value = line.substr(colon + 1);
     if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   }
+  if (field == "error") {
+    event_.type = "error";
+    field = "data";
+  }
   if (field == "data") {
     if (has_data_) event_.data.push_back('\n');
     event_.data.append(value);

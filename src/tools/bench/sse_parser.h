@@ -9,7 +9,10 @@
 // "field: value" drops one space after the colon; "data" lines of one event
 // are joined with "\n"; an empty line ends the event, and an event without
 // data is not dispatched. "id" and "retry" are ignored: a benchmark never
-// reconnects a stream.
+// reconnects a stream. One addition: llama-server reports a failure inside a
+// stream as a line "error: {...}" (a field the standard would ignore); such
+// a line becomes an event of type "error" with the value as its data, so the
+// failure is seen instead of the stream looking merely short.
 //
 // Why not a library: Debian 12 packages no C++ SSE client, and Beast only
 // delivers the body bytes.

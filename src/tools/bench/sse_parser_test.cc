@@ -96,6 +96,18 @@ TEST(SseParserTest, TellsWhenABodyEndsMidEvent) {
   EXPECT_TRUE(mid_line.has_partial_event());
 }
 
+TEST(SseParserTest, LlamaServerErrorLineIsAnErrorEvent) {
+  SseParser parser;
+  std::vector<SseEvent> events = FeedAll(
+      parser, {"data: {\"a\":1}\n\nerror: {\"code\":500}\n\ndata: [DONE]\n\n"});
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].type, "message");
+  EXPECT_EQ(events[1].type, "error");
+  EXPECT_EQ(events[1].data, "{\"code\":500}");
+  EXPECT_EQ(events[2].type, "message");
+  EXPECT_EQ(events[2].data, "[DONE]");
+}
+
 TEST(SseParserTest, RefusesAnEventLargerThanTheLimit) {
   SseParser parser(/*max_event_bytes=*/16);
   std::vector<SseEvent> events;
