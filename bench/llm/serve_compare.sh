@@ -71,6 +71,28 @@ PORT=${PORT:-18480}
 PYTHON=/usr/bin/python3
 mkdir -p "$DIR" "$OUT"
 
+# CPU time used on the machine by other processes during a phase: all busy
+# time (/proc/stat, steal excluded) minus this script's and its children's.
+# A shared machine's other work shows up here instead of silently in the
+# figures.
+CLK=$(getconf CLK_TCK)
+busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }
+own_ticks() { awk '{print $14+$15+$16+$17}' "/proc/$$/stat"; }
+phase_start() {
+  PHASE_BUSY=$(busy_ticks)
+  PHASE_OWN=$(own_ticks)
+  PHASE_T0=$(date +%s.%N)
+}
+phase_end() {  # LABEL
+  awk -v label="$1" -v busy="$(busy_ticks)" -v own="$(own_ticks)" \
+    -v busy0="$PHASE_BUSY" -v own0="$PHASE_OWN" -v clk="$CLK" \
+    -v wall="$(awk -v t0="$PHASE_T0" -v t1="$(date +%s.%N)" 'BEGIN{print t1 - t0}')" \
+    -v load="$(cut -d' ' -f1-3 /proc/loadavg)" 'BEGIN {
+      other = (busy - busy0 - (own - own0)) / clk
+      printf "%s: %.0f s; other processes used %.1f CPU-s (%.0f%% of one CPU); load average %s\n",
+        label, wall, other, 100 * other / wall, load }'
+}
+
 SERVER_PID=
 stop_server() {
   if [ -n "$SERVER_PID" ]; then
@@ -123,10 +145,12 @@ for type in $TYPES; do
   # bench vocabulary has no letters, so each character of the prompt is one
   # byte token: PROMPT tokens with the space prefix and BOS.
   prompt=$(printf 'a%.0s' $(seq $((PROMPT - 4))))
+  phase_start
   for run in $(seq "$ENGINE_RUNS"); do
     "$INFERD_BIN" generate -m "$file" -p "$prompt" -n "$GEN" -t "$THREADS" \
       --temp 0 --ignore-eos --no-echo >/dev/null 2>"$OUT/$name-generate-$run.txt"
   done
+  phase_end "$type engine alone"
 
   # inferd
   repo=$DIR/repo-$type
@@ -146,8 +170,10 @@ EOF
     --data-dir "$DIR/inferd-data" >"$OUT/$name-inferd.log" 2>&1 &
   SERVER_PID=$!
   wait_ready "http://127.0.0.1:$PORT/v2/models/$name/ready" "$OUT/$name-inferd.log"
+  phase_start
   bench "$PORT" "$name" "$OUT/$name-inferd"
   stop_server
+  phase_end "$type inferd"
 
   # llama-server
   "$LLAMA_SERVER_BIN" -m "$file" --host 127.0.0.1 --port $((PORT + 1)) \
@@ -155,8 +181,10 @@ EOF
     >"$OUT/$name-llama-server.log" 2>&1 &
   SERVER_PID=$!
   wait_ready "http://127.0.0.1:$((PORT + 1))/health" "$OUT/$name-llama-server.log"
+  phase_start
   bench $((PORT + 1)) "$name" "$OUT/$name-llama-server"
   stop_server
+  phase_end "$type llama-server"
   echo "$type: llama-server $(grep -m1 -o 'AVX2 = 1.*AVX512 = [01]' "$OUT/$name-llama-server.log" || true)"
 done
 
