@@ -34,6 +34,8 @@ packages=(
   libpcre2-dev
   # job store (SQLite, WAL) and response-cache keys (XXH3-128)
   libsqlite3-dev libxxhash-dev
+  # SHA-256 model digests for Ollama's /api/tags (libcrypto)
+  libssl-dev
   # image pipelines: decode (JPEG/PNG/BMP/WebP), resize, colour conversion
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   # promtool checks the live /metrics output in the end-to-end tests

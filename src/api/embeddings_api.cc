@@ -189,6 +189,44 @@ std::string EncodeEmbeddingsResponse(const std::string& model,
   return json::serialize(body);
 }
 
+absl::StatusOr<const pipelines::FeatureExtraction*> EmbeddingPipeline(
+    const ModelVersion& model, std::string_view route, std::optional<int64_t> dimensions) {
+  const auto* pipeline = dynamic_cast<const pipelines::FeatureExtraction*>(model.attachment());
+  if (pipeline == nullptr) {
+    const auto* task = dynamic_cast<const pipelines::TaskPipeline*>(model.attachment());
+    return absl::InvalidArgumentError(
+        StrCat("model \"", model.name(), "\" is not an embeddings model: ",
+               task ? StrCat("its task is ", task->task()) : std::string("it declares no task"),
+               "; ", route, " needs task \"feature-extraction\""));
+  }
+  if (dimensions && pipeline->dimensions() > 0 && *dimensions > pipeline->dimensions()) {
+    return absl::InvalidArgumentError(StrCat("dimensions: ", *dimensions, " exceeds the model's ",
+                                             pipeline->dimensions()));
+  }
+  return pipeline;
+}
+
+absl::StatusOr<EmbeddingVectors> EmbeddingVectorsOf(const TaskOutcome& outcome,
+                                                    std::optional<int64_t> dimensions,
+                                                    bool normalize, size_t* failed_input) {
+  EmbeddingVectors out;
+  for (size_t i = 0; i < outcome.predictions.size(); ++i) {
+    const absl::StatusOr<json::value>& prediction = outcome.predictions[i];
+    if (!prediction.ok()) {
+      *failed_input = i;
+      return prediction.status();
+    }
+    std::vector<float> vector;
+    for (const json::value& v : prediction->as_array()) {
+      vector.push_back(static_cast<float>(v.to_number<double>()));
+    }
+    if (dimensions) ShortenEmbedding(vector, static_cast<size_t>(*dimensions), normalize);
+    out.vectors.push_back(std::move(vector));
+    out.tokens += outcome.tokens[i];
+  }
+  return out;
+}
+
 HttpResponse OpenAiErrorResponse(const OpenAiError& error) {
   json::object inner{{"message", error.message}, {"type", error.type}};
   inner["param"] = error.param ? json::value(*error.param) : json::value(nullptr);
@@ -209,30 +247,20 @@ HttpResponse EmbeddingsResponse(const absl::StatusOr<TaskOutcome>& outcome,
     error.message = std::string(outcome.status().message());
     return OpenAiErrorResponse(error);
   }
-  std::vector<std::vector<float>> embeddings;
-  int64_t tokens = 0;
-  for (size_t i = 0; i < outcome->predictions.size(); ++i) {
-    const absl::StatusOr<json::value>& prediction = outcome->predictions[i];
-    if (!prediction.ok()) {
-      error.status = HttpStatusFor(prediction.status());
-      if (error.status >= 500) error.type = "server_error";
-      error.message = request.inputs.size() == 1
-                          ? StrCat("'input': ", prediction.status().message())
-                          : StrCat("'input'[", i, "]: ", prediction.status().message());
-      error.param = "input";
-      return OpenAiErrorResponse(error);
-    }
-    std::vector<float> vector;
-    for (const json::value& v : prediction->as_array()) {
-      vector.push_back(static_cast<float>(v.to_number<double>()));
-    }
-    if (request.dimensions) {
-      ShortenEmbedding(vector, static_cast<size_t>(*request.dimensions), normalize);
-    }
-    embeddings.push_back(std::move(vector));
-    tokens += outcome->tokens[i];
+  size_t failed = 0;
+  absl::StatusOr<EmbeddingVectors> vectors =
+      EmbeddingVectorsOf(*outcome, request.dimensions, normalize, &failed);
+  if (!vectors.ok()) {
+    error.status = HttpStatusFor(vectors.status());
+    if (error.status >= 500) error.type = "server_error";
+    error.message = request.inputs.size() == 1
+                        ? StrCat("'input': ", vectors.status().message())
+                        : StrCat("'input'[", failed, "]: ", vectors.status().message());
+    error.param = "input";
+    return OpenAiErrorResponse(error);
   }
-  return JsonBody(200, EncodeEmbeddingsResponse(request.model, embeddings, request.base64, tokens));
+  return JsonBody(200, EncodeEmbeddingsResponse(request.model, vectors->vectors, request.base64,
+                                                vectors->tokens));
 }
 
 }  // namespace
@@ -262,22 +290,11 @@ void EmbeddingsApi::Embeddings(HttpRequest&& http, Responder respond) const {
       if (error.status == 503) response.headers.emplace_back("Retry-After", "1");
       return respond(std::move(response));
     }
-    const auto* pipeline =
-        dynamic_cast<const pipelines::FeatureExtraction*>((*model)->attachment());
-    if (pipeline == nullptr) {
-      const auto* task = dynamic_cast<const pipelines::TaskPipeline*>((*model)->attachment());
-      error.message = StrCat("model \"", request->model, "\" is not an embeddings model: ",
-                             task ? StrCat("its task is ", task->task())
-                                  : std::string("it declares no task"),
-                             "; /v1/embeddings needs task \"feature-extraction\"");
-      error.param = "model";
-      return respond(OpenAiErrorResponse(error));
-    }
-    if (request->dimensions && pipeline->dimensions() > 0 &&
-        *request->dimensions > pipeline->dimensions()) {
-      error.message = StrCat("'dimensions' ", *request->dimensions, " exceeds the model's ",
-                             pipeline->dimensions());
-      error.param = "dimensions";
+    absl::StatusOr<const pipelines::FeatureExtraction*> pipeline =
+        EmbeddingPipeline(**model, "/v1/embeddings", request->dimensions);
+    if (!pipeline.ok()) {
+      error.message = std::string(pipeline.status().message());
+      error.param = error.message.rfind("dimensions", 0) == 0 ? "dimensions" : "model";
       return respond(OpenAiErrorResponse(error));
     }
 
@@ -296,7 +313,7 @@ void EmbeddingsApi::Embeddings(HttpRequest&& http, Responder respond) const {
       error.message = std::string(call.status().message());
       return respond(OpenAiErrorResponse(error));
     }
-    const bool normalize = pipeline->normalize();
+    const bool normalize = (*pipeline)->normalize();
     ModelHandle handle = *model;
     auto compute = [context, call = *std::move(call), request = *std::move(request),
                     normalize](Responder done) mutable {

@@ -33,8 +33,13 @@
 #include "boost/json.hpp"
 #include "common/thread_pool.h"
 #include "http/route_table.h"
+#include "serving/task_runner.h"
 
 namespace inferd {
+
+namespace pipelines {
+class FeatureExtraction;
+}  // namespace pipelines
 
 // A validated request. `inputs` point into `body`.
 struct EmbeddingsRequest {
@@ -70,6 +75,27 @@ std::string EncodeEmbeddingsResponse(const std::string& model,
 void ShortenEmbedding(std::vector<float>& embedding, size_t dimensions, bool normalize);
 
 HttpResponse OpenAiErrorResponse(const OpenAiError& error);
+
+// What the embeddings routes (OpenAI's and Ollama's) share: the model's
+// feature-extraction pipeline, and the vectors of a finished task.
+
+// The feature-extraction pipeline of `model`: InvalidArgument (saying that
+// `route` needs task "feature-extraction") for a model with another task or
+// none; InvalidArgument naming "dimensions" when `dimensions` exceeds the
+// model's.
+absl::StatusOr<const pipelines::FeatureExtraction*> EmbeddingPipeline(
+    const ModelVersion& model, std::string_view route, std::optional<int64_t> dimensions);
+
+struct EmbeddingVectors {
+  std::vector<std::vector<float>> vectors;  // one per input, in input order
+  int64_t tokens = 0;                       // special tokens included
+};
+// The vectors of `outcome`, each shortened to `dimensions` (re-normalised
+// when `normalize`). When an input failed: its error, and `*failed_input`
+// is its index.
+absl::StatusOr<EmbeddingVectors> EmbeddingVectorsOf(const TaskOutcome& outcome,
+                                                    std::optional<int64_t> dimensions,
+                                                    bool normalize, size_t* failed_input);
 
 class EmbeddingsApi {
  public:

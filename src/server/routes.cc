@@ -61,6 +61,16 @@ void AddServerRoutes(RouteTable& routes, const ServerApis& apis) {
   add("POST", "/v1/chat/completions", apis.openai, &OpenAiApi::ChatCompletions);
   add("POST", "/v1/completions", apis.openai, &OpenAiApi::Completions);
   add("POST", "/v1/embeddings", apis.embeddings, &EmbeddingsApi::Embeddings);
+  // Ollama: generate and chat (GGUF language models), embeddings, the model routes.
+  add("POST", "/api/generate", apis.ollama, &OllamaApi::Generate);
+  add("POST", "/api/chat", apis.ollama, &OllamaApi::Chat);
+  add("POST", "/api/embed", apis.ollama, &OllamaApi::Embed);
+  add("POST", "/api/embeddings", apis.ollama, &OllamaApi::Embeddings);
+  add("GET", "/api/tags", apis.ollama, &OllamaApi::Tags);
+  add("POST", "/api/show", apis.ollama, &OllamaApi::Show);
+  add("GET", "/api/ps", apis.ollama, &OllamaApi::Ps);
+  add("GET", "/api/version", apis.ollama, &OllamaApi::Version);
+  add("POST", "/api/pull", apis.ollama, &OllamaApi::Pull);
   // KServe v1 / TF Serving predict.
   add("POST", "/v1/models/{model}:predict", apis.predict, &PredictApi::Predict);
   add("POST", "/v1/models/{model}/versions/{version}:predict", apis.predict,

@@ -14,6 +14,7 @@
 #include "api/health_api.h"
 #include "api/jobs_api.h"
 #include "api/metrics_api.h"
+#include "api/ollama_api.h"
 #include "api/openai_api.h"
 #include "api/predict_api.h"
 #include "api/repository_api.h"
@@ -31,6 +32,7 @@ struct ServerApis {
   const EmbeddingsApi* embeddings = nullptr;
   const GenerateApi* generate = nullptr;
   const OpenAiApi* openai = nullptr;
+  const OllamaApi* ollama = nullptr;
   const PredictApi* predict = nullptr;
   const JobsApi* jobs = nullptr;
   const RepositoryApi* repository = nullptr;

@@ -18,6 +18,7 @@ class ServerRoutesTest : public ::testing::Test {
     AddServerRoutes(routes_, {.health = &health_,
                               .models = &models_,
                               .embeddings = &embeddings_,
+                              .ollama = &ollama_,
                               .predict = &predict_,
                               .jobs = jobs_.get(),
                               .repository = &repository_,
@@ -43,6 +44,7 @@ class ServerRoutesTest : public ::testing::Test {
   HealthApi health_{&context_};
   V2ModelApi models_{&context_};
   EmbeddingsApi embeddings_{&context_, {}};
+  OllamaApi ollama_{&context_, {}};
   PredictApi predict_{&context_, {}};
   std::unique_ptr<JobsApi> jobs_ = JobsApi::Unavailable(&context_, "no store in this test");
   RepositoryApi repository_{&context_};
@@ -69,6 +71,15 @@ TEST_F(ServerRoutesTest, EveryRouteOfTheReadmeReachesItsPattern) {
       {"POST", "/v2/models/m/infer", "/v2/models/{model}/infer"},
       {"POST", "/v2/models/m/versions/2/infer", "/v2/models/{model}/versions/{version}/infer"},
       {"POST", "/v1/embeddings", "/v1/embeddings"},
+      {"POST", "/api/generate", "/api/generate"},
+      {"POST", "/api/chat", "/api/chat"},
+      {"POST", "/api/embed", "/api/embed"},
+      {"POST", "/api/embeddings", "/api/embeddings"},
+      {"GET", "/api/tags", "/api/tags"},
+      {"POST", "/api/show", "/api/show"},
+      {"GET", "/api/ps", "/api/ps"},
+      {"GET", "/api/version", "/api/version"},
+      {"POST", "/api/pull", "/api/pull"},
       {"POST", "/v1/models/m:predict", "/v1/models/{model}:predict"},
       {"POST", "/v1/models/m/versions/2:predict", "/v1/models/{model}/versions/{version}:predict"},
       {"POST", "/v1/jobs", "/v1/jobs"},
@@ -105,6 +116,8 @@ TEST_F(ServerRoutesTest, WrongMethodIs405NamingEachAllowedMethodOnce) {
   EXPECT_EQ(Reach("POST", "/v1/jobs/j"), "status 405 allow DELETE, GET");
   EXPECT_EQ(Reach("GET", "/v2/repository/index"), "status 405 allow POST");
   EXPECT_EQ(Reach("GET", "/v1/models/m:predict"), "status 405 allow POST");
+  EXPECT_EQ(Reach("GET", "/api/chat"), "status 405 allow POST");
+  EXPECT_EQ(Reach("POST", "/api/tags"), "status 405 allow GET");
 }
 
 TEST_F(ServerRoutesTest, UnknownPathsAre404) {
@@ -128,6 +141,19 @@ TEST_F(ServerRoutesTest, JobRoutesAnswerThroughTheJobsApi) {
     EXPECT_EQ(response.status, 503) << path;
     EXPECT_NE(response.body.find("no store in this test"), std::string::npos) << path;
   }
+}
+
+TEST_F(ServerRoutesTest, OllamaVersionAnswersTheServerVersion) {
+  context_.server_version = "1.2.3";
+  HttpRequest request;
+  request.method = "GET";
+  request.path = "/api/version";
+  RouteTable::Match match = routes_.Find(request);
+  ASSERT_NE(match.handler, nullptr);
+  HttpResponse response;
+  (*match.handler)(std::move(request), [&](HttpResponse r) { response = std::move(r); });
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, R"({"version":"1.2.3"})");
 }
 
 TEST(ServerRoutesWithoutApisTest, ANullApiLeavesItsRoutesOut) {

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <thread>
 
+#include "absl/synchronization/notification.h"
 #include "common/strings.h"
 #include "api/api_context.h"
 #include "api/health_api.h"
@@ -218,12 +219,29 @@ absl::Status RunServer(const ServerOptions& options) {
   EmbeddingsApi embeddings_api(&context, {&task_pool});
   GenerateApi generate_api(&context);
   OpenAiApi openai_api(&context);
+  // Ollama's keep_alive: in explicit control mode, models load on first use
+  // and unload when idle as long as the requests ask.
+  std::unique_ptr<KeepAlive> keep_alive;
+  if (mode == ModelControlMode::kExplicit) {
+    ModelRepository* models = repository.get();
+    keep_alive = std::make_unique<KeepAlive>(KeepAlive::Options{
+        .unload = [models](const std::string& name) {
+          if (absl::Status unloaded = models->Unload(name); !unloaded.ok()) {
+            spdlog::warn("model {}: keep_alive unload: {}", name, unloaded.ToString());
+          } else {
+            spdlog::info("model {}: unloaded after its keep_alive", name);
+          }
+        }});
+    keep_alive->Start();
+  }
+  OllamaApi ollama_api(&context, {keep_alive.get()});
   RouteTable routes;
   AddServerRoutes(routes, {.health = &health,
                            .models = &model_api,
                            .embeddings = &embeddings_api,
                            .generate = &generate_api,
                            .openai = &openai_api,
+                           .ollama = &ollama_api,
                            .predict = &predict_api,
                            .jobs = jobs->api(),
                            .repository = &repository_api,
@@ -264,6 +282,11 @@ absl::Status RunServer(const ServerOptions& options) {
   }
   spdlog::info("received {}, draining", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   http->Shutdown(absl::Milliseconds(options.drain_timeout_ms));
+  // Loads on demand (Ollama's routes) run on the control pool and answer
+  // through the APIs above: let those queued finish while the APIs exist.
+  absl::Notification control_idle;
+  control_pool.Post([&control_idle] { control_idle.Notify(); });
+  control_idle.WaitForNotification();
   jobs->Stop();  // running jobs finish; queued ones wait for the next start
   repository->UnloadAll();
   spdlog::info("stopped");

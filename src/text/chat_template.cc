@@ -12,6 +12,7 @@ namespace inferd {
 
 struct ChatTemplate::Parsed {
   jinja::Body body;
+  std::string source;
 };
 
 absl::StatusOr<ChatTemplate> ChatTemplate::Parse(std::string_view source) {
@@ -27,8 +28,11 @@ absl::StatusOr<ChatTemplate> ChatTemplate::Parse(std::string_view source,
                           jinja::ParseTemplate(source, lexer_options));
   auto parsed = std::make_shared<Parsed>();
   parsed->body = std::move(body);
+  parsed->source = std::string(source);
   return ChatTemplate(std::move(parsed), std::move(options));
 }
+
+const std::string& ChatTemplate::source() const { return parsed_->source; }
 
 absl::StatusOr<std::string> ChatTemplate::Render(
     const boost::json::object& context) const {

@@ -66,6 +66,9 @@ class ChatTemplate {
   // "chat template line N: ...".
   absl::StatusOr<std::string> Render(const boost::json::object& context) const;
 
+  // The Jinja2 source the template was parsed from.
+  const std::string& source() const;
+
  private:
   struct Parsed;
   ChatTemplate(std::shared_ptr<const Parsed> parsed, Options options)
