@@ -72,6 +72,32 @@ def model_repository():
     return os.path.join(examples_dir(), "model_repository")
 
 
+# The committed tiny random-weight GGUF model, and a small chat template in
+# the style of real ones (role markers, a generation prompt, a refusal of
+# roles it does not know) that the language-model tests serve it with.
+TINY_GGUF = os.path.join(REPO_ROOT, "tests", "data", "llm", "tiny-llama-f32.gguf")
+TINY_CHAT_TEMPLATE = ("{{ bos_token }}{% for m in messages %}"
+                      "{% if m.role not in ['system', 'user', 'assistant', 'tool'] %}"
+                      "{{ raise_exception('unknown role') }}{% endif %}"
+                      "<{{ m.role }}> {{ m.content | trim }}\n{% endfor %}"
+                      "{% if add_generation_prompt %}<assistant>{% endif %}")
+
+
+def add_gguf_model(repo, name, parameters, files=None, gguf=TINY_GGUF):
+    """Writes repository model `name`: `gguf` as version 1, a config.pbtxt of
+    backend "gguf" with `parameters` (a dict of strings), and `files` (name ->
+    text) beside the config."""
+    os.makedirs(os.path.join(repo, name, "1"))
+    shutil.copy(gguf, os.path.join(repo, name, "1", "model.gguf"))
+    for file, text in (files or {}).items():
+        with open(os.path.join(repo, name, file), "w") as f:
+            f.write(text)
+    with open(os.path.join(repo, name, "config.pbtxt"), "w") as f:
+        f.write('backend: "gguf"\n')
+        for key, value in parameters.items():
+            f.write('parameters { key: "%s" value { string_value: "%s" } }\n' % (key, value))
+
+
 def test_repository():
     return os.path.join(examples_dir(), "test_repository")
 

@@ -11,9 +11,10 @@ import tempfile
 import threading
 import unittest
 
-from .inferd_server import REPO_ROOT, InferdServer, ServerTestCase, inferd_bin
+from .inferd_server import (REPO_ROOT, TINY_GGUF, InferdServer, ServerTestCase, add_gguf_model,
+                            inferd_bin)
 
-GGUF = os.path.join(REPO_ROOT, "tests", "data", "llm", "tiny-llama-f32.gguf")
+GGUF = TINY_GGUF
 PROMPTS = ["Once upon a time", "The cat sat", "Hello, world", "A"]
 MAX_TOKENS = 12
 
@@ -50,13 +51,7 @@ class GenerateTest(ServerTestCase):
     @classmethod
     def repository(cls):
         repo = cls.temp_repository(tempfile.mkdtemp(prefix="inferd-gguf-"))
-        os.makedirs(os.path.join(repo, "llm", "1"))
-        shutil.copy(GGUF, os.path.join(repo, "llm", "1", "model.gguf"))
-        with open(os.path.join(repo, "llm", "config.pbtxt"), "w") as f:
-            f.write('backend: "gguf"\n'
-                    'parameters { key: "context_length" value { string_value: "128" } }\n'
-                    'parameters { key: "max_sequences" value { string_value: "8" } }\n'
-                    'parameters { key: "threads" value { string_value: "1" } }\n')
+        add_gguf_model(repo, "llm", {"context_length": 128, "max_sequences": 8, "threads": 1})
         return repo
 
     def generate(self, prompt, client=None, **parameters):

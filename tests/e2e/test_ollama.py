@@ -18,16 +18,12 @@ import tempfile
 import time
 import unittest
 
-from .inferd_server import REPO_ROOT, ServerTestCase, model_repository
+from .inferd_server import (REPO_ROOT, TINY_CHAT_TEMPLATE, TINY_GGUF, ServerTestCase, add_gguf_model,
+                            model_repository)
 
-GGUF = os.path.join(REPO_ROOT, "tests", "data", "llm", "tiny-llama-f32.gguf")
+GGUF = TINY_GGUF
 CLIENT = os.path.join(REPO_ROOT, "tests", "e2e", "clients", "ollama_client.cjs")
 CONTEXT = 128  # the tiny model's own
-TEMPLATE = ("{{ bos_token }}{% for m in messages %}"
-            "{% if m.role not in ['system', 'user', 'assistant', 'tool'] %}"
-            "{{ raise_exception('unknown role') }}{% endif %}"
-            "<{{ m.role }}> {{ m.content | trim }}\n{% endfor %}"
-            "{% if add_generation_prompt %}<assistant>{% endif %}")
 DURATIONS = ("total_duration", "load_duration", "prompt_eval_duration", "eval_duration")
 
 
@@ -37,16 +33,8 @@ def greedy(n=12, **options):
 
 def make_repository(test_case_class):
     repo = test_case_class.temp_repository(tempfile.mkdtemp(prefix="inferd-ollama-"))
-    os.makedirs(os.path.join(repo, "llm", "1"))
-    shutil.copy(GGUF, os.path.join(repo, "llm", "1", "model.gguf"))
-    with open(os.path.join(repo, "llm", "chat.jinja"), "w") as f:
-        f.write(TEMPLATE)
-    with open(os.path.join(repo, "llm", "config.pbtxt"), "w") as f:
-        f.write('backend: "gguf"\n'
-                'parameters { key: "context_length" value { string_value: "%d" } }\n'
-                'parameters { key: "threads" value { string_value: "1" } }\n'
-                'parameters { key: "chat_template" value { string_value: "chat.jinja" } }\n'
-                % CONTEXT)
+    add_gguf_model(repo, "llm", {"context_length": CONTEXT, "threads": 1, "chat_template": "chat.jinja"},
+                   files={"chat.jinja": TINY_CHAT_TEMPLATE})
     shutil.copytree(os.path.join(model_repository(), "embedder"), os.path.join(repo, "embedder"))
     return repo
 
@@ -246,14 +234,14 @@ class OllamaTest(OllamaTestCase):
         self.assertRegex(details["parameter_size"], r"^\d+(\.\d)?[KMB]$")
 
         show = self.ok("show", dict(model="llm"))
-        self.assertEqual(show["template"], TEMPLATE)
+        self.assertEqual(show["template"], TINY_CHAT_TEMPLATE)
         self.assertEqual(show["details"], {k: v for k, v in details.items()})
         self.assertEqual(show["model_info"]["general.architecture"], "llama")
         self.assertEqual(show["model_info"]["llama.context_length"], CONTEXT)
         self.assertNotIn("tokenizer.ggml.tokens", show["model_info"])  # arrays are left out
         self.assertRegex(show["parameters"], r"(?m)^num_ctx\s+%d$" % CONTEXT)
         self.assertIn("FROM ", show["modelfile"])
-        self.assertIn('TEMPLATE """%s"""' % TEMPLATE, show["modelfile"])
+        self.assertIn('TEMPLATE """%s"""' % TINY_CHAT_TEMPLATE, show["modelfile"])
         self.assertEqual(show["capabilities"], ["completion"])
         embedder = self.ok("show", dict(model="embedder:latest"))
         self.assertEqual(embedder["capabilities"], ["embedding"])

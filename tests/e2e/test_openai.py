@@ -14,23 +14,13 @@ import subprocess
 import tempfile
 import unittest
 
-from .inferd_server import REPO_ROOT, ServerTestCase
+from .inferd_server import REPO_ROOT, TINY_CHAT_TEMPLATE, ServerTestCase, add_gguf_model
 from .jobs_client import wait_final
 
-GGUF = os.path.join(REPO_ROOT, "tests", "data", "llm", "tiny-llama-f32.gguf")
 CLIENT = os.path.join(REPO_ROOT, "tests", "e2e", "clients", "openai_client.cjs")
 CONTEXT = 128  # the tiny model's own
-# A small template in the style of real ones: role markers, a generation
-# prompt, and a refusal of roles it does not know.
-TEMPLATE = ("{{ bos_token }}{% for m in messages %}"
-            "{% if m.role not in ['system', 'user', 'assistant', 'tool'] %}"
-            "{{ raise_exception('unknown role') }}{% endif %}"
-            "<{{ m.role }}> {{ m.content | trim }}\n{% endfor %}"
-            "{% if add_generation_prompt %}<assistant>{% endif %}")
-
-
 def render(messages):
-    """The prompt TEMPLATE renders for `messages` (without the BOS text)."""
+    """The prompt TINY_CHAT_TEMPLATE renders for `messages` (without the BOS text)."""
     return "".join("<%s> %s\n" % (m["role"], m["content"].strip()) for m in messages) + "<assistant>"
 
 
@@ -47,26 +37,12 @@ class OpenAiTest(ServerTestCase):
     @classmethod
     def repository(cls):
         repo = cls.temp_repository(tempfile.mkdtemp(prefix="inferd-openai-"))
-        os.makedirs(os.path.join(repo, "llm", "1"))
-        shutil.copy(GGUF, os.path.join(repo, "llm", "1", "model.gguf"))
-        with open(os.path.join(repo, "llm", "chat.jinja"), "w") as f:
-            f.write(TEMPLATE)
-        with open(os.path.join(repo, "llm", "config.pbtxt"), "w") as f:
-            f.write('backend: "gguf"\n'
-                    'parameters { key: "context_length" value { string_value: "%d" } }\n'
-                    'parameters { key: "max_sequences" value { string_value: "16" } }\n'
-                    'parameters { key: "threads" value { string_value: "1" } }\n'
-                    'parameters { key: "chat_template" value { string_value: "chat.jinja" } }\n'
-                    % CONTEXT)
+        add_gguf_model(repo, "llm", {"context_length": CONTEXT, "max_sequences": 16, "threads": 1,
+                                     "chat_template": "chat.jinja"},
+                       files={"chat.jinja": TINY_CHAT_TEMPLATE})
         # The same file as a Hugging Face style translation task on :predict.
-        os.makedirs(os.path.join(repo, "translate", "1"))
-        shutil.copy(GGUF, os.path.join(repo, "translate", "1", "model.gguf"))
-        with open(os.path.join(repo, "translate", "config.pbtxt"), "w") as f:
-            f.write('backend: "gguf"\n'
-                    'parameters { key: "task" value { string_value: "translation" } }\n'
-                    'parameters { key: "source_lang" value { string_value: "English" } }\n'
-                    'parameters { key: "temperature" value { string_value: "0" } }\n'
-                    'parameters { key: "threads" value { string_value: "1" } }\n')
+        add_gguf_model(repo, "translate", {"task": "translation", "source_lang": "English",
+                                           "temperature": 0, "threads": 1})
         return repo
 
     def node(self, action, params=None, api="chat", **extra):

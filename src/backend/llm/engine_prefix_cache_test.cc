@@ -7,18 +7,16 @@
 #include <vector>
 
 #include "backend/llm/engine.h"
+#include "backend/llm/testing/engine_requests.h"
 #include "gtest/gtest.h"
 
 namespace inferd::llm {
 namespace {
 
-constexpr int64_t kBlock = 16;
+using testing::Greedy;
+using testing::LoadModel;
 
-std::shared_ptr<const Model> LoadModel(const std::string& file) {
-  auto m = Model::Load("tests/data/llm/" + file);
-  EXPECT_TRUE(m.ok()) << m.status();
-  return m.ok() ? std::shared_ptr<const Model>(*std::move(m)) : nullptr;
-}
+constexpr int64_t kBlock = 16;
 
 // `n` token ids from a fixed pseudo-random sequence named by `seed`.
 std::vector<int32_t> Ids(const Model& model, int n, uint32_t seed) {
@@ -36,15 +34,6 @@ std::vector<int32_t> Concat(std::vector<int32_t> a,
                             const std::vector<int32_t>& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
-}
-
-GenerationRequest Greedy(std::vector<int32_t> prompt, int max_tokens) {
-  GenerationRequest r;
-  r.prompt = std::move(prompt);
-  r.sampling.temperature = 0;
-  r.max_tokens = max_tokens;
-  r.ignore_eos = true;
-  return r;
 }
 
 struct Outcome {

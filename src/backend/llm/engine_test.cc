@@ -4,26 +4,15 @@
 #include <string>
 #include <vector>
 
+#include "backend/llm/testing/engine_requests.h"
 #include "backend/llm/testing/golden.h"
 #include "gtest/gtest.h"
 
 namespace inferd::llm {
 namespace {
 
-std::shared_ptr<const Model> LoadModel(const std::string& file) {
-  auto m = Model::Load("tests/data/llm/" + file);
-  EXPECT_TRUE(m.ok()) << m.status();
-  return m.ok() ? std::shared_ptr<const Model>(*std::move(m)) : nullptr;
-}
-
-GenerationRequest Greedy(std::vector<int32_t> prompt, int max_tokens) {
-  GenerationRequest r;
-  r.prompt = std::move(prompt);
-  r.sampling.temperature = 0;
-  r.max_tokens = max_tokens;
-  r.ignore_eos = true;
-  return r;
-}
+using testing::Greedy;
+using testing::LoadModel;
 
 struct Outcome {
   std::vector<int32_t> tokens;
