@@ -35,7 +35,7 @@
 # concurrency STREAMS.
 # One stream's decode speed (tok/s/strm: from its first to its last token) is
 # compared with the engine alone; at STREAMS streams, aggregate output
-# tokens/s and TTFT p50/p99.
+# tokens/s and TTFT p50/p99; and each server's peak resident memory (VmHWM).
 #
 # Environment (defaults in brackets):
 #   LLM_BENCH_DIR   where the model files are, or are generated on first use
@@ -117,6 +117,11 @@ wait_ready() {  # URL LOG
   exit 1
 }
 
+# Peak resident memory of the running server (VmHWM, kB) into FILE.
+peak_rss() {  # FILE
+  awk '/^VmHWM:/{print $2}' "/proc/$SERVER_PID/status" >"$1"
+}
+
 bench() {  # PORT MODEL JSON_OUT_PREFIX
   local common=(--url "http://127.0.0.1:$1" --model "$2" --route completions
     --prompt-tokens "$PROMPT" --token-id-range 259:32000 --max-tokens "$GEN"
@@ -172,6 +177,8 @@ EOF
   wait_ready "http://127.0.0.1:$PORT/v2/models/$name/ready" "$OUT/$name-inferd.log"
   phase_start
   bench "$PORT" "$name" "$OUT/$name-inferd"
+  peak_rss "$OUT/$name-inferd-rss.txt"
+  echo "$kv_bytes" >"$OUT/$name-inferd-kv.txt"
   stop_server
   phase_end "$type inferd"
 
@@ -183,14 +190,19 @@ EOF
   wait_ready "http://127.0.0.1:$((PORT + 1))/health" "$OUT/$name-llama-server.log"
   phase_start
   bench $((PORT + 1)) "$name" "$OUT/$name-llama-server"
+  peak_rss "$OUT/$name-llama-server-rss.txt"
   stop_server
   phase_end "$type llama-server"
   echo "$type: llama-server $(grep -m1 -o 'AVX2 = 1.*AVX512 = [01]' "$OUT/$name-llama-server.log" || true)"
 done
 
-"$PYTHON" - "$OUT" "$STREAMS" "$ENGINE_RUNS" $TYPES <<'EOF'
-import json, re, statistics, sys
-out, streams, engine_runs, types = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+"$PYTHON" - "$OUT" "$STREAMS" "$ENGINE_RUNS" "$DIR" $TYPES <<'EOF'
+import json, os, re, statistics, sys
+out, streams, engine_runs, bench_dir = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+types = sys.argv[5:]
+
+def mb(kb_file):
+    return int(open(kb_file).read()) / 1024
 
 def level(prefix, c):
     return json.load(open(f"{prefix}-{c}.json"))["levels"][0]
@@ -229,4 +241,16 @@ for t in types:
           f"| {i['output_tokens_per_s'] / l['output_tokens_per_s']:.2f}x "
           f"| {i['ttft_ms']['p50'] / l['ttft_ms']['p50']:.2f}x "
           f"| {i['ttft_ms']['p99'] / l['ttft_ms']['p99']:.2f}x | | | |")
+
+print()
+print("| model | file (MB) | inferd KV cache (MB) | bound: file + KV + 200 MB | inferd peak RSS (MB) "
+      "| llama-server peak RSS (MB) |")
+print("|---|---|---|---|---|---|")
+for t in types:
+    name = f"bench-0.5b-{t}"
+    file_mb = os.path.getsize(f"{bench_dir}/{name}.gguf") / 2**20
+    kv_mb = int(open(f"{out}/{name}-inferd-kv.txt").read()) / 2**20
+    print(f"| {t.upper()} | {file_mb:.0f} | {kv_mb:.0f} | {file_mb + kv_mb + 200:.0f} "
+          f"| {mb(f'{out}/{name}-inferd-rss.txt'):.0f} "
+          f"| {mb(f'{out}/{name}-llama-server-rss.txt'):.0f} |")
 EOF

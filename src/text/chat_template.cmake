@@ -11,6 +11,7 @@ add_library(inferd_chat_template STATIC
   ${chat_template_dir}/jinja_filters.cc
   ${chat_template_dir}/jinja_interpreter.cc
   ${chat_template_dir}/jinja_lexer.cc
+  ${chat_template_dir}/jinja_expression_parser.cc
   ${chat_template_dir}/jinja_parser.cc
   ${chat_template_dir}/jinja_string.cc
   ${chat_template_dir}/jinja_value.cc)

@@ -276,6 +276,8 @@ class OpenAiTest(ServerTestCase):
             (dict(model="llm", messages=user, temperature=-1), 400, "temperature", None),
             (dict(model="llm", messages=user, n=1000), 400, "n", None),
             (dict(model="llm", messages=user, top_logprobs=3), 400, "top_logprobs", None),
+            (dict(model="llm", messages=user, priority=5), 400, "priority", None),
+            (dict(model="llm", messages=user, timeout=-1), 400, "timeout", None),
             (dict(model="llm", messages=[{"role": "user", "content": "word " * 400}]), 400,
              "messages", "context_length_exceeded"),
         ]
