@@ -38,6 +38,8 @@
 #include "backend/llm/sampler.h"
 #include "common/thread_pool.h"
 #include "backend/llm/transformer.h"
+#include "text/grammar.h"
+#include "text/token_trie.h"
 #include "text/utf8_stream_decoder.h"
 
 namespace inferd::llm {
@@ -62,6 +64,10 @@ struct GenerationRequest {
   // -1: no log-probabilities; k >= 0: each event carries the sampled token's
   // log-probability and the k most likely tokens (at most 20).
   int32_t logprobs = -1;
+  // When set, every token is sampled from those the grammar allows next;
+  // end of generation only where the grammar accepts, and the sequence
+  // stops (kStop) as soon as the output is complete and nothing can follow.
+  std::shared_ptr<const text::Grammar> grammar;
 };
 
 struct SequenceTimings {
@@ -161,6 +167,9 @@ class Engine {
   // Releases text from the held buffer, keeping back a possible stop prefix;
   // returns true when a stop string was found (text up to it released).
   bool ReleaseText(Sequence& seq, std::string* out, bool final);
+  // The tokens `seq`'s grammar allows next (end of generation included
+  // where it accepts), as a mask over the vocabulary; null when none is.
+  const uint64_t* GrammarMask(Sequence& seq);
 
   std::shared_ptr<const Model> model_;
   Options options_;
@@ -173,6 +182,11 @@ class Engine {
   std::vector<SequenceKv*> batch_seqs_;
   std::vector<Sequence*> logit_owners_;
   std::vector<float> logits_;
+  // Constrained decoding: the vocabulary's trie, built on first use by the
+  // step thread; the end-of-generation ids; the mask being sampled with.
+  std::shared_ptr<const text::TokenTrie> trie_;
+  std::vector<int32_t> end_tokens_;
+  std::vector<uint64_t> mask_;
 
   mutable absl::Mutex mutex_;
   SequenceId next_id_ ABSL_GUARDED_BY(mutex_) = 1;
