@@ -74,7 +74,7 @@ GrammarMatcher::StateId GrammarMatcher::Intern(State state) {
   std::vector<int32_t> key = state.stacks;
   key.push_back(state.accepting ? 1 : 0);
   key.push_back(static_cast<int32_t>(state.partial));
-  key.push_back(state.partial_left);
+  key.push_back(state.partial_left | (state.partial_len << 8));
   auto [it, added] = state_ids_.try_emplace(std::move(key), static_cast<StateId>(states_.size()));
   if (added) states_.push_back(std::move(state));
   return it->second;
@@ -98,8 +98,12 @@ GrammarMatcher::StateId GrammarMatcher::AdvanceBytes(StateId state, std::string_
 }
 
 GrammarMatcher::StateId GrammarMatcher::ComputeAdvance(StateId id, uint8_t byte) {
+  // The smallest code point of each encoded length: a shorter form would be
+  // an overlong encoding, which no UTF-8 decoder accepts.
+  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
   uint32_t partial = states_[id].partial;
   uint8_t left = states_[id].partial_left;
+  uint8_t len = states_[id].partial_len;
   if (left == 0) {
     if (byte < 0x80) return AdvanceChar(states_[id], byte);
     if ((byte & 0xe0) == 0xc0) {
@@ -114,18 +118,26 @@ GrammarMatcher::StateId GrammarMatcher::ComputeAdvance(StateId id, uint8_t byte)
     } else {
       return kDead;  // a continuation byte, or not UTF-8
     }
+    len = left + 1;
   } else {
     if ((byte & 0xc0) != 0x80) return kDead;
     partial = (partial << 6) | (byte & 0x3f);
-    if (--left == 0) return AdvanceChar(states_[id], partial);
+    if (--left == 0) {
+      if (partial < kMin[len] || partial > 0x10FFFF || (partial >= 0xD800 && partial <= 0xDFFF)) {
+        return kDead;
+      }
+      return AdvanceChar(states_[id], partial);
+    }
   }
   // Inside a character: keep the stacks whose set holds some character
-  // that starts with these bytes.
-  const uint32_t lo = partial << (6 * left);
-  const uint32_t hi = lo | ((1u << (6 * left)) - 1);
+  // that starts with these bytes (and is encoded in its shortest form).
+  const uint32_t lo = std::max(partial << (6 * left), kMin[len]);
+  const uint32_t hi = std::min((partial << (6 * left)) | ((1u << (6 * left)) - 1), uint32_t{0x10FFFF});
+  if (lo > hi) return kDead;
   State next;
   next.partial = partial;
   next.partial_left = left;
+  next.partial_len = len;
   for (int32_t n : states_[id].stacks) {
     const Grammar::Element& e = grammar_->elements()[nodes_[n].pos];
     if (grammar_->charset(e.value).IntersectsRange(lo, hi)) next.stacks.push_back(n);
@@ -168,6 +180,7 @@ GrammarMatcher::StateId GrammarMatcher::Compact(StateId keep) {
   kept.accepting = old.accepting;
   kept.partial = old.partial;
   kept.partial_left = old.partial_left;
+  kept.partial_len = old.partial_len;
   for (const std::vector<int32_t>& positions : stacks) {
     int32_t parent = -1;
     for (int32_t pos : positions) parent = NodeId(pos, parent);

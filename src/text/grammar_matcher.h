@@ -72,6 +72,7 @@ class GrammarMatcher {
     bool accepting = false;       // some stack has finished
     uint32_t partial = 0;         // bits of an incomplete UTF-8 character
     uint8_t partial_left = 0;     // its continuation bytes still to come
+    uint8_t partial_len = 0;      // its length in bytes (overlong forms are refused)
     std::unique_ptr<std::array<int32_t, 256>> next;  // memoized Advance
   };
 

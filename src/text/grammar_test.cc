@@ -107,6 +107,15 @@ TEST(GrammarTest, Utf8InLiterals) {
   EXPECT_TRUE(IsPrefix(g, "h\xc3"));          // inside a character
   EXPECT_FALSE(IsPrefix(g, "h\xc3\xa8"));     // another character
   EXPECT_FALSE(IsPrefix(g, "h\xa9"));         // a stray continuation byte
+  // Overlong forms of ASCII characters are not UTF-8, even where the
+  // character they stand for is allowed.
+  auto brace = MustCompile(R"(root ::= "{" [^"]* "}")");
+  EXPECT_TRUE(Matches(brace, "{x}"));
+  EXPECT_FALSE(IsPrefix(brace, "\xc1\xbb"));         // 2-byte '{'
+  EXPECT_FALSE(IsPrefix(brace, "{\xe0\x81\xbd"));   // 3-byte '}'
+  EXPECT_FALSE(IsPrefix(brace, "{\xf0\x80\x80\xbd"));  // 4-byte '}'
+  EXPECT_FALSE(IsPrefix(brace, "{\xed\xa0\x80"));   // a surrogate
+  EXPECT_TRUE(IsPrefix(brace, "{\xe2\x82\xac"));    // the euro sign
 }
 
 TEST(GrammarTest, NullableLoopsTerminate) {
