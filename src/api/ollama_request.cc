@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "api/json_fields.h"
+#include "api/structured_output.h"
 #include "common/strings.h"
 #include "text/unicode.h"
 
@@ -48,11 +49,10 @@ absl::Status Common(const json::object& root, OllamaRequest& request) {
     if (!d.ok()) return d.status();
     request.keep_alive = *d;
   }
-  if (const json::value* format = root.if_contains("format");
-      !Absent(format) && !(format->is_string() && format->get_string().empty())) {
-    return Bad("format", format->is_string() && format->get_string() == "json"
-                             ? "JSON mode is not supported yet"
-                             : "structured outputs (a JSON schema) are not supported yet");
+  if (const json::value* format = root.if_contains("format"); !Absent(format)) {
+    absl::StatusOr<GrammarPtr> g = OllamaFormatGrammar(*format);
+    if (!g.ok()) return g.status();
+    request.input.grammar = *std::move(g);
   }
   if (const json::value* think = root.if_contains("think"); !Absent(think)) {
     if (!(think->is_bool() && !think->get_bool())) {

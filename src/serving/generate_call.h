@@ -17,6 +17,7 @@
 #include "boost/json/object.hpp"
 #include "boost/json/value.hpp"
 #include "repository/model_version.h"
+#include "text/grammar.h"
 
 namespace inferd {
 
@@ -49,6 +50,9 @@ struct GenerateInput {
   // -1: none; k >= 0: each token's log-probability and the k likeliest.
   int32_t logprobs = -1;
   bool ignore_eos = false;
+  // Structured output: the text must be a sentence of this grammar (from a
+  // JSON schema, JSON mode or a raw grammar); null for free text.
+  std::shared_ptr<const text::Grammar> grammar;
 };
 
 // A request bound to the model version that will run it, validated and
