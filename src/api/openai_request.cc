@@ -252,6 +252,8 @@ absl::StatusOr<OpenAiRequest> DecodeChatRequest(std::string_view body) {
     if (!tools->is_array()) return Bad("tools", "must be an array");
     base.tools = *tools;
   }
+  if (absl::Status s = DecodeToolChoice(root, &request.tools); !s.ok()) return s;
+  if (absl::Status s = SetGrammar(request.tools.forced, "tool_choice", &base.grammar); !s.ok()) return s;
   if (const json::value* kwargs = root.if_contains("chat_template_kwargs");
       kwargs && !kwargs->is_null()) {
     if (!kwargs->is_object()) return Bad("chat_template_kwargs", "must be an object");

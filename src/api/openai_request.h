@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "api/tool_calls.h"
 #include "serving/generate_call.h"
 
 namespace inferd {
@@ -40,6 +41,7 @@ struct OpenAiRequest {
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
   bool logprobs = false;       // the response carries logprobs
+  ToolChoice tools;            // chat: the functions, and whether to parse calls
 };
 
 inline constexpr int kMaxChoicesPerRequest = 16;

@@ -70,6 +70,15 @@ SCHEMAS = [
 ]
 SEEDS = [1, 2, 3, 4, 5]
 
+WEATHER = {"type": "function", "function": {
+    "name": "get_weather", "description": "The weather in a city",
+    "parameters": {"type": "object", "properties": {
+        "city": {"type": "string", "maxLength": 8}, "unit": {"enum": ["C", "F"]}},
+        "required": ["city", "unit"], "additionalProperties": False}}}
+CLOCK = {"type": "function", "function": {"name": "now", "parameters": {
+    "type": "object", "properties": {}, "additionalProperties": False}}}
+
+
 
 class _Clients:
     def node(self, client, cmd):
@@ -215,6 +224,81 @@ class StructuredOutputTest(_Clients, ServerTestCase):
             model="llm", prompt="x", format={"type": "object", "minProperties": 1}, stream=False)))
         self.assertIn("error", r, r)
         self.assertIn('unsupported keyword \\"minProperties\\"', json.dumps(r["error"]))
+
+    # -- tools ----------------------------------------------------------------
+
+    def tool_chat(self, seed, messages=None, **params):
+        base = dict(model="llm", messages=messages or [{"role": "user", "content": "Weather in Oslo?"}],
+                    tools=[WEATHER, CLOCK], temperature=1, top_p=1, seed=seed, max_tokens=100)
+        base.update(params)
+        return base
+
+    def test_tools_required_round_trip(self):
+        calls_seen = 0
+        for seed in SEEDS:
+            r = self.openai("create", self.tool_chat(seed, tool_choice="required"))
+            choice = r["choices"][0]
+            if choice["finish_reason"] == "length":
+                continue
+            self.assertEqual(choice["finish_reason"], "tool_calls", choice)
+            self.assertIsNone(choice["message"]["content"])
+            call = choice["message"]["tool_calls"][0]
+            self.assertEqual(call["type"], "function")
+            self.assertTrue(call["id"].startswith("call_"))
+            name = call["function"]["name"]
+            self.assertIn(name, ("get_weather", "now"))
+            args = json.loads(call["function"]["arguments"])
+            schema = (WEATHER if name == "get_weather" else CLOCK)["function"]["parameters"]
+            jsonschema.validate(args, schema)
+            calls_seen += 1
+            # The call and its result go back for the next turn.
+            messages = [{"role": "user", "content": "Weather in Oslo?"},
+                        {"role": "assistant", "content": None, "tool_calls": [call]},
+                        {"role": "tool", "tool_call_id": call["id"], "content": '{"temp": 3}'}]
+            again = self.openai("create", self.tool_chat(seed, messages=messages, tool_choice="none",
+                                                         max_tokens=8, ignore_eos=True))
+            self.assertNotIn("error", again, again)
+            self.assertEqual(again["choices"][0]["finish_reason"], "length")
+            self.assertIsInstance(again["choices"][0]["message"]["content"], str)
+        self.assertGreaterEqual(calls_seen, 3)
+
+    def test_named_tool_choice_calls_that_function(self):
+        r = self.openai("create", self.tool_chat(2, tool_choice={"type": "function", "function": {"name": "now"}}))
+        choice = r["choices"][0]
+        self.assertEqual(choice["finish_reason"], "tool_calls", choice)
+        self.assertEqual([c["function"]["name"] for c in choice["message"]["tool_calls"]], ["now"])
+        self.assertEqual(json.loads(choice["message"]["tool_calls"][0]["function"]["arguments"]), {})
+
+    def test_streamed_tool_call_deltas_reassemble_to_the_same_call(self):
+        for seed in SEEDS[:3]:
+            params = self.tool_chat(seed, tool_choice="required")
+            whole = self.openai("create", params)["choices"][0]
+            chunks = self.openai("stream", params)["chunks"]
+            calls = {}
+            finish = None
+            for chunk in chunks:
+                for c in chunk["choices"]:
+                    for d in c["delta"].get("tool_calls") or []:
+                        entry = calls.setdefault(d["index"], {"name": "", "arguments": ""})
+                        fn = d.get("function") or {}
+                        entry["name"] += fn.get("name") or ""
+                        entry["arguments"] += fn.get("arguments") or ""
+                    finish = c.get("finish_reason") or finish
+            self.assertEqual(finish, whole["finish_reason"])
+            if whole["finish_reason"] == "tool_calls":
+                expected = {i: {"name": c["function"]["name"], "arguments": c["function"]["arguments"]}
+                            for i, c in enumerate(whole["message"]["tool_calls"])}
+                self.assertEqual(calls, expected)
+
+    def test_bad_tools_are_400_naming_the_problem(self):
+        r = self.openai("create", dict(model="llm", messages=[{"role": "user", "content": "x"}],
+                                       tools=[{"type": "function", "function": {"parameters": {}}}]))
+        self.assertEqual(r["error"]["status"], 400, r)
+        self.assertIn("tools[0].function.name: is required", r["error"]["message"])
+        r = self.openai("create", self.tool_chat(1, tool_choice={"type": "function", "function": {"name": "launch"}}))
+        self.assertEqual(r["error"]["status"], 400, r)
+        self.assertIn('"launch" is not one of the request\'s tools', r["error"]["message"])
+        self.assertEqual(r["error"]["param"], "tool_choice.function.name")
 
 
 if __name__ == "__main__":
