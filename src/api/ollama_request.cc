@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "api/json_fields.h"
 #include "api/structured_output.h"
+#include "api/tool_calls.h"
 #include "common/strings.h"
 #include "text/unicode.h"
 
@@ -275,6 +276,9 @@ absl::StatusOr<OllamaRequest> DecodeOllamaChat(std::string_view body) {
   if (const json::value* tools = root.if_contains("tools"); !Absent(tools)) {
     if (!tools->is_array()) return Bad("tools", "must be an array");
     request.input.tools = *tools;
+    ToolChoice choice;
+    if (absl::Status s = DecodeToolChoice(root, &choice); !s.ok()) return s;
+    request.tool_names = std::move(choice.names);
   }
   request.input.prompt_field = "messages";
   return request;

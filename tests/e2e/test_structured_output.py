@@ -225,6 +225,36 @@ class StructuredOutputTest(_Clients, ServerTestCase):
         self.assertIn("error", r, r)
         self.assertIn('unsupported keyword \\"minProperties\\"', json.dumps(r["error"]))
 
+    def test_ollama_tools(self):
+        base = dict(host="http://127.0.0.1:%d" % self.server.port)
+        # Ollama has no tool_choice: a schema in `format` makes the tiny model
+        # write a call, which comes back as message.tool_calls.
+        call_schema = {"type": "object", "properties": {
+            "name": {"const": "now"}, "arguments": CLOCK["function"]["parameters"]},
+            "required": ["name", "arguments"], "additionalProperties": False}
+        seen = 0
+        for seed in SEEDS:
+            for stream in (False, True):
+                params = dict(model="llm", messages=[{"role": "user", "content": "Weather?"}],
+                              tools=[WEATHER, CLOCK], format=call_schema, stream=stream,
+                              options=dict(seed=seed, temperature=1, num_predict=100))
+                r = self.node(OLLAMA_CLIENT, dict(base, action="chat", params=params))
+                parts = r["parts"] if stream else [r]
+                final = parts[-1]
+                if final["done_reason"] != "stop":
+                    continue
+                calls = [c for p in parts for c in (p["message"].get("tool_calls") or [])]
+                self.assertEqual(len(calls), 1, parts)
+                self.assertEqual(calls[0]["function"]["name"], "now")
+                self.assertEqual(calls[0]["function"]["arguments"], {})
+                self.assertEqual(final["message"]["content"], "")
+                seen += 1
+        self.assertGreaterEqual(seen, 5)
+        r = self.node(OLLAMA_CLIENT, dict(base, action="chat", params=dict(
+            model="llm", messages=[{"role": "user", "content": "x"}], stream=False,
+            tools=[{"type": "function", "function": {"description": "no name"}}])))
+        self.assertIn("tools[0].function.name", json.dumps(r.get("error")), r)
+
     # -- tools ----------------------------------------------------------------
 
     def tool_chat(self, seed, messages=None, **params):
