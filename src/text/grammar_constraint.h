@@ -47,9 +47,11 @@ class GrammarConstraint {
   int64_t mask_hits() const { return mask_hits_; }
 
  private:
-  // Memory limits per sequence: past these the caches start over.
-  static constexpr size_t kMaxStates = 50000;
-  static constexpr size_t kMaxMaskBytes = 32 << 20;
+  // Memory limits per sequence (a batch may hold 64 constrained sequences):
+  // past these the caches start over. A state costs ~1 KiB of transitions,
+  // a mask vocab/8 bytes (19 KiB for a 150k vocabulary).
+  static constexpr size_t kMaxStates = 16384;
+  static constexpr size_t kMaxMaskBytes = 8 << 20;
 
   std::shared_ptr<const TokenTrie> trie_;
   GrammarMatcher matcher_;

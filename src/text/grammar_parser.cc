@@ -220,8 +220,10 @@ class GrammarBuilder {
     }
     if (c == '(') {
       ++pos_;
+      if (++depth_ > kMaxDepth) return Error(StrCat("groups nested deeper than ", kMaxDepth));
       const int32_t group = HelperRule();
       if (absl::Status s = ParseAlternatives(group, /*nested=*/true); !s.ok()) return s;
+      --depth_;
       if (pos_ >= text_.size() || text_[pos_] != ')') return Error("expected )");
       ++pos_;
       item->push_back({Kind::kRule, group});
@@ -383,6 +385,8 @@ class GrammarBuilder {
   absl::flat_hash_map<uint32_t, int32_t> single_;
   int32_t current_ = -1;
   int helpers_ = 0;
+  static constexpr int kMaxDepth = 256;  // parentheses: the parser recurses on them
+  int depth_ = 0;
   size_t elements_estimate_ = 0;
   absl::Status error_;
 };

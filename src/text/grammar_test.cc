@@ -5,6 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/strings.h"
 #include "text/grammar_constraint.h"
 #include "text/grammar_matcher.h"
 
@@ -140,6 +141,21 @@ TEST(GrammarTest, ErrorsNameTheProblem) {
   EXPECT_THAT(CompileError("root ::= \"\\q\""), HasSubstr("unknown escape"));
   EXPECT_THAT(CompileError("root = \"a\""), HasSubstr("expected ::="));
   EXPECT_THAT(CompileError(""), HasSubstr("no rule named \"root\""));
+}
+
+TEST(GrammarTest, HostileInputIsRefusedNotACrash) {
+  EXPECT_THAT(CompileError("root ::= " + std::string(100000, '(')), HasSubstr("nested deeper"));
+  std::string big = "root ::= \"x\"\n";
+  for (int i = 0; i < 60; ++i) big += StrCat("r", i, " ::= \"c\"{0,10000}\n");
+  EXPECT_THAT(CompileError(big), HasSubstr("too large"));
+  std::mt19937 rng(5);
+  const std::string alphabet = "root::=\"ab[]^-()|*+?{},.#\\\n x0123456789";
+  for (int i = 0; i < 2000; ++i) {
+    std::string text = "root ::= ";
+    for (int j = rng() % 40; j > 0; --j) text += alphabet[rng() % alphabet.size()];
+    auto g = Grammar::Compile(text);
+    if (g.ok()) Matches(*g, "ab");  // whatever compiles can run
+  }
 }
 
 // A small vocabulary of byte strings that covers every ASCII character

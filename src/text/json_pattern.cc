@@ -144,6 +144,7 @@ class PatternConverter {
     const char c = p_[pos_];
     if (c == '(') {
       ++pos_;
+      if (++depth_ > 256) return Error("groups nested deeper than 256");
       if (p_.substr(pos_, 2) == "?:") {
         pos_ += 2;
       } else if (pos_ < p_.size() && p_[pos_] == '?') {
@@ -153,6 +154,7 @@ class PatternConverter {
       if (!inner.ok()) return inner;
       if (pos_ >= p_.size() || p_[pos_] != ')') return Error("expected )");
       ++pos_;
+      --depth_;
       return "(" + *inner + ")";
     }
     if (c == '[') return Class();
@@ -330,6 +332,7 @@ class PatternConverter {
 
   std::string_view p_;
   size_t pos_ = 0;
+  int depth_ = 0;  // open groups: the converter recurses on them
 };
 
 }  // namespace
