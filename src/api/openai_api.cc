@@ -83,6 +83,9 @@ absl::StatusOr<OpenAiCall> PrepareOpenAiCall(const InferenceService& service,
   OpenAiCall call;
   call.calls.reserve(request.choices.size());
   for (GenerateInput& input : request.choices) {
+    if (const ChatTemplate* chat = (*model)->chat_template(); chat != nullptr) {
+      UseTemplateSyntax(request.tools, chat->source(), &input.grammar);
+    }
     absl::StatusOr<GenerateCall> prepared = service.PrepareGenerate(*model, std::move(input));
     if (!prepared.ok()) return prepared.status();
     call.calls.push_back(*std::move(prepared));

@@ -124,15 +124,32 @@ absl::Status DecodeToolChoice(const json::object& root, ToolChoice* out) {
         {"required", json::array{"name", "arguments"}},
         {"additionalProperties", false}});
   }
-  absl::StatusOr<std::shared_ptr<const text::Grammar>> g =
-      text::CompileJsonSchema(json::object{{"anyOf", std::move(alternatives)}});
+  const json::value schema = json::object{{"anyOf", std::move(alternatives)}};
+  absl::StatusOr<std::shared_ptr<const text::Grammar>> g = text::CompileJsonSchema(schema);
   if (!g.ok()) {
     std::string message(g.status().message());
     if (message.rfind("json_schema: ", 0) == 0) message.erase(0, 13);
     return Bad("tools", StrCat("a function's parameters: ", message));
   }
   out->forced = *std::move(g);
+  // The same grammar with its root wrapped in the tags.
+  absl::StatusOr<std::string> text = text::JsonSchemaToGrammarText(schema);
+  if (!text.ok()) return text.status();
+  text->insert(0, "\n");
+  const size_t at = text->find("\nroot ::= ");
+  if (at == std::string::npos) return absl::InternalError("tool call grammar without a root");
+  text->replace(at, 10, "\ntool-call ::= ");
+  absl::StatusOr<std::shared_ptr<const text::Grammar>> tagged = text::Grammar::Compile(
+      StrCat("root ::= \"<tool_call>\\n\" tool-call \"\\n</tool_call>\"\n", *text));
+  if (!tagged.ok()) return tagged.status();
+  out->forced_tagged = *std::move(tagged);
   return absl::OkStatus();
+}
+
+void UseTemplateSyntax(const ToolChoice& choice, std::string_view template_source,
+                       std::shared_ptr<const text::Grammar>* grammar) {
+  if (choice.forced == nullptr || *grammar != choice.forced || choice.forced_tagged == nullptr) return;
+  if (template_source.find("<tool_call>") != std::string_view::npos) *grammar = choice.forced_tagged;
 }
 
 std::optional<std::vector<ToolCall>> ParseToolCalls(std::string_view text,

@@ -32,11 +32,19 @@ struct ToolChoice {
   std::vector<std::string> names;  // the request's functions
   bool parse = false;              // look for calls in the answer
   std::shared_ptr<const text::Grammar> forced;  // "required" / a named function
+  // The same call inside Qwen/Hermes tags, `<tool_call>\n{...}\n</tool_call>`,
+  // for models whose chat template teaches that syntax (UseTemplateSyntax).
+  std::shared_ptr<const text::Grammar> forced_tagged;
 };
 
 // Checks `tools` and `tool_choice` of `root`; InvalidArgument names the
 // field (a tool without a name, a tool_choice naming an unknown function).
 absl::Status DecodeToolChoice(const boost::json::object& root, ToolChoice* out);
+
+// Swaps `*grammar` for choice.forced_tagged when it is choice.forced and
+// `template_source` (the model's chat template) uses <tool_call> tags.
+void UseTemplateSyntax(const ToolChoice& choice, std::string_view template_source,
+                       std::shared_ptr<const text::Grammar>* grammar);
 
 struct ToolCall {
   std::string name;

@@ -52,6 +52,13 @@ TEST(ToolCallsTest, RequiredAndNamedChoicesConstrainTheAnswer) {
   EXPECT_TRUE(Matches(g, R"({"name": "now", "arguments": {}})"));
   EXPECT_FALSE(Matches(g, R"({"name": "get_weather", "arguments": {"unit": "C"}})"));  // city required
   EXPECT_FALSE(Matches(g, R"({"name": "other", "arguments": {}})"));
+  // Models taught the Qwen/Hermes syntax write the call in its tags.
+  std::shared_ptr<const text::Grammar> grammar = required->choices[0].grammar;
+  UseTemplateSyntax(required->tools, "{{ bos_token }}", &grammar);
+  EXPECT_EQ(grammar, required->choices[0].grammar);
+  UseTemplateSyntax(required->tools, "... <tool_call>\n{{ call | tojson }}\n</tool_call> ...", &grammar);
+  EXPECT_TRUE(Matches(grammar, "<tool_call>\n{\"name\": \"now\", \"arguments\": {}}\n</tool_call>"));
+  EXPECT_FALSE(Matches(grammar, R"({"name": "now", "arguments": {}})"));
   auto named = Chat(R"(, "tool_choice": {"type": "function", "function": {"name": "now"}})");
   ASSERT_TRUE(named.ok()) << named.status();
   EXPECT_TRUE(Matches(named->choices[0].grammar, R"({"name": "now", "arguments": {}})"));
