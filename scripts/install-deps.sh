@@ -32,6 +32,8 @@ packages=(
   fortunes
   # chat templates: the goldens are rendered by real Jinja2 at build time
   python3-jinja2
+  # structured output: the end-to-end tests validate answers against their JSON schemas
+  python3-jsonschema
   # tokenizers: regex pre-tokenizers and normalizers (look-ahead, \p{L})
   libpcre2-dev
   # job store (SQLite, WAL) and response-cache keys (XXH3-128)

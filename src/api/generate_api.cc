@@ -7,6 +7,7 @@
 #include "api/jobs_api.h"
 #include "api/generate_scheduling.h"
 #include "api/json_fields.h"
+#include "api/structured_output.h"
 #include "api/status_http.h"
 #include "boost/json.hpp"
 #include "common/strings.h"
@@ -70,6 +71,13 @@ absl::StatusOr<GenerateInput> DecodeGenerateInput(std::string_view body) {
       absl::StatusOr<std::vector<std::string>> stop = json_fields::StringOrList(value, k);
       if (!stop.ok()) return stop.status();
       input.stop = *std::move(stop);
+    } else if (k == "json_schema" || k == "grammar") {
+      absl::StatusOr<GrammarPtr> g = k == "grammar" ? TextGrammar(value, "parameters.grammar")
+                                                    : SchemaGrammar(value, "parameters.json_schema");
+      if (!g.ok()) return g.status();
+      if (absl::Status s = SetGrammar(*std::move(g), StrCat("parameters.", k), &input.grammar); !s.ok()) {
+        return s;
+      }
     }
     // Other parameters (Triton's clients send a few) are ignored.
   }

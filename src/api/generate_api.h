@@ -8,7 +8,7 @@
 // Body: {"text_input": "...", "parameters": {"max_tokens": n,
 // "temperature": t, "top_p": p, "top_k": k, "min_p": m, "repeat_penalty": r,
 // "seed": s, "stop": [...],
-// "ignore_eos": b}}; parameters are optional and default to the model's
+// "ignore_eos": b, "json_schema": {...} | "grammar": "..."}}; parameters are optional and default to the model's
 // config. /generate answers {"model_name", "model_version", "text_output",
 // "finish_reason", "prompt_tokens", "generated_tokens"}; /generate_stream
 // answers Server-Sent Events, one `data: {"model_name", "model_version",

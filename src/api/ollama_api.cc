@@ -126,6 +126,9 @@ void OllamaApi::Run(OllamaRequest request, std::shared_ptr<CancelSignal> cancel,
     }
     const bool stream = request.stream;
     const bool chat = request.chat;
+    // An answer that may be tool calls is held until it is whole.
+    auto tools = std::make_shared<const std::vector<std::string>>(std::move(request.tool_names));
+    const bool held = chat && !tools->empty();
     absl::StatusOr<GenerateInput> input = OllamaGenerateInput(**model, std::move(request));
     if (!input.ok()) return respond(ErrorResponse(input.status()));
     absl::StatusOr<GenerateCall> call =
@@ -134,14 +137,16 @@ void OllamaApi::Run(OllamaRequest request, std::shared_ptr<CancelSignal> cancel,
     if (!stream) {
       return context_->service->Generate(
           *std::move(call), cancel, nullptr,
-          [codec = context_->codec_pool, header, received, load, lease,
+          [codec = context_->codec_pool, header, received, load, lease, tools, held,
            respond = std::move(respond)](absl::StatusOr<GenerateResult> result) mutable {
             const absl::Duration total = absl::Now() - received;
-            codec->Post([header, result = std::move(result), total, load, lease,
+            codec->Post([header, result = std::move(result), total, load, lease, tools, held,
                          respond = std::move(respond)] {
               if (!result.ok()) return respond(ErrorResponse(result.status()));
+              std::optional<std::vector<ToolCall>> calls;
+              if (held && result->finish_reason == "stop") calls = ParseToolCalls(result->text, *tools);
               respond(JsonBody(200, ollama::FinalObject(header, *result, /*streamed=*/false,
-                                                        {total, load})));
+                                                        {total, load}, calls ? &*calls : nullptr)));
             });
           });
     }
@@ -149,16 +154,25 @@ void OllamaApi::Run(OllamaRequest request, std::shared_ptr<CancelSignal> cancel,
     respond(Ndjson(queue));
     context_->service->Generate(
         *std::move(call), cancel,
-        [queue, header](const GenerateDelta& delta) {
-          queue->Push(ollama::DeltaLine(header, delta.text));
+        [queue, header, held](const GenerateDelta& delta) {
+          if (!held) queue->Push(ollama::DeltaLine(header, delta.text));
         },
-        [queue, header, received, load, lease](absl::StatusOr<GenerateResult> result) mutable {
+        [queue, header, received, load, lease, tools, held](absl::StatusOr<GenerateResult> result) mutable {
           if (!result.ok()) {
             // Cancelled: the client is gone; anything else is told in the stream.
             if (result.status().code() != absl::StatusCode::kCancelled) {
               queue->Push(ollama::ErrorLine(result.status()));
             }
           } else {
+            if (held) {
+              std::optional<std::vector<ToolCall>> calls;
+              if (result->finish_reason == "stop") calls = ParseToolCalls(result->text, *tools);
+              if (calls) {
+                queue->Push(ollama::ToolCallsLine(header, *calls));
+              } else if (!result->text.empty()) {
+                queue->Push(ollama::DeltaLine(header, result->text));
+              }
+            }
             queue->Push(ollama::FinalObject(header, *result, /*streamed=*/true,
                                             {absl::Now() - received, load}));
           }

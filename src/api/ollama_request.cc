@@ -5,6 +5,8 @@
 
 #include "absl/strings/numbers.h"
 #include "api/json_fields.h"
+#include "api/structured_output.h"
+#include "api/tool_calls.h"
 #include "common/strings.h"
 #include "text/unicode.h"
 
@@ -48,11 +50,10 @@ absl::Status Common(const json::object& root, OllamaRequest& request) {
     if (!d.ok()) return d.status();
     request.keep_alive = *d;
   }
-  if (const json::value* format = root.if_contains("format");
-      !Absent(format) && !(format->is_string() && format->get_string().empty())) {
-    return Bad("format", format->is_string() && format->get_string() == "json"
-                             ? "JSON mode is not supported yet"
-                             : "structured outputs (a JSON schema) are not supported yet");
+  if (const json::value* format = root.if_contains("format"); !Absent(format)) {
+    absl::StatusOr<GrammarPtr> g = OllamaFormatGrammar(*format);
+    if (!g.ok()) return g.status();
+    request.input.grammar = *std::move(g);
   }
   if (const json::value* think = root.if_contains("think"); !Absent(think)) {
     if (!(think->is_bool() && !think->get_bool())) {
@@ -275,6 +276,9 @@ absl::StatusOr<OllamaRequest> DecodeOllamaChat(std::string_view body) {
   if (const json::value* tools = root.if_contains("tools"); !Absent(tools)) {
     if (!tools->is_array()) return Bad("tools", "must be an array");
     request.input.tools = *tools;
+    ToolChoice choice;
+    if (absl::Status s = DecodeToolChoice(root, &choice); !s.ok()) return s;
+    request.tool_names = std::move(choice.names);
   }
   request.input.prompt_field = "messages";
   return request;

@@ -54,6 +54,9 @@ struct OllamaRequest {
   std::optional<int64_t> num_ctx;
   // Unset when the request gave none; InfiniteDuration for "forever".
   std::optional<absl::Duration> keep_alive;
+  // chat: the functions of `tools`; an answer that calls them comes back as
+  // message.tool_calls.
+  std::vector<std::string> tool_names;
 };
 
 absl::StatusOr<OllamaRequest> DecodeOllamaGenerate(std::string_view body);

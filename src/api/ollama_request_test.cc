@@ -104,8 +104,9 @@ TEST(OllamaGenerateRequestTest, WhatInferdCannotDoIsRefusedNamingTheField) {
   } cases[] = {
       {R"({"model": "m", "prompt": "x", "suffix": "return"})", "suffix: "},
       {R"({"model": "m", "prompt": "x", "images": ["iVBOR"]})", "images: "},
-      {R"({"model": "m", "prompt": "x", "format": "json"})", "format: JSON mode"},
-      {R"({"model": "m", "prompt": "x", "format": {"type": "object"}})", "format: structured"},
+      {R"({"model": "m", "prompt": "x", "format": "yaml"})", "format: must be \"json\" or a JSON schema"},
+      {R"({"model": "m", "prompt": "x", "format": {"type": "object", "not": {}}})",
+       "format: unsupported keyword \"not\" at #"},
       {R"({"model": "m", "prompt": "x", "template": "{{ .Prompt }}"})", "template: "},
       {R"({"model": "m", "prompt": "x", "context": [1, 2, 3]})", "context: "},
       {R"({"model": "m", "prompt": "x", "think": true})", "think: "},

@@ -4,6 +4,7 @@
 
 #include "absl/time/clock.h"
 #include "api/ollama_model_info.h"
+#include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
 #include "common/strings.h"
 
@@ -50,10 +51,31 @@ std::string DeltaLine(const AnswerHeader& header, std::string_view text) {
   return Line(object);
 }
 
-std::string FinalObject(const AnswerHeader& header, const GenerateResult& result, bool streamed,
-                        const RequestTimes& times) {
+json::array OllamaToolCalls(const std::vector<ToolCall>& calls) {
+  json::array out;
+  for (const ToolCall& call : calls) {
+    boost::system::error_code ec;
+    json::value args = json::parse(call.arguments, ec);
+    if (ec || !args.is_object()) args = json::object();
+    out.push_back(json::object{{"function", json::object{{"name", call.name}, {"arguments", std::move(args)}}}});
+  }
+  return out;
+}
+
+std::string ToolCallsLine(const AnswerHeader& header, const std::vector<ToolCall>& calls) {
   json::object object = Base(header);
-  PutText(object, header, streamed ? std::string_view() : std::string_view(result.text));
+  object["message"] = json::object{{"role", "assistant"}, {"content", ""}, {"tool_calls", OllamaToolCalls(calls)}};
+  object["done"] = false;
+  return Line(object);
+}
+
+std::string FinalObject(const AnswerHeader& header, const GenerateResult& result, bool streamed,
+                        const RequestTimes& times, const std::vector<ToolCall>* calls) {
+  json::object object = Base(header);
+  PutText(object, header, streamed || calls != nullptr ? std::string_view() : std::string_view(result.text));
+  if (calls != nullptr && header.chat) {
+    object["message"].as_object()["tool_calls"] = OllamaToolCalls(*calls);
+  }
   object["done"] = true;
   object["done_reason"] = DoneReason(result.finish_reason);
   object["total_duration"] = Nanos(times.total);

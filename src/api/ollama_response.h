@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "api/tool_calls.h"
 #include "serving/generate_call.h"
 
 namespace inferd::ollama {
@@ -44,9 +45,13 @@ std::string_view DoneReason(std::string_view finish_reason);
 
 // One NDJSON line of text as it is generated.
 std::string DeltaLine(const AnswerHeader& header, std::string_view text);
-// The last object: `result.text` when not streamed, "" when it was.
+// The last object: `result.text` when not streamed, "" when it was. With
+// `calls` (not streamed), the message holds them as tool_calls, content "".
 std::string FinalObject(const AnswerHeader& header, const GenerateResult& result, bool streamed,
-                        const RequestTimes& times);
+                        const RequestTimes& times, const std::vector<ToolCall>* calls = nullptr);
+// A chat line with the answer's tool calls, {"function": {"name",
+// "arguments": {...}}} each, as Ollama streams them.
+std::string ToolCallsLine(const AnswerHeader& header, const std::vector<ToolCall>& calls);
 // The answer to a request without a prompt: done_reason "load" or "unload".
 std::string DoneObject(const AnswerHeader& header, std::string_view done_reason);
 // A failure after the stream started, as its last line.

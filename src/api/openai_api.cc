@@ -96,6 +96,9 @@ absl::StatusOr<OpenAiCall> PrepareOpenAiCall(const InferenceService& service,
   OpenAiCall call;
   call.calls.reserve(request.choices.size());
   for (GenerateInput& input : request.choices) {
+    if (const ChatTemplate* chat = (*model)->chat_template(); chat != nullptr) {
+      UseTemplateSyntax(request.tools, chat->source(), &input.grammar);
+    }
     absl::StatusOr<GenerateCall> prepared = service.PrepareGenerate(*model, std::move(input));
     if (!prepared.ok()) return prepared.status();
     call.calls.push_back(*std::move(prepared));
@@ -115,11 +118,12 @@ void RunOpenAiCall(const InferenceService& service, OpenAiCall call,
   gather->results.resize(call.calls.size());
   gather->remaining = call.calls.size();
   auto shared_done = std::make_shared<OpenAiDone>(std::move(done));
+  auto tools = std::make_shared<const ToolChoice>(request.tools);
   for (size_t i = 0; i < call.calls.size(); ++i) {
     service.Generate(
         std::move(call.calls[i]), cancel, nullptr,
         [gather, i, n = request.n, logprobs = request.logprobs, header, cancel,
-         shared_done](absl::StatusOr<GenerateResult> result) {
+         shared_done, tools](absl::StatusOr<GenerateResult> result) {
           std::unique_lock<std::mutex> lock(gather->mu);
           if (result.ok()) {
             gather->results[i] = *std::move(result);
@@ -130,7 +134,7 @@ void RunOpenAiCall(const InferenceService& service, OpenAiCall call,
           if (--gather->remaining > 0) return;
           lock.unlock();
           if (!gather->error.ok()) return (*shared_done)(gather->error);
-          (*shared_done)(openai::CompletionBody(header, gather->results, n, logprobs));
+          (*shared_done)(openai::CompletionBody(header, gather->results, n, logprobs, tools.get()));
         });
   }
 }
@@ -169,6 +173,10 @@ void OpenAiApi::Stream(OpenAiCall call, const std::shared_ptr<CancelSignal>& req
   const int n = request.n;
   const bool logprobs = request.logprobs;
   const bool usage = request.include_usage;
+  // An answer that may be tool calls is held until it is whole: then it is
+  // sent as tool-call deltas, or as its text.
+  std::shared_ptr<const ToolChoice> tools;
+  if (header.chat && request.tools.parse) tools = std::make_shared<const ToolChoice>(request.tools);
   auto queue = std::make_shared<ChunkQueue>([cancel] { cancel->Cancel(); });
   HttpResponse response;
   response.content_type = "text/event-stream";
@@ -185,10 +193,10 @@ void OpenAiApi::Stream(OpenAiCall call, const std::shared_ptr<CancelSignal>& req
     const int index = static_cast<int>(i);
     context_->service->Generate(
         std::move(calls[i]), cancel,
-        [queue, header, index, logprobs, usage](const GenerateDelta& delta) {
-          queue->Push(openai::DeltaChunk(header, index, delta, logprobs, usage));
+        [queue, header, index, logprobs, usage, held = tools != nullptr](const GenerateDelta& delta) {
+          if (!held) queue->Push(openai::DeltaChunk(header, index, delta, logprobs, usage));
         },
-        [queue, header, index, n, usage, stream, cancel](absl::StatusOr<GenerateResult> result) {
+        [queue, header, index, n, usage, logprobs, stream, cancel, tools](absl::StatusOr<GenerateResult> result) {
           std::lock_guard<std::mutex> lock(stream->mu);
           if (stream->failed) return;
           if (!result.ok()) {
@@ -200,6 +208,17 @@ void OpenAiApi::Stream(OpenAiCall call, const std::shared_ptr<CancelSignal>& req
             queue->Finish();
             cancel->Cancel();
             return;
+          }
+          if (tools != nullptr) {
+            std::optional<std::vector<ToolCall>> calls;
+            if (result->finish_reason == "stop") calls = ParseToolCalls(result->text, tools->names);
+            if (calls) {
+              queue->Push(openai::ToolCallsChunk(header, index, *calls, usage));
+              result->finish_reason = "tool_calls";
+            } else if (!result->text.empty()) {
+              queue->Push(openai::DeltaChunk(header, index, GenerateDelta{result->text, result->logprobs},
+                                             logprobs, usage));
+            }
           }
           queue->Push(openai::FinishChunk(header, index, result->finish_reason, usage));
           stream->usage.Add(*result, index, n);

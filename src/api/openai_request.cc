@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "api/generate_scheduling.h"
 #include "api/json_fields.h"
+#include "api/structured_output.h"
 #include "common/strings.h"
 #include "text/unicode.h"
 
@@ -196,14 +197,11 @@ absl::Status Common(const json::object& root, OpenAiRequest& request, GenerateIn
       absl::StatusOr<std::string> model = json_fields::String(value, k);
       if (!model.ok()) return model.status();
       request.model = *std::move(model);
-    } else if (k == "response_format") {
-      const json::object* format = value.if_object();
-      const json::value* type = format ? format->if_contains("type") : nullptr;
-      if (type == nullptr || !type->is_string()) return Bad(k, "must be an object with a type");
-      if (type->get_string() != "text") {
-        return Bad("response_format.type", StrCat("\"", std::string(type->get_string()),
-                                                  "\" is not supported yet; only \"text\""));
-      }
+    } else if (k == "response_format" || k == "grammar") {
+      absl::StatusOr<GrammarPtr> g =
+          k == "grammar" ? TextGrammar(value, k) : ResponseFormatGrammar(value);
+      if (!g.ok()) return g.status();
+      if (absl::Status s = SetGrammar(*std::move(g), k, &input->grammar); !s.ok()) return s;
     } else if (k == "suffix" || k == "echo" || k == "best_of") {
       const bool harmless = (k == "echo" && value.is_bool() && !value.get_bool()) ||
                             (k == "best_of" && value.is_number() && value.to_number<double>() <= 1);
@@ -256,6 +254,8 @@ absl::StatusOr<OpenAiRequest> DecodeChatRequest(std::string_view body) {
     if (!tools->is_array()) return Bad("tools", "must be an array");
     base.tools = *tools;
   }
+  if (absl::Status s = DecodeToolChoice(root, &request.tools); !s.ok()) return s;
+  if (absl::Status s = SetGrammar(request.tools.forced, "tool_choice", &base.grammar); !s.ok()) return s;
   if (const json::value* kwargs = root.if_contains("chat_template_kwargs");
       kwargs && !kwargs->is_null()) {
     if (!kwargs->is_object()) return Bad("chat_template_kwargs", "must be an object");

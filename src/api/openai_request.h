@@ -10,8 +10,10 @@
 // seed, stop (string or list), n, presence_penalty, frequency_penalty,
 // logit_bias, logprobs (+ top_logprobs for chat), stream,
 // stream_options.include_usage, user (ignored), tools (passed to the chat
-// template), and the extensions llama.cpp's server also takes: top_k,
-// repeat_penalty, ignore_eos, chat_template_kwargs. A completion's prompt is
+// template), response_format (text, json_object, json_schema: a compiled
+// grammar, api/structured_output.h), and the extensions llama.cpp's server
+// also takes: top_k, repeat_penalty, ignore_eos, chat_template_kwargs,
+// grammar. A completion's prompt is
 // a string, a list of strings, a list of token ids or a list of such lists.
 // Unknown fields are ignored, as OpenAI's own clients send new ones first.
 // Every error is InvalidArgument "<param>: <rule>".
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "api/tool_calls.h"
 #include "serving/generate_call.h"
 
 namespace inferd {
@@ -38,6 +41,7 @@ struct OpenAiRequest {
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
   bool logprobs = false;       // the response carries logprobs
+  ToolChoice tools;            // chat: the functions, and whether to parse calls
 };
 
 inline constexpr int kMaxChoicesPerRequest = 16;

@@ -93,11 +93,12 @@ std::string NewId(bool chat) {
 }
 
 std::string FinishReason(const std::string& ours) {
+  if (ours == "tool_calls") return ours;
   return ours == "stop" ? "stop" : "length";
 }
 
 std::string CompletionBody(const ResponseHeader& header, const std::vector<GenerateResult>& choices,
-                           int n, bool logprobs) {
+                           int n, bool logprobs, const ToolChoice* tools) {
   json::object body = Base(header, false);
   json::array list;
   TokenUsage usage;
@@ -105,7 +106,16 @@ std::string CompletionBody(const ResponseHeader& header, const std::vector<Gener
     const GenerateResult& r = choices[i];
     usage.Add(r, i, n);
     json::object choice{{"index", i}, {"finish_reason", FinishReason(r.finish_reason)}};
-    if (header.chat) {
+    std::optional<std::vector<ToolCall>> calls;
+    if (header.chat && tools != nullptr && tools->parse && r.finish_reason == "stop") {
+      calls = ParseToolCalls(r.text, tools->names);
+    }
+    if (calls) {
+      choice["finish_reason"] = "tool_calls";
+      choice["message"] = json::object{{"role", "assistant"}, {"content", nullptr}, {"refusal", nullptr},
+                                       {"tool_calls", ToolCallsJson(*calls, StrCat(header.id, "_", i), false)}};
+      choice["logprobs"] = logprobs ? ChatLogprobs(r.logprobs) : json::value(nullptr);
+    } else if (header.chat) {
       choice["message"] = json::object{{"role", "assistant"}, {"content", r.text},
                                        {"refusal", nullptr}};
       choice["logprobs"] = logprobs ? ChatLogprobs(r.logprobs) : json::value(nullptr);
@@ -141,6 +151,16 @@ std::string DeltaChunk(const ResponseHeader& header, int index, const GenerateDe
     choice["logprobs"] = logprobs ? CompletionLogprobs(delta.logprobs, 0) : json::value(nullptr);
   }
   return Chunk(header, std::move(choice), with_usage_field);
+}
+
+std::string ToolCallsChunk(const ResponseHeader& header, int index, const std::vector<ToolCall>& calls,
+                           bool with_usage_field) {
+  return Chunk(header,
+               json::object{{"index", index},
+                            {"delta", json::object{{"tool_calls", ToolCallsJson(calls, StrCat(header.id, "_", index), true)}}},
+                            {"logprobs", nullptr},
+                            {"finish_reason", nullptr}},
+               with_usage_field);
 }
 
 std::string FinishChunk(const ResponseHeader& header, int index, const std::string& finish_reason,

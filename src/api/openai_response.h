@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "boost/json/object.hpp"
 #include "http/http_message.h"
+#include "api/tool_calls.h"
 #include "serving/generate_call.h"
 
 namespace inferd::openai {
@@ -36,9 +37,11 @@ std::string NewId(bool chat);
 std::string FinishReason(const std::string& ours);
 
 // The non-streamed response for all choices (in index order); `n` is the
-// choices per prompt (usage counts each prompt once).
+// choices per prompt (usage counts each prompt once). With `tools` that
+// parse calls, a chat answer that is tool calls becomes message.tool_calls
+// (content null) with finish_reason "tool_calls".
 std::string CompletionBody(const ResponseHeader& header, const std::vector<GenerateResult>& choices,
-                           int n, bool logprobs);
+                           int n, bool logprobs, const ToolChoice* tools = nullptr);
 
 // One `data: {...}\n\n` chunk: the role (chat's first chunk of a choice), a
 // piece of text with its logprobs, or the finish reason. `with_usage_field`
@@ -48,6 +51,10 @@ std::string DeltaChunk(const ResponseHeader& header, int index, const GenerateDe
                        bool logprobs, bool with_usage_field);
 std::string FinishChunk(const ResponseHeader& header, int index, const std::string& finish_reason,
                         bool with_usage_field);
+// A streamed chat answer that turned out to be tool calls: one chunk with
+// every call whole (name and arguments), by index.
+std::string ToolCallsChunk(const ResponseHeader& header, int index, const std::vector<ToolCall>& calls,
+                           bool with_usage_field);
 // Tokens of a response over its choices: each prompt counted once (the n
 // choices of a prompt share it), every choice's output.
 struct TokenUsage {

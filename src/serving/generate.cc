@@ -170,6 +170,7 @@ absl::StatusOr<GenerateCall> InferenceService::PrepareGenerate(ModelHandle model
   if (timeout) request.deadline = absl::Now() + *timeout;
   request.stop = std::move(input.stop);
   request.ignore_eos = input.ignore_eos;
+  request.grammar = input.grammar;
   absl::StatusOr<std::vector<int32_t>> prompt = PromptTokens(*model, input);
   if (!prompt.ok()) return prompt.status();
   request.prompt = *std::move(prompt);

@@ -18,6 +18,7 @@
 #include "boost/json/object.hpp"
 #include "boost/json/value.hpp"
 #include "repository/model_version.h"
+#include "text/grammar.h"
 
 namespace inferd {
 
@@ -55,6 +56,9 @@ struct GenerateInput {
   // the whole request, waiting included (unset: the model's timeout_seconds).
   std::optional<uint32_t> priority;
   std::optional<absl::Duration> timeout;
+  // Structured output: the text must be a sentence of this grammar (from a
+  // JSON schema, JSON mode or a raw grammar); null for free text.
+  std::shared_ptr<const text::Grammar> grammar;
 };
 
 // A request bound to the model version that will run it, validated and

@@ -363,7 +363,7 @@ class OllamaTest(OllamaTestCase):
              "options.top_p"),
             ("generate", dict(model="llm", prompt="x", options=dict(num_ctx=4096)), 400,
              "options.num_ctx", "128"),
-            ("generate", dict(model="llm", prompt="x", format="json"), 400, "format"),
+            ("generate", dict(model="llm", prompt="x", format="yaml"), 400, "format"),
             ("generate", dict(model="llm", prompt="x", suffix="end"), 400, "suffix"),
             ("generate", dict(model="llm", prompt="x", keep_alive="soon"), 400, "keep_alive"),
             ("generate", dict(model="llm", prompt="word " * 400), 400, "prompt", "context"),

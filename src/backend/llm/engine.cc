@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/strings.h"
+#include "text/grammar_constraint.h"
 
 namespace inferd::llm {
 
@@ -18,6 +19,7 @@ struct Engine::Sequence {
   SequenceId id;
   GenerationRequest req;
   Sampler sampler;
+  std::unique_ptr<text::GrammarConstraint> grammar;  // made at first sample
   SequenceKv kv;
   PrefixChain chain;            // how much of kv is published for reuse
   int64_t cached = 0;           // prompt tokens reused from the prefix cache
@@ -264,6 +266,33 @@ void Engine::Finish(Sequence& seq, FinishReason reason, std::string detail,
   blocks_->Release(seq.kv, seq.chain);
 }
 
+const uint64_t* Engine::GrammarMask(Sequence& seq) {
+  const text::GgufTokenizer& tok = model_->tokenizer();
+  if (trie_ == nullptr) {
+    std::vector<std::string> bytes(tok.vocab_size());
+    for (int32_t id = 0; id < tok.vocab_size(); ++id) {
+      if (tok.IsEndOfGeneration(id)) {
+        end_tokens_.push_back(id);
+      } else {
+        bytes[id] = tok.TokenBytes(id);
+      }
+    }
+    trie_ = text::TokenTrie::Create(bytes);
+  }
+  if (seq.grammar == nullptr) {
+    seq.grammar = std::make_unique<text::GrammarConstraint>(seq.req.grammar, trie_);
+  }
+  const std::vector<uint64_t>& allowed = seq.grammar->AllowedTokens();
+  mask_.assign(allowed.begin(), allowed.end());
+  if (seq.grammar->accepting() && !seq.req.ignore_eos) {
+    for (int32_t id : end_tokens_) mask_[id >> 6] |= uint64_t{1} << (id & 63);
+  }
+  for (uint64_t word : mask_) {
+    if (word != 0) return mask_.data();
+  }
+  return nullptr;
+}
+
 absl::Status Engine::Step(std::vector<StepEvent>* events) {
   events->clear();
   const ModelConfig& c = model_->config();
@@ -382,8 +411,17 @@ absl::Status Engine::Step(std::vector<StepEvent>* events) {
   for (size_t i = 0; i < logit_owners_.size(); ++i) {
     Sequence& seq = *logit_owners_[i];
     float* row = logits_.data() + i * c.n_vocab;
-    const int32_t token = seq.sampler.Sample(row);
+    const uint64_t* allowed = nullptr;
+    if (seq.req.grammar != nullptr) {
+      allowed = GrammarMask(seq);
+      if (allowed == nullptr) {
+        Finish(seq, FinishReason::kStop, "grammar: no token can continue the output", events);
+        continue;
+      }
+    }
+    const int32_t token = seq.sampler.Sample(row, allowed);
     seq.sampler.Accept(token);
+    if (seq.grammar != nullptr && !tok.IsEndOfGeneration(token)) seq.grammar->Accept(token);
     seq.tokens.push_back(token);
     ++seq.generated;
     if (seq.generated == 1) seq.first_token = after;
@@ -396,11 +434,22 @@ absl::Status Engine::Step(std::vector<StepEvent>* events) {
       ev.logprob = TokenLogprobs(row, c.n_vocab, token, seq.req.logprobs, &ev.top_logprobs);
     }
     if (!seq.req.ignore_eos && tok.IsEndOfGeneration(token)) {
+      // Text held back as a possible stop-string prefix is output after all.
+      seq.held += seq.utf8.Flush();
+      ReleaseText(seq, &ev.text, true);
       Finish(seq, FinishReason::kStop, "", events);
       continue;
     }
     seq.held += seq.utf8.Push(tok.TokenBytes(token));
-    if (ReleaseText(seq, &ev.text, false)) {
+    const bool stopped = ReleaseText(seq, &ev.text, false);
+    // A grammar's output that is complete and cannot go on ends here.
+    const bool complete = !stopped && seq.grammar != nullptr && seq.grammar->accepting() &&
+                          !seq.grammar->can_continue();
+    if (complete) {
+      seq.held += seq.utf8.Flush();
+      ReleaseText(seq, &ev.text, true);
+    }
+    if (stopped || complete) {
       Finish(seq, FinishReason::kStop, "", events);
     } else if (seq.generated >= seq.req.max_tokens) {
       Finish(seq, FinishReason::kLength, "", events);

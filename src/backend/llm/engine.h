@@ -41,6 +41,8 @@
 #include "common/clock.h"
 #include "common/thread_pool.h"
 #include "backend/llm/transformer.h"
+#include "text/grammar.h"
+#include "text/token_trie.h"
 #include "text/utf8_stream_decoder.h"
 
 namespace inferd::llm {
@@ -73,6 +75,10 @@ struct GenerationRequest {
   // When set, the sequence ends with kTimeout at the first step at or after
   // it (measured on Options::clock), whether it still waits or runs.
   std::optional<absl::Time> deadline;
+  // When set, every token is sampled from those the grammar allows next;
+  // end of generation only where the grammar accepts, and the sequence
+  // stops (kStop) as soon as the output is complete and nothing can follow.
+  std::shared_ptr<const text::Grammar> grammar;
 };
 
 struct SequenceTimings {
@@ -174,6 +180,9 @@ class Engine {
   // Releases text from the held buffer, keeping back a possible stop prefix;
   // returns true when a stop string was found (text up to it released).
   bool ReleaseText(Sequence& seq, std::string* out, bool final);
+  // The tokens `seq`'s grammar allows next (end of generation included
+  // where it accepts), as a mask over the vocabulary; null when none is.
+  const uint64_t* GrammarMask(Sequence& seq);
 
   std::shared_ptr<const Model> model_;
   Options options_;
@@ -187,6 +196,11 @@ class Engine {
   std::vector<SequenceKv*> batch_seqs_;
   std::vector<Sequence*> logit_owners_;
   std::vector<float> logits_;
+  // Constrained decoding: the vocabulary's trie, built on first use by the
+  // step thread; the end-of-generation ids; the mask being sampled with.
+  std::shared_ptr<const text::TokenTrie> trie_;
+  std::vector<int32_t> end_tokens_;
+  std::vector<uint64_t> mask_;
 
   mutable absl::Mutex mutex_;
   SequenceId next_id_ ABSL_GUARDED_BY(mutex_) = 1;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "common/strings.h"
 
@@ -57,10 +58,21 @@ void Sampler::Accept(int32_t token) {
   window_next_ = (window_next_ + 1) % window_.size();
 }
 
-int32_t Sampler::Sample(float* logits) {
+int32_t Sampler::Sample(float* logits, const uint64_t* allowed) {
   const SamplingParams& p = params_;
   for (const auto& [id, bias] : p.logit_bias) {
     if (id >= 0 && id < n_vocab_) logits[id] += bias;
+  }
+  if (allowed != nullptr) {
+    constexpr float kRefused = -std::numeric_limits<float>::infinity();
+    for (int32_t w = 0; w * 64 < n_vocab_; ++w) {
+      const uint64_t bits = allowed[w];
+      if (bits == ~uint64_t{0}) continue;
+      const int32_t end = std::min(n_vocab_, (w + 1) * 64);
+      for (int32_t i = w * 64; i < end; ++i) {
+        if (!((bits >> (i & 63)) & 1)) logits[i] = kRefused;
+      }
+    }
   }
   const bool penalize = p.repeat_penalty != 1.0f || p.presence_penalty != 0 ||
                         p.frequency_penalty != 0;
@@ -99,6 +111,8 @@ int32_t Sampler::Sample(float* logits) {
   } else {
     std::sort(candidates_.begin(), candidates_.end(), by_logit);
   }
+  // Masked tokens (-inf) are never drawn, not even by the fallback below.
+  while (n > 1 && std::isinf(candidates_[n - 1].logit) && candidates_[n - 1].logit < 0) --n;
   // Softmax at the temperature; `logit` becomes the probability.
   const float max_logit = candidates_[0].logit;
   double sum = 0;

@@ -3,7 +3,7 @@
 // Chooses the next token from a row of logits.
 //
 // Order of operations (as llama.cpp and Ollama apply them): logit bias,
-// then repetition,
+// then the grammar's mask of allowed tokens, then repetition,
 // presence and frequency penalties over the last `repeat_last_n` tokens;
 // then greedy argmax when temperature <= 0, otherwise top-k, softmax at the
 // temperature, top-p (nucleus), min-p, and a draw from a seeded generator, so
@@ -56,8 +56,11 @@ class Sampler {
   Sampler(const SamplingParams& params, int32_t n_vocab);
 
   // Picks a token from `logits` (n_vocab values, modified in place by the
-  // bias and the penalties). Does not record it; call Accept() with the token kept.
-  int32_t Sample(float* logits);
+  // bias, the mask and the penalties). `allowed`, when given, is a bit mask
+  // over the vocabulary (bit id % 64 of word id / 64; at least one set):
+  // other tokens are set to -inf right after the logit bias (constrained
+  // decoding). Does not record it; call Accept() with the token kept.
+  int32_t Sample(float* logits, const uint64_t* allowed = nullptr);
   // Adds `token` to the penalty window (prompt tokens too).
   void Accept(int32_t token);
 
