@@ -324,6 +324,11 @@ class HttpServer::Impl {
       request.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     request.headers.emplace_back("x-request-id", record.request_id);
+    {
+      boost::system::error_code peer_ec;
+      const tcp::endpoint peer = stream.socket().remote_endpoint(peer_ec);
+      if (!peer_ec) request.remote_address = peer.address().to_string();
+    }
     request.body = std::move(message.body());
     const bool keep_alive = message.keep_alive();
     const unsigned version = message.version();
