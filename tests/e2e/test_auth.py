@@ -15,8 +15,8 @@ import tempfile
 import time
 import unittest
 
-from tests.e2e.inferd_server import (REPO_ROOT, InferdServer, ServerTestCase, simple_request,
-                                     test_repository)
+from tests.e2e.inferd_server import (REPO_ROOT, TINY_CHAT_TEMPLATE, InferdServer, ServerTestCase,
+                                     add_gguf_model, simple_request, test_repository)
 
 ALICE = "alice-secret-0123456789"
 BOB = "bob-secret-0123456789"
@@ -292,6 +292,77 @@ class ApiKeysTest(ServerTestCase):
             with self.subTest(path=path):
                 status, _, body = self.call("GET", path)
                 self.assertEqual(status, 200, body)
+
+
+class TokensPerMinuteTest(ServerTestCase):
+    """A key's generated tokens count against its tokens_per_minute, on every
+    generation protocol, streamed or not; another key is unaffected."""
+
+    @classmethod
+    def repository(cls):
+        repo = cls.temp_repository(tempfile.mkdtemp(prefix="inferd-auth-llm-"))
+        add_gguf_model(repo, "llm", {"context_length": 128, "max_sequences": 4, "threads": 1,
+                                     "chat_template": "chat.jinja"},
+                       files={"chat.jinja": TINY_CHAT_TEMPLATE})
+        return repo
+
+    @classmethod
+    def setUpClass(cls):
+        cls.key_dir = tempfile.mkdtemp(prefix="inferd-e2e-keys-")
+        path = os.path.join(cls.key_dir, "keys.jsonl")
+        # 10 tokens a minute: one 12-token answer uses more than a minute's worth.
+        write_keys(path, [key_line("openai", ALICE, ["infer"], tokens_per_minute=10),
+                          key_line("ollama", BOB, ["infer"], tokens_per_minute=10),
+                          key_line("triton", READER, ["infer"], tokens_per_minute=10),
+                          key_line("free", CAROL, ["infer"])])
+        cls.server_args = ("--api-keys", path)
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        for name in os.listdir(cls.key_dir):
+            os.remove(os.path.join(cls.key_dir, name))
+        os.rmdir(cls.key_dir)
+
+    def generate(self, secret, path, body):
+        return self.server.client.request("POST", path, body, bearer(secret))
+
+    def assert_spent(self, secret, path, body):
+        status, headers, data = self.generate(secret, path, body)
+        self.assertEqual(status, 200, data)
+        self.assertEqual(headers["ratelimit-limit"], "10")
+        status, headers, data = self.generate(secret, path, body)
+        self.assertEqual(status, 429, data)
+        self.assertIn("tokens_per_minute", data.decode())
+        self.assertGreaterEqual(int(headers["retry-after"]), 1)
+        self.assertEqual(headers["ratelimit-remaining"], "0")
+
+    def test_openai_streamed_answer_is_charged(self):
+        self.assert_spent(ALICE, "/v1/chat/completions",
+                          {"model": "llm", "messages": [{"role": "user", "content": "hi"}],
+                           "max_tokens": 12, "ignore_eos": True, "temperature": 0,
+                           "stream": True})
+        status, _, data = self.generate(ALICE, "/v1/completions",
+                                        {"model": "llm", "prompt": "hi", "max_tokens": 2})
+        self.assertEqual(status, 429, data)
+        self.assertEqual(json.loads(data)["error"]["type"], "tokens")
+
+    def test_ollama_answer_is_charged(self):
+        self.assert_spent(BOB, "/api/generate",
+                          {"model": "llm", "prompt": "hi", "stream": False, "raw": True,
+                           "options": {"num_predict": 12, "temperature": 0}})
+
+    def test_triton_generate_is_charged_and_other_keys_go_on(self):
+        self.assert_spent(READER, "/v2/models/llm/generate",
+                          {"text_input": "hi", "parameters": {"max_tokens": 12,
+                                                              "ignore_eos": True}})
+        for _ in range(3):
+            status, headers, data = self.generate(CAROL, "/v2/models/llm/generate",
+                                                  {"text_input": "hi",
+                                                   "parameters": {"max_tokens": 12}})
+            self.assertEqual(status, 200, data)
+            self.assertNotIn("ratelimit-limit", headers)
 
 
 class KeyFileErrorsTest(unittest.TestCase):
