@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "boost/json.hpp"
 #include "common/strings.h"
-#include "openssl/sha.h"
+#include "openssl/evp.h"
 
 namespace inferd::auth {
 namespace {
@@ -149,8 +152,23 @@ absl::StatusOr<ApiKey> ParseKey(const json::object& object) {
 }  // namespace
 
 Sha256Digest Sha256(std::string_view data) {
-  Sha256Digest digest;
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data());
+  // OpenSSL 3's one-shot SHA256() looks the algorithm up on every call,
+  // which costs more than hashing a key: fetch it once, and keep one
+  // context per thread.
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
+                                                                              &EVP_MD_CTX_free);
+  Sha256Digest digest{};
+  unsigned int length = 0;
+  if (kSha256 == nullptr || context == nullptr ||
+      EVP_DigestInit_ex(context.get(), kSha256, nullptr) != 1 ||
+      EVP_DigestUpdate(context.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(context.get(), digest.data(), &length) != 1 ||
+      length != digest.size()) {
+    // Only a broken OpenSSL installation gets here; no key can match then.
+    std::fprintf(stderr, "inferd: SHA-256 is not available from OpenSSL\n");
+    std::abort();
+  }
   return digest;
 }
 

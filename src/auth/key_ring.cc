@@ -44,18 +44,12 @@ absl::StatusOr<size_t> KeyRing::Reload() {
   absl::StatusOr<Keys> keys = ReadFile(path_);
   if (!keys.ok()) return keys.status();
   const size_t count = keys->size();
-  auto fresh = std::make_shared<const Keys>(*std::move(keys));
-  absl::MutexLock lock(&mu_);
-  keys_ = std::move(fresh);
+  keys_.store(std::make_shared<const Keys>(*std::move(keys)));
   return count;
 }
 
 std::shared_ptr<const ApiKey> KeyRing::Authenticate(std::string_view secret) const {
-  std::shared_ptr<const Keys> keys;
-  {
-    absl::MutexLock lock(&mu_);
-    keys = keys_;
-  }
+  const std::shared_ptr<const Keys> keys = keys_.load();
   const Sha256Digest digest = Sha256(secret);
   std::shared_ptr<const ApiKey> found;
   for (const std::shared_ptr<const ApiKey>& key : *keys) {
@@ -65,9 +59,6 @@ std::shared_ptr<const ApiKey> KeyRing::Authenticate(std::string_view secret) con
   return found;
 }
 
-size_t KeyRing::size() const {
-  absl::MutexLock lock(&mu_);
-  return keys_->size();
-}
+size_t KeyRing::size() const { return keys_.load()->size(); }
 
 }  // namespace inferd::auth

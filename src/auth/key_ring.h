@@ -12,14 +12,13 @@
 // Thread-safe: Authenticate() may run on any thread while Reload() swaps
 // the key set; a key returned stays valid as long as it is held.
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "auth/api_key.h"
 
 namespace inferd::auth {
@@ -43,12 +42,15 @@ class KeyRing {
 
  private:
   using Keys = std::vector<std::shared_ptr<const ApiKey>>;
-  KeyRing(std::string path, Keys keys) : path_(std::move(path)), keys_(std::make_shared<Keys>(std::move(keys))) {}
+  KeyRing(std::string path, Keys keys)
+      : path_(std::move(path)), keys_(std::make_shared<const Keys>(std::move(keys))) {}
   static absl::StatusOr<Keys> ReadFile(const std::string& path);
 
   const std::string path_;
-  mutable absl::Mutex mu_;
-  std::shared_ptr<const Keys> keys_ ABSL_GUARDED_BY(mu_);
+  // Read on every request: an atomic pointer rather than a mutex (Abseil's
+  // Mutex, with deadlock detection on in Debian's build, costs a global lock
+  // per acquisition).
+  std::atomic<std::shared_ptr<const Keys>> keys_;
 };
 
 }  // namespace inferd::auth

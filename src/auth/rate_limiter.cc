@@ -112,7 +112,7 @@ void RateLimiter::ForgetIdleLocked(absl::Time now) {
 RateDecision RateLimiter::Admit(std::string_view id, const RateLimits& limits) {
   const absl::Time now = clock_->Now();
   RateDecision decision;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::shared_ptr<Client> client = ClientLocked(id, limits, now);
   const double request_capacity = RequestCapacity(limits);
   const double tokens_per_second = limits.tokens_per_minute / 60;
@@ -153,7 +153,7 @@ RateDecision RateLimiter::Admit(std::string_view id, const RateLimits& limits) {
 void RateLimiter::ChargeTokens(std::string_view id, const RateLimits& limits, int64_t tokens) {
   if (limits.tokens_per_minute <= 0 || tokens <= 0) return;
   const absl::Time now = clock_->Now();
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::shared_ptr<Client> client = ClientLocked(id, limits, now);
   // At most one minute of debt, so one huge answer does not lock a client
   // out for longer than a minute.
@@ -162,12 +162,12 @@ void RateLimiter::ChargeTokens(std::string_view id, const RateLimits& limits, in
 }
 
 void RateLimiter::Release(Client& client) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   --client.in_flight;
 }
 
 size_t RateLimiter::tracked_clients() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return clients_.size();
 }
 

@@ -15,12 +15,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 
@@ -91,16 +90,19 @@ class RateLimiter {
   // Refills both buckets of `client` to `now` under `limits`.
   static void Refill(Client& client, const RateLimits& limits, absl::Time now);
   std::shared_ptr<Client> ClientLocked(std::string_view id, const RateLimits& limits,
-                                       absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ForgetIdleLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                                       absl::Time now);  // mu_ held
+  void ForgetIdleLocked(absl::Time now);  // mu_ held
   void Release(Client& client);
 
   Clock* const clock_;
   const size_t max_idle_clients_;
-  mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<Client>> clients_ ABSL_GUARDED_BY(mu_);
+  // Taken twice per limited request: a std::mutex rather than Abseil's
+  // (Debian's build of absl::Mutex runs deadlock detection, a global lock
+  // per acquisition). Guards everything below and every Client.
+  mutable std::mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<Client>> clients_;
   // Idle clients are looked for when clients_ grows past this size.
-  size_t sweep_at_ ABSL_GUARDED_BY(mu_);
+  size_t sweep_at_;
 };
 
 }  // namespace inferd::auth

@@ -378,6 +378,13 @@ void SqliteJobStore::SubmitAsync(JobSpec spec, SubmitCallback done) {
           if (row) {
             INFERD_ASSIGN_OR_RETURN(result->job,
                                     internal::ReadJob(*stmt.operator->()));
+            if (result->job.owner != spec.owner) {
+              // Not another owner's job, nor its id: only that the key is taken.
+              result->job = Job();
+              return absl::AlreadyExistsError(ToAbsl(StrCat(
+                  "Idempotency-Key \"", spec.idempotency_key,
+                  "\" was already used by another API key; use a new key")));
+            }
             INFERD_RETURN_IF_ERROR(CheckSameRequest(result->job, fingerprint));
             result->created = false;
             return absl::OkStatus();

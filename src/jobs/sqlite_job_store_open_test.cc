@@ -187,7 +187,11 @@ TEST_F(SqliteJobStoreTest, IdempotencyKeyOfAnotherOwnerIsRefused) {
   SubmitOk(*store, alice);
   JobSpec bob = alice;
   bob.owner = "bob";
-  EXPECT_EQ(store->Submit(bob).status().code(), absl::StatusCode::kAlreadyExists);
+  absl::Status refused = store->Submit(bob).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(std::string(refused.message()), ::testing::HasSubstr("another API key"));
+  // The message does not give the other owner's job away.
+  EXPECT_THAT(std::string(refused.message()), ::testing::Not(::testing::HasSubstr("job ")));
 }
 
 TEST_F(SqliteJobStoreTest, GetUnknownOrMalformedIdIsNotFound) {

@@ -189,14 +189,11 @@ void RouteGuard::Limited(const RoutePolicy& policy, const std::string& client_id
       limiter->ChargeTokens(client_id, limits, tokens);
     };
   }
-  std::vector<std::pair<std::string, std::string>> headers;
-  AddQuotaHeaders(decision, headers);
   // The permit is held until the handler answers, or a streamed answer ends.
-  auto permit = std::make_shared<std::shared_ptr<void>>(std::move(decision.permit));
-  handler(std::move(request), [respond = std::move(respond), permit,
-                               headers = std::move(headers)](HttpResponse response) {
-    std::shared_ptr<void> held = std::move(*permit);
-    for (const auto& header : headers) response.headers.push_back(header);
+  auto admitted = std::make_shared<auth::RateDecision>(std::move(decision));
+  handler(std::move(request), [respond = std::move(respond), admitted](HttpResponse response) {
+    AddQuotaHeaders(*admitted, response.headers);
+    std::shared_ptr<void> held = std::move(admitted->permit);
     if (response.stream) {
       response.stream = std::make_shared<PermitStream>(std::move(response.stream), std::move(held));
     }
