@@ -123,6 +123,11 @@ void AddServeCommand(CLI::App& app, inferd::ServerOptions& o) {
                     "Without --api-keys: requests in flight per client IP (0: unlimited)")
       ->envname("INFERD_ANONYMOUS_MAX_CONCURRENT")
       ->capture_default_str();
+  serve->add_option("--cors-origins", o.cors_origins,
+                    "Origins whose web pages may call the server (CORS), comma-separated, "
+                    "or \"*\" for any; none: no CORS headers")
+      ->delimiter(',')
+      ->envname("INFERD_CORS_ORIGINS");
   serve->callback([&o] {
     absl::Status status = inferd::RunServer(o);
     if (!status.ok()) {

@@ -45,6 +45,8 @@ struct ServerOptions {
   double anonymous_requests_per_second = 0;
   double anonymous_burst = 0;               // 0: one second's worth
   int anonymous_max_concurrent = 0;
+  // Origins that browser pages may call from ("*": any); empty: CORS off.
+  std::vector<std::string> cors_origins;
 };
 
 }  // namespace inferd

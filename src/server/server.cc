@@ -310,6 +310,7 @@ absl::Status RunServer(const ServerOptions& options) {
   HttpMetricsObserver http_metrics(&metrics);  // outlives `http`, declared below
   http_options.observer = &http_metrics;
   http_options.access_log = options.access_log;
+  INFERD_ASSIGN_OR_RETURN(http_options.cors, CorsPolicy::Create(options.cors_origins));
   INFERD_ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> http,
                           HttpServer::Create(http_options, &routes));
   HttpServer* http_server = http.get();
