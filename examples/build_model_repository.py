@@ -24,6 +24,9 @@ Writes, under --out:
                        sentiment  text-classification, NEGATIVE/POSITIVE,
                                trained on lexicon-labelled Austen sentences
                                (examples/sentiment_model.py)
+                       chat    toy GGUF chat model (llama architecture,
+                               ChatML template) trained on fortune cookies
+                               (examples/chat_model.py; chat/1/model.gguf)
   test_repository/   extra models only the end-to-end tests load
                        simple, all_dtypes, index_named, string_length,
                        single_output, text_classifier, slow
@@ -33,11 +36,14 @@ Writes, under --out:
                      TorchScript file with torch.jit.load
   goldens/NAME.task.json  task-level goldens of the task-pipeline models
                      (pooled vectors, token probabilities, item scores)
+  goldens/chat.golden, chat.answers.json  the chat model's reference
+                     logits and greedy answers (float64 PyTorch)
   goldens/digits_accuracy.json  held-out accuracy of the digits model
   goldens/text_classifier_accuracy.json  held-out accuracy of text_classifier
   goldens/README     how to compare outputs against the goldens
 
-Deterministic: fixed seeds, one intra-op thread, a fixed train/test split.
+Deterministic: fixed seeds, one intra-op thread (two for the chat model), a
+fixed train/test split.
 The digits data come from a CSV export of sklearn's bundled data set (sklearn
 itself is not installable next to python3-torch on Debian 12):
 $INFERD_DEPS_DATA/sklearn/digits.csv.gz, INFERD_DEPS_DATA defaulting to
@@ -58,9 +64,13 @@ from typing import Dict, List, Tuple
 # TorchScript writes a module's constants (Conv2d's in_channels, padding, ...)
 # in the iteration order of a Python set of strings, which changes with string
 # hash randomization. Re-run under a fixed hash seed so that model.pt files
-# come out byte-identical on every build.
-if os.environ.get("PYTHONHASHSEED") != "0" and __name__ == "__main__":
+# come out byte-identical on every build. The same re-run makes OpenMP's idle
+# threads sleep instead of spinning, which the chat model's two-thread
+# training needs (examples/chat_model.py); libgomp reads it when torch loads.
+if (os.environ.get("PYTHONHASHSEED") != "0"
+        or "OMP_WAIT_POLICY" not in os.environ) and __name__ == "__main__":
     os.environ["PYTHONHASHSEED"] = "0"
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.execv(sys.executable, [sys.executable] + sys.argv)
 
 import numpy as np  # noqa: E402
@@ -70,6 +80,7 @@ import torch.nn.functional as F  # noqa: E402
 import digits_image  # noqa: E402  (image-classification example, issue 4)
 import shapes  # noqa: E402  (object-detection example, issue 4)
 
+import chat_model  # noqa: E402  (examples/chat_model.py: GGUF chat model)
 import slow_model  # noqa: E402  (examples/slow_model.py, beside this file)
 import failing_model  # noqa: E402  (examples/failing_model.py: job retries)
 # Task-pipeline examples (issue 4), each in its own module beside this file:
@@ -877,6 +888,7 @@ def main():
     digits_image.build(model_repository, goldens, digits_model, x_test,
                        y_test)
     shapes.build(model_repository, goldens)
+    print(f"chat: {chat_model.build(model_repository, goldens)}")
 
     with open(os.path.join(goldens, "README"), "w") as f:
         f.write(TOLERANCE_NOTE)

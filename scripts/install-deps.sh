@@ -28,6 +28,8 @@ packages=(
   python3 python3-torch python3-numpy python3-fastapi uvicorn
   # LLM engine: tokenizer Unicode classes, sgemm peer, test-model text, regex
   libutf8proc-dev libopenblas-dev fortunes-min python3-regex
+  # example chat model: its conversations are made of fortune cookies
+  fortunes
   # chat templates: the goldens are rendered by real Jinja2 at build time
   python3-jinja2
   # tokenizers: regex pre-tokenizers and normalizers (look-ahead, \p{L})

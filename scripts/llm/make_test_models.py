@@ -19,6 +19,9 @@ reference forward pass over the *dequantised* weights writes `<file>.golden`:
 
 and for each tokenizer `<model>.tokens` lines `<hex utf-8 text> <ids...>`.
 Deterministic for a given torch build (fixed seeds, 2 threads).
+
+Its pieces (Config, train, write_model, write_golden) also build the example
+chat model, examples/chat_model.py.
 """
 
 import argparse
@@ -26,6 +29,7 @@ import glob
 import math
 import os
 import sys
+import time
 
 import numpy as np
 import torch
@@ -59,21 +63,24 @@ def load_text():
 
 class Config:
     def __init__(self, arch, vocab, dim=64, layers=2, heads=4, kv_heads=2,
-                 ffn=128, ctx=128, base=10000.0, eps=1e-5):
+                 ffn=128, ctx=128, base=10000.0, eps=1e-5, tied=None,
+                 embd_scale=0.5):
         self.arch, self.vocab, self.dim, self.layers = arch, vocab, dim, layers
         self.heads, self.kv_heads, self.ffn, self.ctx = heads, kv_heads, ffn, ctx
         self.base, self.eps = base, eps
         self.head_dim = dim // heads
         self.neox = arch == "qwen2"
         self.bias = arch == "qwen2"
-        self.tied = arch == "qwen2"
+        # Tied: the output projection is token_embd (no output.weight).
+        self.tied = arch == "qwen2" if tied is None else tied
+        self.embd_scale = embd_scale  # standard deviation of token_embd at init
 
 
 def init_weights(cfg, gen):
     def w(*shape, scale=None):
         s = scale if scale is not None else 1.0 / math.sqrt(shape[-1])
         return (torch.randn(*shape, generator=gen) * s).requires_grad_()
-    p = {"token_embd.weight": w(cfg.vocab, cfg.dim, scale=0.5),
+    p = {"token_embd.weight": w(cfg.vocab, cfg.dim, scale=cfg.embd_scale),
          "output_norm.weight": torch.ones(cfg.dim).requires_grad_()}
     if not cfg.tied:
         p["output.weight"] = w(cfg.vocab, cfg.dim)
@@ -119,8 +126,8 @@ def llama3_factors(cfg, factor=8.0, low=1.0, high=4.0, orig_ctx=32):
 
 
 def apply_rope(x, inv_freq, neox):
-    # x: [T, H, hd]; position t rotates pair i by t * inv_freq[i].
-    T, _, hd = x.shape
+    # x: [..., T, H, hd]; position t rotates pair i by t * inv_freq[i].
+    T, hd = x.shape[-3], x.shape[-1]
     ang = torch.arange(T, dtype=torch.float64)[:, None] * inv_freq[None, :]
     cos = torch.cos(ang).to(x.dtype)[:, None, :]
     sin = torch.sin(ang).to(x.dtype)[:, None, :]
@@ -139,9 +146,11 @@ def rmsnorm(x, w, eps):
 
 
 def forward(p, cfg, tokens, inv_freq):
-    """Logits [T, vocab] for one sequence; dtype follows the weights."""
+    """Logits [..., T, vocab] for token ids [..., T] (one sequence or a
+    batch of equally long ones); dtype follows the weights."""
     x = p["token_embd.weight"][tokens]
-    T = len(tokens)
+    T = tokens.shape[-1]
+    lead = tuple(tokens.shape[:-1])
     group = cfg.heads // cfg.kv_heads
     mask = torch.full((T, T), float("-inf"), dtype=x.dtype).triu(1)
     for l in range(cfg.layers):
@@ -154,14 +163,18 @@ def forward(p, cfg, tokens, inv_freq):
             q = q + p[b + "attn_q.bias"]
             k = k + p[b + "attn_k.bias"]
             v = v + p[b + "attn_v.bias"]
-        q = apply_rope(q.view(T, cfg.heads, cfg.head_dim), inv_freq, cfg.neox)
-        k = apply_rope(k.view(T, cfg.kv_heads, cfg.head_dim), inv_freq, cfg.neox)
-        v = v.view(T, cfg.kv_heads, cfg.head_dim)
-        k = k.repeat_interleave(group, dim=1)
-        v = v.repeat_interleave(group, dim=1)
-        att = torch.einsum("thd,shd->hts", q, k) / math.sqrt(cfg.head_dim)
+        q = apply_rope(q.view(*lead, T, cfg.heads, cfg.head_dim), inv_freq, cfg.neox)
+        k = apply_rope(k.view(*lead, T, cfg.kv_heads, cfg.head_dim), inv_freq, cfg.neox)
+        v = v.view(*lead, T, cfg.kv_heads, cfg.head_dim)
+        # Each kv head serves `group` query heads (repeat_interleave, but
+        # with a cheap backward: a sum instead of an index_add).
+        k = k.unsqueeze(-2).expand(*lead, T, cfg.kv_heads, group, cfg.head_dim)
+        k = k.reshape(*lead, T, cfg.heads, cfg.head_dim)
+        v = v.unsqueeze(-2).expand(*lead, T, cfg.kv_heads, group, cfg.head_dim)
+        v = v.reshape(*lead, T, cfg.heads, cfg.head_dim)
+        att = torch.einsum("...thd,...shd->...hts", q, k) / math.sqrt(cfg.head_dim)
         att = torch.softmax(att + mask, dim=-1)
-        o = torch.einsum("hts,shd->thd", att, v).reshape(T, cfg.dim)
+        o = torch.einsum("...hts,...shd->...thd", att, v).reshape(*lead, T, cfg.dim)
         x = x + o @ p[b + "attn_output.weight"].T
         h = rmsnorm(x, p[b + "ffn_norm.weight"], cfg.eps)
         g = torch.nn.functional.silu(h @ p[b + "ffn_gate.weight"].T)
@@ -171,32 +184,62 @@ def forward(p, cfg, tokens, inv_freq):
     return x @ out_w.T
 
 
-def train(cfg, ids, steps, seed):
+def train(cfg, ids, steps, seed, seq=48, batch=8, lr=3e-3, starts=None,
+          batched=False, schedule=False, label=None):
+    """AdamW on random windows of `seq` + 1 tokens of `ids`; returns float32
+    numpy weights. `starts`: the offsets a window may begin at (default: any);
+    `batched`: one forward pass over [batch, seq] instead of one per window
+    (faster, rounds differently); `schedule`: warm up over the first 5% of
+    the steps, then decay to lr / 10 along a cosine."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     p = init_weights(cfg, gen)
-    opt = torch.optim.AdamW(p.values(), lr=3e-3, weight_decay=0.0)
+    opt = torch.optim.AdamW(p.values(), lr=lr, weight_decay=0.0)
     data = torch.tensor(ids, dtype=torch.long)
+    if starts is not None:
+        starts = torch.tensor(starts, dtype=torch.long)
+        starts = starts[starts + seq + 1 <= len(data)]
     inv = rope_freqs(cfg)
-    seq, batch = 48, 8
+    warmup = max(1, steps // 20)
+    label = label or cfg.arch
+    began = time.monotonic()
     for step in range(steps):
-        starts = torch.randint(0, len(data) - seq - 1, (batch,), generator=gen)
-        loss = 0.0
-        for s in starts.tolist():
-            chunk = data[s: s + seq + 1]
-            logits = forward(p, cfg, chunk[:-1], inv)
-            loss = loss + torch.nn.functional.cross_entropy(logits, chunk[1:])
-        loss = loss / batch
+        if schedule:
+            if step < warmup:
+                scale = (step + 1) / warmup
+            else:
+                done = (step - warmup) / max(1, steps - warmup)
+                scale = 0.1 + 0.45 * (1 + math.cos(math.pi * done))
+            for group in opt.param_groups:
+                group["lr"] = lr * scale
+        if starts is None:
+            picked = torch.randint(0, len(data) - seq - 1, (batch,), generator=gen)
+        else:
+            picked = starts[torch.randint(0, len(starts), (batch,), generator=gen)]
+        if batched:
+            chunks = torch.stack([data[s: s + seq + 1] for s in picked.tolist()])
+            logits = forward(p, cfg, chunks[:, :-1], inv)
+            loss = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, cfg.vocab), chunks[:, 1:].reshape(-1))
+        else:
+            loss = 0.0
+            for s in picked.tolist():
+                chunk = data[s: s + seq + 1]
+                logits = forward(p, cfg, chunk[:-1], inv)
+                loss = loss + torch.nn.functional.cross_entropy(logits, chunk[1:])
+            loss = loss / batch
         opt.zero_grad()
         loss.backward()
         opt.step()
         if step % 100 == 0 or step == steps - 1:
-            print(f"  {cfg.arch} step {step} loss {loss.item():.3f}", flush=True)
+            print(f"  {label} step {step} loss {loss.item():.3f} "
+                  f"({time.monotonic() - began:.0f} s)", flush=True)
     return {k: v.detach().numpy().astype(np.float32) for k, v in p.items()}
 
 
 def write_model(path, cfg, tok, weights, type_name, factors=None,
-                overrides=None):
+                overrides=None, chat_template=None):
+    """Writes the GGUF; returns the dequantised weights it holds."""
     a = cfg.arch
     w = gw.GgufWriter()
     w.add_str("general.architecture", a)
@@ -230,6 +273,8 @@ def write_model(path, cfg, tok, weights, type_name, factors=None,
         w.add_u32("tokenizer.ggml.bos_token_id", tok.bos)
         w.add_u32("tokenizer.ggml.eos_token_id", tok.eos)
         w.add_bool("tokenizer.ggml.add_bos_token", False)
+    if chat_template is not None:
+        w.add_str("tokenizer.chat_template", chat_template)
     type_id = gw.TYPE_NAMES[type_name]
     deq = {}
     for name, value in weights.items():
@@ -251,25 +296,39 @@ def write_model(path, cfg, tok, weights, type_name, factors=None,
     return deq
 
 
-def write_golden(path, cfg, tok, deq, factors):
+def write_golden(path, cfg, tok, deq, factors, prompts=PROMPTS, max_new=16,
+                 stop_at_eos=False):
+    """Float64 reference over the dequantised weights, for each prompt text
+    (special tokens in it parsed, as the server does): its ids, the logits
+    at its last position and up to `max_new` greedy tokens, ending with the
+    EOS when `stop_at_eos` and the model chose it. Returns the greedy ids."""
     p = {k: torch.from_numpy(v.astype(np.float64)) for k, v in deq.items()}
     inv = rope_freqs(cfg, factors)
     add_bos = isinstance(tok, tt.SpmTokenizer)
     lines = []
+    answers = []
     with torch.no_grad():
-        for text in PROMPTS:
-            ids = tok.encode(text, add_bos=add_bos)
+        for text in prompts:
+            if isinstance(tok, tt.Gpt2Tokenizer):
+                ids = tok.encode(text, add_bos=add_bos, parse_special=True)
+            else:
+                ids = tok.encode(text, add_bos=add_bos)
             logits = forward(p, cfg, torch.tensor(ids), inv)[-1]
             seq = list(ids)
-            for _ in range(16):
+            for _ in range(max_new):
                 nxt = int(forward(p, cfg, torch.tensor(seq), inv)[-1].argmax())
                 seq.append(nxt)
+                if stop_at_eos and nxt == tok.eos:
+                    break
+            greedy = seq[len(ids):]
+            answers.append(greedy)
             lines.append("prompt %d %s" % (len(ids), " ".join(map(str, ids))))
             lines.append("logits %d %s" % (len(logits), " ".join(
                 "%.6g" % v for v in logits.tolist())))
-            lines.append("greedy 16 %s" % " ".join(map(str, seq[len(ids):])))
+            lines.append("greedy %d %s" % (len(greedy), " ".join(map(str, greedy))))
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
+    return answers
 
 
 def write_tokens(path, tok):

@@ -4,7 +4,8 @@ Two kinds, matching the GGUF tokenizer models the engine supports:
   SpmTokenizer  - "llama": SentencePiece-style BPE with scores and <0xNN> byte
                   fallback; spaces as U+2581 with a space prefix.
   Gpt2Tokenizer - "gpt2": byte-level BPE with merges over words split by the
-                  Qwen2 pre-tokenizer pattern.
+                  Qwen2 pre-tokenizer pattern, and ChatML's special tokens
+                  as control tokens (parsed in text with parse_special).
 The encoders implement the merge order the engine documents (highest score /
 lowest rank first, leftmost on ties), so their output is the expected output.
 """
@@ -21,26 +22,62 @@ QWEN2_PATTERN = regex.compile(
 T_NORMAL, T_UNKNOWN, T_CONTROL, T_USER, T_UNUSED, T_BYTE = 1, 2, 3, 4, 5, 6
 
 
+class _Descending:
+    """Orders pairs in reverse, so a min-heap pops the largest pair first."""
+    __slots__ = ("pair",)
+
+    def __init__(self, pair):
+        self.pair = pair
+
+    def __lt__(self, other):
+        return self.pair > other.pair
+
+
 def train_merges(word_counts, n_merges):
-    """Classic BPE: repeatedly merge the most frequent adjacent pair."""
-    words = [(list(w), c) for w, c in word_counts.items()]
+    """Classic BPE: repeatedly merge the most frequent adjacent pair (the
+    largest pair on ties). Pair counts are updated only for the words a merge
+    touches, and a lazy heap finds the most frequent, so a vocabulary of a
+    few thousand trains in seconds on a few megabytes of text."""
+    words = [list(w) for w in word_counts]
+    counts = list(word_counts.values())
+    pairs = collections.Counter()
+    where = collections.defaultdict(set)  # pair -> words that may hold it
+    for i, syms in enumerate(words):
+        for p in zip(syms, syms[1:]):
+            pairs[p] += counts[i]
+            where[p].add(i)
+    heap = [(-c, _Descending(p)) for p, c in pairs.items()]
+    heapq.heapify(heap)
     merges = []
-    for _ in range(n_merges):
-        pairs = collections.Counter()
-        for syms, c in words:
-            for a, b in zip(syms, syms[1:]):
-                pairs[(a, b)] += c
-        if not pairs:
-            break
-        (a, b), _ = max(pairs.items(), key=lambda kv: (kv[1], kv[0]))
-        merges.append((a, b))
+    while len(merges) < n_merges and heap:
+        neg, entry = heapq.heappop(heap)
+        (a, b) = pair = entry.pair
+        if pairs.get(pair) != -neg:
+            continue  # stale: the count changed after this entry was pushed
+        merges.append(pair)
         ab = a + b
-        for syms, _ in words:
-            i = 0
-            while i < len(syms) - 1:
-                if syms[i] == a and syms[i + 1] == b:
-                    syms[i:i + 2] = [ab]
-                i += 1
+        changed = set()
+        for i in sorted(where.pop(pair)):
+            syms, c = words[i], counts[i]
+            if len(syms) < 2:
+                continue
+            for p in zip(syms, syms[1:]):
+                pairs[p] -= c
+                changed.add(p)
+            j = 0
+            while j < len(syms) - 1:
+                if syms[j] == a and syms[j + 1] == b:
+                    syms[j:j + 2] = [ab]
+                j += 1
+            for p in zip(syms, syms[1:]):
+                pairs[p] += c
+                changed.add(p)
+                where[p].add(i)
+        for p in changed:
+            if pairs[p] > 0:
+                heapq.heappush(heap, (-pairs[p], _Descending(p)))
+            else:
+                del pairs[p]
     return merges
 
 
@@ -145,7 +182,9 @@ def bytes_to_unicode():
 class Gpt2Tokenizer:
     SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 
-    def __init__(self, text, vocab_size):
+    def __init__(self, text, vocab_size, eos="<|endoftext|>"):
+        """Byte-level BPE trained on `text`; the SPECIALS are control tokens
+        at the end of the vocabulary, `eos` the one that ends generation."""
         self.b2u = bytes_to_unicode()
         words = collections.Counter()
         for w in QWEN2_PATTERN.findall(text):
@@ -164,20 +203,53 @@ class Gpt2Tokenizer:
             self.types.append(T_CONTROL)
         self.index = {t: i for i, t in enumerate(self.tokens)}
         self.ranks = {a + " " + b: r for r, (a, b) in enumerate(self.merges)}
-        self.eos = self.index["<|endoftext|>"]
-        self.bos = self.eos
+        self.eos = self.index[eos]
+        self.bos = self.index["<|endoftext|>"]
+        self._words = {}
 
     def _map(self, w):
         return "".join(self.b2u[b] for b in w.encode("utf-8"))
 
-    def encode(self, text, add_bos=False):
-        out = []
-        for w in QWEN2_PATTERN.findall(text):
+    def _encode_word(self, w):
+        ids = self._words.get(w)
+        if ids is None:
             def prio(a, b):
                 return self.ranks.get(a + " " + b)
+            ids = []
             for piece in _merge_loop(list(self._map(w)), prio):
                 if piece in self.index:
-                    out.append(self.index[piece])
+                    ids.append(self.index[piece])
                 else:
-                    out.extend(self.index[c] for c in piece)
+                    ids.extend(self.index[c] for c in piece)
+            self._words[w] = ids
+        return ids
+
+    def encode(self, text, add_bos=False, parse_special=False):
+        """Ids of `text`; with `parse_special` the text of a special token
+        becomes its id (leftmost, longest first), as the engine does."""
+        out = []
+        if parse_special:
+            specials = sorted(self.SPECIALS, key=len, reverse=True)
+            start = i = 0
+            while i < len(text):
+                hit = next((s for s in specials if text.startswith(s, i)), None)
+                if hit is None:
+                    i += 1
+                    continue
+                out.extend(self.encode(text[start:i]))
+                out.append(self.index[hit])
+                i += len(hit)
+                start = i
+            return out + self.encode(text[start:])
+        for w in QWEN2_PATTERN.findall(text):
+            out.extend(self._encode_word(w))
         return out
+
+    def decode(self, ids):
+        """The text of `ids`; control tokens decode to nothing."""
+        u2b = {u: b for b, u in self.b2u.items()}
+        data = bytearray()
+        for i in ids:
+            if self.types[i] == T_NORMAL:
+                data.extend(u2b[c] for c in self.tokens[i])
+        return data.decode("utf-8", errors="replace")

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "api/jobs_api.h"
+#include "api/generate_scheduling.h"
 #include "api/json_fields.h"
 #include "api/status_http.h"
 #include "api/token_charge.h"
@@ -45,6 +46,7 @@ absl::StatusOr<GenerateInput> DecodeGenerateInput(std::string_view body) {
   const json::value* params = root.if_contains("parameters");
   if (params == nullptr || params->is_null()) return input;
   if (!params->is_object()) return Bad("parameters", "must be an object");
+  if (absl::Status s = ReadGenerateScheduling(params->get_object(), "parameters.", &input); !s.ok()) return s;
   for (const auto& [key, value] : params->get_object()) {
     const std::string k(key);
     if (k == "max_tokens" || k == "top_k" || k == "seed") {

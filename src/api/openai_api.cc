@@ -37,10 +37,23 @@ struct Gather {
 struct StreamState {
   std::mutex mu;
   size_t remaining = 0;
-  int64_t prompt_tokens = 0;
-  int64_t completion_tokens = 0;
+  openai::TokenUsage usage;
   bool failed = false;
 };
+
+// A signal for the choices of one response, cancelled with `request`'s:
+// a failed choice cancels its siblings through it without telling the
+// request's owner (the HTTP layer, a job worker) that the client left,
+// which would drop the error answer itself.
+std::shared_ptr<CancelSignal> ChoicesSignal(const std::shared_ptr<CancelSignal>& request) {
+  auto choices = std::make_shared<CancelSignal>();
+  if (request) {
+    request->OnCancel([weak = std::weak_ptr<CancelSignal>(choices)] {
+      if (std::shared_ptr<CancelSignal> signal = weak.lock()) signal->Cancel();
+    });
+  }
+  return choices;
+}
 
 }  // namespace
 
@@ -94,7 +107,8 @@ absl::StatusOr<OpenAiCall> PrepareOpenAiCall(const InferenceService& service,
 }
 
 void RunOpenAiCall(const InferenceService& service, OpenAiCall call,
-                   const std::shared_ptr<CancelSignal>& cancel, OpenAiDone done) {
+                   const std::shared_ptr<CancelSignal>& request_cancel, OpenAiDone done) {
+  const std::shared_ptr<CancelSignal> cancel = ChoicesSignal(request_cancel);
   const OpenAiRequest& request = call.request;
   const openai::ResponseHeader header{request.chat, openai::NewId(request.chat),
                                       absl::ToUnixSeconds(absl::Now()), request.model};
@@ -113,7 +127,7 @@ void RunOpenAiCall(const InferenceService& service, OpenAiCall call,
             gather->results[i] = *std::move(result);
           } else if (gather->error.ok()) {
             gather->error = result.status();
-            if (cancel) cancel->Cancel();  // the other choices are of no use now
+            cancel->Cancel();  // the other choices are of no use now
           }
           if (--gather->remaining > 0) return;
           lock.unlock();
@@ -149,8 +163,9 @@ void OpenAiApi::Run(OpenAiRequest request, HttpRequest& http, Responder respond)
                 });
 }
 
-void OpenAiApi::Stream(OpenAiCall call, const std::shared_ptr<CancelSignal>& cancel,
+void OpenAiApi::Stream(OpenAiCall call, const std::shared_ptr<CancelSignal>& request_cancel,
                        Responder respond) const {
+  const std::shared_ptr<CancelSignal> cancel = ChoicesSignal(request_cancel);
   const OpenAiRequest& request = call.request;
   const openai::ResponseHeader header{request.chat, openai::NewId(request.chat),
                                       absl::ToUnixSeconds(absl::Now()), request.model};
@@ -191,11 +206,10 @@ void OpenAiApi::Stream(OpenAiCall call, const std::shared_ptr<CancelSignal>& can
             return;
           }
           queue->Push(openai::FinishChunk(header, index, result->finish_reason, usage));
-          if (index % n == 0) stream->prompt_tokens += result->prompt_tokens;
-          stream->completion_tokens += result->generated_tokens;
+          stream->usage.Add(*result, index, n);
           if (--stream->remaining > 0) return;
           if (usage) {
-            queue->Push(openai::UsageChunk(header, stream->prompt_tokens, stream->completion_tokens));
+            queue->Push(openai::UsageChunk(header, stream->usage));
           }
           queue->Push(std::string(openai::kDoneChunk));
           queue->Finish();

@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "api/generate_scheduling.h"
 #include "api/json_fields.h"
 #include "common/strings.h"
 #include "text/unicode.h"
@@ -209,6 +210,7 @@ absl::Status Common(const json::object& root, OpenAiRequest& request, GenerateIn
       if (!harmless) return Bad(k, "is not supported");
     }
   }
+  if (absl::Status s = ReadGenerateScheduling(root, "", input); !s.ok()) return s;
   if (request.model.empty()) return Bad("model", "is required");
   if (request.include_usage && !request.stream) {
     return Bad("stream_options", "is only allowed when stream is true");

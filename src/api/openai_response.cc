@@ -71,10 +71,11 @@ json::object Base(const ResponseHeader& header, bool chunk) {
       {"system_fingerprint", "inferd"}};
 }
 
-json::object Usage(int64_t prompt_tokens, int64_t completion_tokens) {
-  return json::object{{"prompt_tokens", prompt_tokens},
-                      {"completion_tokens", completion_tokens},
-                      {"total_tokens", prompt_tokens + completion_tokens}};
+json::object Usage(const TokenUsage& usage) {
+  return json::object{{"prompt_tokens", usage.prompt},
+                      {"completion_tokens", usage.completion},
+                      {"total_tokens", usage.prompt + usage.completion},
+                      {"prompt_tokens_details", json::object{{"cached_tokens", usage.cached}}}};
 }
 
 std::string Chunk(const ResponseHeader& header, json::object choice, bool with_usage_field) {
@@ -99,11 +100,10 @@ std::string CompletionBody(const ResponseHeader& header, const std::vector<Gener
                            int n, bool logprobs) {
   json::object body = Base(header, false);
   json::array list;
-  int64_t prompt_tokens = 0, completion_tokens = 0;
+  TokenUsage usage;
   for (size_t i = 0; i < choices.size(); ++i) {
     const GenerateResult& r = choices[i];
-    if (i % n == 0) prompt_tokens += r.prompt_tokens;
-    completion_tokens += r.generated_tokens;
+    usage.Add(r, i, n);
     json::object choice{{"index", i}, {"finish_reason", FinishReason(r.finish_reason)}};
     if (header.chat) {
       choice["message"] = json::object{{"role", "assistant"}, {"content", r.text},
@@ -116,7 +116,7 @@ std::string CompletionBody(const ResponseHeader& header, const std::vector<Gener
     list.push_back(std::move(choice));
   }
   body["choices"] = std::move(list);
-  body["usage"] = Usage(prompt_tokens, completion_tokens);
+  body["usage"] = Usage(usage);
   return json::serialize(body);
 }
 
@@ -156,11 +156,18 @@ std::string FinishChunk(const ResponseHeader& header, int index, const std::stri
   return Chunk(header, std::move(choice), with_usage_field);
 }
 
-std::string UsageChunk(const ResponseHeader& header, int64_t prompt_tokens,
-                       int64_t completion_tokens) {
+void TokenUsage::Add(const GenerateResult& result, size_t index, int n) {
+  if (index % n == 0) {
+    prompt += result.prompt_tokens;
+    cached += result.cached_prompt_tokens;
+  }
+  completion += result.generated_tokens;
+}
+
+std::string UsageChunk(const ResponseHeader& header, const TokenUsage& usage) {
   json::object chunk = Base(header, true);
   chunk["choices"] = json::array{};
-  chunk["usage"] = Usage(prompt_tokens, completion_tokens);
+  chunk["usage"] = Usage(usage);
   return StrCat("data: ", json::serialize(chunk), "\n\n");
 }
 

@@ -48,9 +48,17 @@ std::string DeltaChunk(const ResponseHeader& header, int index, const GenerateDe
                        bool logprobs, bool with_usage_field);
 std::string FinishChunk(const ResponseHeader& header, int index, const std::string& finish_reason,
                         bool with_usage_field);
+// Tokens of a response over its choices: each prompt counted once (the n
+// choices of a prompt share it), every choice's output.
+struct TokenUsage {
+  int64_t prompt = 0;
+  int64_t cached = 0;  // prompt tokens reused from the prefix cache
+  int64_t completion = 0;
+  // Adds choice `index` of a request with `n` choices per prompt.
+  void Add(const GenerateResult& result, size_t index, int n);
+};
 // The last chunk when include_usage is on: no choices, the usage.
-std::string UsageChunk(const ResponseHeader& header, int64_t prompt_tokens,
-                       int64_t completion_tokens);
+std::string UsageChunk(const ResponseHeader& header, const TokenUsage& usage);
 // A failure after the stream started.
 std::string ErrorChunk(const absl::Status& status);
 inline constexpr std::string_view kDoneChunk = "data: [DONE]\n\n";

@@ -83,9 +83,9 @@ TEST(PredictRequestTest, MalformedJsonNamesTheField) {
            {R"({"inputs": ["a"]})", "unknown field \"inputs\""},
            {R"({"instances": ["a"], "parameters": [1]})", "\"parameters\" must be an object"},
            {R"({"instances": ["a"], "parameters": {"priority": -1}})",
-            "parameters.priority must be a non-negative integer"},
+            "parameters.priority: must be a non-negative integer"},
            {R"({"instances": ["a"], "parameters": {"timeout": "1s"}})",
-            "parameters.timeout must be a non-negative integer"},
+            "parameters.timeout: must be a non-negative integer"},
            {R"({"instances": ["a"], "parameters": {"priority": 1.5}})",
             "parameters.priority"},
        }) {

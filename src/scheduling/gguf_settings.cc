@@ -1,5 +1,6 @@
 #include "scheduling/gguf_settings.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -102,6 +103,23 @@ absl::StatusOr<GgufSettings> GgufSettingsFromConfig(const config::ModelConfig& c
     }
     s.chat_template_file = file;
   }
+  value = 0;
+  if (absl::Status st = ReadInt(config, "priority_levels", 0, 1000, &value); !st.ok()) return st;
+  s.priority_levels = static_cast<uint32_t>(value);
+  value = 0;
+  if (absl::Status st = ReadInt(config, "default_priority_level", 0, 1000, &value); !st.ok()) {
+    return st;
+  }
+  if (value > std::max<int64_t>(1, s.priority_levels)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("parameter \"default_priority_level\": ", value, " must be in [1, ",
+                     std::max<uint32_t>(1, s.priority_levels), "] (priority_levels)"));
+  }
+  s.default_priority_level = static_cast<uint32_t>(value);
+  float timeout = 0;
+  if (absl::Status st = ReadFloat(config, "timeout_seconds", &timeout); !st.ok()) return st;
+  if (timeout < 0) return Bad("timeout_seconds", std::to_string(timeout), "must be >= 0");
+  s.timeout_seconds = timeout;
   if (absl::Status st = llm::ValidateSamplingParams(s.sampling); !st.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("parameter ", st.message()));
   }

@@ -16,6 +16,12 @@
 //                    sampling defaults for requests that set none
 //   chat_template    a file beside config.pbtxt whose Jinja2 template
 //                    replaces the GGUF's tokenizer.chat_template
+//   priority_levels  request priority levels (0..1000; 0: one level); a
+//                    request's "priority" is 1 (most urgent)..levels, or 0
+//                    for default_priority_level
+//   default_priority_level  the level of requests that give none
+//   timeout_seconds  default time limit of a request, waiting and running
+//                    (0: none); a request's "timeout" overrides it
 //
 // Stateless; thread-safe.
 
@@ -38,6 +44,9 @@ struct GgufSettings {
   llm::SamplingParams sampling;  // request defaults
   int32_t max_tokens = 128;      // request default
   std::string chat_template_file;  // "" : the GGUF's template
+  uint32_t priority_levels = 0;         // 0: one level
+  uint32_t default_priority_level = 0;  // 0: the first (only) level
+  double timeout_seconds = 0;           // 0: no limit
 };
 
 // Reads and validates the parameters; InvalidArgument names the parameter

@@ -25,6 +25,9 @@ TEST(GgufSettingsTest, ReadsEveryParameter) {
   p["top_k"].set_string_value("7");
   p["max_tokens"].set_string_value("9");
   p["prefix_cache"].set_string_value("false");
+  p["priority_levels"].set_string_value("3");
+  p["default_priority_level"].set_string_value("2");
+  p["timeout_seconds"].set_string_value("1.5");
   absl::StatusOr<GgufSettings> s = GgufSettingsFromConfig(config);
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->engine.max_context, 256);
@@ -36,6 +39,9 @@ TEST(GgufSettingsTest, ReadsEveryParameter) {
   EXPECT_EQ(s->sampling.top_k, 7);
   EXPECT_EQ(s->max_tokens, 9);
   EXPECT_FALSE(s->engine.prefix_cache);
+  EXPECT_EQ(s->priority_levels, 3u);
+  EXPECT_EQ(s->default_priority_level, 2u);
+  EXPECT_DOUBLE_EQ(s->timeout_seconds, 1.5);
 }
 
 TEST(GgufSettingsTest, PrefixCacheIsOnByDefault) {
@@ -53,7 +59,9 @@ TEST(GgufSettingsTest, BadValuesNameTheParameter) {
       {"kv_cache_bytes", "-5"}, {"threads", "x"},          {"temperature", "-1"},
       {"temperature", "nan"},   {"top_p", "0"},            {"top_p", "1.5"},
       {"top_k", "-2"},          {"max_tokens", "0"},      {"prefix_cache", "yes"},
-      {"prefix_cache", ""},     {"prefix_cache", "1"},
+      {"prefix_cache", ""},     {"prefix_cache", "1"},     {"priority_levels", "1001"},
+      {"default_priority_level", "2"},  // above the one level there is
+      {"timeout_seconds", "-1"},        {"timeout_seconds", "soon"},
   };
   for (const auto& [key, value] : bad) {
     absl::StatusOr<GgufSettings> s = GgufSettingsFromConfig(WithParameter(key, value));

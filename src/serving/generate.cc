@@ -1,6 +1,7 @@
 // InferenceService::PrepareGenerate and Generate: text generation with a
 // GGUF language model, kept apart from the tensor paths.
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <random>
@@ -154,6 +155,19 @@ absl::StatusOr<GenerateCall> InferenceService::PrepareGenerate(ModelHandle model
                                   llm::Engine::kMaxTopLogprobs, "]"));
   }
   request.logprobs = input.logprobs;
+  const uint32_t levels = std::max<uint32_t>(1, defaults.priority_levels);
+  const uint32_t level = input.priority.value_or(0);
+  if (level > levels) {
+    return Invalid(*model, StrCat("priority = ", level, ": must be in [0, ", levels,
+                                  "] (the model's priority_levels; 1 is the most urgent, 0 its "
+                                  "default)"));
+  }
+  request.priority = level != 0                            ? level
+                     : defaults.default_priority_level != 0 ? defaults.default_priority_level
+                                                            : 1;
+  std::optional<absl::Duration> timeout = input.timeout;
+  if (!timeout && defaults.timeout_seconds > 0) timeout = absl::Seconds(defaults.timeout_seconds);
+  if (timeout) request.deadline = absl::Now() + *timeout;
   request.stop = std::move(input.stop);
   request.ignore_eos = input.ignore_eos;
   absl::StatusOr<std::vector<int32_t>> prompt = PromptTokens(*model, input);
@@ -212,8 +226,14 @@ void InferenceService::Generate(GenerateCall call, const std::shared_ptr<CancelS
       if (!event.detail.empty()) return state->done(absl::InternalError(event.detail));
       return state->done(absl::CancelledError("the request was cancelled"));
     }
+    if (event.finish == llm::FinishReason::kTimeout) {
+      return state->done(absl::DeadlineExceededError(
+          StrCat("timeout: the request ran past its time limit after ",
+                 event.timings.generated_tokens, " generated tokens")));
+    }
     result.finish_reason = llm::FinishReasonName(event.finish);
     result.prompt_tokens = event.timings.prompt_tokens;
+    result.cached_prompt_tokens = event.timings.cached_prompt_tokens;
     result.generated_tokens = event.timings.generated_tokens;
     result.prompt_seconds = event.timings.prompt_seconds;
     result.generation_seconds = event.timings.generation_seconds;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "backend/llm/engine.h"
 #include "boost/json/array.hpp"
 #include "boost/json/object.hpp"
@@ -49,6 +50,11 @@ struct GenerateInput {
   // -1: none; k >= 0: each token's log-probability and the k likeliest.
   int32_t logprobs = -1;
   bool ignore_eos = false;
+  // Scheduling: the priority level (1 most urgent .. the model's
+  // priority_levels; 0 or unset: its default level) and a time limit for
+  // the whole request, waiting included (unset: the model's timeout_seconds).
+  std::optional<uint32_t> priority;
+  std::optional<absl::Duration> timeout;
 };
 
 // A request bound to the model version that will run it, validated and
@@ -74,6 +80,7 @@ struct GenerateResult {
   std::string text;
   std::string finish_reason;  // "stop", "length", "context"
   int64_t prompt_tokens = 0;
+  int64_t cached_prompt_tokens = 0;  // of prompt_tokens, from the prefix cache
   int64_t generated_tokens = 0;
   double prompt_seconds = 0;      // first step to first token
   double generation_seconds = 0;  // first token to last

@@ -9,8 +9,8 @@ namespace inferd {
 namespace {
 
 // The value of `key` as an integer in [0, max], or an error naming it.
-absl::Status ReadInteger(const boost::json::object& parameters, std::string_view key,
-                         uint64_t max, std::optional<uint64_t>* out) {
+absl::Status ReadInteger(const boost::json::object& parameters, std::string_view prefix,
+                         std::string_view key, uint64_t max, std::optional<uint64_t>* out) {
   const boost::json::value* v = parameters.if_contains(key);
   if (v == nullptr) return absl::OkStatus();
   uint64_t value = 0;
@@ -20,11 +20,11 @@ absl::Status ReadInteger(const boost::json::object& parameters, std::string_view
     value = static_cast<uint64_t>(v->get_int64());
   } else {
     return absl::InvalidArgumentError(
-        StrCat("parameters.", key, " must be a non-negative integer (0..", max, ")"));
+        StrCat(prefix, key, ": must be a non-negative integer (0..", max, ")"));
   }
   if (value > max) {
     return absl::InvalidArgumentError(
-        StrCat("parameters.", key, " must be at most ", max, ", got ", value));
+        StrCat(prefix, key, ": must be at most ", max, ", got ", value));
   }
   *out = value;
   return absl::OkStatus();
@@ -33,13 +33,13 @@ absl::Status ReadInteger(const boost::json::object& parameters, std::string_view
 }  // namespace
 
 absl::Status ReadSchedulingParameters(const boost::json::object& parameters,
-                                      SchedulingParameters* out) {
+                                      SchedulingParameters* out, std::string_view prefix) {
   std::optional<uint64_t> priority;
   absl::Status status =
-      ReadInteger(parameters, "priority", std::numeric_limits<uint32_t>::max(), &priority);
+      ReadInteger(parameters, prefix, "priority", std::numeric_limits<uint32_t>::max(), &priority);
   if (!status.ok()) return status;
   if (priority) out->priority = static_cast<uint32_t>(*priority);
-  return ReadInteger(parameters, "timeout",
+  return ReadInteger(parameters, prefix, "timeout",
                      static_cast<uint64_t>(std::numeric_limits<int64_t>::max()), &out->timeout_us);
 }
 

@@ -8,11 +8,13 @@
 //   "timeout"   the queue timeout in microseconds: an integer
 //               0..9223372036854775807
 //
-// A value of the wrong type or out of range is InvalidArgument naming it
-// (never silently truncated). Other keys are left to the caller.
+// A value of the wrong type or out of range is InvalidArgument naming it,
+// "<prefix><key>: ..." (never silently truncated). Other keys are left to
+// the caller.
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "boost/json.hpp"
@@ -25,6 +27,7 @@ struct SchedulingParameters {
 };
 
 absl::Status ReadSchedulingParameters(const boost::json::object& parameters,
-                                      SchedulingParameters* out);
+                                      SchedulingParameters* out,
+                                      std::string_view prefix = "parameters.");
 
 }  // namespace inferd

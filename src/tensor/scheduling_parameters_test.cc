@@ -27,7 +27,7 @@ TEST(SchedulingParametersTest, PriorityPastUint32IsRefusedNotTruncated) {
   SchedulingParameters p;
   absl::Status status = Read(R"({"priority": 4294967297})", &p);  // 2^32 + 1
   EXPECT_TRUE(absl::IsInvalidArgument(status));
-  EXPECT_THAT(status.message(), HasSubstr("parameters.priority must be at most 4294967295"));
+  EXPECT_THAT(status.message(), HasSubstr("parameters.priority: must be at most 4294967295"));
   EXPECT_FALSE(p.priority.has_value());
 }
 

@@ -123,6 +123,9 @@ class GenerateTest(ServerTestCase):
             (body("hi", top_p=2), "top_p"),
             (body("hi", stop=[3]), "stop"),
             (body("word " * 400), "text_input"),
+            (body("hi", priority=2), "priority"),  # the model has one level
+            (body("hi", priority="high"), "priority"),
+            (body("hi", timeout=-1), "timeout"),
         ]
         for request, field in cases:
             for route in ("generate", "generate_stream"):
@@ -135,6 +138,21 @@ class GenerateTest(ServerTestCase):
         self.assertEqual(status, 400, data)
         self.assertIn("text_input", json.loads(data)["error"])
         self.assertIn("UTF-8", json.loads(data)["error"])
+
+    def test_a_request_past_its_timeout_is_a_504_naming_it(self):
+        # One microsecond: the request's time is up before its first step.
+        status, doc = self.server.json("POST", "/v2/models/llm/generate",
+                                       body("Once upon a time", max_tokens=100, timeout=1))
+        self.assertEqual(status, 504, doc)
+        self.assertIn("timeout", doc["error"])
+        status, doc = self.server.json("POST", "/v1/completions", {
+            "model": "llm", "prompt": "Once upon a time", "max_tokens": 100, "timeout": 1})
+        self.assertEqual(status, 504, doc)
+        self.assertEqual(doc["error"]["code"], "timeout")
+        self.assertEqual(doc["error"]["param"], "timeout")
+        # The default level and a generous timeout change nothing.
+        self.assertEqual(self.generate("Once upon a time", priority=1, timeout=60 * 10 ** 6),
+                         self.generate("Once upon a time"))
 
     def test_tensor_infer_points_to_generate(self):
         status, doc = self.server.json("POST", "/v2/models/llm/infer", {

@@ -47,6 +47,8 @@ const char* FinishReasonName(FinishReason reason) {
       return "context";
     case FinishReason::kCancelled:
       return "cancelled";
+    case FinishReason::kTimeout:
+      return "timeout";
   }
   return "unknown";
 }
@@ -104,7 +106,9 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
 }
 
 Engine::Engine(std::shared_ptr<const Model> model, Options options)
-    : model_(std::move(model)), options_(options) {
+    : model_(std::move(model)),
+      options_(options),
+      clock_(options.clock != nullptr ? options.clock : RealClock::Get()) {
   const ModelConfig& c = model_->config();
   // The stepping thread is one of the `threads`.
   pool_ = std::make_unique<ThreadPool>(options_.threads - 1, /*spin_when_idle=*/true);
@@ -163,7 +167,12 @@ absl::StatusOr<SequenceId> Engine::Add(GenerationRequest request) {
   seq->kv.blocks.reserve(options_.max_context / options_.kv_block_tokens + 1);
   seq->tokens.reserve(options_.max_context);
   for (int32_t t : seq->req.prompt) seq->sampler.Accept(t);
-  pending_.push_back(std::move(seq));
+  // Waiting in (priority, arrival) order: after every sequence of the same
+  // or a more urgent level.
+  auto after = std::upper_bound(
+      pending_.begin(), pending_.end(), seq->req.priority,
+      [](uint32_t level, const std::unique_ptr<Sequence>& s) { return level < s->req.priority; });
+  pending_.insert(after, std::move(seq));
   return id;
 }
 
@@ -234,7 +243,8 @@ void Engine::Finish(Sequence& seq, FinishReason reason, std::string detail,
     ev = &events->back();
     ev->id = seq.id;
   }
-  if (reason != FinishReason::kStop && reason != FinishReason::kCancelled) {
+  if (reason != FinishReason::kStop && reason != FinishReason::kCancelled &&
+      reason != FinishReason::kTimeout) {
     seq.held += seq.utf8.Flush();
     ReleaseText(seq, &ev->text, true);
   }
@@ -269,11 +279,19 @@ absl::Status Engine::Step(std::vector<StepEvent>* events) {
     for (auto& seq : pending_) {
       if (cancelled_.contains(seq->id)) Finish(*seq, FinishReason::kCancelled, "", events);
     }
+    const absl::Time now = clock_->Now();
+    for (auto* list : {&running_, &pending_}) {
+      for (auto& seq : *list) {
+        if (!seq->done && seq->req.deadline && now >= *seq->req.deadline) {
+          Finish(*seq, FinishReason::kTimeout, "", events);
+        }
+      }
+    }
     pending_.erase(std::remove_if(pending_.begin(), pending_.end(),
                                   [](const std::unique_ptr<Sequence>& s) { return s->done; }),
                    pending_.end());
     cancelled_.clear();
-    // Admission, in arrival order: a sequence joins the batch when a slot is
+    // Admission, in priority then arrival order: a sequence joins the batch when a slot is
     // free and the KV blocks of its whole budget (prompt + max_tokens) can
     // be reserved, so that a running sequence never runs out of cache. The
     // longest cached prefix of its prompt comes with it, already computed.

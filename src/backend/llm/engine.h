@@ -12,8 +12,8 @@
 // UTF-8 characters only, with any possible stop-string prefix held back), and
 // a finish reason with timings when a sequence ends. Cancel() takes effect at
 // the next step. Each sequence owns blocks of the shared KV cache and returns
-// them when it ends. A sequence is admitted into the batch (in arrival
-// order, at most max_sequences at once) only when the blocks of its whole
+// them when it ends. A sequence is admitted into the batch (by priority,
+// then arrival order, at most max_sequences at once) only when the blocks of its whole
 // budget, prompt + max_tokens, are free; until then it waits. With the
 // prefix cache (Options::prefix_cache, on by default), blocks outlive their
 // sequence and a later prompt that starts with the same tokens reuses them
@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,10 +33,12 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "backend/llm/kv_cache.h"
 #include "backend/llm/model.h"
 #include "backend/llm/prefix_cache.h"
 #include "backend/llm/sampler.h"
+#include "common/clock.h"
 #include "common/thread_pool.h"
 #include "backend/llm/transformer.h"
 #include "text/utf8_stream_decoder.h"
@@ -50,6 +53,7 @@ enum class FinishReason {
   kLength,     // max_tokens reached
   kContext,    // context length or KV cache exhausted
   kCancelled,  // Cancel()
+  kTimeout,    // the request's deadline passed, waiting or running
 };
 const char* FinishReasonName(FinishReason reason);
 
@@ -62,6 +66,13 @@ struct GenerationRequest {
   // -1: no log-probabilities; k >= 0: each event carries the sampled token's
   // log-probability and the k most likely tokens (at most 20).
   int32_t logprobs = -1;
+  // Admission order: a lower level joins the batch first (1 is the most
+  // urgent), arrival order within a level. Running sequences are never
+  // preempted.
+  uint32_t priority = 1;
+  // When set, the sequence ends with kTimeout at the first step at or after
+  // it (measured on Options::clock), whether it still waits or runs.
+  std::optional<absl::Time> deadline;
 };
 
 struct SequenceTimings {
@@ -105,6 +116,8 @@ class Engine {
     // Keep the KV blocks of ended sequences and reuse them for prompts that
     // share their prefix (whole blocks only); evicted least recently used.
     bool prefix_cache = true;
+    // Time for request deadlines; nullptr: RealClock.
+    inferd::Clock* clock = nullptr;
   };
 
   static absl::StatusOr<std::unique_ptr<Engine>> Create(
@@ -164,6 +177,7 @@ class Engine {
 
   std::shared_ptr<const Model> model_;
   Options options_;
+  inferd::Clock* clock_;  // options_.clock or RealClock
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<Transformer> transformer_;
   std::unique_ptr<KvCache> cache_;

@@ -1,11 +1,13 @@
 #include "backend/llm/engine.h"
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "backend/llm/testing/engine_requests.h"
 #include "backend/llm/testing/golden.h"
+#include "common/clock.h"
 #include "gtest/gtest.h"
 
 namespace inferd::llm {
@@ -196,9 +198,6 @@ TEST(EngineTest, SeededSamplingIsReproducible) {
   EXPECT_EQ(runs[0].size(), 20u);
 }
 
-}  // namespace
-}  // namespace inferd::llm
-
 namespace inferd::llm {
 namespace {
 
@@ -219,6 +218,70 @@ TEST(EngineTest, PromptsStarvingForKvBlocksDoNotDeadlock) {
   EXPECT_EQ(engine->active_sequences(), 0);
   EXPECT_EQ(out[b].finish, FinishReason::kLength);
   EXPECT_EQ(out[b].tokens.size(), 2u);
+}
+
+}  // namespace
+}  // namespace inferd::llm
+
+// The step at which each sequence produced its first token.
+std::map<SequenceId, int> FirstTokenSteps(Engine& engine, int max_steps = 500) {
+  std::map<SequenceId, int> first;
+  std::vector<StepEvent> events;
+  for (int step = 0; step < max_steps && engine.active_sequences() > 0; ++step) {
+    EXPECT_TRUE(engine.Step(&events).ok());
+    for (const StepEvent& e : events) {
+      if (e.token >= 0) first.emplace(e.id, step);
+    }
+  }
+  return first;
+}
+
+TEST(EngineTest, WaitingSequencesAreAdmittedByPriorityThenArrival) {
+  auto model = LoadModel("tiny-llama-q8_0.gguf");
+  ASSERT_NE(model, nullptr);
+  auto engine = *Engine::Create(model, {.threads = 1, .max_sequences = 1});
+  GenerationRequest low = Greedy({1, 100}, 3);
+  low.priority = 2;
+  GenerationRequest urgent = Greedy({1, 200}, 3);
+  urgent.priority = 1;
+  const SequenceId first_low = *engine->Add(low);
+  const SequenceId second_low = *engine->Add(low);
+  const SequenceId high = *engine->Add(urgent);
+  std::map<SequenceId, int> first = FirstTokenSteps(*engine);
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_LT(first[high], first[first_low]);
+  EXPECT_LT(first[first_low], first[second_low]);
+}
+
+TEST(EngineTest, ASequencePastItsDeadlineEndsWithTimeoutRunningOrWaiting) {
+  auto model = LoadModel("tiny-llama-q8_0.gguf");
+  ASSERT_NE(model, nullptr);
+  FakeClock clock;
+  auto engine = *Engine::Create(model, {.threads = 1, .max_sequences = 1, .clock = &clock});
+  GenerationRequest running = Greedy({1, 100}, 50);
+  running.deadline = clock.Now() + absl::Seconds(10);
+  GenerationRequest waiting = Greedy({1, 200}, 5);
+  waiting.deadline = clock.Now() + absl::Seconds(5);
+  const SequenceId run_id = *engine->Add(running);
+  const SequenceId wait_id = *engine->Add(waiting);
+  const SequenceId free_id = *engine->Add(Greedy({1, 300}, 4));  // no deadline
+  std::vector<StepEvent> events;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(engine->Step(&events).ok());
+  clock.Advance(absl::Seconds(6));  // the waiting sequence's deadline passed
+  ASSERT_TRUE(engine->Step(&events).ok());
+  ASSERT_EQ(events.size(), 2u);  // the running token and the timeout
+  auto timed_out = std::find_if(events.begin(), events.end(),
+                                [&](const StepEvent& e) { return e.id == wait_id; });
+  ASSERT_NE(timed_out, events.end());
+  EXPECT_EQ(timed_out->finish, FinishReason::kTimeout);
+  EXPECT_EQ(timed_out->timings.generated_tokens, 0);
+  clock.Advance(absl::Seconds(6));  // and now the running one's
+  auto out = RunToEnd(*engine);
+  EXPECT_EQ(out[run_id].finish, FinishReason::kTimeout);
+  EXPECT_EQ(out[run_id].timings.generated_tokens, 4);  // 3 steps, 1 more before
+  EXPECT_EQ(out[free_id].finish, FinishReason::kLength);
+  EXPECT_EQ(engine->active_sequences(), 0);
+  EXPECT_EQ(engine->stats().kv_used_bytes, 0);
 }
 
 }  // namespace
