@@ -104,6 +104,30 @@ void AddServeCommand(CLI::App& app, inferd::ServerOptions& o) {
                     "Seconds a cached response lives (0: until evicted)")
       ->envname("INFERD_CACHE_TTL")
       ->capture_default_str();
+  serve->add_option("--api-keys", o.api_keys_file,
+                    "API key file (JSON lines; see docs/security.md). Without it every "
+                    "route is open. Reloaded on SIGHUP")
+      ->envname("INFERD_API_KEYS");
+  serve->add_flag("--metrics-open", o.metrics_open,
+                  "With --api-keys: serve /metrics without a key (else it needs the admin scope)")
+      ->envname("INFERD_METRICS_OPEN");
+  serve->add_option("--anonymous-requests-per-second", o.anonymous_requests_per_second,
+                    "Without --api-keys: requests per second per client IP (0: unlimited)")
+      ->envname("INFERD_ANONYMOUS_REQUESTS_PER_SECOND")
+      ->capture_default_str();
+  serve->add_option("--anonymous-burst", o.anonymous_burst,
+                    "Without --api-keys: burst per client IP (0: one second's worth)")
+      ->envname("INFERD_ANONYMOUS_BURST")
+      ->capture_default_str();
+  serve->add_option("--anonymous-max-concurrent", o.anonymous_max_concurrent,
+                    "Without --api-keys: requests in flight per client IP (0: unlimited)")
+      ->envname("INFERD_ANONYMOUS_MAX_CONCURRENT")
+      ->capture_default_str();
+  serve->add_option("--cors-origins", o.cors_origins,
+                    "Origins whose web pages may call the server (CORS), comma-separated, "
+                    "or \"*\" for any; none: no CORS headers")
+      ->delimiter(',')
+      ->envname("INFERD_CORS_ORIGINS");
   serve->callback([&o] {
     absl::Status status = inferd::RunServer(o);
     if (!status.ok()) {

@@ -9,6 +9,7 @@
 #include "api/json_fields.h"
 #include "api/structured_output.h"
 #include "api/status_http.h"
+#include "api/token_charge.h"
 #include "boost/json.hpp"
 #include "common/strings.h"
 #include "http/chunk_queue.h"
@@ -109,14 +110,15 @@ void GenerateApi::Generate(HttpRequest&& http, Responder respond) const {
   ModelHandle model = call->model;
   context_->service->Generate(
       *std::move(call), http.cancel, nullptr,
-      [model, codec = context_->codec_pool,
-       respond = std::move(respond)](absl::StatusOr<GenerateResult> result) {
+      ChargeGenerated(http.charge_tokens, [model, codec = context_->codec_pool,
+                                           respond = std::move(respond)](
+                                              absl::StatusOr<GenerateResult> result) {
         auto shared = std::make_shared<absl::StatusOr<GenerateResult>>(std::move(result));
         codec->Post([model, shared, respond] {
           if (!shared->ok()) return respond(ErrorResponse(shared->status()));
           respond(JsonBody(200, GenerateResponseBody(*model, **shared)));
         });
-      });
+      }));
 }
 
 void GenerateApi::GenerateStream(HttpRequest&& http, Responder respond) const {
@@ -139,7 +141,8 @@ void GenerateApi::GenerateStream(HttpRequest&& http, Responder respond) const {
       [model, queue, event](const GenerateDelta& delta) {
         queue->Push(event(ModelFields(*model, {{"text_output", delta.text}})));
       },
-      [model, queue, event](absl::StatusOr<GenerateResult> result) {
+      ChargeGenerated(http.charge_tokens, [model, queue, event](
+                                              absl::StatusOr<GenerateResult> result) {
         if (result.ok()) {
           json::object fields = ResultFields(*result);
           fields["text_output"] = "";
@@ -148,7 +151,7 @@ void GenerateApi::GenerateStream(HttpRequest&& http, Responder respond) const {
           queue->Push(event(json::serialize(json::object{{"error", std::string(result.status().message())}})));
         }
         queue->Finish();
-      });
+      }));
 }
 
 }  // namespace inferd

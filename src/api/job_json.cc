@@ -42,6 +42,7 @@ json::object JobDocument(const jobs::Job& job) {
   doc["version"] = job.request.version;
   doc["route"] = job.request.route;
   doc["priority"] = jobs::JobPriorityName(job.priority);
+  if (!job.owner.empty()) doc["owner"] = job.owner;  // the API key that submitted it
   SetTime(doc, "created_at", job.created);
   SetTime(doc, "started_at", job.started);
   SetTime(doc, "finished_at", job.finished);

@@ -169,6 +169,27 @@ class JobEventStream {
   int64_t sent_revision_ = -1;
 };
 
+// The caller's key name, or "" when API keys are off.
+std::string OwnerOf(const HttpRequest& request) {
+  return request.caller ? request.caller->name : std::string();
+}
+
+// Scopes of auth/api_key.h (api/ does not include auth/).
+constexpr std::string_view kReadAllJobsScope = "jobs:read-all";
+constexpr std::string_view kAdminScope = "admin";
+
+// Whether the caller may read `job`: keys are off, it is the caller's, or
+// the caller reads every key's jobs.
+bool MayRead(const HttpRequest& request, const jobs::Job& job) {
+  return !request.caller || job.owner == request.caller->name ||
+         request.caller->HasScope(kReadAllJobsScope);
+}
+
+// A job the caller may not see is answered as if it did not exist.
+HttpResponse NoSuchJob(const std::string& id) {
+  return JsonError(404, StrCat("no job \"", id, "\""));
+}
+
 }  // namespace
 
 bool PrefersAsync(const HttpRequest& request) {
@@ -207,6 +228,7 @@ void JobsApi::Create(HttpRequest&& request, Responder respond) const {
   if (absl::Status status = ApplyHeaders(request, *spec); !status.ok()) {
     return respond(ErrorResponse(status));
   }
+  spec->owner = OwnerOf(request);
   Submit(*std::move(spec), std::move(respond));
 }
 
@@ -266,6 +288,7 @@ bool JobsApi::MaybeSubmit(std::string_view route, HttpRequest& request, Responde
     respond(ErrorResponse(status));
     return true;
   }
+  spec.owner = OwnerOf(request);
   Submit(std::move(spec), std::move(respond));
   return true;
 }
@@ -288,6 +311,9 @@ void JobsApi::Submit(jobs::JobSpec spec, Responder respond) const {
 void JobsApi::ListJobs(const HttpRequest& request, Responder respond) const {
   absl::StatusOr<jobs::ListQuery> query = ParseListQuery(request.query);
   if (!query.ok()) return respond(ErrorResponse(query.status()));
+  if (request.caller && !request.caller->HasScope(kReadAllJobsScope)) {
+    query->owner = request.caller->name;
+  }
   absl::StatusOr<jobs::ListPage> page = store_->List(*query);
   if (!page.ok()) return respond(ErrorResponse(page.status()));
   json::array jobs;
@@ -300,12 +326,14 @@ void JobsApi::ListJobs(const HttpRequest& request, Responder respond) const {
 void JobsApi::GetJob(const HttpRequest& request, Responder respond) const {
   absl::StatusOr<jobs::Job> job = store_->Get(request.param("id"));
   if (!job.ok()) return respond(ErrorResponse(job.status()));
+  if (!MayRead(request, *job)) return respond(NoSuchJob(request.param("id")));
   respond(JsonBody(200, json::serialize(JobDocument(*job))));
 }
 
 void JobsApi::GetResult(const HttpRequest& request, Responder respond) const {
   absl::StatusOr<jobs::Job> job = store_->Get(request.param("id"));
   if (!job.ok()) return respond(ErrorResponse(job.status()));
+  if (!MayRead(request, *job)) return respond(NoSuchJob(request.param("id")));
   if (!job->result) {
     return respond(JsonError(404, StrCat("job ", job->id, " has no result (status ",
                                          jobs::JobStatusName(job->status), ")")));
@@ -320,6 +348,11 @@ void JobsApi::GetResult(const HttpRequest& request, Responder respond) const {
 }
 
 void JobsApi::StreamEvents(const HttpRequest& request, Responder respond) const {
+  if (request.caller) {
+    absl::StatusOr<jobs::Job> job = store_->Get(request.param("id"));
+    if (!job.ok()) return respond(ErrorResponse(job.status()));
+    if (!MayRead(request, *job)) return respond(NoSuchJob(request.param("id")));
+  }
   absl::Status error;
   std::shared_ptr<ChunkQueue> stream =
       JobEventStream::Start(store_, events_, request.param("id"), &error);
@@ -332,6 +365,16 @@ void JobsApi::StreamEvents(const HttpRequest& request, Responder respond) const 
 }
 
 void JobsApi::CancelJob(const HttpRequest& request, Responder respond) const {
+  // A key cancels its own jobs; admin cancels any.
+  if (request.caller && !request.caller->HasScope(kAdminScope)) {
+    absl::StatusOr<jobs::Job> job = store_->Get(request.param("id"));
+    if (!job.ok()) return respond(ErrorResponse(job.status()));
+    if (!MayRead(request, *job)) return respond(NoSuchJob(request.param("id")));
+    if (job->owner != request.caller->name) {
+      return respond(JsonError(403, StrCat("job ", job->id, " belongs to another API key; "
+                                           "cancelling it needs the \"admin\" scope")));
+    }
+  }
   absl::StatusOr<jobs::JobWorkerPool::CancelReply> reply =
       pool_ ? pool_->Cancel(request.param("id"))
             : absl::StatusOr<jobs::JobWorkerPool::CancelReply>(

@@ -9,6 +9,7 @@
 #include "api/ollama_model_info.h"
 #include "api/ollama_response.h"
 #include "api/status_http.h"
+#include "api/token_charge.h"
 #include "boost/json/serialize.hpp"
 #include "common/strings.h"
 #include "http/chunk_queue.h"
@@ -80,13 +81,13 @@ void OllamaApi::WithModel(const std::string& name, ModelDone done) const {
 void OllamaApi::Generate(HttpRequest&& http, Responder respond) const {
   absl::StatusOr<OllamaRequest> request = DecodeOllamaGenerate(http.body);
   if (!request.ok()) return respond(ErrorResponse(request.status()));
-  Run(*std::move(request), http.cancel, std::move(respond));
+  Run(*std::move(request), http.cancel, std::move(respond), http.charge_tokens);
 }
 
 void OllamaApi::Chat(HttpRequest&& http, Responder respond) const {
   absl::StatusOr<OllamaRequest> request = DecodeOllamaChat(http.body);
   if (!request.ok()) return respond(ErrorResponse(request.status()));
-  Run(*std::move(request), http.cancel, std::move(respond));
+  Run(*std::move(request), http.cancel, std::move(respond), http.charge_tokens);
 }
 
 void OllamaApi::Unload(const OllamaRequest& request, Responder respond) const {
@@ -103,13 +104,14 @@ void OllamaApi::Unload(const OllamaRequest& request, Responder respond) const {
 }
 
 void OllamaApi::Run(OllamaRequest request, std::shared_ptr<CancelSignal> cancel,
-                    Responder respond) const {
+                    Responder respond, std::function<void(int64_t)> charge) const {
   if (!request.has_prompt && IsZero(request.keep_alive)) return Unload(request, std::move(respond));
   if (cancel == nullptr) cancel = std::make_shared<CancelSignal>();
   const absl::Time received = absl::Now();
   const std::string name = request.name;
   WithModel(name, [this, request = std::move(request), cancel = std::move(cancel), received,
-                   respond = std::move(respond)](absl::StatusOr<ModelHandle> model) mutable {
+                   respond = std::move(respond),
+                   charge = std::move(charge)](absl::StatusOr<ModelHandle> model) mutable {
     if (!model.ok()) return respond(ErrorResponse(model.status()));
     const absl::Duration load = absl::Now() - received;
     std::shared_ptr<KeepAlive::Lease> lease;
@@ -137,8 +139,9 @@ void OllamaApi::Run(OllamaRequest request, std::shared_ptr<CancelSignal> cancel,
     if (!stream) {
       return context_->service->Generate(
           *std::move(call), cancel, nullptr,
-          [codec = context_->codec_pool, header, received, load, lease, tools, held,
-           respond = std::move(respond)](absl::StatusOr<GenerateResult> result) mutable {
+          ChargeGenerated(std::move(charge), [codec = context_->codec_pool, header, received,
+                                              load, lease, tools, held, respond = std::move(respond)](
+                                                 absl::StatusOr<GenerateResult> result) mutable {
             const absl::Duration total = absl::Now() - received;
             codec->Post([header, result = std::move(result), total, load, lease, tools, held,
                          respond = std::move(respond)] {
@@ -148,7 +151,7 @@ void OllamaApi::Run(OllamaRequest request, std::shared_ptr<CancelSignal> cancel,
               respond(JsonBody(200, ollama::FinalObject(header, *result, /*streamed=*/false,
                                                         {total, load}, calls ? &*calls : nullptr)));
             });
-          });
+          }));
     }
     auto queue = std::make_shared<ChunkQueue>([cancel] { cancel->Cancel(); });
     respond(Ndjson(queue));
@@ -157,7 +160,8 @@ void OllamaApi::Run(OllamaRequest request, std::shared_ptr<CancelSignal> cancel,
         [queue, header, held](const GenerateDelta& delta) {
           if (!held) queue->Push(ollama::DeltaLine(header, delta.text));
         },
-        [queue, header, received, load, lease, tools, held](absl::StatusOr<GenerateResult> result) mutable {
+        ChargeGenerated(std::move(charge), [queue, header, received, load, lease, tools, held](
+                                               absl::StatusOr<GenerateResult> result) mutable {
           if (!result.ok()) {
             // Cancelled: the client is gone; anything else is told in the stream.
             if (result.status().code() != absl::StatusCode::kCancelled) {
@@ -178,7 +182,7 @@ void OllamaApi::Run(OllamaRequest request, std::shared_ptr<CancelSignal> cancel,
           }
           queue->Finish();
           lease.reset();  // the model's idle time starts now
-        });
+        }));
   });
 }
 

@@ -61,7 +61,9 @@ class OllamaApi {
   // not loaded and models load on demand; on this thread when it is ready,
   // else on the control pool.
   void WithModel(const std::string& name, ModelDone done) const;
-  void Run(OllamaRequest request, std::shared_ptr<CancelSignal> cancel, Responder respond) const;
+  // `charge` takes the generated tokens (the caller's rate limit); may be empty.
+  void Run(OllamaRequest request, std::shared_ptr<CancelSignal> cancel, Responder respond,
+           std::function<void(int64_t)> charge = nullptr) const;
   // Unloads the model of a request without a prompt and keep_alive 0.
   void Unload(const OllamaRequest& request, Responder respond) const;
   void RunEmbed(OllamaEmbedRequest request, bool legacy, std::shared_ptr<CancelSignal> cancel,

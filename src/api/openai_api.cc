@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "api/openai_request.h"
 #include "api/openai_response.h"
+#include "api/token_charge.h"
 #include "boost/json/serialize.hpp"
 #include "common/strings.h"
 #include "api/jobs_api.h"
@@ -122,8 +123,9 @@ void RunOpenAiCall(const InferenceService& service, OpenAiCall call,
   for (size_t i = 0; i < call.calls.size(); ++i) {
     service.Generate(
         std::move(call.calls[i]), cancel, nullptr,
-        [gather, i, n = request.n, logprobs = request.logprobs, header, cancel,
-         shared_done, tools](absl::StatusOr<GenerateResult> result) {
+        ChargeGenerated(call.charge_tokens, [gather, i, n = request.n,
+                                             logprobs = request.logprobs, header, cancel,
+                                             shared_done, tools](absl::StatusOr<GenerateResult> result) {
           std::unique_lock<std::mutex> lock(gather->mu);
           if (result.ok()) {
             gather->results[i] = *std::move(result);
@@ -135,7 +137,7 @@ void RunOpenAiCall(const InferenceService& service, OpenAiCall call,
           lock.unlock();
           if (!gather->error.ok()) return (*shared_done)(gather->error);
           (*shared_done)(openai::CompletionBody(header, gather->results, n, logprobs, tools.get()));
-        });
+        }));
   }
 }
 
@@ -152,6 +154,7 @@ void OpenAiApi::Run(OpenAiRequest request, HttpRequest& http, Responder respond)
   const bool stream = request.stream;
   absl::StatusOr<OpenAiCall> call = PrepareOpenAiCall(*context_->service, std::move(request));
   if (!call.ok()) return respond(openai::ErrorResponse(call.status()));
+  call->charge_tokens = http.charge_tokens;
   std::shared_ptr<CancelSignal> cancel = http.cancel ? http.cancel : std::make_shared<CancelSignal>();
   if (stream) return Stream(*std::move(call), cancel, std::move(respond));
   RunOpenAiCall(*context_->service, *std::move(call), cancel,
@@ -196,7 +199,8 @@ void OpenAiApi::Stream(OpenAiCall call, const std::shared_ptr<CancelSignal>& req
         [queue, header, index, logprobs, usage, held = tools != nullptr](const GenerateDelta& delta) {
           if (!held) queue->Push(openai::DeltaChunk(header, index, delta, logprobs, usage));
         },
-        [queue, header, index, n, usage, logprobs, stream, cancel, tools](absl::StatusOr<GenerateResult> result) {
+        ChargeGenerated(call.charge_tokens, [queue, header, index, n, usage, logprobs, stream,
+                                             cancel, tools](absl::StatusOr<GenerateResult> result) {
           std::lock_guard<std::mutex> lock(stream->mu);
           if (stream->failed) return;
           if (!result.ok()) {
@@ -228,7 +232,7 @@ void OpenAiApi::Stream(OpenAiCall call, const std::shared_ptr<CancelSignal>& req
           }
           queue->Push(std::string(openai::kDoneChunk));
           queue->Finish();
-        });
+        }));
   }
 }
 

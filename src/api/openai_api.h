@@ -32,6 +32,9 @@ namespace inferd {
 struct OpenAiCall {
   OpenAiRequest request;  // its choices are moved into `calls`
   std::vector<GenerateCall> calls;
+  // Charged with every choice's generated tokens (the caller's rate limit);
+  // may be empty.
+  std::function<void(int64_t tokens)> charge_tokens;
 };
 
 // Resolves the model and prepares every choice; the first refusal wins.

@@ -38,6 +38,15 @@ struct ServerOptions {
   // Response cache (models with response_cache { enable: true }).
   size_t cache_bytes = 256ull << 20;        // LRU bound; 0 disables the cache
   int cache_ttl_s = 0;                      // entry lifetime; 0 = no limit
+  // API keys and rate limits (docs/security.md).
+  std::string api_keys_file;                // JSON lines; empty: no keys, open
+  bool metrics_open = false;                // /metrics needs no key (else admin)
+  // Per client IP while there are no API keys; 0 = unlimited.
+  double anonymous_requests_per_second = 0;
+  double anonymous_burst = 0;               // 0: one second's worth
+  int anonymous_max_concurrent = 0;
+  // Origins that browser pages may call from ("*": any); empty: CORS off.
+  std::vector<std::string> cors_origins;
 };
 
 }  // namespace inferd

@@ -7,6 +7,13 @@
 
 namespace inferd {
 
+bool RequestCaller::HasScope(std::string_view scope) const {
+  for (const std::string& held : scopes) {
+    if (held == scope) return true;
+  }
+  return false;
+}
+
 std::optional<std::string_view> HttpRequest::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
     if (absl::EqualsIgnoreCase(key, ToAbsl(name))) return value;

@@ -3,6 +3,7 @@
 // Plain HTTP request and response values, free of any HTTP library types, so
 // api/ handlers can be called and tested without sockets.
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -34,6 +35,15 @@ class ResponseStream {
   virtual void Close() = 0;
 };
 
+// Who sent a request, as the server's route guard established it from an
+// API key (never from a header a handler would read). Immutable once set.
+struct RequestCaller {
+  std::string name;                 // the API key's name
+  std::vector<std::string> scopes;  // "infer", "jobs:read-all", "admin"
+
+  bool HasScope(std::string_view scope) const;
+};
+
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   // As sent, still percent-encoded, without the query; the route table
@@ -48,6 +58,14 @@ struct HttpRequest {
   // The route pattern that matched, e.g. "/v2/models/{model}/infer".
   std::string route;
   std::shared_ptr<CancelSignal> cancel = std::make_shared<CancelSignal>();
+  // The peer's IP address ("127.0.0.1", "::1"); empty when unknown.
+  std::string remote_address;
+  // Set by the route guard when API keys are on; null when they are off.
+  std::shared_ptr<const RequestCaller> caller;
+  // Set by the route guard when the caller has a generated-tokens limit:
+  // handlers that generate text call it once with the number of tokens
+  // generated. Empty otherwise; may be called from any thread.
+  std::function<void(int64_t tokens)> charge_tokens;
 
   // First value of a header (name in any case); nullopt when absent.
   std::optional<std::string_view> header(std::string_view name) const;

@@ -324,6 +324,11 @@ class HttpServer::Impl {
       request.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     request.headers.emplace_back("x-request-id", record.request_id);
+    {
+      boost::system::error_code peer_ec;
+      const tcp::endpoint peer = stream.socket().remote_endpoint(peer_ec);
+      if (!peer_ec) request.remote_address = peer.address().to_string();
+    }
     request.body = std::move(message.body());
     const bool keep_alive = message.keep_alive();
     const unsigned version = message.version();
@@ -344,7 +349,17 @@ class HttpServer::Impl {
 
     const std::string_view method = MethodLabel(request.method);
     std::string route = "unmatched";
-    HttpResponse response = co_await Dispatch(std::move(request), &route);
+    std::string origin;
+    if (options_.cors.enabled()) origin = std::string(request.header("origin").value_or(""));
+    // A CORS preflight is answered here: before routing, and without the
+    // credentials the route would ask for (browsers send none with it).
+    HttpResponse response;
+    if (options_.cors.IsPreflight(request)) {
+      response = options_.cors.Preflight(request);
+    } else {
+      response = co_await Dispatch(std::move(request), &route);
+    }
+    options_.cors.Decorate(origin, response);
     if (!HasHeader(response, "x-request-id")) {
       response.headers.emplace_back("X-Request-Id", record.request_id);
     }
@@ -374,7 +389,7 @@ class HttpServer::Impl {
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status),
                                             version};
     out.set(bhttp::field::server, "inferd");
-    out.set(bhttp::field::content_type, response.content_type);
+    if (!response.content_type.empty()) out.set(bhttp::field::content_type, response.content_type);
     for (const auto& [name, value] : response.headers) out.set(name, value);
     out.body() = std::move(response.body);
     out.keep_alive(keep_alive && !draining_);

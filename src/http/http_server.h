@@ -26,6 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "http/cors.h"
 #include "http/route_table.h"
 #include "http/request_observer.h"
 
@@ -42,6 +43,7 @@ class HttpServer {
     absl::Duration idle_timeout = absl::Seconds(75);
     RequestObserver* observer = nullptr;  // not owned; optional (metrics)
     bool access_log = true;  // a line per request at info; 5xx are logged regardless
+    CorsPolicy cors;         // off by default (http/cors.h)
   };
 
   // Binds and listens; serving starts with Start(). `routes` is not owned

@@ -82,6 +82,8 @@ struct JobSpec {
   std::string idempotency_key;  // empty: none
   std::string webhook_url;      // empty: none
   int max_attempts = 0;         // 0: the store's default (--job-max-attempts)
+  // The API key that submitted it (its name); empty when keys are off.
+  std::string owner;
 };
 
 // One claim of a job by a worker.
@@ -113,6 +115,7 @@ struct Job {
   std::string request_fingerprint;
   std::string webhook_url;
   WebhookState webhook;
+  std::string owner;  // JobSpec::owner
 
   // Incremented by every state change; lets an event consumer drop events
   // older than the document it already sent.

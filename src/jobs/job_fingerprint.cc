@@ -23,6 +23,8 @@ std::string JobFingerprint(const JobSpec& spec) {
   h.U64(static_cast<uint64_t>(spec.priority));
   h.Field(spec.webhook_url);
   h.U64(static_cast<uint64_t>(spec.max_attempts));
+  // Only when set, so jobs stored before owners existed keep their fingerprint.
+  if (!spec.owner.empty()) h.Field(spec.owner);
   return h.Hex();
 }
 

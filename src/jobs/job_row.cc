@@ -13,7 +13,7 @@
 namespace inferd::jobs::internal {
 namespace {
 
-// Column order of every SELECT and of the INSERT's parameters (?1..?31):
+// Column order of every SELECT and of the INSERT's parameters (?1..?32):
 // the order of the table's columns, new ones last (ALTER TABLE ADD COLUMN
 // appends, so a migrated file has the same order as a new one).
 enum Column {
@@ -48,6 +48,7 @@ enum Column {
   kError,
   kWorker,
   kRequestFingerprint,  // added by schema 2 (ALTER TABLE on older files)
+  kOwner,               // added by schema 3
   kColumnCount,
 };
 
@@ -62,7 +63,7 @@ constexpr const char* kColumnNames[kColumnCount] = {
     "max_attempts", "attempts",        "cancel_requested",
     "result_status", "result_content_type", "result_headers",
     "result_body",  "error",           "worker",
-    "request_fingerprint",
+    "request_fingerprint", "owner",
 };
 
 std::string BuildSelect(Bodies bodies) {
@@ -221,7 +222,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   result_body BLOB,
   error TEXT NOT NULL,
   worker TEXT NOT NULL,
-  request_fingerprint TEXT
+  request_fingerprint TEXT,
+  owner TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_by_idempotency_key
   ON jobs(idempotency_key) WHERE idempotency_key IS NOT NULL;
@@ -280,7 +282,7 @@ const char* SelectDueWebhooksSql() {
 const char kInsertJobSql[] =
     "INSERT INTO jobs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
     "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, "
-    "?26, ?27, ?28, ?29, ?30, ?31)";
+    "?26, ?27, ?28, ?29, ?30, ?31, ?32)";
 
 const char kUpdateJobSql[] =
     "UPDATE jobs SET status = ?2, priority = ?3, webhook_status = ?12, "
@@ -359,6 +361,7 @@ absl::StatusOr<Job> ReadJob(const Statement& s) {
   job.error = s.ColumnString(kError);
   job.worker = s.ColumnString(kWorker);
   job.request_fingerprint = s.ColumnString(kRequestFingerprint);
+  job.owner = s.ColumnString(kOwner);
   return job;
 }
 
@@ -410,6 +413,7 @@ void BindInsertJob(Statement& stmt, const Job& job) {
   BindAll(stmt, job);
   // Set once at submission; kUpdateJobSql leaves it alone.
   stmt.BindOptionalText(kRequestFingerprint + 1, job.request_fingerprint);
+  stmt.BindOptionalText(kOwner + 1, job.owner);
 }
 
 void BindUpdateJob(Statement& stmt, const Job& job) { BindAll(stmt, job); }

@@ -18,8 +18,9 @@
 
 namespace inferd::jobs::internal {
 
-// 1: the first release. 2: request_fingerprint (idempotency checks).
-inline constexpr int kSchemaVersion = 2;
+// 1: the first release. 2: request_fingerprint (idempotency checks). 3: owner
+// (the API key that submitted the job).
+inline constexpr int kSchemaVersion = 3;
 // Creates what is missing in a new file; an older file's table is brought
 // up to date by kMigrations.
 extern const char kSchemaSql[];
@@ -32,6 +33,7 @@ struct ColumnMigration {
 };
 inline constexpr ColumnMigration kMigrations[] = {
     {"request_fingerprint", "ALTER TABLE jobs ADD COLUMN request_fingerprint TEXT"},
+    {"owner", "ALTER TABLE jobs ADD COLUMN owner TEXT"},
 };
 
 // SELECT <columns> FROM jobs, for the three body variants; append a WHERE.

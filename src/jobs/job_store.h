@@ -43,6 +43,7 @@ struct SubmitResult {
 struct ListQuery {
   std::optional<JobStatus> status;  // nullopt: any
   std::string model;                // empty: any
+  std::string owner;                // empty: any owner
   int limit = 50;                   // 1..1000
   std::string cursor;               // ListPage::next_cursor of the last page
   // false leaves input and result bodies empty (a listing rarely needs them).

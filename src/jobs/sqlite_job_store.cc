@@ -378,6 +378,13 @@ void SqliteJobStore::SubmitAsync(JobSpec spec, SubmitCallback done) {
           if (row) {
             INFERD_ASSIGN_OR_RETURN(result->job,
                                     internal::ReadJob(*stmt.operator->()));
+            if (result->job.owner != spec.owner) {
+              // Not another owner's job, nor its id: only that the key is taken.
+              result->job = Job();
+              return absl::AlreadyExistsError(ToAbsl(StrCat(
+                  "Idempotency-Key \"", spec.idempotency_key,
+                  "\" was already used by another API key; use a new key")));
+            }
             INFERD_RETURN_IF_ERROR(CheckSameRequest(result->job, fingerprint));
             result->created = false;
             return absl::OkStatus();
@@ -391,6 +398,7 @@ void SqliteJobStore::SubmitAsync(JobSpec spec, SubmitCallback done) {
         job.request = std::move(spec.request);
         job.idempotency_key = std::move(spec.idempotency_key);
         job.webhook_url = std::move(spec.webhook_url);
+        job.owner = std::move(spec.owner);
         job.webhook.status = job.webhook_url.empty() ? WebhookStatus::kNone
                                                      : WebhookStatus::kWaiting;
         job.created = ctx.now;
@@ -701,6 +709,7 @@ absl::StatusOr<ListPage> SqliteJobStore::List(const ListQuery& query) {
   std::vector<std::string> where;
   if (query.status.has_value()) where.push_back("status = ?1");
   if (!query.model.empty()) where.push_back("model = ?2");
+  if (!query.owner.empty()) where.push_back("owner = ?6");
   if (!query.cursor.empty()) {
     where.push_back("(created_us < ?3 OR (created_us = ?3 AND id < ?4))");
   }
@@ -721,6 +730,7 @@ absl::StatusOr<ListPage> SqliteJobStore::List(const ListQuery& query) {
   Statement stmt(read_db_->raw(), raw);
   if (query.status.has_value()) stmt.BindInt(1, static_cast<int>(*query.status));
   if (!query.model.empty()) stmt.BindText(2, query.model);
+  if (!query.owner.empty()) stmt.BindText(6, query.owner);
   if (!query.cursor.empty()) {
     stmt.BindInt(3, cursor_created);
     stmt.BindText(4, cursor_id);

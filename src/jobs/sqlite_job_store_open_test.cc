@@ -92,12 +92,14 @@ TEST_F(SqliteJobStoreTest, DatabaseFromBeforeFingerprintsIsMigratedOnOpen) {
     auto store = OpenStore();
     legacy_id = SubmitOk(*store, spec).id;
   }
-  // Turn the file into what schema 1 wrote: no request_fingerprint column.
+  // Turn the file into what schema 1 wrote: no request_fingerprint column
+  // (nor the later owner column).
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir_.path() + "/jobs.db").c_str(), &db), SQLITE_OK);
     char* error = nullptr;
     int rc = sqlite3_exec(db,
+                          "ALTER TABLE jobs DROP COLUMN owner; "
                           "ALTER TABLE jobs DROP COLUMN request_fingerprint; "
                           "PRAGMA user_version=1;",
                           nullptr, nullptr, &error);
@@ -126,15 +128,70 @@ TEST_F(SqliteJobStoreTest, DatabaseFromBeforeFingerprintsIsMigratedOnOpen) {
   SubmitOk(*store, fresh);
   fresh.request.model = "other";
   EXPECT_EQ(store->Submit(fresh).status().code(), absl::StatusCode::kAlreadyExists);
-  // The file says it is schema 2 now.
+  // The file says it is schema 3 now.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_.path() + "/jobs.db").c_str(), &db), SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 2);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 3);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
+}
+
+TEST_F(SqliteJobStoreTest, DatabaseFromBeforeOwnersIsMigratedAndListsByOwner) {
+  std::string legacy_id;
+  {
+    auto store = OpenStore();
+    legacy_id = SubmitOk(*store, Spec()).id;
+  }
+  // What schema 2 wrote: no owner column.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_.path() + "/jobs.db").c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    int rc = sqlite3_exec(db, "ALTER TABLE jobs DROP COLUMN owner; PRAGMA user_version=2;",
+                          nullptr, nullptr, &error);
+    EXPECT_EQ(rc, SQLITE_OK) << (error != nullptr ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<Job> legacy = store->Get(legacy_id);
+  ASSERT_TRUE(legacy.ok()) << legacy.status();
+  EXPECT_EQ(legacy->owner, "");
+  JobSpec alice = Spec();
+  alice.owner = "alice";
+  const std::string alice_id = SubmitOk(*store, alice).id;
+  JobSpec bob = Spec();
+  bob.owner = "bob";
+  SubmitOk(*store, bob);
+  EXPECT_EQ(store->Get(alice_id)->owner, "alice");
+
+  ListQuery query;
+  query.owner = "alice";
+  absl::StatusOr<ListPage> page = store->List(query);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->jobs.size(), 1u);
+  EXPECT_EQ(page->jobs[0].id, alice_id);
+  query.owner = "";
+  EXPECT_EQ(store->List(query)->jobs.size(), 3u);
+}
+
+TEST_F(SqliteJobStoreTest, IdempotencyKeyOfAnotherOwnerIsRefused) {
+  auto store = OpenStore();
+  JobSpec alice = Spec();
+  alice.owner = "alice";
+  alice.idempotency_key = "shared";
+  SubmitOk(*store, alice);
+  JobSpec bob = alice;
+  bob.owner = "bob";
+  absl::Status refused = store->Submit(bob).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(std::string(refused.message()), ::testing::HasSubstr("another API key"));
+  // The message does not give the other owner's job away.
+  EXPECT_THAT(std::string(refused.message()), ::testing::Not(::testing::HasSubstr("job ")));
 }
 
 TEST_F(SqliteJobStoreTest, GetUnknownOrMalformedIdIsNotFound) {

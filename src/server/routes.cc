@@ -1,5 +1,6 @@
 #include "server/routes.h"
 
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -30,10 +31,13 @@ RouteTable::Handler Bind(const Api* api, void (Api::*method)(HttpRequest&&, Resp
 
 }  // namespace
 
-void AddServerRoutes(RouteTable& routes, const ServerApis& apis) {
-  const auto add = [&routes](const char* method, std::string_view pattern, const auto* api,
-                             auto handler) {
-    if (api != nullptr) routes.Add(method, pattern, Bind(api, handler));
+void AddServerRoutes(RouteTable& routes, const ServerApis& apis, const RouteGuard* guard) {
+  const auto add = [&routes, guard](const char* method, std::string_view pattern,
+                                    const auto* api, auto handler) {
+    if (api == nullptr) return;
+    RouteTable::Handler bound = Bind(api, handler);
+    if (guard != nullptr) bound = guard->Wrap(method, std::string(pattern), std::move(bound));
+    routes.Add(method, pattern, std::move(bound));
   };
   // KServe v2 server.
   add("GET", "/v2/health/live", apis.health, &HealthApi::Live);

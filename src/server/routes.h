@@ -20,6 +20,7 @@
 #include "api/repository_api.h"
 #include "api/v2_model_api.h"
 #include "http/route_table.h"
+#include "server/route_guard.h"
 
 namespace inferd {
 
@@ -39,7 +40,9 @@ struct ServerApis {
   const MetricsApi* metrics = nullptr;
 };
 
-// Adds the routes of every non-null API in `apis` to `routes`.
-void AddServerRoutes(RouteTable& routes, const ServerApis& apis);
+// Adds the routes of every non-null API in `apis` to `routes`, each behind
+// `guard` when one is given (API keys, scopes, rate limits).
+void AddServerRoutes(RouteTable& routes, const ServerApis& apis,
+                     const RouteGuard* guard = nullptr);
 
 }  // namespace inferd

@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,7 +27,10 @@
 #include "cache/lru_response_cache.h"
 #include "server/http_metrics_observer.h"
 #include "server/job_service.h"
+#include "server/route_guard.h"
 #include "server/routes.h"
+#include "auth/key_ring.h"
+#include "auth/rate_limiter.h"
 #include "repository/model_folder_check.h"
 #include "backend/torchscript/torchscript_backend.h"
 #include "common/logging.h"
@@ -119,11 +124,33 @@ absl::Status Validate(const ServerOptions& options) {
   if (options.max_instances < 1) {
     return absl::InvalidArgumentError("--max-instances must be at least 1");
   }
+  if (options.anonymous_requests_per_second < 0 || options.anonymous_burst < 0 ||
+      options.anonymous_max_concurrent < 0) {
+    return absl::InvalidArgumentError("--anonymous-* limits must not be negative");
+  }
+  if (options.anonymous_burst > 0 && options.anonymous_requests_per_second <= 0) {
+    return absl::InvalidArgumentError(
+        "--anonymous-burst needs --anonymous-requests-per-second");
+  }
+  const bool anonymous_limited =
+      options.anonymous_requests_per_second > 0 || options.anonymous_max_concurrent > 0;
+  if (anonymous_limited && !options.api_keys_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--anonymous-* limits apply only without --api-keys (each key has its own limits "
+        "in the key file)");
+  }
   if (options.model_control_mode != "explicit" && !options.load_models.empty()) {
     return absl::InvalidArgumentError(
         "--load-model needs --model-control-mode explicit");
   }
   return absl::OkStatus();
+}
+
+// Whether `host` only accepts connections from this machine.
+bool IsLoopback(const std::string& host) {
+  in_addr v4;
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  return host == "::1" || host == "localhost";
 }
 
 }  // namespace
@@ -149,6 +176,7 @@ absl::Status RunServer(const ServerOptions& options) {
   action.sa_flags = SA_RESTART;
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGHUP, &action, nullptr);  // reloads the API key file
   std::signal(SIGPIPE, SIG_IGN);
 
   ConfigureTorchThreads(options.intra_op_threads);
@@ -235,6 +263,30 @@ absl::Status RunServer(const ServerOptions& options) {
     keep_alive->Start();
   }
   OllamaApi ollama_api(&context, {keep_alive.get()});
+  // API keys and rate limits, checked at route dispatch.
+  std::unique_ptr<auth::KeyRing> api_keys;
+  if (!options.api_keys_file.empty()) {
+    INFERD_ASSIGN_OR_RETURN(api_keys, auth::KeyRing::Load(options.api_keys_file));
+    spdlog::info("API keys: {} keys from {}", api_keys->size(), options.api_keys_file);
+    if (api_keys->size() == 0) {
+      spdlog::warn("API key file {} lists no keys: every route but the health probes answers "
+                   "401", options.api_keys_file);
+    }
+  } else if (!IsLoopback(options.host)) {
+    spdlog::warn("no --api-keys: anyone who can reach {}:{} may run, load and unload every "
+                 "model and read every job (see docs/security.md)",
+                 options.host, options.http_port);
+  }
+  auth::RateLimiter rate_limiter({});
+  RouteGuard::Options guard_options;
+  guard_options.keys = api_keys.get();
+  guard_options.limiter = &rate_limiter;
+  guard_options.anonymous.requests_per_second = options.anonymous_requests_per_second;
+  guard_options.anonymous.burst = options.anonymous_burst;
+  guard_options.anonymous.max_concurrent = options.anonymous_max_concurrent;
+  guard_options.metrics_open = options.metrics_open;
+  guard_options.metrics = &registry;
+  RouteGuard guard(guard_options);
   RouteTable routes;
   AddServerRoutes(routes, {.health = &health,
                            .models = &model_api,
@@ -245,7 +297,8 @@ absl::Status RunServer(const ServerOptions& options) {
                            .predict = &predict_api,
                            .jobs = jobs->api(),
                            .repository = &repository_api,
-                           .metrics = &metrics_api});
+                           .metrics = &metrics_api},
+                  &guard);
 
   HttpServer::Options http_options;
   http_options.host = options.host;
@@ -257,6 +310,7 @@ absl::Status RunServer(const ServerOptions& options) {
   HttpMetricsObserver http_metrics(&metrics);  // outlives `http`, declared below
   http_options.observer = &http_metrics;
   http_options.access_log = options.access_log;
+  INFERD_ASSIGN_OR_RETURN(http_options.cors, CorsPolicy::Create(options.cors_origins));
   INFERD_ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> http,
                           HttpServer::Create(http_options, &routes));
   HttpServer* http_server = http.get();
@@ -278,7 +332,22 @@ absl::Status RunServer(const ServerOptions& options) {
   });
 
   char signal_number = 0;
-  while (read(g_signal_pipe[0], &signal_number, 1) != 1) {
+  while (true) {
+    if (read(g_signal_pipe[0], &signal_number, 1) != 1) continue;
+    if (signal_number != SIGHUP) break;
+    // Requests in flight keep the key they were admitted with.
+    if (api_keys == nullptr) {
+      spdlog::info("received SIGHUP; no --api-keys to reload");
+      continue;
+    }
+    absl::StatusOr<size_t> reloaded = api_keys->Reload();
+    if (reloaded.ok()) {
+      spdlog::info("received SIGHUP: reloaded {} API keys from {}", *reloaded,
+                   options.api_keys_file);
+    } else {
+      spdlog::error("received SIGHUP: API keys not reloaded, the previous keys stay: {}",
+                    std::string(reloaded.status().message()));
+    }
   }
   spdlog::info("received {}, draining", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   http->Shutdown(absl::Milliseconds(options.drain_timeout_ms));

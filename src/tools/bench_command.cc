@@ -24,6 +24,7 @@ struct BenchFlags {
   std::string warmup = "2s";
   std::string timeout = "30s";
   std::vector<std::string> shapes;
+  std::vector<std::string> headers;  // "Name: value"
   std::string token_id_range;
   bool no_progress = false;
   bool no_ignore_eos = false;
@@ -61,6 +62,16 @@ absl::Status ApplyFlags(BenchFlags& flags) {
     }
   }
   o.ignore_eos = !flags.no_ignore_eos;
+  for (const std::string& header : flags.headers) {
+    const size_t colon = header.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      return absl::InvalidArgumentError(
+          "--header \"" + header + "\" must be \"Name: value\"");
+    }
+    std::string value = header.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(" \t"));
+    o.headers.emplace_back(header.substr(0, colon), std::move(value));
+  }
   for (const std::string& shape : flags.shapes) {
     if (absl::Status s = bench::ParseShapeFlag(shape, &o.shapes); !s.ok()) {
       return s;
@@ -130,6 +141,9 @@ void RegisterBenchCommand(CLI::App& app) {
   cmd->add_option(
       "--path", o.path,
       "POST to this path instead, e.g. /v1/models/sentiment:predict");
+  cmd->add_option("-H,--header", flags->headers,
+                  "A header to send with every request, \"Name: value\" (repeatable), e.g. "
+                  "\"Authorization: Bearer KEY\"");
   cmd->add_option("--content-type", o.content_type, "Content-Type of the body")
       ->capture_default_str();
   cmd->add_option("-b,--batch-size", o.batch_size,

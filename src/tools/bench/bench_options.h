@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -70,6 +71,9 @@ struct BenchOptions {
   std::string route = "infer";
   std::string path;
   std::string content_type = "application/json";
+  // Extra headers sent with every request (--header "Name: value"), e.g. an
+  // API key.
+  std::vector<std::pair<std::string, std::string>> headers;
 
   // Request generation from metadata.
   int64_t batch_size = 1;     // replaces a leading -1 dimension

@@ -108,6 +108,7 @@ absl::StatusOr<BenchReport> RunBench(const BenchOptions& o, std::FILE* out,
 
   HttpLoadClient::Options set_up;
   set_up.host_header = StrCat(url->host, ":", url->port);
+  set_up.headers = o.headers;
   set_up.timeout =
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
           absl::ToChronoNanoseconds(std::min(o.timeout, absl::Seconds(10))));
@@ -172,6 +173,7 @@ absl::StatusOr<BenchReport> RunBench(const BenchOptions& o, std::FILE* out,
   LoadGenerator::Options generator_options;
   generator_options.endpoints = *endpoints;
   generator_options.host_header = set_up.host_header;
+  generator_options.headers = o.headers;
   generator_options.requests = &*requests;
   generator_options.timeout = o.timeout;
   generator_options.io_threads = o.io_threads;

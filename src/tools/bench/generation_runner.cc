@@ -148,6 +148,7 @@ absl::StatusOr<GenerationReport> RunGenerationBench(const BenchOptions& o,
 
   HttpLoadClient::Options client_options;
   client_options.host_header = StrCat(url->host, ":", url->port);
+  client_options.headers = o.headers;
   client_options.timeout =
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
           absl::ToChronoNanoseconds(o.timeout));

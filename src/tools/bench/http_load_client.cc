@@ -89,6 +89,7 @@ asio::awaitable<boost::system::error_code> HttpLoadClient::Send(
       beast::string_view(target.data(), target.size()), 11);
   request.set(http::field::host, options_.host_header);
   request.set(http::field::user_agent, "inferd-bench");
+  for (const auto& [name, value] : options_.headers) request.set(name, value);
   if (post) {
     request.set(http::field::content_type,
                 beast::string_view(content_type.data(), content_type.size()));

@@ -19,6 +19,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -44,6 +45,8 @@ class HttpLoadClient {
  public:
   struct Options {
     std::string host_header;  // "HOST:PORT"
+    // Sent with every request, e.g. {"Authorization", "Bearer KEY"}.
+    std::vector<std::pair<std::string, std::string>> headers;
     std::chrono::steady_clock::duration timeout = std::chrono::seconds(30);
     uint64_t max_response_bytes = 64ull << 20;
   };

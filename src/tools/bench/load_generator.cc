@@ -177,6 +177,7 @@ LevelResult LoadGenerator::RunLevel(
   run.requests = options_.requests;
   run.endpoints = options_.endpoints;
   run.client_options.host_header = options_.host_header;
+  run.client_options.headers = options_.headers;
   run.client_options.timeout = ToSteady(options_.timeout);
   run.start = SteadyClock::now();
   run.measure_start = run.start + ToSteady(spec.warmup);

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -55,6 +56,7 @@ class LoadGenerator {
   struct Options {
     std::vector<boost::asio::ip::tcp::endpoint> endpoints;
     std::string host_header;
+    std::vector<std::pair<std::string, std::string>> headers;  // with every request
     const RequestSource* requests = nullptr;  // not owned; outlives RunLevel
     absl::Duration timeout = absl::Seconds(30);
     int io_threads = 1;
