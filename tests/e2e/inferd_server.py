@@ -527,10 +527,22 @@ class ServerTestCase(unittest.TestCase):
         return model_repository()
 
     @classmethod
-    def temp_repository(cls, path):
-        """Registers temp repository `path` for removal after the class; returns it."""
+    def temp_folder(cls, path):
+        """Registers temp folder `path` for removal after the class; returns it."""
         cls.addClassCleanup(shutil.rmtree, path, True)
         return path
+
+    temp_repository = temp_folder
+
+    def metric(self, name):
+        """The sum of metric `name` over its labels in the server's /metrics."""
+        status, _, body = self.server.request("GET", "/metrics")
+        self.assertEqual(status, 200)
+        total = 0.0
+        for line in body.decode().splitlines():
+            if line.startswith(name + "{") or line.startswith(name + " "):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
 
     @classmethod
     def setUpClass(cls):

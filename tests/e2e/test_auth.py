@@ -85,18 +85,11 @@ class ApiKeysTest(ServerTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.key_dir = tempfile.mkdtemp(prefix="inferd-e2e-keys-")
+        cls.key_dir = cls.temp_folder(tempfile.mkdtemp(prefix="inferd-e2e-keys-"))
         cls.key_file = os.path.join(cls.key_dir, "keys.jsonl")
         write_keys(cls.key_file, KEYS)
         cls.server_args = ApiKeysTest.server_args + ("--api-keys", cls.key_file)
         super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        for name in os.listdir(cls.key_dir):
-            os.remove(os.path.join(cls.key_dir, name))
-        os.rmdir(cls.key_dir)
 
     def call(self, method, path, secret=None, body=None, headers=None):
         h = dict(headers or {})
@@ -308,7 +301,7 @@ class TokensPerMinuteTest(ServerTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.key_dir = tempfile.mkdtemp(prefix="inferd-e2e-keys-")
+        cls.key_dir = cls.temp_folder(tempfile.mkdtemp(prefix="inferd-e2e-keys-"))
         path = os.path.join(cls.key_dir, "keys.jsonl")
         # 10 tokens a minute: one 12-token answer uses more than a minute's worth.
         write_keys(path, [key_line("openai", ALICE, ["infer"], tokens_per_minute=10),
@@ -317,13 +310,6 @@ class TokensPerMinuteTest(ServerTestCase):
                           key_line("free", CAROL, ["infer"])])
         cls.server_args = ("--api-keys", path)
         super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        for name in os.listdir(cls.key_dir):
-            os.remove(os.path.join(cls.key_dir, name))
-        os.rmdir(cls.key_dir)
 
     def generate(self, secret, path, body):
         return self.server.client.request("POST", path, body, bearer(secret))

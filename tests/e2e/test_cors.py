@@ -30,20 +30,13 @@ class CorsTest(ServerTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.key_dir = tempfile.mkdtemp(prefix="inferd-e2e-cors-")
+        cls.key_dir = cls.temp_folder(tempfile.mkdtemp(prefix="inferd-e2e-cors-"))
         path = os.path.join(cls.key_dir, "keys.jsonl")
         with open(path, "w") as f:
             f.write(json.dumps({"name": "app", "scopes": ["infer"],
                                 "sha256": hashlib.sha256(KEY.encode()).hexdigest()}) + "\n")
         cls.server_args = ("--cors-origins", APP + ",http://localhost:3000", "--api-keys", path)
         super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        for name in os.listdir(cls.key_dir):
-            os.remove(os.path.join(cls.key_dir, name))
-        os.rmdir(cls.key_dir)
 
     def test_preflight_from_an_allowed_origin_needs_no_key(self):
         for origin in (APP, "http://localhost:3000"):

@@ -45,15 +45,6 @@ class GenerationAbortTest(ServerTestCase):
         os.remove(gguf)
         return repo
 
-    def metric(self, name):
-        status, _, body = self.server.request("GET", "/metrics")
-        self.assertEqual(status, 200)
-        total = 0.0
-        for line in body.decode().splitlines():
-            if line.startswith(name + "{") or line.startswith(name + " "):
-                total += float(line.rsplit(" ", 1)[1])
-        return total
-
     def settled_count(self):
         """The generated-tokens counter once it stops moving (at most ~10 s)."""
         last = self.metric("inferd_llm_generated_tokens_total")

@@ -74,15 +74,6 @@ class OpenAiTest(ServerTestCase):
         self.assertIn("error", result, result)
         return result["error"]
 
-    def metric(self, name):
-        status, _, body = self.server.request("GET", "/metrics")
-        self.assertEqual(status, 200)
-        total = 0.0
-        for line in body.decode().splitlines():
-            if line.startswith(name + "{") or line.startswith(name + " "):
-                total += float(line.rsplit(" ", 1)[1])
-        return total
-
     # -- models -------------------------------------------------------------
 
     def test_models_lists_the_model(self):
