@@ -88,6 +88,9 @@ void GenerationScheduler::Loop() {
       }
       continue;
     }
+    // Gauges first: a client that reads /metrics right after its answer
+    // sees the step that answered it.
+    ObserveEngine();
     const Clock::time_point now = Clock::now();
     for (const llm::StepEvent& event : events) {
       std::shared_ptr<Sequence> seq;
@@ -101,7 +104,6 @@ void GenerationScheduler::Loop() {
       Observe(*seq, event, now);
       seq->on_event(event);
     }
-    ObserveEngine();
   }
 }
 
