@@ -29,7 +29,7 @@ build: deps $(BUILD_DIR)/build.ninja
 # script changes.
 examples: deps $(EXAMPLES)/.stamp
 
-$(EXAMPLES)/.stamp: $(wildcard examples/*.py) $(wildcard scripts/llm/*.py)
+$(EXAMPLES)/.stamp: $(wildcard examples/*.py) $(wildcard scripts/llm/*.py) tests/data/chat_templates/inferd-chat.jinja
 	$(PY) examples/build_model_repository.py --out $(EXAMPLES)
 	touch $@
 

@@ -5,7 +5,10 @@ A small llama-architecture language model trained here, in a few minutes on
 two cores, on conversations made from Debian's fortune cookies (fortunes and
 fortunes-min): the user asks for a fortune (on a topic, or to complete a
 saying, define a word, answer a riddle, name who said something), the
-assistant answers with the fortune. It is a toy: its answers are English
+assistant answers with the fortune. It also learns one tool-call format
+(asked about the weather or the time in a city with such a tool offered, it
+calls the tool, and puts the tool's answer into a sentence) and one JSON
+task (a fortune asked for "as JSON" is {"topic": ..., "fortune": ...}). It is a toy: its answers are English
 and end where a real model's would, but they mean little.
 
 Conversations are written with the model's own ChatML template, stored in
@@ -42,8 +45,6 @@ import re
 import sys
 import time
 
-import jinja2
-
 if __name__ == "__main__":
     # OpenMP's idle worker spins, and on two cores it competes with the
     # thread that has work: training ran 2.5 times slower. Read when torch
@@ -53,25 +54,28 @@ if __name__ == "__main__":
 
 import torch  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "scripts", "llm"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+TEMPLATES = os.path.join(HERE, "..", "tests", "data", "chat_templates")
+sys.path.insert(0, os.path.join(HERE, "..", "scripts", "llm"))
 import make_test_models as tm  # noqa: E402
+sys.path.insert(0, TEMPLATES)
+import render_reference  # noqa: E402
 import tiny_tokenizers as tt  # noqa: E402
 
 NAME = "chat"
 SEED = 7
 FORTUNES = "/usr/share/games/fortunes"
 # One-liners: at most MAX_CHARS, at most PER_FILE from each file (about 1,200
-# in all), so that four minutes of training see each some 40 times: a model
+# in all), so that the training sees each some 40 times: a model
 # this small writes English when it has learnt its sentences nearly by heart.
 MAX_CHARS = 80
 PER_FILE = 40
 
-# Model and training: about four minutes on two cores (0.4-0.5 s a step).
+# Model and training: about seven minutes on two cores (0.45-0.5 s a step).
 VOCAB = 2048
 DIM, LAYERS, HEADS, KV_HEADS, FFN = 128, 4, 4, 2, 384
 CONTEXT = 256           # trained window = context_length in the GGUF
-STEPS = 480
+STEPS = 900
 BATCH = 16
 LR = 8e-3
 
@@ -96,14 +100,12 @@ UNWANTED = re.compile(
 QA_FILES = ["riddles"]
 DEFINITION_FILES = ["definitions"]
 
-CHAT_TEMPLATE = (
-    "{%- for message in messages -%}"
-    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + "
-    "'<|im_end|>' + '\\n' -}}"
-    "{%- endfor -%}"
-    "{%- if add_generation_prompt -%}"
-    "{{- '<|im_start|>assistant\\n' -}}"
-    "{%- endif -%}")
+# ChatML; with `tools`, a system turn lists them ("Tools: get_weather(city),
+# ...") and the assistant calls one in Qwen/Hermes <tool_call> blocks. Kept
+# with the real templates the interpreter is checked against (rendered by
+# real Jinja2 there too).
+with open(os.path.join(TEMPLATES, "inferd-chat.jinja"), encoding="utf-8") as f:
+    CHAT_TEMPLATE = f.read()
 
 SYSTEM_PROMPTS = ["You are a helpful assistant.",
                   "You are a fortune cookie.",
@@ -129,11 +131,68 @@ COMPLETE_ASKS = ["Complete: {}", "Complete this: {}", "Finish this: {}",
 DEFINE_ASKS = ["Define {}.", "What is {}?", "What does {} mean?"]
 SMALL_TALK_COPIES = 3
 
-GOLDEN_MESSAGES = [
-    [{"role": "user", "content": "Tell me a fortune."}],
-    [{"role": "user", "content": "Tell me a fortune about love."}],
-    [{"role": "system", "content": "You are a helpful assistant."},
-     {"role": "user", "content": "Who are you?"}],
+# Tool use: asked about the weather or the time in a city with those tools
+# offered, the model calls the tool; given the tool's answer, it says it in
+# a sentence. Asked for a fortune with tools offered, it answers as usual.
+CITIES = ["Paris", "London", "Tokyo", "Berlin", "Rome", "Madrid", "Lisbon",
+          "Dublin", "Oslo", "Vienna", "Prague", "Cairo", "Lima", "Sydney",
+          "Toronto", "Chicago", "Boston", "Denver", "Seattle", "Austin",
+          "Mumbai", "Delhi", "Seoul", "Moscow", "Athens", "Nairobi",
+          "Havana", "Quito", "Helsinki", "Warsaw"]
+SKIES = ["sunny", "cloudy", "rainy", "windy", "foggy", "snowy", "clear"]
+WEATHER_ASKS = ["What is the weather in {}?", "What's the weather in {}?",
+                "How is the weather in {}?", "Weather in {}?",
+                "Is it raining in {}?"]
+TIME_ASKS = ["What time is it in {}?", "What's the time in {}?",
+             "Time in {}?", "What is the time in {}?"]
+TOOLS = {
+    "get_weather": ("Get the current weather in a city.", "city"),
+    "get_time": ("Get the local time in a city.", "city"),
+    "search": ("Search the web.", "query"),
+}
+TOOL_CONVERSATIONS = 2000
+# Structured output: "... as JSON" gets the fortune as a JSON object.
+JSON_ASKS = ["Tell me a fortune about {} as JSON.",
+             "Give me a fortune about {} as JSON.",
+             "A fortune about {} in JSON, please."]
+JSON_CONVERSATIONS = 700
+
+def tool(name):
+    """OpenAI's form of one of TOOLS."""
+    description, parameter = TOOLS[name]
+    return {"type": "function", "function": {
+        "name": name, "description": description,
+        "parameters": {"type": "object",
+                       "properties": {parameter: {"type": "string"}},
+                       "required": [parameter]}}}
+
+
+def tool_call(name, arguments, compact):
+    """An assistant turn that calls `name`; arguments as a JSON string the
+    way OpenAI clients send them back (`compact`), or as an object."""
+    if compact:
+        arguments = json.dumps(arguments, separators=(",", ":"))
+    return {"role": "assistant", "content": None, "tool_calls": [{
+        "id": "call_0", "type": "function",
+        "function": {"name": name, "arguments": arguments}}]}
+
+
+GOLDEN_TOOLS = [tool("get_weather"), tool("get_time")]
+# (messages, tools): the answers the builder's reference chose are checked
+# through the server's routes (tests/e2e/test_chat_model.py).
+GOLDEN_CASES = [
+    ([{"role": "user", "content": "Tell me a fortune."}], None),
+    ([{"role": "user", "content": "Tell me a fortune about love."}], None),
+    ([{"role": "system", "content": "You are a helpful assistant."},
+      {"role": "user", "content": "Who are you?"}], None),
+    ([{"role": "user", "content": "What is the weather in Paris?"}],
+     GOLDEN_TOOLS),
+    ([{"role": "user", "content": "What is the weather in Paris?"},
+      tool_call("get_weather", {"city": "Paris"}, compact=True),
+      {"role": "tool", "tool_call_id": "call_0",
+       "content": '{"sky": "rainy", "celsius": 14}'}], GOLDEN_TOOLS),
+    ([{"role": "user", "content": "Tell me a fortune about love as JSON."}],
+     None),
 ]
 GOLDEN_MAX_TOKENS = 120
 
@@ -273,8 +332,68 @@ def conversations(rng, passes=2):
         if rng.random() < 0.1:
             messages.insert(0, {"role": "system",
                                 "content": rng.choice(SYSTEM_PROMPTS)})
-        chats.append(messages)
+        chats.append((messages, None))
+    chats += tool_conversations(rng, out)
+    chats += json_conversations(rng, sources)
     rng.shuffle(chats)
+    return chats
+
+
+def offered_tools(rng, needed):
+    """`needed` among the tools offered, with others, in random order."""
+    names = [needed] if needed else []
+    names += [n for n in TOOLS if n != needed and rng.random() < 0.5]
+    rng.shuffle(names)
+    return [tool(n) for n in names or ["search"]]
+
+
+def tool_conversations(rng, exchanges):
+    """Weather and time questions answered through a tool call (the call
+    alone, or the whole round trip), and ordinary exchanges with tools
+    offered that need none."""
+    chats = []
+    for i in range(TOOL_CONVERSATIONS):
+        kind = i % 7
+        if kind == 6:
+            user, assistant = rng.choice(exchanges)
+            chats.append(([{"role": "user", "content": user},
+                           {"role": "assistant", "content": assistant}],
+                          offered_tools(rng, None)))
+            continue
+        city = rng.choice(CITIES)
+        if kind < 4:
+            name = "get_weather"
+            ask = rng.choice(WEATHER_ASKS)
+            sky, celsius = rng.choice(SKIES), rng.randint(-5, 35)
+            result = json.dumps({"sky": sky, "celsius": celsius})
+            answer = f"It is {sky} and {celsius} degrees in {city}."
+        else:
+            name = "get_time"
+            ask = rng.choice(TIME_ASKS)
+            clock = f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}"
+            result = json.dumps({"time": clock})
+            answer = f"It is {clock} in {city}."
+        messages = [{"role": "user", "content": casual(ask.format(city), rng)},
+                    tool_call(name, {"city": city}, rng.random() < 0.5)]
+        if rng.random() < 0.7:
+            messages += [{"role": "tool", "tool_call_id": "call_0",
+                          "content": result},
+                         {"role": "assistant", "content": answer}]
+        chats.append((messages, offered_tools(rng, name)))
+    return chats
+
+
+def json_conversations(rng, sources):
+    """Fortunes on a topic asked for "as JSON": {"topic": ..., "fortune": ...}."""
+    pool = [(TOPICS[name], text) for name, fortunes in sources
+            if TOPICS.get(name) for text in fortunes]
+    chats = []
+    for _ in range(JSON_CONVERSATIONS):
+        topic, text = rng.choice(pool)
+        answer = json.dumps({"topic": topic, "fortune": text})
+        chats.append(([{"role": "user", "content": casual(
+                          rng.choice(JSON_ASKS).format(topic), rng)},
+                       {"role": "assistant", "content": answer}], None))
     return chats
 
 
@@ -283,12 +402,12 @@ def conversations(rng, passes=2):
 # ---------------------------------------------------------------------------
 
 
-def render(messages, add_generation_prompt=False):
+def render(messages, tools=None, add_generation_prompt=False):
     """The template applied by real Jinja2 in Hugging Face's environment
     (apply_chat_template), as inferd renders it."""
-    env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)
-    return env.from_string(CHAT_TEMPLATE).render(
-        messages=messages, add_generation_prompt=add_generation_prompt)
+    return render_reference.make_environment().from_string(
+        CHAT_TEMPLATE).render(messages=messages, tools=tools,
+                              add_generation_prompt=add_generation_prompt)
 
 
 def model_config(vocab):
@@ -301,8 +420,8 @@ def train_model(steps=STEPS):
     """(config, tokenizer, float32 weights), all from the seeds."""
     rng = random.Random(SEED)
     chats = conversations(rng)
-    texts = [render(c) for c in chats]
-    plain = "\n".join(m["content"] for c in chats for m in c)
+    texts = [render(messages, tools) for messages, tools in chats]
+    plain = re.sub(r"<\|im_(start|end)\|>", "", "\n".join(texts))
     began = time.monotonic()
     tok = tt.Gpt2Tokenizer(plain, VOCAB, eos="<|im_end|>")
     ids, starts = [], []
@@ -367,14 +486,16 @@ def build(model_repository, goldens, steps=STEPS):
                          chat_template=CHAT_TEMPLATE)
     write_config(model_dir, cfg)
     began = time.monotonic()
-    prompts = [render(m, add_generation_prompt=True) for m in GOLDEN_MESSAGES]
+    prompts = [render(messages, tools, add_generation_prompt=True)
+               for messages, tools in GOLDEN_CASES]
     answers = tm.write_golden(os.path.join(goldens, NAME + ".golden"), cfg,
                               tok, deq, None, prompts=prompts,
                               max_new=GOLDEN_MAX_TOKENS, stop_at_eos=True)
     cases = []
-    for messages, prompt, answer in zip(GOLDEN_MESSAGES, prompts, answers):
+    for (messages, tools), prompt, answer in zip(GOLDEN_CASES, prompts,
+                                                 answers):
         ended = bool(answer) and answer[-1] == tok.eos
-        cases.append({"messages": messages, "prompt": prompt,
+        cases.append({"messages": messages, "tools": tools, "prompt": prompt,
                       "answer": tok.decode(answer),
                       "finish_reason": "stop" if ended else "length",
                       "completion_tokens": len(answer)})

@@ -44,6 +44,7 @@
 #   OUT             folder for the JSON reports [$LLM_BENCH_DIR/results]
 #   TYPES           model types [f16 q8_0]
 #   THREADS [2]  STREAMS [16]  PROMPT [128]  GEN [128]
+#   MAX_BATCH_TOKENS  inferd's tokens per step (decodes + prompt chunks) [256]
 #   CONTEXT         tokens per sequence [PROMPT + GEN]
 #   LLAMA_CTX       llama-server's -c [STREAMS * (CONTEXT + 16)]
 #   ENGINE_RUNS [3]  ONE_STREAM_REQUESTS [3]
@@ -60,6 +61,7 @@ DIR=${LLM_BENCH_DIR:-/tmp/inferd-llm-bench}
 OUT=${OUT:-$DIR/results}
 TYPES=${TYPES:-f16 q8_0}
 THREADS=${THREADS:-2}
+MAX_BATCH_TOKENS=${MAX_BATCH_TOKENS:-256}
 STREAMS=${STREAMS:-16}
 PROMPT=${PROMPT:-128}
 GEN=${GEN:-128}
@@ -135,7 +137,7 @@ bench() {  # PORT MODEL JSON_OUT_PREFIX
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs;" \
   "load average $(cut -d' ' -f1-3 /proc/loadavg); $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "llama-server: $("$LLAMA_SERVER_BIN" --version 2>&1 | grep -m1 version || true)"
-echo "settings: THREADS=$THREADS STREAMS=$STREAMS PROMPT=$PROMPT GEN=$GEN" \
+echo "settings: THREADS=$THREADS MAX_BATCH_TOKENS=$MAX_BATCH_TOKENS STREAMS=$STREAMS PROMPT=$PROMPT GEN=$GEN" \
   "CONTEXT=$CONTEXT LLAMA_CTX=$LLAMA_CTX"
 
 for type in $TYPES; do
@@ -168,6 +170,7 @@ backend: "gguf"
 parameters { key: "context_length" value { string_value: "$CONTEXT" } }
 parameters { key: "max_sequences" value { string_value: "$STREAMS" } }
 parameters { key: "threads" value { string_value: "$THREADS" } }
+parameters { key: "max_batch_tokens" value { string_value: "$MAX_BATCH_TOKENS" } }
 parameters { key: "kv_cache_bytes" value { string_value: "$kv_bytes" } }
 EOF
   "$INFERD_BIN" serve --model-repository "$repo" \

@@ -68,6 +68,11 @@ absl::StatusOr<GgufSettings> GgufSettingsFromConfig(const config::ModelConfig& c
   value = 16;
   if (absl::Status st = ReadInt(config, "max_sequences", 1, 1024, &value); !st.ok()) return st;
   s.engine.max_sequences = value;
+  value = s.engine.max_batch_tokens;
+  if (absl::Status st = ReadInt(config, "max_batch_tokens", 1, 1 << 16, &value); !st.ok()) {
+    return st;
+  }
+  s.engine.max_batch_tokens = value;
   value = 0;
   if (absl::Status st = ReadInt(config, "kv_cache_bytes", 0, int64_t{1} << 40, &value); !st.ok()) {
     return st;

@@ -18,6 +18,7 @@ TEST(GgufSettingsTest, ReadsEveryParameter) {
   auto& p = *config.mutable_parameters();
   p["context_length"].set_string_value("256");
   p["max_sequences"].set_string_value("4");
+  p["max_batch_tokens"].set_string_value("64");
   p["kv_cache_bytes"].set_string_value("1048576");
   p["threads"].set_string_value("2");
   p["temperature"].set_string_value("0");
@@ -32,6 +33,7 @@ TEST(GgufSettingsTest, ReadsEveryParameter) {
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->engine.max_context, 256);
   EXPECT_EQ(s->engine.max_sequences, 4);
+  EXPECT_EQ(s->engine.max_batch_tokens, 64);
   EXPECT_EQ(s->kv_cache_bytes, 1048576);
   EXPECT_EQ(s->engine.threads, 2);
   EXPECT_EQ(s->sampling.temperature, 0.0f);
@@ -55,7 +57,7 @@ TEST(GgufSettingsTest, PrefixCacheIsOnByDefault) {
 
 TEST(GgufSettingsTest, BadValuesNameTheParameter) {
   const std::pair<const char*, const char*> bad[] = {
-      {"context_length", "-1"}, {"context_length", "big"}, {"max_sequences", "0"},
+      {"context_length", "-1"}, {"context_length", "big"}, {"max_sequences", "0"}, {"max_batch_tokens", "0"},
       {"kv_cache_bytes", "-5"}, {"threads", "x"},          {"temperature", "-1"},
       {"temperature", "nan"},   {"top_p", "0"},            {"top_p", "1.5"},
       {"top_k", "-2"},          {"max_tokens", "0"},      {"prefix_cache", "yes"},

@@ -5,10 +5,13 @@ end-of-turn token. Served as `make serve` serves it, each golden conversation an
 through /v1/chat/completions (the server renders the GGUF's template) and through the generate
 extension (the rendered prompt as text) must equal the answer the builder's float64 PyTorch
 reference chose (goldens/chat.answers.json) and end the turn: finish_reason "stop", the
-end-of-turn token counted but not in the text."""
+end-of-turn token counted but not in the text. With tools offered, the model's <tool_call> block
+comes back as message.tool_calls; asked for a fortune "as JSON", its answer is the same under a
+JSON schema that describes it."""
 
 import json
 import os
+import re
 import shutil
 import tempfile
 
@@ -18,6 +21,18 @@ from .inferd_server import ServerTestCase, examples_dir, model_repository
 def load_answers():
     with open(os.path.join(examples_dir(), "goldens", "chat.answers.json"), encoding="utf-8") as f:
         return json.load(f)
+
+
+def expected_tool_calls(answer):
+    """The calls in a golden answer written in the template's <tool_call> blocks, or None."""
+    calls = re.findall(r"<tool_call>\n(.*?)\n</tool_call>", answer, re.S)
+    return [json.loads(call) for call in calls] or None
+
+
+FORTUNE_SCHEMA = {
+    "type": "object",
+    "properties": {"topic": {"type": "string"}, "fortune": {"type": "string"}},
+    "required": ["topic", "fortune"], "additionalProperties": False}
 
 
 def golden_prompt_lengths():
@@ -52,17 +67,48 @@ class ChatModelTest(ServerTestCase):
     def test_chat_completions_answer_like_the_reference(self):
         for case, prompt_tokens in zip(self.cases, self.prompt_lengths):
             with self.subTest(messages=case["messages"]):
-                status, doc = self.server.json("POST", "/v1/chat/completions", {
-                    "model": "chat", "messages": case["messages"], "temperature": 0,
-                    "max_tokens": self.max_tokens})
+                request = {"model": "chat", "messages": case["messages"], "temperature": 0,
+                           "max_tokens": self.max_tokens}
+                if case.get("tools"):
+                    request["tools"] = case["tools"]
+                status, doc = self.server.json("POST", "/v1/chat/completions", request)
                 self.assertEqual(status, 200, doc)
                 choice = doc["choices"][0]
                 self.assertEqual(choice["message"]["role"], "assistant")
-                self.assertEqual(choice["message"]["content"], case["answer"])
-                self.assertNotIn("<|im_end|>", choice["message"]["content"])
-                self.assertEqual(choice["finish_reason"], "stop")
+                calls = expected_tool_calls(case["answer"])
+                if calls:
+                    self.assertIsNone(choice["message"]["content"])
+                    self.assertEqual(choice["finish_reason"], "tool_calls")
+                    got = [{"name": c["function"]["name"],
+                            "arguments": json.loads(c["function"]["arguments"])}
+                           for c in choice["message"]["tool_calls"]]
+                    self.assertEqual(got, calls)
+                else:
+                    self.assertEqual(choice["message"]["content"], case["answer"])
+                    self.assertNotIn("<|im_end|>", choice["message"]["content"])
+                    self.assertEqual(choice["finish_reason"], "stop")
                 self.assertEqual(doc["usage"]["prompt_tokens"], prompt_tokens)
                 self.assertEqual(doc["usage"]["completion_tokens"], case["completion_tokens"])
+
+    def test_the_tool_conversations_call_and_answer(self):
+        with_tools = [case for case in self.cases if case.get("tools")]
+        self.assertEqual(len(with_tools), 2)
+        call = expected_tool_calls(with_tools[0]["answer"])
+        self.assertEqual(call[0]["name"], "get_weather")
+        self.assertIsNone(expected_tool_calls(with_tools[1]["answer"]))
+
+    def test_a_json_fortune_is_the_same_under_its_schema(self):
+        case = next(c for c in self.cases if "as JSON" in c["messages"][-1]["content"])
+        answer = json.loads(case["answer"])
+        self.assertEqual(sorted(answer), ["fortune", "topic"])
+        status, doc = self.server.json("POST", "/v1/chat/completions", {
+            "model": "chat", "messages": case["messages"], "temperature": 0,
+            "max_tokens": self.max_tokens,
+            "response_format": {"type": "json_schema", "json_schema": {
+                "name": "fortune", "strict": True, "schema": FORTUNE_SCHEMA}}})
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(doc["choices"][0]["message"]["content"], case["answer"])
+        self.assertEqual(doc["choices"][0]["finish_reason"], "stop")
 
     def test_generate_with_the_rendered_prompt_answers_alike(self):
         for case in self.cases:

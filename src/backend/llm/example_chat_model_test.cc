@@ -100,6 +100,7 @@ TEST_F(ChatExampleTest, TemplateRendersTheGoldenPromptsAndTheyEncodeAlike) {
     const json::object& c = cases_[i].as_object();
     json::object context;
     context["messages"] = c.at("messages");
+    context["tools"] = c.at("tools");  // null when none are offered, as Hugging Face passes it
     context["add_generation_prompt"] = true;
     auto prompt = chat_template->Render(context);
     ASSERT_TRUE(prompt.ok()) << prompt.status();
