@@ -229,10 +229,12 @@ Shape ResolveShape(const Shape& target, int64_t elements, int64_t batch) {
 
 class TorchScriptInstance : public ModelInstance {
  public:
-  TorchScriptInstance(torch::jit::Module module, const ModelSignature& signature,
+  TorchScriptInstance(std::string model_name, torch::jit::Module module,
+                      const ModelSignature& signature,
                       std::vector<size_t> argument_positions, size_t argument_count,
                       std::vector<IdInput> id_inputs)
-      : module_(std::move(module)),
+      : model_name_(std::move(model_name)),
+        module_(std::move(module)),
         signature_(signature),
         argument_positions_(std::move(argument_positions)),
         argument_count_(argument_count),
@@ -243,7 +245,15 @@ class TorchScriptInstance : public ModelInstance {
       const std::vector<Tensor>& inputs) override {
     INFERD_RETURN_IF_ERROR(CheckIds(inputs));
     INFERD_ASSIGN_OR_RETURN(c10::IValue result, Run(inputs));
-    return MapOutputs(result);
+    absl::StatusOr<std::vector<Tensor>> outputs = MapOutputs(result, inputs);
+    if (!outputs.ok()) {
+      // The model broke its own config: a server-side fault (500), never
+      // the client's; the text names the model for whoever reads the log.
+      return absl::InternalError(StrCat("model \"", model_name_,
+                                        "\" disagrees with its config: ",
+                                        outputs.status().message()));
+    }
+    return outputs;
   }
 
   // Runs forward() on `inputs`; errors carry the line of libtorch's message
@@ -272,12 +282,15 @@ class TorchScriptInstance : public ModelInstance {
     }
   }
 
-  // Matches the returned value to the config outputs. FailedPrecondition
-  // when the model's return disagrees with its config.
-  absl::StatusOr<std::vector<Tensor>> MapOutputs(const c10::IValue& result) {
+  // Matches the returned value to the config outputs (`inputs` give the
+  // batch rows and element-wise shapes of BYTES outputs). Internal when the
+  // model's return disagrees with its config.
+  absl::StatusOr<std::vector<Tensor>> MapOutputs(const c10::IValue& result,
+                                                 const std::vector<Tensor>& inputs) {
     const auto& specs = signature_.outputs();
     std::vector<c10::IValue> values(specs.size());
-    if (result.isTensor() || (result.isList() && IsStringList(result))) {
+    if (result.isTensor() || (result.isList() && IsStringList(result)) ||
+        (specs.size() == 1 && specs[0].dtype == DataType::kBytes && result.isList())) {
       if (specs.size() != 1) {
         return Mismatch(StrCat("model returned one value but the config "
                                      "declares ", specs.size(), " outputs"));
@@ -316,7 +329,7 @@ class TorchScriptInstance : public ModelInstance {
     std::vector<Tensor> outputs;
     outputs.reserve(specs.size());
     for (size_t i = 0; i < specs.size(); ++i) {
-      INFERD_ASSIGN_OR_RETURN(Tensor out, ToTensor(values[i], specs[i]));
+      INFERD_ASSIGN_OR_RETURN(Tensor out, ToTensor(values[i], specs[i], inputs));
       outputs.push_back(std::move(out));
     }
     return outputs;
@@ -330,7 +343,7 @@ class TorchScriptInstance : public ModelInstance {
   }
 
   static absl::Status Mismatch(std::string what) {
-    return absl::FailedPreconditionError(std::move(what));
+    return absl::InternalError(std::move(what));
   }
 
   // Ids fed to an embedding must be rows of it; checked here so the error
@@ -384,26 +397,104 @@ class TorchScriptInstance : public ModelInstance {
                             torch::TensorOptions().dtype(*TorchType(t.dtype)));
   }
 
-  absl::StatusOr<Tensor> ToTensor(const c10::IValue& value,
-                                  const TensorSpec& spec) const {
+  // A BYTES output: a List[str] (flat, row-major) or nested lists of str
+  // whose nesting is the shape. A flat list takes the declared shape: the
+  // batch rows of the request and the config dims, a single wildcard
+  // computed from the length; with several wildcards, the shape of an input
+  // holding as many elements (an element-wise model).
+  absl::StatusOr<Tensor> ToStrings(const c10::IValue& value, const TensorSpec& spec,
+                                   const std::vector<Tensor>& inputs) const {
+    Tensor out;
+    out.dtype = DataType::kBytes;
+    if (!value.isList()) {
+      return Mismatch(StrCat("output \"", spec.name, "\" is BYTES but the model returned a ",
+                             value.tagKind(), ", not List[str]"));
+    }
+    Shape nested;
+    int leaf_depth = -1;
+    INFERD_RETURN_IF_ERROR(CollectStrings(value, spec, 0, nested, leaf_depth, out.strings));
+    const Shape expected = signature_.ClientShape(spec);
+    if (nested.size() > 1) {
+      out.shape = nested;
+    } else {
+      out.shape = expected;
+      const int64_t count = static_cast<int64_t>(out.strings.size());
+      if (signature_.batched() && !out.shape.empty()) {
+        out.shape[0] = inputs.empty() || inputs[0].shape.empty() ? 1 : inputs[0].shape[0];
+      }
+      const int wildcards =
+          static_cast<int>(std::count(out.shape.begin(), out.shape.end(), int64_t{-1}));
+      if (wildcards == 1) {
+        int64_t known = 1;
+        for (int64_t d : out.shape) if (d != -1) known *= d;
+        auto wildcard = std::find(out.shape.begin(), out.shape.end(), int64_t{-1});
+        *wildcard = known > 0 && count % known == 0 ? count / known : count;
+      } else if (wildcards > 1) {
+        for (const Tensor& input : inputs) {
+          if (input.shape.size() == out.shape.size() && input.element_count() == count) {
+            out.shape = input.shape;
+            break;
+          }
+        }
+      }
+      if (ElementCount(out.shape) != count) {
+        return Mismatch(StrCat("output \"", spec.name, "\": model returned ", count,
+                               " strings, which do not fill the declared shape ",
+                               ShapeToString(expected),
+                               wildcards > 1 ? " (return nested lists to give the shape)" : ""));
+      }
+    }
+    bool ok = expected.size() == out.shape.size();
+    for (size_t d = 0; ok && d < out.shape.size(); ++d) {
+      ok = expected[d] == -1 || expected[d] == out.shape[d];
+    }
+    if (!ok) {
+      return Mismatch(StrCat("output \"", spec.name, "\": model returned shape ",
+                             ShapeToString(out.shape), " but the config says ",
+                             ShapeToString(expected)));
+    }
+    return out;
+  }
+
+  // Appends the strings of `value` (a str or a list of them, nested to any
+  // depth) to `out`, recording the length of each level in `shape`. Every
+  // list of one level must have the same length and every string must sit
+  // at the same depth (`leaf_depth`, -1 until the first string).
+  absl::Status CollectStrings(const c10::IValue& value, const TensorSpec& spec, size_t depth,
+                              Shape& shape, int& leaf_depth,
+                              std::vector<std::string>& out) const {
+    auto ragged = [&] {
+      return Mismatch(StrCat("output \"", spec.name, "\": the returned nested lists are ragged"));
+    };
+    if (value.isString()) {
+      if (leaf_depth == -1) leaf_depth = static_cast<int>(depth);
+      if (leaf_depth != static_cast<int>(depth) || shape.size() != depth) return ragged();
+      out.push_back(value.toStringRef());
+      return absl::OkStatus();
+    }
+    if (!value.isList()) {
+      return Mismatch(StrCat("output \"", spec.name, "\": list holds a non-string (",
+                             value.tagKind(), ")"));
+    }
+    if (leaf_depth != -1 && static_cast<int>(depth) >= leaf_depth) return ragged();
+    const auto& list = value.toListRef();
+    const int64_t length = static_cast<int64_t>(list.size());
+    if (depth == shape.size()) {
+      shape.push_back(length);
+    } else if (shape[depth] != length) {
+      return ragged();
+    }
+    for (const auto& item : list) {
+      INFERD_RETURN_IF_ERROR(CollectStrings(item, spec, depth + 1, shape, leaf_depth, out));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Tensor> ToTensor(const c10::IValue& value, const TensorSpec& spec,
+                                  const std::vector<Tensor>& inputs) const {
     Tensor out;
     out.dtype = spec.dtype;
-    if (spec.dtype == DataType::kBytes) {
-      if (!value.isList()) {
-        return Mismatch(StrCat("output \"", spec.name,
-                                     "\" is BYTES but the model returned a ",
-                                     value.tagKind(), ", not List[str]"));
-      }
-      for (const auto& item : value.toListRef()) {
-        if (!item.isString()) {
-          return Mismatch(StrCat("output \"", spec.name,
-                                       "\": list holds a non-string"));
-        }
-        out.strings.push_back(item.toStringRef());
-      }
-      out.shape = {static_cast<int64_t>(out.strings.size())};
-      return out;
-    }
+    if (spec.dtype == DataType::kBytes) return ToStrings(value, spec, inputs);
     if (!value.isTensor()) {
       return Mismatch(StrCat("output \"", spec.name, "\": model returned a ",
                                    value.tagKind(), ", expected a tensor"));
@@ -438,6 +529,7 @@ class TorchScriptInstance : public ModelInstance {
     return out;
   }
 
+  std::string model_name_;
   torch::jit::Module module_;
   const ModelSignature& signature_;
   std::vector<size_t> argument_positions_;
@@ -603,14 +695,15 @@ absl::StatusOr<std::unique_ptr<ModelInstance>> TorchScriptBackend::CreateInstanc
                   inputs[id.input].name, id.table, id.rows);
   }
   auto instance = std::make_unique<TorchScriptInstance>(
-      std::move(module), signature, std::move(positions), arguments.size(),
+      config.name(), std::move(module), signature, std::move(positions), arguments.size(),
       std::move(id_inputs));
   // Check the outputs against the config on a zero input. A model that
   // cannot run on zeros (say, it needs valid token ids) is still loaded; a
   // model whose outputs disagree with the config is not.
-  absl::StatusOr<c10::IValue> probe = instance->Run(ProbeInputs(signature));
+  const std::vector<Tensor> probe_inputs = ProbeInputs(signature);
+  absl::StatusOr<c10::IValue> probe = instance->Run(probe_inputs);
   if (probe.ok()) {
-    absl::StatusOr<std::vector<Tensor>> mapped = instance->MapOutputs(*probe);
+    absl::StatusOr<std::vector<Tensor>> mapped = instance->MapOutputs(*probe, probe_inputs);
     if (!mapped.ok()) {
       return absl::InvalidArgumentError(
           StrCat("model disagrees with its config: ", mapped.status().message()));
