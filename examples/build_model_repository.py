@@ -34,7 +34,8 @@ Writes, under --out:
                        simple, all_dtypes, index_named, string_length,
                        single_output, text_classifier, slow
                        (examples/slow_model.py), simple_string,
-                       string_upper, string_split (examples/string_models.py)
+                       string_upper, string_pairs, string_split
+                       (examples/string_models.py)
   goldens/NAME.json  cases {"inputs": {...}, "outputs": {...}} in KServe v2
                      JSON tensor form, computed by reloading each saved
                      TorchScript file with torch.jit.load

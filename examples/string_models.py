@@ -8,13 +8,16 @@
                   dims [-1, -1] (any 2-D shape per row), dynamic batching.
                   The model returns a flat List[str]; the server gives the
                   answer the request's shape.
+  string_pairs    test model: INPUT0 BYTES [2] -> OUTPUT0 BYTES [2], the two
+                  strings of each row swapped, returned as nested lists
+                  (List[List[str]], one list a row), dynamic batching.
   string_split    test model: INPUT0 and OUTPUT0 are BYTES [1]; the model
                   returns the comma-separated parts of each string, so an
                   input with a comma gets an answer that disagrees with the
                   config (a server error, 500, naming model and output).
 
-Each model returns a flat List[str] in row-major order, as Triton's
-TorchScript string models do. build_model_repository.py writes
+The models return a flat List[str] in row-major order, as Triton's
+TorchScript string models do, except string_pairs (nested lists). build_model_repository.py writes
 simple_string into the example repository and all three into the test
 repository; the end-to-end tests may also build them into a folder of their
 own with `python3 examples/string_models.py --out DIR`.
@@ -48,6 +51,14 @@ class StringSplit(torch.nn.Module):
         return parts
 
 
+class StringPairs(torch.nn.Module):
+    def forward(self, INPUT0: List[str]) -> List[List[str]]:
+        rows: List[List[str]] = []
+        for i in range(0, len(INPUT0) - 1, 2):
+            rows.append([INPUT0[i + 1], INPUT0[i]])
+        return rows
+
+
 class StringUpper(torch.nn.Module):
     def forward(self, INPUT0: List[str]) -> List[str]:
         return [s.upper() for s in INPUT0]
@@ -73,6 +84,7 @@ MODELS = {
                       [("OUTPUT0", [16]), ("OUTPUT1", [16])]),
     "string_upper": (StringUpper, [("INPUT0", [-1, -1])],
                      [("OUTPUT0", [-1, -1])]),
+    "string_pairs": (StringPairs, [("INPUT0", [2])], [("OUTPUT0", [2])]),
     "string_split": (StringSplit, [("INPUT0", [1])], [("OUTPUT0", [1])]),
 }
 
@@ -100,6 +112,8 @@ def check(path: str, name: str):
         total, difference = model([str(i) for i in range(16)], ["1"] * 16)
         assert total == [str(i + 1) for i in range(16)], total
         assert difference == [str(i - 1) for i in range(16)], difference
+    elif name == "string_pairs":
+        assert model(["a", "b", "c", "d"]) == [["b", "a"], ["d", "c"]]
     elif name == "string_split":
         assert model(["a,b", "c"]) == ["a", "b", "c"]
     else:

@@ -128,6 +128,20 @@ class StringModelsTest(ServerTestCase):
             self.assertEqual(resp["outputs"][0]["shape"], [1, 2, 3])
             self.assertEqual(resp["outputs"][0]["data"], ["R%dC%d" % (i, j) for j in range(6)])
 
+    def test_nested_lists_give_the_shape(self):
+        def one(client, i):
+            return client.json("POST", "/v2/models/string_pairs/infer", {"inputs": [
+                {"name": "INPUT0", "datatype": "BYTES", "shape": [2, 2],
+                 "data": ["a%d" % i, "b%d" % i, "c%d" % i, "d%d" % i]}]})
+
+        for i, result in enumerate(run_concurrently(self.server, CONCURRENT, one)):
+            self.assertNotIsInstance(result, Exception)
+            status, resp = result
+            self.assertEqual(status, 200, resp)
+            self.assertEqual(resp["outputs"][0]["shape"], [2, 2])
+            self.assertEqual(resp["outputs"][0]["data"],
+                             ["b%d" % i, "a%d" % i, "d%d" % i, "c%d" % i])
+
     def test_a_model_that_breaks_its_config_is_a_500_naming_it(self):
         body = {"inputs": [{"name": "INPUT0", "datatype": "BYTES", "shape": [1, 1],
                             "data": ["a,b"]}]}
@@ -174,7 +188,7 @@ class TritonProtocolTest(ServerTestCase):
 
     @classmethod
     def repository(cls):
-        return cls.temp_folder(copy_repository(test_repository(), ["simple"]))
+        return build_string_models(cls.temp_folder(copy_repository(test_repository(), ["simple"])))
 
     # -- compressed bodies ---------------------------------------------------
 
@@ -317,6 +331,27 @@ class TritonProtocolTest(ServerTestCase):
             self.assertEqual(status, 200, resp)
         status, now = self.server.json("GET", "/v2/models/simple/config")
         self.assertEqual(now["max_batch_size"], 8)
+
+    def test_a_config_the_backend_cannot_honour_is_refused_at_load(self):
+        def tensor(name):
+            return {"name": name, "data_type": "TYPE_STRING", "dims": [-1, -1]}
+
+        config = {"name": "string_upper", "platform": "pytorch_libtorch", "max_batch_size": 8,
+                  "input": [dict(tensor("INPUT0"), reshape={"shape": [-1]})],
+                  "output": [tensor("OUTPUT0")]}
+        status, headers, data = self.server.request(
+            "POST", "/v2/repository/models/string_upper/load",
+            {"parameters": {"config": json.dumps(config)}})
+        self.assertError(status, headers, data, 400, "INPUT0", "reshape")
+        status, headers, data = self.server.request("GET", "/v2/models/string_upper/ready")
+        self.assertNotEqual(status, 200)
+        status, resp = self.server.json("POST", "/v2/repository/models/string_upper/load", {})
+        self.assertEqual(status, 200, resp)
+        self.addCleanup(self.server.json, "POST", "/v2/repository/models/string_upper/unload", {})
+        status, resp = self.server.json("POST", "/v2/models/string_upper/infer", {"inputs": [
+            {"name": "INPUT0", "datatype": "BYTES", "shape": [1, 1, 2], "data": ["a", "b"]}]})
+        self.assertEqual(status, 200, resp)
+        self.assertEqual(resp["outputs"][0]["data"], ["A", "B"])
 
     def test_bad_load_parameters(self):
         cases = [

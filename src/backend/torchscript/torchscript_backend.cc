@@ -594,6 +594,18 @@ absl::StatusOr<std::unique_ptr<ModelInstance>> TorchScriptBackend::CreateInstanc
           " has no libtorch equivalent"));
     }
   }
+  // A List[str] has no shape to reshape: the declared dims give BYTES
+  // tensors their shape, so a reshape on one cannot be honoured.
+  for (const auto* specs : {&signature.inputs(), &signature.outputs()}) {
+    for (const auto& spec : *specs) {
+      if (spec.dtype == DataType::kBytes && spec.reshape) {
+        return absl::InvalidArgumentError(
+            StrCat(specs == &signature.inputs() ? "input \"" : "output \"", spec.name,
+                   "\": reshape is not supported for TYPE_STRING (BYTES) tensors; their "
+                   "dims give their shape"));
+      }
+    }
+  }
   for (const auto& spec : signature.outputs()) {
     if (spec.dtype != DataType::kBytes && !TorchType(spec.dtype)) {
       return absl::InvalidArgumentError(StrCat(
