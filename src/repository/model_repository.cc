@@ -1,20 +1,15 @@
 #include "repository/model_repository.h"
 
-#include <stdlib.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <filesystem>
 
 #include "absl/strings/numbers.h"
-#include "google/protobuf/util/json_util.h"
 #include "common/strings.h"
 #include "common/status_macros.h"
 #include "config/model_config_loader.h"
 #include "config/version_policy.h"
 #include "repository/gguf_loader.h"
+#include "repository/load_overrides.h"
 #include "repository/model_folder_check.h"
 #include "repository/model_warmup.h"
 #include "scheduling/batch_policy_from_config.h"
@@ -47,71 +42,6 @@ void DrainVersion(const ModelVersion& model) {
   if (model.generator() != nullptr) model.generator()->Drain();
   model.scheduler().Drain();
 }
-
-// A model config sent as JSON with a load request, parsed (Triton's
-// snake_case field names, enum names as strings) and completed like a
-// config.pbtxt.
-absl::StatusOr<config::ModelConfig> ConfigFromJson(const std::string& json,
-                                                   const std::string& name) {
-  config::ModelConfig config;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = false;
-  const auto parsed = google::protobuf::util::JsonStringToMessage(json, &config, options);
-  if (!parsed.ok()) {
-    return absl::InvalidArgumentError(
-        StrCat("load parameters: \"config\" is not a valid model config: ",
-               std::string(parsed.message())));
-  }
-  absl::Status status = CompleteModelConfig(name, config);
-  if (!status.ok()) {
-    return absl::InvalidArgumentError(
-        StrCat("load parameters: \"config\": ", status.message()));
-  }
-  return config;
-}
-
-// A temporary model folder holding the files of a load request; removed
-// when destroyed (the model has read what it needs by then).
-class OverrideFolder {
- public:
-  static absl::StatusOr<std::unique_ptr<OverrideFolder>> Write(const std::string& name,
-                                              const std::map<std::string, std::string>& files) {
-    std::string pattern = (fs::temp_directory_path() / ("inferd-load-" + name + "-XXXXXX")).string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      return absl::InternalError(StrCat("cannot create a folder for the override files: ",
-                                        std::strerror(errno)));
-    }
-    auto folder = std::unique_ptr<OverrideFolder>(new OverrideFolder(pattern));
-    for (const auto& [path, contents] : files) {
-      const fs::path relative = fs::path(path).lexically_normal();
-      if (path.empty() || relative.is_absolute() || relative.empty() ||
-          *relative.begin() == ".." || relative.filename().empty()) {
-        return absl::InvalidArgumentError(
-            StrCat("load parameters: \"file:", path, "\" must name a file inside the model folder"));
-      }
-      const fs::path target = fs::path(folder->path()) / relative;
-      std::error_code ec;
-      fs::create_directories(target.parent_path(), ec);
-      std::ofstream out(target, std::ios::binary);
-      out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-      if (!out) {
-        return absl::InternalError(StrCat("cannot write override file ", path));
-      }
-    }
-    return folder;
-  }
-  OverrideFolder(const OverrideFolder&) = delete;
-  OverrideFolder& operator=(const OverrideFolder&) = delete;
-  ~OverrideFolder() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  explicit OverrideFolder(std::string path) : path_(std::move(path)) {}
-  std::string path_;
-};
 
 }  // namespace
 
@@ -425,35 +355,6 @@ absl::Status ModelRepository::LoadFolderLocked(const std::string& name, const st
 }
 
 namespace {
-
-// Reads the label_filename of each output (a path inside the model folder,
-// one label a line) into `model`, for the classification extension.
-absl::Status LoadLabels(const config::ModelConfig& config, const std::string& model_dir,
-                        ModelVersion& model) {
-  for (const auto& output : config.output()) {
-    const std::string& file = output.label_filename();
-    if (file.empty()) continue;
-    const fs::path relative(file);
-    if (relative.is_absolute() ||
-        std::find(relative.begin(), relative.end(), fs::path("..")) != relative.end()) {
-      return absl::InvalidArgumentError(
-          StrCat("output \"", output.name(), "\": label_filename \"", file,
-                 "\" must be a path inside the model folder"));
-    }
-    std::ifstream in(StrCat(model_dir, "/", file));
-    if (!in) {
-      return absl::NotFoundError(StrCat("output \"", output.name(), "\": label_filename \"",
-                                        file, "\" is missing from the model folder"));
-    }
-    std::vector<std::string> labels;
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      labels.push_back(std::move(line));
-    }
-    model.set_labels(output.name(), std::move(labels));
-  }
-  return absl::OkStatus();
-}
 
 // Errors for a model that cannot serve begin the way Triton's do
 // ("Request for unknown model: 'x' is not found"): Triton's clients and

@@ -1,5 +1,7 @@
 #include "backend/torchscript/torchscript_backend.h"
 
+#include "backend/torchscript/string_output.h"
+
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 #include <torch/csrc/jit/passes/inliner.h>
@@ -397,104 +399,14 @@ class TorchScriptInstance : public ModelInstance {
                             torch::TensorOptions().dtype(*TorchType(t.dtype)));
   }
 
-  // A BYTES output: a List[str] (flat, row-major) or nested lists of str
-  // whose nesting is the shape. A flat list takes the declared shape: the
-  // batch rows of the request and the config dims, a single wildcard
-  // computed from the length; with several wildcards, the shape of an input
-  // holding as many elements (an element-wise model).
-  absl::StatusOr<Tensor> ToStrings(const c10::IValue& value, const TensorSpec& spec,
-                                   const std::vector<Tensor>& inputs) const {
-    Tensor out;
-    out.dtype = DataType::kBytes;
-    if (!value.isList()) {
-      return Mismatch(StrCat("output \"", spec.name, "\" is BYTES but the model returned a ",
-                             value.tagKind(), ", not List[str]"));
-    }
-    Shape nested;
-    int leaf_depth = -1;
-    INFERD_RETURN_IF_ERROR(CollectStrings(value, spec, 0, nested, leaf_depth, out.strings));
-    const Shape expected = signature_.ClientShape(spec);
-    if (nested.size() > 1) {
-      out.shape = nested;
-    } else {
-      out.shape = expected;
-      const int64_t count = static_cast<int64_t>(out.strings.size());
-      if (signature_.batched() && !out.shape.empty()) {
-        out.shape[0] = inputs.empty() || inputs[0].shape.empty() ? 1 : inputs[0].shape[0];
-      }
-      const int wildcards =
-          static_cast<int>(std::count(out.shape.begin(), out.shape.end(), int64_t{-1}));
-      if (wildcards == 1) {
-        int64_t known = 1;
-        for (int64_t d : out.shape) if (d != -1) known *= d;
-        auto wildcard = std::find(out.shape.begin(), out.shape.end(), int64_t{-1});
-        *wildcard = known > 0 && count % known == 0 ? count / known : count;
-      } else if (wildcards > 1) {
-        for (const Tensor& input : inputs) {
-          if (input.shape.size() == out.shape.size() && input.element_count() == count) {
-            out.shape = input.shape;
-            break;
-          }
-        }
-      }
-      if (ElementCount(out.shape) != count) {
-        return Mismatch(StrCat("output \"", spec.name, "\": model returned ", count,
-                               " strings, which do not fill the declared shape ",
-                               ShapeToString(expected),
-                               wildcards > 1 ? " (return nested lists to give the shape)" : ""));
-      }
-    }
-    bool ok = expected.size() == out.shape.size();
-    for (size_t d = 0; ok && d < out.shape.size(); ++d) {
-      ok = expected[d] == -1 || expected[d] == out.shape[d];
-    }
-    if (!ok) {
-      return Mismatch(StrCat("output \"", spec.name, "\": model returned shape ",
-                             ShapeToString(out.shape), " but the config says ",
-                             ShapeToString(expected)));
-    }
-    return out;
-  }
-
-  // Appends the strings of `value` (a str or a list of them, nested to any
-  // depth) to `out`, recording the length of each level in `shape`. Every
-  // list of one level must have the same length and every string must sit
-  // at the same depth (`leaf_depth`, -1 until the first string).
-  absl::Status CollectStrings(const c10::IValue& value, const TensorSpec& spec, size_t depth,
-                              Shape& shape, int& leaf_depth,
-                              std::vector<std::string>& out) const {
-    auto ragged = [&] {
-      return Mismatch(StrCat("output \"", spec.name, "\": the returned nested lists are ragged"));
-    };
-    if (value.isString()) {
-      if (leaf_depth == -1) leaf_depth = static_cast<int>(depth);
-      if (leaf_depth != static_cast<int>(depth) || shape.size() != depth) return ragged();
-      out.push_back(value.toStringRef());
-      return absl::OkStatus();
-    }
-    if (!value.isList()) {
-      return Mismatch(StrCat("output \"", spec.name, "\": list holds a non-string (",
-                             value.tagKind(), ")"));
-    }
-    if (leaf_depth != -1 && static_cast<int>(depth) >= leaf_depth) return ragged();
-    const auto& list = value.toListRef();
-    const int64_t length = static_cast<int64_t>(list.size());
-    if (depth == shape.size()) {
-      shape.push_back(length);
-    } else if (shape[depth] != length) {
-      return ragged();
-    }
-    for (const auto& item : list) {
-      INFERD_RETURN_IF_ERROR(CollectStrings(item, spec, depth + 1, shape, leaf_depth, out));
-    }
-    return absl::OkStatus();
-  }
-
   absl::StatusOr<Tensor> ToTensor(const c10::IValue& value, const TensorSpec& spec,
                                   const std::vector<Tensor>& inputs) const {
     Tensor out;
     out.dtype = spec.dtype;
-    if (spec.dtype == DataType::kBytes) return ToStrings(value, spec, inputs);
+    if (spec.dtype == DataType::kBytes) {
+      return StringOutput(value, spec.name, signature_.ClientShape(spec), signature_.batched(),
+                          inputs);
+    }
     if (!value.isTensor()) {
       return Mismatch(StrCat("output \"", spec.name, "\": model returned a ",
                                    value.tagKind(), ", expected a tensor"));
