@@ -211,6 +211,19 @@ class TritonProtocolTest(ServerTestCase):
         self.assertNotIn("content-encoding", headers)
         self.assertEqual(outputs_by_name(json.loads(data))["OUTPUT0"]["data"], want0)
 
+    def test_every_route_takes_and_gives_compressed_bodies(self):
+        status, headers, data = self.server.request(
+            "POST", "/v2/repository/index", zlib.compress(b'{"ready": true}'),
+            {"Content-Encoding": "deflate", "Accept-Encoding": "gzip;q=0.5, deflate"})
+        self.assertEqual(status, 200, data)
+        self.assertEqual(headers.get("content-encoding"), "deflate")
+        self.assertEqual(headers.get("vary"), "Accept-Encoding")
+        self.assertIn("simple", [m["name"] for m in json.loads(zlib.decompress(data))])
+        status, headers, data = self.server.request("GET", "/v2/models/simple/config", None,
+                                                    {"Accept-Encoding": "gzip"})
+        self.assertEqual(status, 200, data)
+        self.assertEqual(json.loads(gzip.decompress(data))["name"], "simple")
+
     def test_compressed_binary_request(self):
         values = list(range(16))
         header, _, _ = simple_request(values, [1] * 16)
@@ -230,8 +243,8 @@ class TritonProtocolTest(ServerTestCase):
         status, headers, data = self.server.request(
             "POST", "/v2/models/simple/infer", b"not gzip at all", {"Content-Encoding": "gzip"})
         self.assertError(status, headers, data, 400, "gzip")
-        # 200 MB of zeros packs into ~200 KB: refused once past --max-body-bytes.
-        bomb = gzip.compress(bytes(200 << 20), compresslevel=9)
+        # 50 MB of zeros packs into ~50 KB: refused once past --max-body-bytes.
+        bomb = gzip.compress(bytes(50 << 20), compresslevel=9)
         self.assertLess(len(bomb), 1000000)
         status, headers, data = self.server.request(
             "POST", "/v2/models/simple/infer", bomb, {"Content-Encoding": "gzip"})
