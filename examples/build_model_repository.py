@@ -24,13 +24,18 @@ Writes, under --out:
                        sentiment  text-classification, NEGATIVE/POSITIVE,
                                trained on lexicon-labelled Austen sentences
                                (examples/sentiment_model.py)
+                       simple_string  Triton's string quick-start model: sum
+                               and difference of decimal strings
+                               (examples/string_models.py)
                        chat    toy GGUF chat model (llama architecture,
                                ChatML template) trained on fortune cookies
                                (examples/chat_model.py; chat/1/model.gguf)
   test_repository/   extra models only the end-to-end tests load
                        simple, all_dtypes, index_named, string_length,
                        single_output, text_classifier, slow
-                       (examples/slow_model.py)
+                       (examples/slow_model.py), simple_string,
+                       string_upper, string_pairs, string_split
+                       (examples/string_models.py)
   goldens/NAME.json  cases {"inputs": {...}, "outputs": {...}} in KServe v2
                      JSON tensor form, computed by reloading each saved
                      TorchScript file with torch.jit.load
@@ -78,6 +83,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 import digits_image  # noqa: E402  (image-classification example, issue 4)
+import string_models  # noqa: E402  (BYTES models: simple_string and test models)
 import shapes  # noqa: E402  (object-detection example, issue 4)
 
 import chat_model  # noqa: E402  (examples/chat_model.py: GGUF chat model)
@@ -884,6 +890,11 @@ def main():
             print(f"{os.path.relpath(path, out)}: {len(cases)} golden cases")
 
     slow_model.write_config(test_repository)
+    for repository, names in ((model_repository, ["simple_string"]),
+                              (test_repository, list(string_models.MODELS))):
+        for name, path in zip(names, string_models.build(repository, names)):
+            string_models.check(path, name)
+            print(f"{os.path.relpath(path, out)}: checked")
     # Image task examples (issue 4): own modules, own goldens.
     digits_image.build(model_repository, goldens, digits_model, x_test,
                        y_test)

@@ -50,6 +50,8 @@ packages=(
   # issue 5 peer: Celery + Redis job path (broker and result backend); no
   # conflict with libboost1.81-dev (checked with apt-get install -s)
   python3-celery python3-redis redis-server
+  # compressed HTTP bodies: Content-Encoding gzip/deflate, Accept-Encoding
+  zlib1g-dev
 )
 
 missing=()

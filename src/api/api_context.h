@@ -14,6 +14,7 @@ namespace inferd {
 
 class JobsApi;
 class CacheMetrics;
+class SharedMemoryRegistry;
 namespace cache {
 class ResponseCache;
 }  // namespace cache
@@ -31,6 +32,8 @@ struct ApiContext {
   // Optional: the response cache, for models that enable it.
   cache::ResponseCache* cache = nullptr;
   const CacheMetrics* cache_metrics = nullptr;
+  // Optional: registered system shared memory regions (Triton's extension).
+  SharedMemoryRegistry* shared_memory = nullptr;
   absl::Time started = absl::Now();
   std::string server_version = "0.1.0";
 };

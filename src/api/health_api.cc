@@ -30,7 +30,8 @@ HttpResponse HealthApi::ServerMetadata() const {
       {"version", context_->server_version},
       {"extensions",
        json::array{"binary_tensor_data", "model_repository", "model_configuration",
-                   "statistics", "schedule_policy", "parameters"}},
+                   "statistics", "schedule_policy", "parameters", "classification",
+                   "system_shared_memory", "logging", "trace"}},
   };
   return JsonBody(200, json::serialize(body));
 }

@@ -95,6 +95,8 @@ TEST_F(HealthApiTest, ServerMetadataListsTheExtensions) {
   EXPECT_THAT(extensions, Contains("binary_tensor_data"));
   EXPECT_THAT(extensions, Contains("model_repository"));
   EXPECT_THAT(extensions, Contains("model_configuration"));
+  EXPECT_THAT(extensions, Contains("classification"));
+  EXPECT_THAT(extensions, Contains("system_shared_memory"));
 }
 
 TEST_F(HealthApiTest, SummaryShowsEveryModelAndItsState) {

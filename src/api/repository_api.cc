@@ -1,6 +1,8 @@
 #include "api/repository_api.h"
 
+#include "absl/strings/escaping.h"
 #include "api/status_http.h"
+#include "common/strings.h"
 #include "boost/json.hpp"
 
 namespace inferd {
@@ -20,6 +22,40 @@ absl::StatusOr<json::object> OptionalObject(const std::string& body) {
     return absl::InvalidArgumentError("request body must be a JSON object");
   }
   return std::move(value.get_object());
+}
+
+// Triton's load parameters: "config" (a model config as a JSON string) and
+// "file:<path>" (a file of the model folder, base64). Anything else is a 400
+// naming it.
+absl::StatusOr<ModelRepository::LoadOverrides> ParseLoadParameters(const json::object& body) {
+  ModelRepository::LoadOverrides overrides;
+  const json::value* params = body.if_contains("parameters");
+  if (params == nullptr) return overrides;
+  if (!params->is_object()) {
+    return absl::InvalidArgumentError("load: \"parameters\" must be an object");
+  }
+  for (const auto& [key, value] : params->get_object()) {
+    const std::string_view name(key);
+    if (name == "config") {
+      if (!value.is_string()) {
+        return absl::InvalidArgumentError(
+            "load parameter \"config\" must be a string holding the model config as JSON");
+      }
+      overrides.config_json = std::string(value.get_string());
+    } else if (name.starts_with("file:")) {
+      std::string contents;
+      if (!value.is_string() ||
+          !absl::Base64Unescape(ToAbsl(std::string_view(value.get_string())), &contents)) {
+        return absl::InvalidArgumentError(
+            StrCat("load parameter \"", name, "\" must be the file's contents in base64"));
+      }
+      overrides.files[std::string(name.substr(5))] = std::move(contents);
+    } else {
+      return absl::InvalidArgumentError(
+          StrCat("load parameter \"", name, "\" is not supported (supported: config, file:<path>)"));
+    }
+  }
+  return overrides;
 }
 
 }  // namespace
@@ -49,16 +85,13 @@ void RepositoryApi::Index(const HttpRequest& request, Responder respond) const {
 void RepositoryApi::Load(const HttpRequest& request, Responder respond) const {
   absl::StatusOr<json::object> body = OptionalObject(request.body);
   if (!body.ok()) return respond(ErrorResponse(body.status()));
-  if (const json::value* params = body->if_contains("parameters")) {
-    if (params->is_object() && !params->get_object().empty()) {
-      return respond(JsonError(
-          400, "load \"parameters\" (config or file overrides) are not supported"));
-    }
-  }
+  absl::StatusOr<ModelRepository::LoadOverrides> overrides = ParseLoadParameters(*body);
+  if (!overrides.ok()) return respond(ErrorResponse(overrides.status()));
   std::string name = request.param("model");
   ModelRepository* repository = context_->repository;
-  context_->control_pool->Post([repository, name, respond = std::move(respond)] {
-    absl::Status status = repository->Load(name);
+  context_->control_pool->Post([repository, name, overrides = *std::move(overrides),
+                                respond = std::move(respond)] {
+    absl::Status status = repository->Load(name, overrides);
     respond(status.ok() ? JsonBody(200, "{}") : ErrorResponse(status));
   });
 }

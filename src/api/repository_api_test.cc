@@ -114,13 +114,22 @@ TEST_F(RepositoryApiTest, LoadMakesAModelReady) {
   EXPECT_EQ((*idle)->name(), "idle");
 }
 
-TEST_F(RepositoryApiTest, LoadAcceptsEmptyParametersButNotOverrides) {
+TEST_F(RepositoryApiTest, LoadParametersAreCheckedByName) {
   Open();
   EXPECT_EQ(Post("/v2/repository/models/idle/load", R"({"parameters":{}})").status, 200);
-  HttpResponse overrides = Post("/v2/repository/models/idle/load",
-                                R"({"parameters":{"config":"{}"}})");
-  EXPECT_EQ(overrides.status, 400);
-  EXPECT_THAT(overrides.body, HasSubstr("are not supported"));
+  const std::pair<std::string, std::string> bad[] = {
+      {R"({"parameters":{"other":1}})", "load parameter \\\"other\\\" is not supported"},
+      {R"({"parameters":[]})", "must be an object"},
+      {R"({"parameters":{"config":5}})", "must be a string"},
+      {R"({"parameters":{"config":"not json"}})", "is not a valid model config"},
+      {R"({"parameters":{"file:1/model.fake":"AAAA"}})", "need \\\"config\\\""},
+      {R"({"parameters":{"file:1/model.fake":"!!!"}})", "in base64"},
+  };
+  for (const auto& [body, mention] : bad) {
+    HttpResponse response = Post("/v2/repository/models/idle/load", body);
+    EXPECT_EQ(response.status, 400) << body;
+    EXPECT_THAT(response.body, HasSubstr(mention)) << body;
+  }
 }
 
 TEST_F(RepositoryApiTest, LoadErrorsMapToStatusCodes) {

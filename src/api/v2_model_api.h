@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "api/api_context.h"
+#include "api/shared_memory_registry.h"
 #include "http/route_table.h"
 #include "serving/inference_service.h"
 #include "tensor/inference_request.h"
@@ -31,14 +32,20 @@ namespace inferd {
 // `header_length` is given) for `model`/`version` and validates it through
 // the inference service. The synchronous route and async jobs both use it,
 // so a job is refused at submission exactly as the route would refuse it.
+// Inputs in shared memory are read from `shared_memory`; without one (async
+// jobs) a request that uses shared memory is a 400.
 absl::StatusOr<InferCall> DecodeInferCall(const InferenceService& service,
                                           const std::string& model, const std::string& version,
                                           std::optional<std::string_view> header_length,
-                                          std::string_view body);
+                                          std::string_view body,
+                                          const SharedMemoryRegistry* shared_memory = nullptr);
 
 // The route's answer for a result: the v2 response (JSON or binary) or the
-// error.
-HttpResponse InferResponse(absl::StatusOr<InferenceResponse> result);
+// error. Outputs the request asked into shared memory are written there
+// first (`request` and `shared_memory` may be null when none is).
+HttpResponse InferResponse(absl::StatusOr<InferenceResponse> result,
+                           const InferenceRequest* request = nullptr,
+                           const SharedMemoryRegistry* shared_memory = nullptr);
 
 class V2ModelApi {
  public:

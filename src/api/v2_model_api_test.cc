@@ -128,10 +128,10 @@ TEST_F(V2ModelApiTest, MetadataOfAVersion) {
 TEST_F(V2ModelApiTest, UnknownModelOrVersionIs404) {
   HttpResponse model = Send("GET", "/v2/models/nope");
   EXPECT_EQ(model.status, 404);
-  EXPECT_EQ(ErrorText(model), "unknown model \"nope\"");
+  EXPECT_EQ(ErrorText(model), "Request for unknown model: 'nope' is not found");
   HttpResponse version = Send("GET", "/v2/models/simple/versions/9/ready");
   EXPECT_EQ(version.status, 404);
-  EXPECT_EQ(ErrorText(version), "model \"simple\" has no version \"9\"");
+  EXPECT_EQ(ErrorText(version), "Request for unknown model: 'simple' version 9 is not found");
   EXPECT_EQ(Send("GET", "/v2/models/simple/versions/x/config").status, 404);
 }
 
@@ -151,7 +151,7 @@ TEST_F(V2ModelApiTest, ModelsThatAreNotReadyAre503WithRetryAfter) {
   EXPECT_THAT(ErrorText(broken), HasSubstr("corrupt"));
   HttpResponse idle = Send("GET", "/v2/models/idle");
   EXPECT_EQ(idle.status, 503);
-  EXPECT_EQ(ErrorText(idle), "model \"idle\" is not loaded");
+  EXPECT_EQ(ErrorText(idle), "Request for unknown model: 'idle' has no available versions (the model is not loaded)");
   HttpResponse infer = Infer(SimpleRequest(), "/v2/models/broken/infer");
   EXPECT_EQ(infer.status, 503);
 }
@@ -413,7 +413,7 @@ TEST_F(V2ModelApiTest, BadBinaryFramingIs400) {
 TEST_F(V2ModelApiTest, UnknownModelInferIs404) {
   HttpResponse response = Infer(SimpleRequest(), "/v2/models/nope/infer");
   EXPECT_EQ(response.status, 404);
-  EXPECT_EQ(ErrorText(response), "unknown model \"nope\"");
+  EXPECT_EQ(ErrorText(response), "Request for unknown model: 'nope' is not found");
 }
 
 TEST_F(V2ModelApiTest, ModelErrorsAre500WithTheMessage) {

@@ -187,6 +187,25 @@ absl::Status SetLogLevel(std::string_view level) {
   return absl::OkStatus();
 }
 
+absl::Status SetLogFormat(std::string_view format) {
+  absl::StatusOr<LogFormat> parsed = ParseFormat(format);
+  if (!parsed.ok()) return parsed.status();
+  std::lock_guard<std::mutex> lock(g_mu);
+  // The sinks are shared by both loggers; a _mt sink swaps its formatter
+  // under its own lock, so lines being written meanwhile stay whole.
+  for (const spdlog::sink_ptr& sink : spdlog::default_logger()->sinks()) {
+    if (*parsed == LogFormat::kJson) {
+      sink->set_formatter(std::make_unique<JsonFormatter>());
+    } else {
+      sink->set_formatter(std::make_unique<spdlog::pattern_formatter>(kTextPattern));
+    }
+  }
+  g_format = *parsed;
+  return absl::OkStatus();
+}
+
+LogFormat CurrentLogFormat() { return g_format.load(); }
+
 void LogEvent(spdlog::level::level_enum level, std::string_view message,
               std::initializer_list<LogField> fields) {
   std::shared_ptr<spdlog::logger> logger = std::atomic_load(&g_event_logger);

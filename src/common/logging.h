@@ -41,6 +41,13 @@ absl::Status ConfigureLogging(const LoggingOptions& options);
 // anything else, naming the accepted values. Keeps the current format.
 absl::Status SetLogLevel(std::string_view level);
 
+// Switches every line to `format` (text or json) at runtime, keeping the
+// level and the sink. InvalidArgument naming the accepted values otherwise.
+absl::Status SetLogFormat(std::string_view format);
+
+// The format in use.
+LogFormat CurrentLogFormat();
+
 // One named value of a structured log line.
 struct LogField {
   using Value = std::variant<std::string_view, int64_t, double>;

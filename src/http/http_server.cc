@@ -1,5 +1,7 @@
 #include "http/http_server.h"
 
+#include "http/content_coding.h"
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -332,6 +334,26 @@ class HttpServer::Impl {
     request.body = std::move(message.body());
     const bool keep_alive = message.keep_alive();
     const unsigned version = message.version();
+    // Compressed bodies are inflated here, once, for every route; the
+    // inflated size is bounded like a plain body's.
+    if (std::optional<std::string_view> encoding = request.header("content-encoding")) {
+      absl::StatusOr<ContentCoding> coding = ParseContentEncoding(*encoding);
+      absl::StatusOr<std::string> decoded =
+          coding.ok() ? DecodeBody(*coding, std::move(request.body), options_.max_body_bytes)
+                      : absl::StatusOr<std::string>(coding.status());
+      if (!decoded.ok()) {
+        const int status = absl::IsUnimplemented(decoded.status())  ? 415
+                           : absl::IsOutOfRange(decoded.status()) ? 413
+                                                                   : 400;
+        co_await WriteError(stream, status, std::string(decoded.status().message()), record);
+        co_return false;
+      }
+      request.body = *std::move(decoded);
+    }
+    std::optional<ContentCoding> answer_coding;
+    if (std::optional<std::string_view> accept = request.header("accept-encoding")) {
+      answer_coding = ChooseResponseCoding(*accept);
+    }
 
     // Watch for the client going away while the handler works, so queued
     // work for a vanished client can be dropped.
@@ -391,7 +413,13 @@ class HttpServer::Impl {
     out.set(bhttp::field::server, "inferd");
     if (!response.content_type.empty()) out.set(bhttp::field::content_type, response.content_type);
     for (const auto& [name, value] : response.headers) out.set(name, value);
-    out.body() = std::move(response.body);
+    if (answer_coding && !response.body.empty() && !HasHeader(response, "content-encoding")) {
+      out.body() = EncodeBody(*answer_coding, response.body);
+      out.set(bhttp::field::content_encoding, std::string(ContentCodingName(*answer_coding)));
+      out.set(bhttp::field::vary, "Accept-Encoding");
+    } else {
+      out.body() = std::move(response.body);
+    }
     out.keep_alive(keep_alive && !draining_);
     out.prepare_payload();
     stream.expires_after(ToChrono(options_.read_timeout));

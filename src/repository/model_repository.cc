@@ -9,6 +9,7 @@
 #include "config/model_config_loader.h"
 #include "config/version_policy.h"
 #include "repository/gguf_loader.h"
+#include "repository/load_overrides.h"
 #include "repository/model_folder_check.h"
 #include "repository/model_warmup.h"
 #include "scheduling/batch_policy_from_config.h"
@@ -125,7 +126,7 @@ void ModelRepository::LoadStartupModels() {
   {
     absl::MutexLock lock(&control_mu_);
     for (const std::string& name : names) {
-      absl::Status status = LoadLocked(name);
+      absl::Status status = LoadLocked(name, {});
       // A folder that is no model (NotFound) or has a name no model may have
       // (InvalidArgument before anything was recorded) is still reported.
       if (absl::IsNotFound(status) || !ValidateModelName(name).ok()) {
@@ -167,22 +168,52 @@ absl::Status ModelRepository::Load(const std::string& name) {
         "--model-control-mode explicit to load and unload models");
   }
   absl::MutexLock lock(&control_mu_);
-  return LoadLocked(name);
+  return LoadLocked(name, {});
 }
 
-absl::Status ModelRepository::LoadLocked(const std::string& name) {
+absl::Status ModelRepository::Load(const std::string& name, const LoadOverrides& overrides) {
+  if (options_.control_mode == ModelControlMode::kNone) {
+    return absl::FailedPreconditionError(
+        "model control mode is \"none\": start the server with "
+        "--model-control-mode explicit to load and unload models");
+  }
+  absl::MutexLock lock(&control_mu_);
+  return LoadLocked(name, overrides);
+}
+
+absl::Status ModelRepository::LoadLocked(const std::string& name,
+                                         const LoadOverrides& overrides) {
   INFERD_RETURN_IF_ERROR(ValidateModelName(name));
-  if (!HasFolder(name)) {
+  const bool overridden = overrides.config_json.has_value();
+  if (!overrides.files.empty() && !overridden) {
+    return absl::InvalidArgumentError(
+        "load parameters: file overrides need \"config\" (the model config as JSON)");
+  }
+  if (overrides.files.empty() && !HasFolder(name)) {
     return absl::NotFoundError(StrCat(
         "model \"", name, "\" is not in the repository ", options_.root));
+  }
+  if (overridden && options_.model_files.count(name) > 0) {
+    return absl::InvalidArgumentError(
+        StrCat("model \"", name, "\" is served from a GGUF file: it takes no config override"));
+  }
+  std::optional<config::ModelConfig> config;
+  if (overridden) {
+    INFERD_ASSIGN_OR_RETURN(config, ConfigFromJson(*overrides.config_json, name));
+  }
+  std::unique_ptr<OverrideFolder> folder;
+  if (!overrides.files.empty()) {
+    INFERD_ASSIGN_OR_RETURN(folder, OverrideFolder::Write(name, overrides.files));
   }
   {
     absl::MutexLock lock(&mu_);
     entries_[name].loading = true;
   }
-  absl::Status status = options_.model_files.count(name) > 0
-                            ? LoadFileLocked(name)
-                            : LoadFolderLocked(name, options_.root + "/" + name);
+  absl::Status status =
+      options_.model_files.count(name) > 0
+          ? LoadFileLocked(name)
+          : LoadFolderLocked(name, folder ? folder->path() : options_.root + "/" + name,
+                             config ? &*config : nullptr, folder != nullptr);
   absl::MutexLock lock(&mu_);
   entries_[name].loading = false;
   return status;
@@ -204,7 +235,7 @@ absl::Status ModelRepository::LoadFileLocked(const std::string& name) {
     Slot& slot = entry.versions[1];
     if (slot.state != ModelState::kReady) slot.state = ModelState::kLoading;
   }
-  absl::StatusOr<std::shared_ptr<ModelVersion>> loaded = LoadVersion(name, 1, config);
+  absl::StatusOr<std::shared_ptr<ModelVersion>> loaded = LoadVersion(name, 1, config, "");
   std::shared_ptr<ModelVersion> retired;
   {
     absl::MutexLock lock(&mu_);
@@ -228,10 +259,11 @@ absl::Status ModelRepository::LoadFileLocked(const std::string& name) {
   return absl::OkStatus();
 }
 
-absl::Status ModelRepository::LoadFolderLocked(const std::string& name,
-                                               const std::string& dir) {
-  spdlog::info("model {}: loading", name);
-  if (!options_.allow_symlinks_outside_repository) {
+absl::Status ModelRepository::LoadFolderLocked(const std::string& name, const std::string& dir,
+                                               const config::ModelConfig* config_override,
+                                               bool own_folder) {
+  spdlog::info("model {}: loading{}", name, config_override ? " with a config override" : "");
+  if (!options_.allow_symlinks_outside_repository && !own_folder) {
     absl::Status inside = CheckModelFolderStaysInside(canonical_root_, dir);
     if (!inside.ok()) {
       SetModelError(name, std::string(inside.message()));
@@ -239,7 +271,9 @@ absl::Status ModelRepository::LoadFolderLocked(const std::string& name,
     }
   }
   std::error_code ec;
-  absl::StatusOr<config::ModelConfig> config = LoadModelConfig(dir, name);
+  absl::StatusOr<config::ModelConfig> config =
+      config_override ? absl::StatusOr<config::ModelConfig>(*config_override)
+                      : LoadModelConfig(dir, name);
   if (!config.ok()) {
     SetModelError(name, std::string(config.status().message()));
     return absl::InvalidArgumentError(config.status().message());
@@ -279,7 +313,7 @@ absl::Status ModelRepository::LoadFolderLocked(const std::string& name,
   std::string first_error;
   std::vector<std::shared_ptr<ModelVersion>> retired;
   for (int64_t v : chosen) {
-    absl::StatusOr<std::shared_ptr<ModelVersion>> loaded = LoadVersion(name, v, *config);
+    absl::StatusOr<std::shared_ptr<ModelVersion>> loaded = LoadVersion(name, v, *config, dir);
     absl::MutexLock lock(&mu_);
     Slot& slot = entries_[name].versions[v];
     if (loaded.ok()) {
@@ -320,8 +354,20 @@ absl::Status ModelRepository::LoadFolderLocked(const std::string& name,
   return absl::OkStatus();
 }
 
+namespace {
+
+// Errors for a model that cannot serve begin the way Triton's do
+// ("Request for unknown model: 'x' is not found"): Triton's clients and
+// examples match on that prefix.
+std::string UnknownModel(const std::string& name, std::string_view what) {
+  return StrCat("Request for unknown model: '", name, "' ", what);
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<ModelVersion>> ModelRepository::LoadVersion(
-    const std::string& name, int64_t version, const config::ModelConfig& config) {
+    const std::string& name, int64_t version, const config::ModelConfig& config,
+    const std::string& model_dir) {
   INFERD_ASSIGN_OR_RETURN(ModelSignature signature, ModelSignature::Create(config));
   auto model = std::make_shared<ModelVersion>(name, version, config,
                                               std::move(signature));
@@ -329,9 +375,8 @@ absl::StatusOr<std::shared_ptr<ModelVersion>> ModelRepository::LoadVersion(
     INFERD_RETURN_IF_ERROR(
         options_.model_files.count(name) > 0
             ? LoadGguf(options_.model_files.at(name), "", options_.metrics, *model)
-            : LoadGguf(StrCat(options_.root, "/", name, "/", version, "/",
-                              config.default_model_filename()),
-                       StrCat(options_.root, "/", name), options_.metrics, *model));
+            : LoadGguf(StrCat(model_dir, "/", version, "/", config.default_model_filename()),
+                       model_dir, options_.metrics, *model));
     model->set_scheduler(ModelScheduler::Create(
         ModelScheduler::Options{.name = StrCat(name, ":", version)}, {}));
     return model;
@@ -341,14 +386,14 @@ absl::StatusOr<std::shared_ptr<ModelVersion>> ModelRepository::LoadVersion(
   ModelLoadContext context;
   context.config = &model->config();
   context.signature = &model->signature();
-  context.version_dir = StrCat(options_.root, "/", name, "/", version);
+  context.version_dir = StrCat(model_dir, "/", version);
   std::error_code ec;
   if (!fs::is_directory(context.version_dir, ec)) {
     return absl::NotFoundError(
         StrCat("version folder ", context.version_dir, " is missing"));
   }
   INFERD_ASSIGN_OR_RETURN(BatchPolicy policy, BatchPolicyFromConfig(config));
-  const std::string model_dir = StrCat(options_.root, "/", name);
+  INFERD_RETURN_IF_ERROR(LoadLabels(config, model_dir, *model));
   if (options_.attach) {
     INFERD_ASSIGN_OR_RETURN(std::shared_ptr<const ModelAttachment> attachment,
                             options_.attach(*model, model_dir));
@@ -368,6 +413,7 @@ absl::StatusOr<std::shared_ptr<ModelVersion>> ModelRepository::LoadVersion(
   scheduler_options.name = StrCat(name, ":", version);
   scheduler_options.policy = std::move(policy);
   scheduler_options.batched_model = config.max_batch_size() > 0;
+  for (const auto& output : config.output()) scheduler_options.output_names.push_back(output.name());
   scheduler_options.preserve_ordering =
       config.has_dynamic_batching() && config.dynamic_batching().preserve_ordering();
   scheduler_options.clock = options_.clock;
@@ -394,7 +440,7 @@ absl::Status ModelRepository::Unload(const std::string& name) {
     auto it = entries_.find(name);
     if (it == entries_.end()) {
       if (!HasFolder(name)) {
-        return absl::NotFoundError(StrCat("unknown model \"", name, "\""));
+        return absl::NotFoundError(UnknownModel(name, "is not found"));
       }
       return absl::OkStatus();  // in the repository but not loaded
     }
@@ -427,9 +473,10 @@ absl::StatusOr<ModelHandle> ModelRepository::Get(const std::string& name,
   auto it = entries_.find(name);
   if (it == entries_.end()) {
     if (options_.control_mode == ModelControlMode::kExplicit && HasFolder(name)) {
-      return absl::UnavailableError(StrCat("model \"", name, "\" is not loaded"));
+      return absl::UnavailableError(
+          UnknownModel(name, "has no available versions (the model is not loaded)"));
     }
-    return absl::NotFoundError(StrCat("unknown model \"", name, "\""));
+    return absl::NotFoundError(UnknownModel(name, "is not found"));
   }
   const Entry& entry = it->second;
   const Slot* slot = nullptr;  // the requested version, when it is known
@@ -455,12 +502,11 @@ absl::StatusOr<ModelHandle> ModelRepository::Get(const std::string& name,
   }
   if (!version.empty()) {
     if (slot == nullptr) {
-      return absl::NotFoundError(
-          StrCat("model \"", name, "\" has no version \"", version, "\""));
+      return absl::NotFoundError(UnknownModel(name, StrCat("version ", version, " is not found")));
     }
-    return absl::UnavailableError(StrCat(
-        "model \"", name, "\" version ", version, " is ", ModelStateName(slot->state),
-        slot->reason.empty() ? "" : ": " + slot->reason));
+    return absl::UnavailableError(UnknownModel(
+        name, StrCat("version ", version, " is not at ready state: it is ",
+                     ModelStateName(slot->state), slot->reason.empty() ? "" : ": " + slot->reason)));
   }
   std::string why;
   if (!entry.versions.empty()) {
@@ -468,8 +514,7 @@ absl::StatusOr<ModelHandle> ModelRepository::Get(const std::string& name,
     why = StrCat(": ", ModelStateName(latest.state),
                        latest.reason.empty() ? "" : " (" + latest.reason + ")");
   }
-  return absl::UnavailableError(
-      StrCat("model \"", name, "\" has no ready version", why));
+  return absl::UnavailableError(UnknownModel(name, StrCat("has no available versions", why)));
 }
 
 std::vector<ModelHandle> ModelRepository::ReadyVersions() const {

@@ -90,6 +90,22 @@ class ModelRepository {
   // control mode none.
   absl::Status Load(const std::string& name);
 
+  // What one load may replace (Triton's model repository extension):
+  // `config_json` is a model config in JSON (Triton's field names) used
+  // instead of config.pbtxt; `files` (a path inside the model folder, such
+  // as "1/model.pt", to its contents) make up the whole model folder for
+  // this load, written to a temporary folder that is removed once loaded
+  // (they need `config_json`; the model need not be in the repository).
+  // A later load without overrides reads the repository folder again.
+  struct LoadOverrides {
+    std::optional<std::string> config_json;
+    std::map<std::string, std::string> files;
+  };
+  // As Load(name), with overrides; InvalidArgument naming what is wrong in
+  // them (a config that does not parse or validate, a file path outside the
+  // folder, files without a config).
+  absl::Status Load(const std::string& name, const LoadOverrides& overrides);
+
   // Refuses new requests for the model, waits for its in-flight requests and
   // releases it. InvalidArgument for an invalid name, NotFound for an
   // unknown model.
@@ -136,9 +152,13 @@ class ModelRepository {
       : options_(std::move(options)), canonical_root_(std::move(canonical_root)) {}
 
   std::vector<std::string> ScanModelNames() const;
-  absl::Status LoadLocked(const std::string& name)
+  absl::Status LoadLocked(const std::string& name, const LoadOverrides& overrides)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(control_mu_);
-  absl::Status LoadFolderLocked(const std::string& name, const std::string& dir)
+  // `config` replaces DIR/config.pbtxt when set; `own_folder` is a folder
+  // the server wrote (file overrides), outside the repository.
+  absl::Status LoadFolderLocked(const std::string& name, const std::string& dir,
+                                const config::ModelConfig* config = nullptr,
+                                bool own_folder = false)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(control_mu_);
   absl::Status LoadFileLocked(const std::string& name)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(control_mu_);
@@ -146,7 +166,8 @@ class ModelRepository {
   // is one of Options::model_files.
   bool HasFolder(const std::string& name) const;
   absl::StatusOr<std::shared_ptr<ModelVersion>> LoadVersion(
-      const std::string& name, int64_t version, const config::ModelConfig& config);
+      const std::string& name, int64_t version, const config::ModelConfig& config,
+      const std::string& model_dir);
   void SetModelError(const std::string& name, std::string error);
 
   const Options options_;

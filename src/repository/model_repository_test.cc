@@ -179,11 +179,11 @@ TEST_F(ModelRepositoryTest, MissingOrCorruptModelFileMakesTheVersionUnavailable)
   absl::StatusOr<ModelHandle> latest = repository->Get("missing", "");
   EXPECT_EQ(latest.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(latest.status().message()),
-              HasSubstr("has no ready version: UNAVAILABLE ("));
+              HasSubstr("has no available versions: UNAVAILABLE ("));
   absl::StatusOr<ModelHandle> v1 = repository->Get("corrupt", "1");
   EXPECT_EQ(v1.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(v1.status().message()),
-              HasSubstr("version 1 is UNAVAILABLE: "));
+              HasSubstr("version 1 is not at ready state: it is UNAVAILABLE: "));
 }
 
 TEST_F(ModelRepositoryTest, ModelWithoutVersionFoldersIsUnavailable) {
@@ -220,7 +220,7 @@ TEST_F(ModelRepositoryTest, DefaultPolicyServesOnlyTheLatestVersion) {
   EXPECT_EQ((*repository->Get("m", ""))->version(), 3);
   absl::StatusOr<ModelHandle> v1 = repository->Get("m", "1");
   EXPECT_EQ(v1.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(v1.status().message(), "model \"m\" has no version \"1\"");
+  EXPECT_EQ(v1.status().message(), "Request for unknown model: 'm' version 1 is not found");
 }
 
 TEST_F(ModelRepositoryTest, LatestTwoAllAndSpecificPolicies) {
@@ -264,7 +264,7 @@ TEST_F(ModelRepositoryTest, GetTellsNotFoundFromUnavailable) {
   auto repository = Open();
   absl::StatusOr<ModelHandle> unknown = repository->Get("nope", "");
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(unknown.status().message(), "unknown model \"nope\"");
+  EXPECT_EQ(unknown.status().message(), "Request for unknown model: 'nope' is not found");
   EXPECT_EQ(repository->Get("m", "7").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(repository->Get("m", "one").status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(repository->Get("m", "1").ok());
@@ -300,7 +300,7 @@ TEST_F(ModelRepositoryTest, ExplicitModeLoadsOnlyWhatItIsTold) {
   EXPECT_TRUE(repository->Get("a", "").ok());
   absl::StatusOr<ModelHandle> b = repository->Get("b", "");
   EXPECT_EQ(b.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(b.status().message(), "model \"b\" is not loaded");
+  EXPECT_EQ(b.status().message(), "Request for unknown model: 'b' has no available versions (the model is not loaded)");
   EXPECT_THAT(VersionStates(*repository, "b"), ElementsAre(":UNAVAILABLE"));
   EXPECT_EQ(ReasonOf(*repository, "b", ""), "not loaded");
   EXPECT_TRUE(repository->AllReady());  // b was never asked for

@@ -10,9 +10,11 @@
 // draining the scheduler: new work is refused once unloading begins.
 
 #include <memory>
+#include <map>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "config/model_attachment.h"
 #include "config/model_config.pb.h"
@@ -43,6 +45,17 @@ class ModelVersion {
   // Null when the server runs without metrics (unit tests).
   const ModelMetrics* metrics() const { return metrics_ ? &*metrics_ : nullptr; }
   void set_metrics(ModelMetrics metrics) { metrics_ = metrics; }
+
+  // The class labels of an output (its config's label_filename, one label a
+  // line), for the classification extension; empty when it has none.
+  const std::vector<std::string>& labels(const std::string& output) const {
+    static const std::vector<std::string> kNone;
+    auto it = labels_.find(output);
+    return it == labels_.end() ? kNone : it->second;
+  }
+  void set_labels(std::string output, std::vector<std::string> labels) {
+    labels_[std::move(output)] = std::move(labels);
+  }
 
   // Null when the server attached nothing (a model without a task).
   const ModelAttachment* attachment() const { return attachment_.get(); }
@@ -91,6 +104,7 @@ class ModelVersion {
   const config::ModelConfig config_;
   const ModelSignature signature_;  // instances refer to it: declared first
   std::optional<ModelMetrics> metrics_;
+  std::map<std::string, std::vector<std::string>> labels_;
   std::shared_ptr<const ModelAttachment> attachment_;
   std::unique_ptr<ModelScheduler> scheduler_;
   GgufSettings gguf_settings_;

@@ -280,10 +280,15 @@ void ModelScheduler::RunBatch(ModelInstance* instance, std::vector<PendingPtr> b
     results[0] = std::move(outputs);
   } else {
     for (auto& r : results) r = std::vector<Tensor>();
-    for (const Tensor& output : *outputs) {
-      absl::StatusOr<std::vector<Tensor>> pieces = SplitRows(output, rows);
+    for (size_t o = 0; o < outputs->size(); ++o) {
+      absl::StatusOr<std::vector<Tensor>> pieces = SplitRows((*outputs)[o], rows);
       if (!pieces.ok()) {
-        for (auto& r : results) r = pieces.status();
+        const std::vector<std::string>& names = options_.output_names;
+        const absl::Status failed = absl::InternalError(
+            StrCat("model ", options_.name, " output \"",
+                   o < names.size() ? names[o] : std::to_string(o), "\": ",
+                   pieces.status().message()));
+        for (auto& r : results) r = failed;
         break;
       }
       for (size_t k = 0; k < batch.size(); ++k) {

@@ -46,6 +46,7 @@ class ModelScheduler {
     std::string name;  // "model:version", for logs and errors
     BatchPolicy policy;
     bool batched_model = false;      // inputs and outputs carry a batch dim
+    std::vector<std::string> output_names;  // config order, for errors
     bool preserve_ordering = false;  // complete in arrival order
     Clock* clock = nullptr;          // defaults to the real clock
     std::optional<ModelMetrics> metrics;

@@ -205,6 +205,10 @@ TEST(RoutePolicyTest, OnlyHealthIsOpenAndOnlyTheRepositoryAndMetricsNeedAdmin) {
   EXPECT_EQ(PolicyFor("GET", "/metrics", false).access, Access::kAdmin);
   EXPECT_EQ(PolicyFor("GET", "/metrics", true).access, Access::kOpen);
   EXPECT_EQ(PolicyFor("POST", "/v2/repository/index", false).access, Access::kAdmin);
+  EXPECT_EQ(PolicyFor("POST", "/v2/systemsharedmemory/region/{region}/register", false).access,
+            Access::kAdmin);
+  EXPECT_EQ(PolicyFor("POST", "/v2/logging", false).access, Access::kAdmin);
+  EXPECT_EQ(PolicyFor("GET", "/v2/trace/setting", false).access, Access::kAdmin);
   EXPECT_EQ(PolicyFor("POST", "/v2/repository/models/{model}/unload", false).access,
             Access::kAdmin);
   EXPECT_EQ(PolicyFor("GET", "/v2", false).access, Access::kInfer);

@@ -31,7 +31,12 @@ RoutePolicy PolicyFor(std::string_view method, std::string_view pattern, bool me
   policy.openai_errors = OneOf(pattern, kOpenAiRoutes);
   if (OneOf(pattern, kOpenRoutes) || (pattern == "/metrics" && metrics_open)) {
     policy.access = RoutePolicy::Access::kOpen;
-  } else if (absl::StartsWith(ToAbsl(pattern), "/v2/repository/") || pattern == "/metrics") {
+  } else if (absl::StartsWith(ToAbsl(pattern), "/v2/repository/") || pattern == "/metrics" ||
+             // Shared memory maps objects of the server's host; logging
+             // and trace change the whole server.
+             absl::StartsWith(ToAbsl(pattern), "/v2/systemsharedmemory") ||
+             absl::StartsWith(ToAbsl(pattern), "/v2/cudasharedmemory") ||
+             pattern == "/v2/logging" || pattern == "/v2/trace/setting") {
     policy.access = RoutePolicy::Access::kAdmin;
   }
   return policy;

@@ -4,7 +4,8 @@
 // method and pattern, so a route added to routes.cc is protected without
 // anyone remembering to: every route needs the "infer" scope unless it is
 // listed here as open (the health probes) or as needing "admin" (the model
-// repository, /metrics unless it is left open).
+// repository, /metrics unless it is left open, shared memory, logging and
+// trace settings).
 //
 // Also which error format a route answers in: OpenAI's error object on the
 // OpenAI routes, {"error": "..."} elsewhere. Pure functions; thread-safe.

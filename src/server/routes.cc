@@ -96,6 +96,31 @@ void AddServerRoutes(RouteTable& routes, const ServerApis& apis, const RouteGuar
   add("GET", "/v2/models/stats", apis.metrics, &MetricsApi::Stats);
   add("GET", "/v2/models/{model}/stats", apis.metrics, &MetricsApi::Stats);
   add("GET", "/v2/models/{model}/versions/{version}/stats", apis.metrics, &MetricsApi::Stats);
+  // Triton shared memory extension (system; CUDA answers that there is no GPU).
+  add("GET", "/v2/systemsharedmemory/status", apis.shared_memory,
+      &SharedMemoryApi::SystemStatus);
+  add("GET", "/v2/systemsharedmemory/region/{region}/status", apis.shared_memory,
+      &SharedMemoryApi::SystemStatus);
+  add("POST", "/v2/systemsharedmemory/region/{region}/register", apis.shared_memory,
+      &SharedMemoryApi::SystemRegister);
+  add("POST", "/v2/systemsharedmemory/unregister", apis.shared_memory,
+      &SharedMemoryApi::SystemUnregister);
+  add("POST", "/v2/systemsharedmemory/region/{region}/unregister", apis.shared_memory,
+      &SharedMemoryApi::SystemUnregister);
+  add("GET", "/v2/cudasharedmemory/status", apis.shared_memory, &SharedMemoryApi::CudaStatus);
+  add("GET", "/v2/cudasharedmemory/region/{region}/status", apis.shared_memory,
+      &SharedMemoryApi::CudaStatus);
+  add("POST", "/v2/cudasharedmemory/region/{region}/register", apis.shared_memory,
+      &SharedMemoryApi::CudaRegister);
+  add("POST", "/v2/cudasharedmemory/unregister", apis.shared_memory,
+      &SharedMemoryApi::CudaUnregister);
+  add("POST", "/v2/cudasharedmemory/region/{region}/unregister", apis.shared_memory,
+      &SharedMemoryApi::CudaUnregister);
+  // Triton logging and trace extensions.
+  add("GET", "/v2/logging", apis.settings, &ServerSettingsApi::GetLogging);
+  add("POST", "/v2/logging", apis.settings, &ServerSettingsApi::SetLogging);
+  add("GET", "/v2/trace/setting", apis.settings, &ServerSettingsApi::GetTrace);
+  add("POST", "/v2/trace/setting", apis.settings, &ServerSettingsApi::SetTrace);
 }
 
 }  // namespace inferd

@@ -18,6 +18,8 @@
 #include "api/openai_api.h"
 #include "api/predict_api.h"
 #include "api/repository_api.h"
+#include "api/server_settings_api.h"
+#include "api/shared_memory_api.h"
 #include "api/v2_model_api.h"
 #include "http/route_table.h"
 #include "server/route_guard.h"
@@ -38,6 +40,8 @@ struct ServerApis {
   const JobsApi* jobs = nullptr;
   const RepositoryApi* repository = nullptr;
   const MetricsApi* metrics = nullptr;
+  const SharedMemoryApi* shared_memory = nullptr;
+  const ServerSettingsApi* settings = nullptr;
 };
 
 // Adds the routes of every non-null API in `apis` to `routes`, each behind

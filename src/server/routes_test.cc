@@ -22,7 +22,9 @@ class ServerRoutesTest : public ::testing::Test {
                               .predict = &predict_,
                               .jobs = jobs_.get(),
                               .repository = &repository_,
-                              .metrics = &metrics_});
+                              .metrics = &metrics_,
+                              .shared_memory = &shared_memory_,
+                              .settings = &settings_});
   }
 
   // The pattern `method path` reaches, or "status N" (and the Allow list)
@@ -49,6 +51,8 @@ class ServerRoutesTest : public ::testing::Test {
   std::unique_ptr<JobsApi> jobs_ = JobsApi::Unavailable(&context_, "no store in this test");
   RepositoryApi repository_{&context_};
   MetricsApi metrics_{&context_, &registry_};
+  SharedMemoryApi shared_memory_{&context_};
+  ServerSettingsApi settings_{&context_};
   RouteTable routes_;
 };
 
@@ -96,6 +100,20 @@ TEST_F(ServerRoutesTest, EveryRouteOfTheReadmeReachesItsPattern) {
       {"GET", "/v2/models/stats", "/v2/models/stats"},
       {"GET", "/v2/models/m/stats", "/v2/models/{model}/stats"},
       {"GET", "/v2/models/m/versions/2/stats", "/v2/models/{model}/versions/{version}/stats"},
+      {"GET", "/v2/systemsharedmemory/status", "/v2/systemsharedmemory/status"},
+      {"GET", "/v2/systemsharedmemory/region/r/status",
+       "/v2/systemsharedmemory/region/{region}/status"},
+      {"POST", "/v2/systemsharedmemory/region/r/register",
+       "/v2/systemsharedmemory/region/{region}/register"},
+      {"POST", "/v2/systemsharedmemory/unregister", "/v2/systemsharedmemory/unregister"},
+      {"POST", "/v2/systemsharedmemory/region/r/unregister",
+       "/v2/systemsharedmemory/region/{region}/unregister"},
+      {"POST", "/v2/cudasharedmemory/region/r/register",
+       "/v2/cudasharedmemory/region/{region}/register"},
+      {"GET", "/v2/logging", "/v2/logging"},
+      {"POST", "/v2/logging", "/v2/logging"},
+      {"GET", "/v2/trace/setting", "/v2/trace/setting"},
+      {"POST", "/v2/trace/setting", "/v2/trace/setting"},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(Reach(c.method, c.path), c.pattern) << c.method << " " << c.path;

@@ -19,6 +19,7 @@
 #include "api/metrics_api.h"
 #include "api/repository_api.h"
 #include "api/v2_model_api.h"
+#include "api/shared_memory_registry.h"
 #include "api/predict_api.h"
 #include "api/embeddings_api.h"
 #include "api/generate_api.h"
@@ -239,6 +240,12 @@ absl::Status RunServer(const ServerOptions& options) {
   INFERD_ASSIGN_OR_RETURN(std::unique_ptr<JobService> jobs,
                           JobService::Create(options, &context, &registry));
   context.jobs = jobs->api();
+  // Shared memory regions are unmapped when `shared_memory` goes, at
+  // shutdown, after the routes that use them.
+  SharedMemoryRegistry shared_memory;
+  context.shared_memory = &shared_memory;
+  SharedMemoryApi shared_memory_api(&context);
+  ServerSettingsApi settings_api(&context);
   MetricsApi metrics_api(&context, &registry);
   HealthApi health(&context);
   RepositoryApi repository_api(&context);
@@ -297,7 +304,9 @@ absl::Status RunServer(const ServerOptions& options) {
                            .predict = &predict_api,
                            .jobs = jobs->api(),
                            .repository = &repository_api,
-                           .metrics = &metrics_api},
+                           .metrics = &metrics_api,
+                           .shared_memory = &shared_memory_api,
+                           .settings = &settings_api},
                   &guard);
 
   HttpServer::Options http_options;

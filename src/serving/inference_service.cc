@@ -1,5 +1,7 @@
 #include "serving/inference_service.h"
 
+#include "tensor/classification.h"
+
 #include "common/strings.h"
 
 namespace inferd {
@@ -66,8 +68,15 @@ void InferenceService::Infer(InferCall call, const std::shared_ptr<CancelSignal>
     response.id = request->id;
     for (size_t k = 0; k < selected.size(); ++k) {
       const size_t index = selected[k];
-      response.outputs.push_back(
-          NamedTensor{model->signature().outputs()[index].name, std::move((*outputs)[index])});
+      const std::string& name = model->signature().outputs()[index].name;
+      response.outputs.push_back(NamedTensor{name, std::move((*outputs)[index])});
+      if (!request->outputs.empty() && request->outputs[k].classification) {
+        absl::StatusOr<Tensor> classes =
+            Classify(response.outputs.back().tensor, *request->outputs[k].classification,
+                     model->signature().batched(), model->labels(name), name);
+        if (!classes.ok()) return (*shared_done)(classes.status());
+        response.outputs.back().tensor = *std::move(classes);
+      }
       bool binary = request->binary_data_output;
       if (!request->outputs.empty() && request->outputs[k].binary_data) {
         binary = *request->outputs[k].binary_data;

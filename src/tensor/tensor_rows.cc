@@ -34,7 +34,7 @@ absl::StatusOr<std::vector<Tensor>> SplitRows(const Tensor& batch,
                                               const std::vector<int64_t>& rows) {
   const int64_t total = std::accumulate(rows.begin(), rows.end(), int64_t{0});
   if (batch.shape.empty() || batch.shape[0] != total) {
-    return absl::FailedPreconditionError(
+    return absl::InternalError(
         StrCat("model returned shape ", ShapeToString(batch.shape), " for a batch of ",
                total, " rows"));
   }

@@ -32,7 +32,8 @@ Tensor PadRows(const Tensor& tensor, const Shape& shape, double pad_value);
 Tensor TrimRows(const Tensor& tensor, const Shape& extent);
 
 // Splits `batch` along dim 0 into pieces of `rows[i]` rows each.
-// FailedPrecondition when dim 0 does not equal the sum of `rows`.
+// Internal (the model broke its config) when dim 0 does not equal the sum
+// of `rows`.
 absl::StatusOr<std::vector<Tensor>> SplitRows(const Tensor& batch,
                                               const std::vector<int64_t>& rows);
 

@@ -1,7 +1,9 @@
 #include "tensor/v2_codec.h"
 
 #include "tensor/scheduling_parameters.h"
+#include "tensor/v2_parameters.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -249,22 +251,9 @@ absl::Status DecodeBinaryTensor(std::string_view bytes, std::string_view input,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<uint64_t>> BinaryDataSize(
-    const json::object& input, std::string_view name) {
-  const json::value* params = input.if_contains("parameters");
-  if (params == nullptr) return std::nullopt;
-  if (!params->is_object()) return Invalid(name, "\"parameters\" must be an object");
-  const json::value* size = params->get_object().if_contains("binary_data_size");
-  if (size == nullptr) return std::nullopt;
-  if (size->is_int64() && size->get_int64() >= 0) {
-    return static_cast<uint64_t>(size->get_int64());
-  }
-  if (size->is_uint64()) return size->get_uint64();
-  return Invalid(name, "\"binary_data_size\" must be a non-negative integer");
-}
-
 absl::StatusOr<NamedTensor> DecodeInput(const json::value& value,
-                                        std::string_view& binary) {
+                                        std::string_view& binary,
+                                        std::optional<SharedMemoryRef>& shared_memory) {
   if (!value.is_object()) {
     return absl::InvalidArgumentError("each element of \"inputs\" must be an object");
   }
@@ -292,9 +281,26 @@ absl::StatusOr<NamedTensor> DecodeInput(const json::value& value,
                           DecodeShape(input.if_contains("shape"), input_name));
   const int64_t count = out.tensor.element_count();
 
-  INFERD_ASSIGN_OR_RETURN(std::optional<uint64_t> binary_size,
-                          BinaryDataSize(input, input_name));
+  std::optional<uint64_t> binary_size;
   const json::value* data = input.if_contains("data");
+  if (const json::value* params = input.if_contains("parameters")) {
+    if (!params->is_object()) return Invalid(input_name, "\"parameters\" must be an object");
+    const std::string where = StrCat("input \"", input_name, "\": ");
+    INFERD_RETURN_IF_ERROR(CheckKnownParameters(
+        params->get_object(), where,
+        {"binary_data_size", "shared_memory_region", "shared_memory_byte_size",
+         "shared_memory_offset"}));
+    INFERD_ASSIGN_OR_RETURN(binary_size,
+                            UnsignedParameter(params->get_object(), "binary_data_size", where));
+    INFERD_ASSIGN_OR_RETURN(shared_memory, SharedMemoryParameters(params->get_object(), where));
+    if (shared_memory) {
+      if (data != nullptr || binary_size) {
+        return Invalid(input_name,
+                       "has \"shared_memory_region\" and also \"data\" or binary_data_size");
+      }
+      return out;  // filled from the region by the server
+    }
+  }
   if (binary_size) {
     if (data != nullptr) {
       return Invalid(input_name, "has both \"data\" and binary_data_size");
@@ -511,6 +517,11 @@ absl::StatusOr<InferenceRequest> DecodeV2InferRequest(
 
   if (const json::value* params = object.if_contains("parameters")) {
     const json::object& p = params->get_object();  // checked by BoolParameter
+    // Triton's sequence parameters (sequence_id, sequence_start, ...) need
+    // sequence batching, which inferd does not have: they are refused here
+    // with every other parameter it does not implement.
+    INFERD_RETURN_IF_ERROR(CheckKnownParameters(p, "request: ",
+                                                {"binary_data_output", "priority", "timeout"}));
     SchedulingParameters scheduling;
     INFERD_RETURN_IF_ERROR(ReadSchedulingParameters(p, &scheduling));
     if (scheduling.priority) request.priority = *scheduling.priority;
@@ -528,7 +539,11 @@ absl::StatusOr<InferenceRequest> DecodeV2InferRequest(
   // thousands of tensors.
   absl::flat_hash_set<std::string> seen;
   for (const json::value& input : inputs->get_array()) {
-    INFERD_ASSIGN_OR_RETURN(NamedTensor tensor, DecodeInput(input, binary));
+    std::optional<SharedMemoryRef> shared_memory;
+    INFERD_ASSIGN_OR_RETURN(NamedTensor tensor, DecodeInput(input, binary, shared_memory));
+    if (shared_memory) {
+      request.shared_memory_inputs.push_back({request.inputs.size(), *std::move(shared_memory)});
+    }
     if (!seen.insert(tensor.name).second) {
       return absl::InvalidArgumentError(
           StrCat("input \"", tensor.name, "\" appears twice"));
@@ -562,22 +577,48 @@ absl::StatusOr<InferenceRequest> DecodeV2InferRequest(
             StrCat("output \"", requested.name, "\" is requested twice"));
       }
       const json::value* params = output.get_object().if_contains("parameters");
-      if (params != nullptr && params->is_object() &&
-          params->get_object().contains("binary_data")) {
-        INFERD_ASSIGN_OR_RETURN(
-            requested.binary_data,
-            BoolParameter(params, "binary_data",
-                          StrCat("output \"", requested.name, "\""),
-                          false));
-      } else if (params != nullptr && !params->is_object()) {
+      if (params != nullptr && !params->is_object()) {
         return absl::InvalidArgumentError(StrCat(
             "output \"", requested.name, "\": \"parameters\" must be an object"));
+      }
+      if (params != nullptr) {
+        const json::object& p = params->get_object();
+        const std::string where = StrCat("output \"", requested.name, "\": ");
+        INFERD_RETURN_IF_ERROR(CheckKnownParameters(
+            p, where,
+            {"binary_data", "classification", "shared_memory_region", "shared_memory_byte_size",
+             "shared_memory_offset"}));
+        if (p.contains("binary_data")) {
+          INFERD_ASSIGN_OR_RETURN(
+              requested.binary_data,
+              BoolParameter(params, "binary_data",
+                            StrCat("output \"", requested.name, "\""), false));
+        }
+        INFERD_ASSIGN_OR_RETURN(std::optional<uint64_t> classes,
+                                UnsignedParameter(p, "classification", where));
+        if (classes) {
+          if (*classes == 0 || *classes > std::numeric_limits<uint32_t>::max()) {
+            return absl::InvalidArgumentError(
+                StrCat(where, "\"classification\" must be a positive number of classes"));
+          }
+          requested.classification = static_cast<uint32_t>(*classes);
+        }
+        INFERD_ASSIGN_OR_RETURN(requested.shared_memory, SharedMemoryParameters(p, where));
       }
       request.outputs.push_back(std::move(requested));
     }
   }
   return request;
 }
+
+absl::Status DecodeV2BinaryTensor(std::string_view bytes, std::string_view input,
+                                  Tensor& tensor) {
+  return DecodeBinaryTensor(bytes, input, tensor);
+}
+
+size_t V2BinarySize(const Tensor& tensor) { return BinarySize(tensor); }
+
+void AppendV2BinaryData(const Tensor& tensor, std::string& out) { AppendBinaryData(tensor, out); }
 
 EncodedResponse EncodeV2InferResponse(const InferenceResponse& response) {
   // Written directly rather than through a JSON DOM: responses can hold
@@ -608,7 +649,16 @@ EncodedResponse EncodeV2InferResponse(const InferenceResponse& response) {
       fmt::format_to(std::back_inserter(out), "{}", output.tensor.shape[d]);
     }
     out += "]";
-    if (as_binary) {
+    if (i < response.shared_memory.size() && response.shared_memory[i]) {
+      const SharedMemoryRef& ref = *response.shared_memory[i];
+      out += ",\"parameters\":{\"shared_memory_region\":";
+      AppendJsonString(ref.region, out);
+      fmt::format_to(std::back_inserter(out), ",\"shared_memory_byte_size\":{}", ref.byte_size);
+      if (ref.offset != 0) {
+        fmt::format_to(std::back_inserter(out), ",\"shared_memory_offset\":{}", ref.offset);
+      }
+      out += "}}";
+    } else if (as_binary) {
       any_binary = true;
       fmt::format_to(std::back_inserter(out),
                      ",\"parameters\":{{\"binary_data_size\":{}}}}}",

@@ -24,6 +24,16 @@ namespace inferd {
 absl::StatusOr<InferenceRequest> DecodeV2InferRequest(
     std::string_view body, std::optional<size_t> json_header_length);
 
+// Fills `tensor` (dtype and shape set) from binary tensor data: packed
+// little-endian elements, or for BYTES 4-byte length-prefixed strings.
+// InvalidArgument naming `input` when the size does not match the shape.
+absl::Status DecodeV2BinaryTensor(std::string_view bytes, std::string_view input,
+                                  Tensor& tensor);
+
+// The size of `tensor` as binary tensor data, and its bytes appended to `out`.
+size_t V2BinarySize(const Tensor& tensor);
+void AppendV2BinaryData(const Tensor& tensor, std::string& out);
+
 struct EncodedResponse {
   std::string body;
   std::string content_type;

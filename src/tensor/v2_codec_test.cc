@@ -352,7 +352,7 @@ TEST(V2CodecDecodeTest, OutputsSelectionKeepsOrderAndBinaryFlags) {
     "outputs": [{"name": "OUTPUT1"},
                 {"name": "OUTPUT0", "parameters": {"binary_data": false}},
                 {"name": "OUTPUT2", "parameters": {"binary_data": true}},
-                {"name": "OUTPUT3", "parameters": {"other": 1}}]})");
+                {"name": "OUTPUT3", "parameters": {}}]})");
   ASSERT_TRUE(request.ok()) << request.status();
   EXPECT_TRUE(request->binary_data_output);
   ASSERT_EQ(request->outputs.size(), 4u);
@@ -502,6 +502,70 @@ TEST(V2CodecBinaryTest, BinaryDataSizeMustBeANonNegativeInteger) {
   ExpectInvalid(
       R"({"inputs":[{"name":"a","datatype":"INT32","shape":[1],"data":[1],"parameters":3}]})",
       "input \"a\": \"parameters\" must be an object");
+}
+
+TEST(V2CodecParametersTest, UnknownParametersAreRefusedByName) {
+  ExpectInvalid(R"({"inputs":[],"parameters":{"sequence_id":3}})",
+                "request: parameter \"sequence_id\" is not supported (supported: "
+                "binary_data_output, priority, timeout)");
+  ExpectInvalid(
+      R"({"inputs":[{"name":"a","datatype":"INT32","shape":[1],"data":[1],"parameters":{"x":1}}]})",
+      "input \"a\": parameter \"x\" is not supported");
+  ExpectInvalid(R"({"inputs":[],"outputs":[{"name":"o","parameters":{"other":1}}]})",
+                "output \"o\": parameter \"other\" is not supported");
+}
+
+TEST(V2CodecParametersTest, ClassificationIsAPositiveCount) {
+  absl::StatusOr<InferenceRequest> request =
+      Decode(R"({"inputs":[],"outputs":[{"name":"o","parameters":{"classification":3}}]})");
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->outputs[0].classification, std::optional<uint32_t>(3));
+  ExpectInvalid(R"({"inputs":[],"outputs":[{"name":"o","parameters":{"classification":0}}]})",
+                "output \"o\": \"classification\" must be a positive number of classes");
+  ExpectInvalid(R"({"inputs":[],"outputs":[{"name":"o","parameters":{"classification":"3"}}]})",
+                "output \"o\": \"classification\" must be a non-negative integer");
+}
+
+TEST(V2CodecParametersTest, SharedMemoryInputsAndOutputsAreNamed) {
+  absl::StatusOr<InferenceRequest> request = Decode(R"({"inputs":[
+      {"name":"a","datatype":"INT32","shape":[1],"data":[1]},
+      {"name":"b","datatype":"INT32","shape":[4],"parameters":{
+        "shared_memory_region":"r","shared_memory_byte_size":16,"shared_memory_offset":8}}],
+      "outputs":[{"name":"o","parameters":{"shared_memory_region":"q","shared_memory_byte_size":4}}]})");
+  ASSERT_TRUE(request.ok()) << request.status();
+  ASSERT_EQ(request->shared_memory_inputs.size(), 1u);
+  EXPECT_EQ(request->shared_memory_inputs[0].input, 1u);
+  EXPECT_EQ(request->shared_memory_inputs[0].ref.region, "r");
+  EXPECT_EQ(request->shared_memory_inputs[0].ref.byte_size, 16u);
+  EXPECT_EQ(request->shared_memory_inputs[0].ref.offset, 8u);
+  EXPECT_TRUE(request->inputs[1].tensor.data.empty());
+  ASSERT_TRUE(request->outputs[0].shared_memory.has_value());
+  EXPECT_EQ(request->outputs[0].shared_memory->region, "q");
+  EXPECT_EQ(request->outputs[0].shared_memory->offset, 0u);
+
+  ExpectInvalid(
+      R"({"inputs":[{"name":"b","datatype":"INT32","shape":[1],"parameters":{"shared_memory_region":"r"}}]})",
+      "input \"b\": \"shared_memory_region\" needs \"shared_memory_byte_size\"");
+  ExpectInvalid(
+      R"({"inputs":[{"name":"b","datatype":"INT32","shape":[1],"parameters":{"shared_memory_offset":4}}]})",
+      "input \"b\": \"shared_memory_offset\" needs \"shared_memory_region\"");
+  ExpectInvalid(
+      R"({"inputs":[{"name":"b","datatype":"INT32","shape":[1],"data":[1],"parameters":{"shared_memory_region":"r","shared_memory_byte_size":4}}]})",
+      "has \"shared_memory_region\" and also");
+}
+
+TEST(V2CodecEncodeTest, SharedMemoryOutputsNameTheirRegion) {
+  InferenceResponse response;
+  response.model_name = "m";
+  response.model_version = "1";
+  response.outputs.push_back({"o", Tensor{DataType::kInt32, {1}, std::string(4, '\0'), {}}});
+  response.binary = {false};
+  response.shared_memory = {SharedMemoryRef{"q", 4, 8}};
+  EncodedResponse encoded = EncodeV2InferResponse(response);
+  EXPECT_EQ(encoded.body,
+            R"({"model_name":"m","model_version":"1","outputs":[{"name":"o","datatype":"INT32",)"
+            R"("shape":[1],"parameters":{"shared_memory_region":"q","shared_memory_byte_size":4,)"
+            R"("shared_memory_offset":8}}]})");
 }
 
 // ----------------------------------------------------------------- encoding

@@ -69,7 +69,7 @@ def registered_routes():
 
 def concrete(pattern):
     return (pattern.replace("{model}", "simple").replace("{version}", "1")
-            .replace("{id}", JOB_ID))
+            .replace("{id}", JOB_ID).replace("{region}", "region0"))
 
 
 def bearer(secret):

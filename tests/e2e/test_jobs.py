@@ -112,8 +112,8 @@ class JobsTest(ServerTestCase):
         self.assertEqual(doc["max_attempts"], 3)
         self.assertEqual(len(doc["attempts"]), 3, doc)
         for attempt in doc["attempts"]:
-            self.assertIn("has no ready version", attempt["error"])
-        self.assertIn("503: model \"broken\" has no ready version", doc["error"])
+            self.assertIn("has no available versions", attempt["error"])
+        self.assertIn("503: Request for unknown model: 'broken' has no available versions", doc["error"])
 
     def test_a_model_failure_fails_at_once_without_retries(self):
         # The model raising on an input is not transient: one attempt, and the

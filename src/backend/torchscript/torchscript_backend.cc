@@ -1,5 +1,7 @@
 #include "backend/torchscript/torchscript_backend.h"
 
+#include "backend/torchscript/string_output.h"
+
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 #include <torch/csrc/jit/passes/inliner.h>
@@ -229,10 +231,12 @@ Shape ResolveShape(const Shape& target, int64_t elements, int64_t batch) {
 
 class TorchScriptInstance : public ModelInstance {
  public:
-  TorchScriptInstance(torch::jit::Module module, const ModelSignature& signature,
+  TorchScriptInstance(std::string model_name, torch::jit::Module module,
+                      const ModelSignature& signature,
                       std::vector<size_t> argument_positions, size_t argument_count,
                       std::vector<IdInput> id_inputs)
-      : module_(std::move(module)),
+      : model_name_(std::move(model_name)),
+        module_(std::move(module)),
         signature_(signature),
         argument_positions_(std::move(argument_positions)),
         argument_count_(argument_count),
@@ -243,7 +247,15 @@ class TorchScriptInstance : public ModelInstance {
       const std::vector<Tensor>& inputs) override {
     INFERD_RETURN_IF_ERROR(CheckIds(inputs));
     INFERD_ASSIGN_OR_RETURN(c10::IValue result, Run(inputs));
-    return MapOutputs(result);
+    absl::StatusOr<std::vector<Tensor>> outputs = MapOutputs(result, inputs);
+    if (!outputs.ok()) {
+      // The model broke its own config: a server-side fault (500), never
+      // the client's; the text names the model for whoever reads the log.
+      return absl::InternalError(StrCat("model \"", model_name_,
+                                        "\" disagrees with its config: ",
+                                        outputs.status().message()));
+    }
+    return outputs;
   }
 
   // Runs forward() on `inputs`; errors carry the line of libtorch's message
@@ -272,12 +284,15 @@ class TorchScriptInstance : public ModelInstance {
     }
   }
 
-  // Matches the returned value to the config outputs. FailedPrecondition
-  // when the model's return disagrees with its config.
-  absl::StatusOr<std::vector<Tensor>> MapOutputs(const c10::IValue& result) {
+  // Matches the returned value to the config outputs (`inputs` give the
+  // batch rows and element-wise shapes of BYTES outputs). Internal when the
+  // model's return disagrees with its config.
+  absl::StatusOr<std::vector<Tensor>> MapOutputs(const c10::IValue& result,
+                                                 const std::vector<Tensor>& inputs) {
     const auto& specs = signature_.outputs();
     std::vector<c10::IValue> values(specs.size());
-    if (result.isTensor() || (result.isList() && IsStringList(result))) {
+    if (result.isTensor() || (result.isList() && IsStringList(result)) ||
+        (specs.size() == 1 && specs[0].dtype == DataType::kBytes && result.isList())) {
       if (specs.size() != 1) {
         return Mismatch(StrCat("model returned one value but the config "
                                      "declares ", specs.size(), " outputs"));
@@ -316,7 +331,7 @@ class TorchScriptInstance : public ModelInstance {
     std::vector<Tensor> outputs;
     outputs.reserve(specs.size());
     for (size_t i = 0; i < specs.size(); ++i) {
-      INFERD_ASSIGN_OR_RETURN(Tensor out, ToTensor(values[i], specs[i]));
+      INFERD_ASSIGN_OR_RETURN(Tensor out, ToTensor(values[i], specs[i], inputs));
       outputs.push_back(std::move(out));
     }
     return outputs;
@@ -330,7 +345,7 @@ class TorchScriptInstance : public ModelInstance {
   }
 
   static absl::Status Mismatch(std::string what) {
-    return absl::FailedPreconditionError(std::move(what));
+    return absl::InternalError(std::move(what));
   }
 
   // Ids fed to an embedding must be rows of it; checked here so the error
@@ -384,25 +399,13 @@ class TorchScriptInstance : public ModelInstance {
                             torch::TensorOptions().dtype(*TorchType(t.dtype)));
   }
 
-  absl::StatusOr<Tensor> ToTensor(const c10::IValue& value,
-                                  const TensorSpec& spec) const {
+  absl::StatusOr<Tensor> ToTensor(const c10::IValue& value, const TensorSpec& spec,
+                                  const std::vector<Tensor>& inputs) const {
     Tensor out;
     out.dtype = spec.dtype;
     if (spec.dtype == DataType::kBytes) {
-      if (!value.isList()) {
-        return Mismatch(StrCat("output \"", spec.name,
-                                     "\" is BYTES but the model returned a ",
-                                     value.tagKind(), ", not List[str]"));
-      }
-      for (const auto& item : value.toListRef()) {
-        if (!item.isString()) {
-          return Mismatch(StrCat("output \"", spec.name,
-                                       "\": list holds a non-string"));
-        }
-        out.strings.push_back(item.toStringRef());
-      }
-      out.shape = {static_cast<int64_t>(out.strings.size())};
-      return out;
+      return StringOutput(value, spec.name, signature_.ClientShape(spec), signature_.batched(),
+                          inputs);
     }
     if (!value.isTensor()) {
       return Mismatch(StrCat("output \"", spec.name, "\": model returned a ",
@@ -438,6 +441,7 @@ class TorchScriptInstance : public ModelInstance {
     return out;
   }
 
+  std::string model_name_;
   torch::jit::Module module_;
   const ModelSignature& signature_;
   std::vector<size_t> argument_positions_;
@@ -500,6 +504,18 @@ absl::StatusOr<std::unique_ptr<ModelInstance>> TorchScriptBackend::CreateInstanc
       return absl::InvalidArgumentError(StrCat(
           "input \"", spec.name, "\": ", DataTypeName(spec.dtype),
           " has no libtorch equivalent"));
+    }
+  }
+  // A List[str] has no shape to reshape: the declared dims give BYTES
+  // tensors their shape, so a reshape on one cannot be honoured.
+  for (const auto* specs : {&signature.inputs(), &signature.outputs()}) {
+    for (const auto& spec : *specs) {
+      if (spec.dtype == DataType::kBytes && spec.reshape) {
+        return absl::InvalidArgumentError(
+            StrCat(specs == &signature.inputs() ? "input \"" : "output \"", spec.name,
+                   "\": reshape is not supported for TYPE_STRING (BYTES) tensors; their "
+                   "dims give their shape"));
+      }
     }
   }
   for (const auto& spec : signature.outputs()) {
@@ -603,14 +619,15 @@ absl::StatusOr<std::unique_ptr<ModelInstance>> TorchScriptBackend::CreateInstanc
                   inputs[id.input].name, id.table, id.rows);
   }
   auto instance = std::make_unique<TorchScriptInstance>(
-      std::move(module), signature, std::move(positions), arguments.size(),
+      config.name(), std::move(module), signature, std::move(positions), arguments.size(),
       std::move(id_inputs));
   // Check the outputs against the config on a zero input. A model that
   // cannot run on zeros (say, it needs valid token ids) is still loaded; a
   // model whose outputs disagree with the config is not.
-  absl::StatusOr<c10::IValue> probe = instance->Run(ProbeInputs(signature));
+  const std::vector<Tensor> probe_inputs = ProbeInputs(signature);
+  absl::StatusOr<c10::IValue> probe = instance->Run(probe_inputs);
   if (probe.ok()) {
-    absl::StatusOr<std::vector<Tensor>> mapped = instance->MapOutputs(*probe);
+    absl::StatusOr<std::vector<Tensor>> mapped = instance->MapOutputs(*probe, probe_inputs);
     if (!mapped.ok()) {
       return absl::InvalidArgumentError(
           StrCat("model disagrees with its config: ", mapped.status().message()));
