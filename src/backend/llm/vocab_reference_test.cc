@@ -7,6 +7,7 @@
 // SKIP_RETURN_CODE reports as skipped: a clean clone never counts these as
 // passed. With it, a missing or wrong file fails.
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -79,6 +80,27 @@ TEST(VocabReferenceTest, LlamaSpmVocabularyMatchesReference) {
 
 TEST(VocabReferenceTest, Gpt2VocabularyMatchesReference) {
   ExpectVocabEncodings("ggml-vocab-gpt-2.gguf");
+}
+
+// Every vocabulary in the folder with its .inp and .out, so that one added
+// there (another model family) is checked without a code change.
+TEST(VocabReferenceTest, EveryVocabularyInTheFolderMatchesReference) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(VocabDir())) {
+    const std::string path = entry.path().string();
+    if (path.size() > 5 && path.substr(path.size() - 5) == ".gguf" &&
+        std::filesystem::exists(path + ".inp") &&
+        std::filesystem::exists(path + ".out")) {
+      names.push_back(entry.path().filename().string());
+    }
+  }
+  ASSERT_FALSE(names.empty()) << "no X.gguf with X.gguf.inp and X.gguf.out in "
+                              << VocabDir();
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    SCOPED_TRACE(name);
+    ExpectVocabEncodings(name);
+  }
 }
 
 TEST(VocabReferenceTest, DecodeRoundTripsThroughBothVocabularies) {
