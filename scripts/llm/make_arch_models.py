@@ -38,7 +38,8 @@ class Arch:
                  eps=1e-5, rope_dims=None, neox=False, bias=False,
                  qk_norm=False, gemma=False, fused=False, tied=False,
                  window=0, swa_pattern=0, attn_cap=0.0, final_cap=0.0,
-                 scaling=None, swa_base=None, types=("f32",), embd_scale=1.0):
+                 scaling=None, swa_base=None, types=("f32",), embd_scale=1.0,
+                 longrope=None):
         self.__dict__.update(locals())
         del self.__dict__["self"]
         self.rope_dims = rope_dims or head_dim
@@ -117,6 +118,14 @@ def write_model(path, a, tok, weights, type_name):
         w.add_f32(f"{n}.attn_logit_softcapping", a.attn_cap)
     if a.final_cap:
         w.add_f32(f"{n}.final_logit_softcapping", a.final_cap)
+    if a.longrope:
+        w.add_u32(f"{n}.rope.scaling.original_context_length",
+                  a.longrope["original"])
+        w.add_f32(f"{n}.rope.scaling.attn_factor", a.longrope["attn"])
+        for kind in ("long", "short"):
+            w.add_tensor(f"rope_factors_{kind}.weight", gw.TYPE_F32,
+                         [len(a.longrope[kind])],
+                         np.asarray(a.longrope[kind], np.float32).tobytes())
     if a.scaling:
         w.add_str(f"{n}.rope.scaling.type", a.scaling["type"])
         w.add_f32(f"{n}.rope.scaling.factor", a.scaling["factor"])
@@ -173,6 +182,10 @@ def rope_params(a, layer):
         return a.swa_base ** (-torch.arange(0, dims, 2, dtype=torch.float64)
                               / dims), 1.0
     inv = a.base ** (-torch.arange(0, dims, 2, dtype=torch.float64) / dims)
+    if a.longrope:  # long factors: the engine's context exceeds the original
+        factors = torch.tensor(np.float32(a.longrope["long"]).tolist(),
+                               dtype=torch.float64)
+        return inv / factors, float(np.float32(a.longrope["attn"]))
     s = a.scaling
     if s is None:
         return inv, 1.0
@@ -312,6 +325,14 @@ def models(vocab):
              scaling={"type": "yarn", "factor": 4.0, "original": 16}),
         Arch("tiny-llama-linear", "llama", vocab,
              scaling={"type": "linear", "factor": 2.0}),
+        # LongRoPE (Phi-3.5 / Phi-4-mini): per-pair divisors and attn_factor
+        # sqrt(1 + ln(scale) / ln(original)) as the converter computes it.
+        Arch("tiny-phi3-longrope", "phi3", vocab, kv_heads=4, rope_dims=12,
+             neox=True, fused=True,
+             longrope={"original": 16, "attn": math.sqrt(
+                           1 + math.log(4.0) / math.log(16)),
+                       "short": [1.0, 1.1, 1.3, 1.7, 2.2, 2.9],
+                       "long": [1.0, 1.5, 2.5, 4.0, 6.0, 9.0]}),
     ]
 
 

@@ -15,7 +15,8 @@
 //   gemma3  as gemma2 without soft-capping, with per-head q/k norms; five
 //           sliding layers (RoPE base 10000, unscaled) to one global
 //   phi3    NeoX RoPE (partial when rope.dimension_count < head dim), fused
-//           qkv and gate/up matrices (Model splits them into views)
+//           qkv and gate/up matrices (Model splits them into views),
+//           LongRoPE factor tensors (Model reads them)
 //
 // GGUF norm weights already hold Gemma's "1 + w" (the converter adds it), so
 // every architecture uses the plain RMS norm. Anything else is refused,

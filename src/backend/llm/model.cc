@@ -188,13 +188,38 @@ absl::Status Model::Init() {
     }
   }
 
-  if (f.FindTensor("rope_factors_long.weight") != nullptr) {
-    return Invalid(
-        "tensor \"rope_factors_long.weight\": LongRoPE (Phi-3 128k) is not "
-        "supported");
-  }
   const float* factors = nullptr;
-  if (f.FindTensor("rope_freqs.weight") != nullptr) {
+  double long_attn_factor = 1.0;
+  if (f.FindTensor("rope_factors_long.weight") != nullptr) {
+    // LongRoPE: short factors up to the original context, long ones past it
+    // (chosen by the serving context, as llama.cpp does), cos/sin scaled by
+    // rope.scaling.attn_factor.
+    const float* long_factors = nullptr;
+    if (absl::Status s = check(
+            {vector("rope_factors_long.weight", c.rope_dims / 2, &long_factors),
+             vector("rope_factors_short.weight", c.rope_dims / 2, &factors)});
+        !s.ok()) {
+      return s;
+    }
+    if (c.rope_scaling.type != RopeScaling::Type::kNone) {
+      return Invalid("rope_factors_long.weight with rope.scaling.type set");
+    }
+    auto orig = f.GetUintOr(c.arch + ".rope.scaling.original_context_length",
+                            static_cast<uint64_t>(c.context_length));
+    auto attn = f.GetFloatOr(c.arch + ".rope.scaling.attn_factor", 1.0);
+    if (!orig.ok()) return orig.status();
+    if (!attn.ok()) return attn.status();
+    if (*orig == 0 || !(*attn > 0)) {
+      return Invalid("LongRoPE original_context_length and attn_factor must "
+                     "be positive");
+    }
+    c.rope_long_context = static_cast<int64_t>(*orig);
+    long_attn_factor = *attn;
+    float unused = 1.0f;
+    inv_freq_long_ = RopeInvFreq(c.rope_dims, c.rope_base, c.rope_scaling,
+                                 long_factors, &unused);
+  }
+  if (factors == nullptr && f.FindTensor("rope_freqs.weight") != nullptr) {
     if (absl::Status s = vector("rope_freqs.weight", c.rope_dims / 2, &factors);
         !s.ok()) {
       return s;
@@ -202,6 +227,9 @@ absl::Status Model::Init() {
   }
   inv_freq_ = RopeInvFreq(c.rope_dims, c.rope_base, c.rope_scaling, factors,
                           &c.rope_mscale);
+  if (c.rope_long_context > 0) {
+    c.rope_mscale = static_cast<float>(long_attn_factor);
+  }
   if (c.swa_rope_unscaled) {
     float unscaled = 1.0f;
     inv_freq_swa_ = RopeInvFreq(c.rope_dims, c.rope_base_swa, RopeScaling{},

@@ -57,7 +57,10 @@ struct ModelConfig {
   std::vector<bool> sliding;   // per layer: uses the window
   bool swa_rope_unscaled = false;  // sliding layers: base rope_base_swa,
   float rope_base_swa = 10000.0f;  // no scaling (gemma3)
-  float rope_mscale = 1.0f;        // cos/sin factor (YaRN)
+  float rope_mscale = 1.0f;        // cos/sin factor (YaRN, LongRoPE)
+  // LongRoPE (Phi-3 128k, Phi-3.5, Phi-4-mini): contexts longer than this
+  // use rope_inv_freq_long(); 0: no long factors.
+  int64_t rope_long_context = 0;
 
   bool is_sliding(int64_t layer) const {
     return sliding_window > 0 && sliding[layer];
@@ -109,6 +112,10 @@ class Model {
   const std::vector<float>& rope_inv_freq(bool sliding = false) const {
     return sliding && config_.swa_rope_unscaled ? inv_freq_swa_ : inv_freq_;
   }
+  // LongRoPE's table for contexts over rope_long_context (else empty).
+  const std::vector<float>& rope_inv_freq_long() const {
+    return inv_freq_long_;
+  }
   // Bytes of weights read for one decoded token (every matrix once).
   int64_t weight_bytes_per_token() const;
   const GgufFile& file() const { return *file_; }
@@ -124,7 +131,7 @@ class Model {
   Weight output_;
   const float* output_norm_ = nullptr;
   std::vector<LayerWeights> layers_;
-  std::vector<float> inv_freq_, inv_freq_swa_;
+  std::vector<float> inv_freq_, inv_freq_swa_, inv_freq_long_;
 };
 
 }  // namespace inferd::llm

@@ -208,12 +208,12 @@ INSTANTIATE_TEST_SUITE_P(
                 },
                 "tensor \"blk.0.attn_qkv.weight\": shape [32, 60], expected "
                 "[32, 64]"},
-        BadCase{"LongRope",
+        BadCase{"LongRopeWithoutShortFactors",
                 [](Spec& s) {
                   s.tensors["rope_factors_long.weight"] = {GgmlType::kF32,
                                                            {8}};
                 },
-                "LongRoPE"},
+                "missing tensor \"rope_factors_short.weight\""},
         BadCase{"UnknownTokenizer", [](Spec& s) { s.tokenizer = "bert"; },
                 "unsupported tokenizer.ggml.model \"bert\""}),
     [](const ::testing::TestParamInfo<BadCase>& info) {

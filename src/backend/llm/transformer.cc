@@ -255,8 +255,12 @@ absl::Status Transformer::Forward(absl::Span<const BatchToken> tokens,
       }
     }
   };
-  rope_table(model_->rope_inv_freq(), c.rope_mscale, rope_cos_.data(),
-             rope_sin_.data());
+  // LongRoPE: the long factors when this transformer's context exceeds the
+  // original one.
+  const bool long_rope = c.rope_long_context > 0 &&
+                         options_.max_context > c.rope_long_context;
+  rope_table(long_rope ? model_->rope_inv_freq_long() : model_->rope_inv_freq(),
+             c.rope_mscale, rope_cos_.data(), rope_sin_.data());
   if (c.swa_rope_unscaled) {
     rope_table(model_->rope_inv_freq(true), 1.0f, rope_cos_swa_.data(),
                rope_sin_swa_.data());
