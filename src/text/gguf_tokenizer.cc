@@ -152,6 +152,7 @@ absl::StatusOr<std::unique_ptr<GgufTokenizer>> GgufTokenizer::Create(
          t == GgufVocab::kUnknown) &&
         !vocab.tokens[i].empty()) {
       tok->specials_.push_back(i);
+      tok->has_user_defined_ |= t == GgufVocab::kUserDefined;
     }
   }
   std::stable_sort(tok->specials_.begin(), tok->specials_.end(),
@@ -248,11 +249,15 @@ std::vector<int32_t> GgufTokenizer::Encode(std::string_view text, bool add_bos,
     int32_t token = -1;
   };
   std::vector<Fragment> fragments;
-  if (parse_special && !specials_.empty()) {
+  // User-defined tokens (GPT-NeoX's runs of spaces, Qwen's <think>) are
+  // matched in any text, control and unknown ones only when asked, as
+  // llama.cpp and Hugging Face's added tokens do.
+  if (!specials_.empty() && (parse_special || has_user_defined_)) {
     size_t start = 0, i = 0;
     while (i < text.size()) {
       int32_t hit = -1;
       for (int32_t id : specials_) {
+        if (!parse_special && types_[id] != GgufVocab::kUserDefined) continue;
         const std::string& s = token_text(id);
         if (text.compare(i, s.size(), s) == 0) {
           hit = id;

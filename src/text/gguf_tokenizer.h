@@ -13,9 +13,10 @@
 //  - "gpt2": byte-level BPE. Text is split into words by the pattern named in
 //    `tokenizer.ggml.pre` (WordSplitter), and words merge by the rank of
 //    `tokenizer.ggml.merges` in BpeModel, as tokenizer.json's byte-level BPE.
-// Special (control / user-defined / unknown) tokens are matched in the text
-// when `parse_special` is set. SentencePiece and HF tokenizers read their own
-// formats, not GGUF's arrays, hence this adapter onto text/'s models.
+// User-defined tokens are matched in any text; control and unknown ones only
+// when `parse_special` is set (llama.cpp's rule). SentencePiece and HF
+// tokenizers read their own formats, not GGUF's arrays, hence this adapter
+// onto text/'s models.
 //
 // Thread-safety: immutable after Create(); all methods are const and
 // thread-safe.
@@ -46,8 +47,8 @@ class GgufTokenizer {
 
   // Token ids for `text` (any bytes). `add_bos` prepends BOS when the
   // vocabulary asks for it (tokenizer.ggml.add_bos_token); `parse_special`
-  // turns the text of special tokens into their ids instead of encoding it as
-  // plain text.
+  // turns the text of control tokens into their ids instead of encoding it
+  // as plain text (user-defined tokens are always matched).
   std::vector<int32_t> Encode(std::string_view text, bool add_bos,
                               bool parse_special) const;
 
@@ -84,6 +85,7 @@ class GgufTokenizer {
   std::optional<WordSplitter> splitter_;  // kGpt2
   std::vector<int32_t> types_;
   std::vector<int32_t> specials_;  // longest text first
+  bool has_user_defined_ = false;  // among specials_
   std::vector<int32_t> end_tokens_;
   int32_t bos_ = -1;
   int32_t eos_ = -1;

@@ -1,5 +1,6 @@
 #include "text/gguf_tokenizer.h"
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -118,6 +119,27 @@ TEST(GgufTokenizerTest, Gpt2DuplicateMergeKeepsItsFirstRank) {
   EXPECT_THAT((*tok)->Encode("abc a", false, false),
               ElementsAre(v.Id("ab"), v.Id("c"), v.Id(kGa)));
   EXPECT_EQ((*tok)->TokenBytes(v.Id(kGa)), " a");
+}
+
+// llama.cpp's rule: user-defined tokens (GPT-NeoX's runs of spaces) are
+// matched in plain text, control tokens only with parse_special.
+TEST(GgufTokenizerTest, UserDefinedTokensMatchWithoutParseSpecial) {
+  TestVocab v = Spm(-1, -2);
+  v.tokens.push_back("  ");  // user-defined
+  v.scores.push_back(0);
+  v.types.push_back(4);
+  v.tokens.push_back("<ctl>");  // control
+  v.scores.push_back(0);
+  v.types.push_back(3);
+  auto tok = GgufTokenizer::Create(v.View());
+  ASSERT_TRUE(tok.ok()) << tok.status();
+  const int32_t spaces = v.Id("  ");
+  EXPECT_THAT((*tok)->Encode("ab  c", false, false),
+              ElementsAre(v.Id("ab"), spaces, v.Id("c")));
+  const std::vector<int32_t> plain = (*tok)->Encode("<ctl>a", false, false);
+  EXPECT_EQ(std::count(plain.begin(), plain.end(), v.Id("<ctl>")), 0);
+  EXPECT_THAT((*tok)->Encode("<ctl>a", false, true),
+              ElementsAre(v.Id("<ctl>"), v.Id("a")));
 }
 
 TEST(GgufTokenizerTest, ErrorsNameTheMetadata) {

@@ -175,6 +175,28 @@ bool IsNonspacingMark(char32_t cp) {
   return cp >= 0x300 && Category(cp) == UTF8PROC_CATEGORY_MN;
 }
 
+bool IsCasedLetter(char32_t cp) {
+  switch (Category(cp)) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsPunctuation(char32_t cp) {
+  switch (Category(cp)) {
+    case UTF8PROC_CATEGORY_PC: case UTF8PROC_CATEGORY_PD:
+    case UTF8PROC_CATEGORY_PS: case UTF8PROC_CATEGORY_PE:
+    case UTF8PROC_CATEGORY_PI: case UTF8PROC_CATEGORY_PF:
+    case UTF8PROC_CATEGORY_PO:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool IsBertPunctuation(char32_t cp) {
   if ((cp >= 0x21 && cp <= 0x2F) || (cp >= 0x3A && cp <= 0x40) ||
       (cp >= 0x5B && cp <= 0x60) || (cp >= 0x7B && cp <= 0x7E)) {

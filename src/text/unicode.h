@@ -105,6 +105,8 @@ bool IsLetter(char32_t cp);       // \p{L}
 bool IsNumber(char32_t cp);       // \p{N}
 bool IsMark(char32_t cp);         // \p{M}
 bool IsNonspacingMark(char32_t cp);  // \p{Mn}
+bool IsPunctuation(char32_t cp);  // \p{P}
+bool IsCasedLetter(char32_t cp);  // \p{LC}: Lu Ll Lt
 // \p{P} plus the ASCII punctuation ranges (BERT's definition).
 bool IsBertPunctuation(char32_t cp);
 // \p{Cc} \p{Cf} \p{Co} \p{Cs}.

@@ -232,25 +232,48 @@ void SplitLlama3(std::string_view text, uint32_t base, int max_digits,
 }  // namespace
 
 absl::StatusOr<WordSplitter> WordSplitter::ForGgufPre(std::string_view pre) {
+  // llama.cpp's names (llama-vocab.cpp) and expressions for each.
+  auto any_of = [&](std::initializer_list<std::string_view> names) {
+    for (std::string_view n : names) {
+      if (pre == n) return true;
+    }
+    return false;
+  };
+  using S = SplitStage;
   Options o;
   o.whitespace = Whitespace::kUnicode;
-  if (pre.empty() || pre == "default" || pre == "gpt2" || pre == "gpt-2" ||
-      pre == "phi-2" || pre == "jina-v1-en" || pre == "roberta-bpe") {
+  if (pre.empty() || pre == "default") {
+    // A vocabulary without tokenizer.ggml.pre (GPT-NeoX, older files).
+    o.stages = {S::kPunctSymbols, S::kGpt2, S::kNumbers, S::kAsciiDigits3};
+  } else if (any_of({"gpt2", "gpt-2", "phi-2", "jina-v1-en", "roberta-bpe",
+                     "mpt", "olmo", "jais", "jina-es", "jina-de",
+                     "jina-v2-es", "jina-v2-de", "jina-v2-code",
+                     "gigachat"})) {
     o.pattern = Pattern::kGpt2;
-  } else if (pre == "smollm" || pre == "starcoder" || pre == "refact") {
+  } else if (any_of({"smollm", "starcoder", "refact", "command-r",
+                     "codeshell", "exaone", "minerva"})) {
     o.pattern = Pattern::kGpt2;
     o.split_digits_first = true;
-  } else if (pre == "llama3" || pre == "llama-bpe" || pre == "llama-v3" ||
-             pre == "smaug-bpe" || pre == "dbrx") {
+  } else if (pre == "falcon") {
+    o.stages = {S::kPunctSymbolsTick, S::kGpt2, S::kAsciiDigits3};
+  } else if (pre == "deepseek-coder") {
+    o.stages = {S::kNewline, S::kSpaceLetters, S::kSpacePunct, S::kCjk,
+                S::kNumber};
+  } else if (pre == "deepseek-llm") {
+    o.stages = {S::kNewline, S::kSpaceCased, S::kSpaceDsPunct,
+                S::kTrailingSpace, S::kCjk, S::kNumbers};
+  } else if (any_of({"llama3", "llama-bpe", "llama-v3", "smaug-bpe", "dbrx",
+                     "falcon3", "pixtral"})) {
     o.pattern = Pattern::kLlama3;
     o.max_digits = 3;
-  } else if (pre == "qwen2" || pre == "deepseek-r1-qwen") {
+  } else if (any_of({"qwen2", "deepseek-r1-qwen", "stablelm2"})) {
     o.pattern = Pattern::kLlama3;
     o.max_digits = 1;
   } else {
-    return absl::InvalidArgumentError(
-        StrCat("unsupported tokenizer.ggml.pre \"", pre,
-               "\" (supported: gpt2, llama3, qwen2, smollm and aliases)"));
+    return absl::InvalidArgumentError(StrCat(
+        "unsupported tokenizer.ggml.pre \"", pre,
+        "\" (supported: default, gpt2, llama3, qwen2, smollm, starcoder, "
+        "command-r, falcon, deepseek-llm, deepseek-coder and aliases)"));
   }
   return WordSplitter(o);
 }
@@ -273,6 +296,10 @@ void WordSplitter::SplitPiece(std::string_view text, uint32_t base,
 
 void WordSplitter::Split(std::string_view text, uint32_t base,
                          std::vector<Range>* out) const {
+  if (!options_.stages.empty()) {
+    SplitStaged(text, base, out);
+    return;
+  }
   if (!options_.split_digits_first) {
     SplitPiece(text, base, out);
     return;
@@ -297,6 +324,27 @@ void WordSplitter::Split(std::string_view text, uint32_t base,
   if (run_start < text.size()) {
     SplitPiece(text.substr(run_start), base + static_cast<uint32_t>(run_start),
                out);
+  }
+}
+
+void WordSplitter::SplitStaged(std::string_view text, uint32_t base,
+                               std::vector<Range>* out) const {
+  std::vector<Range> pieces = {Range{0, static_cast<uint32_t>(text.size())}};
+  std::vector<Range> next;
+  for (SplitStage stage : options_.stages) {
+    next.clear();
+    for (const Range& r : pieces) {
+      const std::string_view piece = text.substr(r.begin, r.end - r.begin);
+      if (stage == SplitStage::kGpt2) {
+        SplitGpt2<Whitespace::kUnicode>(piece, r.begin, &next);
+      } else {
+        SplitByStage(stage, piece, r.begin, &next);
+      }
+    }
+    pieces.swap(next);
+  }
+  for (const Range& r : pieces) {
+    out->push_back(Range{base + r.begin, base + r.end});
   }
 }
 

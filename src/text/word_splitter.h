@@ -10,6 +10,10 @@
 //      (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,D}|
 //       ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
 //
+// Other GGUF pre-tokenizers ("default" for files without the key, falcon,
+// deepseek-llm, deepseek-coder) are lists of simpler expressions that
+// llama.cpp runs one after the other: Options::stages.
+//
 // They use \p{L}, \p{N} and the look-ahead \s+(?!\S): RE2 has no look-ahead,
 // and these patterns run on every text a tokenizer sees, so each is matched
 // by hand, alternative by alternative in the pattern's order, with utf8proc
@@ -27,6 +31,7 @@
 
 #include "absl/status/statusor.h"
 #include "text/normalized_text.h"
+#include "text/split_stages.h"
 
 namespace inferd::text {
 
@@ -42,6 +47,10 @@ class WordSplitter {
     Whitespace whitespace = Whitespace::kJavaScript;
     int max_digits = 0;               // kLlama3: D above (3 Llama 3, 1 Qwen2)
     bool split_digits_first = false;  // each \p{N} its own word, first
+    // When not empty, the pattern instead: llama.cpp's list of expressions
+    // run in turn, each splitting the pieces of the one before
+    // (split_stages.h; kGpt2 is GPT-2's pattern).
+    std::vector<SplitStage> stages;
   };
 
   explicit WordSplitter(Options options) : options_(options) {}
@@ -60,6 +69,8 @@ class WordSplitter {
  private:
   void SplitPiece(std::string_view text, uint32_t base,
                   std::vector<PreTokenizedText::Range>* out) const;
+  void SplitStaged(std::string_view text, uint32_t base,
+                   std::vector<PreTokenizedText::Range>* out) const;
 
   Options options_;
 };

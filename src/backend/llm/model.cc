@@ -3,6 +3,7 @@
 #include <cmath>
 #include <utility>
 
+#include "backend/llm/arch.h"
 #include "backend/llm/kernels.h"
 #include "backend/llm/tokenizer_loader.h"
 #include "common/strings.h"
@@ -20,15 +21,6 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
     s += (i ? ", " : "") + std::to_string(shape[i]);
   }
   return s + "]";
-}
-
-absl::StatusOr<int64_t> RequiredInt(const GgufFile& f, const std::string& key) {
-  absl::StatusOr<uint64_t> v = f.GetUint(key);
-  if (!v.ok()) return v.status();
-  if (*v == 0 || *v > (1u << 30)) {
-    return Invalid(StrCat("metadata \"", key, "\" = ", *v, " is out of range"));
-  }
-  return static_cast<int64_t>(*v);
 }
 
 }  // namespace
@@ -57,76 +49,8 @@ absl::StatusOr<std::unique_ptr<Model>> Model::FromFile(
 
 absl::Status Model::Init() {
   const GgufFile& f = *file_;
-  absl::StatusOr<std::string_view> arch = f.GetString("general.architecture");
-  if (!arch.ok()) return arch.status();
   ModelConfig& c = config_;
-  c.arch = std::string(*arch);
-  if (c.arch == "llama") {
-    c.rope_neox = false;
-  } else if (c.arch == "qwen2") {
-    c.rope_neox = true;
-    c.qkv_bias = true;
-  } else {
-    return Invalid(StrCat("unsupported architecture \"", c.arch,
-                       "\" (supported: llama, qwen2)"));
-  }
-  const std::string p = c.arch + ".";
-  auto get = [&](const std::string& key, int64_t* out) -> absl::Status {
-    absl::StatusOr<int64_t> v = RequiredInt(f, p + key);
-    if (!v.ok()) return v.status();
-    *out = *v;
-    return absl::OkStatus();
-  };
-  for (auto [key, out] :
-       {std::pair<const char*, int64_t*>{"embedding_length", &c.dim},
-        {"block_count", &c.n_layers},
-        {"feed_forward_length", &c.ffn_dim},
-        {"attention.head_count", &c.n_heads}}) {
-    if (absl::Status s = get(key, out); !s.ok()) return s;
-  }
-  auto kv = f.GetUintOr(p + "attention.head_count_kv", c.n_heads);
-  auto ctx = f.GetUintOr(p + "context_length", 2048);
-  if (!kv.ok()) return kv.status();
-  if (!ctx.ok()) return ctx.status();
-  c.n_kv_heads = static_cast<int64_t>(*kv);
-  c.context_length = static_cast<int64_t>(*ctx);
-  if (c.n_kv_heads == 0 || c.n_heads % c.n_kv_heads != 0) {
-    return Invalid(StrCat("attention.head_count ", c.n_heads,
-                       " is not a multiple of head_count_kv ", c.n_kv_heads));
-  }
-  auto key_len = f.GetUintOr(p + "attention.key_length", c.dim / c.n_heads);
-  if (!key_len.ok()) return key_len.status();
-  c.head_dim = static_cast<int64_t>(*key_len);
-  if (c.head_dim == 0 || c.head_dim % 2 != 0 || c.head_dim > 1024) {
-    return Invalid(StrCat("head dimension ", c.head_dim, " must be even"));
-  }
-  auto rope_dims = f.GetUintOr(p + "rope.dimension_count", c.head_dim);
-  auto base = f.GetFloatOr(p + "rope.freq_base", 10000.0);
-  auto eps = f.GetFloatOr(p + "attention.layer_norm_rms_epsilon", 1e-5);
-  if (!rope_dims.ok()) return rope_dims.status();
-  if (!base.ok()) return base.status();
-  if (!eps.ok()) return eps.status();
-  c.rope_dims = static_cast<int64_t>(*rope_dims);
-  if (c.rope_dims == 0 || c.rope_dims > c.head_dim || c.rope_dims % 2 != 0) {
-    return Invalid(StrCat("rope.dimension_count ", c.rope_dims,
-                       " must be even and at most the head dimension ",
-                       c.head_dim));
-  }
-  c.rope_base = static_cast<float>(*base);
-  c.rms_eps = static_cast<float>(*eps);
-  if (const GgufValue* type = f.Find(p + "rope.scaling.type");
-      type != nullptr) {
-    auto name = f.GetString(p + "rope.scaling.type");
-    if (!name.ok()) return name.status();
-    if (*name == "linear") {
-      auto factor = f.GetFloat(p + "rope.scaling.factor");
-      if (!factor.ok()) return factor.status();
-      if (*factor <= 0) return Invalid("rope.scaling.factor must be positive");
-      c.rope_scale = static_cast<float>(*factor);
-    } else if (*name != "none") {
-      return Invalid(StrCat("unsupported rope.scaling.type \"", *name, "\""));
-    }
-  }
+  if (absl::Status s = ReadArchitecture(f, &c); !s.ok()) return s;
 
   auto tok = LoadTokenizer(f);
   if (!tok.ok()) return tok.status();
@@ -196,46 +120,120 @@ absl::Status Model::Init() {
     c.tied_output = true;
     output_ = token_embd_;
   }
+  // Rows [first, first + n) of a fused matrix, as a matrix of its own.
+  auto rows_of = [](const Weight& w, int64_t first, int64_t n) {
+    Weight v = w;
+    v.data = w.row(first);
+    v.rows = n;
+    return v;
+  };
+  auto check = [](std::initializer_list<absl::Status> all) {
+    for (const absl::Status& s : all) {
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  };
   layers_.resize(c.n_layers);
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const std::string b = StrCat("blk.", l, ".");
     LayerWeights& L = layers_[l];
-    for (absl::Status s :
-         {vector(b + "attn_norm.weight", c.dim, &L.attn_norm),
-          matrix(b + "attn_q.weight", c.dim, c.q_dim(), &L.wq),
-          matrix(b + "attn_k.weight", c.dim, c.kv_dim(), &L.wk),
-          matrix(b + "attn_v.weight", c.dim, c.kv_dim(), &L.wv),
-          matrix(b + "attn_output.weight", c.q_dim(), c.dim, &L.wo),
-          vector(b + "ffn_norm.weight", c.dim, &L.ffn_norm),
-          matrix(b + "ffn_gate.weight", c.dim, c.ffn_dim, &L.w_gate),
-          matrix(b + "ffn_up.weight", c.dim, c.ffn_dim, &L.w_up),
-          matrix(b + "ffn_down.weight", c.ffn_dim, c.dim, &L.w_down)}) {
+    absl::Status s = check(
+        {vector(b + "attn_norm.weight", c.dim, &L.attn_norm),
+         matrix(b + "attn_output.weight", c.q_dim(), c.dim, &L.wo),
+         vector(b + "ffn_norm.weight", c.dim, &L.ffn_norm),
+         matrix(b + "ffn_down.weight", c.ffn_dim, c.dim, &L.w_down)});
+    if (!s.ok()) return s;
+    if (f.FindTensor(b + "attn_qkv.weight") != nullptr) {
+      Weight qkv;
+      s = matrix(b + "attn_qkv.weight", c.dim, c.q_dim() + 2 * c.kv_dim(),
+                 &qkv);
+      L.wq = rows_of(qkv, 0, c.q_dim());
+      L.wk = rows_of(qkv, c.q_dim(), c.kv_dim());
+      L.wv = rows_of(qkv, c.q_dim() + c.kv_dim(), c.kv_dim());
+    } else {
+      s = check({matrix(b + "attn_q.weight", c.dim, c.q_dim(), &L.wq),
+                 matrix(b + "attn_k.weight", c.dim, c.kv_dim(), &L.wk),
+                 matrix(b + "attn_v.weight", c.dim, c.kv_dim(), &L.wv)});
+    }
+    if (!s.ok()) return s;
+    if (f.FindTensor(b + "ffn_gate.weight") == nullptr &&
+        f.FindTensor(b + "ffn_up.weight") != nullptr &&
+        f.FindTensor(b + "ffn_up.weight")->shape.size() == 2 &&
+        f.FindTensor(b + "ffn_up.weight")->shape[1] == 2 * c.ffn_dim) {
+      Weight gate_up;  // phi3: gate rows, then up rows
+      s = matrix(b + "ffn_up.weight", c.dim, 2 * c.ffn_dim, &gate_up);
+      L.w_gate = rows_of(gate_up, 0, c.ffn_dim);
+      L.w_up = rows_of(gate_up, c.ffn_dim, c.ffn_dim);
+    } else {
+      s = check({matrix(b + "ffn_gate.weight", c.dim, c.ffn_dim, &L.w_gate),
+                 matrix(b + "ffn_up.weight", c.dim, c.ffn_dim, &L.w_up)});
+    }
+    if (!s.ok()) return s;
+    if (c.qkv_bias) {
+      s = check({vector(b + "attn_q.bias", c.q_dim(), &L.bq),
+                 vector(b + "attn_k.bias", c.kv_dim(), &L.bk),
+                 vector(b + "attn_v.bias", c.kv_dim(), &L.bv)});
       if (!s.ok()) return s;
     }
-    if (c.qkv_bias) {
-      for (absl::Status s : {vector(b + "attn_q.bias", c.q_dim(), &L.bq),
-                             vector(b + "attn_k.bias", c.kv_dim(), &L.bk),
-                             vector(b + "attn_v.bias", c.kv_dim(), &L.bv)}) {
-        if (!s.ok()) return s;
-      }
+    if (c.qk_norm) {
+      s = check({vector(b + "attn_q_norm.weight", c.head_dim, &L.q_norm),
+                 vector(b + "attn_k_norm.weight", c.head_dim, &L.k_norm)});
+      if (!s.ok()) return s;
+    }
+    if (c.post_norms) {
+      s = check(
+          {vector(b + "post_attention_norm.weight", c.dim, &L.attn_post_norm),
+           vector(b + "post_ffw_norm.weight", c.dim, &L.ffn_post_norm)});
+      if (!s.ok()) return s;
     }
   }
 
-  const int64_t pairs = c.rope_dims / 2;
-  inv_freq_.resize(pairs);
   const float* factors = nullptr;
-  if (f.FindTensor("rope_freqs.weight") != nullptr) {
-    if (absl::Status s = vector("rope_freqs.weight", pairs, &factors);
+  double long_attn_factor = 1.0;
+  if (f.FindTensor("rope_factors_long.weight") != nullptr) {
+    // LongRoPE: short factors up to the original context, long ones past it
+    // (chosen by the serving context, as llama.cpp does), cos/sin scaled by
+    // rope.scaling.attn_factor.
+    const float* long_factors = nullptr;
+    if (absl::Status s = check(
+            {vector("rope_factors_long.weight", c.rope_dims / 2, &long_factors),
+             vector("rope_factors_short.weight", c.rope_dims / 2, &factors)});
+        !s.ok()) {
+      return s;
+    }
+    if (c.rope_scaling.type != RopeScaling::Type::kNone) {
+      return Invalid("rope_factors_long.weight with rope.scaling.type set");
+    }
+    auto orig = f.GetUintOr(c.arch + ".rope.scaling.original_context_length",
+                            static_cast<uint64_t>(c.context_length));
+    auto attn = f.GetFloatOr(c.arch + ".rope.scaling.attn_factor", 1.0);
+    if (!orig.ok()) return orig.status();
+    if (!attn.ok()) return attn.status();
+    if (*orig == 0 || !(*attn > 0)) {
+      return Invalid("LongRoPE original_context_length and attn_factor must "
+                     "be positive");
+    }
+    c.rope_long_context = static_cast<int64_t>(*orig);
+    long_attn_factor = *attn;
+    float unused = 1.0f;
+    inv_freq_long_ = RopeInvFreq(c.rope_dims, c.rope_base, c.rope_scaling,
+                                 long_factors, &unused);
+  }
+  if (factors == nullptr && f.FindTensor("rope_freqs.weight") != nullptr) {
+    if (absl::Status s = vector("rope_freqs.weight", c.rope_dims / 2, &factors);
         !s.ok()) {
       return s;
     }
   }
-  for (int64_t i = 0; i < pairs; ++i) {
-    double inv = std::pow(static_cast<double>(c.rope_base),
-                          -2.0 * i / static_cast<double>(c.rope_dims));
-    if (factors != nullptr) inv /= factors[i];
-    inv /= c.rope_scale;
-    inv_freq_[i] = static_cast<float>(inv);
+  inv_freq_ = RopeInvFreq(c.rope_dims, c.rope_base, c.rope_scaling, factors,
+                          &c.rope_mscale);
+  if (c.rope_long_context > 0) {
+    c.rope_mscale = static_cast<float>(long_attn_factor);
+  }
+  if (c.swa_rope_unscaled) {
+    float unscaled = 1.0f;
+    inv_freq_swa_ = RopeInvFreq(c.rope_dims, c.rope_base_swa, RopeScaling{},
+                                nullptr, &unscaled);
   }
   return absl::OkStatus();
 }

@@ -1,11 +1,13 @@
 #pragma once
 
-// A llama-family language model loaded from a GGUF file: hyperparameters,
+// A decoder-only language model loaded from a GGUF file: hyperparameters,
 // tokenizer and weight views into the mapped file.
 //
-// Supports the `llama` architecture (Llama 2/3, TinyLlama, SmolLM, Mistral
-// without sliding window; normal RoPE, optional llama3 rope_freqs) and `qwen2`
-// (NeoX RoPE, q/k/v biases). Weights are used in place from the mapping: F32,
+// The architectures (llama, qwen2, qwen3, gemma2, gemma3, phi3) and their
+// metadata are in arch.h, RoPE scaling in rope_scaling.h. Fused matrices
+// (phi3's attn_qkv and gate/up ffn_up) become views of their row ranges, so
+// the forward pass sees separate q/k/v and gate/up weights. Weights are used
+// in place from the mapping: F32,
 // F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K. Load() checks every tensor's presence,
 // type and shape against the hyperparameters and names the first one that does
 // not fit.
@@ -20,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "backend/llm/ggml_type.h"
 #include "backend/llm/gguf_file.h"
+#include "backend/llm/rope_scaling.h"
 #include "text/gguf_tokenizer.h"
 
 namespace inferd::llm {
@@ -36,11 +39,32 @@ struct ModelConfig {
   int64_t context_length = 0;
   int64_t rope_dims = 0;  // leading dims of each head that rotate
   float rope_base = 10000.0f;
-  float rope_scale = 1.0f;  // linear position scaling
+  RopeScaling rope_scaling;  // linear / YaRN context extension
   float rms_eps = 1e-5f;
   bool rope_neox = false;  // pairs (i, i + d/2) instead of (2i, 2i + 1)
   bool qkv_bias = false;
   bool tied_output = false;
+  // Per-architecture features (arch.h); defaults are llama's.
+  enum class Activation { kSilu, kGeluTanh };
+  Activation ffn_activation = Activation::kSilu;  // of the gate, times up
+  float embed_scale = 1.0f;    // token embeddings are multiplied by it
+  float attn_scale = 0.0f;     // q.k factor; 0: 1/sqrt(head_dim)
+  float attn_softcap = 0.0f;   // scores -> c*tanh(s/c); 0: none
+  float final_softcap = 0.0f;  // logits -> c*tanh(l/c); 0: none
+  bool qk_norm = false;        // RMS norm of each q and k head (before RoPE)
+  bool post_norms = false;     // RMS norm of attention and FFN outputs
+  int64_t sliding_window = 0;  // sliding layers see this many positions
+  std::vector<bool> sliding;   // per layer: uses the window
+  bool swa_rope_unscaled = false;  // sliding layers: base rope_base_swa,
+  float rope_base_swa = 10000.0f;  // no scaling (gemma3)
+  float rope_mscale = 1.0f;        // cos/sin factor (YaRN, LongRoPE)
+  // LongRoPE (Phi-3 128k, Phi-3.5, Phi-4-mini): contexts longer than this
+  // use rope_inv_freq_long(); 0: no long factors.
+  int64_t rope_long_context = 0;
+
+  bool is_sliding(int64_t layer) const {
+    return sliding_window > 0 && sliding[layer];
+  }
 
   int64_t q_dim() const { return n_heads * head_dim; }
   int64_t kv_dim() const { return n_kv_heads * head_dim; }
@@ -64,6 +88,10 @@ struct LayerWeights {
   const float* bv = nullptr;
   const float* ffn_norm = nullptr;
   Weight w_gate, w_up, w_down;
+  const float* q_norm = nullptr;  // [head_dim], qk_norm
+  const float* k_norm = nullptr;
+  const float* attn_post_norm = nullptr;  // [dim], post_norms
+  const float* ffn_post_norm = nullptr;
 };
 
 class Model {
@@ -79,8 +107,15 @@ class Model {
   const Weight& output() const { return output_; }
   const float* output_norm() const { return output_norm_; }
   const std::vector<LayerWeights>& layers() const { return layers_; }
-  // Per rotated pair i: base^(-2i/rope_dims) / factor_i / rope_scale.
-  const std::vector<float>& rope_inv_freq() const { return inv_freq_; }
+  // Per rotated pair i: the angle per position (rope_scaling.h); sliding
+  // layers have their own table when the architecture says so.
+  const std::vector<float>& rope_inv_freq(bool sliding = false) const {
+    return sliding && config_.swa_rope_unscaled ? inv_freq_swa_ : inv_freq_;
+  }
+  // LongRoPE's table for contexts over rope_long_context (else empty).
+  const std::vector<float>& rope_inv_freq_long() const {
+    return inv_freq_long_;
+  }
   // Bytes of weights read for one decoded token (every matrix once).
   int64_t weight_bytes_per_token() const;
   const GgufFile& file() const { return *file_; }
@@ -96,7 +131,7 @@ class Model {
   Weight output_;
   const float* output_norm_ = nullptr;
   std::vector<LayerWeights> layers_;
-  std::vector<float> inv_freq_;
+  std::vector<float> inv_freq_, inv_freq_swa_, inv_freq_long_;
 };
 
 }  // namespace inferd::llm

@@ -1,5 +1,6 @@
 #include "backend/llm/model.h"
 
+#include <cmath>
 #include <functional>
 #include <map>
 #include <string>
@@ -81,6 +82,60 @@ TEST(ModelTest, LoadsValidModelWithTiedOutput) {
   EXPECT_EQ((*model)->rope_inv_freq().size(), 8u);
 }
 
+TEST(ModelTest, SplitsPhi3FusedMatricesIntoViews) {
+  Spec spec = Spec::Default();
+  spec.arch = "phi3";
+  for (const char* name : {"blk.0.attn_q.weight", "blk.0.attn_k.weight",
+                           "blk.0.attn_v.weight", "blk.0.ffn_gate.weight"}) {
+    spec.tensors.erase(name);
+  }
+  spec.tensors["blk.0.attn_qkv.weight"] = {GgmlType::kF32, {32, 64}};
+  spec.tensors["blk.0.ffn_up.weight"] = {GgmlType::kF32, {32, 128}};
+  auto model = spec.Build();
+  ASSERT_TRUE(model.ok()) << model.status();
+  const LayerWeights& L = (*model)->layers()[0];
+  EXPECT_EQ(L.wq.rows, 32);
+  EXPECT_EQ(L.wk.rows, 16);
+  EXPECT_EQ(L.wv.rows, 16);
+  EXPECT_EQ(L.wk.data, L.wq.data + 32 * L.wq.row_bytes);
+  EXPECT_EQ(L.wv.data, L.wk.data + 16 * L.wk.row_bytes);
+  EXPECT_EQ(L.w_gate.rows, 64);
+  EXPECT_EQ(L.w_up.data, L.w_gate.data + 64 * L.w_gate.row_bytes);
+  EXPECT_TRUE((*model)->config().rope_neox);
+}
+
+TEST(ModelTest, Gemma2TakesLlamaCppDefaultsAndPattern) {
+  Spec spec = Spec::Default();
+  spec.arch = "gemma2";
+  spec.ints["block_count"] = 2;
+  for (const char* l : {"blk.0.", "blk.1."}) {
+    for (const char* t : {"attn_norm.weight", "ffn_norm.weight",
+                          "post_attention_norm.weight",
+                          "post_ffw_norm.weight"}) {
+      spec.tensors[std::string(l) + t] = {GgmlType::kF32, {32}};
+    }
+    for (auto [t, shape] : std::initializer_list<
+             std::pair<const char*, std::vector<int64_t>>>{
+             {"attn_q.weight", {32, 32}},      {"attn_k.weight", {32, 16}},
+             {"attn_v.weight", {32, 16}},      {"attn_output.weight", {32, 32}},
+             {"ffn_gate.weight", {32, 64}},    {"ffn_up.weight", {32, 64}},
+             {"ffn_down.weight", {64, 32}}}) {
+      spec.tensors[std::string(l) + t] = {GgmlType::kF32, shape};
+    }
+  }
+  auto model = spec.Build();
+  ASSERT_TRUE(model.ok()) << model.status();
+  const ModelConfig& c = (*model)->config();
+  EXPECT_EQ(c.sliding_window, 64);  // 4096, bounded by the context
+  EXPECT_TRUE(c.is_sliding(0));
+  EXPECT_FALSE(c.is_sliding(1));
+  EXPECT_FLOAT_EQ(c.attn_softcap, 50.0f);
+  EXPECT_FLOAT_EQ(c.final_softcap, 30.0f);
+  EXPECT_FLOAT_EQ(c.embed_scale, std::sqrt(32.0f));
+  EXPECT_EQ(c.ffn_activation, ModelConfig::Activation::kGeluTanh);
+  EXPECT_TRUE(c.post_norms);
+}
+
 struct BadCase {
   const char* name;
   std::function<void(Spec&)> mutate;
@@ -129,9 +184,36 @@ INSTANTIATE_TEST_SUITE_P(
                 "tensor \"output_norm.weight\": expected F32 [32]"},
         BadCase{"UnsupportedRopeScaling",
                 [](Spec& s) {
+                  s.extra_strings.push_back(
+                      "llama.rope.scaling.type=longrope");
+                },
+                "unsupported llama.rope.scaling.type \"longrope\""},
+        BadCase{"YarnWithoutFactor",
+                [](Spec& s) {
                   s.extra_strings.push_back("llama.rope.scaling.type=yarn");
                 },
-                "unsupported rope.scaling.type \"yarn\""},
+                "llama.rope.scaling.factor"},
+        BadCase{"ValueLengthDiffers",
+                [](Spec& s) { s.ints["attention.value_length"] = 8; },
+                "attention.value_length 8 differs"},
+        BadCase{"Qwen3WithoutQkNorms", [](Spec& s) { s.arch = "qwen3"; },
+                "missing tensor \"blk.0.attn_q_norm.weight\""},
+        BadCase{"Gemma2WithoutPostNorms", [](Spec& s) { s.arch = "gemma2"; },
+                "missing tensor \"blk.0.post_attention_norm.weight\""},
+        BadCase{"Phi3FusedQkvWrongShape",
+                [](Spec& s) {
+                  s.arch = "phi3";
+                  s.tensors["blk.0.attn_qkv.weight"] = {GgmlType::kF32,
+                                                        {32, 60}};
+                },
+                "tensor \"blk.0.attn_qkv.weight\": shape [32, 60], expected "
+                "[32, 64]"},
+        BadCase{"LongRopeWithoutShortFactors",
+                [](Spec& s) {
+                  s.tensors["rope_factors_long.weight"] = {GgmlType::kF32,
+                                                           {8}};
+                },
+                "missing tensor \"rope_factors_short.weight\""},
         BadCase{"UnknownTokenizer", [](Spec& s) { s.tokenizer = "bert"; },
                 "unsupported tokenizer.ggml.model \"bert\""}),
     [](const ::testing::TestParamInfo<BadCase>& info) {

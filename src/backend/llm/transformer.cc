@@ -3,17 +3,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "backend/llm/elementwise.h"
 #include "common/strings.h"
 
 namespace inferd::llm {
 namespace {
-
-void RmsNorm(const float* x, const float* w, int64_t n, float eps, float* y) {
-  double ss = 0;
-  for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
-  const float scale = static_cast<float>(1.0 / std::sqrt(ss / n + eps));
-  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale * w[i];
-}
 
 // Rotates the first rope_dims of each head of `v` (n_heads x head_dim).
 void Rope(float* v, int64_t n_heads, int64_t head_dim, int64_t rope_dims,
@@ -58,6 +52,10 @@ Transformer::Transformer(const Model* model, ThreadPool* pool, Options options)
   up_.resize(T * c.ffn_dim);
   rope_cos_.resize(T * c.rope_dims / 2);
   rope_sin_.resize(T * c.rope_dims / 2);
+  if (c.swa_rope_unscaled) {
+    rope_cos_swa_.resize(T * c.rope_dims / 2);
+    rope_sin_swa_.resize(T * c.rope_dims / 2);
+  }
   const int64_t widest = std::max({c.dim, c.q_dim(), c.ffn_dim});
   xq_.resize(T * ((widest + 31) / 32));
   scores_.resize(pool->parallelism());
@@ -164,7 +162,12 @@ void Transformer::Attention(absl::Span<const BatchToken> tokens,
                             KvCache* cache, int64_t layer) {
   const ModelConfig& c = model_->config();
   const int64_t group = c.n_heads / c.n_kv_heads;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+  const float scale = c.attn_scale > 0
+                          ? c.attn_scale
+                          : 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+  // Sliding layers see the last `sliding_window` positions, their own
+  // included.
+  const int64_t window = c.is_sliding(layer) ? c.sliding_window : 0;
   const int64_t tasks = static_cast<int64_t>(tokens.size()) * c.n_heads;
   auto body = [&](int task, int thread) {
     const int64_t t = task / c.n_heads;
@@ -174,14 +177,16 @@ void Transformer::Attention(absl::Span<const BatchToken> tokens,
     const int64_t kv_off = (h / group) * c.head_dim;
     const float* q = q_.data() + t * c.q_dim() + h * c.head_dim;
     float* scores = scores_[thread].data();
-    const int64_t n_pos = bt.position + 1;
-    float max_score = -INFINITY;
+    const int64_t first =
+        window > 0 ? std::max<int64_t>(0, bt.position + 1 - window) : 0;
+    const int64_t n_pos = bt.position + 1 - first;
     for (int64_t p = 0; p < n_pos; ++p) {
-      const float s =
-          DotF32(q, cache->Key(seq, layer, p) + kv_off, c.head_dim) * scale;
-      scores[p] = s;
-      max_score = std::max(max_score, s);
+      scores[p] =
+          DotF32(q, cache->Key(seq, layer, first + p) + kv_off, c.head_dim) *
+          scale;
     }
+    if (c.attn_softcap > 0) SoftCap(scores, n_pos, c.attn_softcap);
+    const float max_score = *std::max_element(scores, scores + n_pos);
     float sum = 0;
     for (int64_t p = 0; p < n_pos; ++p) {
       scores[p] = std::exp(scores[p] - max_score);
@@ -192,11 +197,20 @@ void Transformer::Attention(absl::Span<const BatchToken> tokens,
     std::fill(out, out + c.head_dim, 0.0f);
     for (int64_t p = 0; p < n_pos; ++p) {
       const float a = scores[p] * inv;
-      const float* v = cache->Value(seq, layer, p) + kv_off;
+      const float* v = cache->Value(seq, layer, first + p) + kv_off;
       for (int64_t d = 0; d < c.head_dim; ++d) out[d] += a * v[d];
     }
   };
   pool_->ParallelFor(static_cast<int>(tasks), body);
+}
+
+void Transformer::PostNorm(const float* weight, int64_t n_tokens) {
+  if (weight == nullptr) return;
+  const ModelConfig& c = model_->config();
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    float* row = xn_.data() + t * c.dim;
+    RmsNorm(row, weight, c.dim, c.rms_eps, row);
+  }
 }
 
 absl::Status Transformer::Forward(absl::Span<const BatchToken> tokens,
@@ -230,20 +244,41 @@ absl::Status Transformer::Forward(absl::Span<const BatchToken> tokens,
 
   // Embeddings and rotary tables.
   const int64_t half = c.rope_dims / 2;
-  const std::vector<float>& inv_freq = model_->rope_inv_freq();
+  auto rope_table = [&](const std::vector<float>& inv_freq, float mscale,
+                        float* cos, float* sin) {
+    for (int64_t t = 0; t < T; ++t) {
+      for (int64_t i = 0; i < half; ++i) {
+        const double theta =
+            static_cast<double>(tokens[t].position) * inv_freq[i];
+        cos[t * half + i] = static_cast<float>(std::cos(theta) * mscale);
+        sin[t * half + i] = static_cast<float>(std::sin(theta) * mscale);
+      }
+    }
+  };
+  // LongRoPE: the long factors when this transformer's context exceeds the
+  // original one.
+  const bool long_rope = c.rope_long_context > 0 &&
+                         options_.max_context > c.rope_long_context;
+  rope_table(long_rope ? model_->rope_inv_freq_long() : model_->rope_inv_freq(),
+             c.rope_mscale, rope_cos_.data(), rope_sin_.data());
+  if (c.swa_rope_unscaled) {
+    rope_table(model_->rope_inv_freq(true), 1.0f, rope_cos_swa_.data(),
+               rope_sin_swa_.data());
+  }
   for (int64_t t = 0; t < T; ++t) {
     const Weight& e = model_->token_embedding();
-    DequantizeRow(e.type, e.row(tokens[t].token), c.dim, x_.data() + t * c.dim);
-    for (int64_t i = 0; i < half; ++i) {
-      const double theta =
-          static_cast<double>(tokens[t].position) * inv_freq[i];
-      rope_cos_[t * half + i] = static_cast<float>(std::cos(theta));
-      rope_sin_[t * half + i] = static_cast<float>(std::sin(theta));
+    float* x = x_.data() + t * c.dim;
+    DequantizeRow(e.type, e.row(tokens[t].token), c.dim, x);
+    if (c.embed_scale != 1.0f) {
+      for (int64_t i = 0; i < c.dim; ++i) x[i] *= c.embed_scale;
     }
   }
 
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& L = model_->layers()[l];
+    const bool own_rope = c.swa_rope_unscaled && c.is_sliding(l);
+    const float* layer_cos = own_rope ? rope_cos_swa_.data() : rope_cos_.data();
+    const float* layer_sin = own_rope ? rope_sin_swa_.data() : rope_sin_.data();
     for (int64_t t = 0; t < T; ++t) {
       RmsNorm(x_.data() + t * c.dim, L.attn_norm, c.dim, c.rms_eps,
               xn_.data() + t * c.dim);
@@ -261,8 +296,12 @@ absl::Status Transformer::Forward(absl::Span<const BatchToken> tokens,
           v[i] += L.bv[i];
         }
       }
-      const float* cs = rope_cos_.data() + t * half;
-      const float* sn = rope_sin_.data() + t * half;
+      if (c.qk_norm) {
+        HeadRmsNorm(q, c.n_heads, c.head_dim, L.q_norm, c.rms_eps);
+        HeadRmsNorm(k, c.n_kv_heads, c.head_dim, L.k_norm, c.rms_eps);
+      }
+      const float* cs = layer_cos + t * half;
+      const float* sn = layer_sin + t * half;
       Rope(q, c.n_heads, c.head_dim, c.rope_dims, c.rope_neox, cs, sn);
       Rope(k, c.n_kv_heads, c.head_dim, c.rope_dims, c.rope_neox, cs, sn);
       const SequenceKv& seq = *sequences[tokens[t].sequence];
@@ -271,6 +310,7 @@ absl::Status Transformer::Forward(absl::Span<const BatchToken> tokens,
     }
     Attention(tokens, sequences, cache, l);
     MatMul({{&L.wo, xn_.data()}}, att_.data(), T);
+    PostNorm(L.attn_post_norm, T);
     for (int64_t i = 0; i < T * c.dim; ++i) x_[i] += xn_[i];
 
     for (int64_t t = 0; t < T; ++t) {
@@ -278,11 +318,10 @@ absl::Status Transformer::Forward(absl::Span<const BatchToken> tokens,
               xn_.data() + t * c.dim);
     }
     MatMul({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xn_.data(), T);
-    for (int64_t i = 0; i < T * c.ffn_dim; ++i) {
-      const float g = gate_[i];
-      gate_[i] = g / (1.0f + std::exp(-g)) * up_[i];
-    }
+    GatedActivation(c.ffn_activation, gate_.data(), up_.data(),
+                    T * c.ffn_dim);
     MatMul({{&L.w_down, xn_.data()}}, gate_.data(), T);
+    PostNorm(L.ffn_post_norm, T);
     for (int64_t i = 0; i < T * c.dim; ++i) x_[i] += xn_[i];
   }
 
@@ -295,6 +334,7 @@ absl::Status Transformer::Forward(absl::Span<const BatchToken> tokens,
     ++n_out;
   }
   MatMul({{&model_->output(), logits}}, xn_.data(), n_out);
+  if (c.final_softcap > 0) SoftCap(logits, n_out * c.n_vocab, c.final_softcap);
   for (const BatchToken& bt : tokens) {
     SequenceKv& seq = *sequences[bt.sequence];
     seq.length = std::max<int64_t>(seq.length, bt.position + 1);

@@ -1,6 +1,6 @@
 #pragma once
 
-// The forward pass of a llama-family model over a batch of tokens from many
+// The forward pass of a decoder-only model (architectures in arch.h) over a batch of tokens from many
 // sequences: prompt chunks and single decode tokens mixed in one call.
 //
 // Every matrix product runs once for the whole batch (weights are read from
@@ -69,6 +69,9 @@ class Transformer {
   };
   void MatMul(std::initializer_list<MatOut> outs, const float* x,
               int64_t n_tokens);
+  // RMS norm of the first n_tokens rows of xn_ (a sublayer's output) in
+  // place, when the architecture has one (weight not null).
+  void PostNorm(const float* weight, int64_t n_tokens);
   void Attention(absl::Span<const BatchToken> tokens,
                  absl::Span<SequenceKv* const> sequences, KvCache* cache,
                  int64_t layer);
@@ -78,7 +81,7 @@ class Transformer {
   Options options_;
   // Scratch, [max_batch_tokens x width] each.
   std::vector<float> x_, xn_, q_, k_, v_, att_, gate_, up_, rope_cos_,
-      rope_sin_;
+      rope_sin_, rope_cos_swa_, rope_sin_swa_;
   std::vector<BlockQ8Act> xq_;
   // Per thread: attention scores and f32 weight tiles.
   std::vector<std::vector<float>> scores_, tiles_;

@@ -124,6 +124,71 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
+// The other architectures (scripts/llm/make_arch_models.py: seeded random
+// weights, float64 references after Hugging Face's modelling code).
+INSTANTIATE_TEST_SUITE_P(
+    Architectures, GoldenTest,
+    ::testing::Values(TypeCase{"tiny-qwen3-f32.gguf", 2e-4, true},
+                      TypeCase{"tiny-gemma2-f32.gguf", 2e-4, true},
+                      TypeCase{"tiny-gemma3-f32.gguf", 2e-4, true},
+                      TypeCase{"tiny-phi3-f32.gguf", 2e-4, true},
+                      TypeCase{"tiny-phi3-q8_0.gguf", 0.15, false},
+                      TypeCase{"tiny-mistral-f32.gguf", 2e-4, true},
+                      TypeCase{"tiny-llama-yarn-f32.gguf", 2e-4, true},
+                      TypeCase{"tiny-llama-linear-f32.gguf", 2e-4, true},
+                      TypeCase{"tiny-phi3-longrope-f32.gguf", 2e-4, true}),
+    [](const ::testing::TestParamInfo<TypeCase>& info) {
+      std::string name = info.param.file;
+      name = name.substr(0, name.find(".gguf"));
+      for (char& ch : name) {
+        if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+      }
+      return name;
+    });
+
+// LongRoPE: a transformer whose context fits the original one uses the
+// short factors (the golden above, with a context of 128, the long ones).
+TEST(TransformerTest, LongRopeFactorsFollowTheContext) {
+  Runner r("tests/data/llm/tiny-phi3-longrope-f32.gguf");
+  ASSERT_NE(r.model, nullptr);
+  const ModelConfig& c = r.model->config();
+  ASSERT_EQ(c.rope_long_context, 16);
+  ASSERT_EQ(r.model->rope_inv_freq_long().size(), 6u);
+  EXPECT_NE(r.model->rope_inv_freq_long()[5], r.model->rope_inv_freq()[5]);
+  const std::vector<int32_t> ids = {1, 40, 7, 300, 12, 99, 5};
+  SequenceKv a;
+  const std::vector<float> long_logits = r.Feed(a, ids);
+  auto short_t = Transformer::Create(r.model.get(), r.pool.get(), {64, 16});
+  ASSERT_TRUE(short_t.ok());
+  r.transformer = *std::move(short_t);
+  SequenceKv b;
+  const std::vector<float> short_logits = r.Feed(b, ids);
+  double diff = 0;
+  for (size_t i = 0; i < long_logits.size(); ++i) {
+    diff = std::max<double>(diff, std::fabs(long_logits[i] - short_logits[i]));
+  }
+  EXPECT_GT(diff, 1e-3);
+}
+
+// Sliding windows and per-layer RoPE tables hold when the prompt arrives in
+// chunks that straddle the window.
+TEST(TransformerTest, SlidingWindowChunkedPrefillEqualsWhole) {
+  for (const char* file : {"tiny-gemma2-f32.gguf", "tiny-gemma3-f32.gguf",
+                           "tiny-mistral-f32.gguf"}) {
+    Runner r(std::string("tests/data/llm/") + file);
+    ASSERT_NE(r.model, nullptr);
+    ASSERT_GT(r.model->config().sliding_window, 0) << file;
+    std::vector<int32_t> ids;
+    for (int i = 0; i < 19; ++i) ids.push_back(3 + (i * 37) % 500);
+    SequenceKv a, b;
+    const std::vector<float> whole = r.Feed(a, ids);
+    const std::vector<float> chunked = r.Feed(b, ids, 3);
+    for (size_t i = 0; i < whole.size(); ++i) {
+      ASSERT_NEAR(whole[i], chunked[i], 1e-4) << file << " " << i;
+    }
+  }
+}
+
 TEST(TransformerTest, ChunkedPrefillEqualsWholePrefill) {
   Runner r("tests/data/llm/tiny-llama-f32.gguf");
   ASSERT_NE(r.model, nullptr);

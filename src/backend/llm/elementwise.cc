@@ -1,0 +1,43 @@
+#include "backend/llm/elementwise.h"
+
+#include <cmath>
+
+namespace inferd::llm {
+
+void RmsNorm(const float* x, const float* w, int64_t n, float eps, float* y) {
+  double ss = 0;
+  for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+  const float scale = static_cast<float>(1.0 / std::sqrt(ss / n + eps));
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale * w[i];
+}
+
+void HeadRmsNorm(float* v, int64_t n_heads, int64_t head_dim, const float* w,
+                 float eps) {
+  for (int64_t h = 0; h < n_heads; ++h) {
+    RmsNorm(v + h * head_dim, w, head_dim, eps, v + h * head_dim);
+  }
+}
+
+void SoftCap(float* v, int64_t n, float cap) {
+  const float inv = 1.0f / cap;
+  for (int64_t i = 0; i < n; ++i) v[i] = cap * std::tanh(v[i] * inv);
+}
+
+void GatedActivation(ModelConfig::Activation act, float* gate,
+                     const float* up, int64_t n) {
+  if (act == ModelConfig::Activation::kSilu) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float g = gate[i];
+      gate[i] = g / (1.0f + std::exp(-g)) * up[i];
+    }
+    return;
+  }
+  constexpr float kSqrt2OverPi = 0.7978845608028654f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    const float inner = kSqrt2OverPi * (g + 0.044715f * g * g * g);
+    gate[i] = 0.5f * g * (1.0f + std::tanh(inner)) * up[i];
+  }
+}
+
+}  // namespace inferd::llm
