@@ -29,6 +29,7 @@
 #include "http/cors.h"
 #include "http/route_table.h"
 #include "http/request_observer.h"
+#include "http/tls_options.h"
 
 namespace inferd {
 
@@ -44,15 +45,20 @@ class HttpServer {
     RequestObserver* observer = nullptr;  // not owned; optional (metrics)
     bool access_log = true;  // a line per request at info; 5xx are logged regardless
     CorsPolicy cors;         // off by default (http/cors.h)
+    // HTTPS on `port` (every connection; plain HTTP there gets a 400 that
+    // says so). Off by default (http/tls_options.h).
+    TlsOptions tls;
   };
 
-  // Binds and listens; serving starts with Start(). `routes` is not owned
-  // and must outlive the server.
+  // Loads the TLS certificate and key (when asked), binds and listens;
+  // serving starts with Start(). InvalidArgument naming the file when the
+  // TLS files are unusable. `routes` is not owned and must outlive the server.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Create(
       Options options, const RouteTable* routes);
   ~HttpServer();
 
   int port() const;
+  bool tls() const;  // whether the port serves HTTPS
   void Start();
 
   // Stops accepting (new connections are refused), lets requests being
