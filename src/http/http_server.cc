@@ -129,6 +129,9 @@ constexpr bool kIsTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
 // The first byte of a TLS connection: a handshake record (RFC 8446 5.1).
 constexpr unsigned char kTlsHandshakeRecord = 0x16;
+// What a plain-HTTP client that reached the HTTPS port may still send after
+// its refusal, read and dropped.
+constexpr size_t kMaxDrainBytes = 1 << 20;
 
 std::string_view Std(beast::string_view text) { return {text.data(), text.size()}; }
 
@@ -268,6 +271,19 @@ class HttpServer::Impl {
         co_await WriteError(tcp, 400,
                             StrCat("this port serves HTTPS only: use https://, not http://"),
                             record);
+        // Read what else the client sent (a body) before closing: closing
+        // with unread bytes resets the connection, and the client could
+        // lose the answer. Bounded in bytes and time.
+        boost::system::error_code shut_ec;
+        tcp.socket().shutdown(tcp::socket::shutdown_send, shut_ec);
+        tcp.expires_after(std::chrono::seconds(1));
+        for (size_t drained = 0; drained < kMaxDrainBytes;) {
+          buffer.consume(buffer.size());
+          auto [drain_ec, n] = co_await tcp.async_read_some(buffer.prepare(4096), kTuple);
+          if (drain_ec) break;
+          buffer.commit(n);
+          drained += n;
+        }
       } else {
         auto [handshake_ec, used] =
             co_await stream.async_handshake(asio::ssl::stream_base::server, buffer.data(), kTuple);

@@ -3,6 +3,9 @@
 // The HTTP/1.1 server: accepts connections, reads requests with limits and
 // timeouts, dispatches them through the RouteTable and writes responses.
 // Built on Boost.Beast with C++20 coroutines; no Beast type leaks out.
+// With Options::tls the port serves HTTPS (OpenSSL; see http/tls_context.h)
+// and the same requests as plain HTTP, keep-alive and streams included; a
+// plain-HTTP request there gets a 400 saying so, and the connection closes.
 //
 // Limits: bodies above max_body_bytes get 413; a request that is not fully
 // received within read_timeout closes the connection; an idle keep-alive
