@@ -35,3 +35,29 @@ $(EXAMPLES)/.stamp: $(wildcard examples/*.py) $(wildcard scripts/llm/*.py) tests
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# libFuzzer harnesses with ASan + UBSan (clang), each run FUZZ_SECONDS on a
+# copy of its committed seed corpus (docs/fuzzing.md). Not part of `test`.
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZERS := request_target v2_request http_request outbound_policy
+# No -g: clang 14 cannot emit debug information for the coroutines of http/
+# ("Cannot represent a difference across sections").
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -O1
+
+.PHONY: fuzz fuzz-build
+fuzz-build:
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	  -DINFERD_FUZZ=ON -DCMAKE_C_FLAGS="$(FUZZ_FLAGS)" -DCMAKE_CXX_FLAGS="$(FUZZ_FLAGS)"
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzzers
+
+fuzz: fuzz-build
+	@for f in $(FUZZERS); do \
+	  work=$(FUZZ_DIR)/corpus/$$f; rm -rf $$work; mkdir -p $$work; cp fuzz/corpus/$$f/* $$work/; \
+	  echo "== fuzz_$$f ($(FUZZ_SECONDS) s)"; \
+	  $(FUZZ_DIR)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_DIR)/crash-$$f- $$work 2>&1 | \
+	    grep -E "stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY|Test unit written" \
+	    || true; \
+	  test -z "$$(ls $(FUZZ_DIR)/crash-$$f-* 2>/dev/null)" || { echo "fuzz_$$f found a crash"; exit 1; }; \
+	done

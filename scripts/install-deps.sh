@@ -40,6 +40,8 @@ packages=(
   libsqlite3-dev libxxhash-dev
   # SHA-256 model digests for Ollama's /api/tags (libcrypto)
   libssl-dev
+  # HTTPS tests: the end-to-end tests make their certificates with the openssl tool
+  openssl
   # image pipelines: decode (JPEG/PNG/BMP/WebP), resize, colour conversion
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   # promtool checks the live /metrics output in the end-to-end tests

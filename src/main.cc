@@ -128,6 +128,24 @@ void AddServeCommand(CLI::App& app, inferd::ServerOptions& o) {
                     "or \"*\" for any; none: no CORS headers")
       ->delimiter(',')
       ->envname("INFERD_CORS_ORIGINS");
+  serve->add_option("--tls-cert", o.tls_cert,
+                    "PEM certificate chain: with --tls-key, --http-port serves HTTPS only")
+      ->envname("INFERD_TLS_CERT");
+  serve->add_option("--tls-key", o.tls_key, "PEM private key of --tls-cert (unencrypted)")
+      ->envname("INFERD_TLS_KEY");
+  serve->add_option("--tls-client-ca", o.tls_client_ca,
+                    "PEM CA certificates: clients must present a certificate they signed "
+                    "(mutual TLS)")
+      ->envname("INFERD_TLS_CLIENT_CA");
+  serve->add_option("--webhook-allow", o.webhook_allow,
+                    "Non-public destinations webhooks may reach, comma-separated: CIDRs "
+                    "(10.0.0.0/8), addresses (127.0.0.1) or host names; by default only "
+                    "public addresses")
+      ->delimiter(',')
+      ->envname("INFERD_WEBHOOK_ALLOW");
+  serve->add_option("--webhook-ca", o.webhook_ca,
+                    "PEM CA certificates trusted for https:// webhooks, besides the system's")
+      ->envname("INFERD_WEBHOOK_CA");
   serve->callback([&o] {
     absl::Status status = inferd::RunServer(o);
     if (!status.ok()) {

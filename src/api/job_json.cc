@@ -86,9 +86,11 @@ json::object JobDocument(const jobs::Job& job) {
 
 absl::Status ValidateWebhookUrl(std::string_view url) {
   auto parsed = boost::urls::parse_absolute_uri(url);
-  if (!parsed || parsed->scheme() != "http" || parsed->host().empty()) {
+  if (!parsed || parsed->host().empty() ||
+      (parsed->scheme_id() != boost::urls::scheme::http &&
+       parsed->scheme_id() != boost::urls::scheme::https)) {
     return absl::InvalidArgumentError(StrCat(
-        "\"webhook\" must be an absolute http:// URL (https is not supported); got \"",
+        "\"webhook\" must be an absolute http:// or https:// URL; got \"",
         RedactUrl(url), "\""));
   }
   return absl::OkStatus();

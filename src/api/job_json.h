@@ -30,7 +30,8 @@ std::string Rfc3339(absl::Time time);
 absl::StatusOr<jobs::JobSpec> ParseJobSubmission(std::string_view body);
 
 // Whether `url` is one a webhook can be sent to
-// (http://[user:password@]host[:port]/path); the error shows it redacted.
+// (http[s]://[user:password@]host[:port]/path); the error shows it redacted.
+// Where it points is checked at submission by the webhook policy (JobsApi).
 absl::Status ValidateWebhookUrl(std::string_view url);
 
 }  // namespace inferd

@@ -65,6 +65,7 @@ absl::Status ApplyHeaders(const HttpRequest& request, jobs::JobSpec& spec) {
 // The query parameters of GET /v1/jobs.
 absl::StatusOr<jobs::ListQuery> ParseListQuery(const std::string& query) {
   jobs::ListQuery list;
+  if (query.empty()) return list;  // GET /v1/jobs: not one parameter with an empty name
   if (!boost::urls::parse_query(query)) {
     return absl::InvalidArgumentError("malformed query string");
   }
@@ -299,6 +300,28 @@ void JobsApi::Submit(jobs::JobSpec spec, Responder respond) const {
   if (absl::Status valid = executor_.Validate(spec.request); !valid.ok()) {
     return respond(ErrorResponse(valid));
   }
+  if (!spec.webhook_url.empty() && webhook_policy_ != nullptr) {
+    // Where the webhook points is checked now, so a client learns at once
+    // that it may not make the server call a private address. Resolving a
+    // host name may block: off the I/O thread.
+    readers_->Post([this, spec = std::move(spec), respond = std::move(respond)]() mutable {
+      absl::StatusOr<OutboundTarget> target = webhook_policy_->Resolve(spec.webhook_url);
+      if (!target.ok()) {
+        return respond(JsonError(
+            400, StrCat("\"webhook\" ", target.status().message(),
+                        absl::IsInvalidArgument(target.status())
+                            ? "; --webhook-allow lists the destinations allowed besides "
+                              "public addresses"
+                            : "")));
+      }
+      Store(std::move(spec), std::move(respond));
+    });
+    return;
+  }
+  Store(std::move(spec), std::move(respond));
+}
+
+void JobsApi::Store(jobs::JobSpec spec, Responder respond) const {
   std::string model_name = spec.request.model;
   store_->SubmitAsync(std::move(spec), [this, model_name, respond = std::move(respond)](
                                            absl::StatusOr<jobs::SubmitResult> submitted) {

@@ -32,6 +32,7 @@
 #include "api/job_executor.h"
 #include "api/job_metrics.h"
 #include "common/thread_pool.h"
+#include "http/outbound_policy.h"
 #include "http/route_table.h"
 #include "jobs/job_event_hub.h"
 #include "jobs/job_store.h"
@@ -67,6 +68,9 @@ class JobsApi {
 
   // Set before serving; cancellations of running jobs go through it.
   void set_worker_pool(jobs::JobWorkerPool* pool) { pool_ = pool; }
+  // Set before serving, not owned: where webhooks may point, checked at
+  // submission (400 naming the URL when refused). Unset: not checked here.
+  void set_webhook_policy(const OutboundPolicy* policy) { webhook_policy_ = policy; }
 
   // When `request` carries `Prefer: respond-async`, submits it as a job of
   // `route` ("infer", "predict", "generate", "chat_completions",
@@ -83,6 +87,8 @@ class JobsApi {
  private:
   HttpResponse UnavailableResponse() const;
   void Submit(jobs::JobSpec spec, Responder respond) const;
+  // Submits a validated `spec` to the store and answers 202.
+  void Store(jobs::JobSpec spec, Responder respond) const;
   // Runs `read` on the readers pool for a well-formed job id.
   void ReadJob(HttpRequest&& request, Responder respond,
                void (JobsApi::*read)(const HttpRequest&, Responder) const) const;
@@ -99,6 +105,7 @@ class JobsApi {
   const JobMetrics* metrics_;
   std::string unavailable_reason_;
   jobs::JobWorkerPool* pool_ = nullptr;
+  const OutboundPolicy* webhook_policy_ = nullptr;
   std::unique_ptr<ThreadPool> readers_;
 };
 

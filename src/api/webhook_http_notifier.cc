@@ -4,7 +4,6 @@
 #include "boost/json.hpp"
 #include "common/status_macros.h"
 #include "common/strings.h"
-#include "http/http_client.h"
 
 namespace inferd {
 
@@ -20,7 +19,7 @@ absl::Status WebhookHttpNotifier::Post(const jobs::Job& job) {
   post.url = job.webhook_url;
   post.headers.emplace_back("Job-Id", job.id);
   post.body = boost::json::serialize(JobDocument(job));
-  absl::Status status = SendHttpPost(post, timeout_);
+  absl::Status status = client_->Post(post);
   if (status.ok()) return status;
   return absl::Status(status.code(), StrCat("webhook ", status.message()));
 }

@@ -47,6 +47,14 @@ struct ServerOptions {
   int anonymous_max_concurrent = 0;
   // Origins that browser pages may call from ("*": any); empty: CORS off.
   std::vector<std::string> cors_origins;
+  // HTTPS (docs/security.md): PEM files; with both, --http-port serves HTTPS only.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;                // set: clients need a certificate it signed
+  // Webhooks: addresses beyond the public internet they may reach (CIDRs,
+  // addresses or host names), and extra CAs trusted for https:// webhooks.
+  std::vector<std::string> webhook_allow;
+  std::string webhook_ca;
 };
 
 }  // namespace inferd

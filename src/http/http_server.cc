@@ -15,9 +15,11 @@
 #include "absl/strings/match.h"
 #include "boost/asio.hpp"
 #include "boost/beast.hpp"
+#include "boost/beast/ssl.hpp"
 #include "common/strings.h"
 #include "http/access_log.h"
 #include "http/request_target.h"
+#include "http/tls_context.h"
 #include "spdlog/spdlog.h"
 
 namespace inferd {
@@ -27,6 +29,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using asio::use_awaitable;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
@@ -75,7 +78,10 @@ bool PeerReset(int fd) {
 // running after kProbeDelay gets an interim "100 Continue" (HTTP/1.1 clients
 // must accept 1xx responses; RFC 9110 15.2) and the connection is polled for
 // the reset. HTTP/1.0 has no interim responses: there the request runs to
-// its end and the write of the answer fails if the client is gone.
+// its end and the write of the answer fails if the client is gone. Nor
+// does HTTPS: a plain interim response cannot go into the TLS stream, and a
+// TLS client that leaves says so in an encrypted alert this watcher cannot
+// read; there the next write (a streamed chunk, the answer) finds out.
 asio::awaitable<void> WatchClient(tcp::socket& socket, std::shared_ptr<ClientWatch> watch,
                                   std::shared_ptr<CancelSignal> cancel, bool may_probe) {
   auto [wait_ec] = co_await socket.async_wait(tcp::socket::wait_read, kTuple);
@@ -114,6 +120,21 @@ asio::awaitable<void> WatchClient(tcp::socket& socket, std::shared_ptr<ClientWat
   }
 }
 
+// The TCP layer under a stream (itself for plain HTTP): timeouts and the
+// socket live there.
+template <class Stream>
+beast::tcp_stream& Tcp(Stream& stream) {
+  return beast::get_lowest_layer(stream);
+}
+template <class Stream>
+constexpr bool kIsTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+// The first byte of a TLS connection: a handshake record (RFC 8446 5.1).
+constexpr unsigned char kTlsHandshakeRecord = 0x16;
+// What a plain-HTTP client that reached the HTTPS port may still send after
+// its refusal, read and dropped.
+constexpr size_t kMaxDrainBytes = 1 << 20;
+
 std::string_view Std(beast::string_view text) { return {text.data(), text.size()}; }
 
 bool HasHeader(const HttpResponse& response, std::string_view name) {
@@ -132,6 +153,18 @@ class HttpServer::Impl {
         routes_(routes),
         io_(std::max(1, options_.io_threads)),
         acceptor_(io_) {}
+
+  // Loads the certificate and key when HTTPS is asked for.
+  absl::Status LoadTls() {
+    if (!options_.tls.enabled()) return absl::OkStatus();
+    absl::StatusOr<std::unique_ptr<asio::ssl::context>> context =
+        MakeServerTlsContext(options_.tls);
+    if (!context.ok()) return context.status();
+    tls_ = *std::move(context);
+    return absl::OkStatus();
+  }
+
+  bool tls() const { return tls_ != nullptr; }
 
   absl::Status Listen() {
     boost::system::error_code ec;
@@ -199,15 +232,91 @@ class HttpServer::Impl {
       boost::system::error_code opt_ec;
       socket.set_option(tcp::no_delay(true), opt_ec);
       auto executor = socket.get_executor();
-      asio::co_spawn(executor, Session(std::move(socket)), asio::detached);
+      if (tls_) {
+        asio::co_spawn(executor, TlsSession(std::move(socket)), asio::detached);
+      } else {
+        asio::co_spawn(executor, Session(std::move(socket)), asio::detached);
+      }
     }
   }
 
-  // Reads requests off one connection until it closes.
+  // A plain HTTP connection.
   asio::awaitable<void> Session(tcp::socket socket) {
     ++open_connections_;
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
+    co_await Serve(stream, buffer);
+    boost::system::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.socket().close(ec);
+    --open_connections_;
+  }
+
+  // An HTTPS connection: the TLS handshake, then the same requests as plain
+  // HTTP. A client that speaks plain HTTP to this port gets a 400 saying
+  // so (in plain HTTP), not a handshake failure it cannot read.
+  asio::awaitable<void> TlsSession(tcp::socket socket) {
+    ++open_connections_;
+    beast::flat_buffer buffer;
+    TlsStream stream(beast::tcp_stream(std::move(socket)), *tls_);
+    beast::tcp_stream& tcp = Tcp(stream);
+    tcp.expires_after(ToChrono(options_.read_timeout));
+    auto [first_ec, first_bytes] = co_await tcp.async_read_some(buffer.prepare(4096), kTuple);
+    if (!first_ec) {
+      buffer.commit(first_bytes);
+      const auto* first = static_cast<const unsigned char*>(buffer.data().data());
+      if (first[0] != kTlsHandshakeRecord) {
+        AccessRecord record;
+        record.method = record.path = "-";
+        record.request_id = RequestIdFor(std::nullopt);
+        record.started = absl::Now();
+        co_await WriteError(tcp, 400,
+                            StrCat("this port serves HTTPS only: use https://, not http://"),
+                            record);
+        // Read what else the client sent (a body) before closing: closing
+        // with unread bytes resets the connection, and the client could
+        // lose the answer. Bounded in bytes and time.
+        boost::system::error_code shut_ec;
+        tcp.socket().shutdown(tcp::socket::shutdown_send, shut_ec);
+        tcp.expires_after(std::chrono::seconds(1));
+        for (size_t drained = 0; drained < kMaxDrainBytes;) {
+          buffer.consume(buffer.size());
+          auto [drain_ec, n] = co_await tcp.async_read_some(buffer.prepare(4096), kTuple);
+          if (drain_ec) break;
+          buffer.commit(n);
+          drained += n;
+        }
+      } else {
+        auto [handshake_ec, used] =
+            co_await stream.async_handshake(asio::ssl::stream_base::server, buffer.data(), kTuple);
+        buffer.consume(buffer.size());
+        if (handshake_ec) {
+          boost::system::error_code peer_ec;
+          const tcp::endpoint peer = tcp.socket().remote_endpoint(peer_ec);
+          spdlog::debug("TLS handshake with {} failed: {}",
+                        peer_ec ? std::string("?") : peer.address().to_string(),
+                        handshake_ec.message());
+        } else {
+          const bool clean = co_await Serve(stream, buffer);
+          if (clean) {
+            // close_notify, so the client knows the answer was complete.
+            tcp.expires_after(std::chrono::seconds(2));
+            co_await stream.async_shutdown(kTuple);
+          }
+        }
+      }
+    }
+    boost::system::error_code ec;
+    tcp.socket().shutdown(tcp::socket::shutdown_send, ec);
+    tcp.socket().close(ec);
+    --open_connections_;
+  }
+
+  // Reads requests off one connection until it closes. Returns whether the
+  // connection is still sound (it ended by the server's choice: keep-alive
+  // off, idle, draining), so a TLS session may close it politely.
+  template <class Stream>
+  asio::awaitable<bool> Serve(Stream& stream, beast::flat_buffer& buffer) {
     while (!draining_) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(options_.max_body_bytes);
@@ -217,21 +326,21 @@ class HttpServer::Impl {
       // request; once the first byte arrives, the whole header must follow
       // within read_timeout (a client that stalls mid-header is dropped).
       if (buffer.size() == 0) {
-        stream.expires_after(ToChrono(options_.idle_timeout));
+        Tcp(stream).expires_after(ToChrono(options_.idle_timeout));
         auto [first_ec, first_bytes] =
             co_await stream.async_read_some(buffer.prepare(4096), kTuple);
-        if (first_ec) break;
+        if (first_ec) co_return first_ec == beast::error::timeout;
         buffer.commit(first_bytes);
       }
       const absl::Time started = absl::Now();
-      stream.expires_after(ToChrono(options_.read_timeout));
+      Tcp(stream).expires_after(ToChrono(options_.read_timeout));
       auto [header_ec, header_bytes] =
           co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
       if (header_ec == bhttp::error::body_limit) {
         AccessRecord record = RecordFor(parser.get(), started);
         co_await WriteError(stream, 413, "request body is larger than --max-body-bytes",
                             record);
-        break;
+        co_return true;
       }
       if (header_ec) {
         if (header_ec != bhttp::error::end_of_stream &&
@@ -245,17 +354,14 @@ class HttpServer::Impl {
           co_await WriteError(stream, 400,
                               StrCat("malformed HTTP request: ", header_ec.message()), record);
         }
-        break;
+        co_return false;
       }
       ++active_requests_;
       const bool keep_going = co_await HandleOne(stream, buffer, parser, started);
       --active_requests_;
-      if (!keep_going) break;
+      if (!keep_going) co_return true;
     }
-    boost::system::error_code ec;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream.socket().close(ec);
-    --open_connections_;
+    co_return true;
   }
 
   // The access record of a request whose header has arrived: its method,
@@ -277,19 +383,20 @@ class HttpServer::Impl {
 
   // Reads the body, dispatches, writes the response. Returns whether the
   // connection may carry another request.
-  asio::awaitable<bool> HandleOne(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+  template <class Stream>
+  asio::awaitable<bool> HandleOne(Stream& stream, beast::flat_buffer& buffer,
                                   bhttp::request_parser<bhttp::string_body>& parser,
                                   absl::Time started) {
     auto& header = parser.get();
     AccessRecord record = RecordFor(header, started);
     if (absl::EqualsIgnoreCase(std::string(header[bhttp::field::expect]), "100-continue")) {
       bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, 11};
-      stream.expires_after(ToChrono(options_.read_timeout));
+      Tcp(stream).expires_after(ToChrono(options_.read_timeout));
       auto [ec, n] = co_await bhttp::async_write(stream, go_on, kTuple);
       if (ec) co_return false;
     }
     if (!parser.is_done()) {
-      stream.expires_after(ToChrono(options_.read_timeout));
+      Tcp(stream).expires_after(ToChrono(options_.read_timeout));
       auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
       if (ec == bhttp::error::body_limit) {
         co_await WriteError(stream, 413, "request body is larger than --max-body-bytes",
@@ -307,7 +414,7 @@ class HttpServer::Impl {
         co_return false;
       }
     }
-    stream.expires_never();
+    Tcp(stream).expires_never();
 
     bhttp::request<bhttp::string_body> message = parser.release();
     HttpRequest request;
@@ -328,7 +435,7 @@ class HttpServer::Impl {
     request.headers.emplace_back("x-request-id", record.request_id);
     {
       boost::system::error_code peer_ec;
-      const tcp::endpoint peer = stream.socket().remote_endpoint(peer_ec);
+      const tcp::endpoint peer = Tcp(stream).socket().remote_endpoint(peer_ec);
       if (!peer_ec) request.remote_address = peer.address().to_string();
     }
     request.body = std::move(message.body());
@@ -358,9 +465,10 @@ class HttpServer::Impl {
     // Watch for the client going away while the handler works, so queued
     // work for a vanished client can be dropped.
     std::shared_ptr<CancelSignal> cancel = request.cancel;
-    auto& socket = stream.socket();
+    auto& socket = Tcp(stream).socket();
     auto watch = std::make_shared<ClientWatch>(socket.get_executor());
-    asio::co_spawn(socket.get_executor(), WatchClient(socket, watch, cancel, version >= 11),
+    asio::co_spawn(socket.get_executor(),
+                   WatchClient(socket, watch, cancel, version >= 11 && !kIsTls<Stream>),
                    asio::detached);
     auto stop_watching = [&socket, watch] {
       watch->answered = true;
@@ -422,7 +530,7 @@ class HttpServer::Impl {
     }
     out.keep_alive(keep_alive && !draining_);
     out.prepare_payload();
-    stream.expires_after(ToChrono(options_.read_timeout));
+    Tcp(stream).expires_after(ToChrono(options_.read_timeout));
     auto [ec, n] = co_await bhttp::async_write(stream, out, kTuple);
     if (!ec) record.bytes = out.body().size();
     LogAccess(record, options_.access_log, absl::Now());
@@ -495,7 +603,8 @@ class HttpServer::Impl {
   // stream produces it (chunked encoding), then the last chunk. Adds the
   // body bytes written to *bytes. Returns whether every write succeeded and
   // the stream ended normally.
-  asio::awaitable<bool> WriteStream(beast::tcp_stream& stream, HttpResponse response,
+  template <class Stream>
+  asio::awaitable<bool> WriteStream(Stream& stream, HttpResponse response,
                                     unsigned version, size_t* bytes) {
     bhttp::response<bhttp::empty_body> head{static_cast<bhttp::status>(response.status),
                                             version};
@@ -504,7 +613,7 @@ class HttpServer::Impl {
     for (const auto& [name, value] : response.headers) head.set(name, value);
     head.chunked(true);
     bhttp::response_serializer<bhttp::empty_body> serializer{head};
-    stream.expires_after(ToChrono(options_.read_timeout));
+    Tcp(stream).expires_after(ToChrono(options_.read_timeout));
     auto [head_ec, head_n] = co_await bhttp::async_write_header(stream, serializer, kTuple);
     if (head_ec) co_return false;
     ResponseStream* body = response.stream.get();
@@ -522,7 +631,7 @@ class HttpServer::Impl {
                 });
               },
               use_awaitable);
-      stream.expires_after(ToChrono(options_.read_timeout));
+      Tcp(stream).expires_after(ToChrono(options_.read_timeout));
       if (!chunk) {
         auto [ec, n] = co_await asio::async_write(stream, bhttp::make_chunk_last(), kTuple);
         co_return !ec;
@@ -536,7 +645,8 @@ class HttpServer::Impl {
 
   // Answers a request that cannot be dispatched (malformed, too large) with
   // a JSON error and Connection: close, and logs it.
-  asio::awaitable<void> WriteError(beast::tcp_stream& stream, int status,
+  template <class Stream>
+  asio::awaitable<void> WriteError(Stream& stream, int status,
                                    std::string message, AccessRecord& record) {
     HttpResponse error = JsonError(status, message);
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(status), 11};
@@ -546,7 +656,7 @@ class HttpServer::Impl {
     out.body() = std::move(error.body);
     out.keep_alive(false);
     out.prepare_payload();
-    stream.expires_after(std::chrono::seconds(5));
+    Tcp(stream).expires_after(std::chrono::seconds(5));
     auto [ec, n] = co_await bhttp::async_write(stream, out, kTuple);
     record.status = status;
     if (!ec) record.bytes = out.body().size();
@@ -556,6 +666,7 @@ class HttpServer::Impl {
 
   const Options options_;
   const RouteTable* routes_;
+  std::unique_ptr<asio::ssl::context> tls_;  // set: every connection is HTTPS
   asio::io_context io_;
   tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
@@ -569,7 +680,8 @@ class HttpServer::Impl {
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(
     Options options, const RouteTable* routes) {
   auto impl = std::make_unique<Impl>(std::move(options), routes);
-  absl::Status status = impl->Listen();
+  absl::Status status = impl->LoadTls();
+  if (status.ok()) status = impl->Listen();
   if (!status.ok()) return status;
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
@@ -577,6 +689,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpServer::~HttpServer() { impl_->Shutdown(absl::ZeroDuration()); }
 int HttpServer::port() const { return impl_->port(); }
+bool HttpServer::tls() const { return impl_->tls(); }
 void HttpServer::Start() { impl_->Start(); }
 void HttpServer::Shutdown(absl::Duration grace) { impl_->Shutdown(grace); }
 int HttpServer::active_requests() const { return impl_->active_requests(); }

@@ -3,6 +3,9 @@
 // The HTTP/1.1 server: accepts connections, reads requests with limits and
 // timeouts, dispatches them through the RouteTable and writes responses.
 // Built on Boost.Beast with C++20 coroutines; no Beast type leaks out.
+// With Options::tls the port serves HTTPS (OpenSSL; see http/tls_context.h)
+// and the same requests as plain HTTP, keep-alive and streams included; a
+// plain-HTTP request there gets a 400 saying so, and the connection closes.
 //
 // Limits: bodies above max_body_bytes get 413; a request that is not fully
 // received within read_timeout closes the connection; an idle keep-alive
@@ -29,6 +32,7 @@
 #include "http/cors.h"
 #include "http/route_table.h"
 #include "http/request_observer.h"
+#include "http/tls_options.h"
 
 namespace inferd {
 
@@ -44,15 +48,20 @@ class HttpServer {
     RequestObserver* observer = nullptr;  // not owned; optional (metrics)
     bool access_log = true;  // a line per request at info; 5xx are logged regardless
     CorsPolicy cors;         // off by default (http/cors.h)
+    // HTTPS on `port` (every connection; plain HTTP there gets a 400 that
+    // says so). Off by default (http/tls_options.h).
+    TlsOptions tls;
   };
 
-  // Binds and listens; serving starts with Start(). `routes` is not owned
-  // and must outlive the server.
+  // Loads the TLS certificate and key (when asked), binds and listens;
+  // serving starts with Start(). InvalidArgument naming the file when the
+  // TLS files are unusable. `routes` is not owned and must outlive the server.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Create(
       Options options, const RouteTable* routes);
   ~HttpServer();
 
   int port() const;
+  bool tls() const;  // whether the port serves HTTPS
   void Start();
 
   // Stops accepting (new connections are refused), lets requests being

@@ -23,8 +23,17 @@ absl::StatusOr<RequestTarget> ParseRequestTarget(std::string_view target) {
     return absl::InvalidArgumentError(
         StrCat("request target scheme \"", scheme, "\" is not http or https"));
   }
+  // An http(s) URI without "//host" has a path that is not rooted
+  // ("http:x/y"): no route could match it, and the table expects '/'.
+  if (!absolute->has_authority()) {
+    return absl::InvalidArgumentError(
+        "malformed request target: an absolute URL needs //host after the scheme");
+  }
   out.path = std::string(absolute->encoded_path());
   if (out.path.empty()) out.path = "/";
+  if (out.path.front() != '/') {  // "http://host:80:x": Boost.URL's reading of it
+    return absl::InvalidArgumentError("malformed request target: the path must start with /");
+  }
   out.query = std::string(absolute->encoded_query());
   return out;
 }

@@ -46,5 +46,16 @@ TEST(RequestTargetTest, OtherFormsAndSchemesAreRefused) {
   EXPECT_FALSE(ParseRequestTarget("http://example.com/a#frag").ok());
 }
 
+// Found by fuzz/request_target_fuzzer.cc: absolute URLs (without an
+// authority, or with a second colon after the port) parsed to a path that
+// did not start with '/'.
+TEST(RequestTargetTest, AnAbsoluteUrlWithoutAHostIsRefused) {
+  for (const char* target : {"http:*/host:800//vds/", "http:v2/health/live", "https:/v2",
+                             "http://host:800:predict?q"}) {
+    absl::StatusOr<RequestTarget> t = ParseRequestTarget(target);
+    EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument) << target;
+  }
+}
+
 }  // namespace
 }  // namespace inferd

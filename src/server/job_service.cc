@@ -13,6 +13,15 @@ absl::StatusOr<std::unique_ptr<JobService>> JobService::Create(const ServerOptio
                                                                MetricsRegistry* registry) {
   std::unique_ptr<JobService> service(new JobService());
   service->result_ttl_ = absl::Seconds(options.job_result_ttl_s);
+  // Webhooks may only reach public addresses, and what --webhook-allow lists.
+  INFERD_ASSIGN_OR_RETURN(service->webhook_policy_,
+                          OutboundPolicy::Create(options.webhook_allow));
+  HttpClient::Options webhook_client;
+  webhook_client.timeout = absl::Seconds(10);
+  webhook_client.policy = &service->webhook_policy_;
+  webhook_client.ca_file = options.webhook_ca;
+  INFERD_ASSIGN_OR_RETURN(std::unique_ptr<HttpClient> client,
+                          HttpClient::Create(webhook_client));
 
   jobs::SqliteJobStore::Options store_options;
   store_options.data_dir = options.data_dir;
@@ -55,8 +64,9 @@ absl::StatusOr<std::unique_ptr<JobService>> JobService::Create(const ServerOptio
                                   }));
   service->api_->set_worker_pool(service->pool_.get());
 
+  service->api_->set_webhook_policy(&service->webhook_policy_);
   service->notifier_ =
-      std::make_unique<WebhookHttpNotifier>(absl::Seconds(10), service->metrics_.get());
+      std::make_unique<WebhookHttpNotifier>(std::move(client), service->metrics_.get());
   jobs::WebhookDispatcher::Options webhook_options;
   webhook_options.events = &service->events_;
   INFERD_ASSIGN_OR_RETURN(service->webhooks_,

@@ -53,6 +53,7 @@ class JobService {
   void Maintain();
 
   absl::Duration result_ttl_;
+  OutboundPolicy webhook_policy_;  // read by the API and the notifier's client
   jobs::JobEventHub events_;
   std::unique_ptr<jobs::SqliteJobStore> store_;
   std::unique_ptr<JobMetrics> metrics_;

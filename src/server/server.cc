@@ -320,14 +320,22 @@ absl::Status RunServer(const ServerOptions& options) {
   http_options.observer = &http_metrics;
   http_options.access_log = options.access_log;
   INFERD_ASSIGN_OR_RETURN(http_options.cors, CorsPolicy::Create(options.cors_origins));
+  http_options.tls.cert_file = options.tls_cert;
+  http_options.tls.key_file = options.tls_key;
+  http_options.tls.client_ca_file = options.tls_client_ca;
+  if (!options.tls_client_ca.empty() && !http_options.tls.enabled()) {
+    return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
+  }
   INFERD_ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> http,
                           HttpServer::Create(http_options, &routes));
   HttpServer* http_server = http.get();
   registry.AddCallback("inferd_http_open_connections", "Open HTTP connections.", false,
                        [http_server] { return http_server->open_connections(); });
   http->Start();
-  spdlog::info("inferd {} listening on {}:{} (model repository {})",
+  spdlog::info("inferd {} listening on {}:{} ({}; model repository {})",
                context.server_version, options.host, http->port(),
+               http->tls() ? (options.tls_client_ca.empty() ? "HTTPS" : "HTTPS, mutual TLS")
+                           : "HTTP",
                options.model_repository);
 
   // Liveness answers while models load; readiness waits for them. Jobs

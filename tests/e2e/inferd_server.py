@@ -269,9 +269,11 @@ def build_binary_request(header, binary_inputs):
 class Client:
     """One keep-alive HTTP/1.1 connection to the server. Not thread-safe: one per thread."""
 
-    def __init__(self, port, timeout=60.0):
+    def __init__(self, port, timeout=60.0, ssl_context=None):
+        """With `ssl_context` (an ssl.SSLContext), the connection is HTTPS."""
         self.port = port
         self.timeout = timeout
+        self.ssl_context = ssl_context
         self._conn = None
         self._reused = False
 
@@ -296,6 +298,10 @@ class Client:
         elif body is not None and not isinstance(body, (bytes, bytearray)):
             body = list(body)  # chunks for Transfer-Encoding: chunked; a list survives a retry
         for attempt in range(2):
+            if self._conn is None and self.ssl_context is not None:
+                self._conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=self.timeout,
+                                                         context=self.ssl_context)
+                self._reused = False
             if self._conn is None:
                 self._conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
                 self._reused = False
@@ -332,9 +338,12 @@ class Client:
 class InferdServer:
     """The inferd binary running as a subprocess on a free loopback port."""
 
-    def __init__(self, repository, extra_args=(), env=None, port=None, data_dir=None):
+    def __init__(self, repository, extra_args=(), env=None, port=None, data_dir=None,
+                 ssl_context=None):
         """`data_dir` is the job database folder; by default a fresh one beside
-        the log, removed with it. Pass one to restart a server on the same jobs."""
+        the log, removed with it. Pass one to restart a server on the same jobs.
+        `ssl_context`: the server serves HTTPS (--tls-cert); clients use it."""
+        self.ssl_context = ssl_context
         self.repository = repository
         self.extra_args = list(extra_args)
         self.env = env
@@ -344,7 +353,7 @@ class InferdServer:
         self.log_path = os.path.join(self._log_dir, "inferd.log")
         self.data_dir = data_dir or os.path.join(self._log_dir, "data")
         self._log_file = None
-        self.client = Client(self.port)
+        self.client = Client(self.port, ssl_context=ssl_context)
 
     @property
     def argv(self):
@@ -387,7 +396,7 @@ class InferdServer:
             if self.proc.poll() is not None:
                 raise AssertionError("inferd exited with %s during start-up\nargv: %s\n--- log ---\n%s"
                                      % (self.proc.returncode, self.argv, self.log_tail()))
-            probe = Client(self.port, timeout=5.0)
+            probe = Client(self.port, timeout=5.0, ssl_context=self.ssl_context)
             try:
                 status, body = probe.json("GET", "/health")
                 last = "%s %r" % (status, body)
@@ -404,7 +413,7 @@ class InferdServer:
                              % (timeout, last, tail))
 
     def new_client(self, timeout=60.0):
-        return Client(self.port, timeout=timeout)
+        return Client(self.port, timeout=timeout, ssl_context=self.ssl_context)
 
     def request(self, method, path, body=None, headers=None):
         return self.client.request(method, path, body, headers)

@@ -363,6 +363,9 @@ class _CredentialReceiver(http.server.BaseHTTPRequestHandler):
 
 
 class WebhookTest(ServerTestCase):
+    # The receivers listen on loopback, which webhooks may not reach unless allowed.
+    server_args = ("--webhook-allow", "127.0.0.1")
+
     @classmethod
     def repository(cls):
         return test_repository()
