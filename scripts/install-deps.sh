@@ -50,6 +50,10 @@ packages=(
   # issue 5 peer: Celery + Redis job path (broker and result backend); no
   # conflict with libboost1.81-dev (checked with apt-get install -s)
   python3-celery python3-redis redis-server
+  # scale-out on Redis (--redis): the client library; the multi-replica
+  # end-to-end tests put haproxy in front of the replicas and validate the
+  # deployment YAML with python3-yaml
+  libhiredis-dev haproxy python3-yaml
 )
 
 missing=()
