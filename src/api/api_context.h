@@ -17,6 +17,9 @@ class CacheMetrics;
 namespace cache {
 class ResponseCache;
 }  // namespace cache
+namespace redis {
+class RedisClient;
+}  // namespace redis
 
 struct ApiContext {
   ModelRepository* repository = nullptr;
@@ -31,6 +34,9 @@ struct ApiContext {
   // Optional: the response cache, for models that enable it.
   cache::ResponseCache* cache = nullptr;
   const CacheMetrics* cache_metrics = nullptr;
+  // Optional: the Redis server that jobs and the cache share (--redis);
+  // /health reports its state.
+  const redis::RedisClient* redis = nullptr;
   absl::Time started = absl::Now();
   std::string server_version = "0.1.0";
 };
