@@ -8,13 +8,12 @@
 // (a small length-prefixed format, versioned by its first byte).
 //
 // Bound: every entry is written with a TTL (`ttl`; --cache-ttl, one hour
-// when that is 0), and memory is bounded by Redis itself: run it with
-// `maxmemory` and `maxmemory-policy volatile-lru` (or allkeys-lru on a
-// Redis that holds only this cache), so the least recently used responses
-// go first and job documents, which the job store keeps without eviction
-// risk only under volatile-* or noeviction policies, are not the ones
-// evicted. Entries larger than `max_entry_bytes` (--cache-bytes) are not
-// stored.
+// when that is 0), which bounds what the cache holds on Redis. Job documents
+// share the Redis and must never be evicted (its `maxmemory-policy` must be
+// noeviction for jobs); a deployment that wants Redis itself to evict cache
+// entries under memory pressure gives the cache its own Redis with
+// allkeys-lru (README: "Running several replicas"). Entries larger than
+// `max_entry_bytes` (--cache-bytes) are not stored.
 //
 // Single flight: within one replica (concurrent misses of one key wait for
 // one leader), not across replicas: two replicas that miss the same key at
