@@ -54,6 +54,10 @@ packages=(
   python3-celery python3-redis redis-server
   # compressed HTTP bodies: Content-Encoding gzip/deflate, Accept-Encoding
   zlib1g-dev
+  # scale-out on Redis (--redis): the client library; the multi-replica
+  # end-to-end tests put haproxy in front of the replicas and validate the
+  # deployment YAML with python3-yaml
+  libhiredis-dev haproxy python3-yaml
 )
 
 missing=()

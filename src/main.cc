@@ -96,6 +96,20 @@ void AddServeCommand(CLI::App& app, inferd::ServerOptions& o) {
                     "Delay before a failed job's first retry; doubles each time")
       ->envname("INFERD_JOB_RETRY_BACKOFF_MS")
       ->capture_default_str();
+  serve->add_option("--job-lease-ms", o.job_lease_ms,
+                    "A running job's lease: a replica that stops holding it (crash, kill) "
+                    "loses its jobs to the others after this long")
+      ->envname("INFERD_JOB_LEASE_MS")
+      ->capture_default_str();
+  serve->add_option("--redis", o.redis_url,
+                    "redis://[user:password@]host:port/db: jobs, results and the response "
+                    "cache on Redis, shared by every replica (default: SQLite in --data-dir "
+                    "and an in-memory cache)")
+      ->envname("INFERD_REDIS");
+  serve->add_option("--replica-name", o.replica_name,
+                    "This replica's name among those sharing --redis (its workers and "
+                    "consumer); keep it stable across restarts (default: hostname:port)")
+      ->envname("INFERD_REPLICA_NAME");
   serve->add_option("--cache-bytes", o.cache_bytes,
                     "Bound of the in-memory response cache (0 turns it off)")
       ->envname("INFERD_CACHE_BYTES")

@@ -28,7 +28,7 @@
 #   EXAMPLES [build/examples]  PYTHON [/usr/bin/python3]
 #   JOBS [20000] CELERY_JOBS [2000: the peer runs ~100 jobs/s] CLIENTS [64] PROCS [1] POLL_INTERVAL [0.005]
 #   JOB_WORKERS [8] CELERY_CONCURRENCY [2] REDIS_FSYNC [always]
-#   CACHE_DURATION [10s] SKIP [space-separated steps to skip: inproc inferd celery cache]
+#   CACHE_DURATION [10s] SKIP [space-separated steps to skip: inproc inferd redis celery cache]
 #   OUT [build/bench-jobs/results.jsonl]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -108,6 +108,55 @@ if ! skip inferd; then
   stop "$pid"
 fi
 
+# 3b. inferd with --redis (jobs on Redis Streams): 1 replica, then 2
+#     replicas behind haproxy, on one redis-server (appendonly yes,
+#     appendfsync $REDIS_FSYNC). Redis commands per job from INFO
+#     commandstats (reset before each run; idle workers' polls included).
+if ! skip redis; then
+  for replicas in 1 2; do
+    rport=$(free_port)
+    mkdir -p "$TMP/redis-inferd-$replicas"
+    redis-server --bind 127.0.0.1 --port "$rport" --dir "$TMP/redis-inferd-$replicas" --save "" \
+      --appendonly yes --appendfsync "$REDIS_FSYNC" --logfile "$TMP/redis-inferd.log" &
+    rpid=$!; PIDS+=("$rpid")
+    for _ in $(seq 50); do redis-cli -p "$rport" ping > /dev/null 2>&1 && break; sleep 0.1; done
+    ports=()
+    rpids=()
+    for r in $(seq "$replicas"); do
+      port=$(free_port); ports+=("$port")
+      "$INFERD_BIN" serve --model-repository "$REPO" --http-port "$port" \
+        --data-dir "$TMP/inferd-redis-data-$r" --job-workers "$JOB_WORKERS" \
+        --redis "redis://127.0.0.1:$rport/0" --replica-name "r$r" > "$TMP/inferd-redis-$r.log" 2>&1 &
+      pid=$!; PIDS+=("$pid"); rpids+=("$pid")
+      wait_ready "http://127.0.0.1:$port"
+    done
+    url="http://127.0.0.1:${ports[0]}"
+    if [ "$replicas" -gt 1 ]; then
+      bport=$(free_port)
+      { printf 'defaults\n  mode http\n  timeout connect 2s\n  timeout client 60s\n  timeout server 60s\n'
+        printf 'frontend f\n  bind 127.0.0.1:%d\n  default_backend b\nbackend b\n  balance roundrobin\n' "$bport"
+        for p in "${ports[@]}"; do printf '  server s%d 127.0.0.1:%d\n' "$p" "$p"; done
+      } > "$TMP/haproxy.cfg"
+      haproxy -f "$TMP/haproxy.cfg" -db > /dev/null 2>&1 &
+      hpid=$!; PIDS+=("$hpid")
+      for _ in $(seq 50); do curl -sf "http://127.0.0.1:$bport/v2/health/live" > /dev/null && break; sleep 0.1; done
+      url="http://127.0.0.1:$bport"
+    fi
+    redis-cli -p "$rport" config resetstat > /dev/null
+    echo "== inferd --redis, $replicas replica(s) via $url (load $(load))" >&2
+    record "{\"step\":\"inferd-redis\",\"replicas\":$replicas,\"load\":\"$(load)\"}"
+    driver "inferd-redis-x$replicas" "$url" "$JOBS"
+    calls=$(redis-cli -p "$rport" info commandstats | tr -d '\r' | sed -n 's/.*:calls=\([0-9]*\),.*/\1/p' | paste -sd+ | bc)
+    evals=$(redis-cli -p "$rport" info commandstats | tr -d '\r' | sed -n 's/^cmdstat_eval:calls=\([0-9]*\),.*/\1/p')
+    record "{\"step\":\"redis-commands\",\"replicas\":$replicas,\"jobs\":$((2 * JOBS)),\"calls\":$calls,\"evals\":${evals:-0}}"
+    redis-cli -p "$rport" info commandstats | tr -d '\r' | grep '^cmdstat' > "$TMP/commandstats-$replicas.txt"
+    cat "$TMP/commandstats-$replicas.txt" >&2
+    [ "$replicas" -gt 1 ] && stop "$hpid"
+    for pid in "${rpids[@]}"; do stop "$pid"; done
+    stop "$rpid"
+  done
+fi
+
 # 4. Celery + Redis.
 if ! skip celery; then
   rport=$(free_port)
@@ -182,6 +231,11 @@ for r in rows:
             r["label"], r["e2e_jobs_per_s"], r["submit_p50_ms"], r["submit_p99_ms"],
             r["completion_p50_ms"], r["completion_p99_ms"], r["errors"]))
 for r in rows:
+    if r.get("step") == "redis-commands":
+        per_job = r["calls"] / r["jobs"]
+        print("redis, %d replica(s): %d commands for %d jobs = %.1f commands/job (%d EVALs); "
+              "one Redis at 100k commands/s carries %.0f jobs/s" % (
+                  r["replicas"], r["calls"], r["jobs"], per_job, r["evals"], 100000 / per_job))
     if r.get("step") == "cache":
         l = r["latency_ms"]
         print("cache %s (X-Cache %s): %d requests, %s req/s, p50 %s ms, p99 %s ms, failed %d" % (

@@ -18,6 +18,9 @@ class SharedMemoryRegistry;
 namespace cache {
 class ResponseCache;
 }  // namespace cache
+namespace redis {
+class RedisClient;
+}  // namespace redis
 
 struct ApiContext {
   ModelRepository* repository = nullptr;
@@ -34,6 +37,9 @@ struct ApiContext {
   const CacheMetrics* cache_metrics = nullptr;
   // Optional: registered system shared memory regions (Triton's extension).
   SharedMemoryRegistry* shared_memory = nullptr;
+  // Optional: the Redis server that jobs and the cache share (--redis);
+  // /health reports its state.
+  const redis::RedisClient* redis = nullptr;
   absl::Time started = absl::Now();
   std::string server_version = "0.1.0";
 };

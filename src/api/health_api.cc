@@ -1,5 +1,7 @@
 #include "api/health_api.h"
 
+#include "redis/redis_client.h"
+
 #include "api/jobs_api.h"
 #include "boost/json.hpp"
 
@@ -82,6 +84,15 @@ HttpResponse HealthApi::Summary() const {
       body["jobs"] = json::object{{"status", "unavailable"}, {"reason", reason}};
       if (status == "ready") body["status"] = "degraded";
     }
+  }
+  if (context_->redis != nullptr) {
+    const redis::RedisClient::Stats stats = context_->redis->stats();
+    json::object redis{{"url", context_->redis->options().url.Describe()},
+                       {"status", stats.up ? "up" : "down"}};
+    if (!stats.up && !stats.last_error.empty()) redis["reason"] = stats.last_error;
+    // Synchronous inference still works; jobs and the cache answer 503.
+    if (!stats.up && body["status"] == "ready") body["status"] = "degraded";
+    body["redis"] = std::move(redis);
   }
   return JsonBody(200, json::serialize(body));
 }

@@ -60,6 +60,8 @@ json::object JobDocument(const jobs::Job& job) {
     attempts.push_back(std::move(a));
   }
   doc["attempts"] = std::move(attempts);
+  // Which worker runs it (or ran it last): "<replica>-<n>" with --redis.
+  if (!job.worker.empty()) doc["worker"] = job.worker;
   doc["max_attempts"] = job.max_attempts;
   doc["cancel_requested"] = job.cancel_requested;
   if (job.result) {

@@ -35,6 +35,11 @@ struct ServerOptions {
   int job_max_attempts = 3;                 // then the job stays failed
   int job_result_ttl_s = 3600;              // finished jobs are purged after
   int job_retry_backoff_ms = 1000;          // first retry delay; doubles
+  int job_lease_ms = 600000;                // a running job's lease
+  // Scale-out (README "Running several replicas"): jobs, results and the
+  // response cache on Redis, shared by every replica.
+  std::string redis_url;                    // empty: SQLite + in-memory cache
+  std::string replica_name;                 // empty: <hostname>:<port>
   // Response cache (models with response_cache { enable: true }).
   size_t cache_bytes = 256ull << 20;        // LRU bound; 0 disables the cache
   int cache_ttl_s = 0;                      // entry lifetime; 0 = no limit

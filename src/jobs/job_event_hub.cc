@@ -59,12 +59,23 @@ bool JobEventHub::HasSubscribers(std::string_view job_id) const {
   return !all_.empty() || by_job_.contains(ToAbsl(job_id));
 }
 
-void JobEventHub::Publish(const JobEvent& event) {
+bool JobEventHub::HasJobSubscribers(std::string_view job_id) const {
+  absl::MutexLock lock(&mu_);
+  return by_job_.contains(ToAbsl(job_id));
+}
+
+void JobEventHub::Publish(const JobEvent& event) { Deliver(event, /*to_job_subscribers=*/true); }
+
+void JobEventHub::PublishWake(const JobEvent& event) {
+  Deliver(event, /*to_job_subscribers=*/false);
+}
+
+void JobEventHub::Deliver(const JobEvent& event, bool to_job_subscribers) {
   std::vector<std::shared_ptr<Subscription::State>> targets;
   {
     absl::MutexLock lock(&mu_);
     targets = all_;
-    auto it = by_job_.find(event.job_id);
+    auto it = to_job_subscribers ? by_job_.find(event.job_id) : by_job_.end();
     if (it != by_job_.end()) {
       targets.insert(targets.end(), it->second.begin(), it->second.end());
     }

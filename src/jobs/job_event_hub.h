@@ -81,8 +81,17 @@ class JobEventHub {
 
   void Publish(const JobEvent& event);
 
+  // Whether somebody subscribed to `job_id` itself (not counting
+  // SubscribeAll), i.e. whether an event for it needs its document.
+  bool HasJobSubscribers(std::string_view job_id) const;
+  // Delivers `event` to SubscribeAll subscribers only; its `job` may be
+  // null (a change made by another replica, announced over Redis without
+  // its document). Such subscribers must check `job` before using it.
+  void PublishWake(const JobEvent& event);
+
  private:
   void Remove(const std::shared_ptr<Subscription::State>& state);
+  void Deliver(const JobEvent& event, bool to_job_subscribers);
 
   mutable absl::Mutex mu_;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;

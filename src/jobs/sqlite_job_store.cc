@@ -18,6 +18,7 @@
 #include "common/strings.h"
 #include "jobs/job_fingerprint.h"
 #include "jobs/job_row.h"
+#include "jobs/job_transitions.h"
 
 namespace inferd::jobs {
 
@@ -113,13 +114,10 @@ absl::StatusOr<std::unique_ptr<SqliteJobStore>> SqliteJobStore::Open(
   if (options.max_attempts < 1) {
     return absl::InvalidArgumentError("job store: max_attempts must be >= 1");
   }
-  if (options.retry_initial_backoff < absl::ZeroDuration() ||
-      options.retry_backoff_multiplier < 1.0 ||
-      options.retry_max_backoff < options.retry_initial_backoff) {
-    return absl::InvalidArgumentError(
-        "job store: retry backoff must be >= 0, multiplier >= 1, max >= "
-        "initial");
-  }
+  INFERD_RETURN_IF_ERROR((RetryPolicy{options.retry_initial_backoff,
+                                       options.retry_backoff_multiplier,
+                                       options.retry_max_backoff}
+                               .Validate()));
   if (options.result_ttl <= absl::ZeroDuration() ||
       options.lease <= absl::ZeroDuration() ||
       options.promotion_age <= absl::ZeroDuration()) {
@@ -224,10 +222,9 @@ absl::Status SqliteJobStore::Initialize() {
 }
 
 absl::Duration SqliteJobStore::RetryBackoff(int failed_attempts) const {
-  double factor = std::pow(options_.retry_backoff_multiplier,
-                           std::max(0, failed_attempts - 1));
-  absl::Duration d = options_.retry_initial_backoff * factor;
-  return std::min(d, options_.retry_max_backoff);
+  return RetryPolicy{options_.retry_initial_backoff, options_.retry_backoff_multiplier,
+                     options_.retry_max_backoff}
+      .Backoff(failed_attempts);
 }
 
 // ---- the writer ------------------------------------------------------------
@@ -378,32 +375,17 @@ void SqliteJobStore::SubmitAsync(JobSpec spec, SubmitCallback done) {
           if (row) {
             INFERD_ASSIGN_OR_RETURN(result->job,
                                     internal::ReadJob(*stmt.operator->()));
-            if (result->job.owner != spec.owner) {
-              // Not another owner's job, nor its id: only that the key is taken.
+            if (absl::Status same = CheckIdempotentResubmission(result->job, spec, fingerprint);
+                !same.ok()) {
               result->job = Job();
-              return absl::AlreadyExistsError(ToAbsl(StrCat(
-                  "Idempotency-Key \"", spec.idempotency_key,
-                  "\" was already used by another API key; use a new key")));
+              return same;
             }
-            INFERD_RETURN_IF_ERROR(CheckSameRequest(result->job, fingerprint));
             result->created = false;
             return absl::OkStatus();
           }
         }
-        Job& job = result->job;
-        job.request_fingerprint = std::move(fingerprint);
-        job.id = NewJobId();
-        job.status = JobStatus::kQueued;
-        job.priority = spec.priority;
-        job.request = std::move(spec.request);
-        job.idempotency_key = std::move(spec.idempotency_key);
-        job.webhook_url = std::move(spec.webhook_url);
-        job.owner = std::move(spec.owner);
-        job.webhook.status = job.webhook_url.empty() ? WebhookStatus::kNone
-                                                     : WebhookStatus::kWaiting;
-        job.created = ctx.now;
-        job.max_attempts = max_attempts;
-        return ctx.Save(job, std::nullopt, /*publish=*/true);
+        result->job = NewJob(std::move(spec), std::move(fingerprint), max_attempts, ctx.now);
+        return ctx.Save(result->job, std::nullopt, /*publish=*/true);
       },
       [result, done = std::move(done)](absl::Status status) {
         if (!status.ok()) {
@@ -421,25 +403,10 @@ absl::StatusOr<CancelResult> SqliteJobStore::Cancel(std::string_view id) {
   INFERD_RETURN_IF_ERROR(Write([&](WriteContext& ctx) -> absl::Status {
     INFERD_ASSIGN_OR_RETURN(result.job, LoadJob(*ctx.db, key, Bodies::kNone));
     Job& job = result.job;
-    if (IsFinal(job.status)) {
-      result.outcome = CancelOutcome::kAlreadyFinal;
-      return absl::OkStatus();
-    }
-    JobStatus from = job.status;
-    if (job.status == JobStatus::kRunning) {
-      result.outcome = CancelOutcome::kCancelRequested;
-      if (job.cancel_requested) return absl::OkStatus();
-      job.cancel_requested = true;
-    } else {
-      result.outcome = CancelOutcome::kCancelled;
-      job.status = JobStatus::kCancelled;
-      job.finished = ctx.now;
-      job.error = "cancelled by the client before it ran";
-      if (job.webhook.status == WebhookStatus::kWaiting) {
-        job.webhook.status = WebhookStatus::kPending;
-        job.webhook.next_attempt = ctx.now;
-      }
-    }
+    const JobStatus from = job.status;
+    bool changed = false;
+    result.outcome = ApplyCancel(job, ctx.now, changed);
+    if (!changed) return absl::OkStatus();
     return ctx.Save(job, from, /*publish=*/true);
   }));
   return result;
@@ -483,14 +450,7 @@ absl::StatusOr<std::optional<Job>> SqliteJobStore::ClaimNext(
     }
     if (!best.has_value()) return absl::OkStatus();
     INFERD_ASSIGN_OR_RETURN(Job job, LoadJob(*ctx.db, best->id, Bodies::kAll));
-    JobAttempt attempt;
-    attempt.number = job.attempt_count() + 1;
-    attempt.started = ctx.now;
-    job.attempts.push_back(std::move(attempt));
-    job.status = JobStatus::kRunning;
-    job.started = ctx.now;
-    job.lease_expires = ctx.now + options_.lease;
-    job.worker = worker_name;
+    ApplyClaim(job, ctx.now, options_.lease, worker_name);
     INFERD_RETURN_IF_ERROR(ctx.Save(job, JobStatus::kQueued, /*publish=*/true));
     claimed = std::move(job);
     return absl::OkStatus();
@@ -502,10 +462,7 @@ absl::Status SqliteJobStore::RenewLease(std::string_view id, int attempt) {
   std::string key(id);
   return Write([&](WriteContext& ctx) -> absl::Status {
     INFERD_ASSIGN_OR_RETURN(Job job, LoadJob(*ctx.db, key, Bodies::kNoInput));
-    if (job.status != JobStatus::kRunning || job.attempt_count() != attempt) {
-      return absl::FailedPreconditionError(ToAbsl(StrCat(
-          "job \"", key, "\" is not running attempt ", attempt)));
-    }
+    INFERD_RETURN_IF_ERROR(CheckRunningAttempt(job, attempt));
     job.lease_expires = ctx.now + options_.lease;
     return ctx.Save(job, job.status, /*publish=*/false);
   });
@@ -517,58 +474,10 @@ absl::StatusOr<Job> SqliteJobStore::Finish(std::string_view id, int attempt,
   std::string key(id);
   INFERD_RETURN_IF_ERROR(Write([&](WriteContext& ctx) -> absl::Status {
     INFERD_ASSIGN_OR_RETURN(Job job, LoadJob(*ctx.db, key, Bodies::kNoInput));
-    if (job.status != JobStatus::kRunning || job.attempt_count() != attempt) {
-      return absl::FailedPreconditionError(ToAbsl(StrCat(
-          "job \"", key, "\" is not running attempt ", attempt, " (it is ",
-          JobStatusName(job.status), " at attempt ", job.attempt_count(),
-          ")")));
-    }
-    JobAttempt& current = job.attempts.back();
-    current.finished = ctx.now;
-    job.lease_expires = absl::InfinitePast();
-    bool has_result =
-        outcome.result.http_status != 0 || !outcome.result.body.empty();
-    switch (outcome.kind) {
-      case JobOutcome::Kind::kSucceeded:
-        job.status = JobStatus::kSucceeded;
-        job.result = outcome.result;
-        job.error.clear();
-        break;
-      case JobOutcome::Kind::kCancelled:
-        current.error = outcome.error.empty() ? "cancelled" : outcome.error;
-        job.status = JobStatus::kCancelled;
-        job.error = current.error;
-        break;
-      case JobOutcome::Kind::kRetryableFailure:
-      case JobOutcome::Kind::kPermanentFailure: {
-        current.error = outcome.error.empty() ? "failed" : outcome.error;
-        if (has_result) job.result = outcome.result;
-        int failed = job.failed_attempt_count();
-        bool retry = outcome.kind == JobOutcome::Kind::kRetryableFailure &&
-                     failed < job.max_attempts && !job.cancel_requested;
-        if (retry) {
-          job.status = JobStatus::kQueued;
-          job.not_before = ctx.now + RetryBackoff(failed);
-        } else if (job.cancel_requested) {
-          job.status = JobStatus::kCancelled;
-          job.error = StrCat("cancelled after a failed attempt: ", current.error);
-        } else {
-          job.status = JobStatus::kFailed;
-          job.error = outcome.kind == JobOutcome::Kind::kPermanentFailure
-                          ? current.error
-                          : StrCat("failed after ", failed, " attempts: ",
-                                   current.error);
-        }
-        break;
-      }
-    }
-    if (IsFinal(job.status)) {
-      job.finished = ctx.now;
-      if (job.webhook.status == WebhookStatus::kWaiting) {
-        job.webhook.status = WebhookStatus::kPending;
-        job.webhook.next_attempt = ctx.now;
-      }
-    }
+    INFERD_RETURN_IF_ERROR(CheckRunningAttempt(job, attempt));
+    ApplyFinish(job, outcome, ctx.now,
+                RetryPolicy{options_.retry_initial_backoff, options_.retry_backoff_multiplier,
+                            options_.retry_max_backoff});
     INFERD_RETURN_IF_ERROR(ctx.Save(job, JobStatus::kRunning, /*publish=*/true));
     result = std::move(job);
     return absl::OkStatus();
@@ -596,14 +505,7 @@ absl::StatusOr<int> SqliteJobStore::RequeueRunning(bool only_expired,
     }
     for (const std::string& id : ids) {
       INFERD_ASSIGN_OR_RETURN(Job job, LoadJob(*ctx.db, id, Bodies::kNoInput));
-      if (!job.attempts.empty()) {
-        job.attempts.back().finished = ctx.now;
-        job.attempts.back().error = reason;
-        job.attempts.back().interrupted = true;
-      }
-      job.status = JobStatus::kQueued;
-      job.not_before = ctx.now;
-      job.lease_expires = absl::InfinitePast();
+      ApplyRequeue(job, ctx.now, reason);
       INFERD_RETURN_IF_ERROR(
           ctx.Save(job, JobStatus::kRunning, /*publish=*/true));
       ++count;
@@ -614,11 +516,11 @@ absl::StatusOr<int> SqliteJobStore::RequeueRunning(bool only_expired,
 }
 
 absl::StatusOr<int> SqliteJobStore::RecoverAfterCrash() {
-  return RequeueRunning(false, "interrupted: the server stopped while it ran");
+  return RequeueRunning(false, std::string(kInterruptedByRestart));
 }
 
 absl::StatusOr<int> SqliteJobStore::RequeueExpiredLeases() {
-  return RequeueRunning(true, "interrupted: its worker's lease expired");
+  return RequeueRunning(true, std::string(kInterruptedByLease));
 }
 
 absl::StatusOr<int> SqliteJobStore::PurgeExpired() {
@@ -664,21 +566,7 @@ absl::Status SqliteJobStore::RecordWebhookAttempt(std::string_view id,
   std::string key(id);
   return Write([&](WriteContext& ctx) -> absl::Status {
     INFERD_ASSIGN_OR_RETURN(Job job, LoadJob(*ctx.db, key, Bodies::kNoInput));
-    ++job.webhook.attempts;
-    if (delivery.ok()) {
-      job.webhook.status = WebhookStatus::kDelivered;
-      job.webhook.last_error.clear();
-      job.webhook.next_attempt = absl::InfinitePast();
-    } else {
-      job.webhook.last_error = std::string(delivery.message());
-      if (next_attempt == absl::InfiniteFuture()) {
-        job.webhook.status = WebhookStatus::kFailed;
-        job.webhook.next_attempt = absl::InfinitePast();
-      } else {
-        job.webhook.status = WebhookStatus::kPending;
-        job.webhook.next_attempt = next_attempt;
-      }
-    }
+    ApplyWebhookAttempt(job, delivery, next_attempt);
     return ctx.Save(job, job.status, /*publish=*/false);
   });
 }

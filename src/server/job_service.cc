@@ -4,13 +4,17 @@
 
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "jobs/redis_job_store.h"
+#include "jobs/sqlite_job_store.h"
 #include "spdlog/spdlog.h"
 
 namespace inferd {
 
 absl::StatusOr<std::unique_ptr<JobService>> JobService::Create(const ServerOptions& options,
                                                                const ApiContext* context,
-                                                               MetricsRegistry* registry) {
+                                                               MetricsRegistry* registry,
+                                                               redis::RedisClient* redis,
+                                                               const std::string& replica) {
   std::unique_ptr<JobService> service(new JobService());
   service->result_ttl_ = absl::Seconds(options.job_result_ttl_s);
   // Webhooks may only reach public addresses, and what --webhook-allow lists.
@@ -22,15 +26,30 @@ absl::StatusOr<std::unique_ptr<JobService>> JobService::Create(const ServerOptio
   webhook_client.ca_file = options.webhook_ca;
   INFERD_ASSIGN_OR_RETURN(std::unique_ptr<HttpClient> client,
                           HttpClient::Create(webhook_client));
+  service->lease_ = absl::Milliseconds(options.job_lease_ms);
 
-  jobs::SqliteJobStore::Options store_options;
-  store_options.data_dir = options.data_dir;
-  store_options.max_attempts = options.job_max_attempts;
-  store_options.result_ttl = service->result_ttl_;
-  store_options.retry_initial_backoff = absl::Milliseconds(options.job_retry_backoff_ms);
-  store_options.events = &service->events_;
-  absl::StatusOr<std::unique_ptr<jobs::SqliteJobStore>> store =
-      jobs::SqliteJobStore::Open(store_options);
+  absl::StatusOr<std::unique_ptr<jobs::JobStore>> store;
+  if (redis != nullptr) {
+    jobs::RedisJobStore::Options redis_options;
+    redis_options.client = redis;
+    redis_options.replica = replica;
+    redis_options.max_attempts = options.job_max_attempts;
+    redis_options.result_ttl = service->result_ttl_;
+    redis_options.lease = service->lease_;
+    redis_options.retry.initial = absl::Milliseconds(options.job_retry_backoff_ms);
+    redis_options.retry.max = std::max(redis_options.retry.initial, redis_options.retry.max);
+    redis_options.events = &service->events_;
+    store = jobs::RedisJobStore::Open(std::move(redis_options));
+  } else {
+    jobs::SqliteJobStore::Options store_options;
+    store_options.data_dir = options.data_dir;
+    store_options.max_attempts = options.job_max_attempts;
+    store_options.result_ttl = service->result_ttl_;
+    store_options.retry_initial_backoff = absl::Milliseconds(options.job_retry_backoff_ms);
+    store_options.lease = service->lease_;
+    store_options.events = &service->events_;
+    store = jobs::SqliteJobStore::Open(store_options);
+  }
   if (!store.ok()) {
     // Bad options and a data directory that another inferd holds (or that
     // cannot be created) still stop the start. A database file that cannot
@@ -54,7 +73,9 @@ absl::StatusOr<std::unique_ptr<JobService>> JobService::Create(const ServerOptio
   jobs::JobWorkerPool::Options pool_options;
   pool_options.workers = options.job_workers;
   pool_options.events = &service->events_;
-  pool_options.name = "job-worker";
+  // On Redis the worker names tell replicas apart (RecoverAfterCrash
+  // takes back only this replica's jobs).
+  pool_options.name = redis != nullptr ? replica : "job-worker";
   JobsApi* api = service->api_.get();
   INFERD_ASSIGN_OR_RETURN(
       service->pool_,
@@ -107,8 +128,11 @@ void JobService::Stop() {
 void JobService::Maintain() {
   // Purge often enough that a result outlives its TTL by at most a tenth
   // of it (at least every second, at most every minute).
-  const absl::Duration period =
-      std::clamp(result_ttl_ / 10, absl::Seconds(1), absl::Minutes(1));
+  // Leases are checked at least four times per lease, so a stopped
+  // replica's jobs run elsewhere soon after their lease ends.
+  const absl::Duration period = std::min(
+      std::clamp(result_ttl_ / 10, absl::Seconds(1), absl::Minutes(1)),
+      std::max(lease_ / 4, absl::Milliseconds(100)));
   absl::MutexLock lock(&mu_);
   while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_), period)) {
     mu_.Unlock();

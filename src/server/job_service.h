@@ -1,7 +1,7 @@
 #pragma once
 
-// Everything behind the async jobs (issue 5), started and stopped as one:
-// the SQLite job store under --data-dir, the event hub, the JobsApi (whose
+// Everything behind the async jobs, started and stopped as one: the job
+// store (SQLite under --data-dir, or Redis with --redis), the event hub, the JobsApi (whose
 // routes server/routes.cc lists), the worker pool that runs jobs, the webhook
 // dispatcher, and a maintenance thread that purges expired results and
 // takes back expired leases.
@@ -21,7 +21,8 @@
 #include "config/server_options.h"
 #include "jobs/job_event_hub.h"
 #include "jobs/job_worker_pool.h"
-#include "jobs/sqlite_job_store.h"
+#include "jobs/job_store.h"
+#include "redis/redis_client.h"
 #include "jobs/webhook_dispatcher.h"
 #include "metrics/metrics_registry.h"
 
@@ -34,9 +35,13 @@ class JobService {
   // database file cannot be used (damaged, not a database, unreadable), the
   // service is created without a store: api() answers every async request
   // with 503 naming the file and the remedy, and Start() runs nothing.
+  // With `redis` (not owned; --redis) the jobs live on Redis, shared with
+  // the other replicas, under the name `replica`.
   static absl::StatusOr<std::unique_ptr<JobService>> Create(const ServerOptions& options,
                                                             const ApiContext* context,
-                                                            MetricsRegistry* registry);
+                                                            MetricsRegistry* registry,
+                                                            redis::RedisClient* redis = nullptr,
+                                                            const std::string& replica = "");
   ~JobService();
 
   JobsApi* api() { return api_.get(); }
@@ -54,8 +59,9 @@ class JobService {
 
   absl::Duration result_ttl_;
   OutboundPolicy webhook_policy_;  // read by the API and the notifier's client
+  absl::Duration lease_;
   jobs::JobEventHub events_;
-  std::unique_ptr<jobs::SqliteJobStore> store_;
+  std::unique_ptr<jobs::JobStore> store_;
   std::unique_ptr<JobMetrics> metrics_;
   std::unique_ptr<JobsApi> api_;
   std::unique_ptr<WebhookHttpNotifier> notifier_;

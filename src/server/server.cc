@@ -26,6 +26,8 @@
 #include "pipelines/task/builtin_tasks.h"
 #include "api/cache_metrics.h"
 #include "cache/lru_response_cache.h"
+#include "cache/redis_response_cache.h"
+#include "redis/redis_client.h"
 #include "server/http_metrics_observer.h"
 #include "server/job_service.h"
 #include "server/route_guard.h"
@@ -117,6 +119,14 @@ absl::Status Validate(const ServerOptions& options) {
   }
   if (options.job_result_ttl_s < 1) {
     return absl::InvalidArgumentError("--job-result-ttl must be at least 1 second");
+  }
+  if (options.job_lease_ms < 100) {
+    return absl::InvalidArgumentError("--job-lease-ms must be at least 100");
+  }
+  if (!options.redis_url.empty()) {
+    if (absl::StatusOr<redis::RedisUrl> url = redis::RedisUrl::Parse(options.redis_url); !url.ok()) {
+      return url.status();
+    }
   }
   if (options.job_retry_backoff_ms < 0) {
     return absl::InvalidArgumentError("--job-retry-backoff-ms must not be negative");
@@ -224,9 +234,59 @@ absl::Status RunServer(const ServerOptions& options) {
   context.codec_pool = &task_pool;
   context.control_pool = &control_pool;
 
-  std::unique_ptr<cache::LruResponseCache> response_cache;
+  // --redis: jobs, results and the response cache on Redis, shared by the
+  // replicas. Redis need not be up yet: what needs it answers 503 until it is.
+  std::unique_ptr<redis::RedisClient> redis_client;
+  std::string replica_name = options.replica_name;
+  if (!options.redis_url.empty()) {
+    redis::RedisClient::Options redis_options;
+    INFERD_ASSIGN_OR_RETURN(redis_options.url, redis::RedisUrl::Parse(options.redis_url));
+    INFERD_ASSIGN_OR_RETURN(redis_client, redis::RedisClient::Create(redis_options));
+    if (replica_name.empty()) {
+      char host[256] = {};
+      gethostname(host, sizeof(host) - 1);
+      replica_name = StrCat(host, ":", options.http_port);
+    }
+    absl::StatusOr<redis::Reply> ping = redis_client->Command({"PING"});
+    if (ping.ok()) {
+      spdlog::info("redis: jobs and cache on {} as replica \"{}\"",
+                   redis_options.url.Describe(), replica_name);
+    } else {
+      spdlog::warn("redis: {} (jobs and the cache answer 503 until it is reachable)",
+                   std::string(ping.status().message()));
+    }
+    redis::RedisClient* client = redis_client.get();
+    registry.AddCallback("inferd_redis_up", "Whether the last Redis command reached the server.",
+                         false, [client] { return client->stats().up ? 1.0 : 0.0; });
+    registry.AddCallback("inferd_redis_commands_total", "Redis commands sent.", true,
+                         [client] { return static_cast<double>(client->stats().commands); });
+    registry.AddCallback("inferd_redis_errors_total",
+                         "Redis connection failures and error replies.", true,
+                         [client] { return static_cast<double>(client->stats().errors); });
+    registry.AddCallback("inferd_redis_reconnects_total", "Reconnections to Redis after a loss.",
+                         true,
+                         [client] { return static_cast<double>(client->stats().reconnects); });
+    registry.AddCallback("inferd_redis_round_trips_total",
+                         "Round trips to Redis (a pipeline or script is one).", true,
+                         [client] { return static_cast<double>(client->stats().round_trips); });
+    registry.AddCallback("inferd_redis_round_trip_seconds_total",
+                         "Summed Redis round-trip time; divide by round trips for the mean.",
+                         true, [client] { return client->stats().latency_seconds; });
+    context.redis = client;
+  }
+
+  std::unique_ptr<cache::ResponseCache> response_cache;
   std::unique_ptr<CacheMetrics> cache_metrics;
-  if (options.cache_bytes > 0) {
+  if (options.cache_bytes > 0 && redis_client != nullptr) {
+    cache::RedisResponseCache::Options cache_options;
+    cache_options.client = redis_client.get();
+    cache_options.max_entry_bytes = options.cache_bytes;
+    if (options.cache_ttl_s > 0) cache_options.ttl = absl::Seconds(options.cache_ttl_s);
+    INFERD_ASSIGN_OR_RETURN(response_cache, cache::RedisResponseCache::Create(cache_options));
+    cache_metrics = std::make_unique<CacheMetrics>(&registry, response_cache.get());
+    context.cache = response_cache.get();
+    context.cache_metrics = cache_metrics.get();
+  } else if (options.cache_bytes > 0) {
     cache::LruResponseCache::Options cache_options;
     cache_options.max_bytes = options.cache_bytes;
     if (options.cache_ttl_s > 0) cache_options.ttl = absl::Seconds(options.cache_ttl_s);
@@ -238,7 +298,8 @@ absl::Status RunServer(const ServerOptions& options) {
 
   // The job service's jobs run through `service`.
   INFERD_ASSIGN_OR_RETURN(std::unique_ptr<JobService> jobs,
-                          JobService::Create(options, &context, &registry));
+                          JobService::Create(options, &context, &registry, redis_client.get(),
+                                             replica_name));
   context.jobs = jobs->api();
   // Shared memory regions are unmapped when `shared_memory` goes, at
   // shutdown, after the routes that use them.

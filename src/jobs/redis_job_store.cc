@@ -1,0 +1,728 @@
+#include "jobs/redis_job_store.h"
+
+#include <algorithm>
+#include <charconv>
+#include <utility>
+
+#include "absl/synchronization/notification.h"
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "jobs/job_codec.h"
+#include "jobs/job_fingerprint.h"
+#include "jobs/redis_job_scripts.h"
+#include "spdlog/spdlog.h"
+
+namespace inferd::jobs {
+
+using redis::Reply;
+
+namespace {
+
+constexpr char kGroup[] = "workers";
+constexpr int kMaxListLimit = 1000;
+constexpr int kBatch = 500;          // ids per purge/requeue round
+constexpr int kMaxRaces = 64;        // compare-and-set retries before giving up
+// Documents outlive the result TTL by this much in Redis, as a safety net
+// for a deployment whose replicas all stopped; PurgeExpired() removes them
+// (and their index entries) at the TTL.
+constexpr absl::Duration kExpiryGrace = absl::Hours(1);
+
+std::string Us(absl::Time t) { return std::to_string(absl::ToUnixMicros(t)); }
+
+bool ParseInt64(std::string_view text, int64_t& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size() && !text.empty();
+}
+
+absl::Status JobNotFound(std::string_view id) {
+  return absl::NotFoundError(ToAbsl(StrCat("job \"", id, "\" not found")));
+}
+
+std::string CountField(JobStatus status, std::string_view model) {
+  return StrCat(static_cast<int>(status), "|", model);
+}
+
+// "<priority>|<entry id>" -> its parts; false when empty or malformed.
+bool SplitEntry(std::string_view entry, int& priority, std::string& eid) {
+  size_t bar = entry.find('|');
+  if (bar != 1 || entry[0] < '0' || entry[0] > '2') return false;
+  priority = entry[0] - '0';
+  eid = std::string(entry.substr(2));
+  return !eid.empty();
+}
+
+// The stream entry field list [k, v, k, v...] -> v of `name`.
+std::string Field(const Reply& fields, std::string_view name) {
+  for (size_t k = 0; k + 1 < fields.elements.size(); k += 2) {
+    if (fields.elements[k].str == name) return fields.elements[k + 1].str;
+  }
+  return "";
+}
+
+}  // namespace
+
+struct RedisJobStore::Loaded {
+  Job job;
+  std::string rev;    // "" when the hash does not exist (a new job)
+  std::string entry;  // "<priority>|<entry id>" or ""
+};
+
+// One atomic state change of one job (see kCommitScript).
+struct RedisJobStore::Change {
+  Job job;                        // the document after the change
+  std::optional<JobStatus> from;  // status before; nullopt: a new job
+  bool publish = true;            // bump the revision and announce it
+  bool remove = false;            // delete the job (purge)
+  const std::string* input = nullptr;  // new jobs: the request body
+  std::optional<int> enqueue;     // add a stream entry on this priority
+  bool claim_idempotency_key = false;
+  std::vector<std::vector<std::string>> commands;  // more, applied before
+  std::string held_by;            // out: the job holding the key, if taken
+};
+
+std::string RedisJobStore::Key(std::string_view suffix) const {
+  return StrCat(options_.prefix, suffix);
+}
+
+std::string RedisJobStore::JobKey(std::string_view id) const {
+  return StrCat(options_.prefix, "job:", id);
+}
+
+absl::StatusOr<std::unique_ptr<RedisJobStore>> RedisJobStore::Open(Options options) {
+  if (options.client == nullptr) return absl::InvalidArgumentError("job store: no redis client");
+  if (options.max_attempts < 1) {
+    return absl::InvalidArgumentError("job store: max_attempts must be >= 1");
+  }
+  INFERD_RETURN_IF_ERROR(options.retry.Validate());
+  if (options.result_ttl <= absl::ZeroDuration() || options.lease <= absl::ZeroDuration() ||
+      options.promotion_age <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "job store: result_ttl, lease and promotion_age must be > 0");
+  }
+  if (options.replica.empty()) options.replica = "inferd";
+  if (options.submit_threads < 1) options.submit_threads = 1;
+  if (options.clock == nullptr) options.clock = RealClock::Get();
+  std::unique_ptr<RedisJobStore> store(new RedisJobStore(std::move(options)));
+  if (store->options_.events != nullptr && store->options_.subscribe) {
+    RedisJobStore* self = store.get();
+    store->subscriber_ = std::make_unique<redis::RedisSubscriber>(
+        store->options_.client, store->Key("events"),
+        [self](const std::string& message) { self->OnRemoteEvent(message); });
+    store->subscriber_->Start();
+  }
+  return store;
+}
+
+RedisJobStore::RedisJobStore(Options options)
+    : options_(std::move(options)),
+      clock_(options_.clock),
+      origin_(NewJobId()),
+      submitters_(std::make_unique<ThreadPool>(options_.submit_threads)) {}
+
+RedisJobStore::~RedisJobStore() {
+  if (subscriber_) subscriber_->Stop();
+  submitters_.reset();  // finishes queued submissions
+}
+
+// ---- loading and committing ---------------------------------------------------
+
+absl::StatusOr<RedisJobStore::Loaded> RedisJobStore::Load(std::string_view id, bool with_input) {
+  std::vector<std::string> args = {"HMGET", JobKey(id), "doc", "rev", "entry"};
+  if (with_input) args.push_back("input");
+  INFERD_ASSIGN_OR_RETURN(Reply reply, options_.client->Command(args));
+  if (!reply.is_array() || reply.elements.size() != args.size() - 2 ||
+      reply.elements[0].is_nil()) {
+    return JobNotFound(id);
+  }
+  Loaded loaded;
+  absl::StatusOr<Job> job = DecodeJob(reply.elements[0].str);
+  if (!job.ok()) {
+    return absl::DataLossError(
+        ToAbsl(StrCat("job \"", id, "\" in redis: ", job.status().message())));
+  }
+  loaded.job = *std::move(job);
+  loaded.rev = reply.elements[1].text();
+  loaded.entry = reply.elements[2].text();
+  if (with_input) loaded.job.request.input.body = reply.elements[3].str;
+  return loaded;
+}
+
+absl::StatusOr<bool> RedisJobStore::Commit(const Loaded& loaded, Change& change) {
+  Job& job = change.job;
+  const std::string job_key = JobKey(job.id);
+  std::vector<std::vector<std::string>> commands = std::move(change.commands);
+  change.commands.clear();
+  if (change.publish) ++job.revision;
+  int64_t rev = 0;
+  ParseInt64(loaded.rev, rev);
+  if (change.remove) {
+    commands.push_back({"DEL", job_key});
+  } else {
+    std::vector<std::string> hset = {"HSET", job_key, "doc", EncodeJob(job),
+                                     "rev", std::to_string(rev + 1)};
+    if (!change.from.has_value()) {
+      hset.insert(hset.end(), {"created", Us(job.created), "input",
+                               change.input != nullptr ? *change.input : std::string()});
+    }
+    commands.insert(commands.begin(), std::move(hset));
+  }
+  // Gauges: one job moves between (status, model) counters.
+  const std::optional<JobStatus> to =
+      change.remove ? std::nullopt : std::optional<JobStatus>(job.status);
+  if (change.from != to) {
+    if (change.from.has_value()) {
+      commands.push_back({"HINCRBY", Key("counts"), CountField(*change.from, job.request.model), "-1"});
+    }
+    if (to.has_value()) {
+      commands.push_back({"HINCRBY", Key("counts"), CountField(*to, job.request.model), "1"});
+    }
+  }
+  if (change.publish && !change.remove) {
+    commands.push_back({"PUBLISH", Key("events"),
+                        StrCat(origin_, "|", static_cast<int>(job.status), "|", job.revision, "|",
+                               job.id)});
+  }
+  const std::string stream =
+      change.enqueue.has_value() ? Key(StrCat("q:", *change.enqueue)) : job_key;
+  std::vector<std::string> args = {
+      "EVAL", internal::kCommitScript, "3", job_key, stream,
+      change.claim_idempotency_key ? Key(StrCat("idem:", job.idempotency_key)) : job_key,
+      loaded.rev,
+      change.enqueue.has_value() ? std::to_string(*change.enqueue) : std::string(),
+      job.id, change.claim_idempotency_key ? "1" : "", std::to_string(commands.size())};
+  for (std::vector<std::string>& command : commands) {
+    args.push_back(std::to_string(command.size()));
+    for (std::string& a : command) args.push_back(std::move(a));
+  }
+  INFERD_ASSIGN_OR_RETURN(Reply reply, options_.client->Command(args));
+  if (!reply.is_array() || reply.elements.empty()) {
+    return absl::InternalError("redis: unexpected reply to the job commit script");
+  }
+  if (reply.elements[0].integer == 2) {
+    change.held_by = reply.elements.size() > 1 ? reply.elements[1].str : "";
+    return false;
+  }
+  if (reply.elements[0].integer != 1) return false;
+  if (change.publish && !change.remove) PublishLocally(job);
+  return true;
+}
+
+void RedisJobStore::PublishLocally(const Job& job) {
+  if (options_.events == nullptr || !options_.events->HasSubscribers(job.id)) return;
+  auto snapshot = std::make_shared<Job>(job);
+  snapshot->request.input.body.clear();
+  options_.events->Publish(JobEvent{job.id, job.status, job.revision, std::move(snapshot)});
+}
+
+void RedisJobStore::OnRemoteEvent(const std::string& message) {
+  // "<origin>|<status>|<revision>|<id>"
+  std::vector<std::string_view> parts;
+  std::string_view rest = message;
+  for (int i = 0; i < 3; ++i) {
+    size_t bar = rest.find('|');
+    if (bar == std::string_view::npos) return;
+    parts.push_back(rest.substr(0, bar));
+    rest.remove_prefix(bar + 1);
+  }
+  if (parts[0] == origin_) return;  // published locally already
+  int64_t status = 0, revision = 0;
+  if (!ParseInt64(parts[1], status) || !ParseInt64(parts[2], revision) || status < 0 ||
+      status >= kJobStatusCount || !IsValidJobId(rest)) {
+    return;
+  }
+  JobEvent event{std::string(rest), static_cast<JobStatus>(status), revision, nullptr};
+  if (options_.events->HasJobSubscribers(event.job_id)) {
+    // Somebody streams this job's events here: send its document.
+    absl::StatusOr<Loaded> loaded = Load(event.job_id, /*with_input=*/false);
+    if (!loaded.ok()) return;
+    event.status = loaded->job.status;
+    event.revision = loaded->job.revision;
+    event.job = std::make_shared<Job>(std::move(loaded->job));
+    options_.events->Publish(event);
+    return;
+  }
+  options_.events->PublishWake(event);
+}
+
+// ---- submissions -----------------------------------------------------------------
+
+void RedisJobStore::SubmitAsync(JobSpec spec, SubmitCallback done) {
+  submitters_->Post([this, spec = std::move(spec), done = std::move(done)]() mutable {
+    done(SubmitNow(std::move(spec)));
+  });
+}
+
+absl::StatusOr<SubmitResult> RedisJobStore::SubmitNow(JobSpec spec) {
+  if (spec.request.model.empty() || spec.request.route.empty()) {
+    return absl::InvalidArgumentError("job: model and route are required");
+  }
+  if (spec.max_attempts < 0) return absl::InvalidArgumentError("job: max_attempts must be >= 0");
+  const int max_attempts = spec.max_attempts > 0 ? spec.max_attempts : options_.max_attempts;
+  std::string fingerprint = JobFingerprint(spec);
+  const JobSpec original = spec.idempotency_key.empty() ? JobSpec() : spec;
+  std::string input = std::move(spec.request.input.body);
+  Change change;
+  change.job = NewJob(std::move(spec), fingerprint, max_attempts, clock_->Now());
+  change.input = &input;
+  change.enqueue = static_cast<int>(change.job.priority);
+  change.claim_idempotency_key = !change.job.idempotency_key.empty();
+  change.commands.push_back({"ZADD", Key("all"), Us(change.job.created), change.job.id});
+  INFERD_ASSIGN_OR_RETURN(bool committed, Commit(Loaded{}, change));
+  if (committed) {
+    SubmitResult result;
+    result.job = std::move(change.job);
+    result.job.request.input.body = std::move(input);
+    return result;
+  }
+  if (change.held_by.empty()) return absl::InternalError("job id collision in redis");
+  // The key is held: the same request gets its job back.
+  INFERD_ASSIGN_OR_RETURN(Loaded existing, Load(change.held_by, /*with_input=*/true));
+  INFERD_RETURN_IF_ERROR(CheckIdempotentResubmission(existing.job, original, fingerprint));
+  return SubmitResult{std::move(existing.job), /*created=*/false};
+}
+
+// ---- reads ------------------------------------------------------------------------
+
+absl::StatusOr<Job> RedisJobStore::Get(std::string_view id) {
+  if (!IsValidJobId(id)) return JobNotFound(id);
+  INFERD_ASSIGN_OR_RETURN(Loaded loaded, Load(id, /*with_input=*/true));
+  return std::move(loaded.job);
+}
+
+absl::StatusOr<ListPage> RedisJobStore::List(const ListQuery& query) {
+  if (query.limit < 1 || query.limit > kMaxListLimit) {
+    return absl::InvalidArgumentError(ToAbsl(
+        StrCat("limit must be between 1 and ", kMaxListLimit, ", got ", query.limit)));
+  }
+  int64_t cursor_created = 0;
+  std::string cursor_id;
+  bool has_cursor = !query.cursor.empty();
+  if (has_cursor) {
+    size_t dot = query.cursor.find('.');
+    if (dot == std::string::npos ||
+        !ParseInt64(std::string_view(query.cursor).substr(0, dot), cursor_created) ||
+        !IsValidJobId(std::string_view(query.cursor).substr(dot + 1))) {
+      return absl::InvalidArgumentError(
+          ToAbsl(StrCat("cursor \"", query.cursor, "\" is not a valid cursor")));
+    }
+    cursor_id = query.cursor.substr(dot + 1);
+  }
+  // Walks the creation index newest first, filtering on the documents.
+  ListPage page;
+  std::string max = has_cursor ? std::to_string(cursor_created) : "+inf";
+  int64_t offset = 0;
+  while (static_cast<int>(page.jobs.size()) <= query.limit) {
+    INFERD_ASSIGN_OR_RETURN(
+        Reply ids, options_.client->Command({"ZREVRANGEBYSCORE", Key("all"), max, "-inf",
+                                             "WITHSCORES", "LIMIT", std::to_string(offset),
+                                             std::to_string(kBatch)}));
+    if (ids.elements.empty()) break;
+    offset += static_cast<int64_t>(ids.elements.size() / 2);
+    std::vector<std::vector<std::string>> gets;
+    for (size_t i = 0; i + 1 < ids.elements.size(); i += 2) {
+      const std::string& id = ids.elements[i].str;
+      int64_t created = 0;
+      ParseInt64(ids.elements[i + 1].str, created);
+      if (has_cursor && created == cursor_created && id >= cursor_id) continue;
+      std::vector<std::string> get = {"HMGET", JobKey(id), "doc"};
+      if (query.include_bodies) get.push_back("input");
+      gets.push_back(std::move(get));
+    }
+    if (gets.empty()) continue;
+    INFERD_ASSIGN_OR_RETURN(std::vector<Reply> docs, options_.client->Pipeline(gets));
+    for (Reply& doc : docs) {
+      if (!doc.is_array() || doc.elements.empty() || doc.elements[0].is_nil()) continue;
+      absl::StatusOr<Job> job = DecodeJob(doc.elements[0].str);
+      if (!job.ok()) continue;
+      if (query.status.has_value() && job->status != *query.status) continue;
+      if (!query.model.empty() && job->request.model != query.model) continue;
+      if (!query.owner.empty() && job->owner != query.owner) continue;
+      if (query.include_bodies && doc.elements.size() > 1) {
+        job->request.input.body = doc.elements[1].str;
+      } else if (!query.include_bodies && job->result.has_value()) {
+        job->result->body.clear();
+      }
+      page.jobs.push_back(*std::move(job));
+      if (static_cast<int>(page.jobs.size()) > query.limit) break;
+    }
+  }
+  if (static_cast<int>(page.jobs.size()) > query.limit) {
+    page.jobs.resize(query.limit);
+    const Job& last = page.jobs.back();
+    page.next_cursor = StrCat(absl::ToUnixMicros(last.created), ".", last.id);
+  }
+  return page;
+}
+
+absl::StatusOr<std::vector<Job>> RedisJobStore::DueWebhooks(int limit) {
+  INFERD_ASSIGN_OR_RETURN(
+      Reply ids, options_.client->Command({"ZRANGEBYSCORE", Key("webhooks"), "-inf",
+                                           Us(clock_->Now()), "LIMIT", "0",
+                                           std::to_string(std::max(1, limit))}));
+  std::vector<Job> jobs;
+  for (const Reply& id : ids.elements) {
+    absl::StatusOr<Loaded> loaded = Load(id.str, /*with_input=*/false);
+    if (!loaded.ok()) continue;
+    if (loaded->job.webhook.status == WebhookStatus::kPending) {
+      jobs.push_back(std::move(loaded->job));
+    }
+  }
+  return jobs;
+}
+
+absl::StatusOr<JobCounts> RedisJobStore::Counts() {
+  JobCounts counts;
+  INFERD_ASSIGN_OR_RETURN(Reply all, options_.client->Command({"HGETALL", Key("counts")}));
+  for (size_t i = 0; i + 1 < all.elements.size(); i += 2) {
+    const std::string& field = all.elements[i].str;
+    int64_t n = 0;
+    size_t bar = field.find('|');
+    if (bar != 1 || !ParseInt64(all.elements[i + 1].str, n) || n <= 0) continue;
+    int status = field[0] - '0';
+    if (status < 0 || status >= kJobStatusCount) continue;
+    counts.by_model_status[{field.substr(2), static_cast<JobStatus>(status)}] = n;
+    counts.by_status[status] += n;
+  }
+  // The oldest queued job: the first undelivered entry of each stream.
+  std::vector<std::vector<std::string>> infos;
+  for (int p = 0; p < kJobPriorityCount; ++p) infos.push_back({"XINFO", "GROUPS", Key(StrCat("q:", p))});
+  INFERD_ASSIGN_OR_RETURN(std::vector<Reply> groups, options_.client->Pipeline(infos));
+  for (int p = 0; p < kJobPriorityCount; ++p) {
+    std::string last;
+    for (const Reply& g : groups[p].elements) {
+      if (Field(g, "name") == kGroup) last = Field(g, "last-delivered-id");
+    }
+    if (last.empty()) continue;
+    absl::StatusOr<Reply> next = options_.client->Command(
+        {"XRANGE", Key(StrCat("q:", p)), StrCat("(", last), "+", "COUNT", "1"});
+    if (!next.ok() || next->elements.empty() || next->elements[0].elements.size() < 2) continue;
+    int64_t created = 0;
+    if (ParseInt64(Field(next->elements[0].elements[1], "c"), created)) {
+      counts.oldest_queued = std::min(counts.oldest_queued, absl::FromUnixMicros(created));
+    }
+  }
+  return counts;
+}
+
+// ---- state changes ---------------------------------------------------------------
+
+absl::StatusOr<CancelResult> RedisJobStore::Cancel(std::string_view id) {
+  if (!IsValidJobId(id)) return JobNotFound(id);
+  for (int race = 0; race < kMaxRaces; ++race) {
+    INFERD_ASSIGN_OR_RETURN(Loaded loaded, Load(id, /*with_input=*/false));
+    Change change;
+    change.job = loaded.job;
+    change.from = loaded.job.status;
+    bool changed = false;
+    CancelResult result;
+    result.outcome = ApplyCancel(change.job, clock_->Now(), changed);
+    if (!changed) {
+      result.job = std::move(loaded.job);
+      return result;
+    }
+    if (result.outcome == CancelOutcome::kCancelled) {
+      // Out of the queue: its stream entry (or its retry) goes.
+      int p = 0;
+      std::string eid;
+      if (SplitEntry(loaded.entry, p, eid)) {
+        change.commands.push_back({"XACK", Key(StrCat("q:", p)), kGroup, eid});
+        change.commands.push_back({"XDEL", Key(StrCat("q:", p)), eid});
+      }
+      change.commands.push_back(
+          {"ZREM", Key("delayed"), StrCat(static_cast<int>(change.job.priority), "|", change.job.id)});
+      change.commands.push_back({"HSET", JobKey(id), "entry", ""});
+      change.commands.push_back({"ZADD", Key("finished"), Us(change.job.finished), change.job.id});
+      if (change.job.webhook.status == WebhookStatus::kPending) {
+        change.commands.push_back(
+            {"ZADD", Key("webhooks"), Us(change.job.webhook.next_attempt), change.job.id});
+      }
+      change.commands.push_back({"PEXPIRE", JobKey(id),
+                                 std::to_string(absl::ToInt64Milliseconds(
+                                     options_.result_ttl + kExpiryGrace))});
+    }
+    INFERD_ASSIGN_OR_RETURN(bool committed, Commit(loaded, change));
+    if (committed) {
+      result.job = std::move(change.job);
+      return result;
+    }
+  }
+  return absl::AbortedError(ToAbsl(StrCat("job \"", id, "\": too many concurrent changes")));
+}
+
+absl::StatusOr<std::optional<Job>> RedisJobStore::ClaimNext(std::string_view worker) {
+  for (int tries = 0; tries < kMaxRaces; ++tries) {
+    const absl::Time now = clock_->Now();
+    INFERD_ASSIGN_OR_RETURN(
+        Reply claimed,
+        options_.client->Command(
+            {"EVAL", internal::kClaimScript, "4", Key("delayed"), Key("q:0"), Key("q:1"),
+             Key("q:2"), Us(now), std::to_string(absl::ToInt64Microseconds(options_.promotion_age)),
+             kGroup, options_.replica, Key("job:")}));
+    if (!claimed.is_array() || claimed.elements.size() != 3) return std::nullopt;
+    const int p = static_cast<int>(claimed.elements[0].integer);
+    const std::string eid = claimed.elements[1].str;
+    const std::string id = claimed.elements[2].str;
+    const std::string stream = Key(StrCat("q:", p));
+    const std::string this_entry = StrCat(p, "|", eid);
+    for (int race = 0; race < kMaxRaces; ++race) {
+      absl::StatusOr<Loaded> loaded = Load(id, /*with_input=*/true);
+      if (!loaded.ok() && !absl::IsNotFound(loaded.status())) return loaded.status();
+      if (!loaded.ok() || loaded->job.status != JobStatus::kQueued ||
+          loaded->entry != this_entry) {
+        // Cancelled, purged or requeued under another entry meanwhile.
+        INFERD_RETURN_IF_ERROR(options_.client->Pipeline({{"XACK", stream, kGroup, eid},
+                                                          {"XDEL", stream, eid}})
+                                   .status());
+        break;
+      }
+      Change change;
+      change.job = loaded->job;
+      change.from = JobStatus::kQueued;
+      ApplyClaim(change.job, clock_->Now(), options_.lease, worker);
+      change.commands.push_back(
+          {"ZADD", Key("leases"), Us(change.job.lease_expires), change.job.id});
+      INFERD_ASSIGN_OR_RETURN(bool committed, Commit(*loaded, change));
+      if (committed) {
+        change.job.request.input.body = std::move(loaded->job.request.input.body);
+        return std::optional<Job>(std::move(change.job));
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+absl::Status RedisJobStore::RenewLease(std::string_view id, int attempt) {
+  for (int race = 0; race < kMaxRaces; ++race) {
+    INFERD_ASSIGN_OR_RETURN(Loaded loaded, Load(id, /*with_input=*/false));
+    INFERD_RETURN_IF_ERROR(CheckRunningAttempt(loaded.job, attempt));
+    Change change;
+    change.job = loaded.job;
+    change.from = loaded.job.status;
+    change.publish = false;
+    change.job.lease_expires = clock_->Now() + options_.lease;
+    change.commands.push_back({"ZADD", Key("leases"), Us(change.job.lease_expires), change.job.id});
+    INFERD_ASSIGN_OR_RETURN(bool committed, Commit(loaded, change));
+    if (committed) return absl::OkStatus();
+  }
+  return absl::AbortedError(ToAbsl(StrCat("job \"", id, "\": too many concurrent changes")));
+}
+
+absl::StatusOr<Job> RedisJobStore::Finish(std::string_view id, int attempt,
+                                          const JobOutcome& outcome) {
+  for (int race = 0; race < kMaxRaces; ++race) {
+    INFERD_ASSIGN_OR_RETURN(Loaded loaded, Load(id, /*with_input=*/false));
+    INFERD_RETURN_IF_ERROR(CheckRunningAttempt(loaded.job, attempt));
+    Change change;
+    change.job = loaded.job;
+    change.from = JobStatus::kRunning;
+    const absl::Time now = clock_->Now();
+    ApplyFinish(change.job, outcome, now, options_.retry);
+    const Job& job = change.job;
+    int p = 0;
+    std::string eid;
+    if (SplitEntry(loaded.entry, p, eid)) {
+      change.commands.push_back({"XACK", Key(StrCat("q:", p)), kGroup, eid});
+      change.commands.push_back({"XDEL", Key(StrCat("q:", p)), eid});
+    }
+    change.commands.push_back({"HSET", JobKey(id), "entry", ""});
+    change.commands.push_back({"ZREM", Key("leases"), job.id});
+    if (job.status == JobStatus::kQueued) {
+      change.commands.push_back({"ZADD", Key("delayed"), Us(job.not_before),
+                                 StrCat(static_cast<int>(job.priority), "|", job.id)});
+    } else {
+      change.commands.push_back({"ZADD", Key("finished"), Us(job.finished), job.id});
+      const std::string ttl_ms =
+          std::to_string(absl::ToInt64Milliseconds(options_.result_ttl + kExpiryGrace));
+      change.commands.push_back({"PEXPIRE", JobKey(id), ttl_ms});
+      if (!job.idempotency_key.empty()) {
+        change.commands.push_back({"PEXPIRE", Key(StrCat("idem:", job.idempotency_key)), ttl_ms});
+      }
+      if (job.webhook.status == WebhookStatus::kPending) {
+        change.commands.push_back({"ZADD", Key("webhooks"), Us(job.webhook.next_attempt), job.id});
+      }
+    }
+    INFERD_ASSIGN_OR_RETURN(bool committed, Commit(loaded, change));
+    if (committed) return std::move(change.job);
+  }
+  return absl::AbortedError(ToAbsl(StrCat("job \"", id, "\": too many concurrent changes")));
+}
+
+absl::StatusOr<int> RedisJobStore::Requeue(const std::vector<std::string>& ids,
+                                           std::string_view reason, bool only_expired) {
+  int count = 0;
+  for (const std::string& id : ids) {
+    for (int race = 0; race < kMaxRaces; ++race) {
+      absl::StatusOr<Loaded> loaded = Load(id, /*with_input=*/false);
+      const absl::Time now = clock_->Now();
+      if (!loaded.ok() || loaded->job.status != JobStatus::kRunning ||
+          (only_expired && loaded->job.lease_expires > now)) {
+        if (!loaded.ok() && !absl::IsNotFound(loaded.status())) return loaded.status();
+        if (!loaded.ok() || loaded->job.status != JobStatus::kRunning) {
+          INFERD_RETURN_IF_ERROR(
+              options_.client->Command({"ZREM", Key("leases"), id}).status());
+        }
+        break;
+      }
+      Change change;
+      change.job = loaded->job;
+      change.from = JobStatus::kRunning;
+      ApplyRequeue(change.job, now, reason);
+      int p = 0;
+      std::string eid;
+      if (SplitEntry(loaded->entry, p, eid)) {
+        change.commands.push_back({"XACK", Key(StrCat("q:", p)), kGroup, eid});
+        change.commands.push_back({"XDEL", Key(StrCat("q:", p)), eid});
+      }
+      change.commands.push_back({"ZREM", Key("leases"), id});
+      change.enqueue = static_cast<int>(change.job.priority);
+      INFERD_ASSIGN_OR_RETURN(bool committed, Commit(*loaded, change));
+      if (committed) {
+        ++count;
+        break;
+      }
+    }
+  }
+  return count;
+}
+
+absl::StatusOr<int> RedisJobStore::RecoverAfterCrash() {
+  // Only this replica's own jobs: the others' are running on live replicas
+  // (theirs come back through their leases if they are not).
+  INFERD_ASSIGN_OR_RETURN(Reply all,
+                          options_.client->Command({"ZRANGE", Key("leases"), "0", "-1"}));
+  std::vector<std::string> mine;
+  const std::string prefix = StrCat(options_.replica, "-");
+  for (const Reply& id : all.elements) {
+    absl::StatusOr<Loaded> loaded = Load(id.str, /*with_input=*/false);
+    if (loaded.ok() && loaded->job.worker.compare(0, prefix.size(), prefix) == 0) {
+      mine.push_back(id.str);
+    }
+  }
+  return Requeue(mine, kInterruptedByRestart, /*only_expired=*/false);
+}
+
+absl::StatusOr<int> RedisJobStore::RequeueExpiredLeases() {
+  INFERD_ASSIGN_OR_RETURN(int stale, AutoclaimStale());
+  (void)stale;
+  int total = 0;
+  while (true) {
+    INFERD_ASSIGN_OR_RETURN(
+        Reply ids, options_.client->Command({"ZRANGEBYSCORE", Key("leases"), "-inf",
+                                             Us(clock_->Now()), "LIMIT", "0",
+                                             std::to_string(kBatch)}));
+    std::vector<std::string> expired;
+    for (const Reply& id : ids.elements) expired.push_back(id.str);
+    INFERD_ASSIGN_OR_RETURN(int n, Requeue(expired, kInterruptedByLease, /*only_expired=*/true));
+    total += n;
+    if (static_cast<int>(expired.size()) < kBatch || n == 0) return total;
+  }
+}
+
+absl::StatusOr<int> RedisJobStore::AutoclaimStale() {
+  // Entries delivered to a consumer that died before it recorded the claim
+  // (the job is still queued under that entry): put them back in line.
+  int count = 0;
+  const std::string min_idle = std::to_string(absl::ToInt64Milliseconds(options_.lease));
+  for (int p = 0; p < kJobPriorityCount; ++p) {
+    const std::string stream = Key(StrCat("q:", p));
+    absl::StatusOr<Reply> reply = options_.client->Command(
+        {"XAUTOCLAIM", stream, kGroup, options_.replica, min_idle, "0-0", "COUNT", "100"});
+    if (!reply.ok()) {
+      if (absl::IsInternal(reply.status())) continue;  // NOGROUP: nothing yet
+      return reply.status();
+    }
+    if (!reply->is_array() || reply->elements.size() < 2) continue;
+    for (const Reply& entry : reply->elements[1].elements) {
+      if (entry.elements.size() < 2) continue;
+      const std::string& eid = entry.elements[0].str;
+      const std::string id = Field(entry.elements[1], "id");
+      autoclaimed_.fetch_add(1, std::memory_order_relaxed);
+      absl::StatusOr<Loaded> loaded = Load(id, /*with_input=*/false);
+      if (loaded.ok() && loaded->job.status == JobStatus::kQueued &&
+          loaded->entry == StrCat(p, "|", eid)) {
+        Change change;
+        change.job = loaded->job;
+        change.from = JobStatus::kQueued;
+        change.publish = false;
+        change.commands.push_back({"XACK", stream, kGroup, eid});
+        change.commands.push_back({"XDEL", stream, eid});
+        change.enqueue = p;
+        INFERD_ASSIGN_OR_RETURN(bool committed, Commit(*loaded, change));
+        if (committed) ++count;
+        continue;
+      }
+      // Running jobs come back through their lease; final or gone ones
+      // only need the entry dropped.
+      if (!loaded.ok() || loaded->entry != StrCat(p, "|", eid)) {
+        INFERD_RETURN_IF_ERROR(
+            options_.client->Pipeline({{"XACK", stream, kGroup, eid}, {"XDEL", stream, eid}})
+                .status());
+      }
+    }
+  }
+  return count;
+}
+
+absl::StatusOr<int> RedisJobStore::PurgeExpired() {
+  int total = 0;
+  while (true) {
+    const absl::Time cutoff = clock_->Now() - options_.result_ttl;
+    INFERD_ASSIGN_OR_RETURN(
+        Reply ids, options_.client->Command({"ZRANGEBYSCORE", Key("finished"), "-inf",
+                                             StrCat("(", Us(cutoff)), "LIMIT", "0",
+                                             std::to_string(kBatch)}));
+    int purged = 0;
+    for (const Reply& id : ids.elements) {
+      std::vector<std::vector<std::string>> unindex = {{"ZREM", Key("finished"), id.str},
+                                                       {"ZREM", Key("all"), id.str},
+                                                       {"ZREM", Key("webhooks"), id.str}};
+      absl::StatusOr<Loaded> loaded = Load(id.str, /*with_input=*/false);
+      if (!loaded.ok()) {
+        if (!absl::IsNotFound(loaded.status()) && !absl::IsDataLoss(loaded.status())) {
+          return loaded.status();
+        }
+        INFERD_RETURN_IF_ERROR(options_.client->Pipeline(unindex).status());
+        ++purged;
+        continue;
+      }
+      if (!IsFinal(loaded->job.status) || loaded->job.finished >= cutoff) continue;
+      Change change;
+      change.job = loaded->job;
+      change.from = loaded->job.status;
+      change.remove = true;
+      change.publish = false;
+      change.commands = std::move(unindex);
+      if (!change.job.idempotency_key.empty()) {
+        change.commands.push_back({"DEL", Key(StrCat("idem:", change.job.idempotency_key))});
+      }
+      INFERD_ASSIGN_OR_RETURN(bool committed, Commit(*loaded, change));
+      if (committed) ++purged;
+    }
+    total += purged;
+    if (static_cast<int>(ids.elements.size()) < kBatch || purged == 0) return total;
+  }
+}
+
+absl::Status RedisJobStore::RecordWebhookAttempt(std::string_view id,
+                                                 const absl::Status& delivery,
+                                                 absl::Time next_attempt) {
+  for (int race = 0; race < kMaxRaces; ++race) {
+    INFERD_ASSIGN_OR_RETURN(Loaded loaded, Load(id, /*with_input=*/false));
+    Change change;
+    change.job = loaded.job;
+    change.from = loaded.job.status;
+    change.publish = false;
+    ApplyWebhookAttempt(change.job, delivery, next_attempt);
+    if (change.job.webhook.status == WebhookStatus::kPending) {
+      change.commands.push_back(
+          {"ZADD", Key("webhooks"), Us(change.job.webhook.next_attempt), change.job.id});
+    } else {
+      change.commands.push_back({"ZREM", Key("webhooks"), change.job.id});
+    }
+    INFERD_ASSIGN_OR_RETURN(bool committed, Commit(loaded, change));
+    if (committed) return absl::OkStatus();
+  }
+  return absl::AbortedError(ToAbsl(StrCat("job \"", id, "\": too many concurrent changes")));
+}
+
+}  // namespace inferd::jobs
