@@ -44,6 +44,10 @@ packages=(
   openssl
   # image pipelines: decode (JPEG/PNG/BMP/WebP), resize, colour conversion
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
+  # KServe v2 over gRPC: gRPC C++ and its protoc plugin; the end-to-end tests'
+  # client (python3-grpcio: generic calls on messages protoc generates, so no
+  # python3-grpc-tools)
+  libgrpc++-dev protobuf-compiler-grpc python3-grpcio
   # promtool checks the live /metrics output in the end-to-end tests
   prometheus
   # sentiment example: the Bing opinion lexicon (tidytext::sentiments) and

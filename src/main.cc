@@ -26,6 +26,9 @@ void AddServeCommand(CLI::App& app, inferd::ServerOptions& o) {
   serve->add_option("--http-port", o.http_port, "HTTP port (0 picks a free one)")
       ->envname("INFERD_HTTP_PORT")
       ->capture_default_str();
+  serve->add_option("--grpc-port", o.grpc_port, "KServe v2 gRPC port (0 turns gRPC off)")
+      ->envname("INFERD_GRPC_PORT")
+      ->capture_default_str();
   serve->add_option("--io-threads", o.io_threads, "Threads serving HTTP connections")
       ->envname("INFERD_IO_THREADS")
       ->capture_default_str();

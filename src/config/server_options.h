@@ -15,6 +15,7 @@ struct ServerOptions {
   std::vector<std::string> model_files;
   std::string host = "0.0.0.0";
   int http_port = 8000;                     // 0 picks a free port
+  int grpc_port = 8001;                     // KServe v2 gRPC; 0 turns it off
   int io_threads = 2;                       // HTTP I/O threads
   int intra_op_threads = 0;                 // libtorch; 0 = its own default
   size_t max_body_bytes = 64ull << 20;      // larger requests get 413

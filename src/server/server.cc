@@ -38,6 +38,8 @@
 #include "backend/torchscript/torchscript_backend.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "grpc/grpc_inference_service.h"
+#include "grpc/grpc_server.h"
 #include "http/http_server.h"
 #include "spdlog/spdlog.h"
 
@@ -97,6 +99,9 @@ absl::Status Validate(const ServerOptions& options) {
   }
   if (options.http_port < 0 || options.http_port > 65535) {
     return absl::InvalidArgumentError("--http-port must be 0..65535");
+  }
+  if (options.grpc_port < 0 || options.grpc_port > 65535) {
+    return absl::InvalidArgumentError("--grpc-port must be 0..65535 (0 turns gRPC off)");
   }
   if (options.io_threads < 1 || options.io_threads > 256) {
     return absl::InvalidArgumentError("--io-threads must be 1..256");
@@ -392,12 +397,31 @@ absl::Status RunServer(const ServerOptions& options) {
   HttpServer* http_server = http.get();
   registry.AddCallback("inferd_http_open_connections", "Open HTTP connections.", false,
                        [http_server] { return http_server->open_connections(); });
+  // KServe v2 over gRPC: the same service, repository, cache, keys and
+  // limits as the HTTP routes. Bound before HTTP starts, so a port in use
+  // fails the start-up before anything answers.
+  grpc_api::GrpcMetrics grpc_metrics(&registry);
+  grpc_api::GrpcGuard grpc_guard({.keys = api_keys.get(),
+                                  .limiter = &rate_limiter,
+                                  .anonymous = guard_options.anonymous,
+                                  .metrics = &registry});
+  grpc_api::GrpcInferenceService grpc_service(
+      {.context = &context, .guard = &grpc_guard, .metrics = &grpc_metrics});
+  std::unique_ptr<grpc_api::GrpcServer> grpc;
+  if (options.grpc_port != 0) {
+    INFERD_ASSIGN_OR_RETURN(grpc, grpc_api::GrpcServer::Create({.host = options.host,
+                                                                .port = options.grpc_port,
+                                                                .max_message_bytes =
+                                                                    options.max_body_bytes},
+                                                               &grpc_service));
+  }
   http->Start();
   spdlog::info("inferd {} listening on {}:{} ({}; model repository {})",
                context.server_version, options.host, http->port(),
                http->tls() ? (options.tls_client_ca.empty() ? "HTTPS" : "HTTPS, mutual TLS")
                            : "HTTP",
                options.model_repository);
+  if (grpc) spdlog::info("KServe v2 gRPC listening on {}:{}", options.host, grpc->port());
 
   // Liveness answers while models load; readiness waits for them. Jobs
   // start after the startup models, so recovered jobs do not spend their
@@ -428,7 +452,16 @@ absl::Status RunServer(const ServerOptions& options) {
     }
   }
   spdlog::info("received {}, draining", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  // Both transports drain at once: gRPC calls in flight finish (until the
+  // drain timeout) while HTTP's do.
+  std::thread grpc_drain;
+  if (grpc) {
+    grpc_drain = std::thread([&grpc, &options] {
+      grpc->Shutdown(absl::Milliseconds(options.drain_timeout_ms));
+    });
+  }
   http->Shutdown(absl::Milliseconds(options.drain_timeout_ms));
+  if (grpc_drain.joinable()) grpc_drain.join();
   // Loads on demand (Ollama's routes) run on the control pool and answer
   // through the APIs above: let those queued finish while the APIs exist.
   absl::Notification control_idle;

@@ -339,15 +339,18 @@ class InferdServer:
     """The inferd binary running as a subprocess on a free loopback port."""
 
     def __init__(self, repository, extra_args=(), env=None, port=None, data_dir=None,
-                 ssl_context=None):
+                 ssl_context=None, grpc=False):
         """`data_dir` is the job database folder; by default a fresh one beside
         the log, removed with it. Pass one to restart a server on the same jobs.
-        `ssl_context`: the server serves HTTPS (--tls-cert); clients use it."""
+        `ssl_context`: the server serves HTTPS (--tls-cert); clients use it.
+        gRPC is off (--grpc-port 0) unless `grpc`: then it listens on a free
+        port, `grpc_port`."""
         self.ssl_context = ssl_context
         self.repository = repository
         self.extra_args = list(extra_args)
         self.env = env
         self.port = port or free_port()
+        self.grpc_port = free_port() if grpc else 0
         self.proc = None
         self._log_dir = tempfile.mkdtemp(prefix="inferd-e2e-")
         self.log_path = os.path.join(self._log_dir, "inferd.log")
@@ -359,6 +362,7 @@ class InferdServer:
     def argv(self):
         return [inferd_bin(), "serve", "--model-repository", self.repository,
                 "--host", "127.0.0.1", "--http-port", str(self.port),
+                "--grpc-port", str(self.grpc_port),
                 "--data-dir", self.data_dir] + self.extra_args
 
     def log(self):
@@ -529,6 +533,7 @@ class ServerTestCase(unittest.TestCase):
 
     server_args = ()
     server_env = None
+    server_grpc = False  # True: the server also listens for gRPC (server.grpc_port)
     server = None
 
     @classmethod
@@ -556,7 +561,8 @@ class ServerTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = InferdServer(cls.repository(), cls.server_args, env=cls.server_env)
+        cls.server = InferdServer(cls.repository(), cls.server_args, env=cls.server_env,
+                                  grpc=cls.server_grpc)
         cls.addClassCleanup(cls.server.kill)
         cls.server.start()
         cls.addClassCleanup(cls.server.stop)

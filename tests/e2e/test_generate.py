@@ -194,7 +194,8 @@ class ModelFileServer(InferdServer):
     @property
     def argv(self):
         return [inferd_bin(), "serve", "--model", self.model_file, "--host", "127.0.0.1",
-                "--http-port", str(self.port), "--data-dir", self.data_dir] + self.extra_args
+                "--http-port", str(self.port), "--grpc-port", str(self.grpc_port),
+                "--data-dir", self.data_dir] + self.extra_args
 
 
 class GenerateFromModelFileTest(unittest.TestCase):

@@ -243,7 +243,7 @@ class StartupTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, data, True)
         done = subprocess.run([inferd_bin(), "serve", "--model-repository", test_repository(),
                                "--host", "127.0.0.1", "--http-port", str(free_port()),
-                               "--data-dir", data] + list(args),
+                               "--data-dir", data, "--grpc-port", "0"] + list(args),
                               capture_output=True, text=True, timeout=60)
         self.assertNotEqual(done.returncode, 0, done.stdout + done.stderr)
         return done.stdout + done.stderr
