@@ -199,6 +199,22 @@ json::value ToJson(const InferParameter& parameter) {
   }
 }
 
+// Triton's classification extension: the number of classes to answer, a
+// positive int64 or uint64 parameter (Triton's clients send int64).
+absl::StatusOr<uint32_t> ClassCount(const std::string& output, const InferParameter& value) {
+  uint64_t classes = 0;
+  if (value.parameter_choice_case() == InferParameter::kInt64Param && value.int64_param() > 0) {
+    classes = static_cast<uint64_t>(value.int64_param());
+  } else if (value.parameter_choice_case() == InferParameter::kUint64Param) {
+    classes = value.uint64_param();
+  }
+  if (classes == 0 || classes > std::numeric_limits<uint32_t>::max()) {
+    return absl::InvalidArgumentError(
+        StrCat("output \"", output, "\": \"classification\" must be a positive number of classes"));
+  }
+  return static_cast<uint32_t>(classes);
+}
+
 // The request parameters: priority and timeout as HTTP reads them;
 // binary_data_output is accepted (gRPC answers are always raw); anything
 // else is refused by name.
@@ -305,16 +321,21 @@ absl::StatusOr<InferenceRequest> DecodeGrpcInferRequest(const ModelInferRequest&
       return absl::InvalidArgumentError(
           StrCat("output \"", output.name(), "\" is requested twice"));
     }
+    RequestedOutput requested{output.name(), std::nullopt};
     for (const auto& [key, value] : output.parameters()) {
       // binary_data is meaningless over gRPC (answers are raw) but clients
       // written for both transports send it.
       if (key == "binary_data" && value.parameter_choice_case() == InferParameter::kBoolParam) {
         continue;
       }
+      if (key == "classification") {
+        INFERD_ASSIGN_OR_RETURN(requested.classification, ClassCount(output.name(), value));
+        continue;
+      }
       return absl::InvalidArgumentError(
           StrCat("output \"", output.name(), "\": parameter \"", key, "\" is not supported"));
     }
-    out.outputs.push_back(RequestedOutput{output.name(), std::nullopt});
+    out.outputs.push_back(std::move(requested));
   }
   return out;
 }

@@ -203,7 +203,16 @@ TEST(GrpcInferCodecTest, OutputsAreCheckedAndBinaryDataIsAccepted) {
   EXPECT_EQ(decoded->outputs[0].name, "OUTPUT0");
 
   (*output->mutable_parameters())["classification"].set_int64_param(3);
-  ExpectInvalid(request, {"OUTPUT0", "classification"});
+  decoded = DecodeGrpcInferRequest(request);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->outputs[0].classification, std::optional<uint32_t>(3));
+  (*output->mutable_parameters())["classification"].set_int64_param(0);
+  ExpectInvalid(request, {"OUTPUT0", "classification", "positive"});
+  (*output->mutable_parameters())["classification"].set_string_param("3");
+  ExpectInvalid(request, {"OUTPUT0", "classification", "positive"});
+  output->mutable_parameters()->clear();
+  (*output->mutable_parameters())["top_k"].set_int64_param(3);
+  ExpectInvalid(request, {"OUTPUT0", "top_k", "not supported"});
   output->mutable_parameters()->clear();
   *request.add_outputs() = *output;
   ExpectInvalid(request, {"OUTPUT0", "twice"});

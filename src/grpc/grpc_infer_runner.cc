@@ -35,7 +35,13 @@ void RunGrpcInfer(const ApiContext& context, const inference::ModelInferRequest&
   // them into the scheduler.
   cache::ResponseCache* cache = context.cache;
   std::optional<cache::CacheKey> key;
-  if (cache != nullptr && call->model->config().response_cache().enable()) {
+  // A classification answer depends on more than the key holds: it
+  // bypasses the cache, as over HTTP.
+  bool cacheable = true;
+  for (const RequestedOutput& output : call->request->outputs) {
+    if (output.classification) cacheable = false;
+  }
+  if (cacheable && cache != nullptr && call->model->config().response_cache().enable()) {
     absl::StatusOr<cache::CacheKey> built = cache::CacheKeyBuilder::ForInferRequest(
         kCacheRoute, call->model->name(), call->model->version_string(), *call->request);
     if (!built.ok()) return done(built.status());

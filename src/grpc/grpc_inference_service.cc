@@ -6,6 +6,7 @@
 #include "grpc/grpc_infer_runner.h"
 #include "grpc/grpc_status.h"
 #include "grpc/grpc_stream_infer.h"
+#include "repository/model_repository.h"
 
 namespace inferd::grpc_api {
 namespace {
@@ -15,7 +16,8 @@ using inference::ModelMetadataResponse;
 
 // The extensions of Triton's protocol that inferd serves over gRPC.
 constexpr std::string_view kExtensions[] = {"model_repository", "model_configuration",
-                                            "statistics", "schedule_policy", "parameters"};
+                                            "statistics", "schedule_policy", "parameters",
+                                            "classification"};
 
 void AddTensorMetadata(const ModelSignature& signature, const std::vector<TensorSpec>& specs,
                        RepeatedPtrField<ModelMetadataResponse::TensorMetadata>* out) {
@@ -66,20 +68,48 @@ absl::Status CheckRepositoryName(const std::string& name) {
              "repository_name empty"));
 }
 
-// Load and unload parameters (Triton's config and file overrides) are not
-// supported: refused by name rather than ignored. Triton's clients send
-// unload_dependents with every unload; inferd has no ensembles, so a model
-// has no dependents and either value means the same.
-template <typename Map>
-absl::Status CheckNoParameters(const Map& parameters, std::string_view rpc) {
+// Unload parameters: Triton's clients send unload_dependents with every
+// unload; inferd has no ensembles, so a model has no dependents and either
+// value means the same. Anything else is refused by name, not ignored.
+absl::Status CheckUnloadParameters(
+    const google::protobuf::Map<std::string, inference::ModelRepositoryParameter>& parameters) {
   for (const auto& [key, value] : parameters) {
-    if (key == "unload_dependents" && rpc == "unload" &&
+    if (key == "unload_dependents" &&
         value.parameter_choice_case() == inference::ModelRepositoryParameter::kBoolParam) {
       continue;
     }
-    return absl::InvalidArgumentError(StrCat(rpc, " parameter \"", key, "\" is not supported"));
+    return absl::InvalidArgumentError(StrCat("unload parameter \"", key, "\" is not supported"));
   }
   return absl::OkStatus();
+}
+
+// Load parameters as Triton's gRPC clients send them: "config" (the model
+// config as JSON, string_param) and "file:<path>" (a file of the model
+// folder, its raw bytes in bytes_param). Anything else is refused by name.
+absl::StatusOr<ModelRepository::LoadOverrides> LoadOverridesFrom(
+    const google::protobuf::Map<std::string, inference::ModelRepositoryParameter>& parameters) {
+  using inference::ModelRepositoryParameter;
+  ModelRepository::LoadOverrides overrides;
+  for (const auto& [key, value] : parameters) {
+    const std::string_view name(key);
+    if (name == "config") {
+      if (value.parameter_choice_case() != ModelRepositoryParameter::kStringParam) {
+        return absl::InvalidArgumentError(
+            "load parameter \"config\" must be a string_param holding the model config as JSON");
+      }
+      overrides.config_json = value.string_param();
+    } else if (name.starts_with("file:")) {
+      if (value.parameter_choice_case() != ModelRepositoryParameter::kBytesParam) {
+        return absl::InvalidArgumentError(
+            StrCat("load parameter \"", name, "\" must be a bytes_param holding the file"));
+      }
+      overrides.files[std::string(name.substr(5))] = value.bytes_param();
+    } else {
+      return absl::InvalidArgumentError(StrCat(
+          "load parameter \"", name, "\" is not supported (supported: config, file:<path>)"));
+    }
+  }
+  return overrides;
 }
 
 }  // namespace
@@ -280,16 +310,19 @@ grpc::ServerUnaryReactor* GrpcInferenceService::RepositoryModelLoad(
   bool admitted;
   UnaryCall* call = Begin(context, "RepositoryModelLoad", Access::kAdmin, &admitted);
   if (!admitted) return call;
+  absl::StatusOr<ModelRepository::LoadOverrides> overrides =
+      LoadOverridesFrom(request->parameters());
   absl::Status valid = CheckRepositoryName(request->repository_name());
-  if (valid.ok()) valid = CheckNoParameters(request->parameters(), "load");
+  if (valid.ok()) valid = overrides.status();
   if (!valid.ok()) {
     call->Done(ToGrpcStatus(valid));
     return call;
   }
   ModelRepository* repository = options_.context->repository;
-  options_.context->control_pool->Post([repository, call, name = request->model_name()] {
-    call->Done(ToGrpcStatus(repository->Load(name)));
-  });
+  options_.context->control_pool->Post(
+      [repository, call, name = request->model_name(), overrides = *std::move(overrides)] {
+        call->Done(ToGrpcStatus(repository->Load(name, overrides)));
+      });
   return call;
 }
 
@@ -300,7 +333,7 @@ grpc::ServerUnaryReactor* GrpcInferenceService::RepositoryModelUnload(
   UnaryCall* call = Begin(context, "RepositoryModelUnload", Access::kAdmin, &admitted);
   if (!admitted) return call;
   absl::Status valid = CheckRepositoryName(request->repository_name());
-  if (valid.ok()) valid = CheckNoParameters(request->parameters(), "unload");
+  if (valid.ok()) valid = CheckUnloadParameters(request->parameters());
   if (!valid.ok()) {
     call->Done(ToGrpcStatus(valid));
     return call;

@@ -171,6 +171,17 @@ class GrpcServiceTest(GrpcTestCase):
         self.assertEqual(len(response.raw_output_contents), 2)
         self.assertSimpleAnswer(response, a, b)
 
+    def test_classification_top3(self):
+        a = [5, 40, 3, 17, 0, 2, 9, 1, 8, 30, 4, 6, 7, 10, 11, 12]
+        request = simple_raw_request(a, [0] * 16)
+        output = request.outputs.add(name="OUTPUT0")
+        output.parameters["classification"].int64_param = 3
+        outs = raw_outputs(self.grpc.call("ModelInfer", request))
+        self.assertEqual(outs, {"OUTPUT0": ("BYTES", [1, 3], ["40:1", "30:9", "17:3"])})
+        output.parameters["classification"].int64_param = 0
+        self.assertCode(grpc.StatusCode.INVALID_ARGUMENT,
+                        lambda: self.grpc.call("ModelInfer", request), "classification")
+
     def test_infer_typed_contents_and_a_batch_of_three(self):
         a, b = simple_values(batch=3, offset=5)
         request = pb.ModelInferRequest(model_name="simple", model_version="1")
@@ -465,6 +476,43 @@ class GrpcRepositoryControlTest(GrpcTestCase):
         self.assertFalse(self.grpc.call("ModelReady", name="simple").ready)
         states = {m.name: m.state for m in self.grpc.call("RepositoryIndex").models}
         self.assertNotEqual(states.get("simple"), "READY")
+
+    def test_load_with_config_and_file_overrides(self):
+        """Triton's gRPC load parameters: the config as JSON (string_param) and
+        the model's files as raw bytes (bytes_param, file:<path>); then the
+        classification extension with the labels the load brought."""
+        self.grpc.call("RepositoryModelLoad", model_name="simple")
+        status, config = self.server.json("GET", "/v2/models/simple/config")
+        self.assertEqual(status, 200, config)
+        config["name"] = "labelled"
+        config["output"][0]["label_filename"] = "labels.txt"
+        with open(os.path.join(self.server.repository, "simple", "1", "model.pt"), "rb") as f:
+            model = f.read()
+        labels = "".join("class%d\n" % i for i in range(16)).encode()
+        self.grpc.call("RepositoryModelLoad", model_name="labelled", parameters={
+            "config": pb.ModelRepositoryParameter(string_param=json.dumps(config)),
+            "file:1/model.pt": pb.ModelRepositoryParameter(bytes_param=model),
+            "file:labels.txt": pb.ModelRepositoryParameter(bytes_param=labels)})
+        self.assertTrue(self.grpc.call("ModelReady", name="labelled").ready)
+        a = [1] * 16
+        a[7], a[2] = 50, 20
+        b = [0] * 16
+        request = simple_raw_request(a, b)
+        request.model_name = "labelled"
+        output = request.outputs.add(name="OUTPUT0")
+        output.parameters["classification"].int64_param = 2
+        outs = raw_outputs(self.grpc.call("ModelInfer", request))
+        self.assertEqual(outs["OUTPUT0"], ("BYTES", [1, 2], ["50:7:class7", "20:2:class2"]))
+        # The file must be bytes, as Triton's client sends it.
+        self.assertCode(grpc.StatusCode.INVALID_ARGUMENT,
+                        lambda: self.grpc.call("RepositoryModelLoad", model_name="labelled", parameters={
+                            "config": pb.ModelRepositoryParameter(string_param=json.dumps(config)),
+                            "file:labels.txt": pb.ModelRepositoryParameter(string_param="x")}),
+                        "file:labels.txt", "bytes_param")
+        self.assertCode(grpc.StatusCode.INVALID_ARGUMENT,
+                        lambda: self.grpc.call("RepositoryModelLoad", model_name="simple", parameters={
+                            "poll": pb.ModelRepositoryParameter(bool_param=True)}),
+                        "poll", "not supported")
 
     def test_load_errors(self):
         self.assertCode(grpc.StatusCode.NOT_FOUND,
