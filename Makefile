@@ -40,7 +40,8 @@ clean:
 # copy of its committed seed corpus (docs/fuzzing.md). Not part of `test`.
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZERS := request_target v2_request http_request outbound_policy
+FUZZERS := request_target v2_request http_request outbound_policy predict_request \
+  model_config tokenizer_json chat_template gguf_file job_document
 # No -g: clang 14 cannot emit debug information for the coroutines of http/
 # ("Cannot represent a difference across sections").
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -O1

@@ -44,7 +44,8 @@ class Dict {
   const std::vector<std::pair<std::string, Value>>& entries() const {
     return entries_;
   }
-  size_t size() const { return entries_.size(); }
+  // Defined after Value: clang needs Value complete to instantiate size().
+  size_t size() const;
 
  private:
   std::vector<std::pair<std::string, Value>> entries_;
@@ -207,5 +208,7 @@ std::string PythonFloatRepr(double d);
 
 // Python's repr() of a str: single quotes unless the text has ' and no ".
 std::string PythonStringRepr(std::string_view s);
+
+inline size_t Dict::size() const { return entries_.size(); }
 
 }  // namespace inferd::jinja
