@@ -163,12 +163,18 @@ json::object OpenApiDocument::Operation(std::string_view method, std::string_vie
   if (!parameters.empty()) out["parameters"] = std::move(parameters);
 
   if (!operation.request.schema.empty()) {
-    out["requestBody"] = {{"required", true}, {"content", Content(operation.request)}};
+    out["requestBody"] = {{"required", operation.request_required},
+                          {"content", Content(operation.request)}};
   }
   json::object responses;
   json::object success{{"description", operation.summary}};
   if (!operation.response.schema.empty()) success["content"] = Content(operation.response);
   responses[std::to_string(operation.status)] = std::move(success);
+  for (const OpenApiResponse& also : operation.also) {
+    json::object response{{"description", also.description}};
+    if (!also.body.schema.empty()) response["content"] = Content(also.body);
+    responses[std::to_string(also.status)] = std::move(response);
+  }
   if (operation.respond_async) {
     responses["202"] = {
         {"description", "Accepted as a job (`Prefer: respond-async`); Location names it"},
@@ -200,6 +206,7 @@ void OpenApiDocument::Add(std::string_view method, std::string_view pattern,
   RequireSchema(operation.response.schema, method, pattern);
   RequireSchema(operation.response.item_schema, method, pattern);
   RequireSchema(operation.response.alternative_item, method, pattern);
+  for (const OpenApiResponse& also : operation.also) RequireSchema(also.body.schema, method, pattern);
   const std::string verb = absl::AsciiStrToLower(method);
   json::object& item = paths_[pattern].emplace_object();
   if (item.contains(verb)) {

@@ -44,14 +44,23 @@ struct OpenApiQueryParameter {
   std::string type = "string";  // JSON Schema type of the value
 };
 
+// Another answer a route gives besides its success and errors.
+struct OpenApiResponse {
+  int status = 200;
+  std::string description;
+  OpenApiBody body;
+};
+
 // What the document says about one route.
 struct OpenApiOperation {
   std::string tag;          // groups routes on the page: "KServe v2", "OpenAI", ...
   std::string summary;      // one line
   std::string description;  // optional, Markdown
   OpenApiBody request;      // empty schema: the route reads no body
+  bool request_required = true;
   OpenApiBody response;     // the success answer
   int status = 200;         // of the success answer
+  std::vector<OpenApiResponse> also;
   std::vector<OpenApiQueryParameter> query;
   // Accepts `Prefer: respond-async` and then answers 202 with the job.
   bool respond_async = false;

@@ -127,6 +127,13 @@ std::string_view KServeSchemaText() {
         "name": {"type": "string"}, "version": {"type": "string"},
         "state": {"type": "string", "enum": ["UNKNOWN", "LOADING", "READY", "UNAVAILABLE", "UNLOADING"]},
         "reason": {"type": "string"}}}},
+  "RepositoryIndexRequest": {
+    "type": "object", "properties": {"ready": {"type": "boolean",
+                                               "description": "Only the ready versions"}}},
+  "RepositoryLoadRequest": {
+    "type": "object",
+    "properties": {"parameters": {"type": "object",
+                                  "description": "\"config\": a config.pbtxt as JSON to load with"}}},
   "Empty": {"type": "object", "maxProperties": 0},
   "DurationStat": {
     "type": "object", "required": ["count", "ns"],

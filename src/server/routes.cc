@@ -83,36 +83,52 @@ void AddServerRoutes(RouteTable& routes, const ServerApis& apis, const RouteGuar
       {.tag = kV2, .summary = "Server metadata: name, version, extensions",
        .response = Json("ServerMetadata")});
   // KServe v2 models, each with and without a version.
-  for (const char* prefix : {"/v2/models/{model}", "/v2/models/{model}/versions/{version}"}) {
-    const std::string base = prefix;
-    add("GET", base, apis.models, &V2ModelApi::Metadata,
-        {.tag = kV2, .summary = "Model metadata: versions, inputs and outputs",
-         .response = Json("ModelMetadata")});
-    add("GET", base + "/ready", apis.models, &V2ModelApi::Ready,
-        {.tag = kV2, .summary = "Model readiness", .response = Json("ModelReady")});
-    add("GET", base + "/config", apis.models, &V2ModelApi::Config,
-        {.tag = kTriton, .summary = "Model configuration (Triton's ModelConfig as JSON)",
-         .response = Json("ModelConfig")});
-    add("POST", base + "/infer", apis.models, &V2ModelApi::Infer,
-        {.tag = kV2, .summary = "Run the model on tensors",
-         .description = "JSON tensors, or Triton's binary tensor extension "
-                        "(`Inference-Header-Content-Length`).",
-         .request = WithAlternative("InferRequest", "application/octet-stream", "InferRequest"),
-         .response = WithAlternative("InferResponse", "application/octet-stream", "InferResponse"),
-         .respond_async = true});
-  }
+  const OpenApiOperation metadata = {.tag = kV2,
+                                     .summary = "Model metadata: versions, inputs and outputs",
+                                     .response = Json("ModelMetadata")};
+  const OpenApiOperation ready = {.tag = kV2, .summary = "Model readiness",
+                                  .response = Json("ModelReady")};
+  const OpenApiOperation config = {.tag = kTriton,
+                                   .summary = "Model configuration (Triton's ModelConfig as JSON)",
+                                   .response = Json("ModelConfig")};
+  const OpenApiOperation infer = {
+      .tag = kV2,
+      .summary = "Run the model on tensors",
+      .description = "JSON tensors, or Triton's binary tensor extension "
+                     "(`Inference-Header-Content-Length`).",
+      .request = WithAlternative("InferRequest", "application/octet-stream", "InferRequest"),
+      .response = WithAlternative("InferResponse", "application/octet-stream", "InferResponse"),
+      .respond_async = true};
+  add("GET", "/v2/models/{model}", apis.models, &V2ModelApi::Metadata, metadata);
+  add("GET", "/v2/models/{model}/versions/{version}", apis.models, &V2ModelApi::Metadata,
+      metadata);
+  add("GET", "/v2/models/{model}/ready", apis.models, &V2ModelApi::Ready, ready);
+  add("GET", "/v2/models/{model}/versions/{version}/ready", apis.models, &V2ModelApi::Ready,
+      ready);
+  add("GET", "/v2/models/{model}/config", apis.models, &V2ModelApi::Config, config);
+  add("GET", "/v2/models/{model}/versions/{version}/config", apis.models, &V2ModelApi::Config,
+      config);
+  add("POST", "/v2/models/{model}/infer", apis.models, &V2ModelApi::Infer, infer);
+  add("POST", "/v2/models/{model}/versions/{version}/infer", apis.models, &V2ModelApi::Infer,
+      infer);
   // Triton generate extension (GGUF language models).
-  for (const char* prefix : {"/v2/models/{model}", "/v2/models/{model}/versions/{version}"}) {
-    const std::string base = prefix;
-    add("POST", base + "/generate", apis.generate, &GenerateApi::Generate,
-        {.tag = kTriton, .summary = "Generate text (Triton generate extension)",
-         .request = Json("GenerateRequest"), .response = Json("GenerateResponse"),
-         .respond_async = true});
-    add("POST", base + "/generate_stream", apis.generate, &GenerateApi::GenerateStream,
-        {.tag = kTriton, .summary = "Generate text as Server-Sent Events",
-         .request = Json("GenerateRequest"),
-         .response = Body("text/event-stream", "EventStream", "GenerateResponse")});
-  }
+  const OpenApiOperation generate = {.tag = kTriton,
+                                     .summary = "Generate text (Triton generate extension)",
+                                     .request = Json("GenerateRequest"),
+                                     .response = Json("GenerateResponse"),
+                                     .respond_async = true};
+  const OpenApiOperation generate_stream = {
+      .tag = kTriton,
+      .summary = "Generate text as Server-Sent Events",
+      .request = Json("GenerateRequest"),
+      .response = Body("text/event-stream", "EventStream", "GenerateResponse")};
+  add("POST", "/v2/models/{model}/generate", apis.generate, &GenerateApi::Generate, generate);
+  add("POST", "/v2/models/{model}/versions/{version}/generate", apis.generate,
+      &GenerateApi::Generate, generate);
+  add("POST", "/v2/models/{model}/generate_stream", apis.generate, &GenerateApi::GenerateStream,
+      generate_stream);
+  add("POST", "/v2/models/{model}/versions/{version}/generate_stream", apis.generate,
+      &GenerateApi::GenerateStream, generate_stream);
   // OpenAI: models, chat and completions (GGUF language models), embeddings.
   add("GET", "/v1/models", apis.openai, &OpenAiApi::Models,
       {.tag = kOpenAi, .summary = "List the models", .response = Json("OpenAiModelList")});
@@ -163,16 +179,18 @@ void AddServerRoutes(RouteTable& routes, const ServerApis& apis, const RouteGuar
        .response = WithAlternative("OllamaPullStatus", "application/x-ndjson",
                                    "OllamaPullStatus")});
   // KServe v1 / TF Serving predict.
-  for (const char* pattern :
-       {"/v1/models/{model}:predict", "/v1/models/{model}/versions/{version}:predict"}) {
-    add("POST", pattern, apis.predict, &PredictApi::Predict,
-        {.tag = kV1, .summary = "Predict on instances (tensors or a task's inputs)",
-         .description = "`instances` (row format) or `inputs` (columnar). Task models (text, "
-                        "image) take their task's inputs; images may also come as "
-                        "multipart/form-data.",
-         .request = Json("PredictRequest"), .response = Json("PredictResponse"),
-         .respond_async = true});
-  }
+  const OpenApiOperation predict = {
+      .tag = kV1,
+      .summary = "Predict on instances (tensors or a task's inputs)",
+      .description = "`instances` (row format) or `inputs` (columnar). Task models (text, "
+                     "image) take their task's inputs; images may also come as "
+                     "multipart/form-data.",
+      .request = Json("PredictRequest"),
+      .response = Json("PredictResponse"),
+      .respond_async = true};
+  add("POST", "/v1/models/{model}:predict", apis.predict, &PredictApi::Predict, predict);
+  add("POST", "/v1/models/{model}/versions/{version}:predict", apis.predict,
+      &PredictApi::Predict, predict);
   // Async jobs (`Prefer: respond-async` is the inference handlers' own).
   add("POST", "/v1/jobs", apis.jobs, &JobsApi::Create,
       {.tag = kJobs, .summary = "Submit a job: a request for an inference route, run later",
@@ -186,7 +204,11 @@ void AddServerRoutes(RouteTable& routes, const ServerApis& apis, const RouteGuar
       {.tag = kJobs, .summary = "A job's changes as Server-Sent Events, until it is final",
        .response = Body("text/event-stream", "EventStream", "Job")});
   add("DELETE", "/v1/jobs/{id}", apis.jobs, &JobsApi::Cancel,
-      {.tag = kJobs, .summary = "Cancel a job", .response = Json("Job")});
+      {.tag = kJobs, .summary = "Cancel a job",
+       .description = "200: a queued job, now cancelled. 202: a running job, asked to stop "
+                      "(the document says whether it can be interrupted). 409: already final.",
+       .response = Json("Job"),
+       .also = {{202, "A running job, asked to stop", Json("Job")}}});
   add("GET", "/v1/jobs", apis.jobs, &JobsApi::List,
       {.tag = kJobs, .summary = "List jobs, newest first", .response = Json("JobList"),
        .query = {{"status", "queued, running, succeeded, failed or cancelled"},
@@ -197,12 +219,16 @@ void AddServerRoutes(RouteTable& routes, const ServerApis& apis, const RouteGuar
   // Triton model repository extension.
   add("POST", "/v2/repository/index", apis.repository, &RepositoryApi::Index,
       {.tag = kTriton, .summary = "The models of the repository and their states",
+       .request = Json("RepositoryIndexRequest"), .request_required = false,
        .response = Json("RepositoryIndex")});
   add("POST", "/v2/repository/models/{model}/load", apis.repository, &RepositoryApi::Load,
       {.tag = kTriton, .summary = "Load (or reload) a model",
+       .description = "Needs `--model-control-mode explicit`.",
+       .request = Json("RepositoryLoadRequest"), .request_required = false,
        .response = Json("Empty")});
   add("POST", "/v2/repository/models/{model}/unload", apis.repository, &RepositoryApi::Unload,
-      {.tag = kTriton, .summary = "Unload a model", .response = Json("Empty")});
+      {.tag = kTriton, .summary = "Unload a model",
+       .description = "Needs `--model-control-mode explicit`.", .response = Json("Empty")});
   // Summary, metrics and Triton statistics.
   add("GET", "/health", apis.health, &HealthApi::Summary,
       {.tag = kServer, .summary = "One-look summary: status, models, device, uptime",
@@ -277,7 +303,7 @@ void AddServerRoutes(RouteTable& routes, const ServerApis& apis, const RouteGuar
        .response = Body("text/html", "HtmlPage")});
   add("GET", "/docs/assets/{file}", apis.docs, &DocsApi::Asset,
       {.tag = kServer, .summary = "A script, style sheet or icon of the API page",
-       .response = Body("application/octet-stream", "AssetFile")});
+       .response = Body("*/*", "AssetFile")});
 }
 
 }  // namespace inferd
