@@ -146,7 +146,7 @@ void AddServerRoutes(RouteTable& routes, const ServerApis& apis, const RouteGuar
        .respond_async = true});
   add("POST", "/v1/embeddings", apis.embeddings, &EmbeddingsApi::Embeddings,
       {.tag = kOpenAi, .summary = "Embeddings of texts", .request = Json("EmbeddingRequest"),
-       .response = Json("EmbeddingList"), .respond_async = true});
+       .response = Json("EmbeddingList")});
   // Ollama: generate and chat (GGUF language models), embeddings, the model routes.
   add("POST", "/api/generate", apis.ollama, &OllamaApi::Generate,
       {.tag = kOllama, .summary = "Generate text (streams NDJSON unless `stream: false`)",
