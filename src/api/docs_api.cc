@@ -5,7 +5,7 @@
 #include <sstream>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
+#include "common/strings.h"
 
 namespace inferd {
 namespace {
@@ -56,12 +56,12 @@ constexpr std::string_view kPage = R"html(<!DOCTYPE html>
 
 DocsApi::DocsApi(Options options) : options_(std::move(options)) {
   for (const AssetFile& file : kAssetFiles) {
-    const std::string path = absl::StrCat(options_.assets_dir, "/", file.name);
+    const std::string path = StrCat(options_.assets_dir, "/", file.name);
     std::ifstream in(path, std::ios::binary);
     std::ostringstream body;
     if (in) body << in.rdbuf();
     if (!in || body.str().empty()) {
-      assets_missing_ = absl::StrCat(path, " not found");
+      assets_missing_ = StrCat(path, " not found");
       assets_.clear();
       return;
     }
@@ -72,7 +72,7 @@ DocsApi::DocsApi(Options options) : options_(std::move(options)) {
 
 HttpResponse DocsApi::Missing() const {
   return JsonError(
-      503, absl::StrCat("the API page is not installed (", assets_missing_,
+      503, StrCat("the API page is not installed (", assets_missing_,
                         "): build inferd with npm reachable, which puts swagger-ui-dist's "
                         "files in docs-ui/ beside the binary, or pass --docs-assets DIR; the "
                         "OpenAPI document is served at /openapi.json all the same"));
@@ -94,7 +94,7 @@ void DocsApi::Asset(const HttpRequest& request, Responder respond) const {
   const std::string& name = request.param("file");
   const bool known = std::any_of(std::begin(kAssetFiles), std::end(kAssetFiles),
                                  [&name](const AssetFile& file) { return file.name == name; });
-  if (!known) return respond(JsonError(404, absl::StrCat("no API page asset \"", name, "\"")));
+  if (!known) return respond(JsonError(404, StrCat("no API page asset \"", name, "\"")));
   if (!assets_missing_.empty()) return respond(Missing());
   const File& file = assets_.find(name)->second;
   HttpResponse response;

@@ -6,10 +6,9 @@
 #include <cstdlib>
 #include <utility>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
 #include "api/openapi_schemas.h"
 #include "boost/json/serialize.hpp"
+#include "common/strings.h"
 
 namespace inferd {
 namespace json = boost::json;
@@ -36,8 +35,14 @@ constexpr TagInfo kTags[] = {
     {"Server", "Summary, Prometheus metrics and this document"},
 };
 
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 json::object Ref(std::string_view schema) {
-  return {{"$ref", absl::StrCat("#/components/schemas/", schema)}};
+  return {{"$ref", StrCat("#/components/schemas/", schema)}};
 }
 
 void RequireSchema(std::string_view schema, std::string_view method, std::string_view pattern) {
@@ -61,7 +66,7 @@ json::object Media(json::object schema, std::string_view type, std::string_view 
   } else if (type == "application/x-ndjson") {
     what = "One JSON object per line, each a ";
   }
-  media["schema"].as_object()["description"] = absl::StrCat(what, item);
+  media["schema"].as_object()["description"] = StrCat(what, item);
   media["x-inferd-item-schema"] = Ref(item);
   return media;
 }
@@ -80,7 +85,7 @@ json::object Content(const OpenApiBody& body) {
 }
 
 std::string OperationId(std::string_view method, std::string_view pattern) {
-  std::string id = absl::AsciiStrToLower(method);
+  std::string id = Lower(method);
   bool separator = true;
   for (char c : pattern) {
     if (std::isalnum(static_cast<unsigned char>(c))) {
@@ -132,8 +137,8 @@ json::object OpenApiDocument::Operation(std::string_view method, std::string_vie
   out["summary"] = operation.summary;
   std::string description = operation.description;
   if (options_.api_keys && !operation.scope.empty()) {
-    absl::StrAppend(&description, description.empty() ? "" : "\n\n",
-                    "Needs an API key with the `", operation.scope, "` scope.");
+    description = StrCat(description, description.empty() ? "" : "\n\n",
+                         "Needs an API key with the `", operation.scope, "` scope.");
   }
   if (!description.empty()) out["description"] = description;
   out["operationId"] = OperationId(method, pattern);
@@ -207,8 +212,10 @@ void OpenApiDocument::Add(std::string_view method, std::string_view pattern,
   RequireSchema(operation.response.item_schema, method, pattern);
   RequireSchema(operation.response.alternative_item, method, pattern);
   for (const OpenApiResponse& also : operation.also) RequireSchema(also.body.schema, method, pattern);
-  const std::string verb = absl::AsciiStrToLower(method);
-  json::object& item = paths_[pattern].emplace_object();
+  const std::string verb = Lower(method);
+  json::value& slot = paths_[pattern];
+  if (!slot.is_object()) slot.emplace_object();
+  json::object& item = slot.as_object();
   if (item.contains(verb)) {
     std::fprintf(stderr, "OpenAPI: route %.*s %.*s documented twice\n",
                  static_cast<int>(method.size()), method.data(),
@@ -223,7 +230,7 @@ void OpenApiDocument::Add(std::string_view method, std::string_view pattern,
 
 bool OpenApiDocument::Has(std::string_view method, std::string_view pattern) const {
   const json::value* item = paths_.if_contains(pattern);
-  return item != nullptr && item->as_object().contains(absl::AsciiStrToLower(method));
+  return item != nullptr && item->as_object().contains(Lower(method));
 }
 
 void OpenApiDocument::Finish() {

@@ -191,7 +191,7 @@ class DocsPageTest(ServerTestCase):
         block = self.operation_block("POST", "/v2/models/{model}/infer")
         browser.click(browser.find_all(".opblock-summary", within=block)[0])
         browser.click(browser.wait_for(".try-out__btn", within=block, what="Try it out")[0])
-        model = browser.wait_for("//tr[@data-param-name='model']//input", using="xpath",
+        model = browser.wait_for(".//tr[@data-param-name='model']//input", using="xpath",
                                  within=block, what="the model field")[0]
         browser.type(model, "simple")
         body, want_sum, want_difference = simple_request(values0=list(range(100, 116)),
