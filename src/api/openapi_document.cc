@@ -242,7 +242,7 @@ void OpenApiDocument::Finish() {
   for (const std::string& tag : tags_) {
     const bool known = std::any_of(std::begin(kTags), std::end(kTags),
                                    [&tag](const TagInfo& info) { return info.name == tag; });
-    if (!known) tags.push_back({{"name", tag}});
+    if (!known) tags.push_back(json::object{{"name", tag}});
   }
   json::object components{{"schemas", OpenApiSchemas()}};
   if (options_.api_keys) {
