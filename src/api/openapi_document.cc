@@ -184,7 +184,7 @@ json::object OpenApiDocument::Operation(std::string_view method, std::string_vie
     responses["202"] = {
         {"description", "Accepted as a job (`Prefer: respond-async`); Location names it"},
         {"headers", {{"Location", {{"description", "/v1/jobs/{id}"}, {"schema", {{"type", "string"}}}}}}},
-        {"content", {{"application/json", {{"schema", Ref("Job")}}}}}};
+        {"content", {{"application/json", {{"schema", Ref("JobAccepted")}}}}}};
   }
   responses["default"] = {
       {"description", "An error: 4xx for what the request got wrong, 503 while a model or the "

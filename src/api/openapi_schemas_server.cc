@@ -63,6 +63,15 @@ std::string_view ServerSchemaText() {
          "data": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]},
         {"name": "INPUT1", "shape": [1, 16], "datatype": "INT32",
          "data": [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]}]}}},
+  "JobAccepted": {
+    "type": "object", "required": ["id", "status"],
+    "description": "A submitted job; Location: /v1/jobs/{id} names its document",
+    "properties": {
+      "id": {"type": "string"},
+      "status": {"type": "string",
+                 "enum": ["queued", "running", "succeeded", "failed", "cancelled"]},
+      "created": {"const": false,
+                  "description": "Present when an Idempotency-Key gave back an earlier job"}}},
   "Job": {
     "type": "object",
     "required": ["id", "status", "model", "version", "route", "priority", "attempts",
