@@ -201,11 +201,11 @@ class DocsPageTest(ServerTestCase):
         browser.type(editor, json.dumps(body))
         browser.click(browser.wait_for(".execute", within=block, what="Execute")[0])
         # The live response: its status cell, then its body.
-        status_cell = browser.wait_for(".live-responses-table .response-col_status",
+        status_cell = browser.wait_for(".live-responses-table tr.response .response-col_status",
                                        within=block, what="the response")[0]
         self.assertEqual(browser.text(status_cell).strip().split()[0], "200")
         text = browser.text(browser.wait_for(
-            ".live-responses-table .response-col_description pre", within=block,
+            ".live-responses-table tr.response .response-col_description pre", within=block,
             what="the response body")[0])
         answer = json.loads(text)
         outputs = {o["name"]: o["data"] for o in answer["outputs"]}
