@@ -165,6 +165,29 @@ json::object OpenApiDocument::Operation(std::string_view method, std::string_vie
                          "instead of waiting for the result"},
          {"schema", {{"type", "string"}, {"enum", json::array{"respond-async"}}}}});
   }
+  if (operation.respond_async || operation.job_headers) {
+    const std::string_view when = operation.job_headers ? "" : " (with `respond-async`)";
+    parameters.push_back(json::object{
+        {"name", "Idempotency-Key"},
+        {"in", "header"},
+        {"required", false},
+        {"description", StrCat("1..255 characters: the same key with the same request gives "
+                               "back the same job; with another request it is 422", when)},
+        {"schema", {{"type", "string"}, {"minLength", 1}, {"maxLength", 255}}}});
+    parameters.push_back(json::object{
+        {"name", "Job-Priority"},
+        {"in", "header"},
+        {"required", false},
+        {"description", StrCat("The job's priority (default normal)", when)},
+        {"schema", {{"type", "string"}, {"enum", json::array{"high", "normal", "low"}}}}});
+    parameters.push_back(json::object{
+        {"name", "Job-Webhook"},
+        {"in", "header"},
+        {"required", false},
+        {"description", StrCat("An http(s) URL that receives the final job document by POST",
+                               when)},
+        {"schema", {{"type", "string"}}}});
+  }
   if (!parameters.empty()) out["parameters"] = std::move(parameters);
 
   if (!operation.request.schema.empty()) {

@@ -64,6 +64,9 @@ struct OpenApiOperation {
   std::vector<OpenApiQueryParameter> query;
   // Accepts `Prefer: respond-async` and then answers 202 with the job.
   bool respond_async = false;
+  // Creates a job (POST /v1/jobs, or `respond-async`): reads the
+  // Idempotency-Key, Job-Priority and Job-Webhook headers.
+  bool job_headers = false;
   // Set by the server from its route policy: the API-key scope the route
   // needs when keys are on ("" for an open route), and whether errors come
   // as OpenAI's error object instead of {"error": "..."}.

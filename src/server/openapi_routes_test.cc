@@ -98,12 +98,14 @@ TEST_F(OpenApiRoutesTest, PathParametersComeFromThePattern) {
   Build(nullptr, false);
   const json::array& parameters =
       Operation("post", "/v1/models/{model}/versions/{version}:predict").at("parameters").as_array();
-  ASSERT_EQ(parameters.size(), 3u);  // model, version, Prefer
+  // model, version, then the headers of an async request.
+  ASSERT_EQ(parameters.size(), 6u);
   EXPECT_EQ(parameters[0].at("name"), "model");
   EXPECT_EQ(parameters[0].at("in"), "path");
   EXPECT_EQ(parameters[1].at("name"), "version");
   EXPECT_EQ(parameters[2].at("name"), "Prefer");
   EXPECT_EQ(parameters[2].at("in"), "header");
+  EXPECT_EQ(parameters[3].at("name"), "Idempotency-Key");
 }
 
 TEST_F(OpenApiRoutesTest, OpenAiRoutesDocumentOpenAisErrorObject) {

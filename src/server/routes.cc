@@ -194,7 +194,8 @@ void AddServerRoutes(RouteTable& routes, const ServerApis& apis, const RouteGuar
   // Async jobs (`Prefer: respond-async` is the inference handlers' own).
   add("POST", "/v1/jobs", apis.jobs, &JobsApi::Create,
       {.tag = kJobs, .summary = "Submit a job: a request for an inference route, run later",
-       .request = Json("JobSubmission"), .response = Json("JobAccepted"), .status = 202});
+       .request = Json("JobSubmission"), .response = Json("JobAccepted"), .status = 202,
+       .job_headers = true});
   add("GET", "/v1/jobs/{id}", apis.jobs, &JobsApi::Get,
       {.tag = kJobs, .summary = "A job's document", .response = Json("Job")});
   add("GET", "/v1/jobs/{id}/result", apis.jobs, &JobsApi::Result,

@@ -320,8 +320,12 @@ class OpenApiDocumentTest(ServerTestCase):
                     self.assertEqual(out["OUTPUT0"], want_sum)
 
         # Jobs: submit, read, stream, fetch the result, cancel.
-        job = self.run_call(Call("POST", "/v1/jobs", body={"model": "simple", "input": infer_body},
-                                 statuses=(202,)))
+        submission = Call("POST", "/v1/jobs", body={"model": "simple", "input": infer_body},
+                          headers={"Idempotency-Key": "openapi-%d" % os.getpid(),
+                                   "Job-Priority": "high"}, statuses=(202,))
+        job = self.run_call(submission)
+        again = self.run_call(submission)  # the same job back, whatever its status now
+        self.assertEqual((again["id"], again.get("created")), (job["id"], False))
         wait_final(self.server.client, job["id"])
         job_path = "/v1/jobs/" + job["id"]
         for call in (Call("GET", "/v1/jobs/{id}", job_path),
