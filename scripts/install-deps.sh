@@ -62,6 +62,8 @@ packages=(
   # end-to-end tests put haproxy in front of the replicas and validate the
   # deployment YAML with python3-yaml
   libhiredis-dev haproxy python3-yaml
+  # the /docs page's end-to-end test: headless Chromium driven over WebDriver
+  chromium chromium-driver
 )
 
 missing=()

@@ -145,6 +145,10 @@ void AddServeCommand(CLI::App& app, inferd::ServerOptions& o) {
                     "or \"*\" for any; none: no CORS headers")
       ->delimiter(',')
       ->envname("INFERD_CORS_ORIGINS");
+  serve->add_option("--docs-assets", o.docs_assets,
+                    "Folder of swagger-ui-dist's files for the /docs page (default: docs-ui/ "
+                    "beside the binary, where the build installs them)")
+      ->envname("INFERD_DOCS_ASSETS");
   serve->add_option("--tls-cert", o.tls_cert,
                     "PEM certificate chain: with --tls-key, --http-port serves HTTPS only")
       ->envname("INFERD_TLS_CERT");

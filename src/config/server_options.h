@@ -53,6 +53,8 @@ struct ServerOptions {
   int anonymous_max_concurrent = 0;
   // Origins that browser pages may call from ("*": any); empty: CORS off.
   std::vector<std::string> cors_origins;
+  // Swagger UI's files for /docs; empty: docs-ui/ beside the binary.
+  std::string docs_assets;
   // HTTPS (docs/security.md): PEM files; with both, --http-port serves HTTPS only.
   std::string tls_cert;
   std::string tls_key;

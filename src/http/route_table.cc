@@ -39,6 +39,13 @@ std::string EncodePathSegment(std::string_view value) {
                              boost::urls::pchars);
 }
 
+std::vector<RouteTable::RouteKey> RouteTable::routes() const {
+  std::vector<RouteKey> keys;
+  keys.reserve(routes_.size());
+  for (const Route& route : routes_) keys.push_back({route.method, route.pattern});
+  return keys;
+}
+
 void RouteTable::Add(std::string method, std::string_view pattern,
                      Handler handler) {
   Route route;

@@ -52,6 +52,14 @@ class RouteTable {
   // escape ("%zz") matches no parameter.
   Match Find(HttpRequest& request) const;
 
+  // Every route's method and pattern as added, in the order added; for the
+  // code that documents the routes (and the test that none is left out).
+  struct RouteKey {
+    std::string method;
+    std::string pattern;
+  };
+  std::vector<RouteKey> routes() const;
+
  private:
   struct Segment {
     std::string literal;  // when not a parameter

@@ -79,6 +79,20 @@ TEST_F(RouteTableTest, LiteralRoutesMatchExactly) {
   EXPECT_EQ(Dispatch("GET", "/V2/health/live"), "status 404");  // case matters
 }
 
+TEST(RouteTableListingTest, ListsEveryRouteInTheOrderAdded) {
+  RouteTable routes;
+  const RouteTable::Handler none = [](HttpRequest&&, Responder) {};
+  routes.Add("POST", "/v2/models/{model}/infer", none);
+  routes.Add("GET", "/v2", none);
+  routes.Add("GET", "/v1/models/{model}:predict", none);
+  const std::vector<RouteTable::RouteKey> listed = routes.routes();
+  ASSERT_EQ(listed.size(), 3u);
+  EXPECT_EQ(listed[0].method, "POST");
+  EXPECT_EQ(listed[0].pattern, "/v2/models/{model}/infer");
+  EXPECT_EQ(listed[1].pattern, "/v2");
+  EXPECT_EQ(listed[2].pattern, "/v1/models/{model}:predict");
+}
+
 TEST_F(RouteTableTest, ParametersAreCaptured) {
   HttpRequest request;
   EXPECT_EQ(Dispatch("GET", "/v2/models/simple/versions/3", &request), "versioned");

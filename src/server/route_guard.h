@@ -49,6 +49,9 @@ class RouteGuard {
   RouteTable::Handler Wrap(const std::string& method, const std::string& pattern,
                            RouteTable::Handler handler) const;
 
+  // Whether /metrics is open (--metrics-open), for the API's document.
+  bool metrics_open() const { return options_.metrics_open; }
+
  private:
   // Authenticates and authorizes (when keys are on), then rate-limits.
   void Guarded(const RoutePolicy& policy, const std::string& route,

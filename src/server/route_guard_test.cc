@@ -198,10 +198,13 @@ TEST_F(RouteGuardTest, WithoutKeysEverythingIsOpenUnlessAnonymousLimitsAreSet) {
   EXPECT_EQ(Call(limited, "GET", "/health", {}).status, 200);
 }
 
-TEST(RoutePolicyTest, OnlyHealthIsOpenAndOnlyTheRepositoryAndMetricsNeedAdmin) {
+TEST(RoutePolicyTest, OnlyHealthAndDocsAreOpenAndOnlyTheRepositoryAndMetricsNeedAdmin) {
   using Access = RoutePolicy::Access;
   EXPECT_EQ(PolicyFor("GET", "/v2/health/live", false).access, Access::kOpen);
   EXPECT_EQ(PolicyFor("GET", "/health", false).access, Access::kOpen);
+  EXPECT_EQ(PolicyFor("GET", "/openapi.json", false).access, Access::kOpen);
+  EXPECT_EQ(PolicyFor("GET", "/docs", false).access, Access::kOpen);
+  EXPECT_EQ(PolicyFor("GET", "/docs/assets/{file}", false).access, Access::kOpen);
   EXPECT_EQ(PolicyFor("GET", "/metrics", false).access, Access::kAdmin);
   EXPECT_EQ(PolicyFor("GET", "/metrics", true).access, Access::kOpen);
   EXPECT_EQ(PolicyFor("POST", "/v2/repository/index", false).access, Access::kAdmin);

@@ -9,9 +9,12 @@
 namespace inferd {
 namespace {
 
-// Load balancers and orchestrators probe these without credentials.
-constexpr std::array<std::string_view, 3> kOpenRoutes = {"/v2/health/live", "/v2/health/ready",
-                                                         "/health"};
+// Load balancers and orchestrators probe these without credentials; the
+// API's document and its page show the API's shape, no model, job or data,
+// and a person needs them to find out how to use a key.
+constexpr std::array<std::string_view, 6> kOpenRoutes = {
+    "/v2/health/live", "/v2/health/ready", "/health", "/openapi.json", "/docs",
+    "/docs/assets/{file}"};
 constexpr std::array<std::string_view, 5> kOpenAiRoutes = {
     "/v1/models", "/v1/models/{model}", "/v1/chat/completions", "/v1/completions",
     "/v1/embeddings"};

@@ -3,7 +3,7 @@
 // Who may call each route when API keys are on, decided from the route's
 // method and pattern, so a route added to routes.cc is protected without
 // anyone remembering to: every route needs the "infer" scope unless it is
-// listed here as open (the health probes) or as needing "admin" (the model
+// listed here as open (the health probes, the API's document and page) or as needing "admin" (the model
 // repository, /metrics unless it is left open, shared memory, logging and
 // trace settings).
 //

@@ -15,6 +15,8 @@
 #include "absl/synchronization/notification.h"
 #include "common/strings.h"
 #include "api/api_context.h"
+#include "api/docs_api.h"
+#include "api/openapi_document.h"
 #include "api/health_api.h"
 #include "api/metrics_api.h"
 #include "api/repository_api.h"
@@ -167,6 +169,16 @@ bool IsLoopback(const std::string& host) {
   in_addr v4;
   if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
   return host == "::1" || host == "localhost";
+}
+
+// --docs-assets, else docs-ui/ beside the binary, where the build puts
+// swagger-ui-dist's files.
+std::string DocsAssetsDir(const ServerOptions& options) {
+  if (!options.docs_assets.empty()) return options.docs_assets;
+  std::error_code error;
+  const std::filesystem::path binary = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) return "docs-ui";
+  return (binary.parent_path() / "docs-ui").string();
 }
 
 }  // namespace
@@ -360,6 +372,14 @@ absl::Status RunServer(const ServerOptions& options) {
   guard_options.metrics_open = options.metrics_open;
   guard_options.metrics = &registry;
   RouteGuard guard(guard_options);
+  // The API's document is written from the routes as they are added; its
+  // page's assets are read once, here.
+  OpenApiDocument openapi({.version = context.server_version, .api_keys = api_keys != nullptr});
+  DocsApi docs_api({.document = &openapi, .assets_dir = DocsAssetsDir(options)});
+  if (!docs_api.assets_missing().empty()) {
+    spdlog::info("/docs answers 503: its page assets are missing ({})",
+                 docs_api.assets_missing());
+  }
   RouteTable routes;
   AddServerRoutes(routes, {.health = &health,
                            .models = &model_api,
@@ -372,8 +392,10 @@ absl::Status RunServer(const ServerOptions& options) {
                            .repository = &repository_api,
                            .metrics = &metrics_api,
                            .shared_memory = &shared_memory_api,
-                           .settings = &settings_api},
-                  &guard);
+                           .settings = &settings_api,
+                           .docs = &docs_api},
+                  &guard, &openapi);
+  openapi.Finish();
 
   HttpServer::Options http_options;
   http_options.host = options.host;

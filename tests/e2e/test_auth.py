@@ -26,6 +26,8 @@ LIMITED = "limited-secret-0123456789"
 CAROL = "carol-secret-0123456789"
 
 HEALTH_ROUTES = {"/v2/health/live", "/v2/health/ready", "/health"}
+# The API's document and its page: open like the health probes.
+DOCS_ROUTES = {"/openapi.json", "/docs", "/docs/assets/{file}"}
 OPENAI_ROUTES = {"/v1/models", "/v1/models/{model}", "/v1/chat/completions", "/v1/completions",
                  "/v1/embeddings"}
 JOB_ID = "A" * 22  # the shape of a job id
@@ -69,7 +71,8 @@ def registered_routes():
 
 def concrete(pattern):
     return (pattern.replace("{model}", "simple").replace("{version}", "1")
-            .replace("{id}", JOB_ID).replace("{region}", "region0"))
+            .replace("{id}", JOB_ID).replace("{region}", "region0")
+            .replace("{file}", "swagger-ui.css"))
 
 
 def bearer(secret):
@@ -104,7 +107,7 @@ class ApiKeysTest(ServerTestCase):
             path = concrete(pattern)
             with self.subTest(route="%s %s" % (method, pattern)):
                 status, headers, body = self.call(method, path)
-                if pattern in HEALTH_ROUTES:
+                if pattern in HEALTH_ROUTES | DOCS_ROUTES:
                     self.assertNotIn(status, (401, 403), body)
                     continue
                 self.assertEqual(status, 401, body)

@@ -6,7 +6,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 dest="$1"
 mkdir -p "$dest"
 if cmp -s "$here/package.json" "$dest/package.json" && [ -d "$dest/node_modules/openai" ] &&
-   [ -d "$dest/node_modules/ollama" ]; then
+   [ -d "$dest/node_modules/ollama" ] && [ -d "$dest/node_modules/@apidevtools/swagger-parser" ]; then
   exit 0
 fi
 cp "$here/package.json" "$dest/package.json"
