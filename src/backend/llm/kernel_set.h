@@ -42,6 +42,7 @@ struct KernelSet {
   void (*dot_tile_3x4)(const float* w, const float* x, int64_t n,
                        float out[3][4]);
   float (*dot_f32)(const float* a, const float* b, int64_t n);
+  void (*quantize_activations)(const float* x, int64_t n, BlockQ8Act* out);
 };
 
 // The set the kernels of kernels.h use: chosen on the first call.

@@ -1,6 +1,5 @@
 #include "backend/llm/kernels.h"
 
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -112,20 +111,7 @@ bool UsesQuantizedActivations(GgmlType type) {
 }
 
 void QuantizeActivations(const float* x, int64_t n, BlockQ8Act* out) {
-  for (int64_t b = 0; b < n / 32; ++b) {
-    const float* v = x + b * 32;
-    float amax = 0;
-    for (int j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(v[j]));
-    const float d = amax / 127.0f;
-    const float inv = d > 0 ? 1.0f / d : 0.0f;
-    out[b].d = d;
-    int32_t sum = 0;
-    for (int j = 0; j < 32; ++j) {
-      out[b].qs[j] = static_cast<int8_t>(std::nearbyint(v[j] * inv));
-      sum += out[b].qs[j];
-    }
-    out[b].sum = sum;
-  }
+  ActiveKernels().quantize_activations(x, n, out);
 }
 
 float DotRow(GgmlType type, const void* row, const float* x,

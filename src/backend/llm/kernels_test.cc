@@ -134,6 +134,31 @@ TEST_P(KernelSetTest, DotsMatchDequantizedReference) {
   }
 }
 
+// A token's 8-bit activations are the same on every CPU.
+TEST_P(KernelSetTest, QuantizesActivationsAsScalar) {
+  const KernelSet& set = *GetParam();
+  std::mt19937 rng(13);
+  std::normal_distribution<float> normal;
+  const int64_t n = 256;
+  std::vector<float> x(n);
+  for (float& v : x) v = 3 * normal(rng);
+  for (int i = 32; i < 64; ++i) x[i] = 0;  // an all-zero block
+  std::vector<BlockQ8Act> want(n / 32), got(n / 32);
+  Scalar().quantize_activations(x.data(), n, want.data());
+  set.quantize_activations(x.data(), n, got.data());
+  for (int64_t b = 0; b < n / 32; ++b) {
+    EXPECT_EQ(got[b].d, want[b].d) << "block " << b;
+    EXPECT_EQ(got[b].sum, want[b].sum) << "block " << b;
+    int32_t sum = 0;
+    for (int j = 0; j < 32; ++j) {
+      EXPECT_EQ(got[b].qs[j], want[b].qs[j]) << "block " << b << " value " << j;
+      sum += want[b].qs[j];
+      EXPECT_NEAR(want[b].d * want[b].qs[j], x[b * 32 + j], want[b].d / 2 + 1e-6);
+    }
+    EXPECT_EQ(want[b].sum, sum);
+  }
+}
+
 TEST_P(KernelSetTest, TileMatchesSingleDots) {
   const KernelSet& set = *GetParam();
   std::mt19937 rng(9);
