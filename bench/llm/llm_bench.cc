@@ -153,7 +153,7 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("threads: %d, kernels: %s, OpenBLAS core: %s\n", threads,
-              inferd::llm::KernelsUseAvx2() ? "AVX2" : "scalar",
+              inferd::llm::KernelsName(),
               openblas_get_corename());
   if (sgemm_only) {
     std::printf(

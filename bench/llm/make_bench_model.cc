@@ -2,8 +2,12 @@
 // (speed does not depend on the values): by default ~0.49B parameters,
 // dim 1024, 28 layers, 16 heads / 4 KV heads, FFN 4096, vocab 32000.
 //
-//   make_bench_model --type f16|q8_0|q4_0|f32 --out FILE.gguf [--layers N]
+//   make_bench_model --type T --out FILE.gguf [--layers N] [--dim N]
+//       [--ffn N] [--heads N] [--kv-heads N] [--vocab N]
+// T: f32 f16 bf16 q8_0 q4_0 q5_0 q5_1 iq4_nl q4_k q5_k q6_k, or q4_k_m
+// (llama.cpp's mix of Q4_K and Q6_K).
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -13,7 +17,7 @@
 
 #include "backend/llm/ggml_type.h"
 #include "backend/llm/gguf_writer.h"
-#include "tensor/half.h"
+#include "backend/llm/testing/quantize.h"
 
 namespace {
 
@@ -34,60 +38,22 @@ struct Rng {
 std::string Encode(GgmlType type, int64_t cols, int64_t rows, uint64_t seed) {
   Rng rng{seed * 0x9e3779b97f4a7c15ull + 1};
   const float scale = 1.0f / std::sqrt(static_cast<float>(cols));
-  std::string out(inferd::llm::RowBytes(type, cols) * rows, '\0');
-  char* p = out.data();
+  std::string out;
+  out.reserve(inferd::llm::RowBytes(type, cols) * rows);
   std::vector<float> row(cols);
   for (int64_t r = 0; r < rows; ++r) {
     for (float& v : row) v = rng.Next(scale);
-    switch (type) {
-      case GgmlType::kF32:
-        std::memcpy(p, row.data(), cols * 4);
-        p += cols * 4;
-        break;
-      case GgmlType::kF16:
-        for (float v : row) {
-          const uint16_t h = inferd::FloatToHalf(v);
-          std::memcpy(p, &h, 2);
-          p += 2;
-        }
-        break;
-      case GgmlType::kQ8_0:
-        for (int64_t b = 0; b < cols / 32; ++b) {
-          inferd::llm::BlockQ8_0 blk;
-          float amax = 0;
-          for (int j = 0; j < 32; ++j)
-            amax = std::fmax(amax, std::fabs(row[b * 32 + j]));
-          const float d = amax / 127;
-          blk.d = inferd::FloatToHalf(d);
-          for (int j = 0; j < 32; ++j) {
-            blk.qs[j] = static_cast<int8_t>(
-                std::nearbyint(d > 0 ? row[b * 32 + j] / d : 0));
-          }
-          std::memcpy(p, &blk, sizeof(blk));
-          p += sizeof(blk);
-        }
-        break;
-      case GgmlType::kQ4_0:
-        for (int64_t b = 0; b < cols / 32; ++b) {
-          inferd::llm::BlockQ4_0 blk;
-          const float d = scale / 8;
-          blk.d = inferd::FloatToHalf(d);
-          for (int j = 0; j < 16; ++j) {
-            auto q = [&](int k) {
-              int v = static_cast<int>(row[b * 32 + k] / d + 8.5f);
-              return static_cast<uint8_t>(v < 0 ? 0 : v > 15 ? 15 : v);
-            };
-            blk.qs[j] = q(j) | (q(j + 16) << 4);
-          }
-          std::memcpy(p, &blk, sizeof(blk));
-          p += sizeof(blk);
-        }
-        break;
-      default:
-        break;
-    }
+    out += inferd::llm::Quantize(type, row.data(), cols);
   }
   return out;
+}
+
+// llama.cpp's Q4_K_M mix, as its quantizer picks it: Q6_K for the output
+// matrix and for attn_v / ffn_down in the first and last eighth of the
+// layers and every third layer between, Q4_K elsewhere.
+bool MoreBits(int64_t layer, int64_t layers) {
+  return layer < layers / 8 || layer >= 7 * layers / 8 ||
+         (layer - layers / 8) % 3 == 2;
 }
 
 }  // namespace
@@ -108,19 +74,31 @@ int main(int argc, char** argv) {
       dim = std::stoll(argv[i + 1]);
     else if (a == "--ffn")
       ffn = std::stoll(argv[i + 1]);
+    else if (a == "--heads")
+      heads = std::stoll(argv[i + 1]);
+    else if (a == "--kv-heads")
+      kv_heads = std::stoll(argv[i + 1]);
+    else if (a == "--vocab")
+      vocab = std::stoll(argv[i + 1]);
   }
-  GgmlType type;
-  if (type_name == "f32")
-    type = GgmlType::kF32;
-  else if (type_name == "f16")
-    type = GgmlType::kF16;
-  else if (type_name == "q8_0")
-    type = GgmlType::kQ8_0;
-  else if (type_name == "q4_0")
-    type = GgmlType::kQ4_0;
-  else {
-    std::fprintf(stderr, "unknown --type %s\n", type_name.c_str());
-    return 2;
+  const bool q4_k_m = type_name == "q4_k_m";
+  GgmlType type = GgmlType::kQ4_K;
+  if (!q4_k_m) {
+    bool found = false;
+    for (uint32_t id = 0; id < 64 && !found; ++id) {
+      const inferd::llm::GgmlTypeInfo* info = inferd::llm::FindGgmlType(id);
+      if (info == nullptr) continue;
+      std::string lower(info->name);
+      for (char& c : lower) c = static_cast<char>(std::tolower(c));
+      if (lower == type_name) {
+        type = static_cast<GgmlType>(id);
+        found = inferd::llm::CanQuantize(type);
+      }
+    }
+    if (!found) {
+      std::fprintf(stderr, "unknown --type %s\n", type_name.c_str());
+      return 2;
+    }
   }
   if (out.empty()) {
     std::fprintf(stderr, "usage: make_bench_model --type T --out FILE\n");
@@ -154,10 +132,12 @@ int main(int argc, char** argv) {
   w.AddFloat32Array("tokenizer.ggml.scores", std::vector<float>(vocab, 0.0f));
   w.AddInt32Array("tokenizer.ggml.token_type", types);
   uint64_t seed = 1;
-  auto matrix = [&](const std::string& n, int64_t cols, int64_t rows) {
+  auto matrix = [&](const std::string& n, int64_t cols, int64_t rows,
+                    bool more_bits = false) {
     const uint64_t s = seed++;
-    w.AddTensor(n, type, {cols, rows}, [=](std::string* data) {
-      *data = Encode(type, cols, rows, s);
+    const GgmlType t = q4_k_m && more_bits ? GgmlType::kQ6_K : type;
+    w.AddTensor(n, t, {cols, rows}, [=](std::string* data) {
+      *data = Encode(t, cols, rows, s);
     });
   };
   auto ones = [&](const std::string& n, int64_t len) {
@@ -171,18 +151,18 @@ int main(int argc, char** argv) {
   const int64_t head_dim = dim / heads;
   matrix("token_embd.weight", dim, vocab);
   ones("output_norm.weight", dim);
-  matrix("output.weight", dim, vocab);
+  matrix("output.weight", dim, vocab, true);
   for (int64_t l = 0; l < layers; ++l) {
     const std::string b = "blk." + std::to_string(l) + ".";
     ones(b + "attn_norm.weight", dim);
     matrix(b + "attn_q.weight", dim, dim);
     matrix(b + "attn_k.weight", dim, kv_heads * head_dim);
-    matrix(b + "attn_v.weight", dim, kv_heads * head_dim);
+    matrix(b + "attn_v.weight", dim, kv_heads * head_dim, MoreBits(l, layers));
     matrix(b + "attn_output.weight", dim, dim);
     ones(b + "ffn_norm.weight", dim);
     matrix(b + "ffn_gate.weight", dim, ffn);
     matrix(b + "ffn_up.weight", dim, ffn);
-    matrix(b + "ffn_down.weight", ffn, dim);
+    matrix(b + "ffn_down.weight", ffn, dim, MoreBits(l, layers));
   }
   if (absl::Status s = w.WriteFile(out); !s.ok()) {
     std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());

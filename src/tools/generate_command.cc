@@ -71,7 +71,7 @@ absl::Status RunGenerate(const GenerateOptions& options, std::FILE* out,
                static_cast<long long>(c.n_layers),
                static_cast<long long>(c.dim), static_cast<long long>(c.n_vocab),
                load_seconds, (*engine)->options().threads,
-               llm::KernelsUseAvx2() ? "AVX2" : "scalar");
+               llm::KernelsName());
   std::fprintf(err, "prompt:     %5lld tokens in %8.3f s = %8.2f tokens/s\n",
                static_cast<long long>(timings.prompt_tokens),
                timings.prompt_seconds, timings.prompt_tokens_per_second());

@@ -29,6 +29,7 @@ enum class GgmlType : uint32_t {
   kQ5_K = 13,
   kQ6_K = 14,
   kQ8_K = 15,
+  kIQ4_NL = 20,
   kI8 = 24,
   kI16 = 25,
   kI32 = 26,
@@ -84,6 +85,41 @@ struct BlockQ6_K {
   uint16_t d;                 // f16 super-block scale
 };
 static_assert(sizeof(BlockQ6_K) == 210);
+
+inline constexpr int kQK5 = 32;
+struct BlockQ5_0 {
+  uint16_t d;            // f16 scale; value = d * (q - 16)
+  uint8_t qh[4];         // bit i: high bit of value i
+  uint8_t qs[kQK5 / 2];  // low nibbles: values 0..15, high: 16..31
+};
+static_assert(sizeof(BlockQ5_0) == 22);
+
+struct BlockQ5_1 {
+  uint16_t d;  // f16 scale; value = d * q + m
+  uint16_t m;  // f16 offset
+  uint8_t qh[4];
+  uint8_t qs[kQK5 / 2];
+};
+static_assert(sizeof(BlockQ5_1) == 24);
+
+struct BlockQ5_K {
+  uint16_t d;
+  uint16_t dmin;
+  uint8_t scales[12];     // as Q4_K
+  uint8_t qh[kQK_K / 8];  // bit j of qh[l]: high bit of value l of sub-block j
+  uint8_t qs[kQK_K / 2];  // as Q4_K
+};
+static_assert(sizeof(BlockQ5_K) == 176);
+
+// IQ4_NL: 4-bit indices into a fixed non-linear table of int8 levels.
+struct BlockIQ4_NL {
+  uint16_t d;              // f16 scale; value = d * kIq4NlLevels[index]
+  uint8_t qs[kQK4_0 / 2];  // nibbles as Q4_0
+};
+static_assert(sizeof(BlockIQ4_NL) == 18);
+inline constexpr int8_t kIq4NlLevels[16] = {-127, -104, -83, -65, -49, -35,
+                                            -22,  -10,  1,   13,  25,  38,
+                                            53,   69,   89,  113};
 
 
 }  // namespace inferd::llm

@@ -5,9 +5,9 @@
 //
 // Weights stay in their GGUF encoding; activations are f32, or for the
 // integer-quantised weight types first quantised to 8-bit blocks
-// (QuantizeActivations) so the dot product runs on integers. AVX2/FMA/F16C
-// versions are compiled when the build enables them (-mavx2 -mfma -mf16c);
-// the portable scalar versions otherwise. Pure functions: thread-safe.
+// (QuantizeActivations) so the dot product runs on integers. Each function
+// forwards to the kernel set chosen for this CPU at startup (kernel_set.h:
+// scalar, AVX2 or AVX-512). Pure functions: thread-safe.
 
 #include <cstdint>
 
@@ -16,14 +16,16 @@
 namespace inferd::llm {
 
 // Activations quantised for integer dot products: 32 values with an f32
-// scale (finer than Q8_0's f16 scale, same int8 payload).
+// scale (finer than Q8_0's f16 scale, same int8 payload), and the sum of
+// the 32 integers for the weight types with an offset (value = d*q - m).
 struct BlockQ8Act {
   float d;
+  int32_t sum;
   int8_t qs[32];
 };
 
-// True when the AVX2 kernels are compiled in.
-bool KernelsUseAvx2();
+// The kernel set in use, for people: "scalar", "AVX2", "AVX-512 VNNI".
+const char* KernelsName();
 
 // Whether `type` is a weight type the kernels multiply.
 bool IsSupportedWeightType(GgmlType type);
@@ -37,6 +39,13 @@ void QuantizeActivations(const float* x, int64_t n, BlockQ8Act* out);
 // activations: `x` as f32 for float types, `xq` blocks for quantised ones.
 float DotRow(GgmlType type, const void* row, const float* x,
              const BlockQ8Act* xq, int64_t n);
+
+// out[t * out_stride] = dot(row, token t) for t < n_tokens, where token t's
+// activations are x + t * n and xq + t * n / 32: one weight row read once
+// for several tokens (batched decode), kept in cache while the tokens pass.
+void DotRows(GgmlType type, const void* row, const float* x,
+             const BlockQ8Act* xq, int64_t n, int64_t n_tokens, float* out,
+             int64_t out_stride);
 
 // Decodes one row of n values to f32.
 void DequantizeRow(GgmlType type, const void* row, int64_t n, float* out);

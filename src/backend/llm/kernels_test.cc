@@ -1,81 +1,166 @@
 #include "backend/llm/kernels.h"
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "backend/llm/kernel_set.h"
+#include "backend/llm/testing/quantize.h"
 #include "gtest/gtest.h"
 #include "tensor/half.h"
 
 namespace inferd::llm {
 namespace {
 
-// Random bytes of `type` rows with sane f16 scales at the given offsets.
+const GgmlType kWeightTypes[] = {
+    GgmlType::kF32,  GgmlType::kF16,  GgmlType::kBF16,   GgmlType::kQ8_0,
+    GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ5_1,   GgmlType::kIQ4_NL,
+    GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
+
+// Random bytes of `type` rows (every bit pattern of the payload) with sane
+// f16 scales where the format keeps them.
 std::string RandomBlocks(GgmlType type, int64_t n, std::mt19937& rng) {
   std::string bytes(RowBytes(type, n), '\0');
   for (char& c : bytes) c = static_cast<char>(rng());
   const GgmlTypeInfo* info = FindGgmlType(static_cast<uint32_t>(type));
   const uint16_t scale = FloatToHalf(0.01f);
+  std::vector<int> at;  // byte offsets of f16 scales in a block
+  switch (type) {
+    case GgmlType::kQ8_0:
+    case GgmlType::kQ4_0:
+    case GgmlType::kQ5_0:
+    case GgmlType::kIQ4_NL:
+      at = {0};
+      break;
+    case GgmlType::kQ5_1:
+    case GgmlType::kQ4_K:
+    case GgmlType::kQ5_K:
+      at = {0, 2};
+      break;
+    case GgmlType::kQ6_K:
+      at = {208};
+      break;
+    default:
+      break;
+  }
   for (int64_t b = 0; b < n / info->block_size; ++b) {
-    char* blk = bytes.data() + b * info->type_size;
-    switch (type) {
-      case GgmlType::kQ8_0:
-      case GgmlType::kQ4_0:
-        std::memcpy(blk, &scale, 2);
-        break;
-      case GgmlType::kQ4_K:
-        std::memcpy(blk, &scale, 2);
-        std::memcpy(blk + 2, &scale, 2);
-        break;
-      case GgmlType::kQ6_K:
-        std::memcpy(blk + 208, &scale, 2);
-        break;
-      default:
-        break;
+    for (int off : at) {
+      std::memcpy(bytes.data() + b * info->type_size + off, &scale, 2);
     }
   }
   return bytes;
 }
 
-// The SIMD / integer dot products agree with dequantise-then-f32-dot.
-TEST(KernelsTest, DotRowMatchesDequantizedDot) {
-  std::mt19937 rng(5);
+std::string RandomRow(GgmlType type, int64_t n, bool raw, std::mt19937& rng) {
+  if (raw && type != GgmlType::kF32 && type != GgmlType::kF16 &&
+      type != GgmlType::kBF16) {
+    return RandomBlocks(type, n, rng);
+  }
   std::normal_distribution<float> normal;
+  std::vector<float> v(n);
+  for (float& f : v) f = normal(rng);
+  return Quantize(type, v.data(), n);
+}
+
+const KernelSet& Scalar() { return *FindKernelSet("scalar"); }
+
+class KernelSetTest : public ::testing::TestWithParam<const KernelSet*> {};
+
+// Every set decodes every type as the scalar reference does.
+TEST_P(KernelSetTest, DequantizeMatchesScalar) {
+  const KernelSet& set = *GetParam();
+  std::mt19937 rng(3);
   const int64_t n = 512;
-  std::vector<float> x(n);
-  for (float& v : x) v = normal(rng);
-  std::vector<BlockQ8Act> xq(n / 32);
-  QuantizeActivations(x.data(), n, xq.data());
-  std::vector<float> xd(n);  // what the quantised activations stand for
-  for (int64_t i = 0; i < n; ++i) xd[i] = xq[i / 32].d * xq[i / 32].qs[i % 32];
-  for (GgmlType type : {GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0,
-                        GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
-    std::string row;
-    if (type == GgmlType::kF16 || type == GgmlType::kBF16) {
-      row.resize(n * 2);
+  for (GgmlType type : kWeightTypes) {
+    for (bool raw : {false, true}) {
+      const std::string row = RandomRow(type, n, raw, rng);
+      std::vector<float> want(n), got(n);
+      Scalar().dequantize_row(type, row.data(), n, want.data());
+      set.dequantize_row(type, row.data(), n, got.data());
       for (int64_t i = 0; i < n; ++i) {
-        const uint16_t h = type == GgmlType::kF16 ? FloatToHalf(normal(rng))
-                                                  : FloatToBfloat16(normal(rng));
-        std::memcpy(&row[i * 2], &h, 2);
+        ASSERT_NEAR(got[i], want[i], 1e-6f * (1 + std::fabs(want[i])))
+            << TypeName(type) << " value " << i << (raw ? " (raw)" : "");
       }
-    } else {
-      row = RandomBlocks(type, n, rng);
     }
-    std::vector<float> w(n);
-    DequantizeRow(type, row.data(), n, w.data());
-    const bool q = UsesQuantizedActivations(type);
-    double want = 0, scale = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      want += static_cast<double>(w[i]) * (q ? xd[i] : x[i]);
-      scale += std::fabs(w[i] * x[i]);
-    }
-    const float got = DotRow(type, row.data(), x.data(), xq.data(), n);
-    EXPECT_NEAR(got, want, 1e-4 * scale + 1e-6) << TypeName(type);
   }
 }
 
-TEST(KernelsTest, TileMatchesSingleDots) {
+// Every set's dot products equal the scalar dequantise-then-dot reference,
+// for one token (DotRow) and for batches of 1..11 tokens (DotRows).
+TEST_P(KernelSetTest, DotsMatchDequantizedReference) {
+  const KernelSet& set = *GetParam();
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal;
+  const int64_t n = 512, tokens = 11;
+  std::vector<float> x(n * tokens);
+  for (float& v : x) v = normal(rng);
+  std::vector<BlockQ8Act> xq(tokens * n / 32);
+  for (int64_t t = 0; t < tokens; ++t) {
+    QuantizeActivations(x.data() + t * n, n, xq.data() + t * n / 32);
+  }
+  for (GgmlType type : kWeightTypes) {
+    for (bool raw : {false, true}) {
+      const std::string row = RandomRow(type, n, raw, rng);
+      std::vector<float> w(n);
+      Scalar().dequantize_row(type, row.data(), n, w.data());
+      const bool q = UsesQuantizedActivations(type);
+      std::vector<double> want(tokens), tolerance(tokens);
+      for (int64_t t = 0; t < tokens; ++t) {
+        for (int64_t i = 0; i < n; ++i) {
+          const BlockQ8Act& b = xq[t * n / 32 + i / 32];
+          const double xi = q ? b.d * b.qs[i % 32] : x[t * n + i];
+          want[t] += w[i] * xi;
+          tolerance[t] += std::fabs(w[i] * xi);
+        }
+        tolerance[t] = 1e-5 * tolerance[t] + 1e-6;
+      }
+      const std::string what = TypeName(type) + (raw ? " (raw)" : "");
+      EXPECT_NEAR(set.dot_row(type, row.data(), x.data(), xq.data(), n),
+                  want[0], tolerance[0])
+          << what;
+      for (int64_t count = 1; count <= tokens; ++count) {
+        std::vector<float> out(2 * count, -1.0f);
+        set.dot_rows(type, row.data(), x.data(), xq.data(), n, count,
+                     out.data(), 2);
+        for (int64_t t = 0; t < count; ++t) {
+          EXPECT_NEAR(out[2 * t], want[t], tolerance[t])
+              << what << ", token " << t << " of " << count;
+          EXPECT_EQ(out[2 * t + 1], -1.0f) << "wrote outside its stride";
+        }
+      }
+    }
+  }
+}
+
+// A token's 8-bit activations are the same on every CPU.
+TEST_P(KernelSetTest, QuantizesActivationsAsScalar) {
+  const KernelSet& set = *GetParam();
+  std::mt19937 rng(13);
+  std::normal_distribution<float> normal;
+  const int64_t n = 256;
+  std::vector<float> x(n);
+  for (float& v : x) v = 3 * normal(rng);
+  for (int i = 32; i < 64; ++i) x[i] = 0;  // an all-zero block
+  std::vector<BlockQ8Act> want(n / 32), got(n / 32);
+  Scalar().quantize_activations(x.data(), n, want.data());
+  set.quantize_activations(x.data(), n, got.data());
+  for (int64_t b = 0; b < n / 32; ++b) {
+    EXPECT_EQ(got[b].d, want[b].d) << "block " << b;
+    EXPECT_EQ(got[b].sum, want[b].sum) << "block " << b;
+    int32_t sum = 0;
+    for (int j = 0; j < 32; ++j) {
+      EXPECT_EQ(got[b].qs[j], want[b].qs[j]) << "block " << b << " value " << j;
+      sum += want[b].qs[j];
+      EXPECT_NEAR(want[b].d * want[b].qs[j], x[b * 32 + j], want[b].d / 2 + 1e-6);
+    }
+    EXPECT_EQ(want[b].sum, sum);
+  }
+}
+
+TEST_P(KernelSetTest, TileMatchesSingleDots) {
+  const KernelSet& set = *GetParam();
   std::mt19937 rng(9);
   std::normal_distribution<float> normal;
   const int64_t n = 77;  // not a multiple of 8: exercises the tails
@@ -83,12 +168,56 @@ TEST(KernelsTest, TileMatchesSingleDots) {
   for (float& v : w) v = normal(rng);
   for (float& v : x) v = normal(rng);
   float out[3][4];
-  DotTile3x4(w.data(), x.data(), n, out);
+  set.dot_tile_3x4(w.data(), x.data(), n, out);
   for (int r = 0; r < 3; ++r) {
     for (int c = 0; c < 4; ++c) {
-      EXPECT_NEAR(out[r][c], DotF32(&w[r * n], &x[c * n], n), 1e-4);
+      double want = 0;
+      for (int64_t i = 0; i < n; ++i) want += w[r * n + i] * x[c * n + i];
+      EXPECT_NEAR(out[r][c], want, 1e-4);
+      EXPECT_NEAR(set.dot_f32(&w[r * n], &x[c * n], n), want, 1e-4);
     }
   }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AvailableSets, KernelSetTest,
+    ::testing::ValuesIn(AvailableKernelSets()),
+    [](const ::testing::TestParamInfo<const KernelSet*>& info) {
+      return std::string(info.param->name);
+    });
+
+// The quantisers the tests and benchmarks use keep values close: a broken
+// block layout would decode to noise.
+TEST(QuantizeTest, RoundTripsWithinTheTypesResolution) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal;
+  const int64_t n = 1024;
+  std::vector<float> x(n), y(n);
+  for (float& v : x) v = normal(rng);
+  const std::pair<GgmlType, double> cases[] = {
+      {GgmlType::kF16, 1e-3},    {GgmlType::kBF16, 8e-3},
+      {GgmlType::kQ8_0, 0.012},  {GgmlType::kQ6_K, 0.04},
+      {GgmlType::kQ5_0, 0.08},   {GgmlType::kQ5_1, 0.08},
+      {GgmlType::kQ5_K, 0.08},   {GgmlType::kQ4_0, 0.16},
+      {GgmlType::kIQ4_NL, 0.16}, {GgmlType::kQ4_K, 0.16}};
+  for (auto [type, max_rms] : cases) {
+    const std::string row = Quantize(type, x.data(), n);
+    ASSERT_EQ(static_cast<int64_t>(row.size()), RowBytes(type, n));
+    Scalar().dequantize_row(type, row.data(), n, y.data());
+    double err = 0;
+    for (int64_t i = 0; i < n; ++i) err += (x[i] - y[i]) * (x[i] - y[i]);
+    EXPECT_LT(std::sqrt(err / n), max_rms) << TypeName(type);
+  }
+}
+
+TEST(KernelSetChoiceTest, ScalarIsAlwaysThereAndTheActiveSetIsListed) {
+  ASSERT_NE(FindKernelSet("scalar"), nullptr);
+  EXPECT_EQ(FindKernelSet("sse9"), nullptr);
+  bool listed = false;
+  for (const KernelSet* set : AvailableKernelSets()) {
+    listed |= set == &ActiveKernels();
+  }
+  EXPECT_TRUE(listed);
 }
 
 }  // namespace

@@ -64,7 +64,8 @@ absl::Status Model::Init() {
     if (!IsSupportedWeightType(t->type)) {
       return Invalid(
           StrCat("tensor \"", name, "\": weight type ", TypeName(t->type),
-              " is not supported (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)"));
+                 " is not supported (F32, F16, BF16, Q8_0, Q4_0, Q5_0, "
+                 "Q5_1, IQ4_NL, Q4_K, Q5_K, Q6_K)"));
     }
     if (t->shape.size() != 2 || t->shape[0] != cols ||
         (rows > 0 && t->shape[1] != rows)) {

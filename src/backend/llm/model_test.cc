@@ -3,10 +3,16 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "backend/llm/gguf_writer.h"
+#include "backend/llm/kernel_set.h"
+#include "backend/llm/kv_cache.h"
+#include "backend/llm/testing/quantize.h"
+#include "backend/llm/transformer.h"
+#include "common/thread_pool.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -26,6 +32,7 @@ struct Spec {
   // name -> (type, shape); filled by Default().
   std::map<std::string, std::pair<GgmlType, std::vector<int64_t>>> tensors;
   std::vector<std::string> extra_strings;  // key=value metadata
+  std::map<std::string, std::string> data;  // tensor bytes; zeros if absent
 
   static Spec Default() {
     Spec s;
@@ -60,9 +67,12 @@ struct Spec {
     for (const auto& [name, t] : tensors) {
       int64_t rows = 1;
       for (size_t i = 1; i < t.second.size(); ++i) rows *= t.second[i];
+      const auto bytes = data.find(name);
       w.AddTensorBytes(
           name, t.first, t.second,
-          std::string(RowBytes(t.first, t.second[0]) * rows, '\0'));
+          bytes != data.end()
+              ? bytes->second
+              : std::string(RowBytes(t.first, t.second[0]) * rows, '\0'));
     }
     auto file = GgufFile::FromBytes(w.ToBytes());
     if (!file.ok()) return file.status();
@@ -174,9 +184,9 @@ INSTANTIATE_TEST_SUITE_P(
                 "[32, 16]"},
         BadCase{"UnsupportedWeightType",
                 [](Spec& s) {
-                  s.tensors["blk.0.attn_q.weight"].first = GgmlType::kQ5_0;
+                  s.tensors["blk.0.attn_q.weight"].first = GgmlType::kQ4_1;
                 },
-                "weight type Q5_0 is not supported"},
+                "weight type Q4_1 is not supported"},
         BadCase{"NormNotF32",
                 [](Spec& s) {
                   s.tensors["output_norm.weight"].first = GgmlType::kF16;
@@ -218,6 +228,125 @@ INSTANTIATE_TEST_SUITE_P(
                 "unsupported tokenizer.ggml.model \"bert\""}),
     [](const ::testing::TestParamInfo<BadCase>& info) {
       return std::string(info.param.name);
+    });
+
+// A one-layer model of width 256 (the K-quants' block) whose matrices are
+// random values stored as `type`; `reference` stores the values `type`
+// decodes to as F32 instead, so both models compute the same function.
+Spec RandomModel(GgmlType type, bool reference) {
+  Spec s = Spec::Default();
+  s.ints["embedding_length"] = 256;
+  s.ints["feed_forward_length"] = 512;
+  std::mt19937 rng(17);
+  std::normal_distribution<float> normal;
+  auto random = [&](int64_t count, float scale) {
+    std::vector<float> v(count);
+    for (float& f : v) f = scale * normal(rng);
+    return v;
+  };
+  auto f32_bytes = [](const std::vector<float>& v) {
+    return std::string(reinterpret_cast<const char*>(v.data()),
+                       v.size() * sizeof(float));
+  };
+  for (const char* norm : {"output_norm.weight", "blk.0.attn_norm.weight",
+                           "blk.0.ffn_norm.weight"}) {
+    s.tensors[norm] = {GgmlType::kF32, {256}};
+    s.data[norm] = f32_bytes(std::vector<float>(256, 1.0f));
+  }
+  s.tensors["token_embd.weight"] = {GgmlType::kF32, {256, 300}};
+  s.data["token_embd.weight"] = f32_bytes(random(256 * 300, 1.0f));
+  const std::pair<const char*, std::vector<int64_t>> matrices[] = {
+      {"blk.0.attn_q.weight", {256, 256}},  {"blk.0.attn_k.weight", {256, 128}},
+      {"blk.0.attn_v.weight", {256, 128}},  {"blk.0.attn_output.weight", {256, 256}},
+      {"blk.0.ffn_gate.weight", {256, 512}}, {"blk.0.ffn_up.weight", {256, 512}},
+      {"blk.0.ffn_down.weight", {512, 256}}, {"output.weight", {256, 300}}};
+  for (const auto& [name, shape] : matrices) {
+    const int64_t cols = shape[0], rows = shape[1];
+    const std::vector<float> w = random(cols * rows, 0.1f);
+    std::string bytes;
+    for (int64_t r = 0; r < rows; ++r) {
+      const std::string row = Quantize(type, w.data() + r * cols, cols);
+      if (!reference) {
+        bytes += row;
+        continue;
+      }
+      std::vector<float> decoded(cols);
+      FindKernelSet("scalar")->dequantize_row(type, row.data(), cols,
+                                              decoded.data());
+      bytes += f32_bytes(decoded);
+    }
+    s.tensors[name] = {reference ? GgmlType::kF32 : type, shape};
+    s.data[name] = bytes;
+  }
+  return s;
+}
+
+// Logits of a 20-token prompt (one batch: the f32 tile path) and then of
+// three decode steps (the integer path for quantised types).
+std::vector<std::vector<float>> RunLogits(const Model& model) {
+  ThreadPool pool(1);  // and the caller: 2 threads
+  auto transformer = Transformer::Create(&model, &pool, {32, 64});
+  EXPECT_TRUE(transformer.ok()) << transformer.status();
+  const ModelConfig& c = model.config();
+  auto cache = KvCache::Create(KvCache::Options{c.n_layers, c.kv_dim(), 16, 64});
+  EXPECT_TRUE(cache.ok()) << cache.status();
+  SequenceKv seq;
+  std::vector<std::vector<float>> out;
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 20; ++i) ids.push_back(3 + 13 * i);
+  for (int step = 0; step < 4; ++step) {
+    std::vector<BatchToken> batch;
+    for (size_t k = 0; k < ids.size(); ++k) {
+      batch.push_back({ids[k], static_cast<int32_t>(seq.length + k), 0,
+                       k + 1 == ids.size()});
+    }
+    EXPECT_TRUE((*cache)->Reserve(seq, seq.length + ids.size()).ok());
+    SequenceKv* seqs[] = {&seq};
+    std::vector<float> logits(c.n_vocab);
+    EXPECT_TRUE((*transformer)->Forward(batch, seqs, cache->get(),
+                                        logits.data()).ok());
+    out.push_back(logits);
+    ids = {static_cast<int32_t>(7 + 31 * step)};
+  }
+  return out;
+}
+
+class WeightTypeTest : public ::testing::TestWithParam<GgmlType> {};
+
+// Each weight type, used in place from the file, gives the logits of an
+// F32 model holding the values it decodes to (up to the 8-bit activations
+// of the integer types).
+TEST_P(WeightTypeTest, LogitsMatchF32ModelWithTheSameValues) {
+  const GgmlType type = GetParam();
+  auto model = RandomModel(type, false).Build();
+  ASSERT_TRUE(model.ok()) << model.status();
+  auto reference = RandomModel(type, true).Build();
+  ASSERT_TRUE(reference.ok()) << reference.status();
+  const auto got = RunLogits(**model);
+  const auto want = RunLogits(**reference);
+  const double relative = UsesQuantizedActivations(type) ? 0.03 : 1e-4;
+  for (size_t step = 0; step < want.size(); ++step) {
+    double span = 0, worst = 0;
+    for (size_t i = 0; i < want[step].size(); ++i) {
+      span = std::max(span, std::fabs(double{want[step][i]}));
+      worst = std::max(worst,
+                       std::fabs(double{got[step][i]} - want[step][i]));
+    }
+    EXPECT_GT(span, 1.0) << "logits too small to compare";
+    EXPECT_LT(worst, relative * span)
+        << TypeName(type) << " step " << step << " (max |logit| " << span
+        << ")";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllTypes, WeightTypeTest,
+    ::testing::Values(GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0,
+                      GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ5_1,
+                      GgmlType::kIQ4_NL, GgmlType::kQ4_K, GgmlType::kQ5_K,
+                      GgmlType::kQ6_K),
+    [](const ::testing::TestParamInfo<GgmlType>& info) {
+      return TypeName(info.param);
     });
 
 TEST(ModelTest, MissingFileNamesThePath) {

@@ -70,15 +70,22 @@ void Transformer::MatMul(std::initializer_list<MatOut> outs, const float* x,
                          int64_t n_tokens) {
   // All weights of one call share the input, hence the row length.
   const int64_t n = outs.begin()->w->cols;
-  // Few tokens (decode): memory-bound, so dot each weight row in its own
-  // encoding, with 8-bit activations for the integer types. Many tokens
-  // (prompt): compute-bound, so decode rows of three to f32 once and reuse
-  // them for every token in the register-blocked tile kernel.
+  // Decode is memory-bound: dot each weight row in its own encoding, once
+  // for all tokens of the batch (DotRows keeps the row in cache while the
+  // tokens pass), with 8-bit activations for the integer types. A batch of
+  // decode steps (one token per sequence, decode_batch_) always takes this
+  // path, so a token gets the same arithmetic alone or beside 15 others.
+  // Prompt chunks of kTileMinTokens or more are compute-bound: decode rows
+  // of three to f32 once and reuse them for every token in the
+  // register-blocked tile kernel.
   constexpr int64_t kTileMinTokens = 4;
-  const bool tiled = n_tokens >= kTileMinTokens;
+  auto tiled_for = [&](const Weight& w) {
+    if (decode_batch_ && UsesQuantizedActivations(w.type)) return false;
+    return n_tokens >= kTileMinTokens;
+  };
   bool quantized = false;
   for (const MatOut& o : outs) {
-    quantized |= !tiled && UsesQuantizedActivations(o.w->type);
+    quantized |= !tiled_for(*o.w) && UsesQuantizedActivations(o.w->type);
   }
   if (quantized) {
     const int64_t nb = n / 32;
@@ -96,13 +103,9 @@ void Transformer::MatMul(std::initializer_list<MatOut> outs, const float* x,
   auto rows_of = [&](const Weight& w, float* y, int64_t r_begin, int64_t r_end,
                      int thread) {
     const int64_t rows = w.rows;
-    if (!tiled) {
+    if (!tiled_for(w)) {
       for (int64_t r = r_begin; r < r_end; ++r) {
-        const uint8_t* row = w.row(r);
-        for (int64_t t = 0; t < n_tokens; ++t) {
-          y[t * rows + r] =
-              DotRow(w.type, row, x + t * n, xq + t * (n / 32), n);
-        }
+        DotRows(w.type, w.row(r), x, xq, n, n_tokens, y + r, rows);
       }
       return;
     }
@@ -239,6 +242,18 @@ absl::Status Transformer::Forward(absl::Span<const BatchToken> tokens,
       return absl::InvalidArgumentError(
           ToAbsl(StrCat("position ", bt.position,
                        " has no KV cache room or exceeds the context")));
+    }
+  }
+
+  // Decode steps only: no sequence has two tokens in this batch.
+  constexpr int64_t kMaxDecodeBatch = 64;
+  decode_batch_ = T <= kMaxDecodeBatch;
+  for (int64_t a = 0; decode_batch_ && a < T; ++a) {
+    for (int64_t b = a + 1; b < T; ++b) {
+      if (tokens[a].sequence == tokens[b].sequence) {
+        decode_batch_ = false;
+        break;
+      }
     }
   }
 

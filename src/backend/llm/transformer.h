@@ -79,6 +79,8 @@ class Transformer {
   const Model* model_;
   ThreadPool* pool_;
   Options options_;
+  // The current Forward() batch holds at most one token per sequence.
+  bool decode_batch_ = false;
   // Scratch, [max_batch_tokens x width] each.
   std::vector<float> x_, xn_, q_, k_, v_, att_, gate_, up_, rope_cos_,
       rope_sin_, rope_cos_swa_, rope_sin_swa_;

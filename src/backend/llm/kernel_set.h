@@ -1,0 +1,58 @@
+#pragma once
+
+// The instruction-set variants of the kernels and the choice between them.
+//
+// kernels_impl.inc is compiled three times, each time with different target
+// flags (kernels_scalar.cc: none; kernels_avx2.cc: AVX2/FMA/F16C;
+// kernels_avx512.cc: AVX-512 F/BW/VL/VNNI), and each copy fills one
+// KernelSet. The rest of the library is compiled for the baseline x86-64, so
+// one binary runs on any machine and uses the widest set the CPU has:
+// ActiveKernels() picks it once, on first use, with __builtin_cpu_supports.
+// The environment variable INFERD_KERNELS=scalar|avx2|avx512 forces a set
+// (tests, benchmarks); a set this CPU or build lacks is refused with a
+// warning on stderr and the best one is used.
+//
+// We dispatch by hand rather than with GCC function multiversioning (whose
+// resolver runs per function, and which cannot share one source between ISA
+// variants of a whole kernel family) or Highway (its per-target templates
+// would have meant rewriting every kernel in its vocabulary): one table of
+// function pointers, chosen once, is enough for a handful of hot loops.
+// Thread-safe: the sets are constant data.
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "backend/llm/ggml_type.h"
+
+namespace inferd::llm {
+
+struct BlockQ8Act;
+
+struct KernelSet {
+  const char* name;  // "scalar", "avx2" or "avx512" (INFERD_KERNELS values)
+  const char* label;  // for people: "scalar", "AVX2", "AVX-512 VNNI"
+  float (*dot_row)(GgmlType type, const void* row, const float* x,
+                   const BlockQ8Act* xq, int64_t n);
+  void (*dot_rows)(GgmlType type, const void* row, const float* x,
+                   const BlockQ8Act* xq, int64_t n, int64_t n_tokens,
+                   float* out, int64_t out_stride);
+  void (*dequantize_row)(GgmlType type, const void* row, int64_t n,
+                         float* out);
+  void (*dot_tile_3x4)(const float* w, const float* x, int64_t n,
+                       float out[3][4]);
+  float (*dot_f32)(const float* a, const float* b, int64_t n);
+  void (*quantize_activations)(const float* x, int64_t n, BlockQ8Act* out);
+};
+
+// The set the kernels of kernels.h use: chosen on the first call.
+const KernelSet& ActiveKernels();
+
+// The set named `name` if it is compiled in and this CPU can run it, else
+// nullptr.
+const KernelSet* FindKernelSet(std::string_view name);
+
+// Every set this binary and CPU can run, narrowest first (scalar first).
+std::vector<const KernelSet*> AvailableKernelSets();
+
+}  // namespace inferd::llm
