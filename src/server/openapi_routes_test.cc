@@ -10,8 +10,8 @@
 
 #include "boost/json/parse.hpp"
 #include "gtest/gtest.h"
-#include "metrics/metrics_registry.h"
 #include "server/routes.h"
+#include "server/testing/every_api.h"
 
 namespace inferd {
 namespace {
@@ -25,21 +25,7 @@ class OpenApiRoutesTest : public ::testing::Test {
     document_ = std::make_unique<OpenApiDocument>(
         OpenApiDocument::Options{.version = "9.9.9", .api_keys = api_keys});
     docs_ = std::make_unique<DocsApi>(DocsApi::Options{.document = document_.get()});
-    AddServerRoutes(routes_,
-                    {.health = &health_,
-                     .models = &models_,
-                     .embeddings = &embeddings_,
-                     .generate = &generate_,
-                     .openai = &openai_,
-                     .ollama = &ollama_,
-                     .predict = &predict_,
-                     .jobs = jobs_.get(),
-                     .repository = &repository_,
-                     .metrics = &metrics_,
-                     .shared_memory = &shared_memory_,
-                     .settings = &settings_,
-                     .docs = docs_.get()},
-                    guard, document_.get());
+    AddServerRoutes(routes_, apis_.Pointers(docs_.get()), guard, document_.get());
     document_->Finish();
     parsed_ = json::parse(document_->json()).as_object();
   }
@@ -48,20 +34,7 @@ class OpenApiRoutesTest : public ::testing::Test {
     return parsed_.at("paths").at(pattern).at(method).as_object();
   }
 
-  ApiContext context_;
-  MetricsRegistry registry_;
-  HealthApi health_{&context_};
-  V2ModelApi models_{&context_};
-  EmbeddingsApi embeddings_{&context_, {}};
-  GenerateApi generate_{&context_};
-  OpenAiApi openai_{&context_};
-  OllamaApi ollama_{&context_, {}};
-  PredictApi predict_{&context_, {}};
-  std::unique_ptr<JobsApi> jobs_ = JobsApi::Unavailable(&context_, "no store in this test");
-  RepositoryApi repository_{&context_};
-  MetricsApi metrics_{&context_, &registry_};
-  SharedMemoryApi shared_memory_{&context_};
-  ServerSettingsApi settings_{&context_};
+  testing::EveryApi apis_;
   std::unique_ptr<OpenApiDocument> document_;
   std::unique_ptr<DocsApi> docs_;
   RouteTable routes_;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "backend/llm/kernels.h"
 #include "tensor/half.h"
 
 namespace inferd::llm {
@@ -195,24 +196,8 @@ void QuantizeBlock(GgmlType type, const float* x, std::string* out) {
 
 }  // namespace
 
-bool CanQuantize(GgmlType type) {
-  switch (type) {
-    case GgmlType::kF32:
-    case GgmlType::kF16:
-    case GgmlType::kBF16:
-    case GgmlType::kQ8_0:
-    case GgmlType::kQ4_0:
-    case GgmlType::kQ5_0:
-    case GgmlType::kQ5_1:
-    case GgmlType::kIQ4_NL:
-    case GgmlType::kQ4_K:
-    case GgmlType::kQ5_K:
-    case GgmlType::kQ6_K:
-      return true;
-    default:
-      return false;
-  }
-}
+// The quantisers cover every weight type the kernels multiply.
+bool CanQuantize(GgmlType type) { return IsSupportedWeightType(type); }
 
 std::string Quantize(GgmlType type, const float* x, int64_t n) {
   std::string out;
