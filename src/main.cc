@@ -53,8 +53,13 @@ void AddServeCommand(CLI::App& app, inferd::ServerOptions& o) {
       ->capture_default_str();
   serve->add_option("--model-control-mode", o.model_control_mode,
                     "none: load every model at start; explicit: load and unload "
-                    "through the repository API")
+                    "through the repository API; poll: load every model at start, "
+                    "then follow changes to the repository folder")
       ->envname("INFERD_MODEL_CONTROL_MODE")
+      ->capture_default_str();
+  serve->add_option("--repository-poll-secs", o.repository_poll_secs,
+                    "With poll control: seconds between scans of the model repository")
+      ->envname("INFERD_REPOSITORY_POLL_SECS")
       ->capture_default_str();
   serve->add_option("--load-model", o.load_models,
                     "With explicit control: a model to load at start (repeatable)")

@@ -48,6 +48,16 @@ HttpResponse HealthApi::Summary() const {
   }
   json::array models;
   for (const ModelStatus& model : repository.Index()) {
+    // A reload that failed while older versions keep serving leaves the
+    // server ready (it serves) but degraded: someone should look.
+    bool serving = false;
+    bool failed = false;
+    for (const VersionStatus& v : model.versions) {
+      serving = serving || v.state == ModelState::kReady;
+      failed = failed || v.state == ModelState::kUnavailable ||
+               (v.state == ModelState::kReady && !v.reason.empty());
+    }
+    if (serving && failed && status == "ready") status = "degraded";
     json::array versions;
     for (const VersionStatus& v : model.versions) {
       json::object version{{"version", v.version},

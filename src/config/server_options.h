@@ -22,7 +22,8 @@ struct ServerOptions {
   std::string log_level = "info";
   std::string log_format = "text";          // text | json (JSON lines)
   bool access_log = true;                   // a line per HTTP request, at info
-  std::string model_control_mode = "none";  // none | explicit
+  std::string model_control_mode = "none";  // none | explicit | poll
+  int repository_poll_secs = 15;            // poll mode: seconds between scans
   std::vector<std::string> load_models;     // explicit mode: load at start
   // Follow symlinks in model folders that lead outside the repository.
   bool allow_symlinks_outside_repository = false;

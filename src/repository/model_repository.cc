@@ -43,6 +43,30 @@ void DrainVersion(const ModelVersion& model) {
   model.scheduler().Drain();
 }
 
+// Why Load and Unload are refused in `mode` (none and poll), or OK.
+absl::Status CheckApiControl(ModelControlMode mode) {
+  if (mode == ModelControlMode::kNone) {
+    return absl::FailedPreconditionError(
+        "model control mode is \"none\": start the server with "
+        "--model-control-mode explicit to load and unload models");
+  }
+  if (mode == ModelControlMode::kPoll) {
+    return absl::FailedPreconditionError(
+        "model control mode is \"poll\": the server follows the model repository folder; "
+        "change the folder to load, update or remove a model");
+  }
+  return absl::OkStatus();
+}
+
+// Whether any of a model's version slots is READY.
+template <typename Slots>
+bool HasReadyVersion(const Slots& versions) {
+  for (const auto& [version, slot] : versions) {
+    if (slot.state == ModelState::kReady) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Create(
@@ -102,9 +126,9 @@ bool ModelRepository::HasFolder(const std::string& name) const {
 }
 
 void ModelRepository::LoadStartupModels() {
-  std::vector<std::string> names = options_.control_mode == ModelControlMode::kNone
-                                       ? ScanModelNames()
-                                       : options_.startup_models;
+  std::vector<std::string> names = options_.control_mode == ModelControlMode::kExplicit
+                                       ? options_.startup_models
+                                       : ScanModelNames();
   // Model files are named on the command line: loaded in either mode.
   for (const auto& [name, path] : options_.model_files) {
     if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
@@ -162,27 +186,20 @@ void ModelRepository::SetModelError(const std::string& name, std::string error) 
 }
 
 absl::Status ModelRepository::Load(const std::string& name) {
-  if (options_.control_mode == ModelControlMode::kNone) {
-    return absl::FailedPreconditionError(
-        "model control mode is \"none\": start the server with "
-        "--model-control-mode explicit to load and unload models");
-  }
+  INFERD_RETURN_IF_ERROR(CheckApiControl(options_.control_mode));
   absl::MutexLock lock(&control_mu_);
   return LoadLocked(name, {});
 }
 
 absl::Status ModelRepository::Load(const std::string& name, const LoadOverrides& overrides) {
-  if (options_.control_mode == ModelControlMode::kNone) {
-    return absl::FailedPreconditionError(
-        "model control mode is \"none\": start the server with "
-        "--model-control-mode explicit to load and unload models");
-  }
+  INFERD_RETURN_IF_ERROR(CheckApiControl(options_.control_mode));
   absl::MutexLock lock(&control_mu_);
   return LoadLocked(name, overrides);
 }
 
 absl::Status ModelRepository::LoadLocked(const std::string& name,
-                                         const LoadOverrides& overrides) {
+                                         const LoadOverrides& overrides,
+                                         const FolderChange* change) {
   INFERD_RETURN_IF_ERROR(ValidateModelName(name));
   const bool overridden = overrides.config_json.has_value();
   if (!overrides.files.empty() && !overridden) {
@@ -205,15 +222,24 @@ absl::Status ModelRepository::LoadLocked(const std::string& name,
   if (!overrides.files.empty()) {
     INFERD_ASSIGN_OR_RETURN(folder, OverrideFolder::Write(name, overrides.files));
   }
+  const bool from_file = options_.model_files.count(name) > 0;
+  const std::string dir = folder ? folder->path() : options_.root + "/" + name;
+  // Poll mode compares later stamps with the one taken before this load
+  // reads anything, so a change made while it loads is not missed.
+  std::optional<ModelFolderStamp> stamp;
+  if (options_.control_mode == ModelControlMode::kPoll && !from_file && !overridden) {
+    stamp = change ? change->stamp : StampModelFolder(dir);
+  }
   {
     absl::MutexLock lock(&mu_);
-    entries_[name].loading = true;
+    Entry& entry = entries_[name];
+    entry.loading = true;
+    entry.stamp = std::move(stamp);
   }
   absl::Status status =
-      options_.model_files.count(name) > 0
-          ? LoadFileLocked(name)
-          : LoadFolderLocked(name, folder ? folder->path() : options_.root + "/" + name,
-                             config ? &*config : nullptr, folder != nullptr);
+      from_file ? LoadFileLocked(name)
+                : LoadFolderLocked(name, dir, config ? &*config : nullptr, folder != nullptr,
+                                   change ? &change->unchanged : nullptr);
   absl::MutexLock lock(&mu_);
   entries_[name].loading = false;
   return status;
@@ -236,13 +262,13 @@ absl::Status ModelRepository::LoadFileLocked(const std::string& name) {
     if (slot.state != ModelState::kReady) slot.state = ModelState::kLoading;
   }
   absl::StatusOr<std::shared_ptr<ModelVersion>> loaded = LoadVersion(name, 1, config, "");
-  std::shared_ptr<ModelVersion> retired;
+  std::vector<std::shared_ptr<PublishedVersion>> retired;
   {
     absl::MutexLock lock(&mu_);
     Slot& slot = entries_[name].versions[1];
     if (loaded.ok()) {
-      retired = std::move(slot.model);
-      slot.model = *std::move(loaded);
+      if (slot.model) retired.push_back(std::move(slot.model));
+      slot.model = std::make_shared<PublishedVersion>(*std::move(loaded));
       slot.state = ModelState::kReady;
       slot.reason.clear();
       spdlog::info("model {} version 1: READY", name);
@@ -254,14 +280,15 @@ absl::Status ModelRepository::LoadFileLocked(const std::string& name) {
       slot.reason = ReloadFailed(ToStd(loaded.status().message()));
     }
   }
-  if (retired) DrainVersion(*retired);
+  Retire(std::move(retired));
   if (!loaded.ok()) return absl::InvalidArgumentError(loaded.status().message());
   return absl::OkStatus();
 }
 
 absl::Status ModelRepository::LoadFolderLocked(const std::string& name, const std::string& dir,
                                                const config::ModelConfig* config_override,
-                                               bool own_folder) {
+                                               bool own_folder,
+                                               const std::set<int64_t>* unchanged) {
   spdlog::info("model {}: loading{}", name, config_override ? " with a config override" : "");
   if (!options_.allow_symlinks_outside_repository && !own_folder) {
     absl::Status inside = CheckModelFolderStaysInside(canonical_root_, dir);
@@ -296,29 +323,40 @@ absl::Status ModelRepository::LoadFolderLocked(const std::string& name, const st
     return absl::InvalidArgumentError(error);
   }
 
+  std::vector<int64_t> to_load;
   {
     absl::MutexLock lock(&mu_);
     Entry& entry = entries_[name];
     entry.requested = true;
     entry.error.clear();
+    const bool serving = HasReadyVersion(entry.versions);
     for (int64_t v : chosen) {
+      auto known = entry.versions.find(v);
+      if (unchanged != nullptr && unchanged->count(v) > 0 && known != entry.versions.end() &&
+          (known->second.state == ModelState::kReady ||
+           known->second.state == ModelState::kUnavailable)) {
+        continue;  // as it was: serving, or failed on these very files
+      }
+      to_load.push_back(v);
       Slot& slot = entry.versions[v];
       if (slot.state != ModelState::kReady) {
         slot.state = ModelState::kLoading;
         slot.reason.clear();
+        slot.beside_serving = serving;
       }
     }
   }
 
   std::string first_error;
-  std::vector<std::shared_ptr<ModelVersion>> retired;
-  for (int64_t v : chosen) {
+  std::string new_error;  // the first version that failed, named for the ones kept
+  std::vector<std::shared_ptr<PublishedVersion>> retired;
+  for (int64_t v : to_load) {
     absl::StatusOr<std::shared_ptr<ModelVersion>> loaded = LoadVersion(name, v, *config, dir);
     absl::MutexLock lock(&mu_);
     Slot& slot = entries_[name].versions[v];
     if (loaded.ok()) {
       if (slot.model) retired.push_back(std::move(slot.model));
-      slot.model = *std::move(loaded);
+      slot.model = std::make_shared<PublishedVersion>(*std::move(loaded));
       slot.state = ModelState::kReady;
       slot.reason.clear();
       spdlog::info("model {} version {}: READY", name, v);
@@ -328,6 +366,7 @@ absl::Status ModelRepository::LoadFolderLocked(const std::string& name, const st
       slot.model.reset();
       spdlog::error("model {} version {}: UNAVAILABLE: {}", name, v, slot.reason);
       if (first_error.empty()) first_error = slot.reason;
+      if (new_error.empty()) new_error = StrCat("version ", v, ": ", slot.reason);
     } else {
       // A reload failed: the old version keeps serving, and says why.
       slot.reason = ReloadFailed(ToStd(loaded.status().message()));
@@ -336,20 +375,31 @@ absl::Status ModelRepository::LoadFolderLocked(const std::string& name, const st
       if (first_error.empty()) first_error = std::string(loaded.status().message());
     }
   }
-  // Versions the policy no longer selects are retired.
+  // Versions the policy no longer selects are retired once a selected one
+  // serves; until then (the new version is broken) they keep serving.
   {
     absl::MutexLock lock(&mu_);
     Entry& entry = entries_[name];
+    bool selected_serves = false;
+    for (int64_t v : chosen) {
+      selected_serves = selected_serves || entry.versions[v].state == ModelState::kReady;
+    }
     for (auto it = entry.versions.begin(); it != entry.versions.end();) {
-      if (std::find(chosen.begin(), chosen.end(), it->first) == chosen.end()) {
-        if (it->second.model) retired.push_back(std::move(it->second.model));
-        it = entry.versions.erase(it);
-      } else {
+      Slot& slot = it->second;
+      if (std::find(chosen.begin(), chosen.end(), it->first) != chosen.end()) {
         ++it;
+      } else if (!selected_serves && slot.state == ModelState::kReady) {
+        if (!new_error.empty()) slot.reason = ReloadFailed(new_error);
+        spdlog::error("model {} version {}: still serving, no newer version is READY", name,
+                      it->first);
+        ++it;
+      } else {
+        if (slot.model) retired.push_back(std::move(slot.model));
+        it = entry.versions.erase(it);
       }
     }
   }
-  for (auto& old : retired) DrainVersion(*old);
+  Retire(std::move(retired));
   if (!first_error.empty()) return absl::InvalidArgumentError(first_error);
   return absl::OkStatus();
 }
@@ -427,14 +477,10 @@ absl::StatusOr<std::shared_ptr<ModelVersion>> ModelRepository::LoadVersion(
 }
 
 absl::Status ModelRepository::Unload(const std::string& name) {
-  if (options_.control_mode == ModelControlMode::kNone) {
-    return absl::FailedPreconditionError(
-        "model control mode is \"none\": start the server with "
-        "--model-control-mode explicit to load and unload models");
-  }
+  INFERD_RETURN_IF_ERROR(CheckApiControl(options_.control_mode));
   INFERD_RETURN_IF_ERROR(ValidateModelName(name));
   absl::MutexLock control(&control_mu_);
-  std::vector<std::shared_ptr<ModelVersion>> draining;
+  std::vector<std::shared_ptr<PublishedVersion>> draining;
   {
     absl::MutexLock lock(&mu_);
     auto it = entries_.find(name);
@@ -452,7 +498,7 @@ absl::Status ModelRepository::Unload(const std::string& name) {
     }
   }
   spdlog::info("model {}: unloading, waiting for in-flight requests", name);
-  for (auto& model : draining) DrainVersion(*model);
+  for (auto& model : draining) DrainVersion(model->model());
   absl::MutexLock lock(&mu_);
   Entry& entry = entries_[name];
   entry.requested = false;
@@ -483,11 +529,11 @@ absl::StatusOr<ModelHandle> ModelRepository::Get(const std::string& name,
   int64_t v;
   if (version.empty()) {
     for (auto s = entry.versions.rbegin(); s != entry.versions.rend(); ++s) {
-      if (s->second.state == ModelState::kReady) return ModelHandle(s->second.model);
+      if (s->second.state == ModelState::kReady) return s->second.model->handle();
     }
   } else if (absl::SimpleAtoi(version, &v) && entry.versions.count(v) > 0) {
     slot = &entry.versions.at(v);
-    if (slot->state == ModelState::kReady) return ModelHandle(slot->model);
+    if (slot->state == ModelState::kReady) return slot->model->handle();
   }
   // Nothing READY to serve. A model whose load is queued or running is one
   // the repository knows: 503 until it is done, whatever versions it brings.
@@ -522,7 +568,7 @@ std::vector<ModelHandle> ModelRepository::ReadyVersions() const {
   std::vector<ModelHandle> out;
   for (const auto& [name, entry] : entries_) {
     for (const auto& [version, slot] : entry.versions) {
-      if (slot.state == ModelState::kReady && slot.model) out.push_back(slot.model);
+      if (slot.state == ModelState::kReady && slot.model) out.push_back(slot.model->handle());
     }
   }
   return out;
@@ -571,17 +617,111 @@ bool ModelRepository::AllReady() const {
   if (!startup_done_) return false;
   for (const auto& [name, entry] : entries_) {
     if (!entry.requested) continue;
-    if (entry.loading || !entry.error.empty()) return false;
+    if (!entry.error.empty()) return false;
+    // A reload runs or failed beside versions that serve: still ready.
+    const bool serving = HasReadyVersion(entry.versions);
+    if (entry.loading && !serving) return false;
     for (const auto& [version, slot] : entry.versions) {
-      if (slot.state != ModelState::kReady) return false;
+      if (slot.state != ModelState::kReady && !(serving && slot.beside_serving)) return false;
     }
   }
   return true;
 }
 
+int ModelRepository::Poll() {
+  // The startup load stamps every folder; polls compare with that.
+  if (options_.control_mode != ModelControlMode::kPoll || !startup_done()) return 0;
+  absl::MutexLock control(&control_mu_);
+  int changed = 0;
+  std::vector<std::string> on_disk;
+  for (const std::string& name : ScanModelNames()) {
+    if (options_.model_files.count(name) == 0) on_disk.push_back(name);
+  }
+  for (const std::string& name : on_disk) {
+    std::optional<ModelFolderStamp> before;
+    bool known;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = entries_.find(name);
+      known = it != entries_.end();
+      if (known) before = it->second.stamp;
+    }
+    if (absl::Status valid = ValidateModelName(name); !valid.ok()) {
+      // Reported once; such a folder is never a model.
+      if (!known) SetModelError(name, std::string(valid.message()));
+      continue;
+    }
+    FolderChange change{StampModelFolder(options_.root + "/" + name), {}};
+    if (before && *before == change.stamp) continue;
+    if (before && before->shared == change.stamp.shared) {
+      for (const auto& [version, digest] : change.stamp.versions) {
+        auto it = before->versions.find(version);
+        if (it != before->versions.end() && it->second == digest) {
+          change.unchanged.insert(version);
+        }
+      }
+    }
+    spdlog::info("model {}: {} in the model repository", name,
+                 known ? "changed" : "appeared");
+    ++changed;
+    absl::Status status = LoadLocked(name, {}, &change);
+    if (absl::IsNotFound(status)) SetModelError(name, std::string(status.message()));
+  }
+  std::vector<std::string> gone;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [name, entry] : entries_) {
+      if (options_.model_files.count(name) == 0 &&
+          std::find(on_disk.begin(), on_disk.end(), name) == on_disk.end()) {
+        gone.push_back(name);
+      }
+    }
+  }
+  for (const std::string& name : gone) {
+    RemoveLocked(name);
+    ++changed;
+  }
+  return changed;
+}
+
+void ModelRepository::RemoveLocked(const std::string& name) {
+  std::vector<std::shared_ptr<PublishedVersion>> draining;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(name);
+    if (it == entries_.end()) return;
+    for (auto& [version, slot] : it->second.versions) {
+      if (slot.model) {
+        slot.state = ModelState::kUnloading;
+        draining.push_back(std::move(slot.model));
+      }
+    }
+  }
+  spdlog::info("model {}: its folder is gone; unloading once its requests finish", name);
+  Retire(std::move(draining));
+  absl::MutexLock lock(&mu_);
+  entries_.erase(name);
+  spdlog::info("model {}: unloaded", name);
+}
+
+void ModelRepository::Retire(std::vector<std::shared_ptr<PublishedVersion>> retired) {
+  if (retired.empty()) return;
+  Clock* clock = options_.clock != nullptr ? options_.clock : RealClock::Get();
+  const absl::Time deadline = clock->Now() + options_.retire_wait;
+  for (const std::shared_ptr<PublishedVersion>& old : retired) {
+    const ModelVersion& model = old->model();
+    if (!old->Withdraw(clock, deadline)) {
+      spdlog::warn("model {} version {}: requests still hold the replaced version after {}; "
+                   "draining it now (work they still offer it is refused)",
+                   model.name(), model.version(), absl::FormatDuration(options_.retire_wait));
+    }
+    DrainVersion(model);
+  }
+}
+
 void ModelRepository::UnloadAll() {
   absl::MutexLock control(&control_mu_);
-  std::vector<std::shared_ptr<ModelVersion>> draining;
+  std::vector<std::shared_ptr<PublishedVersion>> draining;
   {
     absl::MutexLock lock(&mu_);
     for (auto& [name, entry] : entries_) {
@@ -593,7 +733,7 @@ void ModelRepository::UnloadAll() {
       }
     }
   }
-  for (auto& model : draining) DrainVersion(*model);
+  for (auto& model : draining) DrainVersion(model->model());
   absl::MutexLock lock(&mu_);
   entries_.clear();
 }

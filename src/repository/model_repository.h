@@ -5,7 +5,11 @@
 // backend, serving handles to READY versions, and unloading.
 //
 // Each version moves LOADING -> READY | UNAVAILABLE(reason) -> UNLOADING.
-// A broken model never affects the others. Load/Unload block while models
+// A broken model never affects the others. A reload loads the new versions
+// beside the serving ones and swaps them in when READY; a version it
+// replaces is handed to no new request, finishes the requests that hold it
+// (up to Options::retire_wait) and is then drained. A new version that fails
+// leaves the versions before it serving. Load/Unload/Poll block while models
 // load or drain, so call them off the I/O threads. Thread-safe.
 //
 // Model names are checked (ValidateModelName) before they touch the file
@@ -17,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,14 +31,19 @@
 #include "backend/backend.h"
 #include "common/clock.h"
 #include "metrics/inference_metrics.h"
+#include "repository/model_folder_stamp.h"
 #include "repository/model_version.h"
+#include "repository/published_version.h"
 
 namespace inferd {
 
 enum class ModelState { kLoading, kReady, kUnavailable, kUnloading };
 std::string_view ModelStateName(ModelState state);  // "READY", ...
 
-enum class ModelControlMode { kNone, kExplicit };
+// As Triton's: none loads every model at start; explicit loads and unloads
+// through the API only; poll loads every model at start and then follows
+// the repository folder (Poll), refusing the load and unload API.
+enum class ModelControlMode { kNone, kExplicit, kPoll };
 
 struct VersionStatus {
   std::string version;  // empty when the model failed before versions were known
@@ -56,7 +66,11 @@ class ModelRepository {
     std::vector<std::string> startup_models;  // explicit mode only
     const BackendRegistry* backends = nullptr;  // not owned
     InferenceMetrics* metrics = nullptr;        // not owned; optional
-    Clock* clock = nullptr;                     // schedulers' clock; real if null
+    Clock* clock = nullptr;  // schedulers' clock and retire_wait's; real if null
+    // How long a version that a reload replaced (or whose folder is gone in
+    // poll mode) waits for the requests holding it before it is drained
+    // anyway; those that then try to queue on it get Unavailable.
+    absl::Duration retire_wait = absl::Seconds(30);
     // Builds what the server keeps beside each version (its task pipeline),
     // from the version (config, signature) and the model folder, before the
     // instances are created. An error makes the version UNAVAILABLE with
@@ -79,15 +93,26 @@ class ModelRepository {
   static absl::StatusOr<std::unique_ptr<ModelRepository>> Create(Options options);
   ~ModelRepository();
 
-  // Loads the startup set: every model folder (mode none) or the startup
-  // models (mode explicit). Failures are recorded per model, not returned.
+  // Loads the startup set: every model folder (modes none and poll) or the
+  // startup models (mode explicit). Failures are recorded per model, not
+  // returned.
   void LoadStartupModels();
+
+  // Poll mode: brings the served models in line with the repository folder.
+  // A model folder that is new, or whose config.pbtxt or files changed since
+  // its last load (ModelFolderStamp), is loaded again: when only some
+  // version folders changed, only those versions load, beside the serving
+  // ones; a model whose folder is gone is unloaded once its requests finish.
+  // Failures are recorded per model, as a load records them. Returns how
+  // many models it loaded, reloaded or unloaded (0 when nothing changed);
+  // does nothing in the other modes. Blocks while it loads and drains.
+  int Poll();
 
   // (Re)loads a model. InvalidArgument for an invalid name; NotFound when
   // there is no such folder (nothing is recorded then); otherwise the reason
   // the load failed, or OK. Old versions keep serving until the new ones are
   // READY; a failed reload leaves its reason on them. FailedPrecondition in
-  // control mode none.
+  // control modes none and poll.
   absl::Status Load(const std::string& name);
 
   // What one load may replace (Triton's model repository extension):
@@ -108,7 +133,7 @@ class ModelRepository {
 
   // Refuses new requests for the model, waits for its in-flight requests and
   // releases it. InvalidArgument for an invalid name, NotFound for an
-  // unknown model.
+  // unknown model, FailedPrecondition in control modes none and poll.
   absl::Status Unload(const std::string& name);
 
   // A READY version: `version` empty picks the highest READY one.
@@ -126,7 +151,9 @@ class ModelRepository {
   std::vector<ModelStatus> Index() const;
 
   // True once the startup load finished and every model meant to be loaded
-  // has all its versions READY.
+  // has all its versions READY. A version that a reload loads beside the
+  // serving ones does not count while it loads, nor if it fails: the model
+  // still serves.
   bool AllReady() const;
   bool startup_done() const;
 
@@ -139,26 +166,38 @@ class ModelRepository {
   struct Slot {
     ModelState state = ModelState::kLoading;
     std::string reason;
-    std::shared_ptr<ModelVersion> model;  // set when READY
+    std::shared_ptr<PublishedVersion> model;  // set when READY (and UNLOADING)
+    // Loaded while other versions of the model served (see AllReady).
+    bool beside_serving = false;
   };
   struct Entry {
     std::map<int64_t, Slot> versions;
     std::string error;        // model-level failure (config, no versions)
     bool requested = false;   // meant to be loaded
     bool loading = false;     // a load is queued (startup) or running
+    // Poll mode: the folder as it was when its last load began.
+    std::optional<ModelFolderStamp> stamp;
+  };
+  // Poll mode: a model folder that changed since its last load.
+  struct FolderChange {
+    ModelFolderStamp stamp;           // as the poll found it
+    std::set<int64_t> unchanged;      // versions that need no reload
   };
 
   ModelRepository(Options options, std::filesystem::path canonical_root)
       : options_(std::move(options)), canonical_root_(std::move(canonical_root)) {}
 
   std::vector<std::string> ScanModelNames() const;
-  absl::Status LoadLocked(const std::string& name, const LoadOverrides& overrides)
+  // `change`: set by Poll.
+  absl::Status LoadLocked(const std::string& name, const LoadOverrides& overrides,
+                          const FolderChange* change = nullptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(control_mu_);
   // `config` replaces DIR/config.pbtxt when set; `own_folder` is a folder
-  // the server wrote (file overrides), outside the repository.
+  // the server wrote (file overrides), outside the repository. Versions in
+  // `unchanged` (optional) that are READY or UNAVAILABLE stay as they are.
   absl::Status LoadFolderLocked(const std::string& name, const std::string& dir,
-                                const config::ModelConfig* config = nullptr,
-                                bool own_folder = false)
+                                const config::ModelConfig* config, bool own_folder,
+                                const std::set<int64_t>* unchanged)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(control_mu_);
   absl::Status LoadFileLocked(const std::string& name)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(control_mu_);
@@ -169,6 +208,12 @@ class ModelRepository {
       const std::string& name, int64_t version, const config::ModelConfig& config,
       const std::string& model_dir);
   void SetModelError(const std::string& name, std::string error);
+  // Poll mode: unloads a model whose folder is gone, once its requests
+  // finish, and forgets it.
+  void RemoveLocked(const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(control_mu_);
+  // Waits (up to Options::retire_wait) for the requests holding each of
+  // `retired`, then drains it.
+  void Retire(std::vector<std::shared_ptr<PublishedVersion>> retired);
 
   const Options options_;
   const std::filesystem::path canonical_root_;  // options_.root, links resolved

@@ -401,11 +401,70 @@ TEST_F(ModelRepositoryTest, ReloadServesANewVersionAndRetiresTheOld) {
   absl::StatusOr<ModelHandle> v1 = repository->Get("m", "");
   ASSERT_TRUE(v1.ok());
   repo_.WriteFile("m/2/model.fake", "ok");
-  ASSERT_TRUE(repository->Load("m").ok());
+  absl::Notification loaded;
+  std::thread loader([&] {
+    EXPECT_TRUE(repository->Load("m").ok());
+    loaded.Notify();
+  });
+  // Version 2 serves as soon as it is READY ...
+  while (VersionStates(*repository, "m") != std::vector<std::string>{"2:READY"}) {
+    std::this_thread::yield();
+  }
   EXPECT_EQ((*repository->Get("m", ""))->version(), 2);
+  // ... while a request that took version 1 before the swap still runs on it:
+  // the retired version waits for the handles held to it.
+  EXPECT_TRUE(RunOnce(*v1).ok());
+  EXPECT_FALSE(loaded.HasBeenNotified());
+  ModelHandle kept = *v1;
+  v1 = absl::UnavailableError("released");
+  kept.reset();
+  ASSERT_TRUE(loaded.WaitForNotificationWithTimeout(kHang));
+  loader.join();
   EXPECT_EQ(repository->Get("m", "1").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(VersionStates(*repository, "m"), ElementsAre("2:READY"));
-  EXPECT_EQ(RunOnce(*v1).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(RunOnce(*repository->Get("m", "")).ok());
+}
+
+TEST_F(ModelRepositoryTest, RetiredVersionHeldPastTheRetireWaitIsDrainedAnyway) {
+  FakeClock clock;
+  repo_.AddModel("m", SimpleModelConfig("m"), {1});
+  ModelRepository::Options options{repo_.root(), ModelControlMode::kExplicit, {"m"}, &backends_};
+  options.clock = &clock;
+  options.retire_wait = absl::Seconds(5);
+  std::unique_ptr<ModelRepository> repository = *ModelRepository::Create(std::move(options));
+  repository->LoadStartupModels();
+  ModelHandle held = *repository->Get("m", "");
+  repo_.WriteFile("m/2/model.fake", "ok");
+  absl::Notification loaded;
+  std::thread loader([&] {
+    EXPECT_TRUE(repository->Load("m").ok());
+    loaded.Notify();
+  });
+  while (!loaded.HasBeenNotified()) {
+    clock.Advance(absl::Seconds(1));
+    std::this_thread::yield();
+  }
+  loader.join();
+  // The holder never let go: the old version was drained and refuses work.
+  EXPECT_EQ(RunOnce(held).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ((*repository->Get("m", ""))->version(), 2);
+}
+
+TEST_F(ModelRepositoryTest, NewVersionThatFailsLeavesTheOldOneServing) {
+  repo_.AddModel("m", SimpleModelConfig("m"), {1});
+  auto repository = Open(ModelControlMode::kExplicit, {"m"});
+  repo_.WriteFile("m/2/model.fake", "corrupt");
+  EXPECT_FALSE(repository->Load("m").ok());
+  EXPECT_THAT(VersionStates(*repository, "m"), ElementsAre("1:READY", "2:UNAVAILABLE"));
+  EXPECT_EQ((*repository->Get("m", ""))->version(), 1);
+  EXPECT_THAT(ReasonOf(*repository, "m", "1"),
+              AllOf(StartsWith("reload failed, still serving the version loaded before: "),
+                    HasSubstr("version 2: "), HasSubstr("m/2/model.fake is corrupt")));
+  EXPECT_THAT(ReasonOf(*repository, "m", "2"), HasSubstr("is corrupt"));
+  EXPECT_TRUE(repository->AllReady());  // the model still serves
+  // A good version 3 retires both.
+  repo_.WriteFile("m/3/model.fake", "ok");
+  ASSERT_TRUE(repository->Load("m").ok());
+  EXPECT_THAT(VersionStates(*repository, "m"), ElementsAre("3:READY"));
 }
 
 TEST_F(ModelRepositoryTest, FailedReloadOfAVersionKeepsTheOldOneServingAndSaysWhy) {
@@ -425,7 +484,8 @@ TEST_F(ModelRepositoryTest, FailedReloadOfAVersionKeepsTheOldOneServingAndSaysWh
   EXPECT_FALSE(repository->Load("m").ok());
   EXPECT_THAT(ReasonOf(*repository, "m", "1"), HasSubstr("m/1/model.fake is missing"));
   EXPECT_TRUE(repository->AllReady());  // it still serves
-  // A reload that works clears the reason.
+  // A reload that works clears the reason (and retires the version held).
+  still = absl::UnavailableError("released");
   repo_.WriteFile("m/1/model.fake", "ok");
   ASSERT_TRUE(repository->Load("m").ok());
   EXPECT_EQ(ReasonOf(*repository, "m", "1"), "");

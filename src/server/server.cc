@@ -37,6 +37,7 @@
 #include "auth/key_ring.h"
 #include "auth/rate_limiter.h"
 #include "repository/model_folder_check.h"
+#include "repository/repository_poller.h"
 #include "backend/torchscript/torchscript_backend.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -70,8 +71,9 @@ void OnTerminationSignal(int signal_number) {
 absl::StatusOr<ModelControlMode> ParseControlMode(const std::string& mode) {
   if (mode == "none") return ModelControlMode::kNone;
   if (mode == "explicit") return ModelControlMode::kExplicit;
+  if (mode == "poll") return ModelControlMode::kPoll;
   return absl::InvalidArgumentError(StrCat(
-      "--model-control-mode \"", mode, "\" is not one of none, explicit"));
+      "--model-control-mode \"", mode, "\" is not one of none, explicit, poll"));
 }
 
 // --model FILE.gguf: each file under its name without the extension.
@@ -157,6 +159,13 @@ absl::Status Validate(const ServerOptions& options) {
         "--anonymous-* limits apply only without --api-keys (each key has its own limits "
         "in the key file)");
   }
+  if (options.repository_poll_secs < 1) {
+    return absl::InvalidArgumentError("--repository-poll-secs must be at least 1");
+  }
+  if (options.model_control_mode == "poll" && options.model_repository.empty()) {
+    return absl::InvalidArgumentError(
+        "--model-control-mode poll needs --model-repository (a folder to follow)");
+  }
   if (options.model_control_mode != "explicit" && !options.load_models.empty()) {
     return absl::InvalidArgumentError(
         "--load-model needs --model-control-mode explicit");
@@ -225,6 +234,8 @@ absl::Status RunServer(const ServerOptions& options) {
   repository_options.metrics = &metrics;
   repository_options.allow_symlinks_outside_repository =
       options.allow_symlinks_outside_repository;
+  // A version a reload replaces finishes its requests like a SIGTERM would.
+  repository_options.retire_wait = absl::Milliseconds(options.drain_timeout_ms);
   // Each version's task pipeline is built at load time (a bad task setting
   // makes the version UNAVAILABLE) and kept beside it as its attachment.
   pipelines::TaskRegistry tasks;
@@ -455,6 +466,16 @@ absl::Status RunServer(const ServerOptions& options) {
     }
   });
 
+  // Poll mode: the folder is followed from the end of the startup load on.
+  std::unique_ptr<RepositoryPoller> poller;
+  if (mode == ModelControlMode::kPoll) {
+    poller = std::make_unique<RepositoryPoller>(
+        repository.get(),
+        RepositoryPoller::Options{.interval = absl::Seconds(options.repository_poll_secs)});
+    spdlog::info("following the model repository: a scan every {} s",
+                 options.repository_poll_secs);
+  }
+
   char signal_number = 0;
   while (true) {
     if (read(g_signal_pipe[0], &signal_number, 1) != 1) continue;
@@ -474,6 +495,7 @@ absl::Status RunServer(const ServerOptions& options) {
     }
   }
   spdlog::info("received {}, draining", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  poller.reset();  // no reloads while draining; waits for a scan in progress
   // Both transports drain at once: gRPC calls in flight finish (until the
   // drain timeout) while HTTP's do.
   std::thread grpc_drain;
