@@ -8,7 +8,7 @@ PORT ?= 8000
 EXAMPLES := $(BUILD_DIR)/examples
 JOBS ?= $(shell nproc)
 
-.PHONY: serve test deps build examples unit e2e clean
+.PHONY: serve test deps build examples unit e2e clean test-asan
 
 serve: build examples
 	$(BUILD_DIR)/inferd serve --model-repository $(EXAMPLES)/model_repository --http-port $(PORT)
@@ -35,6 +35,25 @@ $(EXAMPLES)/.stamp: $(wildcard examples/*.py) $(wildcard scripts/llm/*.py) tests
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# The unit and end-to-end tests again on a build with AddressSanitizer and
+# UndefinedBehaviorSanitizer (GCC), in $(ASAN_DIR). The e2e tests start the
+# sanitized inferd, so a leak or an error in the server fails its test (the
+# server exits with the sanitizer's code). Not part of `test`: it takes a
+# full build of its own.
+ASAN_DIR ?= build-asan
+ASAN_FLAGS := -O1 -g1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=0 \
+  LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+test-asan: deps examples
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=None \
+	  -DCMAKE_C_FLAGS="$(ASAN_FLAGS)" -DCMAKE_CXX_FLAGS="$(ASAN_FLAGS)" \
+	  -DCMAKE_EXE_LINKER_FLAGS="$(ASAN_FLAGS)" -DCMAKE_SHARED_LINKER_FLAGS="$(ASAN_FLAGS)"
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	rm -rf $(ASAN_DIR)/examples && ln -s $(CURDIR)/$(EXAMPLES) $(ASAN_DIR)/examples
+	cd $(ASAN_DIR) && $(ASAN_ENV) ctest --output-on-failure -j 2 $(CTEST_ARGS)
 
 # libFuzzer harnesses with ASan + UBSan (clang), each run FUZZ_SECONDS on a
 # copy of its committed seed corpus (docs/fuzzing.md). Not part of `test`.

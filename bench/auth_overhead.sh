@@ -9,20 +9,21 @@
 #                                   # of docs/benchmarks.md
 #   DOC= bench/auth_overhead.sh     # prints the section instead
 #
-# One server at a time on 127.0.0.1, `inferd bench` on keep-alive
-# connections; the two configurations alternate for ROUNDS rounds (which
-# goes first alternates too) and each
-# reports its median round (a shared machine's load comes and goes); the
-# headline is the median of the ratios of back-to-back rounds. A
-# round with any failed request (a 429 would be one) stops the script.
+# Both servers run at once (same binary, same flags, --no-access-log) and are
+# loaded one at a time by wrk on keep-alive connections, alternating for
+# ROUNDS rounds (which goes first alternates too), after a warm-up round
+# each; each reports its median round (a shared machine's load comes and
+# goes) and the headline is the median of the ratios of back-to-back rounds.
+# A round with any failed request (a 429 would be one) stops the script.
 #
 # Environment (defaults in brackets):
 #   INFERD_BIN   inferd binary [build/inferd]
 #   EXAMPLES     output of examples/build_model_repository.py [build/examples]
-#   CONCURRENCY  requests in flight [8]
-#   DURATION, WARMUP  per round [5s, 1s]
-#   ROUNDS       rounds per configuration [5]
-#   IO_THREADS   the server's --io-threads [2]
+#   CONNECTIONS  wrk connections [16]
+#   THREADS      wrk threads [1]
+#   DURATION     per round [5s]
+#   ROUNDS       rounds per configuration [9]
+#   IO_THREADS   the servers' --io-threads [2]
 #   LIMITS       the key's limit fields, JSON [all four, high]; empty: none
 #   DOC          markdown file to update [docs/benchmarks.md]; empty: stdout
 #   NOTE         a paragraph to add under the result []
@@ -32,18 +33,18 @@ cd "$(dirname "$0")/.."
 
 INFERD_BIN=${INFERD_BIN:-build/inferd}
 EXAMPLES=${EXAMPLES:-build/examples}
-CONCURRENCY=${CONCURRENCY:-8}
+CONNECTIONS=${CONNECTIONS:-16}
+THREADS=${THREADS:-1}
 DURATION=${DURATION:-5s}
-WARMUP=${WARMUP:-1s}
-ROUNDS=${ROUNDS:-5}
+ROUNDS=${ROUNDS:-9}
 IO_THREADS=${IO_THREADS:-2}
 DOC=${DOC-docs/benchmarks.md}
 LIMITS=${LIMITS-'"requests_per_second": 1000000, "burst": 1000000, "max_concurrent": 10000, "tokens_per_minute": 1000000000'}
 
 WORK=$(mktemp -d)
-SERVER_PID=
+PIDS=()
 cleanup() {
-  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -54,84 +55,79 @@ printf '{"name": "bench", "sha256": "%s", "scopes": ["infer"]%s}\n' \
 
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# run_round NAME ARGS...: starts a server with ARGS, loads it, stops it.
-run_round() {
-  local name=$1 round=$2; shift 2
+# start NAME ARGS...: starts a server; sets PORT_<NAME>.
+start() {
+  local name=$1; shift
   local port; port=$(free_port)
   "$INFERD_BIN" serve --model-repository "$EXAMPLES/test_repository" --host 127.0.0.1 \
     --http-port "$port" --io-threads "$IO_THREADS" --data-dir "$WORK/data.$name" \
-    --no-access-log "$@" > "$WORK/server.$name.$round.log" 2>&1 &
-  SERVER_PID=$!
-  local headers=()
-  [[ $name == keys ]] && headers=(--header "Authorization: Bearer $KEY")
-  for _ in $(seq 1 300); do
-    curl -sf "http://127.0.0.1:$port/v2/health/ready" >/dev/null && break
-    sleep 0.1
-  done
-  "$INFERD_BIN" bench --url "http://127.0.0.1:$port" --model simple "${headers[@]}" \
-    --concurrency "$CONCURRENCY" --duration "$DURATION" --warmup "$WARMUP" --json \
-    > "$WORK/bench.$name.$round.json" 2> "$WORK/bench.$name.$round.err" || {
-      echo "auth_overhead: inferd bench failed ($name):" >&2; cat "$WORK/bench.$name.$round.err" >&2; exit 1; }
-  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=
+    --no-access-log "$@" > "$WORK/server.$name.log" 2>&1 &
+  PIDS+=($!)
+  printf -v "PORT_$name" %s "$port"
+}
+start off
+start keys --api-keys "$WORK/keys.jsonl"
+for _ in $(seq 1 300); do
+  curl -sf "http://127.0.0.1:$PORT_off/v2/health/ready" >/dev/null &&
+    curl -sf "http://127.0.0.1:$PORT_keys/v2/health/ready" >/dev/null && break
+  sleep 0.1
+done
+
+# load NAME ROUND: one wrk round; appends "rps p50 p99" to $WORK/NAME.
+load() {
+  local port headers=()
+  if [[ $1 == keys ]]; then port=$PORT_keys; headers=(-H "Authorization: Bearer $KEY")
+  else port=$PORT_off; fi
+  local out
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${headers[@]}" \
+        -s bench/wrk/infer_simple.lua "http://127.0.0.1:$port/v2/models/simple/infer" |
+        grep WRK_RESULT)
+  local errors=${out##*errors=}
+  if [[ $errors != 0 ]]; then echo "auth_overhead: $1 round $2: $out" >&2; exit 1; fi
+  local rps=${out#*rps=}; rps=${rps%% *}
+  local p50=${out#*p50_ms=}; p50=${p50%% *}
+  local p99=${out#*p99_ms=}; p99=${p99%% *}
+  echo "$rps $p50 $p99" >> "$WORK/$1"
 }
 
-# Which runs first alternates, so neither gains from its place in the pair.
+# A warm-up round each, not counted.
+DURATION=2s load off 0; DURATION=2s load keys 0; rm -f "$WORK/off" "$WORK/keys"
 for round in $(seq 1 "$ROUNDS"); do
-  if (( round % 2 )); then
-    run_round off "$round"
-    run_round keys "$round" --api-keys "$WORK/keys.jsonl"
-  else
-    run_round keys "$round" --api-keys "$WORK/keys.jsonl"
-    run_round off "$round"
-  fi
+  if (( round % 2 )); then load off "$round"; load keys "$round"
+  else load keys "$round"; load off "$round"; fi
 done
 
 CPU=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
-CMD="bench/auth_overhead.sh (CONCURRENCY=$CONCURRENCY DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS IO_THREADS=$IO_THREADS)"
+CMD="bench/auth_overhead.sh (CONNECTIONS=$CONNECTIONS THREADS=$THREADS DURATION=$DURATION ROUNDS=$ROUNDS IO_THREADS=$IO_THREADS)"
 WORK=$WORK ROUNDS=$ROUNDS CPU="$CPU ($(nproc) cores)" CMD="$CMD" DOC="$DOC" NOTE="${NOTE:-}" /usr/bin/python3 - <<'PY'
 import json, os, re, statistics, sys
-work, rounds = os.environ["WORK"], int(os.environ["ROUNDS"])
-rows = {}
-for name in ("off", "keys"):
-    levels = []
-    for r in range(1, rounds + 1):
-        with open(os.path.join(work, "bench.%s.%d.json" % (name, r))) as f:
-            level = json.load(f)["levels"][0]
-        if level["failed"] or level["succeeded"] == 0:
-            sys.exit("auth_overhead: %s round %d had %d failed requests: %s"
-                     % (name, r, level["failed"], level.get("errors_by_status")))
-        levels.append(level)
-    levels.sort(key=lambda lv: lv["throughput_rps"])
-    rows[name] = (levels[len(levels) // 2], [lv["throughput_rps"] for lv in levels])
-off, on = rows["off"][0], rows["keys"][0]
-ratio = on["throughput_rps"] / off["throughput_rps"]
+work = os.environ["WORK"]
+rows = {n: [tuple(map(float, l.split())) for l in open(os.path.join(work, n))]
+        for n in ("off", "keys")}
+def median_row(name):
+    ordered = sorted(rows[name])
+    return ordered[len(ordered) // 2]
 # Round r of each configuration ran back to back: the median of those
 # paired ratios is the steadier figure on a machine whose load varies.
-paired = []
-for r in range(1, rounds + 1):
-    rps = {}
-    for name in ("off", "keys"):
-        with open(os.path.join(work, "bench.%s.%d.json" % (name, r))) as f:
-            rps[name] = json.load(f)["levels"][0]["throughput_rps"]
-    paired.append(rps["keys"] / rps["off"])
+paired = [k[0] / o[0] for o, k in zip(rows["off"], rows["keys"])]
 paired_median = statistics.median(paired)
+ratio = median_row("keys")[0] / median_row("off")[0]
 out = ["## API keys and rate limits: overhead", "",
        "`simple` (KServe v2 JSON infer) with `--api-keys` and a key whose limits never refuse "
        "(requests_per_second, burst, max_concurrent and tokens_per_minute all set, so every "
        "check runs: SHA-256 of the presented key, the constant-time comparison, the scope, the "
-       "token bucket and the in-flight count) against the same server without keys. One server "
-       "at a time, the two alternating; each row is its median round.", "",
+       "token bucket and the in-flight count) against the same server without keys. "
+       "Both servers up at once, loaded one at a time by wrk, alternating; each row is its "
+       "median round.", "",
        "- Command: `%s`" % os.environ["CMD"],
-       "- CPU: %s; load generator `inferd bench` on the same machine, keep-alive connections"
+       "- CPU: %s; load generator wrk on the same cores, keep-alive connections"
        % os.environ["CPU"], "",
        "| server | req/s (median) | rounds | p50 ms | p99 ms |",
        "|---|---|---|---|---|"]
 for label, name in (("no keys", "off"), ("keys + limits", "keys")):
-    lv, all_rps = rows[name]
-    out.append("| %s | %.0f | %s | %.3f | %.3f |" % (
-        label, lv["throughput_rps"], ", ".join("%.0f" % x for x in all_rps),
-        lv["latency_ms"]["p50"], lv["latency_ms"]["p99"]))
+    rps, p50, p99 = median_row(name)
+    out.append("| %s | %.0f | %s | %.2f | %.2f |" % (
+        label, rps, ", ".join("%.0f" % r[0] for r in rows[name]), p50, p99))
 out += ["", "Keys and limits on / off: **%.1f%%** of the throughput, median of the paired "
         "rounds (%s); %.1f%% between the median rounds. Target: at least 95%%."
         % (100 * paired_median, ", ".join("%.1f%%" % (100 * x) for x in paired), 100 * ratio), ""]

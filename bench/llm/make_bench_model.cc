@@ -2,8 +2,11 @@
 // (speed does not depend on the values): by default ~0.49B parameters,
 // dim 1024, 28 layers, 16 heads / 4 KV heads, FFN 4096, vocab 32000.
 //
-//   make_bench_model --type T --out FILE.gguf [--layers N] [--dim N]
-//       [--ffn N] [--heads N] [--kv-heads N] [--vocab N]
+//   make_bench_model --type T --out FILE.gguf [--arch llama|qwen3]
+//       [--layers N] [--dim N] [--ffn N] [--heads N] [--kv-heads N]
+//       [--head-dim N] [--vocab N]
+// qwen3 adds its per-head RMS norms on q and k (attn_q_norm, attn_k_norm);
+// --head-dim (default dim / heads) sets attention.key_length.
 // T: f32 f16 bf16 q8_0 q4_0 q5_0 q5_1 iq4_nl q4_k q5_k q6_k, or q4_k_m
 // (llama.cpp's mix of Q4_K and Q6_K).
 
@@ -59,9 +62,9 @@ bool MoreBits(int64_t layer, int64_t layers) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string type_name = "f16", out;
+  std::string type_name = "f16", out, arch = "llama";
   int64_t dim = 1024, layers = 28, heads = 16, kv_heads = 4, ffn = 4096,
-          vocab = 32000;
+          vocab = 32000, head_dim = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--type")
@@ -80,7 +83,16 @@ int main(int argc, char** argv) {
       kv_heads = std::stoll(argv[i + 1]);
     else if (a == "--vocab")
       vocab = std::stoll(argv[i + 1]);
+    else if (a == "--head-dim")
+      head_dim = std::stoll(argv[i + 1]);
+    else if (a == "--arch")
+      arch = argv[i + 1];
   }
+  if (arch != "llama" && arch != "qwen3") {
+    std::fprintf(stderr, "unknown --arch %s (llama or qwen3)\n", arch.c_str());
+    return 2;
+  }
+  if (head_dim <= 0) head_dim = dim / heads;
   const bool q4_k_m = type_name == "q4_k_m";
   GgmlType type = GgmlType::kQ4_K;
   if (!q4_k_m) {
@@ -105,16 +117,19 @@ int main(int argc, char** argv) {
     return 2;
   }
   GgufWriter w;
-  w.AddString("general.architecture", "llama");
+  const std::string p = arch + ".";
+  w.AddString("general.architecture", arch);
   w.AddString("general.name", "inferd-bench-random");
-  w.AddUint32("llama.context_length", 4096);
-  w.AddUint32("llama.embedding_length", dim);
-  w.AddUint32("llama.block_count", layers);
-  w.AddUint32("llama.feed_forward_length", ffn);
-  w.AddUint32("llama.attention.head_count", heads);
-  w.AddUint32("llama.attention.head_count_kv", kv_heads);
-  w.AddFloat32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
-  w.AddFloat32("llama.rope.freq_base", 10000.0f);
+  w.AddUint32(p + "context_length", 4096);
+  w.AddUint32(p + "embedding_length", dim);
+  w.AddUint32(p + "block_count", layers);
+  w.AddUint32(p + "feed_forward_length", ffn);
+  w.AddUint32(p + "attention.head_count", heads);
+  w.AddUint32(p + "attention.head_count_kv", kv_heads);
+  w.AddUint32(p + "attention.key_length", head_dim);
+  w.AddUint32(p + "attention.value_length", head_dim);
+  w.AddFloat32(p + "attention.layer_norm_rms_epsilon", 1e-5f);
+  w.AddFloat32(p + "rope.freq_base", arch == "qwen3" ? 1000000.0f : 10000.0f);
   std::vector<std::string> tokens = {"<unk>", "<s>", "</s>"};
   std::vector<int32_t> types = {2, 3, 3};
   char name[16];
@@ -148,17 +163,20 @@ int main(int argc, char** argv) {
     }
     w.AddTensorBytes(n, GgmlType::kF32, {len}, bytes);
   };
-  const int64_t head_dim = dim / heads;
   matrix("token_embd.weight", dim, vocab);
   ones("output_norm.weight", dim);
   matrix("output.weight", dim, vocab, true);
   for (int64_t l = 0; l < layers; ++l) {
     const std::string b = "blk." + std::to_string(l) + ".";
     ones(b + "attn_norm.weight", dim);
-    matrix(b + "attn_q.weight", dim, dim);
+    matrix(b + "attn_q.weight", dim, heads * head_dim);
     matrix(b + "attn_k.weight", dim, kv_heads * head_dim);
     matrix(b + "attn_v.weight", dim, kv_heads * head_dim, MoreBits(l, layers));
-    matrix(b + "attn_output.weight", dim, dim);
+    matrix(b + "attn_output.weight", heads * head_dim, dim);
+    if (arch == "qwen3") {
+      ones(b + "attn_q_norm.weight", head_dim);
+      ones(b + "attn_k_norm.weight", head_dim);
+    }
     ones(b + "ffn_norm.weight", dim);
     matrix(b + "ffn_gate.weight", dim, ffn);
     matrix(b + "ffn_up.weight", dim, ffn);
