@@ -52,7 +52,7 @@ start() {
   local name=$1; shift
   local port; port=$(free_port)
   "$INFERD_BIN" serve --model-repository "$EXAMPLES/test_repository" --host 127.0.0.1 \
-    --http-port "$port" --io-threads "$IO_THREADS" --data-dir "$WORK/data.$name" \
+    --http-port "$port" --grpc-port 0 --io-threads "$IO_THREADS" --data-dir "$WORK/data.$name" \
     --no-access-log "$@" > "$WORK/server.$name.log" 2>&1 &
   PIDS+=($!)
   printf -v "PORT_$name" %s "$port"

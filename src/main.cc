@@ -4,6 +4,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/synchronization/mutex.h"
 #include "server/server.h"
 #include "tools/bench_command.h"
 #include "tools/generate_command.h"
@@ -184,6 +185,11 @@ void AddServeCommand(CLI::App& app, inferd::ServerOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian's Abseil is built without NDEBUG, so each absl::Mutex lock would
+  // also update Abseil's lock-order graph under one process-wide lock: a
+  // debugging aid the server would pay for on every request. The unit tests
+  // keep it on.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   CLI::App app{"inferd: a model inference server (KServe v2, Triton model repositories)"};
   app.set_version_flag("--version", "inferd 0.1.0");

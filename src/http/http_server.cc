@@ -317,6 +317,14 @@ class HttpServer::Impl {
   // off, idle, draining), so a TLS session may close it politely.
   template <class Stream>
   asio::awaitable<bool> Serve(Stream& stream, beast::flat_buffer& buffer) {
+    // The peer of a connection does not change: one getpeername() per
+    // connection, not per keep-alive request.
+    std::string peer_address;
+    {
+      boost::system::error_code peer_ec;
+      const tcp::endpoint peer = Tcp(stream).socket().remote_endpoint(peer_ec);
+      if (!peer_ec) peer_address = peer.address().to_string();
+    }
     while (!draining_) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(options_.max_body_bytes);
@@ -357,7 +365,7 @@ class HttpServer::Impl {
         co_return false;
       }
       ++active_requests_;
-      const bool keep_going = co_await HandleOne(stream, buffer, parser, started);
+      const bool keep_going = co_await HandleOne(stream, buffer, parser, started, peer_address);
       --active_requests_;
       if (!keep_going) co_return true;
     }
@@ -386,7 +394,7 @@ class HttpServer::Impl {
   template <class Stream>
   asio::awaitable<bool> HandleOne(Stream& stream, beast::flat_buffer& buffer,
                                   bhttp::request_parser<bhttp::string_body>& parser,
-                                  absl::Time started) {
+                                  absl::Time started, const std::string& peer_address) {
     auto& header = parser.get();
     AccessRecord record = RecordFor(header, started);
     if (absl::EqualsIgnoreCase(std::string(header[bhttp::field::expect]), "100-continue")) {
@@ -433,11 +441,7 @@ class HttpServer::Impl {
       request.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     request.headers.emplace_back("x-request-id", record.request_id);
-    {
-      boost::system::error_code peer_ec;
-      const tcp::endpoint peer = Tcp(stream).socket().remote_endpoint(peer_ec);
-      if (!peer_ec) request.remote_address = peer.address().to_string();
-    }
+    request.remote_address = peer_address;
     request.body = std::move(message.body());
     const bool keep_alive = message.keep_alive();
     const unsigned version = message.version();

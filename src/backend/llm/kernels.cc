@@ -5,6 +5,10 @@
 #include <cstring>
 #include <string_view>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 #include "backend/llm/kernel_set.h"
 
 namespace inferd::llm {
@@ -21,17 +25,26 @@ extern const KernelSet kAvx512KernelSet;
 
 namespace {
 
+#if defined(__x86_64__) || defined(__i386__)
+// CPUID leaf 1, ECX bit 29. Read directly: clang 14's
+// __builtin_cpu_supports does not know "f16c".
+bool HasF16c() {
+  unsigned eax, ebx, ecx, edx;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
+}
+#endif
+
 bool CpuRuns(const KernelSet* set) {
   const std::string_view name = set->name;
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
   if (name == "avx2") {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           __builtin_cpu_supports("f16c");
+           HasF16c();
   }
   if (name == "avx512") {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           __builtin_cpu_supports("f16c") &&
+           HasF16c() &&
            __builtin_cpu_supports("avx512f") &&
            __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") &&
