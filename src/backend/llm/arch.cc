@@ -88,6 +88,14 @@ absl::Status ReadArchitecture(const GgufFile& f, ModelConfig* config) {
     if (!v.ok()) return v.status();
     *out = *v;
   }
+  // Every layer has tensors of its own: a block count beyond the file's
+  // tensors is a corrupt header, refused before anything is sized by it.
+  if (c.n_layers <= 0 ||
+      c.n_layers > static_cast<int64_t>(f.tensors().size())) {
+    return Invalid(StrCat("metadata \"", p, "block_count\" = ", c.n_layers,
+                          " is out of range for a file of ",
+                          f.tensors().size(), " tensors"));
+  }
   auto kv = f.GetUintOr(p + "attention.head_count_kv", c.n_heads);
   auto ctx = f.GetUintOr(p + "context_length", 2048);
   if (!kv.ok()) return kv.status();

@@ -349,6 +349,18 @@ INSTANTIATE_TEST_SUITE_P(
       return TypeName(info.param);
     });
 
+// Found by fuzz_gguf_file: a block count of billions made the load allocate
+// the layer table first (tens of GB) and die. It is refused, naming the key.
+TEST(ModelTest, BlockCountBeyondTheTensorsIsRefusedBeforeAllocating) {
+  Spec s = Spec::Default();
+  s.ints["block_count"] = 3000000000u;
+  auto model = s.Build();
+  ASSERT_FALSE(model.ok());
+  EXPECT_THAT(model.status().message(), HasSubstr("llama.block_count"));
+  s.ints["block_count"] = 0;
+  EXPECT_THAT(s.Build().status().message(), HasSubstr("block_count"));
+}
+
 TEST(ModelTest, MissingFileNamesThePath) {
   auto model = Model::Load("/nonexistent/x.gguf");
   EXPECT_THAT(model.status().message(), HasSubstr("/nonexistent/x.gguf"));
