@@ -48,6 +48,12 @@
 #   CONTEXT         tokens per sequence [PROMPT + GEN]
 #   LLAMA_CTX       llama-server's -c [STREAMS * (CONTEXT + 16)]
 #   ENGINE_RUNS [3]  ONE_STREAM_REQUESTS [3]
+#   PROMPT_WORDS    when set: prompts of this many words of inferd bench's
+#                   word list instead of PROMPT token ids (llama-server
+#                   builds from mid-2025 on refuse token ids on
+#                   /v1/completions: "prompt must be a string"); each server
+#                   tokenizes them, and the report shows the prompt length in
+#                   tokens. Keep it within CONTEXT - GEN tokens.
 #   PORT            first of two ports [18480]
 set -euo pipefail
 
@@ -125,9 +131,10 @@ peak_rss() {  # FILE
 }
 
 bench() {  # PORT MODEL JSON_OUT_PREFIX
+  local prompt=(--prompt-tokens "$PROMPT" --token-id-range 259:32000)
+  [ -n "${PROMPT_WORDS:-}" ] && prompt=(--prompt-tokens "$PROMPT_WORDS")
   local common=(--url "http://127.0.0.1:$1" --model "$2" --route completions
-    --prompt-tokens "$PROMPT" --token-id-range 259:32000 --max-tokens "$GEN"
-    --no-progress --json)
+    "${prompt[@]}" --max-tokens "$GEN" --no-progress --json)
   "$INFERD_BIN" bench "${common[@]}" --concurrency 1 \
     --num-requests "$ONE_STREAM_REQUESTS" >"$3-1.json"
   "$INFERD_BIN" bench "${common[@]}" --concurrency "$STREAMS" \
