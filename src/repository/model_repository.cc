@@ -474,10 +474,12 @@ absl::StatusOr<std::shared_ptr<ModelVersion>> ModelRepository::LoadVersion(
   ModelScheduler::Options scheduler_options;
   scheduler_options.name = StrCat(name, ":", version);
   scheduler_options.policy = std::move(policy);
-  scheduler_options.batched_model = config.max_batch_size() > 0;
-  for (const auto& output : config.output()) scheduler_options.output_names.push_back(output.name());
+  scheduler_options.batched_model = effective.max_batch_size() > 0;
+  for (const auto& output : effective.output()) {
+    scheduler_options.output_names.push_back(output.name());
+  }
   scheduler_options.preserve_ordering =
-      config.has_dynamic_batching() && config.dynamic_batching().preserve_ordering();
+      effective.has_dynamic_batching() && effective.dynamic_batching().preserve_ordering();
   scheduler_options.clock = options_.clock;
   if (options_.metrics) {
     scheduler_options.metrics = options_.metrics->ForModel(name, std::to_string(version));

@@ -125,7 +125,7 @@ absl::StatusOr<GenerateCall> InferenceService::PrepareGenerate(ModelHandle model
     const auto* task = dynamic_cast<const pipelines::TaskPipeline*>(model->attachment());
     if (task != nullptr && task->task() == "feature-extraction") {
       return Invalid(*model, StrCat("model \"", model->name(),
-                                    "\" is an embedding model and does not generate text; use "
+                                    "\" is not a language model but an embedding model; use "
                                     "POST /v1/embeddings or POST /api/embed"));
     }
     return Invalid(*model, StrCat("model \"", model->name(),

@@ -11,6 +11,7 @@ import math
 import os
 import shutil
 import tempfile
+import threading
 import unittest
 
 from .inferd_server import REPO_ROOT, TINY_GGUF, InferdServer, ServerTestCase, add_gguf_model
@@ -95,6 +96,34 @@ class GgufEmbeddingsTest(ServerTestCase):
             for case, item in zip(cases, resp["data"]):
                 self.assertVectorClose(item["embedding"], case["embedding"], case["text"])
             self.assertEqual(resp["usage"]["prompt_tokens"], sum(len(c["ids"]) for c in cases))
+
+    def test_concurrent_requests_of_different_lengths(self):
+        # The dynamic batcher may join these into one padded batch; each
+        # answer must still be its own text's vector.
+        cases = GOLDENS["nomic"] * 3
+        results = [None] * len(cases)
+
+        def post(i):
+            client = self.server.new_client()
+            status, resp = client.json("POST", "/v1/embeddings",
+                                       {"model": "nomic", "input": cases[i]["text"]})
+            results[i] = (status, resp)
+
+        threads = [threading.Thread(target=post, args=(i,)) for i in range(len(cases))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for case, (status, resp) in zip(cases, results):
+            self.assertEqual(status, 200, resp)
+            self.assertVectorClose(resp["data"][0]["embedding"], case["embedding"], case["text"])
+
+    def test_predict_answers_the_feature_extraction_task(self):
+        case = GOLDENS["bert"][1]
+        status, resp = self.server.json("POST", "/v1/models/bert:predict",
+                                        {"instances": [case["text"]]})
+        self.assertEqual(status, 200, resp)
+        self.assertVectorClose(resp["predictions"][0], case["embedding"], "predict")
 
     def test_token_ids_as_input(self):
         case = GOLDENS["nomic"][1]
