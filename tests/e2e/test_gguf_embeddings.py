@@ -105,9 +105,11 @@ class GgufEmbeddingsTest(ServerTestCase):
 
         def post(i):
             client = self.server.new_client()
-            status, resp = client.json("POST", "/v1/embeddings",
-                                       {"model": "nomic", "input": cases[i]["text"]})
-            results[i] = (status, resp)
+            try:
+                results[i] = client.json("POST", "/v1/embeddings",
+                                         {"model": "nomic", "input": cases[i]["text"]})
+            finally:
+                client.close()
 
         threads = [threading.Thread(target=post, args=(i,)) for i in range(len(cases))]
         for t in threads:
