@@ -143,10 +143,10 @@ TEST_P(EncoderGoldenTest, BatchGivesTheVectorsOfSingleTexts) {
 INSTANTIATE_TEST_SUITE_P(
     Models, EncoderGoldenTest,
     ::testing::Values(
-        ModelCase{"tiny-bert-f32.gguf", "bert", EncoderConfig::Pooling::kCls, 2e-4},
-        ModelCase{"tiny-bert-q8_0.gguf", "bert", EncoderConfig::Pooling::kCls, 2e-4},
+        ModelCase{"tiny-bert-f32.gguf", "bert", EncoderConfig::Pooling::kCls, 2e-5},
+        ModelCase{"tiny-bert-q8_0.gguf", "bert", EncoderConfig::Pooling::kCls, 2e-5},
         ModelCase{"tiny-nomic-bert-f32.gguf", "nomic-bert", EncoderConfig::Pooling::kMean,
-                  2e-4}),
+                  2e-5}),
     [](const ::testing::TestParamInfo<ModelCase>& info) {
       std::string name = info.param.file;
       for (char& ch : name) {
