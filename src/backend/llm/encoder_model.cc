@@ -93,6 +93,13 @@ absl::Status EncoderModel::Init() {
     if (!v.ok()) return v.status();
     *out = *v;
   }
+  // Every layer has tensors of its own: a block count beyond the file's
+  // tensors is a corrupt header, refused before anything is sized by it.
+  if (c.n_layers > static_cast<int64_t>(f.tensors().size())) {
+    return Invalid(StrCat("metadata \"", p, "block_count\" = ", c.n_layers,
+                          " is out of range for a file of ", f.tensors().size(),
+                          " tensors"));
+  }
   if (c.dim % c.n_heads != 0) {
     return Invalid(StrCat("embedding_length ", c.dim,
                           " is not a multiple of attention.head_count ",
@@ -149,12 +156,6 @@ absl::Status EncoderModel::Init() {
     if (c.head_dim % 2 != 0) {
       return Invalid(StrCat("head dimension ", c.head_dim, " must be even"));
     }
-    inv_freq_.resize(c.head_dim / 2);
-    for (int64_t i = 0; i < c.head_dim / 2; ++i) {
-      inv_freq_[i] = static_cast<float>(
-          std::pow(static_cast<double>(c.rope_base),
-                   -2.0 * static_cast<double>(i) / c.head_dim));
-    }
   }
 
   absl::StatusOr<std::unique_ptr<text::Tokenizer>> tokenizer =
@@ -175,6 +176,14 @@ absl::Status EncoderModel::Init() {
     return s;
   }
   c.n_vocab = token_embd_.rows;
+  if (c.rope) {  // sized once token_embd has confirmed the width
+    inv_freq_.resize(c.head_dim / 2);
+    for (int64_t i = 0; i < c.head_dim / 2; ++i) {
+      inv_freq_[i] = static_cast<float>(
+          std::pow(static_cast<double>(c.rope_base),
+                   -2.0 * static_cast<double>(i) / c.head_dim));
+    }
+  }
   if (tokenizer_->vocab_size() > c.n_vocab) {
     return Invalid(StrCat("tokenizer has ", tokenizer_->vocab_size(),
                           " tokens but the embedding only ", c.n_vocab,

@@ -172,6 +172,22 @@ TEST(EncoderTest, RefusesEmptyAndTooLongTextsAndUnknownIds) {
   }
 }
 
+TEST(EncoderTest, RefusesABlockCountBeyondTheFilesTensors) {
+  GgufWriter w;
+  w.AddString("general.architecture", "bert");
+  for (const char* key : {"bert.embedding_length", "bert.feed_forward_length"}) {
+    w.AddUint32(key, 32);
+  }
+  w.AddUint32("bert.attention.head_count", 4);
+  w.AddUint32("bert.context_length", 8);
+  w.AddUint32("bert.block_count", 1000000);
+  auto file = GgufFile::FromBytes(w.ToBytes());
+  ASSERT_TRUE(file.ok()) << file.status();
+  auto model = EncoderModel::FromFile(*std::move(file));
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("block_count"), std::string::npos) << model.status();
+}
+
 // A tiny "bert" vocabulary in llama.cpp's spelling (U+2581 word starts).
 std::string BertVocabFile(const std::vector<std::string>& tokens) {
   GgufWriter w;
