@@ -189,19 +189,22 @@ TEST(EncoderTest, RefusesABlockCountBeyondTheFilesTensors) {
 }
 
 // A tiny "bert" vocabulary in llama.cpp's spelling (U+2581 word starts).
-std::string BertVocabFile(const std::vector<std::string>& tokens) {
+std::string BertVocabFile(const std::vector<std::string>& tokens, bool types = true) {
   GgufWriter w;
   w.AddString("general.architecture", "bert");
   w.AddString("tokenizer.ggml.model", "bert");
   w.AddStringArray("tokenizer.ggml.tokens", tokens);
-  std::vector<int32_t> types(tokens.size(), 1);
-  for (int i = 0; i < 5; ++i) types[i] = 3;
-  w.AddInt32Array("tokenizer.ggml.token_type", types);
+  if (types) {
+    std::vector<int32_t> token_types(tokens.size(), 1);
+    for (int i = 0; i < 5; ++i) token_types[i] = 3;
+    w.AddInt32Array("tokenizer.ggml.token_type", token_types);
+  }
   return w.ToBytes();
 }
 
-std::vector<int32_t> EncodeWith(const std::vector<std::string>& tokens, const std::string& text) {
-  auto file = GgufFile::FromBytes(BertVocabFile(tokens));
+std::vector<int32_t> EncodeWith(const std::vector<std::string>& tokens, const std::string& text,
+                                bool types = true) {
+  auto file = GgufFile::FromBytes(BertVocabFile(tokens, types));
   EXPECT_TRUE(file.ok()) << file.status();
   auto tokenizer = LoadWordPieceTokenizer(**file);
   EXPECT_TRUE(tokenizer.ok()) << tokenizer.status();
@@ -223,6 +226,14 @@ TEST(WordPieceTokenizerTest, UncasedVocabularyLowercasesAndStripsAccents) {
   // tokens in the text are matched.
   EXPECT_EQ(EncodeWith(tokens, "Café RUNNING! xyz [SEP]"),
             (std::vector<int32_t>{2, 5, 6, 7, 8, 1, 3, 3}));
+}
+
+TEST(WordPieceTokenizerTest, BracketedTokensDoNotMakeAVocabularyCased) {
+  // Without token types, [PAD] and [MASK] are ordinary tokens: their capitals
+  // must not turn lowercasing off.
+  const std::vector<std::string> tokens = {
+      "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", std::string(kWordStart) + "paris"};
+  EXPECT_EQ(EncodeWith(tokens, "PARIS", /*types=*/false), (std::vector<int32_t>{2, 5, 3}));
 }
 
 TEST(WordPieceTokenizerTest, CasedVocabularyKeepsCase) {

@@ -156,7 +156,7 @@ absl::StatusOr<std::unique_ptr<text::Tokenizer>> LoadWordPieceTokenizer(
                                    {"rstrip", false},
                                    {"normalized", false},
                                    {"special", true}});
-    } else {
+    } else if (!IsBracketed(token)) {  // [unused0], or [PAD] typed normal
       for (char ch : spelling) cased = cased || (ch >= 'A' && ch <= 'Z');
     }
     // A spelling listed twice keeps its first id, as llama.cpp reads GGUF

@@ -11,8 +11,9 @@
 // tokenizer.json it would have had: llama.cpp's converter writes word-start
 // pieces with a leading U+2581 and continuation pieces bare, which map back
 // to WordPiece's bare and "##" spellings. GGUF has no key for lowercasing:
-// a vocabulary without upper-case letters is uncased (lowercase, strip
-// accents, as BERT's uncased tokenizers do), one with them is cased.
+// a vocabulary without upper-case letters (bracketed tokens such as [CLS]
+// aside) is uncased (lowercase, strip accents, as BERT's uncased tokenizers
+// do), one with them is cased.
 //
 // Thread-safe: free functions; `file` is only read.
 
