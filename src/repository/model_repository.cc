@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "common/strings.h"
 #include "common/status_macros.h"
 #include "config/model_config_loader.h"
 #include "config/version_policy.h"
+#include "repository/gguf_encoder_loader.h"
 #include "repository/gguf_loader.h"
 #include "repository/load_overrides.h"
 #include "repository/model_folder_check.h"
@@ -418,54 +420,66 @@ std::string UnknownModel(const std::string& name, std::string_view what) {
 absl::StatusOr<std::shared_ptr<ModelVersion>> ModelRepository::LoadVersion(
     const std::string& name, int64_t version, const config::ModelConfig& config,
     const std::string& model_dir) {
-  INFERD_ASSIGN_OR_RETURN(ModelSignature signature, ModelSignature::Create(config));
-  auto model = std::make_shared<ModelVersion>(name, version, config,
-                                              std::move(signature));
+  // A GGUF embedding model (an encoder) runs as instances of the
+  // feature-extraction task, under a config that says so; a GGUF language
+  // model has its own generation loop.
+  std::optional<GgufEncoder> encoder;
   if (config.platform() == "gguf") {
-    INFERD_RETURN_IF_ERROR(
+    const std::string path =
         options_.model_files.count(name) > 0
-            ? LoadGguf(options_.model_files.at(name), "", options_.metrics, *model)
-            : LoadGguf(StrCat(model_dir, "/", version, "/", config.default_model_filename()),
-                       model_dir, options_.metrics, *model));
-    model->set_scheduler(ModelScheduler::Create(
-        ModelScheduler::Options{.name = StrCat(name, ":", version)}, {}));
-    return model;
+            ? options_.model_files.at(name)
+            : StrCat(model_dir, "/", version, "/", config.default_model_filename());
+    std::error_code ec;
+    if (fs::is_regular_file(path, ec)) {
+      INFERD_ASSIGN_OR_RETURN(encoder, LoadGgufEncoder(path, config));
+    }
+    if (!encoder) return LoadLanguageModel(name, version, config, model_dir, path);
   }
-  INFERD_ASSIGN_OR_RETURN(std::shared_ptr<Backend> backend,
-                          options_.backends->Find(config));
-  ModelLoadContext context;
-  context.config = &model->config();
-  context.signature = &model->signature();
-  context.version_dir = StrCat(model_dir, "/", version);
-  std::error_code ec;
-  if (!fs::is_directory(context.version_dir, ec)) {
-    return absl::NotFoundError(
-        StrCat("version folder ", context.version_dir, " is missing"));
+  const config::ModelConfig& effective = encoder ? encoder->config : config;
+  INFERD_ASSIGN_OR_RETURN(ModelSignature signature, ModelSignature::Create(effective));
+  auto model = std::make_shared<ModelVersion>(name, version, effective, std::move(signature));
+  INFERD_ASSIGN_OR_RETURN(BatchPolicy policy, BatchPolicyFromConfig(effective));
+  std::vector<std::unique_ptr<ModelInstance>> instances;
+  if (encoder) {
+    model->set_file_tokenizer(encoder->model->tokenizer());
+    instances = CreateGgufEncoderInstances(*encoder);
+  } else {
+    INFERD_ASSIGN_OR_RETURN(std::shared_ptr<Backend> backend, options_.backends->Find(config));
+    ModelLoadContext context;
+    context.config = &model->config();
+    context.signature = &model->signature();
+    context.version_dir = StrCat(model_dir, "/", version);
+    std::error_code ec;
+    if (!fs::is_directory(context.version_dir, ec)) {
+      return absl::NotFoundError(StrCat("version folder ", context.version_dir, " is missing"));
+    }
+    INFERD_RETURN_IF_ERROR(LoadLabels(config, model_dir, *model));
+    for (const auto& group : config.instance_group()) {
+      for (int i = 0; i < group.count(); ++i) {
+        context.instance_index = static_cast<int>(instances.size());
+        INFERD_ASSIGN_OR_RETURN(std::unique_ptr<ModelInstance> instance,
+                                backend->CreateInstance(context));
+        instances.push_back(std::move(instance));
+      }
+    }
   }
-  INFERD_ASSIGN_OR_RETURN(BatchPolicy policy, BatchPolicyFromConfig(config));
-  INFERD_RETURN_IF_ERROR(LoadLabels(config, model_dir, *model));
   if (options_.attach) {
     INFERD_ASSIGN_OR_RETURN(std::shared_ptr<const ModelAttachment> attachment,
                             options_.attach(*model, model_dir));
     model->set_attachment(std::move(attachment));
   }
-  std::vector<std::unique_ptr<ModelInstance>> instances;
-  for (const auto& group : config.instance_group()) {
-    for (int i = 0; i < group.count(); ++i) {
-      context.instance_index = static_cast<int>(instances.size());
-      INFERD_ASSIGN_OR_RETURN(std::unique_ptr<ModelInstance> instance,
-                              backend->CreateInstance(context));
-      INFERD_RETURN_IF_ERROR(RunWarmup(config, model_dir, *instance));
-      instances.push_back(std::move(instance));
-    }
+  for (const std::unique_ptr<ModelInstance>& instance : instances) {
+    INFERD_RETURN_IF_ERROR(RunWarmup(effective, model_dir, *instance));
   }
   ModelScheduler::Options scheduler_options;
   scheduler_options.name = StrCat(name, ":", version);
   scheduler_options.policy = std::move(policy);
-  scheduler_options.batched_model = config.max_batch_size() > 0;
-  for (const auto& output : config.output()) scheduler_options.output_names.push_back(output.name());
+  scheduler_options.batched_model = effective.max_batch_size() > 0;
+  for (const auto& output : effective.output()) {
+    scheduler_options.output_names.push_back(output.name());
+  }
   scheduler_options.preserve_ordering =
-      config.has_dynamic_batching() && config.dynamic_batching().preserve_ordering();
+      effective.has_dynamic_batching() && effective.dynamic_batching().preserve_ordering();
   scheduler_options.clock = options_.clock;
   if (options_.metrics) {
     scheduler_options.metrics = options_.metrics->ForModel(name, std::to_string(version));
@@ -473,6 +487,18 @@ absl::StatusOr<std::shared_ptr<ModelVersion>> ModelRepository::LoadVersion(
   }
   model->set_scheduler(ModelScheduler::Create(std::move(scheduler_options),
                                               std::move(instances)));
+  return model;
+}
+
+absl::StatusOr<std::shared_ptr<ModelVersion>> ModelRepository::LoadLanguageModel(
+    const std::string& name, int64_t version, const config::ModelConfig& config,
+    const std::string& model_dir, const std::string& path) {
+  INFERD_ASSIGN_OR_RETURN(ModelSignature signature, ModelSignature::Create(config));
+  auto model = std::make_shared<ModelVersion>(name, version, config, std::move(signature));
+  INFERD_RETURN_IF_ERROR(LoadGguf(path, options_.model_files.count(name) > 0 ? "" : model_dir,
+                                  options_.metrics, *model));
+  model->set_scheduler(ModelScheduler::Create(
+      ModelScheduler::Options{.name = StrCat(name, ":", version)}, {}));
   return model;
 }
 

@@ -207,6 +207,10 @@ class ModelRepository {
   absl::StatusOr<std::shared_ptr<ModelVersion>> LoadVersion(
       const std::string& name, int64_t version, const config::ModelConfig& config,
       const std::string& model_dir);
+  // A GGUF language model (`path`), served by its generation scheduler.
+  absl::StatusOr<std::shared_ptr<ModelVersion>> LoadLanguageModel(
+      const std::string& name, int64_t version, const config::ModelConfig& config,
+      const std::string& model_dir, const std::string& path);
   void SetModelError(const std::string& name, std::string error);
   // Poll mode: unloads a model whose folder is gone, once its requests
   // finish, and forgets it.

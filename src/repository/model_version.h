@@ -23,6 +23,7 @@
 #include "scheduling/gguf_settings.h"
 #include "scheduling/model_scheduler.h"
 #include "text/chat_template.h"
+#include "text/tokenizer.h"
 
 namespace inferd {
 
@@ -77,6 +78,13 @@ class ModelVersion {
     }
   }
 
+  // The tokenizer the model file carries (a GGUF embedding model's), for its
+  // text pipeline; null when the model's folder provides one.
+  const std::shared_ptr<const text::Tokenizer>& file_tokenizer() const { return file_tokenizer_; }
+  void set_file_tokenizer(std::shared_ptr<const text::Tokenizer> tokenizer) {
+    file_tokenizer_ = std::move(tokenizer);
+  }
+
   // Null for a tensor model; set for a GGUF language model.
   GenerationScheduler* generator() const { return generator_.get(); }
   // The request defaults of a GGUF model (meaningless without generator()).
@@ -106,6 +114,7 @@ class ModelVersion {
   std::optional<ModelMetrics> metrics_;
   std::map<std::string, std::vector<std::string>> labels_;
   std::shared_ptr<const ModelAttachment> attachment_;
+  std::shared_ptr<const text::Tokenizer> file_tokenizer_;
   std::unique_ptr<ModelScheduler> scheduler_;
   GgufSettings gguf_settings_;
   std::optional<ChatTemplate> chat_template_;

@@ -242,7 +242,8 @@ absl::Status RunServer(const ServerOptions& options) {
   pipelines::RegisterBuiltinTasks(tasks);
   repository_options.attach = [&tasks](const ModelVersion& model, const std::string& dir)
       -> absl::StatusOr<std::shared_ptr<const ModelAttachment>> {
-    pipelines::TaskContext task_context{&model.config(), &model.signature(), dir};
+    pipelines::TaskContext task_context{&model.config(), &model.signature(), dir,
+                                        model.file_tokenizer()};
     INFERD_ASSIGN_OR_RETURN(std::unique_ptr<pipelines::TaskPipeline> pipeline,
                             tasks.Create(task_context));
     return std::shared_ptr<const ModelAttachment>(std::move(pipeline));

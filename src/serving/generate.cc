@@ -10,6 +10,7 @@
 
 #include "absl/strings/cord.h"
 #include "common/strings.h"
+#include "pipelines/task/task_pipeline.h"
 #include "serving/chat_prompt.h"
 #include "serving/inference_service.h"
 #include "text/unicode.h"
@@ -121,6 +122,12 @@ absl::StatusOr<GenerateCall> InferenceService::PrepareGenerate(ModelHandle model
                                                                GenerateInput input) const {
   GenerationScheduler* generator = model->generator();
   if (generator == nullptr) {
+    const auto* task = dynamic_cast<const pipelines::TaskPipeline*>(model->attachment());
+    if (task != nullptr && task->task() == "feature-extraction") {
+      return Invalid(*model, StrCat("model \"", model->name(),
+                                    "\" is not a language model but an embedding model; use "
+                                    "POST /v1/embeddings or POST /api/embed"));
+    }
     return Invalid(*model, StrCat("model \"", model->name(),
                                   "\" is not a language model (platform \"gguf\"); use "
                                   "POST /v2/models/", model->name(), "/infer"));

@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "backend/llm/encoder_model.h"
 #include "backend/llm/model.h"
 #include "common/strings.h"
 
@@ -69,6 +70,11 @@ absl::Status ReadArchitecture(const GgufFile& f, ModelConfig* config) {
   const Traits* traits = nullptr;
   for (const Traits& t : kArchitectures) {
     if (c.arch == t.name) traits = &t;
+  }
+  if (traits == nullptr && IsEncoderArchitecture(c.arch)) {
+    return Invalid(StrCat("architecture \"", c.arch,
+                          "\" is an embedding model (an encoder): it does not "
+                          "generate text; serve it for /v1/embeddings"));
   }
   if (traits == nullptr) {
     return Invalid(StrCat("unsupported architecture \"", c.arch,

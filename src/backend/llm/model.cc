@@ -5,6 +5,7 @@
 
 #include "backend/llm/arch.h"
 #include "backend/llm/kernels.h"
+#include "backend/llm/tensor_views.h"
 #include "backend/llm/tokenizer_loader.h"
 #include "common/strings.h"
 
@@ -13,14 +14,6 @@ namespace {
 
 absl::Status Invalid(const std::string& message) {
   return absl::InvalidArgumentError(message);
-}
-
-std::string ShapeString(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    s += (i ? ", " : "") + std::to_string(shape[i]);
-  }
-  return s + "]";
 }
 
 }  // namespace
@@ -58,45 +51,9 @@ absl::Status Model::Init() {
 
   // Tensors: presence, type, shape.
   auto matrix = [&](const std::string& name, int64_t cols, int64_t rows,
-                    Weight* out) -> absl::Status {
-    const GgufTensor* t = f.FindTensor(name);
-    if (t == nullptr) return Invalid(StrCat("missing tensor \"", name, "\""));
-    if (!IsSupportedWeightType(t->type)) {
-      return Invalid(
-          StrCat("tensor \"", name, "\": weight type ", TypeName(t->type),
-                 " is not supported (F32, F16, BF16, Q8_0, Q4_0, Q5_0, "
-                 "Q5_1, IQ4_NL, Q4_K, Q5_K, Q6_K)"));
-    }
-    if (t->shape.size() != 2 || t->shape[0] != cols ||
-        (rows > 0 && t->shape[1] != rows)) {
-      return Invalid(StrCat("tensor \"", name, "\": shape ", ShapeString(t->shape),
-                         ", expected [", cols, ", ",
-                         rows > 0 ? std::to_string(rows) : "n_vocab", "]"));
-    }
-    if (UsesQuantizedActivations(t->type) && cols % 32 != 0) {
-      return Invalid(StrCat("tensor \"", name, "\": row length ", cols,
-                         " is not a multiple of 32"));
-    }
-    out->type = t->type;
-    out->data = t->data;
-    out->cols = t->shape[0];
-    out->rows = t->shape[1];
-    out->row_bytes = RowBytes(t->type, t->shape[0]);
-    return absl::OkStatus();
-  };
-  auto vector = [&](const std::string& name, int64_t n,
-                    const float** out) -> absl::Status {
-    const GgufTensor* t = f.FindTensor(name);
-    if (t == nullptr) return Invalid(StrCat("missing tensor \"", name, "\""));
-    if (t->type != GgmlType::kF32 || t->shape.size() != 1 || t->shape[0] != n) {
-      return Invalid(StrCat("tensor \"", name, "\": expected F32 [", n, "], got ",
-                         TypeName(t->type), " ", ShapeString(t->shape)));
-    }
-    if (reinterpret_cast<uintptr_t>(t->data) % alignof(float) != 0) {
-      return Invalid(StrCat("tensor \"", name, "\": misaligned data"));
-    }
-    *out = reinterpret_cast<const float*>(t->data);
-    return absl::OkStatus();
+                    Weight* out) { return MatrixView(f, name, cols, rows, out); };
+  auto vector = [&](const std::string& name, int64_t n, const float** out) {
+    return VectorView(f, name, n, out);
   };
 
   if (absl::Status s = matrix("token_embd.weight", c.dim, 0, &token_embd_);

@@ -50,6 +50,7 @@
 #include "config/model_signature.h"
 #include "config/model_attachment.h"
 #include "tensor/tensor.h"
+#include "text/tokenizer.h"
 
 namespace inferd::pipelines {
 
@@ -58,6 +59,9 @@ struct TaskContext {
   const config::ModelConfig* config = nullptr;
   const ModelSignature* signature = nullptr;
   std::string model_dir;  // holds config.pbtxt and the task's asset files
+  // The tokenizer the model file carries (GGUF embedding models); text
+  // tasks use it unless the config names a tokenizer file. May be null.
+  std::shared_ptr<const text::Tokenizer> tokenizer;
 };
 
 // One instance of a request, as the client sent it: a JSON value (string,

@@ -29,17 +29,21 @@ Tensor IntRow(DataType dtype, const std::vector<int32_t>& values) {
 absl::StatusOr<TextModelInputs> TextModelInputs::Create(const TaskContext& context) {
   TaskSettings settings(context);
   TextModelInputs inputs;
-  const std::string tokenizer_name = settings.String("tokenizer", "tokenizer.json");
-  std::string path = StrCat(context.model_dir, "/", tokenizer_name);
-  if (settings.has("tokenizer")) {
-    INFERD_ASSIGN_OR_RETURN(path, settings.File("tokenizer"));
+  if (context.tokenizer != nullptr && !settings.has("tokenizer")) {
+    inputs.tokenizer_ = context.tokenizer;
+  } else {
+    const std::string tokenizer_name = settings.String("tokenizer", "tokenizer.json");
+    std::string path = StrCat(context.model_dir, "/", tokenizer_name);
+    if (settings.has("tokenizer")) {
+      INFERD_ASSIGN_OR_RETURN(path, settings.File("tokenizer"));
+    }
+    absl::StatusOr<std::unique_ptr<text::Tokenizer>> tokenizer = text::Tokenizer::FromFile(path);
+    if (!tokenizer.ok()) {
+      return absl::InvalidArgumentError(StrCat("parameters[\"tokenizer\"] (", tokenizer_name,
+                                               "): ", tokenizer.status().message()));
+    }
+    inputs.tokenizer_ = *std::move(tokenizer);
   }
-  absl::StatusOr<std::unique_ptr<text::Tokenizer>> tokenizer = text::Tokenizer::FromFile(path);
-  if (!tokenizer.ok()) {
-    return absl::InvalidArgumentError(StrCat("parameters[\"tokenizer\"] (", tokenizer_name,
-                                             "): ", tokenizer.status().message()));
-  }
-  inputs.tokenizer_ = *std::move(tokenizer);
   INFERD_ASSIGN_OR_RETURN(int64_t max_length, settings.Int("max_length", 512, 2, 65536));
   inputs.options_ = inputs.tokenizer_->default_options();
   inputs.options_.truncation.max_length = static_cast<size_t>(max_length);

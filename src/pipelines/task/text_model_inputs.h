@@ -6,7 +6,8 @@
 // token_type_ids), so one encoding becomes one row of every input.
 //
 // config.pbtxt parameters it reads:
-//   tokenizer   tokenizer.json in the model folder (default "tokenizer.json")
+//   tokenizer   tokenizer.json in the model folder (default "tokenizer.json";
+//               a GGUF embedding model uses the one its file carries)
 //   max_length  truncation length in tokens, special tokens included
 //               (default 512)
 // Model inputs, by name: input_ids (required), attention_mask and

@@ -2,7 +2,7 @@
 // as the end-to-end tests ask: one JSON command on stdin, one JSON result
 // on stdout.
 //
-//   {"base_url": "http://127.0.0.1:PORT/v1", "api": "chat"|"completions",
+//   {"base_url": "http://127.0.0.1:PORT/v1", "api": "chat"|"completions"|"embeddings",
 //    "action": "create"|"stream"|"abort"|"concurrent"|"models",
 //    "params": {...} | [{...}, ...], "abort_after": N}
 //
@@ -14,6 +14,7 @@ const path = require('path');
 const OpenAI = require(path.join(process.env.INFERD_NODE_MODULES, 'openai')).default;
 
 function endpoint(client, api) {
+  if (api === 'embeddings') return client.embeddings;
   return api === 'chat' ? client.chat.completions : client.completions;
 }
 
