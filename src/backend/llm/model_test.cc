@@ -354,15 +354,16 @@ INSTANTIATE_TEST_SUITE_P(
 // The KV cache types on a model whose heads (128 values) Q8_0 can hold:
 // logits of a prompt and three decode steps against the F32 cache's. F16
 // keeps 11 significant bits of each key and value, Q8_0 about 8 (half a
-// step of a block's largest value / 127); the bounds are about 4x the
-// errors measured.
+// step of a block's largest value / 127). Measured worst errors, relative
+// to the largest logit: F16 4.4e-4, Q8_0 1.9e-2 (this random-weight model's
+// logits react strongly to its keys); the bounds leave 2.5-4.5x.
 TEST(KvCacheTypeTest, F16AndQ8_0CachesStayCloseToF32) {
   auto model = RandomModel(GgmlType::kF32, false).Build();
   ASSERT_TRUE(model.ok()) << model.status();
   ASSERT_EQ((*model)->config().head_dim, 128);
   const auto want = RunLogits(**model, GgmlType::kF32);
   for (auto [type, relative] : {std::pair{GgmlType::kF16, 2e-3},
-                                std::pair{GgmlType::kQ8_0, 2e-2}}) {
+                                std::pair{GgmlType::kQ8_0, 5e-2}}) {
     const auto got = RunLogits(**model, type);
     for (size_t step = 0; step < want.size(); ++step) {
       double span = 0, worst = 0;
@@ -371,7 +372,6 @@ TEST(KvCacheTypeTest, F16AndQ8_0CachesStayCloseToF32) {
         worst = std::max(worst,
                          std::fabs(double{got[step][i]} - want[step][i]));
       }
-      std::printf("KVREL %s %zu %g\n", TypeName(type).c_str(), step, worst / span);
       EXPECT_GT(worst, 0) << TypeName(type) << ": the cache type is not used";
       EXPECT_LT(worst, relative * span)
           << TypeName(type) << " step " << step << " (max |logit| " << span

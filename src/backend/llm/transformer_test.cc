@@ -74,9 +74,12 @@ struct TypeCase {
 
 class GoldenTest : public ::testing::TestWithParam<TypeCase> {};
 
-// Logit error an F16 KV cache adds to these models (keys and values keep 11
-// significant bits); measured at most TODO over the float models below.
-constexpr double kF16KvLogitError = 0.0;
+// Logit error an F16 KV cache adds to these models: keys and values keep 11
+// significant bits (relative error <= 2^-11). Measured against the float64
+// references: 4.5e-4 .. 1.4e-3 for most float models, 2.3e-3 for gemma3 and
+// 4.8e-3 for qwen3 (whose q/k norms give the largest scores); logits span
+// about +-10. With an F32 cache the float models stay within 5e-5.
+constexpr double kF16KvLogitError = 6e-3;
 
 // The F32 cache holds the reference's tolerance; the default F16 cache
 // widens it by kF16KvLogitError and keeps every greedy token.
@@ -99,7 +102,6 @@ TEST_P(GoldenTest, LogitsAndGreedyMatchReference) {
         max_err = std::max<double>(max_err, std::fabs(logits[i] - g.logits[i]));
       }
       EXPECT_LE(max_err, tolerance) << what;
-      std::printf("MAXERR %s %g\n", what.c_str(), max_err);
       // Quantised types: the first chosen token must be one the reference
       // scores within the tolerance of its best (near-ties may flip).
       const int32_t first = Argmax(logits);
@@ -273,7 +275,6 @@ TEST(TransformerTest, LongContextF16MatchesF32) {
   for (size_t i = 0; i < logits[0].size(); ++i) {
     worst = std::max<double>(worst, std::fabs(logits[0][i] - logits[1][i]));
   }
-  std::printf("LONGERR %g\n", worst);
   EXPECT_GT(worst, 0);
   EXPECT_LE(worst, kF16KvLogitError);
   EXPECT_EQ(Argmax(logits[0]), Argmax(logits[1]));
