@@ -5,9 +5,11 @@
 // one sequence is filled with random keys and values for `context`
 // positions (as a prompt would leave it, without the prompt's compute),
 // then single-token decode steps at the following positions are timed:
-// the attention over the whole context, plus the weights, per token.
+// the attention over the whole context, plus the weights, per token. One
+// untimed run first pages the weights in.
 //
-//   kv_cache_bench --threads 2 [--contexts 512,4096] [--steps 32] MODEL.gguf...
+//   kv_cache_bench --threads 2 [--contexts 512,4096] [--steps 32]
+//                  [--types f32,f16,q8_0] MODEL.gguf...
 
 #include <algorithm>
 #include <chrono>
@@ -32,7 +34,7 @@ using Clock = std::chrono::steady_clock;
 using inferd::ThreadPool;
 using namespace inferd::llm;
 
-// Best-of-2 decode tokens/s over `steps` steps after `context` positions.
+// Best-of-3 decode tokens/s over `steps` steps after `context` positions.
 double DecodeAt(const Model& model, ThreadPool& pool, GgmlType type,
                 int64_t context, int steps) {
   const ModelConfig& c = model.config();
@@ -63,7 +65,7 @@ double DecodeAt(const Model& model, ThreadPool& pool, GgmlType type,
   seq.length = context;
   std::vector<float> logits(c.n_vocab);
   double best = 0;
-  for (int rep = 0; rep < 2; ++rep) {
+  for (int rep = 0; rep < 3; ++rep) {
     seq.length = context;
     const auto start = Clock::now();
     for (int s = 0; s < steps; ++s) {
@@ -82,11 +84,11 @@ double DecodeAt(const Model& model, ThreadPool& pool, GgmlType type,
   return best;
 }
 
-std::vector<int64_t> ParseList(const char* text) {
-  std::vector<int64_t> out;
+std::vector<std::string> Split(const char* text) {
+  std::vector<std::string> out;
   std::stringstream in(text);
   std::string item;
-  while (std::getline(in, item, ',')) out.push_back(std::atoll(item.c_str()));
+  while (std::getline(in, item, ',')) out.push_back(item);
   return out;
 }
 
@@ -95,6 +97,8 @@ std::vector<int64_t> ParseList(const char* text) {
 int main(int argc, char** argv) {
   int threads = 2, steps = 32;
   std::vector<int64_t> contexts = {512, 4096};
+  std::vector<GgmlType> types = {GgmlType::kF32, GgmlType::kF16,
+                                 GgmlType::kQ8_0};
   std::vector<std::string> models;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
@@ -102,7 +106,21 @@ int main(int argc, char** argv) {
     } else if (std::strcmp(argv[i], "--steps") == 0 && i + 1 < argc) {
       steps = std::atoi(argv[++i]);
     } else if (std::strcmp(argv[i], "--contexts") == 0 && i + 1 < argc) {
-      contexts = ParseList(argv[++i]);
+      contexts.clear();
+      for (const std::string& c : Split(argv[++i])) {
+        contexts.push_back(std::atoll(c.c_str()));
+      }
+    } else if (std::strcmp(argv[i], "--types") == 0 && i + 1 < argc) {
+      types.clear();
+      for (const std::string& t : Split(argv[++i])) {
+        auto type = KvCache::ParseType(t);
+        if (!type.ok()) {
+          std::fprintf(stderr, "--types: %s %s\n", t.c_str(),
+                       std::string(type.status().message()).c_str());
+          return 2;
+        }
+        types.push_back(*type);
+      }
     } else {
       models.push_back(argv[i]);
     }
@@ -121,12 +139,13 @@ int main(int argc, char** argv) {
                 path.c_str(), static_cast<long long>(c.n_layers),
                 static_cast<long long>(c.kv_dim()),
                 static_cast<long long>(c.head_dim));
+    DecodeAt(model, pool, GgmlType::kF32, 16, 4);  // page the weights in
     std::printf("%-5s %12s", "KV", "bytes/token");
     for (int64_t ctx : contexts) {
       std::printf("  %8s %6lld", "tok/s @", static_cast<long long>(ctx));
     }
     std::printf("\n");
-    for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kQ8_0}) {
+    for (GgmlType type : types) {
       std::printf("%-5s %12lld", KvCache::TypeName(type),
                   static_cast<long long>(
                       KvCache::BytesPerToken(type, c.n_layers, c.kv_dim())));
