@@ -130,7 +130,8 @@ int main(int argc, char** argv) {
   for (const std::string& path : models) {
     auto loaded = Model::Load(path);
     if (!loaded.ok()) {
-      std::fprintf(stderr, "%s\n", std::string(loaded.status().message()).c_str());
+      std::fprintf(stderr, "%s\n",
+                   std::string(loaded.status().message()).c_str());
       return 1;
     }
     const Model& model = **loaded;

@@ -63,15 +63,15 @@ Filled Fill(GgmlType type, int64_t length, int64_t block_tokens,
 // context in one buffer, then max/exp/sum, then the weighted sum of values),
 // over f32 rows.
 std::vector<float> ThreePass(const std::vector<float>& keys,
-                             const std::vector<float>& values,
-                             const float* q, int64_t kv_head, int64_t first,
-                             int64_t last, const AttentionParams& params) {
+                             const std::vector<float>& values, const float* q,
+                             int64_t kv_head, int64_t first, int64_t last,
+                             const AttentionParams& params) {
   const int64_t kv_dim = kKvHeads * kHeadDim, d = params.head_dim;
   const int64_t n_pos = last + 1 - first;
   std::vector<float> scores(n_pos);
   for (int64_t p = 0; p < n_pos; ++p) {
-    scores[p] = DotF32(q, &keys[(first + p) * kv_dim + kv_head * d], d) *
-                params.scale;
+    scores[p] =
+        DotF32(q, &keys[(first + p) * kv_dim + kv_head * d], d) * params.scale;
   }
   if (params.softcap > 0) SoftCap(scores.data(), n_pos, params.softcap);
   const float max_score = *std::max_element(scores.begin(), scores.end());
@@ -101,11 +101,11 @@ double MaxError(const Filled& f, const std::vector<float>& keys,
     AttendHeads(*f.cache, f.seq, kLayer, kv_head, qh, kGroup, first, last,
                 params, out.data());
     for (int64_t h = 0; h < kGroup; ++h) {
-      const std::vector<float> want = ThreePass(
-          keys, values, qh + h * kHeadDim, kv_head, first, last, params);
+      const std::vector<float> want = ThreePass(keys, values, qh + h * kHeadDim,
+                                                kv_head, first, last, params);
       for (int64_t j = 0; j < kHeadDim; ++j) {
-        worst = std::max<double>(worst,
-                                 std::fabs(out[h * kHeadDim + j] - want[j]));
+        worst =
+            std::max<double>(worst, std::fabs(out[h * kHeadDim + j] - want[j]));
       }
     }
   }
@@ -119,7 +119,7 @@ std::vector<float> RandomQuery(std::mt19937& rng, float scale = 1) {
   return q;
 }
 
-const AttentionParams kPlain{kHeadDim, 0.125f, 0};      // 1/sqrt(64)
+const AttentionParams kPlain{kHeadDim, 0.125f, 0};       // 1/sqrt(64)
 const AttentionParams kSoftCapped{kHeadDim, 0.125f, 2};  // gemma2-style
 
 // With an f32 cache the one-pass result is the old three-pass one up to
@@ -133,8 +133,7 @@ TEST(AttentionTest, F32CacheMatchesThreePass) {
     for (const AttentionParams& params : {kPlain, kSoftCapped}) {
       for (int64_t first : {0, 37}) {
         for (int64_t last : {first, first + 9, int64_t{149}}) {
-          EXPECT_LE(MaxError(f, f.keys, f.values, q, first, last, params),
-                    1e-5)
+          EXPECT_LE(MaxError(f, f.keys, f.values, q, first, last, params), 1e-5)
               << "block " << block_tokens << " softcap " << params.softcap
               << " positions " << first << ".." << last;
         }
@@ -157,8 +156,8 @@ TEST(AttentionTest, F16AndQ8_0CachesMatchThreePass) {
     const std::vector<float> q = RandomQuery(rng, 2);
     for (const AttentionParams& params : {kPlain, kSoftCapped}) {
       const std::string what = KvCache::TypeName(type);
-      EXPECT_LE(
-          MaxError(f, f.stored_keys, f.stored_values, q, 0, 149, params), 1e-5)
+      EXPECT_LE(MaxError(f, f.stored_keys, f.stored_values, q, 0, 149, params),
+                1e-5)
           << what;
       const double vs_f32 = MaxError(f, f.keys, f.values, q, 0, 149, params);
       EXPECT_LE(vs_f32, tolerance) << what;
@@ -173,8 +172,8 @@ TEST(AttentionTest, F16AndQ8_0CachesMatchThreePass) {
 TEST(AttentionTest, LongContextMatchesThreePass) {
   std::mt19937 rng(3);
   const int64_t length = 4096;
-  for (auto [type, tolerance] : {std::pair{GgmlType::kF32, 1e-5},
-                                 std::pair{GgmlType::kF16, 2e-3}}) {
+  for (auto [type, tolerance] :
+       {std::pair{GgmlType::kF32, 1e-5}, std::pair{GgmlType::kF16, 2e-3}}) {
     Filled f = Fill(type, length, 16, rng);
     const std::vector<float> q = RandomQuery(rng, 1);
     const int64_t kv_dim = kKvHeads * kHeadDim;
@@ -183,16 +182,17 @@ TEST(AttentionTest, LongContextMatchesThreePass) {
         // The first head of each group scores these keys about
         // 0.02 * (p / 97) * |q|^2 / 8 higher: up to ~7 at the end.
         f.keys[p * kv_dim + i] +=
-            0.02f * p / 97 * q[(i / kHeadDim) * kGroup * kHeadDim + i % kHeadDim];
+            0.02f * p / 97 *
+            q[(i / kHeadDim) * kGroup * kHeadDim + i % kHeadDim];
       }
       f.cache->StoreKey(f.seq, kLayer, p, &f.keys[p * kv_dim]);
       DequantizeRow(type, f.cache->Key(f.seq, kLayer, p), kv_dim,
                     &f.stored_keys[p * kv_dim]);
     }
     const std::string what = KvCache::TypeName(type);
-    EXPECT_LE(MaxError(f, f.stored_keys, f.stored_values, q, 0, length - 1,
-                       kPlain),
-              1e-5)
+    EXPECT_LE(
+        MaxError(f, f.stored_keys, f.stored_values, q, 0, length - 1, kPlain),
+        1e-5)
         << what;
     EXPECT_LE(MaxError(f, f.keys, f.values, q, 0, length - 1, kPlain),
               tolerance)

@@ -14,19 +14,19 @@ absl::StatusOr<std::unique_ptr<KvCache>> KvCache::Create(Options options) {
   }
   if (options.head_dim == 0) options.head_dim = options.kv_dim;
   if (options.head_dim < 0 || options.kv_dim % options.head_dim != 0) {
-    return absl::InvalidArgumentError(
-        "KV cache head_dim must divide kv_dim");
+    return absl::InvalidArgumentError("KV cache head_dim must divide kv_dim");
   }
   if (options.type != GgmlType::kF16 && options.type != GgmlType::kF32 &&
       options.type != GgmlType::kQ8_0) {
-    return absl::InvalidArgumentError(ToAbsl(StrCat(
-        "KV cache type ", llm::TypeName(options.type),
-        " is not one of f16, f32, q8_0")));
+    return absl::InvalidArgumentError(
+        ToAbsl(StrCat("KV cache type ", llm::TypeName(options.type),
+                      " is not one of f16, f32, q8_0")));
   }
   if (options.type == GgmlType::kQ8_0 && options.head_dim % kQK8_0 != 0) {
     return absl::InvalidArgumentError(ToAbsl(StrCat(
         "kv_cache_type q8_0 needs a head dimension that is a multiple of 32; "
-        "this model's is ", options.head_dim, " (use f16 or f32)")));
+        "this model's is ",
+        options.head_dim, " (use f16 or f32)")));
   }
   std::unique_ptr<KvCache> cache(new KvCache(options));
   cache->row_bytes_ = RowBytes(options.type, options.kv_dim);
@@ -39,8 +39,8 @@ absl::StatusOr<std::unique_ptr<KvCache>> KvCache::Create(Options options) {
   if (m == MAP_FAILED) {
     return absl::ResourceExhaustedError(ToAbsl(
         StrCat("cannot reserve ", cache->storage_bytes_ >> 20,
-            " MiB of address space for the KV cache (", options.num_blocks,
-            " blocks); lower the context or KV cache size")));
+               " MiB of address space for the KV cache (", options.num_blocks,
+               " blocks); lower the context or KV cache size")));
   }
   cache->storage_ = static_cast<uint8_t*>(m);
   cache->free_.reserve(options.num_blocks);
@@ -84,8 +84,8 @@ void KvCache::StoreKey(const SequenceKv& seq, int64_t layer, int64_t position,
   KvStore(options_.type, k, options_.kv_dim, Slot(seq, layer, position, 0));
 }
 
-void KvCache::StoreValue(const SequenceKv& seq, int64_t layer,
-                         int64_t position, const float* v) {
+void KvCache::StoreValue(const SequenceKv& seq, int64_t layer, int64_t position,
+                         const float* v) {
   KvStore(options_.type, v, options_.kv_dim, Slot(seq, layer, position, 1));
 }
 
@@ -97,7 +97,7 @@ absl::Status KvCache::Reserve(SequenceKv& seq, int64_t positions) {
   if (extra > free_blocks()) {
     return absl::ResourceExhaustedError(
         ToAbsl(StrCat("KV cache full: ", positions, " positions need ", extra,
-                     " more blocks, ", free_blocks(), " free")));
+                      " more blocks, ", free_blocks(), " free")));
   }
   for (int64_t k = 0; k < extra; ++k) seq.blocks.push_back(TakeBlock());
   return absl::OkStatus();

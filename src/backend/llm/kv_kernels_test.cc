@@ -76,7 +76,8 @@ TEST_P(KvKernelsTest, Q8_0StoreKeepsValuesWithinHalfAStep) {
   Scalar().dequantize_row(GgmlType::kQ8_0, row.data(), n, y.data());
   for (int64_t b = 0; b < n / 32; ++b) {
     float amax = 0;
-    for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[32 * b + j]));
+    for (int j = 0; j < 32; ++j)
+      amax = std::max(amax, std::fabs(x[32 * b + j]));
     // The step is amax / 127, itself rounded to f16 (relative 2^-11).
     const float half_step = amax / 127 * 0.5f + amax * 1e-3f;
     for (int j = 0; j < 32; ++j) {
