@@ -351,6 +351,11 @@ INSTANTIATE_TEST_SUITE_P(
       return TypeName(info.param);
     });
 
+TEST(ModelTest, MissingFileNamesThePath) {
+  auto model = Model::Load("/nonexistent/x.gguf");
+  EXPECT_THAT(model.status().message(), HasSubstr("/nonexistent/x.gguf"));
+}
+
 // The KV cache types on a model whose heads (128 values) Q8_0 can hold:
 // logits of a prompt and three decode steps against the F32 cache's. F16
 // keeps 11 significant bits of each key and value, Q8_0 about 8 (half a
@@ -378,11 +383,6 @@ TEST(KvCacheTypeTest, F16AndQ8_0CachesStayCloseToF32) {
           << ")";
     }
   }
-}
-
-TEST(ModelTest, MissingFileNamesThePath) {
-  auto model = Model::Load("/nonexistent/x.gguf");
-  EXPECT_THAT(model.status().message(), HasSubstr("/nonexistent/x.gguf"));
 }
 
 }  // namespace
