@@ -79,7 +79,8 @@ absl::Status LoadGguf(const std::string& path, const std::string& model_dir,
   }
   if (settings.kv_cache_bytes > 0) {
     const llm::ModelConfig& c = llm_model->config();
-    const int64_t per_token = 2 * c.n_layers * c.kv_dim() * int64_t{sizeof(float)};
+    const int64_t per_token =
+        llm::KvCache::BytesPerToken(settings.engine.kv_type, c.n_layers, c.kv_dim());
     settings.engine.kv_cache_tokens = std::max<int64_t>(1, settings.kv_cache_bytes / per_token);
   }
   GenerationScheduler::Options options;

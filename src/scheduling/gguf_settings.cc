@@ -78,6 +78,12 @@ absl::StatusOr<GgufSettings> GgufSettingsFromConfig(const config::ModelConfig& c
     return st;
   }
   s.kv_cache_bytes = value;
+  if (auto it = config.parameters().find("kv_cache_type"); it != config.parameters().end()) {
+    const std::string& name = it->second.string_value();
+    absl::StatusOr<llm::GgmlType> type = llm::KvCache::ParseType(name);
+    if (!type.ok()) return Bad("kv_cache_type", name, "must be f16, f32 or q8_0");
+    s.engine.kv_type = *type;
+  }
   value = s.max_waiting;
   if (absl::Status st = ReadInt(config, "max_waiting", 0, 1 << 20, &value); !st.ok()) return st;
   s.max_waiting = value;

@@ -7,6 +7,8 @@
 //                    model's, at most llm::Engine::kDefaultMaxContext
 //   max_sequences    sequences advanced together per step (1..1024)
 //   kv_cache_bytes   memory for the KV cache; 0: two full contexts
+//   kv_cache_type    element type of the KV cache: f16 (default), f32 or
+//                    q8_0; kv_cache_bytes holds more tokens of a smaller type
 //   max_waiting      sequences that may wait for admission (default 256);
 //                    more are refused with 503 and Retry-After
 //   threads          compute threads; 0: every hardware thread

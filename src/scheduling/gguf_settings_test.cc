@@ -20,6 +20,7 @@ TEST(GgufSettingsTest, ReadsEveryParameter) {
   p["max_sequences"].set_string_value("4");
   p["max_batch_tokens"].set_string_value("64");
   p["kv_cache_bytes"].set_string_value("1048576");
+  p["kv_cache_type"].set_string_value("q8_0");
   p["threads"].set_string_value("2");
   p["temperature"].set_string_value("0");
   p["top_p"].set_string_value("0.5");
@@ -35,6 +36,7 @@ TEST(GgufSettingsTest, ReadsEveryParameter) {
   EXPECT_EQ(s->engine.max_sequences, 4);
   EXPECT_EQ(s->engine.max_batch_tokens, 64);
   EXPECT_EQ(s->kv_cache_bytes, 1048576);
+  EXPECT_EQ(s->engine.kv_type, llm::GgmlType::kQ8_0);
   EXPECT_EQ(s->engine.threads, 2);
   EXPECT_EQ(s->sampling.temperature, 0.0f);
   EXPECT_EQ(s->sampling.top_p, 0.5f);
@@ -50,6 +52,7 @@ TEST(GgufSettingsTest, PrefixCacheIsOnByDefault) {
   absl::StatusOr<GgufSettings> s = GgufSettingsFromConfig(config::ModelConfig());
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_TRUE(s->engine.prefix_cache);
+  EXPECT_EQ(s->engine.kv_type, llm::GgmlType::kF16);  // the KV cache's default
   s = GgufSettingsFromConfig(WithParameter("prefix_cache", "true"));
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_TRUE(s->engine.prefix_cache);
@@ -64,6 +67,8 @@ TEST(GgufSettingsTest, BadValuesNameTheParameter) {
       {"prefix_cache", ""},     {"prefix_cache", "1"},     {"priority_levels", "1001"},
       {"default_priority_level", "2"},  // above the one level there is
       {"timeout_seconds", "-1"},        {"timeout_seconds", "soon"},
+      {"kv_cache_type", "q4_0"},        {"kv_cache_type", "F16"},
+      {"kv_cache_type", ""},
   };
   for (const auto& [key, value] : bad) {
     absl::StatusOr<GgufSettings> s = GgufSettingsFromConfig(WithParameter(key, value));

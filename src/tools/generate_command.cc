@@ -26,6 +26,11 @@ absl::Status RunGenerate(const GenerateOptions& options, std::FILE* out,
   engine_options.max_context = options.context;
   engine_options.max_sequences = 1;
   engine_options.kv_cache_tokens = 0;  // two full contexts
+  absl::StatusOr<llm::GgmlType> kv_type = llm::KvCache::ParseType(options.kv_type);
+  if (!kv_type.ok()) {
+    return absl::InvalidArgumentError("--kv-type must be f16, f32 or q8_0");
+  }
+  engine_options.kv_type = *kv_type;
   auto engine = llm::Engine::Create(shared, engine_options);
   if (!engine.ok()) return engine.status();
 
@@ -66,12 +71,12 @@ absl::Status RunGenerate(const GenerateOptions& options, std::FILE* out,
   const llm::ModelConfig& c = shared->config();
   std::fprintf(err,
                "\nmodel: %s (%s, %lld layers, dim %lld, vocab %lld), "
-               "loaded in %.2f s, %d threads, %s kernels\n",
+               "loaded in %.2f s, %d threads, %s kernels, %s KV cache\n",
                options.model_path.c_str(), c.arch.c_str(),
                static_cast<long long>(c.n_layers),
                static_cast<long long>(c.dim), static_cast<long long>(c.n_vocab),
                load_seconds, (*engine)->options().threads,
-               llm::KernelsName());
+               llm::KernelsName(), options.kv_type.c_str());
   std::fprintf(err, "prompt:     %5lld tokens in %8.3f s = %8.2f tokens/s\n",
                static_cast<long long>(timings.prompt_tokens),
                timings.prompt_seconds, timings.prompt_tokens_per_second());
@@ -104,6 +109,11 @@ void RegisterGenerateCommand(CLI::App& app) {
                   "Context length (0: the model's, at most 4096)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--kv-type", options->kv_type,
+                  "KV cache element type: f16, f32 or q8_0 (q8_0 needs a "
+                  "head dimension that is a multiple of 32)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"f16", "f32", "q8_0"}));
   llm::SamplingParams& s = options->sampling;
   cmd->add_option("--temperature,--temp", s.temperature,
                   "Sampling temperature (0: greedy)")

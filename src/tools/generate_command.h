@@ -21,6 +21,7 @@ struct GenerateOptions {
   int32_t max_tokens = 128;
   int threads = 0;      // 0: hardware threads
   int64_t context = 0;  // 0: the model's, at most 4096
+  std::string kv_type = "f16";  // KV cache element type: f16, f32, q8_0
   llm::SamplingParams sampling;
   std::vector<std::string> stop;
   bool ignore_eos = false;

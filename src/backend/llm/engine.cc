@@ -89,6 +89,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
   kv.n_layers = c.n_layers;
   kv.kv_dim = c.kv_dim();
   kv.block_tokens = options.kv_block_tokens;
+  kv.type = options.kv_type;
+  kv.head_dim = c.head_dim;
   kv.num_blocks =
       (options.kv_cache_tokens + kv.block_tokens - 1) / kv.block_tokens;
   auto cache = KvCache::Create(kv);

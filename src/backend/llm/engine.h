@@ -119,6 +119,8 @@ class Engine {
     int64_t max_context = 0;
     int64_t kv_cache_tokens = 0;  // pool size; 0: 2 x max_context
     int64_t kv_block_tokens = 16;
+    // Element type of the KV cache: kF16, kF32 or kQ8_0 (KvCache).
+    GgmlType kv_type = GgmlType::kF16;
     // Keep the KV blocks of ended sequences and reuse them for prompts that
     // share their prefix (whole blocks only); evicted least recently used.
     bool prefix_cache = true;

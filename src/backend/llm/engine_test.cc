@@ -179,6 +179,40 @@ TEST(EngineTest, ASequenceWaitsForKvBlocksInsteadOfBeingCutShort) {
   EXPECT_EQ(engine->stats().kv_used_bytes, 0);
 }
 
+// The KV byte figures (metrics, /health) are those of the cache's type:
+// tiny-llama has 2 layers x 32 KV values (2 heads of 16) per position.
+TEST(EngineTest, KvBytesFollowTheCacheType) {
+  auto model = LoadModel("tiny-llama-f32.gguf");
+  ASSERT_NE(model, nullptr);
+  for (auto [type, per_token] :
+       {std::pair{GgmlType::kF32, 2 * 2 * 32 * 4},
+        std::pair{GgmlType::kF16, 2 * 2 * 32 * 2}}) {
+    auto engine = *Engine::Create(model, {.threads = 1,
+                                          .kv_cache_tokens = 64,
+                                          .kv_block_tokens = 16,
+                                          .kv_type = type});
+    EXPECT_EQ(engine->stats().kv_capacity_bytes, 64 * per_token);
+    const SequenceId id = *engine->Add(Greedy({1, 5, 6, 7}, 12));  // 1 block
+    std::vector<StepEvent> events;
+    ASSERT_TRUE(engine->Step(&events).ok());
+    EXPECT_EQ(engine->stats().kv_used_bytes, 16 * per_token);
+    RunToEnd(*engine);
+    (void)id;
+  }
+}
+
+// Q8_0 blocks of 32 cannot split tiny-llama's 16-value heads.
+TEST(EngineTest, Q8_0KvCacheNeedsHeadsOfWholeBlocks) {
+  auto model = LoadModel("tiny-llama-f32.gguf");
+  ASSERT_NE(model, nullptr);
+  auto engine = Engine::Create(model, {.threads = 1, .kv_type = GgmlType::kQ8_0});
+  ASSERT_FALSE(engine.ok());
+  EXPECT_EQ(engine.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(engine.status().message()).find("kv_cache_type q8_0"),
+            std::string::npos)
+      << engine.status();
+}
+
 TEST(EngineTest, SeededSamplingIsReproducible) {
   auto model = LoadModel("tiny-qwen2-q4_0.gguf");
   ASSERT_NE(model, nullptr);

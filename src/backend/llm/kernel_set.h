@@ -43,6 +43,13 @@ struct KernelSet {
                        float out[3][4]);
   float (*dot_f32)(const float* a, const float* b, int64_t n);
   void (*quantize_activations)(const float* x, int64_t n, BlockQ8Act* out);
+  // KV cache rows (kv_kernels_impl.inc): F32, F16 or Q8_0.
+  void (*kv_store)(GgmlType type, const float* x, int64_t n, void* out);
+  void (*kv_dots)(GgmlType type, const float* q, const uint8_t* rows,
+                  int64_t stride, int64_t n_rows, int64_t n, float* out);
+  void (*kv_accumulate)(GgmlType type, const float* weights,
+                        const uint8_t* rows, int64_t stride, int64_t n_rows,
+                        int64_t n, float* acc);
 };
 
 // The set the kernels of kernels.h use: chosen on the first call.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "backend/llm/attention.h"
 #include "backend/llm/elementwise.h"
 #include "common/strings.h"
 
@@ -58,12 +59,8 @@ Transformer::Transformer(const Model* model, ThreadPool* pool, Options options)
   }
   const int64_t widest = std::max({c.dim, c.q_dim(), c.ffn_dim});
   xq_.resize(T * ((widest + 31) / 32));
-  scores_.resize(pool->parallelism());
   tiles_.resize(pool->parallelism());
-  for (int t = 0; t < pool->parallelism(); ++t) {
-    scores_[t].resize(options.max_context);
-    tiles_[t].resize(3 * widest);
-  }
+  for (int t = 0; t < pool->parallelism(); ++t) tiles_[t].resize(3 * widest);
 }
 
 void Transformer::MatMul(std::initializer_list<MatOut> outs, const float* x,
@@ -165,44 +162,39 @@ void Transformer::Attention(absl::Span<const BatchToken> tokens,
                             KvCache* cache, int64_t layer) {
   const ModelConfig& c = model_->config();
   const int64_t group = c.n_heads / c.n_kv_heads;
-  const float scale = c.attn_scale > 0
-                          ? c.attn_scale
-                          : 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+  AttentionParams params;
+  params.head_dim = c.head_dim;
+  params.scale = c.attn_scale > 0
+                     ? c.attn_scale
+                     : 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+  params.softcap = c.attn_softcap;
   // Sliding layers see the last `sliding_window` positions, their own
   // included.
   const int64_t window = c.is_sliding(layer) ? c.sliding_window : 0;
-  const int64_t tasks = static_cast<int64_t>(tokens.size()) * c.n_heads;
-  auto body = [&](int task, int thread) {
-    const int64_t t = task / c.n_heads;
-    const int64_t h = task % c.n_heads;
+  // A task attends `per_pass` heads of one group (reading their kv head's
+  // rows once); smaller passes when there would be too few tasks to keep
+  // the threads busy. Each head's arithmetic is the same either way.
+  const int64_t T = static_cast<int64_t>(tokens.size());
+  int64_t per_pass = std::min(group, kMaxHeadsPerPass);
+  auto passes = [&] { return (group + per_pass - 1) / per_pass; };
+  while (per_pass > 1 &&
+         T * c.n_kv_heads * passes() < 2 * pool_->parallelism()) {
+    per_pass = (per_pass + 1) / 2;
+  }
+  const int64_t per_group = passes();
+  const int64_t tasks = T * c.n_kv_heads * per_group;
+  auto body = [&](int task, int) {
+    const int64_t t = task / (c.n_kv_heads * per_group);
+    const int64_t kv_head = task / per_group % c.n_kv_heads;
+    const int64_t h0 = kv_head * group + task % per_group * per_pass;
+    const int64_t n_heads = std::min(per_pass, (kv_head + 1) * group - h0);
     const BatchToken& bt = tokens[t];
-    const SequenceKv& seq = *sequences[bt.sequence];
-    const int64_t kv_off = (h / group) * c.head_dim;
-    const float* q = q_.data() + t * c.q_dim() + h * c.head_dim;
-    float* scores = scores_[thread].data();
     const int64_t first =
         window > 0 ? std::max<int64_t>(0, bt.position + 1 - window) : 0;
-    const int64_t n_pos = bt.position + 1 - first;
-    for (int64_t p = 0; p < n_pos; ++p) {
-      scores[p] =
-          DotF32(q, cache->Key(seq, layer, first + p) + kv_off, c.head_dim) *
-          scale;
-    }
-    if (c.attn_softcap > 0) SoftCap(scores, n_pos, c.attn_softcap);
-    const float max_score = *std::max_element(scores, scores + n_pos);
-    float sum = 0;
-    for (int64_t p = 0; p < n_pos; ++p) {
-      scores[p] = std::exp(scores[p] - max_score);
-      sum += scores[p];
-    }
-    const float inv = 1.0f / sum;
-    float* out = att_.data() + t * c.q_dim() + h * c.head_dim;
-    std::fill(out, out + c.head_dim, 0.0f);
-    for (int64_t p = 0; p < n_pos; ++p) {
-      const float a = scores[p] * inv;
-      const float* v = cache->Value(seq, layer, first + p) + kv_off;
-      for (int64_t d = 0; d < c.head_dim; ++d) out[d] += a * v[d];
-    }
+    const int64_t offset = t * c.q_dim() + h0 * c.head_dim;
+    AttendHeads(*cache, *sequences[bt.sequence], layer, kv_head,
+                q_.data() + offset, n_heads, first, bt.position, params,
+                att_.data() + offset);
   };
   pool_->ParallelFor(static_cast<int>(tasks), body);
 }
@@ -228,6 +220,12 @@ absl::Status Transformer::Forward(absl::Span<const BatchToken> tokens,
                      options_.max_batch_tokens)));
   }
   const int64_t block = cache->options().block_tokens;
+  if (cache->options().n_layers != c.n_layers ||
+      cache->options().kv_dim != c.kv_dim() ||
+      (cache->options().type == GgmlType::kQ8_0 && c.head_dim % 32 != 0)) {
+    return absl::InvalidArgumentError(
+        "KV cache shape or type does not fit the model");
+  }
   for (const BatchToken& bt : tokens) {
     if (bt.sequence < 0 || bt.sequence >= static_cast<int>(sequences.size())) {
       return absl::InvalidArgumentError("batch token names no sequence");
@@ -320,8 +318,8 @@ absl::Status Transformer::Forward(absl::Span<const BatchToken> tokens,
       Rope(q, c.n_heads, c.head_dim, c.rope_dims, c.rope_neox, cs, sn);
       Rope(k, c.n_kv_heads, c.head_dim, c.rope_dims, c.rope_neox, cs, sn);
       const SequenceKv& seq = *sequences[tokens[t].sequence];
-      std::copy(k, k + c.kv_dim(), cache->Key(seq, l, tokens[t].position));
-      std::copy(v, v + c.kv_dim(), cache->Value(seq, l, tokens[t].position));
+      cache->StoreKey(seq, l, tokens[t].position, k);
+      cache->StoreValue(seq, l, tokens[t].position, v);
     }
     Attention(tokens, sequences, cache, l);
     MatMul({{&L.wo, xn_.data()}}, att_.data(), T);

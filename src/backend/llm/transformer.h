@@ -5,7 +5,8 @@
 //
 // Every matrix product runs once for the whole batch (weights are read from
 // memory once per step, not once per sequence), split over output rows across
-// the thread pool; attention runs per (token, head) against that token's own
+// the thread pool; attention (attention.h: one pass, online softmax) runs per
+// token and group of query heads sharing a kv head, against that token's own
 // sequence in the block KV cache. All scratch memory is sized at Create() for
 // `max_batch_tokens`, so Forward() allocates nothing.
 //
@@ -85,8 +86,8 @@ class Transformer {
   std::vector<float> x_, xn_, q_, k_, v_, att_, gate_, up_, rope_cos_,
       rope_sin_, rope_cos_swa_, rope_sin_swa_;
   std::vector<BlockQ8Act> xq_;
-  // Per thread: attention scores and f32 weight tiles.
-  std::vector<std::vector<float>> scores_, tiles_;
+  // Per thread: f32 weight tiles.
+  std::vector<std::vector<float>> tiles_;
 };
 
 }  // namespace inferd::llm
