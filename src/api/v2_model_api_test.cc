@@ -296,8 +296,8 @@ TEST_F(V2ModelApiTest, BinaryInputsAreRead) {
       Infer(header + binary, "/v2/models/simple/infer",
             {{"inference-header-content-length", std::to_string(header.size())}});
   ASSERT_EQ(response.status, 200) << response.body;
-  const json::array& diff =
-      json::parse(response.body).at("outputs").as_array()[0].at("data").as_array();
+  const json::value doc = json::parse(response.body);
+  const json::array& diff = doc.at("outputs").as_array()[0].at("data").as_array();
   for (int i = 0; i < 16; ++i) EXPECT_EQ(diff[i].to_number<int>(), 100);
 }
 
