@@ -12,14 +12,17 @@
 #include "common/strings.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "repository/testing/repository_index.h"
 
 namespace inferd {
 namespace {
 
 using ::inferd::testing::FakeBackend;
 using ::inferd::testing::FakeModelInstance;
+using ::inferd::testing::ReasonOf;
 using ::inferd::testing::SimpleModelConfig;
 using ::inferd::testing::TempModelRepository;
+using ::inferd::testing::VersionStates;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -54,30 +57,6 @@ absl::StatusOr<std::vector<Tensor>> RunOnce(const ModelHandle& model) {
     return absl::DeadlineExceededError("no answer");
   }
   return result;
-}
-
-// Versions of `name` in Index() as "version:STATE" strings.
-std::vector<std::string> VersionStates(const ModelRepository& repository,
-                                       std::string_view name) {
-  std::vector<std::string> out;
-  for (const ModelStatus& model : repository.Index()) {
-    if (model.name != name) continue;
-    for (const VersionStatus& v : model.versions) {
-      out.push_back(v.version + ":" + std::string(ModelStateName(v.state)));
-    }
-  }
-  return out;
-}
-
-std::string ReasonOf(const ModelRepository& repository, std::string_view name,
-                     std::string_view version) {
-  for (const ModelStatus& model : repository.Index()) {
-    if (model.name != name) continue;
-    for (const VersionStatus& v : model.versions) {
-      if (v.version == version) return v.reason;
-    }
-  }
-  return "<no such entry>";
 }
 
 class ModelRepositoryTest : public ::testing::Test {
@@ -756,70 +735,6 @@ TEST(ModelStateNameTest, NamesEveryState) {
   EXPECT_EQ(ModelStateName(ModelState::kReady), "READY");
   EXPECT_EQ(ModelStateName(ModelState::kUnavailable), "UNAVAILABLE");
   EXPECT_EQ(ModelStateName(ModelState::kUnloading), "UNLOADING");
-}
-
-// A GGUF language model: copies the committed tiny model into `name`/1.
-void AddGgufModel(TempModelRepository& repo, const std::string& name, const std::string& config) {
-  repo.WriteFile(name + "/config.pbtxt", config);
-  repo.MakeDir(name + "/1");
-  std::filesystem::copy_file("tests/data/llm/tiny-llama-f32.gguf",
-                             repo.root() + "/" + name + "/1/model.gguf");
-}
-
-TEST_F(ModelRepositoryTest, GgufModelLoadsWithAGenerationLoopAndUnloads) {
-  AddGgufModel(repo_, "llm",
-               "backend: \"gguf\"\nparameters { key: \"context_length\" value { "
-               "string_value: \"64\" } }\nparameters { key: \"threads\" value { "
-               "string_value: \"1\" } }\n");
-  auto repository = Open(ModelControlMode::kExplicit, {"llm"});
-  EXPECT_THAT(VersionStates(*repository, "llm"), ElementsAre("1:READY"));
-  absl::StatusOr<ModelHandle> model = repository->Get("llm", "");
-  ASSERT_TRUE(model.ok()) << model.status();
-  ASSERT_NE((*model)->generator(), nullptr);
-  EXPECT_EQ((*model)->generator()->engine_options().max_context, 64);
-  EXPECT_EQ((*model)->config().input(0).name(), "text_input");
-  ASSERT_TRUE(repository->Unload("llm").ok());
-  EXPECT_FALSE(repository->Get("llm", "").ok());
-  // The handle outlives the unload, but its loop refuses new work.
-  absl::StatusOr<llm::SequenceId> late =
-      (*model)->generator()->Submit({.prompt = {1}}, [](const llm::StepEvent&) {});
-  EXPECT_EQ(late.status().code(), absl::StatusCode::kUnavailable);
-}
-
-TEST_F(ModelRepositoryTest, GgufModelWithABadParameterIsUnavailableNamingIt) {
-  AddGgufModel(repo_, "llm",
-               "platform: \"gguf\"\nparameters { key: \"max_sequences\" value { "
-               "string_value: \"0\" } }\n");
-  auto repository = Open();
-  EXPECT_THAT(VersionStates(*repository, "llm"), ElementsAre("1:UNAVAILABLE"));
-  EXPECT_THAT(ReasonOf(*repository, "llm", "1"), HasSubstr("parameter \"max_sequences\""));
-}
-
-TEST_F(ModelRepositoryTest, GgufModelWithoutItsFileIsUnavailable) {
-  repo_.WriteFile("llm/config.pbtxt", "backend: \"gguf\"\n");
-  repo_.MakeDir("llm/1");
-  auto repository = Open();
-  EXPECT_THAT(VersionStates(*repository, "llm"), ElementsAre("1:UNAVAILABLE"));
-  EXPECT_THAT(ReasonOf(*repository, "llm", "1"), HasSubstr("model.gguf is missing"));
-}
-
-TEST_F(ModelRepositoryTest, GgufModelFileServesWithoutARepositoryFolder) {
-  ModelRepository::Options options{"", ModelControlMode::kExplicit, {}, &backends_};
-  options.model_files["tiny"] = "tests/data/llm/tiny-llama-f32.gguf";
-  options.model_files["gone"] = repo_.root() + "/missing.gguf";
-  absl::StatusOr<std::unique_ptr<ModelRepository>> repository =
-      ModelRepository::Create(std::move(options));
-  ASSERT_TRUE(repository.ok()) << repository.status();
-  (*repository)->LoadStartupModels();
-  EXPECT_THAT(VersionStates(**repository, "tiny"), ElementsAre("1:READY"));
-  absl::StatusOr<ModelHandle> model = (*repository)->Get("tiny", "");
-  ASSERT_TRUE(model.ok()) << model.status();
-  EXPECT_NE((*model)->generator(), nullptr);
-  EXPECT_THAT(ReasonOf(**repository, "gone", "1"), HasSubstr("missing.gguf is missing"));
-  ASSERT_TRUE((*repository)->Unload("tiny").ok());
-  EXPECT_FALSE((*repository)->Get("tiny", "").ok());
-  ASSERT_TRUE((*repository)->Load("tiny").ok());
-  EXPECT_TRUE((*repository)->Get("tiny", "").ok());
 }
 
 }  // namespace

@@ -11,13 +11,16 @@
 #include "gtest/gtest.h"
 #include "repository/model_repository.h"
 #include "repository/repository_poller.h"
+#include "repository/testing/repository_index.h"
 
 namespace inferd {
 namespace {
 
 using ::inferd::testing::FakeBackend;
+using ::inferd::testing::ReasonOf;
 using ::inferd::testing::SimpleModelConfig;
 using ::inferd::testing::TempModelRepository;
+using ::inferd::testing::VersionStates;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -25,29 +28,6 @@ using ::testing::IsEmpty;
 using ::testing::StartsWith;
 
 constexpr absl::Duration kHang = absl::Seconds(20);
-
-std::vector<std::string> VersionStates(const ModelRepository& repository,
-                                       std::string_view name) {
-  std::vector<std::string> out;
-  for (const ModelStatus& model : repository.Index()) {
-    if (model.name != name) continue;
-    for (const VersionStatus& v : model.versions) {
-      out.push_back(v.version + ":" + std::string(ModelStateName(v.state)));
-    }
-  }
-  return out;
-}
-
-std::string ReasonOf(const ModelRepository& repository, std::string_view name,
-                     std::string_view version) {
-  for (const ModelStatus& model : repository.Index()) {
-    if (model.name != name) continue;
-    for (const VersionStatus& v : model.versions) {
-      if (v.version == version) return v.reason;
-    }
-  }
-  return "<no such entry>";
-}
 
 int64_t ServedVersion(const ModelRepository& repository, const std::string& name) {
   absl::StatusOr<ModelHandle> model = repository.Get(name, "");
