@@ -22,6 +22,13 @@
 
 namespace inferd::llm {
 
+// Rows [r_begin, r_end) of y = w . x for n_tokens tokens (y[t * w.rows +
+// r]): rows decoded to f32 three at a time into `tile` (3 * w.cols floats)
+// and multiplied in the 3x4 tile kernel. The compute-bound path of
+// MatMul::Run and of Transformer's prompt chunks.
+void TiledRows(const Weight& w, const float* x, int64_t n_tokens,
+               int64_t r_begin, int64_t r_end, float* tile, float* y);
+
 class MatMul {
  public:
   struct Out {
