@@ -8,6 +8,7 @@
 
 #include "backend/llm/encoder_model.h"
 #include "backend/llm/gguf_writer.h"
+#include "backend/llm/testing/golden.h"
 #include "backend/llm/tokenizer_loader.h"
 #include "gtest/gtest.h"
 
@@ -22,14 +23,7 @@ struct EncoderGolden {
   std::vector<float> embedding;
 };
 
-template <typename T>
-std::vector<T> ReadList(std::istringstream& in) {
-  size_t n = 0;
-  in >> n;
-  std::vector<T> v(n);
-  for (size_t i = 0; i < n; ++i) in >> v[i];
-  return v;
-}
+using testing_util::ReadList;
 
 std::vector<EncoderGolden> ReadGoldens(const std::string& path) {
   std::ifstream file(path);
