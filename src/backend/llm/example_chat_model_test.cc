@@ -115,10 +115,14 @@ TEST_F(ChatExampleTest, PromptLogitsMatchReference) {
   auto transformer = Transformer::Create(model_.get(), &pool, {256, 0});
   ASSERT_TRUE(transformer.ok()) << transformer.status();
   // f32 engine against the f64 reference (written to 6 digits); logits
-  // span about +-12, the error was 5e-5 with an F32 KV cache. The default
-  // F16 cache (11 significant bits per key and value) adds up to 3.7e-3.
-  for (auto [kv_type, tolerance] : {std::pair{GgmlType::kF32, 5e-4},
-                                    std::pair{GgmlType::kF16, 6e-3}}) {
+  // reach 13 to 22, the error was 5e-5 with an F32 KV cache. The default
+  // F16 cache rounds every key and value to 11 significant bits (relative
+  // error up to 2^-11); through attention that reaches the logits as an
+  // error relative to their scale, 3.7e-3 on one build of this trained
+  // model and 8.3e-3 on another (the weights depend on the CPU that
+  // trained them), 0.7e-3 of the largest logit at most. Bound it at
+  // 2^-9 of the largest logit: a wrong conversion is off by whole units.
+  for (const GgmlType kv_type : {GgmlType::kF32, GgmlType::kF16}) {
     auto cache = KvCache::Create(
         {c.n_layers, c.kv_dim(), 16, 64, kv_type, c.head_dim});
     ASSERT_TRUE(cache.ok()) << cache.status();
@@ -135,9 +139,12 @@ TEST_F(ChatExampleTest, PromptLogitsMatchReference) {
       ASSERT_TRUE((*transformer)->Forward(batch, seqs, cache->get(), logits.data()).ok());
       (*cache)->Release(seq);
       double max_err = 0;
+      double scale = 0;
       for (size_t i = 0; i < logits.size(); ++i) {
         max_err = std::max<double>(max_err, std::fabs(logits[i] - g.logits[i]));
+        scale = std::max<double>(scale, std::fabs(g.logits[i]));
       }
+      const double tolerance = kv_type == GgmlType::kF32 ? 5e-4 : std::ldexp(scale, -9);
       EXPECT_LE(max_err, tolerance) << KvCache::TypeName(kv_type) << " KV";
     }
   }
