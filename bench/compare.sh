@@ -45,6 +45,10 @@
 #                     --intra-op-threads, the peers' --threads, the ceiling's
 #                     --threads [nproc]
 #   CEILING_BATCHES   batch sizes for the ceiling [1 32]
+#   PEERS             the FastAPI text_classifier peers to run [singleton
+#                     batched]; empty: none, and no FastAPI `simple` either
+#                     (two inferd binaries side by side: run once per
+#                     INFERD_BIN with PEERS= CEILING_BIN= DOC=)
 #   SIMPLE            also compare `simple` [1]
 #   OVERLOAD          also run the overload level [1]
 #   MANY_CONNECTIONS  `simple` on inferd also at this many concurrent
@@ -68,6 +72,7 @@ SEQ_LEN=${SEQ_LEN:-32}
 THREADS=${THREADS:-$(nproc)}
 CEILING_BATCHES=${CEILING_BATCHES:-1 32}
 SIMPLE=${SIMPLE:-1}
+PEERS=${PEERS-singleton batched}
 OVERLOAD=${OVERLOAD:-1}
 MANY_CONNECTIONS=${MANY_CONNECTIONS-1000}
 DOC=${DOC-docs/benchmarks.md}
@@ -293,7 +298,7 @@ serve inferd_no_batching "$MODEL" "$port" "$INFERD_BIN" serve --model-repository
 run_levels inferd_no_batching "$port" "$MODEL" "$REQUEST" "$CONCURRENCY"
 finish inferd_no_batching "$MODEL" "$port"
 
-for mode in singleton batched; do
+for mode in $PEERS; do
   port=$(free_port)
   serve "fastapi_$mode" "$MODEL" "$port" "$PYTHON" bench/peers/fastapi_text_classifier.py \
     --mode "$mode" --port "$port" --model "$MODEL_FILE" --threads "$THREADS" \
@@ -320,11 +325,13 @@ if [[ "$SIMPLE" == 1 ]]; then
   --http-port "$port" --intra-op-threads "$THREADS"
   run_levels simple_inferd "$port" simple "$SIMPLE_REQUEST" "$LAST_C${MANY_CONNECTIONS:+,$MANY_CONNECTIONS}"
   finish simple_inferd simple "$port"
-  port=$(free_port)
-  serve simple_fastapi simple "$port" "$PYTHON" bench/peers/fastapi_simple.py --port "$port" \
-    --model "$REPOSITORY/simple/1/model.pt"
-  run_levels simple_fastapi "$port" simple "$SIMPLE_REQUEST" "$LAST_C"
-  finish simple_fastapi simple "$port"
+  if [[ -n "$PEERS" ]]; then
+    port=$(free_port)
+    serve simple_fastapi simple "$port" "$PYTHON" bench/peers/fastapi_simple.py --port "$port" \
+      --model "$REPOSITORY/simple/1/model.pt"
+    run_levels simple_fastapi "$port" simple "$SIMPLE_REQUEST" "$LAST_C"
+    finish simple_fastapi simple "$port"
+  fi
 fi
 
 if [[ "$OVERLOAD" == 1 ]]; then
@@ -574,10 +581,13 @@ if s_inferd and s_peer:
     out.append(f"| `simple`: inferd / FastAPI | {f1(s_inferd['throughput_rps'])} / "
                f"{f1(s_peer['throughput_rps'])} req/s | {fx(r_simple)} | >= 10x | "
                f"{verdict(None if r_simple is None else r_simple >= 10)} |")
+if s_inferd:
     out += ["", f"`simple` at concurrency {last} ([bench/requests/simple.json]"
             "(../bench/requests/simple.json)):", "",
             "| server | req/s | p50 (ms) | p99 (ms) | errors |", "|---|---:|---:|---:|---|"]
     for label, lv in (("inferd", s_inferd), ("FastAPI (fastapi_simple.py)", s_peer)):
+        if not lv:
+            continue
         lat = lv.get("latency_ms", {})
         out.append(f"| {label} | {f1(lv['throughput_rps'])} | {f2(lat.get('p50'))} | "
                    f"{f2(lat.get('p99'))} | {errors(lv)} |")

@@ -1,5 +1,6 @@
 #include "jobs/job_worker_pool.h"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -49,7 +50,6 @@ void JobWorkerPool::Stop() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
-    ++wake_generation_;
   }
   for (std::thread& t : threads_) {
     if (t.joinable()) t.join();
@@ -59,7 +59,7 @@ void JobWorkerPool::Stop() {
 
 void JobWorkerPool::Notify() {
   absl::MutexLock lock(&mu_);
-  ++wake_generation_;
+  pending_wakes_ = std::min(pending_wakes_ + 1, options_.workers);
 }
 
 JobWorkerPool::Stats JobWorkerPool::stats() const {
@@ -89,11 +89,9 @@ absl::StatusOr<JobWorkerPool::CancelReply> JobWorkerPool::Cancel(
 void JobWorkerPool::WorkerLoop(int index) {
   const std::string name = StrCat(options_.name, "-", index);
   while (true) {
-    uint64_t generation;
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
-      generation = wake_generation_;
     }
     // The poll deadline counts from before the look, so time that passes
     // during it (a retry backoff coming due) is not slept through.
@@ -105,11 +103,13 @@ void JobWorkerPool::WorkerLoop(int index) {
     }
     absl::MutexLock lock(&mu_);
     if (!claimed.ok()) ++stats_.store_errors;
-    // Sleep until a wake-up newer than our look, or the poll interval.
-    auto woken = [this, generation]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return stopping_ || wake_generation_ != generation;
+    // Sleep until a wake-up is there to take (one that came during our look
+    // counts), or the poll interval.
+    auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return stopping_ || pending_wakes_ > 0;
     };
     clock_->AwaitWithDeadline(&mu_, absl::Condition(&woken), looked + options_.idle_poll);
+    if (pending_wakes_ > 0) --pending_wakes_;
   }
 }
 

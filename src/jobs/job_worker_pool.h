@@ -12,7 +12,10 @@
 // synchronous traffic's latency.
 //
 // Idle workers wait on the Clock for `idle_poll`, and wake early when the
-// JobEventHub (if given) reports a newly queued job. Webhooks are not sent
+// JobEventHub (if given) reports a newly queued job: one worker per queued
+// job, not all of them, so a burst of short jobs does not send every idle
+// worker to the store for a job only one of them can claim (each look is a
+// Lua script on Redis). Webhooks are not sent
 // here: the store marks them pending and a WebhookDispatcher delivers them.
 //
 // Thread-safe. Start() once; Stop() (or the destructor) lets running
@@ -96,7 +99,7 @@ class JobWorkerPool {
   };
   absl::StatusOr<CancelReply> Cancel(std::string_view id);
 
-  // Wakes idle workers (a job was submitted without an event hub).
+  // Wakes one idle worker (a job was submitted without an event hub).
   void Notify();
 
   Stats stats() const;
@@ -114,7 +117,10 @@ class JobWorkerPool {
 
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  uint64_t wake_generation_ ABSL_GUARDED_BY(mu_) = 0;
+  // Wake-ups not yet taken: one per queued job, at most one per worker. A
+  // worker that takes one looks again at once, even if it was looking when
+  // the job arrived.
+  int pending_wakes_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<std::string, std::shared_ptr<JobCancellation>> running_
       ABSL_GUARDED_BY(mu_);
   Stats stats_ ABSL_GUARDED_BY(mu_);

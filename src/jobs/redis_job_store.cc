@@ -117,6 +117,8 @@ RedisJobStore::RedisJobStore(Options options)
     : options_(std::move(options)),
       clock_(options_.clock),
       origin_(NewJobId()),
+      commit_script_(internal::kCommitScript),
+      claim_script_(internal::kClaimScript),
       submitters_(std::make_unique<ThreadPool>(options_.submit_threads)) {}
 
 RedisJobStore::~RedisJobStore() {
@@ -184,9 +186,10 @@ absl::StatusOr<bool> RedisJobStore::Commit(const Loaded& loaded, Change& change)
   }
   const std::string stream =
       change.enqueue.has_value() ? Key(StrCat("q:", *change.enqueue)) : job_key;
+  std::vector<std::string> keys = {
+      job_key, stream,
+      change.claim_idempotency_key ? Key(StrCat("idem:", job.idempotency_key)) : job_key};
   std::vector<std::string> args = {
-      "EVAL", internal::kCommitScript, "3", job_key, stream,
-      change.claim_idempotency_key ? Key(StrCat("idem:", job.idempotency_key)) : job_key,
       loaded.rev,
       change.enqueue.has_value() ? std::to_string(*change.enqueue) : std::string(),
       job.id, change.claim_idempotency_key ? "1" : "", std::to_string(commands.size())};
@@ -194,7 +197,8 @@ absl::StatusOr<bool> RedisJobStore::Commit(const Loaded& loaded, Change& change)
     args.push_back(std::to_string(command.size()));
     for (std::string& a : command) args.push_back(std::move(a));
   }
-  INFERD_ASSIGN_OR_RETURN(Reply reply, options_.client->Command(args));
+  INFERD_ASSIGN_OR_RETURN(Reply reply,
+                          commit_script_.Run(*options_.client, keys, std::move(args)));
   if (!reply.is_array() || reply.elements.empty()) {
     return absl::InternalError("redis: unexpected reply to the job commit script");
   }
@@ -454,9 +458,9 @@ absl::StatusOr<std::optional<Job>> RedisJobStore::ClaimNext(std::string_view wor
     const absl::Time now = clock_->Now();
     INFERD_ASSIGN_OR_RETURN(
         Reply claimed,
-        options_.client->Command(
-            {"EVAL", internal::kClaimScript, "4", Key("delayed"), Key("q:0"), Key("q:1"),
-             Key("q:2"), Us(now), std::to_string(absl::ToInt64Microseconds(options_.promotion_age)),
+        claim_script_.Run(
+            *options_.client, {Key("delayed"), Key("q:0"), Key("q:1"), Key("q:2")},
+            {Us(now), std::to_string(absl::ToInt64Microseconds(options_.promotion_age)),
              kGroup, options_.replica, Key("job:")}));
     if (!claimed.is_array() || claimed.elements.size() != 3) return std::nullopt;
     const int p = static_cast<int>(claimed.elements[0].integer);

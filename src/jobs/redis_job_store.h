@@ -56,6 +56,7 @@
 #include "jobs/job_store.h"
 #include "jobs/job_transitions.h"
 #include "redis/redis_client.h"
+#include "redis/redis_script.h"
 #include "redis/redis_subscriber.h"
 
 namespace inferd::jobs {
@@ -127,6 +128,8 @@ class RedisJobStore : public JobStore {
   Clock* const clock_;
   const std::string origin_;  // tells our own Pub/Sub messages apart
   std::atomic<uint64_t> autoclaimed_{0};
+  redis::RedisScript commit_script_;
+  redis::RedisScript claim_script_;
   std::unique_ptr<ThreadPool> submitters_;
   std::unique_ptr<redis::RedisSubscriber> subscriber_;
 };

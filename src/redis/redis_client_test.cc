@@ -6,6 +6,7 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "redis/redis_script.h"
 #include "redis/redis_subscriber.h"
 #include "redis/testing/redis_test_server.h"
 
@@ -70,6 +71,28 @@ TEST(RedisClientTest, RunsCommandsAndPipelinesBinarySafely) {
   EXPECT_TRUE(stats.up);
   EXPECT_GE(stats.commands, 7u);
   EXPECT_GE(stats.errors, 2u);
+}
+
+TEST(RedisScriptTest, RunsByDigestAndLoadsAgainAfterAFlush) {
+  testing::RedisTestServer server;
+  if (!server.ok()) GTEST_SKIP() << server.error();
+  RedisClient* client = server.client();
+  RedisScript script("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+  absl::StatusOr<Reply> first = script.Run(*client, {"n"}, {"2"});
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->integer, 2);
+  // The server forgets its scripts (a restart, a failover): NOSCRIPT is
+  // answered by loading it again, and the call runs exactly once.
+  ASSERT_TRUE(client->Command({"SCRIPT", "FLUSH"}).ok());
+  absl::StatusOr<Reply> second = script.Run(*client, {"n"}, {"3"});
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->integer, 5);
+  EXPECT_EQ(client->Command({"GET", "n"})->str, "5");
+
+  RedisScript failing("return redis.error_reply('no such thing')");
+  absl::StatusOr<Reply> error = failing.Run(*client, {}, {});
+  EXPECT_TRUE(absl::IsInternal(error.status()));
+  EXPECT_THAT(std::string(error.status().message()), HasSubstr("no such thing"));
 }
 
 TEST(RedisClientTest, UnreachableServerIsUnavailableAndComesBack) {
