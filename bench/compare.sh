@@ -49,6 +49,8 @@
 #                     batched]; empty: none, and no FastAPI `simple` either
 #                     (two inferd binaries side by side: run once per
 #                     INFERD_BIN with PEERS= CEILING_BIN= DOC=)
+#   BENCH_BIN         the binary whose `inferd bench` drives the load
+#                     [INFERD_BIN] (keep one load generator for two builds)
 #   SIMPLE            also compare `simple` [1]
 #   OVERLOAD          also run the overload level [1]
 #   MANY_CONNECTIONS  `simple` on inferd also at this many concurrent
@@ -73,6 +75,7 @@ THREADS=${THREADS:-$(nproc)}
 CEILING_BATCHES=${CEILING_BATCHES:-1 32}
 SIMPLE=${SIMPLE:-1}
 PEERS=${PEERS-singleton batched}
+BENCH_BIN=${BENCH_BIN:-$INFERD_BIN}
 OVERLOAD=${OVERLOAD:-1}
 MANY_CONNECTIONS=${MANY_CONNECTIONS-1000}
 DOC=${DOC-docs/benchmarks.md}
@@ -119,12 +122,12 @@ free_port() {
 
 # The load generator: `inferd bench`, or wrk with the same body when the
 # binary has no bench subcommand yet.
-if "$INFERD_BIN" bench --help 2>&1 | grep -q -- --concurrency; then
+if "$BENCH_BIN" bench --help 2>&1 | grep -q -- --concurrency; then
   LOADGEN=inferd
 else
   command -v wrk >/dev/null || { echo "compare: neither 'inferd bench' nor wrk available" >&2; exit 1; }
   LOADGEN=wrk
-  echo "compare: $INFERD_BIN has no bench subcommand; using wrk" >&2
+  echo "compare: $BENCH_BIN has no bench subcommand; using wrk" >&2
   cat >"$WORK/body.lua" <<'EOF'
 -- POSTs the file $BODY_FILE; done() prints one JSON line like inferd bench's levels.
 wrk.method = "POST"
@@ -159,7 +162,7 @@ load() {
   local name=$1 port=$2 model=$3 body=$4 c=$5 out="$WORK/results/$1.c$5.r$ROUND.json"
   local url="http://127.0.0.1:$port" cmd t0 t1
   if [[ $LOADGEN == inferd ]]; then
-    cmd="$INFERD_BIN bench --url $url --model $model --concurrency $c --duration $DURATION --warmup $WARMUP --json --input-file $body"
+    cmd="$BENCH_BIN bench --url $url --model $model --concurrency $c --duration $DURATION --warmup $WARMUP --json --input-file $body"
     record "$cmd"
     echo "  $name: concurrency $c..." >&2
     t0=$(cpu_ticks)

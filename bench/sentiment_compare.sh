@@ -16,7 +16,9 @@
 # Environment (defaults in brackets): INFERD_BIN [build/inferd], EXAMPLES
 # [build/examples], PYTHON [/usr/bin/python3], WORKLOAD [single], CONCURRENCY [32],
 # DURATION [10s], WARMUP [2s], THREADS (libtorch intra-op threads, the same
-# for all) [nproc].
+# for all) [nproc], PEERS [singleton batched; empty: inferd alone],
+# BENCH_BIN (the `inferd bench` load generator) [INFERD_BIN]: two inferd
+# builds side by side keep one load generator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +30,8 @@ DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 THREADS=${THREADS:-$(nproc)}
 WORKLOAD=${WORKLOAD:-single}
+PEERS=${PEERS-singleton batched}
+BENCH_BIN=${BENCH_BIN:-$INFERD_BIN}
 case "$WORKLOAD" in
   single) BODY=bench/requests/sentiment.json; LOAD=(--body-file "$BODY") ;;
   mixed) BODY=$(mktemp); head -n1 bench/requests/sentiment_mixed.jsonl > "$BODY"
@@ -65,7 +69,7 @@ measure() {  # name url
   wait_ready "$2"
   check "$2"
   local out
-  out=$("$INFERD_BIN" bench --url "$2" --model sentiment --route predict \
+  out=$("$BENCH_BIN" bench --url "$2" --model sentiment --route predict \
         "${LOAD[@]}" --concurrency "$CONCURRENCY" --duration "$DURATION" \
         --warmup "$WARMUP" --json | "$PYTHON" -c 'import json, sys; print(json.dumps(json.load(sys.stdin)))')
   echo "$1 $out" >> "$results"
@@ -84,7 +88,7 @@ p=$(port)
 "$INFERD_BIN" serve --model-repository "$repo" --http-port "$p" --host 127.0.0.1 \
   --intra-op-threads "$THREADS" --log-level warn & pid=$!
 measure inferd "http://127.0.0.1:$p"
-for mode in singleton batched; do
+for mode in $PEERS; do
   p=$(port)
   "$PYTHON" bench/peers/fastapi_sentiment.py --mode "$mode" --port "$p" \
     --model-dir "$MODEL_DIR" --threads "$THREADS" & pid=$!
@@ -105,6 +109,7 @@ for name, level in rows.items():
     print(f"| {name} | {sys.argv[2]} | {level['throughput_rps']:.1f} | "
           f"{level['latency_ms']['p50']:.2f} | {level['latency_ms']['p99']:.2f} | "
           f"{level['failed']} |")
-best = max(v["throughput_rps"] for k, v in rows.items() if k != "inferd")
-print(f"\ninferd / best peer throughput: {rows['inferd']['throughput_rps'] / best:.2f}x")
+peers = [v["throughput_rps"] for k, v in rows.items() if k != "inferd"]
+if peers:
+    print(f"\ninferd / best peer throughput: {rows['inferd']['throughput_rps'] / max(peers):.2f}x")
 PY
