@@ -99,7 +99,7 @@ fi
 if ! skip inferd; then
   port=$(free_port)
   echo "== inferd on :$port (load $(load))" >&2
-  "$INFERD_BIN" serve --model-repository "$REPO" --http-port "$port" \
+  "$INFERD_BIN" serve --model-repository "$REPO" --http-port "$port" --grpc-port 0 \
     --data-dir "$TMP/inferd-data" --job-workers "$JOB_WORKERS" > "$TMP/inferd.log" 2>&1 &
   pid=$!; PIDS+=("$pid")
   wait_ready "http://127.0.0.1:$port"
@@ -124,7 +124,7 @@ if ! skip redis; then
     rpids=()
     for r in $(seq "$replicas"); do
       port=$(free_port); ports+=("$port")
-      "$INFERD_BIN" serve --model-repository "$REPO" --http-port "$port" \
+      "$INFERD_BIN" serve --model-repository "$REPO" --http-port "$port" --grpc-port 0 \
         --data-dir "$TMP/inferd-redis-data-$r" --job-workers "$JOB_WORKERS" \
         --redis "redis://127.0.0.1:$rport/0" --replica-name "r$r" > "$TMP/inferd-redis-$r.log" 2>&1 &
       pid=$!; PIDS+=("$pid"); rpids+=("$pid")
@@ -187,7 +187,7 @@ if ! skip cache; then
   for mode in on off; do
     repo="$REPO"; [ "$mode" = on ] && repo="$TMP/cached-repo"
     port=$(free_port)
-    "$INFERD_BIN" serve --model-repository "$repo" --http-port "$port" \
+    "$INFERD_BIN" serve --model-repository "$repo" --http-port "$port" --grpc-port 0 \
       --data-dir "$TMP/cache-data-$mode" > "$TMP/cache-$mode.log" 2>&1 &
     pid=$!; PIDS+=("$pid")
     wait_ready "http://127.0.0.1:$port"
