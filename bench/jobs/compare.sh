@@ -147,7 +147,7 @@ if ! skip redis; then
     record "{\"step\":\"inferd-redis\",\"replicas\":$replicas,\"load\":\"$(load)\"}"
     driver "inferd-redis-x$replicas" "$url" "$JOBS"
     calls=$(redis-cli -p "$rport" info commandstats | tr -d '\r' | sed -n 's/.*:calls=\([0-9]*\),.*/\1/p' | paste -sd+ | bc)
-    evals=$(redis-cli -p "$rport" info commandstats | tr -d '\r' | sed -n 's/^cmdstat_eval:calls=\([0-9]*\),.*/\1/p')
+    evals=$(redis-cli -p "$rport" info commandstats | tr -d '\r' | sed -n 's/^cmdstat_eval\(sha\)\{0,1\}:calls=\([0-9]*\),.*/\2/p' | paste -sd+ | bc)
     record "{\"step\":\"redis-commands\",\"replicas\":$replicas,\"jobs\":$((2 * JOBS)),\"calls\":$calls,\"evals\":${evals:-0}}"
     redis-cli -p "$rport" info commandstats | tr -d '\r' | grep '^cmdstat' > "$TMP/commandstats-$replicas.txt"
     cat "$TMP/commandstats-$replicas.txt" >&2
@@ -233,7 +233,7 @@ for r in rows:
 for r in rows:
     if r.get("step") == "redis-commands":
         per_job = r["calls"] / r["jobs"]
-        print("redis, %d replica(s): %d commands for %d jobs = %.1f commands/job (%d EVALs); "
+        print("redis, %d replica(s): %d commands for %d jobs = %.1f commands/job (%d scripts); "
               "one Redis at 100k commands/s carries %.0f jobs/s" % (
                   r["replicas"], r["calls"], r["jobs"], per_job, r["evals"], 100000 / per_job))
     if r.get("step") == "cache":
