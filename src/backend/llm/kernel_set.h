@@ -50,6 +50,11 @@ struct KernelSet {
   void (*kv_accumulate)(GgmlType type, const float* weights,
                         const uint8_t* rows, int64_t stride, int64_t n_rows,
                         int64_t n, float* acc);
+  // Decode's matrix-vector product over a range of rows (DotWeightRows).
+  void (*dot_weight_rows)(GgmlType type, const void* rows, int64_t row_bytes,
+                          int64_t n_rows, const float* x, const BlockQ8Act* xq,
+                          int64_t n, int64_t n_tokens, float* out,
+                          int64_t out_stride);
 };
 
 // The set the kernels of kernels.h use: chosen on the first call.

@@ -138,6 +138,14 @@ void DotRows(GgmlType type, const void* row, const float* x,
   ActiveKernels().dot_rows(type, row, x, xq, n, n_tokens, out, out_stride);
 }
 
+void DotWeightRows(GgmlType type, const void* rows, int64_t row_bytes,
+                   int64_t n_rows, const float* x, const BlockQ8Act* xq,
+                   int64_t n, int64_t n_tokens, float* out,
+                   int64_t out_stride) {
+  ActiveKernels().dot_weight_rows(type, rows, row_bytes, n_rows, x, xq, n,
+                                  n_tokens, out, out_stride);
+}
+
 void DequantizeRow(GgmlType type, const void* row, int64_t n, float* out) {
   ActiveKernels().dequantize_row(type, row, n, out);
 }

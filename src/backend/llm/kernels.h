@@ -47,6 +47,15 @@ void DotRows(GgmlType type, const void* row, const float* x,
              const BlockQ8Act* xq, int64_t n, int64_t n_tokens, float* out,
              int64_t out_stride);
 
+// DotRows for rows [0, n_rows) of a weight, `row_bytes` apart:
+// out[t * out_stride + r] = dot(row r, token t). Small groups of rows are
+// read once for all tokens while they are in cache (the decode step's
+// product). A token's results are the same whatever n_tokens is.
+void DotWeightRows(GgmlType type, const void* rows, int64_t row_bytes,
+                   int64_t n_rows, const float* x, const BlockQ8Act* xq,
+                   int64_t n, int64_t n_tokens, float* out,
+                   int64_t out_stride);
+
 // Decodes one row of n values to f32.
 void DequantizeRow(GgmlType type, const void* row, int64_t n, float* out);
 

@@ -134,6 +134,84 @@ TEST_P(KernelSetTest, DotsMatchDequantizedReference) {
   }
 }
 
+// DotWeightRows over ragged row and token counts: each (row, token) equals
+// the dequantised reference, and each token's results are bit for bit the
+// ones it gets alone (a decode batch does not change a token's arithmetic).
+TEST_P(KernelSetTest, WeightRowsMatchReferenceAndDoNotDependOnTheBatch) {
+  const KernelSet& set = *GetParam();
+  std::mt19937 rng(17);
+  std::normal_distribution<float> normal;
+  const int64_t max_rows = 9, max_tokens = 17;
+  for (GgmlType type : kWeightTypes) {
+    const int64_t block = FindGgmlType(static_cast<uint32_t>(type))->block_size;
+    // 512: the 64-value kernels; 32 * 3 (one block past 64): their fallback.
+    for (int64_t n : {int64_t{512}, int64_t{96}}) {
+      if (n % block != 0) continue;
+      const int64_t row_bytes = RowBytes(type, n);
+      std::string rows;
+      for (int64_t r = 0; r < max_rows; ++r) {
+        rows += RandomRow(type, n, /*raw=*/r % 2 == 1, rng);
+      }
+      std::vector<float> x(n * max_tokens);
+      for (float& v : x) v = normal(rng);
+      std::vector<BlockQ8Act> xq(max_tokens * n / 32);
+      for (int64_t t = 0; t < max_tokens; ++t) {
+        QuantizeActivations(x.data() + t * n, n, xq.data() + t * n / 32);
+      }
+      const bool q = UsesQuantizedActivations(type);
+      std::vector<double> want(max_rows * max_tokens), tol(want.size());
+      std::vector<float> w(n);
+      for (int64_t r = 0; r < max_rows; ++r) {
+        Scalar().dequantize_row(type, rows.data() + r * row_bytes, n, w.data());
+        for (int64_t t = 0; t < max_tokens; ++t) {
+          double sum = 0, mag = 0;
+          for (int64_t i = 0; i < n; ++i) {
+            const BlockQ8Act& b = xq[t * n / 32 + i / 32];
+            const double xi = q ? b.d * b.qs[i % 32] : x[t * n + i];
+            sum += w[i] * xi;
+            mag += std::fabs(w[i] * xi);
+          }
+          want[t * max_rows + r] = sum;
+          tol[t * max_rows + r] = 1e-5 * mag + 1e-6;
+        }
+      }
+      // Each token alone, rows 0..max_rows: the values batches must repeat.
+      std::vector<float> alone(max_tokens * max_rows);
+      for (int64_t t = 0; t < max_tokens; ++t) {
+        set.dot_weight_rows(type, rows.data(), row_bytes, max_rows,
+                            x.data() + t * n, xq.data() + t * n / 32, n, 1,
+                            alone.data() + t * max_rows, max_rows);
+      }
+      const std::string what = TypeName(type) + " n=" + std::to_string(n);
+      for (int64_t r = 0; r < max_rows; ++r) {
+        for (int64_t t = 0; t < max_tokens; ++t) {
+          ASSERT_NEAR(alone[t * max_rows + r], want[t * max_rows + r],
+                      tol[t * max_rows + r])
+              << what << " row " << r << " token " << t;
+        }
+      }
+      for (int64_t n_rows : {int64_t{1}, int64_t{3}, int64_t{4}, max_rows}) {
+        for (int64_t count : {int64_t{1}, int64_t{2}, int64_t{4}, int64_t{5},
+                              int64_t{16}, max_tokens}) {
+          const int64_t stride = n_rows + 1;  // one guard value per token
+          std::vector<float> out(count * stride, -1.0f);
+          set.dot_weight_rows(type, rows.data(), row_bytes, n_rows, x.data(),
+                              xq.data(), n, count, out.data(), stride);
+          for (int64_t t = 0; t < count; ++t) {
+            for (int64_t r = 0; r < n_rows; ++r) {
+              ASSERT_EQ(out[t * stride + r], alone[t * max_rows + r])
+                  << what << " row " << r << " token " << t << " of "
+                  << count << ", " << n_rows << " rows";
+            }
+            ASSERT_EQ(out[t * stride + n_rows], -1.0f)
+                << "wrote outside its rows";
+          }
+        }
+      }
+    }
+  }
+}
+
 // A token's 8-bit activations are the same on every CPU.
 TEST_P(KernelSetTest, QuantizesActivationsAsScalar) {
   const KernelSet& set = *GetParam();

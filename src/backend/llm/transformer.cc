@@ -69,7 +69,7 @@ void Transformer::MatMul(std::initializer_list<MatOut> outs, const float* x,
   // All weights of one call share the input, hence the row length.
   const int64_t n = outs.begin()->w->cols;
   // Decode is memory-bound: dot each weight row in its own encoding, once
-  // for all tokens of the batch (DotRows keeps the row in cache while the
+  // for all tokens of the batch (DotWeightRows keeps rows in cache while the
   // tokens pass), with 8-bit activations for the integer types. A batch of
   // decode steps (one token per sequence, decode_batch_) always takes this
   // path, so a token gets the same arithmetic alone or beside 15 others.
@@ -102,9 +102,8 @@ void Transformer::MatMul(std::initializer_list<MatOut> outs, const float* x,
                      int thread) {
     const int64_t rows = w.rows;
     if (!tiled_for(w)) {
-      for (int64_t r = r_begin; r < r_end; ++r) {
-        DotRows(w.type, w.row(r), x, xq, n, n_tokens, y + r, rows);
-      }
+      DotWeightRows(w.type, w.row(r_begin), w.row_bytes, r_end - r_begin, x,
+                    xq, n, n_tokens, y + r_begin, rows);
       return;
     }
     TiledRows(w, x, n_tokens, r_begin, r_end, tiles_[thread].data(), y);
