@@ -56,6 +56,23 @@ void Gemm::Rows(const Weight& w, int64_t r_begin, int64_t r_end, int thread,
       for (int64_t p = 0; p < panels_here; ++p) {
         const int64_t r0 = rb + p * mr;
         const int64_t rows_here = std::min(mr, re - r0);
+        // The next register block's slice of weights, from DRAM while this
+        // one multiplies: short pieces of many rows, which the hardware
+        // prefetcher does not follow.
+        int64_t next_row = r0 + mr;
+        int64_t next_offset = offset;
+        if (p + 1 == panels_here) {
+          next_row = k0 + kGemmDepth < n ? rb : re;
+          next_offset = k0 + kGemmDepth < n ? offset + depth_bytes : 0;
+        }
+        const int64_t next_end =
+            std::min(next_row + mr, next_row < re ? re : r_end);
+        for (int64_t r = next_row; r < next_end; ++r) {
+          const uint8_t* piece = w.row(r) + next_offset;
+          for (int64_t b = 0; b < depth_bytes; b += 64) {
+            __builtin_prefetch(piece + b, 0, 3);
+          }
+        }
         for (int64_t i = 0; i < rows_here; ++i) {
           kernels_->dequantize_row(w.type, w.row(r0 + i) + offset, kc,
                                    tile + i * kGemmDepth);
