@@ -44,8 +44,6 @@ struct KernelSet {
                    float* out, int64_t out_stride);
   void (*dequantize_row)(GgmlType type, const void* row, int64_t n,
                          float* out);
-  void (*dot_tile_3x4)(const float* w, const float* x, int64_t n,
-                       float out[3][4]);
   float (*dot_f32)(const float* a, const float* b, int64_t n);
   void (*quantize_activations)(const float* x, int64_t n, BlockQ8Act* out);
   // KV cache rows (kv_kernels_impl.inc): F32, F16 or Q8_0.
