@@ -12,7 +12,8 @@
 // outer-product micro-kernel over every token panel into an f32 accumulator
 // block (rows x tokens), which is written to y once the rows' k-blocks are
 // done. The k-block of activations (tokens x kGemmDepth) stays in L2 while
-// the rows pass, the decoded weights stay in L1 while the tokens pass.
+// the rows pass, the decoded weights stay in L1 while the tokens pass; the
+// next register block's weights are prefetched meanwhile.
 //
 // Each output is one chain of multiply-adds in k order, whatever tokens
 // and rows share its blocks: a token's vector is the same alone or in a
