@@ -29,6 +29,11 @@ namespace inferd::llm {
 
 struct BlockQ8Act;
 
+// The k-block of the GEMM (gemm.h): values of a weight row decoded and
+// multiplied per step, a multiple of every block size (K-quants: 256), so a
+// k-block is a whole number of a row's blocks.
+inline constexpr int64_t kGemmDepth = 256;
+
 struct KernelSet {
   const char* name;  // "scalar", "avx2" or "avx512" (INFERD_KERNELS values)
   const char* label;  // for people: "scalar", "AVX2", "AVX-512 VNNI"
@@ -39,8 +44,6 @@ struct KernelSet {
                    float* out, int64_t out_stride);
   void (*dequantize_row)(GgmlType type, const void* row, int64_t n,
                          float* out);
-  void (*dot_tile_3x4)(const float* w, const float* x, int64_t n,
-                       float out[3][4]);
   float (*dot_f32)(const float* a, const float* b, int64_t n);
   void (*quantize_activations)(const float* x, int64_t n, BlockQ8Act* out);
   // KV cache rows (kv_kernels_impl.inc): F32, F16 or Q8_0.
@@ -55,6 +58,14 @@ struct KernelSet {
                           int64_t n_rows, const float* x, const BlockQ8Act* xq,
                           int64_t n, int64_t n_tokens, float* out,
                           int64_t out_stride);
+  // GEMM micro-kernels (gemm_kernels_impl.inc; operands there): rows and
+  // tokens per register block, and c += w . x over one k-block of kc <=
+  // kGemmDepth for gemm_rows rows and n_panels panels of gemm_lanes tokens.
+  int gemm_rows;
+  int gemm_lanes;
+  void (*gemm_block)(const float* w, const float* x, int64_t panel_stride,
+                     int64_t kc, int64_t n_panels, float* c,
+                     int64_t c_stride);
 };
 
 // The set the kernels of kernels.h use: chosen on the first call.

@@ -150,10 +150,6 @@ void DequantizeRow(GgmlType type, const void* row, int64_t n, float* out) {
   ActiveKernels().dequantize_row(type, row, n, out);
 }
 
-void DotTile3x4(const float* w, const float* x, int64_t n, float out[3][4]) {
-  ActiveKernels().dot_tile_3x4(w, x, n, out);
-}
-
 float DotF32(const float* a, const float* b, int64_t n) {
   return ActiveKernels().dot_f32(a, b, n);
 }

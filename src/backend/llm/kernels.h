@@ -59,10 +59,6 @@ void DotWeightRows(GgmlType type, const void* rows, int64_t row_bytes,
 // Decodes one row of n values to f32.
 void DequantizeRow(GgmlType type, const void* row, int64_t n, float* out);
 
-// out[i][j] = dot(w[i], x[j]) for 3 f32 rows of length n and 4 f32 activation
-// vectors (stride n): the register-blocked micro-kernel of prompt processing.
-void DotTile3x4(const float* w, const float* x, int64_t n, float out[3][4]);
-
 // Single f32 dot product.
 float DotF32(const float* a, const float* b, int64_t n);
 

@@ -5,7 +5,6 @@
 
 #include "backend/llm/attention.h"
 #include "backend/llm/elementwise.h"
-#include "backend/llm/matmul.h"
 #include "common/strings.h"
 
 namespace inferd::llm {
@@ -41,7 +40,8 @@ absl::StatusOr<std::unique_ptr<Transformer>> Transformer::Create(
 }
 
 Transformer::Transformer(const Model* model, ThreadPool* pool, Options options)
-    : model_(model), pool_(pool), options_(options) {
+    : model_(model), pool_(pool), options_(options),
+      gemm_(pool->parallelism()) {
   const ModelConfig& c = model->config();
   const int64_t T = options.max_batch_tokens;
   x_.resize(T * c.dim);
@@ -60,8 +60,6 @@ Transformer::Transformer(const Model* model, ThreadPool* pool, Options options)
   }
   const int64_t widest = std::max({c.dim, c.q_dim(), c.ffn_dim});
   xq_.resize(T * ((widest + 31) / 32));
-  tiles_.resize(pool->parallelism());
-  for (int t = 0; t < pool->parallelism(); ++t) tiles_[t].resize(3 * widest);
 }
 
 void Transformer::MatMul(std::initializer_list<MatOut> outs, const float* x,
@@ -73,16 +71,23 @@ void Transformer::MatMul(std::initializer_list<MatOut> outs, const float* x,
   // tokens pass), with 8-bit activations for the integer types. A batch of
   // decode steps (one token per sequence, decode_batch_) always takes this
   // path, so a token gets the same arithmetic alone or beside 15 others.
-  // Prompt chunks of kTileMinTokens or more are compute-bound: decode rows
-  // of three to f32 once and reuse them for every token in the
-  // register-blocked tile kernel.
+  // Prompt chunks of kTileMinTokens or more are compute-bound: they run in
+  // the blocked GEMM (gemm.h), weights decoded to f32 once per product.
+  // Batches of F16/BF16/F32 decode steps too from kDecodeTileMinTokens: the
+  // GEMM pads tokens to a 16-wide panel (AVX-512), so below ~10 tokens it
+  // costs more than DotRows (F16 file, 2 threads: DotRows 73 / 76 tokens/s
+  // at 4 / 16 sequences, the GEMM 34 / 123).
   constexpr int64_t kTileMinTokens = 4;
+  constexpr int64_t kDecodeTileMinTokens = 10;
   auto tiled_for = [&](const Weight& w) {
     if (decode_batch_ && UsesQuantizedActivations(w.type)) return false;
+    if (decode_batch_) return n_tokens >= kDecodeTileMinTokens;
     return n_tokens >= kTileMinTokens;
   };
   bool quantized = false;
+  bool tiled = false;
   for (const MatOut& o : outs) {
+    tiled |= tiled_for(*o.w);
     quantized |= !tiled_for(*o.w) && UsesQuantizedActivations(o.w->type);
   }
   if (quantized) {
@@ -91,10 +96,12 @@ void Transformer::MatMul(std::initializer_list<MatOut> outs, const float* x,
       QuantizeActivations(x + t * n, n, xq_.data() + t * nb);
     }
   }
-  // Row triples of all weights, numbered consecutively, split into tasks:
-  // one parallel loop (one barrier) for e.g. q, k and v together.
+  if (tiled) gemm_.Pack(x, n_tokens, n);
+  // Register blocks of rows of all weights, numbered consecutively, split
+  // into tasks: one parallel loop (one barrier) for e.g. q, k and v together.
+  const int64_t block = gemm_.row_block();
   int64_t groups = 0;
-  for (const MatOut& o : outs) groups += (o.w->rows + 2) / 3;
+  for (const MatOut& o : outs) groups += (o.w->rows + block - 1) / block;
   const int threads = pool_->parallelism();
   const int64_t tasks = std::min<int64_t>(groups, threads * 8);
   const BlockQ8Act* xq = xq_.data();
@@ -106,19 +113,19 @@ void Transformer::MatMul(std::initializer_list<MatOut> outs, const float* x,
                     xq, n, n_tokens, y + r_begin, rows);
       return;
     }
-    TiledRows(w, x, n_tokens, r_begin, r_end, tiles_[thread].data(), y);
+    gemm_.Rows(w, r_begin, r_end, thread, y);
   };
   auto body = [&](int task, int thread) {
     const int64_t g0 = groups * task / tasks;
     const int64_t g1 = groups * (task + 1) / tasks;
     int64_t offset = 0;
     for (const MatOut& o : outs) {
-      const int64_t own = (o.w->rows + 2) / 3;
+      const int64_t own = (o.w->rows + block - 1) / block;
       const int64_t a = std::max(g0, offset);
       const int64_t b = std::min(g1, offset + own);
       if (a < b) {
-        rows_of(*o.w, o.y, (a - offset) * 3,
-                std::min(o.w->rows, (b - offset) * 3), thread);
+        rows_of(*o.w, o.y, (a - offset) * block,
+                std::min(o.w->rows, (b - offset) * block), thread);
       }
       offset += own;
     }

@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "backend/llm/gemm.h"
 #include "backend/llm/kernels.h"
 #include "backend/llm/kv_cache.h"
 #include "backend/llm/model.h"
@@ -86,8 +87,8 @@ class Transformer {
   std::vector<float> x_, xn_, q_, k_, v_, att_, gate_, up_, rope_cos_,
       rope_sin_, rope_cos_swa_, rope_sin_swa_;
   std::vector<BlockQ8Act> xq_;
-  // Per thread: f32 weight tiles.
-  std::vector<std::vector<float>> tiles_;
+  // Prompt chunks' products: packed tokens, per-thread decoded weights.
+  Gemm gemm_;
 };
 
 }  // namespace inferd::llm

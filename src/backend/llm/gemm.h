@@ -1,0 +1,70 @@
+#pragma once
+
+// A blocked GEMM of GGUF weights with f32 activations, y[t][r] = w.row(r) .
+// x[t], for the compute-bound products: prompt chunks and batches of F16
+// decode steps (Transformer::MatMul) and the encoders (MatMul, matmul.h).
+//
+// GotoBLAS's structure: the tokens are packed once per product into panels
+// of KernelSet::gemm_lanes tokens, k-major (Pack); each thread then walks
+// its rows in blocks of kRowPanels register blocks, and per k-block of
+// kGemmDepth values decodes gemm_rows weight rows to f32 (its own scratch:
+// gemm_rows x kGemmDepth floats, never a copy of the model) and runs the
+// outer-product micro-kernel over every token panel into an f32 accumulator
+// block (rows x tokens), which is written to y once the rows' k-blocks are
+// done. The k-block of activations (tokens x kGemmDepth) stays in L2 while
+// the rows pass, the decoded weights stay in L1 while the tokens pass; the
+// next register block's weights are prefetched meanwhile.
+//
+// Each output is one chain of multiply-adds in k order, whatever tokens
+// and rows share its blocks: a token's vector is the same alone or in a
+// batch (encoders' "batch equals single", prompt goldens).
+//
+// Thread-safety: Pack() runs alone; then Rows() may run concurrently for
+// disjoint row ranges, each `thread` index used by one caller at a time.
+
+#include <cstdint>
+#include <vector>
+
+#include "backend/llm/kernel_set.h"
+#include "backend/llm/model.h"
+
+namespace inferd::llm {
+
+class Gemm {
+ public:
+  // Register blocks per row block: rows whose accumulators (x tokens) are
+  // kept while the k-blocks pass.
+  static constexpr int64_t kRowPanels = 16;
+
+  // `threads`: scratch slots (the pool's parallelism). `kernels`: the set
+  // whose micro-kernel and decoder run (tests pick one); not owned.
+  explicit Gemm(int threads, const KernelSet& kernels = ActiveKernels());
+
+  // Rows per register block: callers split row ranges at multiples of it
+  // so that no block is cut short in the middle of a range.
+  int64_t row_block() const { return kernels_->gemm_rows; }
+
+  // Packs n_tokens activation vectors of n values (x[t * n + k]) for the
+  // following Rows() calls.
+  void Pack(const float* x, int64_t n_tokens, int64_t n);
+
+  // Rows [r_begin, r_end) of y = w . x for the packed tokens:
+  // y[t * w.rows + r]. w.cols must be the packed n.
+  void Rows(const Weight& w, int64_t r_begin, int64_t r_end, int thread,
+            float* y);
+
+ private:
+  struct Scratch {
+    std::vector<float> tile;  // gemm_rows x kGemmDepth decoded weights
+    std::vector<float> acc;   // row block x padded tokens
+  };
+
+  const KernelSet* kernels_;
+  std::vector<Scratch> scratch_;  // per thread
+  std::vector<float> packed_;     // panels x n x gemm_lanes
+  int64_t n_tokens_ = 0;
+  int64_t n_ = 0;
+  int64_t panels_ = 0;
+};
+
+}  // namespace inferd::llm

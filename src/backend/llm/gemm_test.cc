@@ -1,0 +1,171 @@
+#include "backend/llm/gemm.h"
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backend/llm/ggml_type.h"
+#include "backend/llm/kernel_set.h"
+#include "backend/llm/testing/quantize.h"
+#include "gtest/gtest.h"
+
+namespace inferd::llm {
+namespace {
+
+// A weight of `type` holding `rows` x `n` random values, quantised.
+struct TestWeight {
+  std::string bytes;
+  Weight w;
+};
+
+TestWeight RandomWeight(GgmlType type, int64_t rows, int64_t n,
+                        std::mt19937& rng) {
+  std::normal_distribution<float> normal;
+  std::vector<float> values(rows * n);
+  for (float& v : values) v = normal(rng);
+  TestWeight t;
+  for (int64_t r = 0; r < rows; ++r) {
+    t.bytes += Quantize(type, values.data() + r * n, n);
+  }
+  t.w.type = type;
+  t.w.data = reinterpret_cast<const uint8_t*>(t.bytes.data());
+  t.w.rows = rows;
+  t.w.cols = n;
+  t.w.row_bytes = RowBytes(type, n);
+  return t;
+}
+
+std::vector<float> RandomTokens(int64_t n_tokens, int64_t n,
+                                std::mt19937& rng) {
+  std::normal_distribution<float> normal;
+  std::vector<float> x(n_tokens * n);
+  for (float& v : x) v = normal(rng);
+  return x;
+}
+
+// y = w . x through `set`, all rows in one call.
+std::vector<float> Product(const KernelSet& set, const Weight& w,
+                           const std::vector<float>& x, int64_t n_tokens) {
+  Gemm gemm(1, set);
+  gemm.Pack(x.data(), n_tokens, w.cols);
+  std::vector<float> y(n_tokens * w.rows, NAN);
+  gemm.Rows(w, 0, w.rows, 0, y.data());
+  return y;
+}
+
+struct Shape {
+  GgmlType type;
+  int64_t rows;
+  int64_t n;
+  int64_t tokens;
+};
+
+// Ragged on purpose: rows not a multiple of any set's register block, token
+// counts across panel boundaries, n not a multiple of the k-block (and for
+// the float types not of 32).
+const Shape kShapes[] = {
+    {GgmlType::kF32, 13, 40, 5},     {GgmlType::kF16, 37, 77, 17},
+    {GgmlType::kF16, 50, 300, 33},   {GgmlType::kBF16, 7, 64, 1},
+    {GgmlType::kQ8_0, 29, 288, 40},  {GgmlType::kQ4_0, 25, 544, 9},
+    {GgmlType::kQ5_1, 11, 96, 16},   {GgmlType::kIQ4_NL, 9, 64, 3},
+    {GgmlType::kQ4_K, 26, 512, 12},  {GgmlType::kQ5_K, 14, 256, 31},
+    {GgmlType::kQ6_K, 31, 768, 48},
+};
+
+class GemmTest : public ::testing::TestWithParam<const KernelSet*> {};
+
+// Every set against a float64 product of the rows the scalar set decodes.
+TEST_P(GemmTest, MatchesDequantizedReference) {
+  const KernelSet& set = *GetParam();
+  const KernelSet& scalar = *FindKernelSet("scalar");
+  std::mt19937 rng(3);
+  for (const Shape& s : kShapes) {
+    SCOPED_TRACE(TypeName(s.type) + " rows " + std::to_string(s.rows) +
+                 " n " + std::to_string(s.n) + " tokens " +
+                 std::to_string(s.tokens));
+    const TestWeight t = RandomWeight(s.type, s.rows, s.n, rng);
+    const std::vector<float> x = RandomTokens(s.tokens, s.n, rng);
+    const std::vector<float> y = Product(set, t.w, x, s.tokens);
+    std::vector<float> row(s.n);
+    for (int64_t r = 0; r < s.rows; ++r) {
+      scalar.dequantize_row(s.type, t.w.row(r), s.n, row.data());
+      for (int64_t tok = 0; tok < s.tokens; ++tok) {
+        double want = 0, scale = 0;
+        for (int64_t k = 0; k < s.n; ++k) {
+          want += static_cast<double>(row[k]) * x[tok * s.n + k];
+          scale += std::fabs(static_cast<double>(row[k]) * x[tok * s.n + k]);
+        }
+        ASSERT_NEAR(y[tok * s.rows + r], want, 1e-5 * scale + 1e-6)
+            << "row " << r << " token " << tok;
+      }
+    }
+  }
+}
+
+// A token's outputs are bit-for-bit the same alone, in a batch, and at
+// another place in the batch; rows the same whichever range holds them.
+TEST_P(GemmTest, TokenResultDoesNotDependOnItsBatch) {
+  const KernelSet& set = *GetParam();
+  std::mt19937 rng(5);
+  for (const Shape& s : kShapes) {
+    SCOPED_TRACE(TypeName(s.type));
+    const TestWeight t = RandomWeight(s.type, s.rows, s.n, rng);
+    const int64_t tokens = 37;  // two and a bit panels in every set
+    const std::vector<float> x = RandomTokens(tokens, s.n, rng);
+    const std::vector<float> batch = Product(set, t.w, x, tokens);
+    std::vector<float> reversed(x.size());
+    for (int64_t tok = 0; tok < tokens; ++tok) {
+      std::memcpy(&reversed[(tokens - 1 - tok) * s.n], &x[tok * s.n],
+                  s.n * sizeof(float));
+    }
+    const std::vector<float> backwards = Product(set, t.w, reversed, tokens);
+    for (int64_t tok = 0; tok < tokens; ++tok) {
+      const std::vector<float> one(x.begin() + tok * s.n,
+                                   x.begin() + (tok + 1) * s.n);
+      const std::vector<float> alone = Product(set, t.w, one, 1);
+      for (int64_t r = 0; r < s.rows; ++r) {
+        const float b = batch[tok * s.rows + r];
+        ASSERT_EQ(std::memcmp(&b, &alone[r], 4), 0) << tok << " " << r;
+        const float v = backwards[(tokens - 1 - tok) * s.rows + r];
+        ASSERT_EQ(std::memcmp(&b, &v, 4), 0) << tok << " " << r;
+      }
+    }
+    // The same rows split over two calls at a ragged row.
+    Gemm gemm(2, set);
+    gemm.Pack(x.data(), tokens, s.n);
+    std::vector<float> split(tokens * s.rows, NAN);
+    const int64_t cut = s.rows / 2 + 1;
+    gemm.Rows(t.w, cut, s.rows, 1, split.data());
+    gemm.Rows(t.w, 0, cut, 0, split.data());
+    ASSERT_EQ(std::memcmp(split.data(), batch.data(), batch.size() * 4), 0);
+  }
+}
+
+// Row blocks of several register blocks and k-blocks, through the two-panel
+// and one-panel variants of the micro-kernel.
+TEST_P(GemmTest, LargeProductMatchesReference) {
+  const KernelSet& set = *GetParam();
+  std::mt19937 rng(7);
+  const int64_t rows = Gemm::kRowPanels * set.gemm_rows * 2 + 5;
+  const int64_t n = 2 * kGemmDepth + 64;
+  const int64_t tokens = 3 * set.gemm_lanes + 2;
+  const TestWeight t = RandomWeight(GgmlType::kF16, rows, n, rng);
+  const std::vector<float> x = RandomTokens(tokens, n, rng);
+  const std::vector<float> y = Product(set, t.w, x, tokens);
+  const std::vector<float> want =
+      Product(*FindKernelSet("scalar"), t.w, x, tokens);
+  for (size_t i = 0; i < y.size(); ++i) {
+    ASSERT_NEAR(y[i], want[i], 1e-3f * (1 + std::fabs(want[i]))) << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AvailableSets, GemmTest, ::testing::ValuesIn(AvailableKernelSets()),
+    [](const ::testing::TestParamInfo<const KernelSet*>& info) {
+      return std::string(info.param->name);
+    });
+
+}  // namespace
+}  // namespace inferd::llm
