@@ -16,6 +16,46 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// A store that counts the looks (ClaimNext calls) of the workers and passes
+// everything to a real one.
+class CountingStore : public JobStore {
+ public:
+  explicit CountingStore(JobStore* store) : store_(store) {}
+  int looks() const { return looks_.load(); }
+
+  void SubmitAsync(JobSpec spec, SubmitCallback done) override {
+    store_->SubmitAsync(std::move(spec), std::move(done));
+  }
+  absl::StatusOr<Job> Get(std::string_view id) override { return store_->Get(id); }
+  absl::StatusOr<ListPage> List(const ListQuery& query) override { return store_->List(query); }
+  absl::StatusOr<CancelResult> Cancel(std::string_view id) override { return store_->Cancel(id); }
+  absl::StatusOr<std::optional<Job>> ClaimNext(std::string_view worker) override {
+    ++looks_;
+    return store_->ClaimNext(worker);
+  }
+  absl::Status RenewLease(std::string_view id, int attempt) override {
+    return store_->RenewLease(id, attempt);
+  }
+  absl::StatusOr<Job> Finish(std::string_view id, int attempt, const JobOutcome& outcome) override {
+    return store_->Finish(id, attempt, outcome);
+  }
+  absl::StatusOr<int> RecoverAfterCrash() override { return store_->RecoverAfterCrash(); }
+  absl::StatusOr<int> RequeueExpiredLeases() override { return store_->RequeueExpiredLeases(); }
+  absl::StatusOr<int> PurgeExpired() override { return store_->PurgeExpired(); }
+  absl::StatusOr<std::vector<Job>> DueWebhooks(int limit) override {
+    return store_->DueWebhooks(limit);
+  }
+  absl::Status RecordWebhookAttempt(std::string_view id, const absl::Status& delivery,
+                                    absl::Time next_attempt) override {
+    return store_->RecordWebhookAttempt(id, delivery, next_attempt);
+  }
+  absl::StatusOr<JobCounts> Counts() override { return store_->Counts(); }
+
+ private:
+  JobStore* const store_;
+  std::atomic<int> looks_{0};
+};
+
 // Bound on how long a test waits for a worker thread (never reached when
 // the code works; a failure instead of a hang when it does not).
 constexpr absl::Duration kPatience = absl::Seconds(30);
@@ -110,6 +150,37 @@ TEST_F(JobWorkerPoolTest, RunsEveryJobAndStoresItsResult) {
   pool->Stop();
   EXPECT_EQ(pool->stats().succeeded, 5u);
   EXPECT_EQ(pool->stats().claimed, 5u);
+}
+
+TEST_F(JobWorkerPoolTest, AQueuedJobWakesOneIdleWorkerNotAll) {
+  // Each look is a store round trip (a Lua script on Redis): eight idle
+  // workers must not all look for a job only one of them can claim.
+  CountingStore counting(store_.get());
+  JobWorkerPool::Options options;
+  options.workers = 8;
+  options.clock = &clock_;  // never advanced: no poll-interval looks
+  options.events = &hub_;
+  auto pool = JobWorkerPool::Create(options, &counting, [](const Job&, const JobCancellation&) {
+    JobPayload out;
+    out.http_status = 200;
+    return JobOutcome::Success(out);
+  });
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  (*pool)->Start();
+  // Every worker looks once at start and finds nothing.
+  const absl::Time deadline = absl::Now() + kPatience;
+  while (counting.looks() < 8 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_EQ(counting.looks(), 8);
+  JobEventQueue events(&hub_, "", RealClock::Get());
+  const std::string id = Submit("x");
+  ASSERT_TRUE(WaitFor(events, id, JobStatus::kSucceeded));
+  // Give wrongly woken workers time to look (they would at once).
+  absl::SleepFor(absl::Milliseconds(200));
+  // The woken worker's claim, and its look for the next job after running
+  // it; with every worker woken this was 8 + 1.
+  EXPECT_LE(counting.looks() - 8, 2);
+  (*pool)->Stop();
+  EXPECT_EQ((*pool)->stats().succeeded, 1u);
 }
 
 TEST_F(JobWorkerPoolTest, RetryableFailureIsRetriedAfterBackoffOnTheClock) {
