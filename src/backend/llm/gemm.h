@@ -19,6 +19,15 @@
 // and rows share its blocks: a token's vector is the same alone or in a
 // batch (encoders' "batch equals single", prompt goldens).
 //
+// The integer variant (Pack with Activations::kInteger or kBoth): tokens
+// quantised to 8 bits per 32 values like decode's (quantize_activations),
+// weights of the quantised types decoded per k-block to their signed
+// integer codes and per-group scales instead of f32, and multiplied with
+// vpdpbusd (64 multiply-adds per instruction, 4x an f32 FMA's): prompt
+// processing runs at integer throughput, with decode's 8-bit rounding of
+// the activations. Weight types a set cannot run there (float types, AVX2)
+// keep the f32 path. Operands and arithmetic: qgemm_kernels_impl.inc.
+//
 // Thread-safety: Pack() runs alone; then Rows() may run concurrently for
 // disjoint row ranges, each `thread` index used by one caller at a time.
 
@@ -26,6 +35,7 @@
 #include <vector>
 
 #include "backend/llm/kernel_set.h"
+#include "backend/llm/kernels.h"
 #include "backend/llm/model.h"
 
 namespace inferd::llm {
@@ -44,24 +54,58 @@ class Gemm {
   // so that no block is cut short in the middle of a range.
   int64_t row_block() const { return kernels_->gemm_rows; }
 
+  // Which activations Pack() prepares: f32 panels, 8-bit panels, or both
+  // (one call's weights of both kinds).
+  enum class Activations { kFloat, kInteger, kBoth };
+
+  // Whether Rows() multiplies a weight of `type` with 8-bit activations
+  // (the integer GEMM) once they are packed; else in f32.
+  bool Integer(GgmlType type) const;
+
   // Packs n_tokens activation vectors of n values (x[t * n + k]) for the
-  // following Rows() calls.
-  void Pack(const float* x, int64_t n_tokens, int64_t n);
+  // following Rows() calls. kInteger and kBoth need n a multiple of 32.
+  void Pack(const float* x, int64_t n_tokens, int64_t n,
+            Activations which = Activations::kFloat);
 
   // Rows [r_begin, r_end) of y = w . x for the packed tokens:
-  // y[t * w.rows + r]. w.cols must be the packed n.
+  // y[t * w.rows + r]. w.cols must be the packed n; the integer GEMM for
+  // Integer(w.type) when 8-bit panels are packed, else the f32 panels must
+  // be.
   void Rows(const Weight& w, int64_t r_begin, int64_t r_end, int thread,
             float* y);
 
  private:
   struct Scratch {
-    std::vector<float> tile;  // gemm_rows x kGemmDepth decoded weights
-    std::vector<float> acc;   // row block x padded tokens
+    std::vector<float> tile;      // gemm_rows x kGemmDepth decoded weights
+    std::vector<QGemmRow> qtile;  // qgemm_rows decoded rows
+    std::vector<float> acc;       // row block x padded tokens
   };
+
+  void PackFloat(const float* x);
+  void PackInteger(const float* x);
+  void FloatRows(const Weight& w, int64_t r_begin, int64_t r_end,
+                 Scratch& s, float* y);
+  void IntegerRows(const Weight& w, int64_t r_begin, int64_t r_end,
+                   Scratch& s, float* y);
+  // Copies a row block's accumulators (rows x padded tokens) to y.
+  void Store(const Scratch& s, int64_t tokens, int64_t rb, int64_t re,
+             int64_t rows, float* y) const;
 
   const KernelSet* kernels_;
   std::vector<Scratch> scratch_;  // per thread
   std::vector<float> packed_;     // panels x n x gemm_lanes
+  bool float_packed_ = false;
+  // 8-bit panels (QGemmPanels): codes, scales, scale x sum.
+  std::vector<BlockQ8Act> quantized_;  // n_tokens x n / 32, before packing
+  // Cache-line storage, so the micro-kernel's vector loads are aligned.
+  struct alignas(64) Line {
+    uint8_t bytes[64];
+  };
+  std::vector<Line> qcodes_;
+  std::vector<Line> qscales_;
+  std::vector<Line> qsums_;
+  QGemmPanels panels_q_{};
+  bool integer_packed_ = false;
   int64_t n_tokens_ = 0;
   int64_t n_ = 0;
   int64_t panels_ = 0;

@@ -8,6 +8,7 @@
 
 #include "backend/llm/ggml_type.h"
 #include "backend/llm/kernel_set.h"
+#include "backend/llm/kernels.h"
 #include "backend/llm/testing/quantize.h"
 #include "gtest/gtest.h"
 
@@ -46,10 +47,12 @@ std::vector<float> RandomTokens(int64_t n_tokens, int64_t n,
 }
 
 // y = w . x through `set`, all rows in one call.
-std::vector<float> Product(const KernelSet& set, const Weight& w,
-                           const std::vector<float>& x, int64_t n_tokens) {
+std::vector<float> Product(
+    const KernelSet& set, const Weight& w, const std::vector<float>& x,
+    int64_t n_tokens,
+    Gemm::Activations which = Gemm::Activations::kFloat) {
   Gemm gemm(1, set);
-  gemm.Pack(x.data(), n_tokens, w.cols);
+  gemm.Pack(x.data(), n_tokens, w.cols, which);
   std::vector<float> y(n_tokens * w.rows, NAN);
   gemm.Rows(w, 0, w.rows, 0, y.data());
   return y;
@@ -158,6 +161,134 @@ TEST_P(GemmTest, LargeProductMatchesReference) {
       Product(*FindKernelSet("scalar"), t.w, x, tokens);
   for (size_t i = 0; i < y.size(); ++i) {
     ASSERT_NEAR(y[i], want[i], 1e-3f * (1 + std::fabs(want[i]))) << i;
+  }
+}
+
+// The integer GEMM: every weight type with 8-bit activations, ragged rows
+// (not a multiple of any register block), tokens across panel boundaries,
+// n with a short last k-block where the type allows.
+const Shape kIntegerShapes[] = {
+    {GgmlType::kQ8_0, 29, 288, 40},  {GgmlType::kQ4_0, 25, 544, 9},
+    {GgmlType::kQ4_0, 3, 32, 1},     {GgmlType::kQ5_0, 18, 320, 17},
+    {GgmlType::kQ5_1, 11, 96, 16},   {GgmlType::kIQ4_NL, 9, 64, 3},
+    {GgmlType::kQ4_K, 26, 512, 12},  {GgmlType::kQ5_K, 14, 256, 31},
+    {GgmlType::kQ6_K, 31, 768, 48},  {GgmlType::kQ6_K, 5, 256, 2},
+};
+
+// Every set that runs a type in the integer GEMM matches the product of
+// the scalar set's decoded rows with the 8-bit activations (which every
+// set rounds the same way), to float rounding: the quantisation of the
+// activations is the only approximation, and decode makes it too.
+TEST_P(GemmTest, IntegerMatchesQuantizedReference) {
+  const KernelSet& set = *GetParam();
+  const KernelSet& scalar = *FindKernelSet("scalar");
+  std::mt19937 rng(11);
+  int checked = 0;
+  for (const Shape& s : kIntegerShapes) {
+    if (set.qgemm_group(s.type) == 0) continue;
+    ++checked;
+    SCOPED_TRACE(TypeName(s.type) + " rows " + std::to_string(s.rows) +
+                 " n " + std::to_string(s.n) + " tokens " +
+                 std::to_string(s.tokens));
+    const TestWeight t = RandomWeight(s.type, s.rows, s.n, rng);
+    const std::vector<float> x = RandomTokens(s.tokens, s.n, rng);
+    const std::vector<float> y =
+        Product(set, t.w, x, s.tokens, Gemm::Activations::kInteger);
+    std::vector<BlockQ8Act> xq(s.tokens * s.n / 32);
+    for (int64_t tok = 0; tok < s.tokens; ++tok) {
+      scalar.quantize_activations(x.data() + tok * s.n, s.n,
+                                  xq.data() + tok * s.n / 32);
+    }
+    std::vector<float> row(s.n);
+    for (int64_t r = 0; r < s.rows; ++r) {
+      scalar.dequantize_row(s.type, t.w.row(r), s.n, row.data());
+      for (int64_t tok = 0; tok < s.tokens; ++tok) {
+        double want = 0, scale = 0;
+        for (int64_t k = 0; k < s.n; ++k) {
+          const BlockQ8Act& a = xq[tok * s.n / 32 + k / 32];
+          const double v = static_cast<double>(row[k]) * a.d * a.qs[k % 32];
+          want += v;
+          scale += std::fabs(v);
+        }
+        ASSERT_NEAR(y[tok * s.rows + r], want, 1e-5 * scale + 1e-6)
+            << "row " << r << " token " << tok;
+      }
+    }
+  }
+  // The sets that have an integer GEMM run it for every such type.
+  if (std::string(set.name) != "avx2") {
+    EXPECT_EQ(checked, std::size(kIntegerShapes));
+  }
+}
+
+// The integer GEMM keeps the f32 GEMM's contract: a token's outputs are
+// bit-for-bit the same alone, in a batch, anywhere in the batch, and
+// whichever row range holds them; and f32 weights in the same product
+// (Activations::kBoth) keep the f32 path.
+TEST_P(GemmTest, IntegerTokenResultDoesNotDependOnItsBatch) {
+  const KernelSet& set = *GetParam();
+  std::mt19937 rng(13);
+  for (const Shape& s : kIntegerShapes) {
+    SCOPED_TRACE(TypeName(s.type));
+    const TestWeight t = RandomWeight(s.type, s.rows, s.n, rng);
+    const int64_t tokens = 37;
+    const std::vector<float> x = RandomTokens(tokens, s.n, rng);
+    const auto kBoth = Gemm::Activations::kBoth;
+    const std::vector<float> batch = Product(set, t.w, x, tokens, kBoth);
+    std::vector<float> reversed(x.size());
+    for (int64_t tok = 0; tok < tokens; ++tok) {
+      std::memcpy(&reversed[(tokens - 1 - tok) * s.n], &x[tok * s.n],
+                  s.n * sizeof(float));
+    }
+    const std::vector<float> backwards =
+        Product(set, t.w, reversed, tokens, kBoth);
+    for (int64_t tok = 0; tok < tokens; ++tok) {
+      const std::vector<float> one(x.begin() + tok * s.n,
+                                   x.begin() + (tok + 1) * s.n);
+      const std::vector<float> alone = Product(set, t.w, one, 1, kBoth);
+      for (int64_t r = 0; r < s.rows; ++r) {
+        const float b = batch[tok * s.rows + r];
+        ASSERT_EQ(std::memcmp(&b, &alone[r], 4), 0) << tok << " " << r;
+        const float v = backwards[(tokens - 1 - tok) * s.rows + r];
+        ASSERT_EQ(std::memcmp(&b, &v, 4), 0) << tok << " " << r;
+      }
+    }
+    Gemm gemm(2, set);
+    gemm.Pack(x.data(), tokens, s.n, kBoth);
+    std::vector<float> split(tokens * s.rows, NAN);
+    const int64_t cut = s.rows / 2 + 1;
+    gemm.Rows(t.w, cut, s.rows, 1, split.data());
+    gemm.Rows(t.w, 0, cut, 0, split.data());
+    ASSERT_EQ(std::memcmp(split.data(), batch.data(), batch.size() * 4), 0);
+    // An F16 weight beside it in the same packing runs in f32.
+    const TestWeight f = RandomWeight(GgmlType::kF16, 7, s.n, rng);
+    std::vector<float> mixed(tokens * 7, NAN);
+    gemm.Rows(f.w, 0, 7, 0, mixed.data());
+    const std::vector<float> floats = Product(set, f.w, x, tokens);
+    ASSERT_EQ(std::memcmp(mixed.data(), floats.data(), floats.size() * 4), 0);
+  }
+}
+
+// Many row blocks and k-blocks, both panel variants: the integer GEMM of
+// every set against the scalar set's.
+TEST_P(GemmTest, IntegerLargeProductMatchesScalar) {
+  const KernelSet& set = *GetParam();
+  std::mt19937 rng(17);
+  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+    if (set.qgemm_group(type) == 0) continue;
+    SCOPED_TRACE(TypeName(type));
+    const int64_t rows = Gemm::kRowPanels * set.qgemm_rows * 2 + 5;
+    const int64_t n = 3 * kGemmDepth;
+    const int64_t tokens = 3 * set.qgemm_lanes + 2;
+    const TestWeight t = RandomWeight(type, rows, n, rng);
+    const std::vector<float> x = RandomTokens(tokens, n, rng);
+    const auto kInteger = Gemm::Activations::kInteger;
+    const std::vector<float> y = Product(set, t.w, x, tokens, kInteger);
+    const std::vector<float> want =
+        Product(*FindKernelSet("scalar"), t.w, x, tokens, kInteger);
+    for (size_t i = 0; i < y.size(); ++i) {
+      ASSERT_NEAR(y[i], want[i], 1e-3f * (1 + std::fabs(want[i]))) << i;
+    }
   }
 }
 

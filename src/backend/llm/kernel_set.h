@@ -34,6 +34,32 @@ struct BlockQ8Act;
 // k-block is a whole number of a row's blocks.
 inline constexpr int64_t kGemmDepth = 256;
 
+// The integer GEMM (gemm.h with 8-bit activations; operands and arithmetic
+// in qgemm_kernels_impl.inc). One weight row's k-block decoded to signed
+// codes: w[k] = scale[g] * q[k] + min[g] for g = k / group (group 32, or
+// 16 for Q6_K), bias[g] = -128 * (sum of the group's q).
+inline constexpr int kQGemmMaxGroups = kGemmDepth / 16;
+struct alignas(64) QGemmRow {
+  int8_t q[kGemmDepth];
+  float scale[kQGemmMaxGroups];
+  float min[kQGemmMaxGroups];  // 0 for the types without mins
+  int32_t bias[kQGemmMaxGroups];
+};
+
+// Tokens quantised to 8 bits per block of 32 values (as
+// quantize_activations), packed in panels of qgemm_lanes tokens. Value i of
+// block b of token l of panel j, plus 128 (unsigned), at
+//   q[(j * blocks + b) * 32 * lanes + (i / 4) * 4 * lanes + l * 4 + i % 4]
+// (one 4-byte lane per token: vpdpbusd's operand); the block's scale at
+// d[(j * blocks + b) * lanes + l], that scale times the sum of its 32
+// integers at dsum[...] likewise. Missing tokens of the last panel are 0.
+struct QGemmPanels {
+  const uint8_t* q;
+  const float* d;
+  const float* dsum;
+  int64_t blocks;  // per token: n / 32
+};
+
 struct KernelSet {
   const char* name;  // "scalar", "avx2" or "avx512" (INFERD_KERNELS values)
   const char* label;  // for people: "scalar", "AVX2", "AVX-512 VNNI"
@@ -66,6 +92,20 @@ struct KernelSet {
   void (*gemm_block)(const float* w, const float* x, int64_t panel_stride,
                      int64_t kc, int64_t n_panels, float* c,
                      int64_t c_stride);
+  // Integer GEMM: values per weight group of `type`, 0 where this set runs
+  // `type` in the f32 GEMM instead; one row's k-block (kc values from
+  // `row`, which points at the k-block's first byte) decoded; and
+  // c += w . x for qgemm_rows rows w[0..) and n_panels panels of
+  // qgemm_lanes tokens over kc values from activation block b0, c laid out
+  // as gemm_block's.
+  int qgemm_rows;
+  int qgemm_lanes;
+  int (*qgemm_group)(GgmlType type);
+  void (*qgemm_unpack)(GgmlType type, const void* row, int64_t kc,
+                       QGemmRow* out);
+  void (*qgemm_block)(const QGemmRow* w, int group, bool mins,
+                      const QGemmPanels& x, int64_t b0, int64_t kc,
+                      int64_t n_panels, float* c, int64_t c_stride);
 };
 
 // The set the kernels of kernels.h use: chosen on the first call.

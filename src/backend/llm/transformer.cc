@@ -72,7 +72,9 @@ void Transformer::MatMul(std::initializer_list<MatOut> outs, const float* x,
   // decode steps (one token per sequence, decode_batch_) always takes this
   // path, so a token gets the same arithmetic alone or beside 15 others.
   // Prompt chunks of kTileMinTokens or more are compute-bound: they run in
-  // the blocked GEMM (gemm.h), weights decoded to f32 once per product.
+  // the blocked GEMM (gemm.h), weights decoded once per product, the
+  // quantised types with 8-bit activations in its integer variant (where
+  // the kernel set has one) like decode, the others in f32.
   // Batches of F16/BF16/F32 decode steps too from kDecodeTileMinTokens: the
   // GEMM pads tokens to a 16-wide panel (AVX-512), so below ~10 tokens it
   // costs more than DotRows (F16 file, 2 threads: DotRows 73 / 76 tokens/s
@@ -85,10 +87,14 @@ void Transformer::MatMul(std::initializer_list<MatOut> outs, const float* x,
     return n_tokens >= kTileMinTokens;
   };
   bool quantized = false;
-  bool tiled = false;
+  bool tiled_float = false;
+  bool tiled_integer = false;
   for (const MatOut& o : outs) {
-    tiled |= tiled_for(*o.w);
-    quantized |= !tiled_for(*o.w) && UsesQuantizedActivations(o.w->type);
+    const bool tiled = tiled_for(*o.w);
+    const bool integer = gemm_.Integer(o.w->type);
+    tiled_float |= tiled && !integer;
+    tiled_integer |= tiled && integer;
+    quantized |= !tiled && UsesQuantizedActivations(o.w->type);
   }
   if (quantized) {
     const int64_t nb = n / 32;
@@ -96,7 +102,12 @@ void Transformer::MatMul(std::initializer_list<MatOut> outs, const float* x,
       QuantizeActivations(x + t * n, n, xq_.data() + t * nb);
     }
   }
-  if (tiled) gemm_.Pack(x, n_tokens, n);
+  if (tiled_float || tiled_integer) {
+    gemm_.Pack(x, n_tokens, n,
+               !tiled_integer ? Gemm::Activations::kFloat
+               : tiled_float  ? Gemm::Activations::kBoth
+                              : Gemm::Activations::kInteger);
+  }
   // Register blocks of rows of all weights, numbered consecutively, split
   // into tasks: one parallel loop (one barrier) for e.g. q, k and v together.
   const int64_t block = gemm_.row_block();
