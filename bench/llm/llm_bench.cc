@@ -142,12 +142,15 @@ double AggregateDecode(std::shared_ptr<const Model> model, int threads, int n,
 int main(int argc, char** argv) {
   int threads = 2;
   bool sgemm_only = false;
+  bool prompt_only = false;  // pp128 only: quick A/B runs of the GEMM
   std::vector<std::string> models;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
       threads = std::atoi(argv[++i]);
     } else if (std::strcmp(argv[i], "--sgemm-only") == 0) {
       sgemm_only = true;
+    } else if (std::strcmp(argv[i], "--prompt-only") == 0) {
+      prompt_only = true;
     } else {
       models.push_back(argv[i]);
     }
@@ -163,14 +166,20 @@ int main(int argc, char** argv) {
         SgemmGflops(threads, 1024, 1024, 1024));
     return 0;
   }
-  const double bw = ReadBandwidthGBs(threads);
-  std::printf("read bandwidth: %.2f GB/s (1 GiB streaming sum)\n", bw);
-  const double sgemm_prompt = SgemmGflops(threads, 128, 4096, 1024);
-  const double sgemm_square = SgemmGflops(threads, 1024, 1024, 1024);
-  std::printf(
-      "OpenBLAS sgemm: %.1f GFLOP/s (128x4096x1024), %.1f GFLOP/s "
-      "(1024^3)\n",
-      sgemm_prompt, sgemm_square);
+  const double bw = prompt_only ? 0 : ReadBandwidthGBs(threads);
+  if (!prompt_only) {
+    std::printf("read bandwidth: %.2f GB/s (1 GiB streaming sum)\n", bw);
+  }
+  const double sgemm_prompt =
+      prompt_only ? 0 : SgemmGflops(threads, 128, 4096, 1024);
+  const double sgemm_square =
+      prompt_only ? 0 : SgemmGflops(threads, 1024, 1024, 1024);
+  if (!prompt_only) {
+    std::printf(
+        "OpenBLAS sgemm: %.1f GFLOP/s (128x4096x1024), %.1f GFLOP/s "
+        "(1024^3)\n",
+        sgemm_prompt, sgemm_square);
+  }
   for (const std::string& path : models) {
     auto loaded = Model::Load(path);
     if (!loaded.ok()) {
@@ -215,6 +224,10 @@ int main(int argc, char** argv) {
         }
       }
       pp_best = std::max(pp_best, t.prompt_tokens_per_second());
+    }
+    if (prompt_only) {
+      std::printf("prompt (128 tokens): %.1f tokens/s\n", pp_best);
+      continue;
     }
     // The peer figures again, right beside this model's runs, so both see
     // the same machine conditions.
