@@ -132,22 +132,22 @@ void Gemm::Store(const Scratch& s, int64_t tokens, int64_t rb, int64_t re,
   }
 }
 
-void Gemm::FloatRows(const Weight& w, int64_t r_begin, int64_t r_end,
-                     Scratch& s, float* y) {
-  const int64_t mr = kernels_->gemm_rows;
-  const int64_t lanes = kernels_->gemm_lanes;
+// The block walk both paths share: rows in blocks of kRowPanels register
+// panels of `mr` rows, whose accumulators (x `tokens`) stay while the
+// k-blocks pass. Per panel and k-block, `decode(r0, rows_here, offset, kc)`
+// fills the path's tile (rows past the range as zeros: they multiply but are
+// not written) and `multiply(k0, kc, acc)` runs its block kernel.
+template <typename Decode, typename Multiply>
+void Gemm::Walk(const Weight& w, int64_t r_begin, int64_t r_end, int64_t mr,
+                int64_t tokens, Scratch& s, float* y, Decode decode,
+                Multiply multiply) {
   const int64_t n = n_;
-  const int64_t tokens = panels_ * lanes;  // padded
   const int64_t block_rows = mr * kRowPanels;
-  if (s.tile.size() < static_cast<size_t>(mr * kGemmDepth)) {
-    s.tile.assign(mr * kGemmDepth, 0.0f);
-  }
   if (s.acc.size() < static_cast<size_t>(block_rows * tokens)) {
     s.acc.resize(block_rows * tokens);
   }
   // Bytes of one k-block of a row (a whole number of the type's blocks).
   const int64_t depth_bytes = RowBytes(w.type, kGemmDepth);
-  float* tile = s.tile.data();
   for (int64_t rb = r_begin; rb < r_end; rb += block_rows) {
     const int64_t re = std::min(rb + block_rows, r_end);
     const int64_t panels_here = (re - rb + mr - 1) / mr;
@@ -157,7 +157,6 @@ void Gemm::FloatRows(const Weight& w, int64_t r_begin, int64_t r_end,
       const int64_t offset = k0 / kGemmDepth * depth_bytes;
       for (int64_t p = 0; p < panels_here; ++p) {
         const int64_t r0 = rb + p * mr;
-        const int64_t rows_here = std::min(mr, re - r0);
         int64_t next_row = r0 + mr;
         int64_t next_offset = offset;
         if (p + 1 == panels_here) {
@@ -167,72 +166,65 @@ void Gemm::FloatRows(const Weight& w, int64_t r_begin, int64_t r_end,
         PrefetchPieces(w, next_row,
                        std::min(next_row + mr, next_row < re ? re : r_end),
                        next_offset, depth_bytes);
-        for (int64_t i = 0; i < rows_here; ++i) {
-          kernels_->dequantize_row(w.type, w.row(r0 + i) + offset, kc,
-                                   tile + i * kGemmDepth);
-        }
-        // Rows past the range multiply as zeros and are not written.
-        for (int64_t i = rows_here; i < mr; ++i) {
-          std::fill_n(tile + i * kGemmDepth, kc, 0.0f);
-        }
-        kernels_->gemm_block(tile, packed_.data() + k0 * lanes, n * lanes, kc,
-                             panels_, s.acc.data() + p * mr * tokens, tokens);
+        decode(r0, std::min(mr, re - r0), offset, kc);
+        multiply(k0, kc, s.acc.data() + p * mr * tokens);
       }
     }
     Store(s, tokens, rb, re, w.rows, y);
   }
 }
 
-// FloatRows' walk with the integer operands: rows decoded to codes and
-// group scales (QGemmRow) instead of f32.
+void Gemm::FloatRows(const Weight& w, int64_t r_begin, int64_t r_end,
+                     Scratch& s, float* y) {
+  const int64_t mr = kernels_->gemm_rows;
+  const int64_t lanes = kernels_->gemm_lanes;
+  const int64_t tokens = panels_ * lanes;  // padded
+  if (s.tile.size() < static_cast<size_t>(mr * kGemmDepth)) {
+    s.tile.assign(mr * kGemmDepth, 0.0f);
+  }
+  float* tile = s.tile.data();
+  Walk(
+      w, r_begin, r_end, mr, tokens, s, y,
+      [&](int64_t r0, int64_t rows_here, int64_t offset, int64_t kc) {
+        for (int64_t i = 0; i < rows_here; ++i) {
+          kernels_->dequantize_row(w.type, w.row(r0 + i) + offset, kc,
+                                   tile + i * kGemmDepth);
+        }
+        for (int64_t i = rows_here; i < mr; ++i) {
+          std::fill_n(tile + i * kGemmDepth, kc, 0.0f);
+        }
+      },
+      [&](int64_t k0, int64_t kc, float* acc) {
+        kernels_->gemm_block(tile, packed_.data() + k0 * lanes, n_ * lanes,
+                             kc, panels_, acc, tokens);
+      });
+}
+
+// The integer operands: rows decoded to codes and group scales (QGemmRow)
+// instead of f32.
 void Gemm::IntegerRows(const Weight& w, int64_t r_begin, int64_t r_end,
                        Scratch& s, float* y) {
   const int64_t mr = kernels_->qgemm_rows;
   const int64_t lanes = kernels_->qgemm_lanes;
-  const int64_t n = n_;
   const int64_t panels = (n_tokens_ + lanes - 1) / lanes;
-  const int64_t tokens = panels * lanes;  // padded
-  const int64_t block_rows = mr * kRowPanels;
   const int group = kernels_->qgemm_group(w.type);
   const bool mins = HasMins(w.type);
   if (s.qtile.size() < static_cast<size_t>(mr)) s.qtile.resize(mr);
-  if (s.acc.size() < static_cast<size_t>(block_rows * tokens)) {
-    s.acc.resize(block_rows * tokens);
-  }
-  const int64_t depth_bytes = RowBytes(w.type, kGemmDepth);
   QGemmRow* tile = s.qtile.data();
-  for (int64_t rb = r_begin; rb < r_end; rb += block_rows) {
-    const int64_t re = std::min(rb + block_rows, r_end);
-    const int64_t panels_here = (re - rb + mr - 1) / mr;
-    std::fill_n(s.acc.data(), panels_here * mr * tokens, 0.0f);
-    for (int64_t k0 = 0; k0 < n; k0 += kGemmDepth) {
-      const int64_t kc = std::min<int64_t>(kGemmDepth, n - k0);
-      const int64_t offset = k0 / kGemmDepth * depth_bytes;
-      for (int64_t p = 0; p < panels_here; ++p) {
-        const int64_t r0 = rb + p * mr;
-        const int64_t rows_here = std::min(mr, re - r0);
-        int64_t next_row = r0 + mr;
-        int64_t next_offset = offset;
-        if (p + 1 == panels_here) {
-          next_row = k0 + kGemmDepth < n ? rb : re;
-          next_offset = k0 + kGemmDepth < n ? offset + depth_bytes : 0;
-        }
-        PrefetchPieces(w, next_row,
-                       std::min(next_row + mr, next_row < re ? re : r_end),
-                       next_offset, depth_bytes);
+  Walk(
+      w, r_begin, r_end, mr, panels * lanes, s, y,
+      [&](int64_t r0, int64_t rows_here, int64_t offset, int64_t kc) {
         for (int64_t i = 0; i < rows_here; ++i) {
           kernels_->qgemm_unpack(w.type, w.row(r0 + i) + offset, kc, tile + i);
         }
-        // Rows past the range multiply as zeros and are not written.
         for (int64_t i = rows_here; i < mr; ++i) {
           std::memset(static_cast<void*>(tile + i), 0, sizeof(QGemmRow));
         }
+      },
+      [&](int64_t k0, int64_t kc, float* acc) {
         kernels_->qgemm_block(tile, group, mins, panels_q_, k0 / 32, kc,
-                              panels, s.acc.data() + p * mr * tokens, tokens);
-      }
-    }
-    Store(s, tokens, rb, re, w.rows, y);
-  }
+                              panels, acc, panels * lanes);
+      });
 }
 
 }  // namespace inferd::llm

@@ -87,6 +87,10 @@ class Gemm {
                  Scratch& s, float* y);
   void IntegerRows(const Weight& w, int64_t r_begin, int64_t r_end,
                    Scratch& s, float* y);
+  template <typename Decode, typename Multiply>
+  void Walk(const Weight& w, int64_t r_begin, int64_t r_end, int64_t mr,
+            int64_t tokens, Scratch& s, float* y, Decode decode,
+            Multiply multiply);
   // Copies a row block's accumulators (rows x padded tokens) to y.
   void Store(const Scratch& s, int64_t tokens, int64_t rb, int64_t re,
              int64_t rows, float* y) const;

@@ -65,6 +65,65 @@ struct Shape {
   int64_t tokens;
 };
 
+// Checks y (tokens x w.rows) against a float64 product of the rows the
+// scalar set decodes with the activations `activation(token, k)` gives, to
+// 1e-5 of the sum of the products' magnitudes.
+template <typename Activation>
+void ExpectMatchesDecodedRows(const Weight& w, int64_t tokens,
+                              const std::vector<float>& y,
+                              Activation activation) {
+  const KernelSet& scalar = *FindKernelSet("scalar");
+  std::vector<float> row(w.cols);
+  for (int64_t r = 0; r < w.rows; ++r) {
+    scalar.dequantize_row(w.type, w.row(r), w.cols, row.data());
+    for (int64_t tok = 0; tok < tokens; ++tok) {
+      double want = 0, scale = 0;
+      for (int64_t k = 0; k < w.cols; ++k) {
+        const double v = static_cast<double>(row[k]) * activation(tok, k);
+        want += v;
+        scale += std::fabs(v);
+      }
+      ASSERT_NEAR(y[tok * w.rows + r], want, 1e-5 * scale + 1e-6)
+          << "row " << r << " token " << tok;
+    }
+  }
+}
+
+// Checks that each token's outputs are bit-for-bit the same in the batch,
+// alone, and at the other end of the reversed batch, and that the rows are
+// the same when two calls split them at a ragged row. Leaves x packed in
+// `gemm` (two scratch slots).
+void ExpectBatchInvariant(const KernelSet& set, const Weight& w,
+                          const std::vector<float>& x, int64_t tokens,
+                          Gemm::Activations which, Gemm& gemm) {
+  const int64_t n = w.cols;
+  const std::vector<float> batch = Product(set, w, x, tokens, which);
+  std::vector<float> reversed(x.size());
+  for (int64_t tok = 0; tok < tokens; ++tok) {
+    std::memcpy(&reversed[(tokens - 1 - tok) * n], &x[tok * n],
+                n * sizeof(float));
+  }
+  const std::vector<float> backwards =
+      Product(set, w, reversed, tokens, which);
+  for (int64_t tok = 0; tok < tokens; ++tok) {
+    const std::vector<float> one(x.begin() + tok * n,
+                                 x.begin() + (tok + 1) * n);
+    const std::vector<float> alone = Product(set, w, one, 1, which);
+    for (int64_t r = 0; r < w.rows; ++r) {
+      const float b = batch[tok * w.rows + r];
+      ASSERT_EQ(std::memcmp(&b, &alone[r], 4), 0) << tok << " " << r;
+      const float v = backwards[(tokens - 1 - tok) * w.rows + r];
+      ASSERT_EQ(std::memcmp(&b, &v, 4), 0) << tok << " " << r;
+    }
+  }
+  gemm.Pack(x.data(), tokens, n, which);
+  std::vector<float> split(tokens * w.rows, NAN);
+  const int64_t cut = w.rows / 2 + 1;
+  gemm.Rows(w, cut, w.rows, 1, split.data());
+  gemm.Rows(w, 0, cut, 0, split.data());
+  ASSERT_EQ(std::memcmp(split.data(), batch.data(), batch.size() * 4), 0);
+}
+
 // Ragged on purpose: rows not a multiple of any set's register block, token
 // counts across panel boundaries, n not a multiple of the k-block (and for
 // the float types not of 32).
@@ -82,7 +141,6 @@ class GemmTest : public ::testing::TestWithParam<const KernelSet*> {};
 // Every set against a float64 product of the rows the scalar set decodes.
 TEST_P(GemmTest, MatchesDequantizedReference) {
   const KernelSet& set = *GetParam();
-  const KernelSet& scalar = *FindKernelSet("scalar");
   std::mt19937 rng(3);
   for (const Shape& s : kShapes) {
     SCOPED_TRACE(TypeName(s.type) + " rows " + std::to_string(s.rows) +
@@ -91,19 +149,9 @@ TEST_P(GemmTest, MatchesDequantizedReference) {
     const TestWeight t = RandomWeight(s.type, s.rows, s.n, rng);
     const std::vector<float> x = RandomTokens(s.tokens, s.n, rng);
     const std::vector<float> y = Product(set, t.w, x, s.tokens);
-    std::vector<float> row(s.n);
-    for (int64_t r = 0; r < s.rows; ++r) {
-      scalar.dequantize_row(s.type, t.w.row(r), s.n, row.data());
-      for (int64_t tok = 0; tok < s.tokens; ++tok) {
-        double want = 0, scale = 0;
-        for (int64_t k = 0; k < s.n; ++k) {
-          want += static_cast<double>(row[k]) * x[tok * s.n + k];
-          scale += std::fabs(static_cast<double>(row[k]) * x[tok * s.n + k]);
-        }
-        ASSERT_NEAR(y[tok * s.rows + r], want, 1e-5 * scale + 1e-6)
-            << "row " << r << " token " << tok;
-      }
-    }
+    ExpectMatchesDecodedRows(t.w, s.tokens, y, [&](int64_t tok, int64_t k) {
+      return static_cast<double>(x[tok * s.n + k]);
+    });
   }
 }
 
@@ -116,33 +164,9 @@ TEST_P(GemmTest, TokenResultDoesNotDependOnItsBatch) {
     SCOPED_TRACE(TypeName(s.type));
     const TestWeight t = RandomWeight(s.type, s.rows, s.n, rng);
     const int64_t tokens = 37;  // two and a bit panels in every set
-    const std::vector<float> x = RandomTokens(tokens, s.n, rng);
-    const std::vector<float> batch = Product(set, t.w, x, tokens);
-    std::vector<float> reversed(x.size());
-    for (int64_t tok = 0; tok < tokens; ++tok) {
-      std::memcpy(&reversed[(tokens - 1 - tok) * s.n], &x[tok * s.n],
-                  s.n * sizeof(float));
-    }
-    const std::vector<float> backwards = Product(set, t.w, reversed, tokens);
-    for (int64_t tok = 0; tok < tokens; ++tok) {
-      const std::vector<float> one(x.begin() + tok * s.n,
-                                   x.begin() + (tok + 1) * s.n);
-      const std::vector<float> alone = Product(set, t.w, one, 1);
-      for (int64_t r = 0; r < s.rows; ++r) {
-        const float b = batch[tok * s.rows + r];
-        ASSERT_EQ(std::memcmp(&b, &alone[r], 4), 0) << tok << " " << r;
-        const float v = backwards[(tokens - 1 - tok) * s.rows + r];
-        ASSERT_EQ(std::memcmp(&b, &v, 4), 0) << tok << " " << r;
-      }
-    }
-    // The same rows split over two calls at a ragged row.
     Gemm gemm(2, set);
-    gemm.Pack(x.data(), tokens, s.n);
-    std::vector<float> split(tokens * s.rows, NAN);
-    const int64_t cut = s.rows / 2 + 1;
-    gemm.Rows(t.w, cut, s.rows, 1, split.data());
-    gemm.Rows(t.w, 0, cut, 0, split.data());
-    ASSERT_EQ(std::memcmp(split.data(), batch.data(), batch.size() * 4), 0);
+    ExpectBatchInvariant(set, t.w, RandomTokens(tokens, s.n, rng), tokens,
+                         Gemm::Activations::kFloat, gemm);
   }
 }
 
@@ -204,21 +228,10 @@ TEST_P(GemmTest, IntegerMatchesQuantizedReference) {
       scalar.quantize_activations(x.data() + tok * s.n, s.n,
                                   xq.data() + tok * s.n / 32);
     }
-    std::vector<float> row(s.n);
-    for (int64_t r = 0; r < s.rows; ++r) {
-      scalar.dequantize_row(s.type, t.w.row(r), s.n, row.data());
-      for (int64_t tok = 0; tok < s.tokens; ++tok) {
-        double want = 0, scale = 0;
-        for (int64_t k = 0; k < s.n; ++k) {
-          const BlockQ8Act& a = xq[tok * s.n / 32 + k / 32];
-          const double v = static_cast<double>(row[k]) * a.d * a.qs[k % 32];
-          want += v;
-          scale += std::fabs(v);
-        }
-        ASSERT_NEAR(y[tok * s.rows + r], want, 1e-5 * scale + 1e-6)
-            << "row " << r << " token " << tok;
-      }
-    }
+    ExpectMatchesDecodedRows(t.w, s.tokens, y, [&](int64_t tok, int64_t k) {
+      const BlockQ8Act& a = xq[tok * s.n / 32 + k / 32];
+      return static_cast<double>(a.d) * a.qs[k % 32];
+    });
   }
 }
 
@@ -234,33 +247,8 @@ TEST_P(GemmTest, IntegerTokenResultDoesNotDependOnItsBatch) {
     const TestWeight t = RandomWeight(s.type, s.rows, s.n, rng);
     const int64_t tokens = 37;
     const std::vector<float> x = RandomTokens(tokens, s.n, rng);
-    const auto kBoth = Gemm::Activations::kBoth;
-    const std::vector<float> batch = Product(set, t.w, x, tokens, kBoth);
-    std::vector<float> reversed(x.size());
-    for (int64_t tok = 0; tok < tokens; ++tok) {
-      std::memcpy(&reversed[(tokens - 1 - tok) * s.n], &x[tok * s.n],
-                  s.n * sizeof(float));
-    }
-    const std::vector<float> backwards =
-        Product(set, t.w, reversed, tokens, kBoth);
-    for (int64_t tok = 0; tok < tokens; ++tok) {
-      const std::vector<float> one(x.begin() + tok * s.n,
-                                   x.begin() + (tok + 1) * s.n);
-      const std::vector<float> alone = Product(set, t.w, one, 1, kBoth);
-      for (int64_t r = 0; r < s.rows; ++r) {
-        const float b = batch[tok * s.rows + r];
-        ASSERT_EQ(std::memcmp(&b, &alone[r], 4), 0) << tok << " " << r;
-        const float v = backwards[(tokens - 1 - tok) * s.rows + r];
-        ASSERT_EQ(std::memcmp(&b, &v, 4), 0) << tok << " " << r;
-      }
-    }
     Gemm gemm(2, set);
-    gemm.Pack(x.data(), tokens, s.n, kBoth);
-    std::vector<float> split(tokens * s.rows, NAN);
-    const int64_t cut = s.rows / 2 + 1;
-    gemm.Rows(t.w, cut, s.rows, 1, split.data());
-    gemm.Rows(t.w, 0, cut, 0, split.data());
-    ASSERT_EQ(std::memcmp(split.data(), batch.data(), batch.size() * 4), 0);
+    ExpectBatchInvariant(set, t.w, x, tokens, Gemm::Activations::kBoth, gemm);
     // An F16 weight beside it in the same packing runs in f32.
     const TestWeight f = RandomWeight(GgmlType::kF16, 7, s.n, rng);
     std::vector<float> mixed(tokens * 7, NAN);
