@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
   int threads = 2;
   bool sgemm_only = false;
   bool prompt_only = false;  // pp128 only: quick A/B runs of the GEMM
+  bool decode_only = false;  // decode and aggregates only: A/B runs of decode
   std::vector<std::string> models;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
@@ -151,6 +152,8 @@ int main(int argc, char** argv) {
       sgemm_only = true;
     } else if (std::strcmp(argv[i], "--prompt-only") == 0) {
       prompt_only = true;
+    } else if (std::strcmp(argv[i], "--decode-only") == 0) {
+      decode_only = true;
     } else {
       models.push_back(argv[i]);
     }
@@ -166,15 +169,16 @@ int main(int argc, char** argv) {
         SgemmGflops(threads, 1024, 1024, 1024));
     return 0;
   }
-  const double bw = prompt_only ? 0 : ReadBandwidthGBs(threads);
-  if (!prompt_only) {
+  const bool peers = !prompt_only && !decode_only;
+  const double bw = peers ? ReadBandwidthGBs(threads) : 0;
+  if (peers) {
     std::printf("read bandwidth: %.2f GB/s (1 GiB streaming sum)\n", bw);
   }
   const double sgemm_prompt =
-      prompt_only ? 0 : SgemmGflops(threads, 128, 4096, 1024);
+      peers ? SgemmGflops(threads, 128, 4096, 1024) : 0;
   const double sgemm_square =
-      prompt_only ? 0 : SgemmGflops(threads, 1024, 1024, 1024);
-  if (!prompt_only) {
+      peers ? SgemmGflops(threads, 1024, 1024, 1024) : 0;
+  if (peers) {
     std::printf(
         "OpenBLAS sgemm: %.1f GFLOP/s (128x4096x1024), %.1f GFLOP/s "
         "(1024^3)\n",
@@ -210,7 +214,7 @@ int main(int argc, char** argv) {
     }
     // Prompt processing: 128 tokens in one batch.
     double pp_best = 0;
-    for (int rep = 0; rep < 3; ++rep) {
+    for (int rep = 0; rep < (decode_only ? 0 : 3); ++rep) {
       auto engine = *Engine::Create(
           model,
           {.threads = threads, .max_batch_tokens = 128, .max_context = 512});
@@ -231,13 +235,15 @@ int main(int argc, char** argv) {
     }
     // The peer figures again, right beside this model's runs, so both see
     // the same machine conditions.
-    const double sgemm_here =
-        std::max(sgemm_prompt, SgemmGflops(threads, 128, 4096, 1024));
-    const double pp_gflops = pp_best * 2.0 * layer_params / 1e9;
-    std::printf(
-        "prompt (128 tokens): %.1f tokens/s = %.1f GFLOP/s = %.0f%% of "
-        "sgemm (%.1f GFLOP/s)\n",
-        pp_best, pp_gflops, 100 * pp_gflops / sgemm_here, sgemm_here);
+    if (!decode_only) {
+      const double sgemm_here =
+          std::max(sgemm_prompt, SgemmGflops(threads, 128, 4096, 1024));
+      const double pp_gflops = pp_best * 2.0 * layer_params / 1e9;
+      std::printf(
+          "prompt (128 tokens): %.1f tokens/s = %.1f GFLOP/s = %.0f%% of "
+          "sgemm (%.1f GFLOP/s)\n",
+          pp_best, pp_gflops, 100 * pp_gflops / sgemm_here, sgemm_here);
+    }
     // Single-sequence decode.
     double decode_best = 0;
     for (int rep = 0; rep < 2; ++rep) {
@@ -254,9 +260,14 @@ int main(int argc, char** argv) {
       }
       decode_best = std::max(decode_best, t.decode_tokens_per_second());
     }
-    const double bw_here = std::max(bw, ReadBandwidthGBs(threads));
+    if (decode_only) {
+      std::printf("decode (1 sequence, 64 tokens): %.2f tokens/s\n",
+                  decode_best);
+    }
+    const double bw_here =
+        decode_only ? 0 : std::max(bw, ReadBandwidthGBs(threads));
     const double bound = bw_here / weight_gb;
-    std::printf(
+    if (!decode_only) std::printf(
         "decode (1 sequence, 64 tokens): %.2f tokens/s; bandwidth "
         "bound %.2f tokens/s (%.2f GB/s); %.0f%% of bound (%.2f GB/s "
         "effective)\n",
