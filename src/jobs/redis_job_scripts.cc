@@ -87,7 +87,8 @@ local id = ''
 for k = 1, #fields, 2 do
   if fields[k] == 'id' then id = fields[k + 1] end
 end
-return {best_p, entry[1], id}
+local h = redis.call('HMGET', ARGV[5] .. id, 'doc', 'rev', 'entry', 'input')
+return {best_p, entry[1], id, h[1], h[2], h[3], h[4]}
 )lua";
 
 }  // namespace inferd::jobs::internal

@@ -26,7 +26,9 @@ extern const char kCommitScript[];
 //   KEYS[1] delayed zset, KEYS[2..4] streams of priority 0..2
 //   ARGV[1] now (Unix us), ARGV[2] promotion age (us), ARGV[3] group,
 //   ARGV[4] consumer, ARGV[5] job hash key prefix
-// Returns {priority, entry id, job id}, or nil when nothing is runnable.
+// Returns {priority, entry id, job id, doc, rev, entry, input} (the last
+// four: the job hash's fields as HMGET reads them, nil where missing, so
+// the claimer needs no second round trip), or nil when nothing is runnable.
 extern const char kClaimScript[];
 
 }  // namespace inferd::jobs::internal

@@ -132,20 +132,25 @@ absl::StatusOr<RedisJobStore::Loaded> RedisJobStore::Load(std::string_view id, b
   std::vector<std::string> args = {"HMGET", JobKey(id), "doc", "rev", "entry"};
   if (with_input) args.push_back("input");
   INFERD_ASSIGN_OR_RETURN(Reply reply, options_.client->Command(args));
-  if (!reply.is_array() || reply.elements.size() != args.size() - 2 ||
-      reply.elements[0].is_nil()) {
-    return JobNotFound(id);
-  }
+  if (!reply.is_array() || reply.elements.size() != args.size() - 2) return JobNotFound(id);
+  return Parse(id, reply.elements.data(), with_input);
+}
+
+// The fields {doc, rev, entry[, input]} at `fields` (as HMGET answers them).
+absl::StatusOr<RedisJobStore::Loaded> RedisJobStore::Parse(std::string_view id,
+                                                           const Reply* fields,
+                                                           bool with_input) {
+  if (fields[0].is_nil()) return JobNotFound(id);
   Loaded loaded;
-  absl::StatusOr<Job> job = DecodeJob(reply.elements[0].str);
+  absl::StatusOr<Job> job = DecodeJob(fields[0].str);
   if (!job.ok()) {
     return absl::DataLossError(
         ToAbsl(StrCat("job \"", id, "\" in redis: ", job.status().message())));
   }
   loaded.job = *std::move(job);
-  loaded.rev = reply.elements[1].text();
-  loaded.entry = reply.elements[2].text();
-  if (with_input) loaded.job.request.input.body = reply.elements[3].str;
+  loaded.rev = fields[1].text();
+  loaded.entry = fields[2].text();
+  if (with_input) loaded.job.request.input.body = fields[3].str;
   return loaded;
 }
 
@@ -462,14 +467,17 @@ absl::StatusOr<std::optional<Job>> RedisJobStore::ClaimNext(std::string_view wor
             *options_.client, {Key("delayed"), Key("q:0"), Key("q:1"), Key("q:2")},
             {Us(now), std::to_string(absl::ToInt64Microseconds(options_.promotion_age)),
              kGroup, options_.replica, Key("job:")}));
-    if (!claimed.is_array() || claimed.elements.size() != 3) return std::nullopt;
+    if (!claimed.is_array() || claimed.elements.size() != 7) return std::nullopt;
     const int p = static_cast<int>(claimed.elements[0].integer);
     const std::string eid = claimed.elements[1].str;
     const std::string id = claimed.elements[2].str;
     const std::string stream = Key(StrCat("q:", p));
     const std::string this_entry = StrCat(p, "|", eid);
     for (int race = 0; race < kMaxRaces; ++race) {
-      absl::StatusOr<Loaded> loaded = Load(id, /*with_input=*/true);
+      // The claim read the job's fields; a lost race reads them again.
+      absl::StatusOr<Loaded> loaded = race == 0
+                                          ? Parse(id, &claimed.elements[3], /*with_input=*/true)
+                                          : Load(id, /*with_input=*/true);
       if (!loaded.ok() && !absl::IsNotFound(loaded.status())) return loaded.status();
       if (!loaded.ok() || loaded->job.status != JobStatus::kQueued ||
           loaded->entry != this_entry) {

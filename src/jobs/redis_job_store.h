@@ -113,6 +113,8 @@ class RedisJobStore : public JobStore {
 
   absl::StatusOr<SubmitResult> SubmitNow(JobSpec spec);
   absl::StatusOr<Loaded> Load(std::string_view id, bool with_input);
+  static absl::StatusOr<Loaded> Parse(std::string_view id, const redis::Reply* fields,
+                                      bool with_input);
   // Applies `change` if the job is still at `loaded.rev`; false on a lost race.
   absl::StatusOr<bool> Commit(const Loaded& loaded, Change& change);
   void PublishLocally(const Job& job);
