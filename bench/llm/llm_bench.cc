@@ -213,29 +213,29 @@ int main(int argc, char** argv) {
       while (engine->active_sequences() > 0) (void)engine->Step(&ev);
     }
     // Prompt processing: 128 tokens in one batch.
-    double pp_best = 0;
-    for (int rep = 0; rep < (decode_only ? 0 : 3); ++rep) {
-      auto engine = *Engine::Create(
-          model,
-          {.threads = threads, .max_batch_tokens = 128, .max_context = 512});
-      (void)*engine->Add(Request(128, 1, rep));
-      std::vector<StepEvent> ev;
-      inferd::llm::SequenceTimings t;
-      while (engine->active_sequences() > 0) {
-        (void)engine->Step(&ev);
-        for (const auto& e : ev) {
-          if (e.finish != inferd::llm::FinishReason::kNone) t = e.timings;
-        }
-      }
-      pp_best = std::max(pp_best, t.prompt_tokens_per_second());
-    }
-    if (prompt_only) {
-      std::printf("prompt (128 tokens): %.1f tokens/s\n", pp_best);
-      continue;
-    }
-    // The peer figures again, right beside this model's runs, so both see
-    // the same machine conditions.
     if (!decode_only) {
+      double pp_best = 0;
+      for (int rep = 0; rep < 3; ++rep) {
+        auto engine = *Engine::Create(
+            model,
+            {.threads = threads, .max_batch_tokens = 128, .max_context = 512});
+        (void)*engine->Add(Request(128, 1, rep));
+        std::vector<StepEvent> ev;
+        inferd::llm::SequenceTimings t;
+        while (engine->active_sequences() > 0) {
+          (void)engine->Step(&ev);
+          for (const auto& e : ev) {
+            if (e.finish != inferd::llm::FinishReason::kNone) t = e.timings;
+          }
+        }
+        pp_best = std::max(pp_best, t.prompt_tokens_per_second());
+      }
+      if (prompt_only) {
+        std::printf("prompt (128 tokens): %.1f tokens/s\n", pp_best);
+        continue;
+      }
+      // The peer figures again, right beside this model's runs, so both see
+      // the same machine conditions.
       const double sgemm_here =
           std::max(sgemm_prompt, SgemmGflops(threads, 128, 4096, 1024));
       const double pp_gflops = pp_best * 2.0 * layer_params / 1e9;
@@ -260,19 +260,16 @@ int main(int argc, char** argv) {
       }
       decode_best = std::max(decode_best, t.decode_tokens_per_second());
     }
-    if (decode_only) {
-      std::printf("decode (1 sequence, 64 tokens): %.2f tokens/s\n",
-                  decode_best);
+    std::printf("decode (1 sequence, 64 tokens): %.2f tokens/s", decode_best);
+    if (!decode_only) {
+      const double bw_here = std::max(bw, ReadBandwidthGBs(threads));
+      const double bound = bw_here / weight_gb;
+      std::printf(
+          "; bandwidth bound %.2f tokens/s (%.2f GB/s); %.0f%% of bound "
+          "(%.2f GB/s effective)",
+          bound, bw_here, 100 * decode_best / bound, decode_best * weight_gb);
     }
-    const double bw_here =
-        decode_only ? 0 : std::max(bw, ReadBandwidthGBs(threads));
-    const double bound = bw_here / weight_gb;
-    if (!decode_only) std::printf(
-        "decode (1 sequence, 64 tokens): %.2f tokens/s; bandwidth "
-        "bound %.2f tokens/s (%.2f GB/s); %.0f%% of bound (%.2f GB/s "
-        "effective)\n",
-        decode_best, bound, bw_here, 100 * decode_best / bound,
-        decode_best * weight_gb);
+    std::printf("\n");
     for (int n : {1, 4, 16}) {
       const double agg = AggregateDecode(model, threads, n, 32);
       std::printf("aggregate decode, %2d sequences: %.2f tokens/s\n", n, agg);
