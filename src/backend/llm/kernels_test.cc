@@ -144,7 +144,8 @@ TEST_P(KernelSetTest, WeightRowsMatchReferenceAndDoNotDependOnTheBatch) {
   const int64_t max_rows = 9, max_tokens = 17;
   for (GgmlType type : kWeightTypes) {
     const int64_t block = FindGgmlType(static_cast<uint32_t>(type))->block_size;
-    // 512: the 64-value kernels; 32 * 3 (one block past 64): their fallback.
+    // 512: the row tiles (AVX-512: 64 values a step; AVX2: Q4_0 64, K-types
+    // 256); 32 * 3 (one block past 64): the per-row fallback.
     for (int64_t n : {int64_t{512}, int64_t{96}}) {
       if (n % block != 0) continue;
       const int64_t row_bytes = RowBytes(type, n);
