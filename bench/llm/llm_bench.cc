@@ -32,6 +32,7 @@ using Clock = std::chrono::steady_clock;
 using inferd::llm::Engine;
 using inferd::llm::GenerationRequest;
 using inferd::llm::Model;
+using inferd::llm::SequenceTimings;
 using inferd::llm::StepEvent;
 using inferd::ThreadPool;
 
@@ -114,6 +115,23 @@ GenerationRequest Request(int prompt_len, int max_tokens, int salt) {
   r.max_tokens = max_tokens;
   r.ignore_eos = true;
   return r;
+}
+
+// `request` alone on a fresh engine, run to its end: its timings.
+SequenceTimings RunAlone(std::shared_ptr<const Model> model,
+                         const Engine::Options& options,
+                         GenerationRequest request) {
+  auto engine = *Engine::Create(std::move(model), options);
+  (void)*engine->Add(std::move(request));
+  std::vector<StepEvent> events;
+  SequenceTimings timings;
+  while (engine->active_sequences() > 0) {
+    (void)engine->Step(&events);
+    for (const StepEvent& e : events) {
+      if (e.finish != inferd::llm::FinishReason::kNone) timings = e.timings;
+    }
+  }
+  return timings;
 }
 
 // Decode tokens/s over the steps where all `n` sequences are generating.
@@ -205,29 +223,16 @@ int main(int argc, char** argv) {
     std::printf("\nmodel %s: %.3fB params, %.3f GB of weights read per token\n",
                 path.c_str(), params / 1e9, weight_gb);
     // Warm the page cache / mapping once.
-    {
-      auto engine =
-          *Engine::Create(model, {.threads = threads, .max_context = 512});
-      (void)*engine->Add(Request(4, 2, 0));
-      std::vector<StepEvent> ev;
-      while (engine->active_sequences() > 0) (void)engine->Step(&ev);
-    }
+    (void)RunAlone(model, {.threads = threads, .max_context = 512},
+                   Request(4, 2, 0));
     // Prompt processing: 128 tokens in one batch.
     if (!decode_only) {
       double pp_best = 0;
       for (int rep = 0; rep < 3; ++rep) {
-        auto engine = *Engine::Create(
+        const SequenceTimings t = RunAlone(
             model,
-            {.threads = threads, .max_batch_tokens = 128, .max_context = 512});
-        (void)*engine->Add(Request(128, 1, rep));
-        std::vector<StepEvent> ev;
-        inferd::llm::SequenceTimings t;
-        while (engine->active_sequences() > 0) {
-          (void)engine->Step(&ev);
-          for (const auto& e : ev) {
-            if (e.finish != inferd::llm::FinishReason::kNone) t = e.timings;
-          }
-        }
+            {.threads = threads, .max_batch_tokens = 128, .max_context = 512},
+            Request(128, 1, rep));
         pp_best = std::max(pp_best, t.prompt_tokens_per_second());
       }
       if (prompt_only) {
@@ -247,17 +252,9 @@ int main(int argc, char** argv) {
     // Single-sequence decode.
     double decode_best = 0;
     for (int rep = 0; rep < 2; ++rep) {
-      auto engine =
-          *Engine::Create(model, {.threads = threads, .max_context = 512});
-      (void)*engine->Add(Request(8, 65, rep));
-      std::vector<StepEvent> ev;
-      inferd::llm::SequenceTimings t;
-      while (engine->active_sequences() > 0) {
-        (void)engine->Step(&ev);
-        for (const auto& e : ev) {
-          if (e.finish != inferd::llm::FinishReason::kNone) t = e.timings;
-        }
-      }
+      const SequenceTimings t =
+          RunAlone(model, {.threads = threads, .max_context = 512},
+                   Request(8, 65, rep));
       decode_best = std::max(decode_best, t.decode_tokens_per_second());
     }
     std::printf("decode (1 sequence, 64 tokens): %.2f tokens/s", decode_best);
