@@ -15,8 +15,8 @@ namespace inferd::llm {
 namespace {
 
 const GgmlType kWeightTypes[] = {
-    GgmlType::kF32,  GgmlType::kF16,  GgmlType::kBF16,   GgmlType::kQ8_0,
-    GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ5_1,   GgmlType::kIQ4_NL,
+    GgmlType::kF32,  GgmlType::kF16,  GgmlType::kBF16, GgmlType::kQ8_0,
+    GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kIQ4_NL,
     GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
 
 // Random bytes of `type` rows (every bit pattern of the payload) with sane
@@ -144,9 +144,11 @@ TEST_P(KernelSetTest, WeightRowsMatchReferenceAndDoNotDependOnTheBatch) {
   const int64_t max_rows = 9, max_tokens = 17;
   for (GgmlType type : kWeightTypes) {
     const int64_t block = FindGgmlType(static_cast<uint32_t>(type))->block_size;
-    // 512: the row tiles (AVX-512: 64 values a step; AVX2: Q4_0 64, K-types
-    // 256); 32 * 3 (one block past 64): the per-row fallback.
-    for (int64_t n : {int64_t{512}, int64_t{96}}) {
+    // 512: the row tiles (AVX-512: 128 values a step, K-types 256; AVX2:
+    // Q4_0 64, K-types 256); 192: AVX-512 Q4_0 and Q8_0 end on a half step,
+    // AVX2 Q4_0 takes three; 32 * 3 (one block past 64): the per-row
+    // fallback.
+    for (int64_t n : {int64_t{512}, int64_t{192}, int64_t{96}}) {
       if (n % block != 0) continue;
       const int64_t row_bytes = RowBytes(type, n);
       std::string rows;
@@ -201,8 +203,8 @@ TEST_P(KernelSetTest, WeightRowsMatchReferenceAndDoNotDependOnTheBatch) {
           for (int64_t t = 0; t < count; ++t) {
             for (int64_t r = 0; r < n_rows; ++r) {
               ASSERT_EQ(out[t * stride + r], alone[t * max_rows + r])
-                  << what << " row " << r << " token " << t << " of "
-                  << count << ", " << n_rows << " rows";
+                  << what << " row " << r << " token " << t << " of " << count
+                  << ", " << n_rows << " rows";
             }
             ASSERT_EQ(out[t * stride + n_rows], -1.0f)
                 << "wrote outside its rows";
@@ -232,7 +234,8 @@ TEST_P(KernelSetTest, QuantizesActivationsAsScalar) {
     for (int j = 0; j < 32; ++j) {
       EXPECT_EQ(got[b].qs[j], want[b].qs[j]) << "block " << b << " value " << j;
       sum += want[b].qs[j];
-      EXPECT_NEAR(want[b].d * want[b].qs[j], x[b * 32 + j], want[b].d / 2 + 1e-6);
+      EXPECT_NEAR(want[b].d * want[b].qs[j], x[b * 32 + j],
+                  want[b].d / 2 + 1e-6);
     }
     EXPECT_EQ(want[b].sum, sum);
   }
@@ -256,8 +259,7 @@ TEST_P(KernelSetTest, F32DotsMatchReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    AvailableSets, KernelSetTest,
-    ::testing::ValuesIn(AvailableKernelSets()),
+    AvailableSets, KernelSetTest, ::testing::ValuesIn(AvailableKernelSets()),
     [](const ::testing::TestParamInfo<const KernelSet*>& info) {
       return std::string(info.param->name);
     });
