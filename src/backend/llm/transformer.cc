@@ -115,7 +115,7 @@ void Transformer::MatMul(std::initializer_list<MatOut> outs, const float* x,
   for (const MatOut& o : outs) groups += (o.w->rows + block - 1) / block;
   const int threads = pool_->parallelism();
   // Tasks per thread. One decode token is memory-bound: every task restarts
-  // its threads' row streams, and 2 per thread beat 8 on AVX-512 (Q4_0
+  // its thread's row streams, and 2 per thread beat 8 on AVX-512 (Q4_0
   // +10%, Q6_K +7%, Q8_0 +3%; 2 threads, runs alternating in one process;
   // level on AVX2 and F16). Batches and prompt chunks are compute-bound and
   // keep 8, which balances them better (Q4_0, 16 sequences: 201 against
