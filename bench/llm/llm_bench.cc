@@ -1,11 +1,14 @@
 // Speed of the LLM engine next to the machine's limits, in one run:
 //  - read bandwidth (streaming sum over 1 GiB, > L3) -> decode bound
-//    (weight bytes per token / bandwidth);
+//    (weight bytes per token / bandwidth), measured again right before each
+//    decode round and compared round by round;
 //  - OpenBLAS sgemm GFLOP/s at a prompt-shaped product -> prompt bound;
 //  - single-sequence decode and prompt tokens/s per model file;
 //  - aggregate decode tokens/s with 1, 4 and 16 sequences batched.
 //
 //   llm_bench --threads 2 MODEL.gguf [MODEL.gguf ...]
+//   (--decode-only or --prompt-only: one part; --sequences N: the aggregate
+//   decode with N sequences only)
 
 #include <cblas.h>
 
@@ -29,68 +32,85 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using inferd::ThreadPool;
 using inferd::llm::Engine;
 using inferd::llm::GenerationRequest;
 using inferd::llm::Model;
 using inferd::llm::SequenceTimings;
 using inferd::llm::StepEvent;
-using inferd::ThreadPool;
 
 double Seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-// Best read bandwidth over a 1 GiB buffer (far beyond L3): a streaming sum,
-// with and without software prefetch (the decode kernels prefetch 4 KiB
-// ahead), best of several runs.
-double ReadBandwidthGBs(int threads) {
-  const size_t n = (size_t{1} << 30) / sizeof(float);
-  std::unique_ptr<float[]> buf(new float[n]);
-  ThreadPool pool(threads - 1, /*spin_when_idle=*/true);  // and this thread
-  const int tasks = 256;
-  pool.ParallelFor(tasks, [&](int t, int) {
-    std::fill(buf.get() + n / tasks * t, buf.get() + n / tasks * (t + 1), 1.0f);
-  });
-  std::vector<float> sums(tasks);
-  double best = 0;
-  for (int prefetch_floats : {0, 256, 1024, 2048}) {
-    for (int rep = 0; rep < 3; ++rep) {
-      const auto start = Clock::now();
-      pool.ParallelFor(tasks, [&](int t, int) {
-        const float* p = buf.get() + n / tasks * t;
-        const size_t m = n / tasks;
-#if defined(__AVX2__)
-        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(),
-               a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-        for (size_t i = 0; i < m; i += 32) {
-          if (prefetch_floats > 0) {
-            _mm_prefetch(reinterpret_cast<const char*>(p + i + prefetch_floats),
-                         _MM_HINT_T0);
-            _mm_prefetch(
-                reinterpret_cast<const char*>(p + i + 16 + prefetch_floats),
-                _MM_HINT_T0);
-          }
-          a0 = _mm256_add_ps(a0, _mm256_loadu_ps(p + i));
-          a1 = _mm256_add_ps(a1, _mm256_loadu_ps(p + i + 8));
-          a2 = _mm256_add_ps(a2, _mm256_loadu_ps(p + i + 16));
-          a3 = _mm256_add_ps(a3, _mm256_loadu_ps(p + i + 24));
-        }
-        float out[8];
-        _mm256_storeu_ps(
-            out, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-        sums[t] = out[0];
-#else
-        float s = 0;
-        for (size_t i = 0; i < m; ++i) s += p[i];
-        sums[t] = s;
-#endif
-      });
-      const double gbs = n * sizeof(float) / Seconds(start, Clock::now()) / 1e9;
-      best = std::max(best, gbs);
-    }
+// Read bandwidth over a 1 GiB buffer (far beyond L3): a streaming sum, with
+// and without software prefetch (the decode kernels prefetch ahead). The
+// buffer is filled once, so a measurement can sit right beside each decode
+// run: this host's bandwidth drifts by up to 2x within minutes, and a bound
+// taken minutes away from the decode it judges says little about it.
+class ReadBandwidth {
+ public:
+  explicit ReadBandwidth(int threads)
+      : buf_(new float[kFloats]), pool_(threads - 1, /*spin_when_idle=*/true) {
+    pool_.ParallelFor(kTasks, [&](int t, int) {
+      std::fill(buf_.get() + kFloats / kTasks * t,
+                buf_.get() + kFloats / kTasks * (t + 1), 1.0f);
+    });
   }
-  return best;
-}
+
+  // Best GB/s over `reps` passes per prefetch distance.
+  double Measure(int reps) {
+    double best = 0;
+    for (int prefetch_floats : {0, 256, 1024, 2048}) {
+      for (int rep = 0; rep < reps; ++rep) {
+        const auto start = Clock::now();
+        pool_.ParallelFor(kTasks, [&](int t, int) {
+          sums_[t] = Sum(buf_.get() + kFloats / kTasks * t, kFloats / kTasks,
+                         prefetch_floats);
+        });
+        best = std::max(
+            best, kFloats * sizeof(float) / Seconds(start, Clock::now()) / 1e9);
+      }
+    }
+    return best;
+  }
+
+ private:
+  static constexpr size_t kFloats = (size_t{1} << 30) / sizeof(float);
+  static constexpr int kTasks = 256;
+
+  static float Sum(const float* p, size_t m, int prefetch_floats) {
+#if defined(__AVX2__)
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(),
+           a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    for (size_t i = 0; i < m; i += 32) {
+      if (prefetch_floats > 0) {
+        _mm_prefetch(reinterpret_cast<const char*>(p + i + prefetch_floats),
+                     _MM_HINT_T0);
+        _mm_prefetch(
+            reinterpret_cast<const char*>(p + i + 16 + prefetch_floats),
+            _MM_HINT_T0);
+      }
+      a0 = _mm256_add_ps(a0, _mm256_loadu_ps(p + i));
+      a1 = _mm256_add_ps(a1, _mm256_loadu_ps(p + i + 8));
+      a2 = _mm256_add_ps(a2, _mm256_loadu_ps(p + i + 16));
+      a3 = _mm256_add_ps(a3, _mm256_loadu_ps(p + i + 24));
+    }
+    float out[8];
+    _mm256_storeu_ps(
+        out, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    return out[0];
+#else
+    float s = 0;
+    for (size_t i = 0; i < m; ++i) s += p[i];
+    return s;
+#endif
+  }
+
+  std::unique_ptr<float[]> buf_;
+  ThreadPool pool_;
+  float sums_[kTasks] = {};
+};
 
 double SgemmGflops(int threads, int m, int n, int k) {
   openblas_set_num_threads(threads);
@@ -162,6 +182,7 @@ int main(int argc, char** argv) {
   bool sgemm_only = false;
   bool prompt_only = false;  // pp128 only: quick A/B runs of the GEMM
   bool decode_only = false;  // decode and aggregates only: A/B runs of decode
+  std::vector<int> batch_sizes = {1, 4, 16};  // --sequences N: only N
   std::vector<std::string> models;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
@@ -172,13 +193,14 @@ int main(int argc, char** argv) {
       prompt_only = true;
     } else if (std::strcmp(argv[i], "--decode-only") == 0) {
       decode_only = true;
+    } else if (std::strcmp(argv[i], "--sequences") == 0 && i + 1 < argc) {
+      batch_sizes = {std::atoi(argv[++i])};
     } else {
       models.push_back(argv[i]);
     }
   }
   std::printf("threads: %d, kernels: %s, OpenBLAS core: %s\n", threads,
-              inferd::llm::KernelsName(),
-              openblas_get_corename());
+              inferd::llm::KernelsName(), openblas_get_corename());
   if (sgemm_only) {
     std::printf(
         "OpenBLAS sgemm: %.1f GFLOP/s (128x4096x1024), %.1f GFLOP/s "
@@ -188,12 +210,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   const bool peers = !prompt_only && !decode_only;
-  const double bw = peers ? ReadBandwidthGBs(threads) : 0;
+  std::unique_ptr<ReadBandwidth> bandwidth;
   if (peers) {
-    std::printf("read bandwidth: %.2f GB/s (1 GiB streaming sum)\n", bw);
+    bandwidth = std::make_unique<ReadBandwidth>(threads);
+    std::printf("read bandwidth: %.2f GB/s (1 GiB streaming sum)\n",
+                bandwidth->Measure(3));
   }
-  const double sgemm_prompt =
-      peers ? SgemmGflops(threads, 128, 4096, 1024) : 0;
+  const double sgemm_prompt = peers ? SgemmGflops(threads, 128, 4096, 1024) : 0;
   const double sgemm_square =
       peers ? SgemmGflops(threads, 1024, 1024, 1024) : 0;
   if (peers) {
@@ -249,25 +272,33 @@ int main(int argc, char** argv) {
           "sgemm (%.1f GFLOP/s)\n",
           pp_best, pp_gflops, 100 * pp_gflops / sgemm_here, sgemm_here);
     }
-    // Single-sequence decode.
+    // Single-sequence decode. Without --decode-only each round measures the
+    // read bandwidth right before its decode run, and the share of the
+    // bound is that round's decode against that round's bandwidth: the
+    // median and range over the rounds.
+    const int rounds = bandwidth ? 5 : 2;
     double decode_best = 0;
-    for (int rep = 0; rep < 2; ++rep) {
-      const SequenceTimings t =
-          RunAlone(model, {.threads = threads, .max_context = 512},
-                   Request(8, 65, rep));
-      decode_best = std::max(decode_best, t.decode_tokens_per_second());
+    std::vector<double> shares;
+    for (int rep = 0; rep < rounds; ++rep) {
+      const double bw = bandwidth ? bandwidth->Measure(1) : 0;
+      const SequenceTimings t = RunAlone(
+          model, {.threads = threads, .max_context = 512}, Request(8, 65, rep));
+      const double tps = t.decode_tokens_per_second();
+      decode_best = std::max(decode_best, tps);
+      if (bandwidth) shares.push_back(tps * weight_gb / bw);
     }
     std::printf("decode (1 sequence, 64 tokens): %.2f tokens/s", decode_best);
-    if (!decode_only) {
-      const double bw_here = std::max(bw, ReadBandwidthGBs(threads));
-      const double bound = bw_here / weight_gb;
+    if (bandwidth) {
+      std::sort(shares.begin(), shares.end());
       std::printf(
-          "; bandwidth bound %.2f tokens/s (%.2f GB/s); %.0f%% of bound "
-          "(%.2f GB/s effective)",
-          bound, bw_here, 100 * decode_best / bound, decode_best * weight_gb);
+          "; %.0f%% of bound (%.2f GB/s effective; median of %d rounds, each "
+          "decode against the bandwidth measured right before it; range "
+          "%.0f-%.0f%%)",
+          100 * shares[shares.size() / 2], decode_best * weight_gb, rounds,
+          100 * shares.front(), 100 * shares.back());
     }
     std::printf("\n");
-    for (int n : {1, 4, 16}) {
+    for (int n : batch_sizes) {
       const double agg = AggregateDecode(model, threads, n, 32);
       std::printf("aggregate decode, %2d sequences: %.2f tokens/s\n", n, agg);
     }

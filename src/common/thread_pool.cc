@@ -52,7 +52,8 @@ inline void RunGuarded(const Call& call) {
 }  // namespace
 
 ThreadPool::ThreadPool(int num_workers, bool spin_when_idle)
-    : idle_spins_(spin_when_idle ? kSpins : 0) {
+    : shares_(new Share[std::max(num_workers, 0) + 1]),
+      idle_spins_(spin_when_idle ? kSpins : 0) {
   for (int t = 1; t <= num_workers; ++t) {
     workers_.emplace_back([this, t] { Work(t); });
   }

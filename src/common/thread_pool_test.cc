@@ -32,6 +32,62 @@ TEST(ThreadPoolTest, ParallelForRunsEveryTaskOnceAcrossManyLoops) {
   for (const auto& h : hits) EXPECT_EQ(h.load(), 2000);
 }
 
+// Every index of [0, n) is covered exactly once, by pieces that start on a
+// multiple of the grain and are whole grains except the range's last one,
+// for ranges shorter and longer than one piece per thread.
+TEST(ThreadPoolTest, ParallelRangeCoversEveryIndexOnce) {
+  for (int workers : {0, 1, 3}) {
+    ThreadPool pool(workers, /*spin_when_idle=*/true);
+    for (int64_t n : {1, 2, 5, 7, 64, 97, 1000}) {
+      for (int64_t grain : {1, 3, 8}) {
+        std::vector<std::atomic<int>> hits(n);
+        std::atomic<bool> bad_piece{false};
+        for (int loop = 0; loop < 50; ++loop) {
+          pool.ParallelRange(n, grain, [&](int64_t b, int64_t e, int thread) {
+            if (thread >= pool.parallelism() || b % grain != 0 || e <= b ||
+                e > n || ((e - b) % grain != 0 && e != n)) {
+              bad_piece = true;
+            }
+            for (int64_t i = b; i < e; ++i) hits[i].fetch_add(1);
+          });
+        }
+        EXPECT_FALSE(bad_piece) << workers << " " << n << " " << grain;
+        for (int64_t i = 0; i < n; ++i) {
+          ASSERT_EQ(hits[i].load(), 50) << "n " << n << " grain " << grain
+                                        << " workers " << workers << " i " << i;
+        }
+      }
+    }
+  }
+}
+
+// A thread held up in its share does not hold the range up: the other
+// thread, done with its own share, takes what is left from the back.
+TEST(ThreadPoolTest, ParallelRangeTakesFromAStalledShare) {
+  ThreadPool pool(1, /*spin_when_idle=*/true);
+  constexpr int64_t kN = 64;
+  std::vector<std::atomic<int>> by(kN);
+  std::atomic<bool> stalled{false};
+  pool.ParallelRange(kN, 1, [&](int64_t b, int64_t e, int thread) {
+    // The first piece of share 0 (it starts at index 0) stalls until the
+    // other thread has taken pieces of share 0 from the back.
+    if (b == 0 && !stalled.exchange(true)) {
+      const auto deadline =
+          std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (by[kN / 2 - 1].load() == 0 &&
+             std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::yield();
+      }
+    }
+    for (int64_t i = b; i < e; ++i) by[i].store(thread + 1);
+  });
+  // Share 0 is [0, 32): its first piece (half of it) stalled, and the last
+  // index of the share was done by the other thread.
+  ASSERT_NE(by[0].load(), 0);
+  EXPECT_NE(by[kN / 2 - 1].load(), by[0].load());
+  for (int64_t i = 0; i < kN; ++i) EXPECT_NE(by[i].load(), 0) << i;
+}
+
 // Workers that went to sleep between loops must wake for the next one.
 TEST(ThreadPoolTest, ParallelForWakesSleepingWorkers) {
   ThreadPool pool(1);
