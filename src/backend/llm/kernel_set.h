@@ -61,15 +61,14 @@ struct QGemmPanels {
 };
 
 struct KernelSet {
-  const char* name;  // "scalar", "avx2" or "avx512" (INFERD_KERNELS values)
+  const char* name;   // "scalar", "avx2" or "avx512" (INFERD_KERNELS values)
   const char* label;  // for people: "scalar", "AVX2", "AVX-512 VNNI"
   float (*dot_row)(GgmlType type, const void* row, const float* x,
                    const BlockQ8Act* xq, int64_t n);
   void (*dot_rows)(GgmlType type, const void* row, const float* x,
                    const BlockQ8Act* xq, int64_t n, int64_t n_tokens,
                    float* out, int64_t out_stride);
-  void (*dequantize_row)(GgmlType type, const void* row, int64_t n,
-                         float* out);
+  void (*dequantize_row)(GgmlType type, const void* row, int64_t n, float* out);
   float (*dot_f32)(const float* a, const float* b, int64_t n);
   void (*quantize_activations)(const float* x, int64_t n, BlockQ8Act* out);
   // KV cache rows (kv_kernels_impl.inc): F32, F16 or Q8_0.
@@ -79,19 +78,19 @@ struct KernelSet {
   void (*kv_accumulate)(GgmlType type, const float* weights,
                         const uint8_t* rows, int64_t stride, int64_t n_rows,
                         int64_t n, float* acc);
-  // Decode's matrix-vector product over a range of rows (DotWeightRows).
+  // Decode's matrix-vector product over a range of rows (DotWeightRows,
+  // xq_id as there).
   void (*dot_weight_rows)(GgmlType type, const void* rows, int64_t row_bytes,
                           int64_t n_rows, const float* x, const BlockQ8Act* xq,
                           int64_t n, int64_t n_tokens, float* out,
-                          int64_t out_stride);
+                          int64_t out_stride, uint64_t xq_id);
   // GEMM micro-kernels (gemm_kernels_impl.inc; operands there): rows and
   // tokens per register block, and c += w . x over one k-block of kc <=
   // kGemmDepth for gemm_rows rows and n_panels panels of gemm_lanes tokens.
   int gemm_rows;
   int gemm_lanes;
   void (*gemm_block)(const float* w, const float* x, int64_t panel_stride,
-                     int64_t kc, int64_t n_panels, float* c,
-                     int64_t c_stride);
+                     int64_t kc, int64_t n_panels, float* c, int64_t c_stride);
   // Integer GEMM: values per weight group of `type`, 0 where this set runs
   // `type` in the f32 GEMM instead; one row's k-block (kc values from
   // `row`, which points at the k-block's first byte) decoded; and

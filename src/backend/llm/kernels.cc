@@ -1,5 +1,6 @@
 #include "backend/llm/kernels.h"
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -44,8 +45,7 @@ bool CpuRuns(const KernelSet* set) {
   }
   if (name == "avx512") {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           HasF16c() &&
-           __builtin_cpu_supports("avx512f") &&
+           HasF16c() && __builtin_cpu_supports("avx512f") &&
            __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") &&
            __builtin_cpu_supports("avx512vnni");
@@ -72,12 +72,12 @@ const KernelSet* ChooseKernels() {
 std::vector<const KernelSet*> AvailableKernelSets() {
   std::vector<const KernelSet*> sets;
   for (const KernelSet* set : {
-           &kScalarKernelSet,
+         &kScalarKernelSet,
 #if INFERD_LLM_HAVE_AVX2
-           &kAvx2KernelSet,
+             &kAvx2KernelSet,
 #endif
 #if INFERD_LLM_HAVE_AVX512
-           &kAvx512KernelSet,
+             &kAvx512KernelSet,
 #endif
        }) {
     if (CpuRuns(set)) sets.push_back(set);
@@ -140,10 +140,15 @@ void DotRows(GgmlType type, const void* row, const float* x,
 
 void DotWeightRows(GgmlType type, const void* rows, int64_t row_bytes,
                    int64_t n_rows, const float* x, const BlockQ8Act* xq,
-                   int64_t n, int64_t n_tokens, float* out,
-                   int64_t out_stride) {
+                   int64_t n, int64_t n_tokens, float* out, int64_t out_stride,
+                   uint64_t xq_id) {
   ActiveKernels().dot_weight_rows(type, rows, row_bytes, n_rows, x, xq, n,
-                                  n_tokens, out, out_stride);
+                                  n_tokens, out, out_stride, xq_id);
+}
+
+uint64_t NewActivationsId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 void DequantizeRow(GgmlType type, const void* row, int64_t n, float* out) {

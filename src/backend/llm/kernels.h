@@ -51,10 +51,18 @@ void DotRows(GgmlType type, const void* row, const float* x,
 // out[t * out_stride + r] = dot(row r, token t). Small groups of rows are
 // read once for all tokens while they are in cache (the decode step's
 // product). A token's results are the same whatever n_tokens is.
+// `xq_id`: 0, or an id from NewActivationsId() naming the contents of xq;
+// calls on one thread that pass the same id (and the same xq, n and
+// n_tokens) promise the same contents, and reuse the arrangement of the
+// activations the kernels made for the first of them.
 void DotWeightRows(GgmlType type, const void* rows, int64_t row_bytes,
                    int64_t n_rows, const float* x, const BlockQ8Act* xq,
-                   int64_t n, int64_t n_tokens, float* out,
-                   int64_t out_stride);
+                   int64_t n, int64_t n_tokens, float* out, int64_t out_stride,
+                   uint64_t xq_id = 0);
+
+// A nonzero id, unique in the process, for one set of activations passed to
+// DotWeightRows.
+uint64_t NewActivationsId();
 
 // Decodes one row of n values to f32.
 void DequantizeRow(GgmlType type, const void* row, int64_t n, float* out);

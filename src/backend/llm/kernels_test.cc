@@ -183,7 +183,7 @@ TEST_P(KernelSetTest, WeightRowsMatchReferenceAndDoNotDependOnTheBatch) {
       for (int64_t t = 0; t < max_tokens; ++t) {
         set.dot_weight_rows(type, rows.data(), row_bytes, max_rows,
                             x.data() + t * n, xq.data() + t * n / 32, n, 1,
-                            alone.data() + t * max_rows, max_rows);
+                            alone.data() + t * max_rows, max_rows, 0);
       }
       const std::string what = TypeName(type) + " n=" + std::to_string(n);
       for (int64_t r = 0; r < max_rows; ++r) {
@@ -199,7 +199,7 @@ TEST_P(KernelSetTest, WeightRowsMatchReferenceAndDoNotDependOnTheBatch) {
           const int64_t stride = n_rows + 1;  // one guard value per token
           std::vector<float> out(count * stride, -1.0f);
           set.dot_weight_rows(type, rows.data(), row_bytes, n_rows, x.data(),
-                              xq.data(), n, count, out.data(), stride);
+                              xq.data(), n, count, out.data(), stride, 0);
           for (int64_t t = 0; t < count; ++t) {
             for (int64_t r = 0; r < n_rows; ++r) {
               ASSERT_EQ(out[t * stride + r], alone[t * max_rows + r])
@@ -210,6 +210,58 @@ TEST_P(KernelSetTest, WeightRowsMatchReferenceAndDoNotDependOnTheBatch) {
                 << "wrote outside its rows";
           }
         }
+      }
+    }
+  }
+}
+
+// Calls that name their activations (xq_id) give the results of calls
+// that do not: pieces of rows sharing one id reuse the arrangement made for
+// the first, and new activations written into the same buffer under a new
+// id are arranged again.
+TEST_P(KernelSetTest, WeightRowsWithAnActivationsIdMatchWithout) {
+  const KernelSet& set = *GetParam();
+  std::mt19937 rng(23);
+  std::normal_distribution<float> normal;
+  const int64_t n = 512, n_rows = 8, tokens = 5, rounds = 3;
+  for (GgmlType type : kWeightTypes) {
+    if (!UsesQuantizedActivations(type)) continue;
+    const int64_t row_bytes = RowBytes(type, n);
+    std::string rows;
+    for (int64_t r = 0; r < n_rows; ++r) {
+      rows += RandomRow(type, n, /*raw=*/false, rng);
+    }
+    for (int64_t count : {int64_t{1}, tokens}) {
+      // Each round's activations and results, from calls without an id.
+      std::vector<std::vector<BlockQ8Act>> xqs(rounds);
+      std::vector<std::vector<float>> wants(rounds);
+      std::vector<float> x(n * count);
+      for (int round = 0; round < rounds; ++round) {
+        for (float& v : x) v = normal(rng);
+        xqs[round].resize(count * n / 32);
+        for (int64_t t = 0; t < count; ++t) {
+          QuantizeActivations(x.data() + t * n, n,
+                              xqs[round].data() + t * n / 32);
+        }
+        wants[round].resize(count * n_rows);
+        set.dot_weight_rows(type, rows.data(), row_bytes, n_rows, x.data(),
+                            xqs[round].data(), n, count, wants[round].data(),
+                            n_rows, 0);
+      }
+      // The rounds again, one after the other through one buffer, each
+      // under its own id in pieces of two rows.
+      std::vector<BlockQ8Act> xq(count * n / 32);
+      for (int round = 0; round < rounds; ++round) {
+        xq = xqs[round];
+        const uint64_t id = NewActivationsId();
+        std::vector<float> got(count * n_rows);
+        for (int64_t r = 0; r < n_rows; r += 2) {
+          set.dot_weight_rows(type, rows.data() + r * row_bytes, row_bytes, 2,
+                              x.data(), xq.data(), n, count, got.data() + r,
+                              n_rows, id);
+        }
+        EXPECT_EQ(got, wants[round]) << TypeName(type) << " round " << round
+                                     << ", " << count << " tokens";
       }
     }
   }

@@ -98,6 +98,9 @@ void Transformer::MatMul(std::initializer_list<MatOut> outs, const float* x,
     tiled_integer |= tiled && integer;
     quantized |= !tiled && UsesQuantizedActivations(o.w->type);
   }
+  // Names this product's 8-bit activations for the kernels, which may then
+  // arrange them once per thread instead of once per piece of rows.
+  const uint64_t xq_id = quantized ? NewActivationsId() : 0;
   if (quantized) {
     const int64_t nb = n / 32;
     for (int64_t t = 0; t < n_tokens; ++t) {
@@ -121,7 +124,7 @@ void Transformer::MatMul(std::initializer_list<MatOut> outs, const float* x,
     const int64_t rows = w.rows;
     if (!tiled_for(w)) {
       DotWeightRows(w.type, w.row(r_begin), w.row_bytes, r_end - r_begin, x, xq,
-                    n, n_tokens, y + r_begin, rows);
+                    n, n_tokens, y + r_begin, rows, xq_id);
       return;
     }
     gemm_.Rows(w, r_begin, r_end, thread, y);
