@@ -1,6 +1,9 @@
 #include "backend/llm/kv_cache.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
 
 #include "backend/llm/kv_kernels.h"
 #include "common/strings.h"
@@ -43,11 +46,27 @@ absl::StatusOr<std::unique_ptr<KvCache>> KvCache::Create(Options options) {
                " blocks); lower the context or KV cache size")));
   }
   cache->storage_ = static_cast<uint8_t*>(m);
+  cache->populated_.assign(options.num_blocks, false);
   cache->free_.reserve(options.num_blocks);
   for (int64_t b = options.num_blocks - 1; b >= 0; --b) {
     cache->free_.push_back(static_cast<int32_t>(b));
   }
   return cache;
+}
+
+void KvCache::Populate(int32_t block) {
+  populated_[block] = true;
+#ifdef MADV_POPULATE_WRITE
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto begin =
+      reinterpret_cast<uintptr_t>(storage_ + block * block_bytes_);
+  const uintptr_t first = begin / page * page;
+  const uintptr_t end = (begin + block_bytes_ + page - 1) / page * page;
+  // Errors (EINVAL before Linux 5.14, ENOMEM) leave the pages to be faulted
+  // in on first write, as without this call.
+  (void)madvise(reinterpret_cast<void*>(first), end - first,
+                MADV_POPULATE_WRITE);
+#endif
 }
 
 KvCache::~KvCache() {
