@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "backend/llm/kernels.h"
+
 namespace inferd::llm {
 
 void RmsNorm(const float* x, const float* w, int64_t n, float eps, float* y) {
@@ -45,21 +47,9 @@ void SoftCap(float* v, int64_t n, float cap) {
   for (int64_t i = 0; i < n; ++i) v[i] = cap * std::tanh(v[i] * inv);
 }
 
-void GatedActivation(ModelConfig::Activation act, float* gate,
-                     const float* up, int64_t n) {
-  if (act == ModelConfig::Activation::kSilu) {
-    for (int64_t i = 0; i < n; ++i) {
-      const float g = gate[i];
-      gate[i] = g / (1.0f + std::exp(-g)) * up[i];
-    }
-    return;
-  }
-  constexpr float kSqrt2OverPi = 0.7978845608028654f;
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    const float inner = kSqrt2OverPi * (g + 0.044715f * g * g * g);
-    gate[i] = 0.5f * g * (1.0f + std::tanh(inner)) * up[i];
-  }
+void GatedActivation(ModelConfig::Activation act, float* gate, const float* up,
+                     int64_t n) {
+  GatedMul(act != ModelConfig::Activation::kSilu, gate, up, n);
 }
 
 }  // namespace inferd::llm

@@ -84,6 +84,8 @@ struct KernelSet {
                           int64_t n_rows, const float* x, const BlockQ8Act* xq,
                           int64_t n, int64_t n_tokens, float* out,
                           int64_t out_stride, uint64_t xq_id);
+  // gate[i] = act(gate[i]) * up[i] (GatedMul).
+  void (*gated_mul)(bool gelu_tanh, float* gate, const float* up, int64_t n);
   // GEMM micro-kernels (gemm_kernels_impl.inc; operands there): rows and
   // tokens per register block, and c += w . x over one k-block of kc <=
   // kGemmDepth for gemm_rows rows and n_panels panels of gemm_lanes tokens.

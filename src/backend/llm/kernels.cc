@@ -151,6 +151,10 @@ uint64_t NewActivationsId() {
   return next.fetch_add(1, std::memory_order_relaxed);
 }
 
+void GatedMul(bool gelu_tanh, float* gate, const float* up, int64_t n) {
+  ActiveKernels().gated_mul(gelu_tanh, gate, up, n);
+}
+
 void DequantizeRow(GgmlType type, const void* row, int64_t n, float* out) {
   ActiveKernels().dequantize_row(type, row, n, out);
 }

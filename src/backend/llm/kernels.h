@@ -64,6 +64,11 @@ void DotWeightRows(GgmlType type, const void* rows, int64_t row_bytes,
 // DotWeightRows.
 uint64_t NewActivationsId();
 
+// gate[i] = act(gate[i]) * up[i] for i < n, act SiLU (g * sigmoid(g)) or,
+// with gelu_tanh, GELU's tanh form (g * sigmoid(2 sqrt(2/pi) (g + 0.044715
+// g^3))): the gated feed-forward's activation.
+void GatedMul(bool gelu_tanh, float* gate, const float* up, int64_t n);
+
 // Decodes one row of n values to f32.
 void DequantizeRow(GgmlType type, const void* row, int64_t n, float* out);
 
