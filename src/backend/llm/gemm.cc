@@ -8,13 +8,6 @@
 namespace inferd::llm {
 namespace {
 
-// Whether groups of a quantised `type` carry a min (value = scale * q +
-// min) besides the scale.
-bool HasMins(GgmlType type) {
-  return type == GgmlType::kQ5_1 || type == GgmlType::kQ4_K ||
-         type == GgmlType::kQ5_K;
-}
-
 // The next register block's slice of weights, from DRAM while this one
 // multiplies: short pieces of many rows, which the hardware prefetcher does
 // not follow. Rows [row, end) at byte `offset`, `bytes` long.
@@ -74,7 +67,9 @@ void Gemm::PackInteger(const float* x) {
     kernels_->quantize_activations(x + t * n_, n_,
                                    quantized_.data() + t * blocks);
   }
-  auto lines = [](int64_t bytes) { return static_cast<size_t>((bytes + 63) / 64); };
+  auto lines = [](int64_t bytes) {
+    return static_cast<size_t>((bytes + 63) / 64);
+  };
   const int64_t units = panels * blocks;  // (panel, block) pairs
   qcodes_.resize(lines(units * 32 * lanes));
   qscales_.resize(lines(units * lanes * 4));
@@ -92,7 +87,8 @@ void Gemm::PackInteger(const float* x) {
         float* ds = sums + unit * lanes + l;
         if (t >= n_tokens_) {
           // Activations 0: code 128, and no scale to carry the weights in.
-          for (int i = 0; i < 32; ++i) q[(i / 4) * 4 * lanes + l * 4 + i % 4] = 128;
+          for (int i = 0; i < 32; ++i)
+            q[(i / 4) * 4 * lanes + l * 4 + i % 4] = 128;
           *d = *ds = 0;
           continue;
         }
@@ -195,8 +191,8 @@ void Gemm::FloatRows(const Weight& w, int64_t r_begin, int64_t r_end,
         }
       },
       [&](int64_t k0, int64_t kc, float* acc) {
-        kernels_->gemm_block(tile, packed_.data() + k0 * lanes, n_ * lanes,
-                             kc, panels_, acc, tokens);
+        kernels_->gemm_block(tile, packed_.data() + k0 * lanes, n_ * lanes, kc,
+                             panels_, acc, tokens);
       });
 }
 
@@ -207,8 +203,6 @@ void Gemm::IntegerRows(const Weight& w, int64_t r_begin, int64_t r_end,
   const int64_t mr = kernels_->qgemm_rows;
   const int64_t lanes = kernels_->qgemm_lanes;
   const int64_t panels = (n_tokens_ + lanes - 1) / lanes;
-  const int group = kernels_->qgemm_group(w.type);
-  const bool mins = HasMins(w.type);
   if (s.qtile.size() < static_cast<size_t>(mr)) s.qtile.resize(mr);
   QGemmRow* tile = s.qtile.data();
   Walk(
@@ -222,8 +216,8 @@ void Gemm::IntegerRows(const Weight& w, int64_t r_begin, int64_t r_end,
         }
       },
       [&](int64_t k0, int64_t kc, float* acc) {
-        kernels_->qgemm_block(tile, group, mins, panels_q_, k0 / 32, kc,
-                              panels, acc, panels * lanes);
+        kernels_->qgemm_block(tile, w.type, panels_q_, k0 / 32, kc, panels, acc,
+                              panels * lanes);
       });
 }
 

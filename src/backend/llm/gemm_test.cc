@@ -49,8 +49,7 @@ std::vector<float> RandomTokens(int64_t n_tokens, int64_t n,
 // y = w . x through `set`, all rows in one call.
 std::vector<float> Product(
     const KernelSet& set, const Weight& w, const std::vector<float>& x,
-    int64_t n_tokens,
-    Gemm::Activations which = Gemm::Activations::kFloat) {
+    int64_t n_tokens, Gemm::Activations which = Gemm::Activations::kFloat) {
   Gemm gemm(1, set);
   gemm.Pack(x.data(), n_tokens, w.cols, which);
   std::vector<float> y(n_tokens * w.rows, NAN);
@@ -103,8 +102,7 @@ void ExpectBatchInvariant(const KernelSet& set, const Weight& w,
     std::memcpy(&reversed[(tokens - 1 - tok) * n], &x[tok * n],
                 n * sizeof(float));
   }
-  const std::vector<float> backwards =
-      Product(set, w, reversed, tokens, which);
+  const std::vector<float> backwards = Product(set, w, reversed, tokens, which);
   for (int64_t tok = 0; tok < tokens; ++tok) {
     const std::vector<float> one(x.begin() + tok * n,
                                  x.begin() + (tok + 1) * n);
@@ -128,11 +126,11 @@ void ExpectBatchInvariant(const KernelSet& set, const Weight& w,
 // counts across panel boundaries, n not a multiple of the k-block (and for
 // the float types not of 32).
 const Shape kShapes[] = {
-    {GgmlType::kF32, 13, 40, 5},     {GgmlType::kF16, 37, 77, 17},
-    {GgmlType::kF16, 50, 300, 33},   {GgmlType::kBF16, 7, 64, 1},
-    {GgmlType::kQ8_0, 29, 288, 40},  {GgmlType::kQ4_0, 25, 544, 9},
-    {GgmlType::kQ5_1, 11, 96, 16},   {GgmlType::kIQ4_NL, 9, 64, 3},
-    {GgmlType::kQ4_K, 26, 512, 12},  {GgmlType::kQ5_K, 14, 256, 31},
+    {GgmlType::kF32, 13, 40, 5},    {GgmlType::kF16, 37, 77, 17},
+    {GgmlType::kF16, 50, 300, 33},  {GgmlType::kBF16, 7, 64, 1},
+    {GgmlType::kQ8_0, 29, 288, 40}, {GgmlType::kQ4_0, 25, 544, 9},
+    {GgmlType::kQ5_1, 11, 96, 16},  {GgmlType::kIQ4_NL, 9, 64, 3},
+    {GgmlType::kQ4_K, 26, 512, 12}, {GgmlType::kQ5_K, 14, 256, 31},
     {GgmlType::kQ6_K, 31, 768, 48},
 };
 
@@ -143,9 +141,8 @@ TEST_P(GemmTest, MatchesDequantizedReference) {
   const KernelSet& set = *GetParam();
   std::mt19937 rng(3);
   for (const Shape& s : kShapes) {
-    SCOPED_TRACE(TypeName(s.type) + " rows " + std::to_string(s.rows) +
-                 " n " + std::to_string(s.n) + " tokens " +
-                 std::to_string(s.tokens));
+    SCOPED_TRACE(TypeName(s.type) + " rows " + std::to_string(s.rows) + " n " +
+                 std::to_string(s.n) + " tokens " + std::to_string(s.tokens));
     const TestWeight t = RandomWeight(s.type, s.rows, s.n, rng);
     const std::vector<float> x = RandomTokens(s.tokens, s.n, rng);
     const std::vector<float> y = Product(set, t.w, x, s.tokens);
@@ -166,10 +163,9 @@ TEST_P(GemmTest, TokenResultDoesNotDependOnItsBatch) {
     const TestWeight t = RandomWeight(s.type, s.rows, s.n, rng);
     const int64_t tokens = 37;  // two and a bit panels in every set
     Gemm gemm(2, set);
-    ASSERT_NO_FATAL_FAILURE(ExpectBatchInvariant(set, t.w,
-                                                 RandomTokens(tokens, s.n, rng),
-                                                 tokens, Gemm::Activations::kFloat,
-                                                 gemm));
+    ASSERT_NO_FATAL_FAILURE(
+        ExpectBatchInvariant(set, t.w, RandomTokens(tokens, s.n, rng), tokens,
+                             Gemm::Activations::kFloat, gemm));
   }
 }
 
@@ -195,11 +191,11 @@ TEST_P(GemmTest, LargeProductMatchesReference) {
 // (not a multiple of any register block), tokens across panel boundaries,
 // n with a short last k-block where the type allows.
 const Shape kIntegerShapes[] = {
-    {GgmlType::kQ8_0, 29, 288, 40},  {GgmlType::kQ4_0, 25, 544, 9},
-    {GgmlType::kQ4_0, 3, 32, 1},     {GgmlType::kQ5_0, 18, 320, 17},
-    {GgmlType::kQ5_1, 11, 96, 16},   {GgmlType::kIQ4_NL, 9, 64, 3},
-    {GgmlType::kQ4_K, 26, 512, 12},  {GgmlType::kQ5_K, 14, 256, 31},
-    {GgmlType::kQ6_K, 31, 768, 48},  {GgmlType::kQ6_K, 5, 256, 2},
+    {GgmlType::kQ8_0, 29, 288, 40}, {GgmlType::kQ4_0, 25, 544, 9},
+    {GgmlType::kQ4_0, 3, 32, 1},    {GgmlType::kQ5_0, 18, 320, 17},
+    {GgmlType::kQ5_1, 11, 96, 16},  {GgmlType::kIQ4_NL, 9, 64, 3},
+    {GgmlType::kQ4_K, 26, 512, 12}, {GgmlType::kQ5_K, 14, 256, 31},
+    {GgmlType::kQ6_K, 31, 768, 48}, {GgmlType::kQ6_K, 5, 256, 2},
 };
 
 // Every set that runs a type in the integer GEMM matches the product of
@@ -211,17 +207,11 @@ TEST_P(GemmTest, IntegerMatchesQuantizedReference) {
   const KernelSet& scalar = *FindKernelSet("scalar");
   std::mt19937 rng(11);
   for (const Shape& s : kIntegerShapes) {
-    // Every set runs the small-code types here; AVX2 keeps Q8_0 and IQ4_NL
-    // (codes past maddubs's range) in f32.
-    const bool wide_codes =
-        s.type == GgmlType::kQ8_0 || s.type == GgmlType::kIQ4_NL;
-    EXPECT_EQ(set.qgemm_group(s.type) > 0,
-              !wide_codes || std::string(set.name) != "avx2")
-        << TypeName(s.type);
-    if (set.qgemm_group(s.type) == 0) continue;
-    SCOPED_TRACE(TypeName(s.type) + " rows " + std::to_string(s.rows) +
-                 " n " + std::to_string(s.n) + " tokens " +
-                 std::to_string(s.tokens));
+    // Every set runs every quantised type here (AVX2 the wide-code ones,
+    // Q8_0 and IQ4_NL, with the signs carried across).
+    ASSERT_GT(set.qgemm_group(s.type), 0) << TypeName(s.type);
+    SCOPED_TRACE(TypeName(s.type) + " rows " + std::to_string(s.rows) + " n " +
+                 std::to_string(s.n) + " tokens " + std::to_string(s.tokens));
     const TestWeight t = RandomWeight(s.type, s.rows, s.n, rng);
     const std::vector<float> x = RandomTokens(s.tokens, s.n, rng);
     const std::vector<float> y =
@@ -237,6 +227,36 @@ TEST_P(GemmTest, IntegerMatchesQuantizedReference) {
           return static_cast<double>(a.d) * a.qs[k % 32];
         }));
   }
+}
+
+// Q8_0 codes at the ends of the byte range, -128 included (a valid file
+// may hold it, though the quantiser does not write it): every set's integer
+// GEMM still matches the decoded rows (AVX2's maddubs of |q| must see 128).
+TEST_P(GemmTest, IntegerQ8_0ExtremeCodesMatchReference) {
+  const KernelSet& set = *GetParam();
+  const KernelSet& scalar = *FindKernelSet("scalar");
+  std::mt19937 rng(19);
+  const int64_t rows = 9, n = 256, tokens = 11;
+  TestWeight t = RandomWeight(GgmlType::kQ8_0, rows, n, rng);
+  // Each 34-byte block: f16 scale, then 32 codes.
+  for (size_t b = 0; b < t.bytes.size(); b += 34) {
+    for (size_t i = 0; i < 32; i += 3) {
+      t.bytes[b + 2 + i] = static_cast<char>(i % 2 == 0 ? -128 : 127);
+    }
+  }
+  const std::vector<float> x = RandomTokens(tokens, n, rng);
+  const std::vector<float> y =
+      Product(set, t.w, x, tokens, Gemm::Activations::kInteger);
+  std::vector<BlockQ8Act> xq(tokens * n / 32);
+  for (int64_t tok = 0; tok < tokens; ++tok) {
+    scalar.quantize_activations(x.data() + tok * n, n,
+                                xq.data() + tok * n / 32);
+  }
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectMatchesDecodedRows(t.w, tokens, y, [&](int64_t tok, int64_t k) {
+        const BlockQ8Act& a = xq[tok * n / 32 + k / 32];
+        return static_cast<double>(a.d) * a.qs[k % 32];
+      }));
 }
 
 // The integer GEMM keeps the f32 GEMM's contract: a token's outputs are
@@ -269,7 +289,8 @@ TEST_P(GemmTest, IntegerTokenResultDoesNotDependOnItsBatch) {
 TEST_P(GemmTest, IntegerLargeProductMatchesScalar) {
   const KernelSet& set = *GetParam();
   std::mt19937 rng(17);
-  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ6_K,
+                        GgmlType::kQ8_0, GgmlType::kIQ4_NL}) {
     if (set.qgemm_group(type) == 0) continue;
     SCOPED_TRACE(TypeName(type));
     const int64_t rows = Gemm::kRowPanels * set.qgemm_rows * 2 + 5;

@@ -104,9 +104,9 @@ struct KernelSet {
   int (*qgemm_group)(GgmlType type);
   void (*qgemm_unpack)(GgmlType type, const void* row, int64_t kc,
                        QGemmRow* out);
-  void (*qgemm_block)(const QGemmRow* w, int group, bool mins,
-                      const QGemmPanels& x, int64_t b0, int64_t kc,
-                      int64_t n_panels, float* c, int64_t c_stride);
+  void (*qgemm_block)(const QGemmRow* w, GgmlType type, const QGemmPanels& x,
+                      int64_t b0, int64_t kc, int64_t n_panels, float* c,
+                      int64_t c_stride);
 };
 
 // The set the kernels of kernels.h use: chosen on the first call.
