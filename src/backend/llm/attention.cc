@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "backend/llm/elementwise.h"
+#include "backend/llm/kernels.h"
 #include "backend/llm/kv_kernels.h"
 
 namespace inferd::llm {
@@ -45,12 +46,7 @@ void AttendHeads(const KvCache& cache, const SequenceKv& seq, int64_t layer,
         }
         max_score[h] = tile_max;
       }
-      float tile_sum = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        w[i] = std::exp(w[i] - max_score[h]);
-        tile_sum += w[i];
-      }
-      sum[h] += tile_sum;
+      sum[h] += ExpSum(w, n, max_score[h]);
       KvAccumulate(type, w, values, stride, n, d, o);
     }
     p += n;

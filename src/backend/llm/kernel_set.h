@@ -86,6 +86,8 @@ struct KernelSet {
                           int64_t out_stride, uint64_t xq_id);
   // gate[i] = act(gate[i]) * up[i] (GatedMul).
   void (*gated_mul)(bool gelu_tanh, float* gate, const float* up, int64_t n);
+  // v[i] = e^(v[i] - shift), returning the sum (ExpSum).
+  float (*exp_sum)(float* v, int64_t n, float shift);
   // GEMM micro-kernels (gemm_kernels_impl.inc; operands there): rows and
   // tokens per register block, and c += w . x over one k-block of kc <=
   // kGemmDepth for gemm_rows rows and n_panels panels of gemm_lanes tokens.

@@ -155,6 +155,10 @@ void GatedMul(bool gelu_tanh, float* gate, const float* up, int64_t n) {
   ActiveKernels().gated_mul(gelu_tanh, gate, up, n);
 }
 
+float ExpSum(float* v, int64_t n, float shift) {
+  return ActiveKernels().exp_sum(v, n, shift);
+}
+
 void DequantizeRow(GgmlType type, const void* row, int64_t n, float* out) {
   ActiveKernels().dequantize_row(type, row, n, out);
 }

@@ -69,6 +69,9 @@ uint64_t NewActivationsId();
 // g^3))): the gated feed-forward's activation.
 void GatedMul(bool gelu_tanh, float* gate, const float* up, int64_t n);
 
+// v[i] = e^(v[i] - shift) for i < n, and their sum: softmax weights.
+float ExpSum(float* v, int64_t n, float shift);
+
 // Decodes one row of n values to f32.
 void DequantizeRow(GgmlType type, const void* row, int64_t n, float* out);
 

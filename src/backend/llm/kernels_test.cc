@@ -300,6 +300,30 @@ TEST_P(KernelSetTest, GatedMulMatchesDoublePrecision) {
   }
 }
 
+// Softmax weights e^(v - shift) and their sum, against double precision,
+// for scores from far below the shift (weights that underflow towards 0) up
+// to it, and lengths with and without a tail past the vector width.
+TEST_P(KernelSetTest, ExpSumMatchesDoublePrecision) {
+  const KernelSet& set = *GetParam();
+  std::mt19937 rng(31);
+  std::uniform_real_distribution<float> uniform(-120.0f, 0.0f);
+  for (int64_t n : {int64_t{1}, int64_t{7}, int64_t{64}, int64_t{203}}) {
+    const float shift = 3.5f;
+    std::vector<float> v(n);
+    for (float& x : v) x = shift + uniform(rng) * (n % 2 == 0 ? 1.0f : 0.1f);
+    v[0] = shift;  // the maximum itself: weight 1
+    std::vector<float> got = v;
+    const float sum = set.exp_sum(got.data(), n, shift);
+    double want_sum = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const double want = std::exp(static_cast<double>(v[i]) - shift);
+      want_sum += want;
+      ASSERT_NEAR(got[i], want, 3e-7 * want + 1e-37) << "n " << n << " i " << i;
+    }
+    EXPECT_NEAR(sum, want_sum, 1e-6 * want_sum) << "n " << n;
+  }
+}
+
 // A token's 8-bit activations are the same on every CPU.
 TEST_P(KernelSetTest, QuantizesActivationsAsScalar) {
   const KernelSet& set = *GetParam();
