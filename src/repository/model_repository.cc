@@ -127,7 +127,7 @@ bool ModelRepository::HasFolder(const std::string& name) const {
   return fs::is_directory(options_.root + "/" + name, ec);
 }
 
-void ModelRepository::LoadStartupModels() {
+void ModelRepository::QueueStartupModels() {
   std::vector<std::string> names = options_.control_mode == ModelControlMode::kExplicit
                                        ? options_.startup_models
                                        : ScanModelNames();
@@ -141,13 +141,26 @@ void ModelRepository::LoadStartupModels() {
   for (const std::string& name : names) {
     if (ValidateModelName(name).ok() && HasFolder(name)) queued.push_back(name);
   }
+  absl::MutexLock lock(&mu_);
+  for (const std::string& name : queued) {
+    Entry& entry = entries_[name];
+    entry.requested = true;
+    entry.loading = true;
+  }
+  startup_names_ = std::move(names);
+}
+
+void ModelRepository::LoadStartupModels() {
+  bool queued;
   {
     absl::MutexLock lock(&mu_);
-    for (const std::string& name : queued) {
-      Entry& entry = entries_[name];
-      entry.requested = true;
-      entry.loading = true;
-    }
+    queued = startup_names_.has_value();
+  }
+  if (!queued) QueueStartupModels();
+  std::vector<std::string> names;
+  {
+    absl::MutexLock lock(&mu_);
+    names = *startup_names_;
   }
   {
     absl::MutexLock lock(&control_mu_);

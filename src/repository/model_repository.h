@@ -93,9 +93,15 @@ class ModelRepository {
   static absl::StatusOr<std::unique_ptr<ModelRepository>> Create(Options options);
   ~ModelRepository();
 
-  // Loads the startup set: every model folder (modes none and poll) or the
-  // startup models (mode explicit). Failures are recorded per model, not
-  // returned.
+  // Marks the startup set (every model folder in modes none and poll, the
+  // startup models in mode explicit) as LOADING, so requests for them hear
+  // "still loading" (503) rather than "unknown model" (404) from the
+  // moment the server listens; returns at once. Call before serving, then
+  // LoadStartupModels, which does it itself when this was not called.
+  void QueueStartupModels();
+
+  // Loads the startup set (queued by QueueStartupModels). Failures are
+  // recorded per model, not returned.
   void LoadStartupModels();
 
   // Poll mode: brings the served models in line with the repository folder.
@@ -225,6 +231,8 @@ class ModelRepository {
   mutable absl::Mutex mu_;
   std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
   bool startup_done_ ABSL_GUARDED_BY(mu_) = false;
+  // The startup set once QueueStartupModels has run.
+  std::optional<std::vector<std::string>> startup_names_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace inferd

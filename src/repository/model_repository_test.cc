@@ -487,6 +487,30 @@ TEST_F(ModelRepositoryTest, ReloadWithABrokenConfigKeepsTheOldVersionsServingAnd
   EXPECT_THAT(ReasonOf(*repository, "m", "1"), HasSubstr("config.pbtxt not found"));
 }
 
+// The server queues the startup set before it listens and loads it on
+// another thread: between the two, every startup model is still loading,
+// none unknown, and nothing is loaded yet.
+TEST_F(ModelRepositoryTest, QueuedStartupModelsAreStillLoadingBeforeTheLoadStarts) {
+  repo_.AddModel("a", SimpleModelConfig("a"), {1});
+  repo_.AddModel("b", SimpleModelConfig("b"), {1});
+  absl::StatusOr<std::unique_ptr<ModelRepository>> created =
+      ModelRepository::Create({repo_.root(), ModelControlMode::kNone, {}, &backends_});
+  ASSERT_TRUE(created.ok());
+  std::unique_ptr<ModelRepository> repository = *std::move(created);
+  EXPECT_EQ(repository->Get("a", "").status().code(), absl::StatusCode::kNotFound);
+  repository->QueueStartupModels();
+  for (const std::string name : {"a", "b"}) {
+    absl::StatusOr<ModelHandle> model = repository->Get(name, "");
+    EXPECT_EQ(model.status().code(), absl::StatusCode::kUnavailable) << model.status();
+    EXPECT_THAT(std::string(model.status().message()), HasSubstr("is still loading"));
+  }
+  EXPECT_FALSE(repository->AllReady());
+  repository->LoadStartupModels();
+  EXPECT_TRUE(repository->Get("a", "").ok());
+  EXPECT_TRUE(repository->Get("b", "").ok());
+  EXPECT_TRUE(repository->AllReady());
+}
+
 TEST_F(ModelRepositoryTest, ModelsWaitingForTheirLoadAreStillLoadingNotUnknown) {
   // Mode none loads "a" then "b"; a's load is held at the gate.
   absl::Notification started, release;

@@ -449,6 +449,9 @@ absl::Status RunServer(const ServerOptions& options) {
                                                                     options.max_body_bytes},
                                                                &grpc_service));
   }
+  // Before listening: a request for a startup model that has not loaded yet
+  // hears "still loading", never "unknown model".
+  repository->QueueStartupModels();
   http->Start();
   spdlog::info("inferd {} listening on {}:{} ({}; model repository {})",
                context.server_version, options.host, http->port(),
