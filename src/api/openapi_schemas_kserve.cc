@@ -98,7 +98,11 @@ std::string_view KServeSchemaText() {
           "top_p": {"type": "number"}, "min_p": {"type": "number"},
           "repeat_penalty": {"type": "number"}, "ignore_eos": {"type": "boolean"},
           "stop": {"type": ["string", "array"], "items": {"type": "string"}},
-          "json_schema": {"type": ["object", "string"]}, "grammar": {"type": "string"}}}}},
+          "json_schema": {"type": ["object", "string"]}, "grammar": {"type": "string"},
+          "priority": {"type": "integer", "minimum": 0, "maximum": 4294967295},
+          "timeout": {
+            "type": "integer", "minimum": 0,
+            "description": "Microseconds, waiting and generating; 0: timeout_seconds applies"}}}}},
   "GenerateResponse": {
     "type": "object", "required": ["model_name", "model_version", "text_output"],
     "properties": {

@@ -50,7 +50,12 @@ std::string_view OpenAiSchemaText() {
       "stream_options": {"type": ["object", "null"],
                          "properties": {"include_usage": {"type": "boolean"}}},
       "ignore_eos": {"type": "boolean"}, "logit_bias": {"type": ["object", "null"]},
-      "grammar": {"type": "string", "description": "A GBNF grammar the output must follow"}}},
+      "grammar": {"type": "string", "description": "A GBNF grammar the output must follow"},
+      "priority": {"type": "integer", "minimum": 0, "maximum": 4294967295,
+                   "description": "Priority level, 1 the most urgent; 0: the model's default"},
+      "timeout": {
+        "type": "integer", "minimum": 0,
+        "description": "Microseconds, waiting and generating; 0: the model's timeout_seconds"}}},
   "ChatCompletionRequest": {
     "allOf": [{"$ref": "#/components/schemas/SamplingFields"}],
     "type": "object", "required": ["model", "messages"],

@@ -39,8 +39,13 @@ absl::Status ReadSchedulingParameters(const boost::json::object& parameters,
       ReadInteger(parameters, prefix, "priority", std::numeric_limits<uint32_t>::max(), &priority);
   if (!status.ok()) return status;
   if (priority) out->priority = static_cast<uint32_t>(*priority);
-  return ReadInteger(parameters, prefix, "timeout",
-                     static_cast<uint64_t>(std::numeric_limits<int64_t>::max()), &out->timeout_us);
+  std::optional<uint64_t> timeout;
+  status = ReadInteger(parameters, prefix, "timeout",
+                       static_cast<uint64_t>(std::numeric_limits<int64_t>::max()), &timeout);
+  if (!status.ok()) return status;
+  // 0 is "no limit", not "already expired": the model's own limit applies.
+  if (timeout && *timeout > 0) out->timeout_us = *timeout;
+  return absl::OkStatus();
 }
 
 }  // namespace inferd

@@ -23,6 +23,18 @@ TEST(SchedulingParametersTest, ReadsPriorityAndTimeout) {
   EXPECT_FALSE(none.timeout_us.has_value());
 }
 
+// 0 is no per-request limit, as Triton and the config's timeout_seconds
+// take it, not a deadline that has already passed.
+TEST(SchedulingParametersTest, ZeroTimeoutSetsNoLimit) {
+  SchedulingParameters p;
+  ASSERT_TRUE(Read(R"({"priority": 2, "timeout": 0})", &p).ok());
+  EXPECT_FALSE(p.timeout_us.has_value());
+  EXPECT_EQ(p.priority, 2u);
+  SchedulingParameters one;
+  ASSERT_TRUE(Read(R"({"timeout": 1})", &one).ok());
+  EXPECT_EQ(one.timeout_us, 1u);
+}
+
 TEST(SchedulingParametersTest, PriorityPastUint32IsRefusedNotTruncated) {
   SchedulingParameters p;
   absl::Status status = Read(R"({"priority": 4294967297})", &p);  // 2^32 + 1

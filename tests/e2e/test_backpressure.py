@@ -203,11 +203,15 @@ class BackpressureTest(ServerTestCase):
         self.assertEqual(self.pending(), 1, "the 504 waited for the running batch")
         self.assertFalse(blocker.finished(), "the 504 waited for the running batch")
         untimed = self.queue(slow_body(1, 201), 2)
+        # "timeout": 0 is no limit of the request's own (as in Triton), not
+        # a deadline already past: it waits its turn like the untimed one.
+        unlimited = self.queue(slow_body(1, 202, timeout_us=0), 3)
         order_blocker = blocker.outputs(self)
         self.assertEqual(untimed.outputs(self), order_blocker + 1)
+        self.assertEqual(unlimited.outputs(self), order_blocker + 2)
         self.wait_pending(0)
         self.assertEqual(self.failures("timeout"), timeouts + 1)
-        self.assertEqual(self.stats()["inference_count"], inferences + 2)
+        self.assertEqual(self.stats()["inference_count"], inferences + 3)
 
     def test_disconnected_client_has_its_queued_request_cancelled(self):
         inferences = self.stats()["inference_count"]

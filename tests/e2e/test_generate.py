@@ -153,6 +153,16 @@ class GenerateTest(ServerTestCase):
         # The default level and a generous timeout change nothing.
         self.assertEqual(self.generate("Once upon a time", priority=1, timeout=60 * 10 ** 6),
                          self.generate("Once upon a time"))
+        # Nor does 0: no limit of the request's own (as timeout_seconds 0 and
+        # Triton take it), never a deadline already past.
+        self.assertEqual(self.generate("Once upon a time", timeout=0),
+                         self.generate("Once upon a time"))
+        status, doc = self.server.json("POST", "/v1/completions", {
+            "model": "llm", "prompt": "Once upon a time", "max_tokens": 8, "temperature": 0,
+            "ignore_eos": True, "timeout": 0})
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(doc["choices"][0]["finish_reason"], "length")
+        self.assertEqual(doc["usage"]["completion_tokens"], 8)
 
     def test_tensor_infer_points_to_generate(self):
         status, doc = self.server.json("POST", "/v2/models/llm/infer", {
