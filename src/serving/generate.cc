@@ -234,6 +234,9 @@ void InferenceService::Generate(GenerateCall call, const std::shared_ptr<CancelS
       if (!event.detail.empty()) return state->done(absl::InternalError(event.detail));
       return state->done(absl::CancelledError("the request was cancelled"));
     }
+    if (event.finish == llm::FinishReason::kRefused) {
+      return state->done(absl::InvalidArgumentError(event.detail));
+    }
     if (event.finish == llm::FinishReason::kTimeout) {
       return state->done(absl::DeadlineExceededError(
           StrCat("timeout: the request ran past its time limit after ",

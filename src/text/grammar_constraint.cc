@@ -16,6 +16,10 @@ const std::vector<uint64_t>& GrammarConstraint::AllowedTokens() {
     return it->second;
   }
   ++masks_computed_;
+  if (state_ == GrammarMatcher::kDead) {
+    return masks_.emplace(state_, std::vector<uint64_t>((trie_->vocab_size() + 63) / 64, 0))
+        .first->second;
+  }
   if (masks_.size() * ((trie_->vocab_size() + 63) / 64) * 8 > kMaxMaskBytes) masks_.clear();
   std::vector<uint64_t> mask((trie_->vocab_size() + 63) / 64, 0);
   const auto& nodes = trie_->nodes();
@@ -39,16 +43,18 @@ const std::vector<uint64_t>& GrammarConstraint::AllowedTokens() {
 }
 
 bool GrammarConstraint::IsAllowed(int32_t id) {
+  if (state_ == GrammarMatcher::kDead) return false;
   if (id < 0 || id >= trie_->vocab_size() || trie_->bytes(id).empty()) return false;
   return matcher_.AdvanceBytes(state_, trie_->bytes(id)) != GrammarMatcher::kDead;
 }
 
 bool GrammarConstraint::Accept(int32_t id) {
+  if (state_ == GrammarMatcher::kDead) return false;
   if (id < 0 || id >= trie_->vocab_size() || trie_->bytes(id).empty()) return false;
   const GrammarMatcher::StateId next = matcher_.AdvanceBytes(state_, trie_->bytes(id));
   if (next == GrammarMatcher::kDead) return false;
   state_ = next;
-  if (matcher_.state_count() > kMaxStates) {
+  if (matcher_.state_count() > kMaxStates || matcher_.node_count() > kCompactNodes) {
     masks_.clear();
     state_ = matcher_.Compact(state_);
   }

@@ -38,9 +38,17 @@ class GrammarConstraint {
   bool Accept(int32_t id);
 
   // The text so far is a complete sentence of the grammar.
-  bool accepting() const { return matcher_.IsAccepting(state_); }
+  bool accepting() const {
+    return !too_complex() && state_ != GrammarMatcher::kDead && matcher_.IsAccepting(state_);
+  }
   // Some token may still follow.
-  bool can_continue() const { return matcher_.CanContinue(state_); }
+  bool can_continue() const {
+    return !too_complex() && state_ != GrammarMatcher::kDead && matcher_.CanContinue(state_);
+  }
+  // The grammar needed more parse stacks than GrammarMatcher allows: no
+  // token is allowed any more, and the caller should end the output with
+  // an error rather than as complete.
+  bool too_complex() const { return matcher_.too_complex(); }
 
   // Mask cache statistics, for benchmarks.
   int64_t masks_computed() const { return masks_computed_; }
@@ -52,6 +60,9 @@ class GrammarConstraint {
   // a mask vocab/8 bytes (19 KiB for a 150k vocabulary).
   static constexpr size_t kMaxStates = 16384;
   static constexpr size_t kMaxMaskBytes = 8 << 20;
+  // Nodes kept before the matcher starts over (it refuses past
+  // GrammarMatcher::kMaxNodes).
+  static constexpr size_t kCompactNodes = GrammarMatcher::kMaxNodes / 2;
 
   std::shared_ptr<const TokenTrie> trie_;
   GrammarMatcher matcher_;

@@ -9,12 +9,17 @@ using Kind = Grammar::Kind;
 
 GrammarMatcher::GrammarMatcher(std::shared_ptr<const Grammar> grammar)
     : grammar_(std::move(grammar)) {
+  start_ = BuildStart();
+}
+
+GrammarMatcher::StateId GrammarMatcher::BuildStart() {
   State start;
   ++generation_;
+  size_t steps = 0;
   for (int32_t alt : grammar_->alternatives(grammar_->root())) {
-    Expand(NodeId(alt, -1), &start.stacks, &start.accepting);
+    if (!Expand(NodeId(alt, -1), &start.stacks, &start.accepting, &steps)) return kDead;
   }
-  start_ = Intern(std::move(start));
+  return Intern(std::move(start));
 }
 
 int32_t GrammarMatcher::NodeId(int32_t pos, int32_t parent) {
@@ -28,7 +33,8 @@ int32_t GrammarMatcher::NodeId(int32_t pos, int32_t parent) {
   return it->second;
 }
 
-void GrammarMatcher::Expand(int32_t node, std::vector<int32_t>* out, bool* accepting) {
+bool GrammarMatcher::Expand(int32_t node, std::vector<int32_t>* out, bool* accepting,
+                            size_t* steps) {
   // Callers bump generation_ once per state they build, so a node reached
   // twice (through two alternatives, or an x* loop over a nullable x) is
   // expanded once.
@@ -44,10 +50,18 @@ void GrammarMatcher::Expand(int32_t node, std::vector<int32_t>* out, bool* accep
     }
     if (seen_mark_[n] == generation_) continue;
     seen_mark_[n] = generation_;
+    if (++*steps > kMaxExpandSteps || nodes_.size() > kMaxNodes) {
+      too_complex_ = true;
+      return false;
+    }
     const Node at = nodes_[n];
     const Grammar::Element& e = elements[at.pos];
     switch (e.kind) {
       case Kind::kChars:
+        if (out->size() >= kMaxStacks) {
+          too_complex_ = true;
+          return false;
+        }
         out->push_back(n);
         break;
       case Kind::kEnd:
@@ -65,6 +79,7 @@ void GrammarMatcher::Expand(int32_t node, std::vector<int32_t>* out, bool* accep
       }
     }
   }
+  return true;
 }
 
 GrammarMatcher::StateId GrammarMatcher::Intern(State state) {
@@ -98,6 +113,7 @@ GrammarMatcher::StateId GrammarMatcher::AdvanceBytes(StateId state, std::string_
 }
 
 GrammarMatcher::StateId GrammarMatcher::ComputeAdvance(StateId id, uint8_t byte) {
+  if (too_complex_) return kDead;
   // The smallest code point of each encoded length: a shorter form would be
   // an overlong encoding, which no UTF-8 decoder accepts.
   static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
@@ -149,12 +165,14 @@ GrammarMatcher::StateId GrammarMatcher::ComputeAdvance(StateId id, uint8_t byte)
 GrammarMatcher::StateId GrammarMatcher::AdvanceChar(const State& from, uint32_t c) {
   State next;
   ++generation_;
+  size_t steps = 0;
   // `from` may move when NodeId grows nodes_ (not states_), so it stays valid.
   for (int32_t n : from.stacks) {
     const Node at = nodes_[n];
     const Grammar::Element& e = grammar_->elements()[at.pos];
-    if (grammar_->charset(e.value).Contains(c)) {
-      Expand(NodeId(at.pos + 1, at.parent), &next.stacks, &next.accepting);
+    if (grammar_->charset(e.value).Contains(c) &&
+        !Expand(NodeId(at.pos + 1, at.parent), &next.stacks, &next.accepting, &steps)) {
+      return kDead;
     }
   }
   return Intern(std::move(next));
@@ -187,12 +205,7 @@ GrammarMatcher::StateId GrammarMatcher::Compact(StateId keep) {
     kept.stacks.push_back(parent);
   }
   const StateId id = Intern(std::move(kept));
-  State start;
-  ++generation_;
-  for (int32_t alt : grammar_->alternatives(grammar_->root())) {
-    Expand(NodeId(alt, -1), &start.stacks, &start.accepting);
-  }
-  start_ = Intern(std::move(start));
+  start_ = BuildStart();
   return id;
 }
 

@@ -14,6 +14,13 @@
 // States are ids (StateId); kDead means no continuation. Memory grows with
 // the states seen; Compact() forgets everything but the one state kept.
 //
+// An ambiguous grammar can need very many stacks at once: nested counted
+// repetitions such as ((x{0,1000}){0,1000}){0,1000} reach millions before
+// the first character. Building one state visits at most kMaxExpandSteps
+// nodes and keeps at most kMaxStacks stacks, and all states together hold
+// at most kMaxNodes nodes; past any of these the matcher is too_complex():
+// the state being built, and every one after, is kDead.
+//
 // Thread-safety: not thread-safe (the memo tables grow on every call); one
 // matcher per sequence. The Grammar is shared and immutable.
 
@@ -33,7 +40,14 @@ class GrammarMatcher {
   using StateId = int32_t;
   static constexpr StateId kDead = -1;
 
+  static constexpr size_t kMaxStacks = 4096;
+  static constexpr size_t kMaxExpandSteps = 1 << 16;
+  static constexpr size_t kMaxNodes = 1 << 19;
+
   explicit GrammarMatcher(std::shared_ptr<const Grammar> grammar);
+
+  // A limit above was passed; the matcher refuses everything from then on.
+  bool too_complex() const { return too_complex_; }
 
   // The state before any input.
   StateId start() const { return start_; }
@@ -53,8 +67,9 @@ class GrammarMatcher {
   // True when more input may follow (some stack still expects a character).
   bool CanContinue(StateId state) const { return !states_[state].stacks.empty(); }
 
-  // States interned so far (memory grows with it).
+  // States and stack nodes interned so far (memory grows with them).
   size_t state_count() const { return states_.size(); }
+  size_t node_count() const { return nodes_.size(); }
   // Drops every state but `keep`; returns `keep`'s id afterwards. Ids held
   // by the caller other than the returned one become invalid.
   StateId Compact(StateId keep);
@@ -78,8 +93,12 @@ class GrammarMatcher {
 
   int32_t NodeId(int32_t pos, int32_t parent);
   // Adds the stacks reachable from `node` without reading a character to
-  // `out` (kChars tops only); sets *accepting when one empties.
-  void Expand(int32_t node, std::vector<int32_t>* out, bool* accepting);
+  // `out` (kChars tops only); sets *accepting when one empties. `steps`
+  // counts the nodes visited for the state being built; false (and
+  // too_complex_ set) when a limit is passed.
+  bool Expand(int32_t node, std::vector<int32_t>* out, bool* accepting, size_t* steps);
+  // The start state: the root's alternatives expanded (kDead when too complex).
+  StateId BuildStart();
   StateId Intern(State state);
   int32_t* TransitionSlot(StateId state, uint8_t byte);
   StateId ComputeAdvance(StateId state, uint8_t byte);
@@ -95,6 +114,7 @@ class GrammarMatcher {
   uint32_t generation_ = 0;
   std::vector<int32_t> todo_;  // Expand's work list
   StateId start_ = kDead;
+  bool too_complex_ = false;
 };
 
 }  // namespace inferd::text

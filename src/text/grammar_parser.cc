@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "common/strings.h"
 #include "text/grammar.h"
+#include "text/grammar_matcher.h"
 
 namespace inferd::text {
 
@@ -392,7 +393,17 @@ class GrammarBuilder {
 };
 
 absl::StatusOr<std::shared_ptr<const Grammar>> Grammar::Compile(std::string_view text) {
-  return GrammarBuilder(text).Build();
+  absl::StatusOr<std::shared_ptr<const Grammar>> grammar = GrammarBuilder(text).Build();
+  if (!grammar.ok()) return grammar;
+  // A grammar whose start alone needs more parse stacks than a matcher
+  // allows would fail at its first token; refuse it here, where the caller
+  // can still answer 400.
+  if (GrammarMatcher(*grammar).too_complex()) {
+    return absl::InvalidArgumentError(ToAbsl(StrCat(
+        "grammar: too ambiguous to run: its start needs more than ", GrammarMatcher::kMaxStacks,
+        " parse stacks (nested repetitions such as ((x{0,100}){0,100}) multiply them)")));
+  }
+  return grammar;
 }
 
 }  // namespace inferd::text

@@ -158,6 +158,33 @@ TEST(GrammarTest, HostileInputIsRefusedNotACrash) {
   }
 }
 
+TEST(GrammarTest, NestedRepetitionsThatNeedMillionsOfStacksAreRefused) {
+  // Each level multiplies the parses of the empty prefix: the start alone
+  // would need ~10^8 stacks.
+  EXPECT_THAT(CompileError(R"(root ::= (("a"{0,10000}){0,10000}){0,10000})"),
+              HasSubstr("too ambiguous"));
+  // Here the start has 300 stacks and each "a" adds 300 more (one per
+  // way to split the run between the two levels): the matcher refuses
+  // past its limit instead of growing without bound.
+  auto g = MustCompile(R"(root ::= "x" (("a"{0,300}){0,300}))");
+  GrammarMatcher m(g);
+  auto state = m.Advance(m.start(), 'x');
+  int read = 0;
+  while (state != GrammarMatcher::kDead && read < 300) {
+    ASSERT_FALSE(m.too_complex());
+    state = m.Advance(state, 'a');
+    ++read;
+  }
+  EXPECT_EQ(state, GrammarMatcher::kDead);
+  EXPECT_TRUE(m.too_complex());
+  EXPECT_GT(read, 5);
+  EXPECT_LT(read, 30);
+  EXPECT_LE(m.node_count(), GrammarMatcher::kMaxNodes + 1);
+  // Ambiguity below the limits still runs.
+  EXPECT_TRUE(Matches(MustCompile(R"(root ::= "x" (("a"{0,40}){0,40}))"),
+                      "x" + std::string(300, 'a')));
+}
+
 // A small vocabulary of byte strings that covers every ASCII character
 // alone plus longer pieces.
 std::vector<std::string> Vocabulary() {
@@ -222,6 +249,30 @@ TEST(GrammarConstraintTest, RefusesTokensOutsideTheGrammar) {
   EXPECT_TRUE(c.accepting());
   EXPECT_FALSE(c.can_continue());
   for (uint64_t word : c.AllowedTokens()) EXPECT_EQ(word, 0u);
+}
+
+TEST(GrammarConstraintTest, TooComplexAllowsNothingMore) {
+  auto g = MustCompile(R"(root ::= "x" (("a"{0,300}){0,300}))");
+  const auto vocab = Vocabulary();
+  GrammarConstraint c(g, TokenTrie::Create(vocab));
+  int32_t x = -1, a = -1;
+  for (int32_t i = 0; i < static_cast<int32_t>(vocab.size()); ++i) {
+    if (vocab[i] == "x") x = i;
+    if (vocab[i] == "a") a = i;
+  }
+  ASSERT_TRUE(c.Accept(x));
+  int read = 0;
+  while (c.Accept(a) && read < 300) {
+    ASSERT_FALSE(c.too_complex());
+    ++read;
+  }
+  EXPECT_TRUE(c.too_complex());
+  EXPECT_LT(read, 30);
+  for (uint64_t word : c.AllowedTokens()) EXPECT_EQ(word, 0u);
+  EXPECT_FALSE(c.Accept(a));
+  EXPECT_FALSE(c.IsAllowed(a));
+  EXPECT_FALSE(c.accepting());
+  EXPECT_FALSE(c.can_continue());
 }
 
 TEST(GrammarConstraintTest, MasksAreCachedPerState) {

@@ -199,6 +199,27 @@ class StructuredOutputTest(_Clients, ServerTestCase):
         self.assertEqual(status, 400, body)
         self.assertIn('grammar: rule \\"missing\\" is used but not defined', body.decode())
 
+    def test_grammars_too_ambiguous_to_run_are_refused_and_the_server_keeps_serving(self):
+        # Nested counted repetitions multiply parse stacks: refused at once
+        # when the start already needs too many, with 400 when it comes
+        # later; either way memory stays bounded and other requests go on.
+        status, _, body = self.server.request("POST", "/v1/completions", json.dumps(
+            {"model": "llm", "prompt": "x", "max_tokens": 16,
+             "grammar": 'root ::= (("a"{0,10000}){0,10000}){0,10000}'}).encode(),
+            {"Content-Type": "application/json"})
+        self.assertEqual(status, 400, body)
+        self.assertIn("too ambiguous to run", body.decode())
+        status, _, body = self.server.request("POST", "/api/generate", json.dumps(
+            {"model": "llm", "prompt": "x", "stream": False,
+             "format": {"type": "string", "pattern": "^((a{0,1000}){0,1000}){0,1000}$"}}).encode(),
+            {"Content-Type": "application/json"})
+        self.assertEqual(status, 400, body)
+        self.assertIn("too ambiguous", body.decode())
+        status, _, body = self.server.request("POST", "/v1/completions", json.dumps(
+            {"model": "llm", "prompt": "x", "max_tokens": 4}).encode(),
+            {"Content-Type": "application/json"})
+        self.assertEqual(status, 200, body)
+
     def test_triton_generate_json_schema(self):
         schema = SCHEMAS[15]
         for seed in SEEDS:

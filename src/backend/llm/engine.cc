@@ -51,6 +51,8 @@ const char* FinishReasonName(FinishReason reason) {
       return "cancelled";
     case FinishReason::kTimeout:
       return "timeout";
+    case FinishReason::kRefused:
+      return "refused";
   }
   return "unknown";
 }
@@ -416,6 +418,14 @@ absl::Status Engine::Step(std::vector<StepEvent>* events) {
     const uint64_t* allowed = nullptr;
     if (seq.req.grammar != nullptr) {
       allowed = GrammarMask(seq);
+      if (seq.grammar->too_complex()) {
+        Finish(seq, FinishReason::kRefused,
+               StrCat("grammar: too ambiguous to follow: more than ",
+                      text::GrammarMatcher::kMaxStacks, " parse stacks at once after ",
+                      seq.generated, " generated tokens (nested repetitions multiply them)"),
+               events);
+        continue;
+      }
       if (allowed == nullptr) {
         Finish(seq, FinishReason::kStop, "grammar: no token can continue the output", events);
         continue;

@@ -56,6 +56,7 @@ enum class FinishReason {
   kContext,    // context length or KV cache exhausted
   kCancelled,  // Cancel()
   kTimeout,    // the request's deadline passed, waiting or running
+  kRefused,    // the request cannot be followed as asked (detail says why)
 };
 const char* FinishReasonName(FinishReason reason);
 
@@ -102,7 +103,7 @@ struct StepEvent {
   std::vector<TokenLogprob> top_logprobs;
   std::string text;    // text released this step (may be empty)
   FinishReason finish = FinishReason::kNone;
-  std::string detail;       // why, for kContext
+  std::string detail;       // why, for kContext and kRefused
   SequenceTimings timings;  // set when finish != kNone
 };
 

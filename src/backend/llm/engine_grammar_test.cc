@@ -153,5 +153,22 @@ TEST(EngineGrammarTest, AGrammarNoTokenCanFollowStopsWithAReason) {
   }
 }
 
+TEST(EngineGrammarTest, AGrammarTooAmbiguousToFollowEndsRefused) {
+  auto model = LoadModel("tiny-llama-f32.gguf");
+  ASSERT_NE(model, nullptr);
+  // Compiles (its start is small), but each "a" adds hundreds of parse
+  // stacks; a sequence beside it is not held up and ends normally.
+  auto grammar = Compile(R"(root ::= "a"* (("a"{0,300}){0,300}))");
+  auto engine = *Engine::Create(model, {.threads = 2});
+  const SequenceId bad = *engine->Add(Sampled(*model, 1, 64, grammar));
+  const SequenceId free = *engine->Add(Sampled(*model, 2, 8, nullptr));
+  auto out = RunToEnd(*engine);
+  EXPECT_EQ(out[bad].finish, FinishReason::kRefused);
+  EXPECT_NE(out[bad].detail.find("too ambiguous"), std::string::npos) << out[bad].detail;
+  EXPECT_LT(out[bad].tokens, 64);
+  EXPECT_EQ(out[free].finish, FinishReason::kLength);
+  EXPECT_EQ(out[free].tokens, 8);
+}
+
 }  // namespace
 }  // namespace inferd::llm
