@@ -50,6 +50,10 @@ struct EmbeddingsRequest {
   std::optional<int64_t> dimensions;
 };
 
+// The most inputs one embeddings request may carry (OpenAI's limit), on
+// every embeddings route: /v1/embeddings and Ollama's /api/embed.
+inline constexpr size_t kMaxEmbeddingInputs = 2048;
+
 // An error in OpenAI's shape.
 struct OpenAiError {
   int status = 400;
@@ -101,7 +105,7 @@ class EmbeddingsApi {
  public:
   struct Options {
     ThreadPool* pool = nullptr;  // not owned: parsing, preprocessing, responses
-    size_t max_inputs = 2048;
+    size_t max_inputs = kMaxEmbeddingInputs;
   };
 
   EmbeddingsApi(const ApiContext* context, Options options)

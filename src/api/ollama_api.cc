@@ -187,7 +187,8 @@ void OllamaApi::Run(OllamaRequest request, std::shared_ptr<CancelSignal> cancel,
 }
 
 void OllamaApi::Embed(HttpRequest&& http, Responder respond) const {
-  absl::StatusOr<OllamaEmbedRequest> request = DecodeOllamaEmbed(http.body);
+  absl::StatusOr<OllamaEmbedRequest> request =
+      DecodeOllamaEmbed(http.body, options_.max_embed_inputs);
   if (!request.ok()) return respond(ErrorResponse(request.status()));
   RunEmbed(*std::move(request), /*legacy=*/false, http.cancel, std::move(respond));
 }

@@ -29,6 +29,7 @@
 #include <string>
 
 #include "api/api_context.h"
+#include "api/embeddings_api.h"
 #include "api/keep_alive.h"
 #include "api/ollama_request.h"
 #include "http/route_table.h"
@@ -41,6 +42,8 @@ class OllamaApi {
     // Times and unloads models per keep_alive; null in control mode none
     // (then no model is loaded on demand either). Not owned.
     KeepAlive* keep_alive = nullptr;
+    // The most inputs of one /api/embed request, as /v1/embeddings.
+    size_t max_embed_inputs = kMaxEmbeddingInputs;
   };
   OllamaApi(const ApiContext* context, Options options)
       : context_(context), options_(options) {}

@@ -312,7 +312,7 @@ absl::StatusOr<GenerateInput> OllamaGenerateInput(const ModelVersion& model,
   return input;
 }
 
-absl::StatusOr<OllamaEmbedRequest> DecodeOllamaEmbed(std::string_view body) {
+absl::StatusOr<OllamaEmbedRequest> DecodeOllamaEmbed(std::string_view body, size_t max_inputs) {
   absl::StatusOr<json::value> doc = json_fields::ParseObject(body);
   if (!doc.ok()) return doc.status();
   auto shared = std::make_shared<const json::value>(*std::move(doc));
@@ -321,11 +321,17 @@ absl::StatusOr<OllamaEmbedRequest> DecodeOllamaEmbed(std::string_view body) {
   if (absl::Status s = EmbedCommon(root, request); !s.ok()) return s;
   if (const json::value* input = root.if_contains("input"); !Absent(input)) {
     if (input->is_string()) {
+      if (input->get_string().empty()) return Bad("input", "must not be an empty string");
       request.inputs.push_back(input);
     } else if (input->is_array()) {
       const json::array& list = input->get_array();
+      if (list.size() > max_inputs) {
+        return Bad("input", StrCat(list.size(), " strings; at most ", max_inputs, " are accepted"));
+      }
       for (size_t i = 0; i < list.size(); ++i) {
-        if (!list[i].is_string()) return Bad(StrCat("input[", i, "]"), "must be a string");
+        const std::string field = StrCat("input[", i, "]");
+        if (!list[i].is_string()) return Bad(field, "must be a string");
+        if (list[i].get_string().empty()) return Bad(field, "must not be an empty string");
         request.inputs.push_back(&list[i]);
       }
     } else {

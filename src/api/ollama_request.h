@@ -81,8 +81,12 @@ struct OllamaEmbedRequest {
   std::optional<absl::Duration> keep_alive;
 };
 
-absl::StatusOr<OllamaEmbedRequest> DecodeOllamaEmbed(std::string_view body);
-// The legacy form: one "prompt".
+// `max_inputs`: the most strings "input" may list (InvalidArgument naming
+// "input" beyond). An empty string is refused: "input" (or "input[i]")
+// must not be an empty string.
+absl::StatusOr<OllamaEmbedRequest> DecodeOllamaEmbed(std::string_view body, size_t max_inputs);
+// The legacy form: one "prompt" ("" asks only for the model), so no count
+// limit applies.
 absl::StatusOr<OllamaEmbedRequest> DecodeOllamaEmbeddings(std::string_view body);
 
 // A request that names a model and nothing else of use: /api/show,

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "api/embeddings_api.h"
 #include "boost/json.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -271,8 +272,8 @@ TEST(OllamaModelNameTest, LatestIsTheModelAndOtherTagsAreNotFound) {
 }
 
 TEST(OllamaEmbedRequestTest, InputIsAStringOrAListOfStrings) {
-  absl::StatusOr<OllamaEmbedRequest> one =
-      DecodeOllamaEmbed(R"({"model": "embedder:latest", "input": "hello", "keep_alive": -1})");
+  absl::StatusOr<OllamaEmbedRequest> one = DecodeOllamaEmbed(
+      R"({"model": "embedder:latest", "input": "hello", "keep_alive": -1})", kMaxEmbeddingInputs);
   ASSERT_TRUE(one.ok()) << one.status();
   EXPECT_EQ(one->model, "embedder:latest");
   EXPECT_EQ(one->name, "embedder");
@@ -281,12 +282,14 @@ TEST(OllamaEmbedRequestTest, InputIsAStringOrAListOfStrings) {
   EXPECT_EQ(one->keep_alive, absl::InfiniteDuration());
   absl::StatusOr<OllamaEmbedRequest> many = DecodeOllamaEmbed(
       R"({"model": "embedder", "input": ["a", "b"], "truncate": true, "dimensions": 8,
-          "options": {"temperature": 0}})");
+          "options": {"temperature": 0}})",
+      kMaxEmbeddingInputs);
   ASSERT_TRUE(many.ok()) << many.status();
   ASSERT_EQ(many->inputs.size(), 2u);
   EXPECT_EQ(*many->inputs[1], "b");
   EXPECT_EQ(many->dimensions, 8);
-  absl::StatusOr<OllamaEmbedRequest> none = DecodeOllamaEmbed(R"({"model": "embedder"})");
+  absl::StatusOr<OllamaEmbedRequest> none =
+      DecodeOllamaEmbed(R"({"model": "embedder"})", kMaxEmbeddingInputs);
   ASSERT_TRUE(none.ok()) << none.status();
   EXPECT_TRUE(none->inputs.empty());
 }
@@ -299,16 +302,41 @@ TEST(OllamaEmbedRequestTest, BadFieldsAreNamed) {
       {R"({"input": "a"})", "model: is required"},
       {R"({"model": "e", "input": 5})", "input: must be a string or an array of strings"},
       {R"({"model": "e", "input": ["a", 5]})", "input[1]: must be a string"},
+      // What the route takes, strings: never "or a list of token ids".
+      {R"({"model": "e", "input": ""})", "input: must not be an empty string"},
+      {R"({"model": "e", "input": ["a", ""]})", "input[1]: must not be an empty string"},
       {R"({"model": "e", "input": "a", "truncate": false})", "truncate: false is not supported"},
       {R"({"model": "e", "input": "a", "truncate": "no"})", "truncate: must be true or false"},
       {R"({"model": "e", "input": "a", "dimensions": 0})", "dimensions: 0 must be at least 1"},
       {R"({"model": "e", "input": "a", "keep_alive": "never"})", "keep_alive: "},
   };
   for (const auto& c : cases) {
-    absl::StatusOr<OllamaEmbedRequest> request = DecodeOllamaEmbed(c.body);
+    absl::StatusOr<OllamaEmbedRequest> request = DecodeOllamaEmbed(c.body, kMaxEmbeddingInputs);
     ASSERT_FALSE(request.ok()) << c.body;
+    EXPECT_EQ(request.status().code(), absl::StatusCode::kInvalidArgument) << c.body;
     EXPECT_THAT(std::string(request.status().message()), StartsWith(c.field)) << c.body;
   }
+}
+
+// The same limit as /v1/embeddings: a request of 400k inputs once
+// exhausted the server's memory.
+TEST(OllamaEmbedRequestTest, InputsAreLimitedAsOnV1Embeddings) {
+  auto body = [](size_t n) {
+    json::array input;
+    for (size_t i = 0; i < n; ++i) input.emplace_back("x");
+    return json::serialize(json::object{{"model", "embedder"}, {"input", std::move(input)}});
+  };
+  absl::StatusOr<OllamaEmbedRequest> most = DecodeOllamaEmbed(body(3), 3);
+  ASSERT_TRUE(most.ok()) << most.status();
+  EXPECT_EQ(most->inputs.size(), 3u);
+  absl::StatusOr<OllamaEmbedRequest> over = DecodeOllamaEmbed(body(4), 3);
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(over.status().message(), "input: 4 strings; at most 3 are accepted");
+  EXPECT_TRUE(DecodeOllamaEmbed(body(kMaxEmbeddingInputs), kMaxEmbeddingInputs).ok());
+  EXPECT_THAT(
+      std::string(
+          DecodeOllamaEmbed(body(kMaxEmbeddingInputs + 1), kMaxEmbeddingInputs).status().message()),
+      StartsWith("input: 2049 strings; at most 2048"));
 }
 
 TEST(OllamaEmbedRequestTest, TheLegacyRouteTakesOnePrompt) {

@@ -70,7 +70,9 @@ std::string_view OllamaSchemaText() {
   "OllamaEmbedRequest": {
     "type": "object", "required": ["model", "input"],
     "properties": {
-      "model": {"type": "string"}, "input": {"type": ["string", "array"]},
+      "model": {"type": "string"},
+      "input": {"type": ["string", "array"], "minLength": 1, "maxItems": 2048,
+                "items": {"type": "string", "minLength": 1}},
       "truncate": {"type": "boolean"}, "dimensions": {"type": "integer"},
       "keep_alive": {"type": ["string", "number"]},
       "options": {"$ref": "#/components/schemas/OllamaOptions"}}},

@@ -370,6 +370,10 @@ class OllamaTest(OllamaTestCase):
             ("generate", dict(model="embedder", prompt="x"), 400, "not a language model"),
             ("embed", dict(model="llm", input="x"), 400, "feature-extraction"),
             ("embed", dict(model="embedder", input="x", truncate=False), 400, "truncate"),
+            # The limit of /v1/embeddings (2048), and a message that names what
+            # the route takes (strings, not token ids).
+            ("embed", dict(model="embedder", input=["x"] * 2049), 400, "input", "2048"),
+            ("embed", dict(model="embedder", input=["x", ""]), 400, "input[1]", "empty string"),
         ]
         for case in cases:
             with self.subTest(case=case[:2]):
@@ -381,6 +385,13 @@ class OllamaTest(OllamaTestCase):
         status, headers, data = self.server.request("POST", "/api/generate", b'{"model": "llm",'
                                                     b' "prompt": "bad \xff"}')
         self.assertError(status, headers, data, 400, "prompt", "UTF-8")
+        status, doc = self.server.json("POST", "/api/embed", {"model": "embedder", "input": ""})
+        self.assertEqual(status, 400, doc)
+        self.assertEqual(doc["error"], "input: must not be an empty string")
+        status, doc = self.server.json("POST", "/api/embed",
+                                       {"model": "embedder", "input": ["x"] * 2048})
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(len(doc["embeddings"]), 2048)
         # Unharmed.
         self.assertFinal(self.ok("generate", dict(model="llm", prompt="x", options=greedy(3))),
                          "length", eval_count=3)
