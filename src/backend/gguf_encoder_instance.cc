@@ -52,13 +52,24 @@ absl::StatusOr<std::vector<Tensor>> GgufEncoderInstance::Execute(
   for (int64_t b = 0; b < batch; ++b) {
     for (int64_t s = 0; s < length; ++s) {
       const int64_t i = b * length + s;
-      if (mask != nullptr && IntAt(*mask, i) == 0) continue;
+      if (mask != nullptr) {
+        const int64_t keep = IntAt(*mask, i);
+        if (keep != 0 && keep != 1) {
+          return absl::InvalidArgumentError(StrCat("attention_mask: values must be 0 or 1, got ",
+                                                   keep, " at [", b, ", ", s, "]"));
+        }
+        if (keep == 0) continue;
+      }
       const int64_t id = IntAt(ids, i);
       if (id < 0 || id > INT32_MAX) {
         return absl::InvalidArgumentError(StrCat("input_ids: token id ", id, " is out of range"));
       }
       texts[b].push_back(static_cast<int32_t>(id));
       slots.push_back(i);
+    }
+    if (texts[b].empty()) {
+      return absl::InvalidArgumentError(StrCat(
+          "input_ids: row ", b, " has no tokens", length > 0 ? " (attention_mask is all 0)" : ""));
     }
   }
   std::vector<absl::Span<const int32_t>> spans;

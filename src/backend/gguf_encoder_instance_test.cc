@@ -54,5 +54,25 @@ TEST_F(GgufEncoderInstanceTest, RefusesIdsOutsideTheVocabulary) {
   EXPECT_NE(out.status().message().find("vocabulary"), std::string::npos);
 }
 
+TEST_F(GgufEncoderInstanceTest, RefusesMasksOtherThanZeroOrOneAndRowsWithNoTokens) {
+  GgufEncoderInstance instance(model_, 1);
+  auto odd = instance.Execute({Int64Tensor({2, 7}, {1, 2}), Int64Tensor({5, -3}, {1, 2})});
+  ASSERT_FALSE(odd.ok());
+  EXPECT_EQ(odd.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(odd.status().message().find("attention_mask: values must be 0 or 1, got 5 at [0, 0]"),
+            std::string::npos)
+      << odd.status();
+  auto masked = instance.Execute(
+      {Int64Tensor({2, 7, 3, 4}, {2, 2}), Int64Tensor({1, 1, 0, 0}, {2, 2})});
+  ASSERT_FALSE(masked.ok());
+  EXPECT_NE(masked.status().message().find("row 1 has no tokens (attention_mask is all 0)"),
+            std::string::npos)
+      << masked.status();
+  auto empty = instance.Execute({Int64Tensor({}, {1, 0})});
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("row 0 has no tokens"), std::string::npos)
+      << empty.status();
+}
+
 }  // namespace
 }  // namespace inferd
