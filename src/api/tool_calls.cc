@@ -85,7 +85,11 @@ absl::Status DecodeToolChoice(const json::object& root, ToolChoice* out) {
         return Bad(field + ".function.name", "is required (a non-empty string)");
       }
       out->names.push_back(std::string(name->get_string()));
-      parameters.push_back(function->get_object().if_contains("parameters"));
+      const json::value* params = function->get_object().if_contains("parameters");
+      if (params != nullptr && !params->is_null() && !params->is_object()) {
+        return Bad(field + ".function.parameters", "must be a JSON schema (an object)");
+      }
+      parameters.push_back(params);
     }
   }
   std::string choice = out->names.empty() ? "none" : "auto";

@@ -76,6 +76,9 @@ TEST(ToolCallsTest, BadToolsAndChoicesAreNamed) {
               HasSubstr("tools[0].function.name: is required"));
   EXPECT_THAT(msg(head + R"("tools": [{"type": "function", "function": {"name": ""}}]})"),
               HasSubstr("tools[0].function.name"));
+  // Even when no call is forced: the schema goes to the chat template.
+  EXPECT_THAT(msg(head + R"("tools": [{"type": "function", "function": {"name": "f", "parameters": "x"}}]})"),
+              HasSubstr("tools[0].function.parameters: must be a JSON schema (an object)"));
   EXPECT_THAT(msg(head + kTools + R"(, "tool_choice": {"type": "function", "function": {"name": "nope"}}})"),
               HasSubstr("tool_choice.function.name: \"nope\" is not one of the request's tools"));
   EXPECT_THAT(msg(head + kTools + R"(, "tool_choice": "always"})"), HasSubstr("tool_choice: must be"));
