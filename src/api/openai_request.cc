@@ -191,6 +191,7 @@ absl::Status Common(const json::object& root, OpenAiRequest& request, GenerateIn
       if (!n.ok()) return n.status();
       if (*n < 1) return Bad(k, StrCat(*n, " must be at least 1"));
       input->max_tokens = *n;
+      input->max_tokens_field = k;
     } else if (k == "temperature" || k == "top_p" || k == "min_p" || k == "presence_penalty" ||
                k == "frequency_penalty" || k == "repeat_penalty") {
       absl::StatusOr<double> x = json_fields::Number(value, k);

@@ -139,7 +139,7 @@ absl::StatusOr<GenerateCall> InferenceService::PrepareGenerate(ModelHandle model
   request.max_tokens = defaults.max_tokens;
   if (input.max_tokens) {
     if (*input.max_tokens < 1 || *input.max_tokens > context) {
-      return Invalid(*model, StrCat("max_tokens = ", *input.max_tokens, ": must be in [1, ",
+      return Invalid(*model, StrCat(input.max_tokens_field, " = ", *input.max_tokens, ": must be in [1, ",
                                     context, "] (the model's context length)"));
     }
     request.max_tokens = static_cast<int32_t>(*input.max_tokens);

@@ -38,6 +38,7 @@ struct GenerateInput {
   boost::json::object template_kwargs; // extra template variables (enable_thinking, ...)
 
   std::optional<int64_t> max_tokens;      // 1..context length
+  std::string max_tokens_field = "max_tokens";  // its name in the API, for errors
   std::optional<double> temperature;      // 0 (greedy)..100
   std::optional<double> top_p;            // (0, 1]
   std::optional<int64_t> top_k;           // >= 0; 0: whole vocabulary

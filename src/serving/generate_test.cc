@@ -124,6 +124,8 @@ TEST_F(GenerateTest, BadInputIsRefusedNamingTheField) {
   const std::pair<GenerateInput, const char*> cases[] = {
       {{.text_input = "hi", .max_tokens = 0}, "max_tokens"},
       {{.text_input = "hi", .max_tokens = 1000000000}, "max_tokens"},
+      {{.text_input = "hi", .max_tokens = 1000000000, .max_tokens_field = "max_completion_tokens"},
+       "max_completion_tokens = 1000000000"},
       {{.text_input = "hi", .temperature = -1}, "temperature"},
       {{.text_input = "hi", .top_p = 0}, "top_p"},
       {{.text_input = "hi", .top_k = -1}, "top_k"},
