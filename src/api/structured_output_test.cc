@@ -96,6 +96,37 @@ TEST(StructuredOutputTest, OllamaFormat) {
               StartsWith("format: must be a JSON schema"));
 }
 
+// A pattern the converter refuses (once a 500 quoting the generated grammar)
+// is InvalidArgument naming the field and the pattern's place: a 400.
+TEST(StructuredOutputTest, BadPatternRepetitionsAreNamedOnEveryRoute) {
+  EXPECT_THAT(Refusal(DecodeOllamaGenerate(R"({"model": "m", "prompt": "hi", "stream": false,
+      "format": {"type": "string", "pattern": "^a{5,2}$"}})")),
+              StartsWith("format: pattern \"^a{5,2}$\": repetition {5,2}: the minimum 5 is above "
+                         "the maximum 2 (at offset 2) at #/pattern"));
+  const std::string chat =
+      Refusal(DecodeChatRequest(R"({"model": "m", "messages": [{"role": "user", "content": "hi"}],
+      "response_format": {"type": "json_schema", "json_schema": {"name": "a", "schema":
+        {"type": "object", "properties": {"x": {"type": "string", "pattern": "^a{10001}$"}}}}}})"));
+  EXPECT_THAT(chat, StartsWith("response_format.json_schema.schema: pattern \"^a{10001}$\""));
+  EXPECT_THAT(chat, ::testing::HasSubstr("counts are limited to 10000"));
+  EXPECT_THAT(chat, ::testing::EndsWith("at #/properties/x/pattern"));
+  EXPECT_THAT(
+      Refusal(DecodeGenerateInput(R"({"text_input": "x", "parameters":
+      {"json_schema": {"type": "string", "pattern": "^a{,5}$"}}})")),
+      StartsWith("parameters.json_schema: pattern \"^a{,5}$\": repetition {,5} has no minimum"));
+  // Lengths that add up past what a grammar may hold: the schema's doing too.
+  std::string properties;
+  for (int i = 0; i < 60; ++i) {
+    properties += (i ? ", " : "") + ("\"p" + std::to_string(i)) +
+                  "\": {\"type\": \"string\", \"maxLength\": 10000}";
+  }
+  EXPECT_THAT(Refusal(DecodeOllamaGenerate(
+                  R"({"model": "m", "prompt": "hi", "format": {"type": "object", "properties": {)" +
+                  properties + "}}}")),
+              StartsWith("format: the schema cannot be followed as a grammar: the grammar is too "
+                         "large"));
+}
+
 TEST(StructuredOutputTest, TritonGenerateParameters) {
   auto input = DecodeGenerateInput(R"({"text_input": "x", "parameters": {"json_schema": {"enum": ["a", "b"]}}})");
   ASSERT_TRUE(input.ok()) << input.status();

@@ -1,11 +1,14 @@
 #include "text/json_pattern.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <utility>
 #include <vector>
 
 #include "common/strings.h"
+#include "text/grammar.h"
 
 namespace inferd::text {
 namespace {
@@ -123,13 +126,9 @@ class PatternConverter {
       suffix = std::string(1, c);
       ++pos_;
     } else if (c == '{') {
-      const size_t close = p_.find('}', pos_);
-      if (close == std::string_view::npos) return Error("unterminated {");
-      suffix = std::string(p_.substr(pos_, close - pos_ + 1));
-      for (char d : suffix.substr(1, suffix.size() - 2)) {
-        if (!(d >= '0' && d <= '9') && d != ',') return Error("bad repetition count");
-      }
-      pos_ = close + 1;
+      absl::StatusOr<std::string> counted = Counts();
+      if (!counted.ok()) return counted;
+      suffix = *std::move(counted);
     } else {
       return atom;
     }
@@ -138,6 +137,52 @@ class PatternConverter {
       return Error("nested quantifier");
     }
     return "(" + atom + ")" + suffix;
+  }
+
+  // A counted repetition at `pos_` ('{'): {m}, {m,} or {m,n}, checked here
+  // so that a bad one is the pattern's error, not the grammar's: m <= n,
+  // both at most Grammar::kMaxRepeat. {,n} is refused: ECMA-262 has no such
+  // quantifier (its Annex B reads it as literal text, unicode mode as an
+  // error). Returns the repetition in grammar syntax; `pos_` past the '}'.
+  absl::StatusOr<std::string> Counts() {
+    const size_t close = p_.find('}', pos_);
+    if (close == std::string_view::npos) return Error("unterminated {");
+    const std::string_view text = p_.substr(pos_, close - pos_ + 1);
+    const std::string_view inside = text.substr(1, text.size() - 2);
+    const size_t comma = inside.find(',');
+    const std::string_view low = inside.substr(0, comma);
+    const std::string_view high =
+        comma == std::string_view::npos ? std::string_view() : inside.substr(comma + 1);
+    auto digits = [](std::string_view d) {
+      return std::all_of(d.begin(), d.end(), [](char x) { return x >= '0' && x <= '9'; });
+    };
+    if (low.empty() && comma != std::string_view::npos && !high.empty() && digits(high)) {
+      return Error(StrCat("repetition ", text, " has no minimum: ECMA-262 has no {,n}; write {0,",
+                          high, "}"));
+    }
+    if (low.empty() || !digits(low) || !digits(high)) {
+      return Error(StrCat("bad repetition count ", text, " (expected {m}, {m,} or {m,n})"));
+    }
+    // Values past the limit are only reported, so they are kept at limit + 1.
+    auto value = [](std::string_view d) {
+      int64_t v = 0;
+      for (char x : d) v = std::min<int64_t>(v * 10 + (x - '0'), Grammar::kMaxRepeat + 1);
+      return v;
+    };
+    const int64_t m = value(low);
+    std::optional<int64_t> n = m;  // none: unbounded
+    if (comma != std::string_view::npos) {
+      n = high.empty() ? std::nullopt : std::optional(value(high));
+    }
+    if (m > Grammar::kMaxRepeat || (n && *n > Grammar::kMaxRepeat)) {
+      return Error(StrCat("repetition ", text, ": counts are limited to ", Grammar::kMaxRepeat));
+    }
+    if (n && *n < m) {
+      return Error(StrCat("repetition ", text, ": the minimum ", m, " is above the maximum ", *n));
+    }
+    pos_ = close + 1;
+    if (comma == std::string_view::npos) return StrCat("{", m, "}");
+    return n ? StrCat("{", m, ",", *n, "}") : StrCat("{", m, ",}");
   }
 
   absl::StatusOr<std::string> Atom() {

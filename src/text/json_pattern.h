@@ -11,7 +11,10 @@
 // classes ([a-z], [^...]), `.`, groups ((...), (?:...)), alternation,
 // quantifiers (* + ? {m} {m,} {m,n}, lazy forms treated as greedy), ^ at
 // the start and $ at the end. Anything else (backreferences, lookaround,
-// word boundaries) is InvalidArgument naming it.
+// word boundaries) is InvalidArgument naming it, as is a counted
+// repetition the grammar could not take: m > n, a count above
+// Grammar::kMaxRepeat, or {,n} (not a quantifier in ECMA-262: Annex B reads
+// it as literal text, unicode mode refuses it; {0,n} is meant).
 //
 // Thread-safety: stateless.
 

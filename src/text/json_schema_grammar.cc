@@ -498,19 +498,40 @@ absl::StatusOr<std::shared_ptr<const Grammar>> CompileJsonSchema(const json::val
   absl::StatusOr<std::shared_ptr<const Grammar>> grammar = Grammar::Compile(*text);
   if (grammar.ok()) return grammar;
   const std::string message(grammar.status().message());
-  // "grammar: rule \"ref2\" can never finish ..."
+  // "grammar: rule \"ref2\" can never finish ...": named by its $ref.
   const size_t quote = message.find("rule \"");
-  if (message.find("can never finish") != std::string::npos && quote != std::string::npos) {
+  const bool never_finishes = message.find("can never finish") != std::string::npos;
+  const bool left_recursive = message.find("is left-recursive") != std::string::npos;
+  if ((never_finishes || left_recursive) && quote != std::string::npos) {
     const size_t start = quote + 6;
     std::string rule = message.substr(start, message.find('"', start) - start);
     rule = rule.substr(0, rule.find('_'));  // a helper rule of ref2 is ref2_N
     const std::string ref = converter.RefOfRule(rule);
+    const std::string what =
+        never_finishes ? "recurses without a base case (no finite value matches it)"
+                       : "is left-recursive (it can reach itself before any character is written)";
     if (!ref.empty()) {
-      return absl::InvalidArgumentError(ToAbsl(StrCat(
-          "json_schema: $ref \"", ref, "\" recurses without a base case (no finite value matches it)")));
+      return absl::InvalidArgumentError(ToAbsl(StrCat("json_schema: $ref \"", ref, "\" ", what)));
     }
+    return absl::InvalidArgumentError(ToAbsl(StrCat("json_schema: the schema ", what)));
+  }
+  // What the schema asks for may be more than a grammar may hold or the
+  // matcher can follow (sizes, nesting, ambiguity), or hold text a grammar
+  // cannot (invalid UTF-8): the schema's fault, 400. Anything else is
+  // grammar text the converter wrote wrong: a bug, 500.
+  for (std::string_view cause : {"too large", "too ambiguous", "repetition counts are limited",
+                                 "needs m <= n", "nested deeper", "invalid UTF-8"}) {
+    if (message.find(cause) == std::string::npos) continue;
+    // "grammar: line 3, in rule \"s2\": what" -> "what": the lines and
+    // rules of the generated text mean nothing to the client.
+    std::string_view what = message;
+    if (what.substr(0, 14) == "grammar: line ") {
+      const size_t colon = what.find(": ", 14);
+      if (colon != std::string_view::npos) what.remove_prefix(colon + 2);
+    }
+    if (what.substr(0, 9) == "grammar: ") what.remove_prefix(9);
     return absl::InvalidArgumentError(
-        "json_schema: the schema recurses without a base case (no finite value matches it)");
+        ToAbsl(StrCat("json_schema: the schema cannot be followed as a grammar: ", what)));
   }
   return absl::InternalError(ToAbsl(StrCat("json_schema: the generated grammar does not compile: ", message)));
 }

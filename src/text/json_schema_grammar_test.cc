@@ -312,6 +312,62 @@ TEST(JsonSchemaGrammarTest, ErrorsNameTheKeywordAndPlace) {
   EXPECT_THAT(SchemaError(R"({"enum": []})"), HasSubstr("non-empty array"));
 }
 
+// A pattern's counted repetitions are checked by the converter: a bad one
+// is the schema's error at the pattern's place (a 400), never grammar text
+// that fails to compile (once a 500 quoting the generated grammar).
+TEST(JsonSchemaGrammarTest, PatternRepetitionCountsAreCheckedWhereThePatternIs) {
+  const struct {
+    const char* pattern;
+    const char* what;
+  } cases[] = {
+      {"^a{5,2}$", "repetition {5,2}: the minimum 5 is above the maximum 2"},
+      {"^a{,5}$", "repetition {,5} has no minimum: ECMA-262 has no {,n}; write {0,5}"},
+      {"^a{10001}$", "repetition {10001}: counts are limited to 10000"},
+      {"^a{0,1000000}$", "repetition {0,1000000}: counts are limited to 10000"},
+      {"^a{99999999999999999999999,}$", "counts are limited to 10000"},
+      {"^a{1,2,3}$", "bad repetition count {1,2,3}"},
+      {"^a{}$", "bad repetition count {}"},
+      {"^a{,}$", "bad repetition count {,}"},
+      {"^a{x}$", "bad repetition count {x}"},
+  };
+  for (const auto& c : cases) {
+    const json::value schema = {
+        {"type", "object"}, {"properties", {{"x", {{"type", "string"}, {"pattern", c.pattern}}}}}};
+    absl::StatusOr<std::shared_ptr<const Grammar>> g = CompileJsonSchema(schema);
+    ASSERT_FALSE(g.ok()) << c.pattern;
+    EXPECT_EQ(g.status().code(), absl::StatusCode::kInvalidArgument) << g.status();
+    const std::string message(g.status().message());
+    EXPECT_THAT(message, HasSubstr(c.what)) << c.pattern;
+    EXPECT_THAT(message, HasSubstr("at #/properties/x/pattern")) << c.pattern;
+    EXPECT_THAT(message, ::testing::Not(HasSubstr("does not compile"))) << c.pattern;
+  }
+  // The limits themselves are fine, and counts are read as numbers.
+  auto most = FromSchema(R"({"type": "string", "pattern": "^a{2,10000}$"})");
+  EXPECT_TRUE(Matches(most, StrCat("\"", std::string(10000, 'a'), "\"")));
+  EXPECT_FALSE(Matches(most, StrCat("\"", std::string(10001, 'a'), "\"")));
+  auto padded = FromSchema(R"({"type": "string", "pattern": "^a{003}b{1,}c{0,02}$"})");
+  EXPECT_TRUE(Matches(padded, R"("aaabbcc")"));
+  EXPECT_FALSE(Matches(padded, R"("aabcc")"));
+}
+
+// Limits that each keyword keeps may still add up past what a grammar may
+// hold: the schema's doing, so InvalidArgument (a 400) without the
+// generated grammar's lines, not Internal (a 500).
+TEST(JsonSchemaGrammarTest, AGrammarTooLargeIsTheSchemasError) {
+  json::object properties;
+  for (int i = 0; i < 60; ++i) {
+    properties[StrCat("p", i)] = {{"type", "string"}, {"maxLength", Grammar::kMaxRepeat}};
+  }
+  const json::value large = {{"type", "object"}, {"properties", std::move(properties)}};
+  absl::StatusOr<std::shared_ptr<const Grammar>> g = CompileJsonSchema(large);
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.status().code(), absl::StatusCode::kInvalidArgument) << g.status();
+  EXPECT_THAT(g.status().message(),
+              HasSubstr("json_schema: the schema cannot be followed as a grammar: the grammar is "
+                        "too large"));
+  EXPECT_THAT(g.status().message(), ::testing::Not(HasSubstr("line ")));
+}
+
 TEST(JsonSchemaGrammarTest, RecursionWithoutBaseCaseNamesTheRef) {
   EXPECT_THAT(SchemaError(R"({"$defs": {"node": {"type": "object", "properties": {"next": {"$ref": "#/$defs/node"}},
                                "required": ["next"]}}, "$ref": "#/$defs/node"})"),

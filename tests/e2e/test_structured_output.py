@@ -185,6 +185,16 @@ class StructuredOutputTest(_Clients, ServerTestCase):
               "$ref": "#/$defs/n"}, '$ref "#/$defs/n" recurses without a base case'),
             ([1, 2], "must be a JSON schema"),
         ]
+        # A pattern's counted repetitions are checked where the pattern is
+        # (once a 500 quoting the generated grammar).
+        for pattern, what in [("^a{5,2}$", "repetition {5,2}: the minimum 5 is above the maximum 2"),
+                              ("^a{,5}$", "repetition {,5} has no minimum"),
+                              ("^a{10001}$", "repetition {10001}: counts are limited to 10000"),
+                              ("^a{0,1000000}$", "counts are limited to 10000")]:
+            cases.append(({"type": "object", "properties": {"x": {"type": "string", "pattern": pattern}}},
+                          'pattern "%s": %s' % (pattern, what)))
+            cases.append(({"type": "object", "properties": {"x": {"type": "string", "pattern": pattern}}},
+                          "at #/properties/x/pattern"))
         for schema, message in cases:
             r = self.openai("create", dict(model="llm", messages=[{"role": "user", "content": "x"}],
                                            response_format={"type": "json_schema",
@@ -198,6 +208,26 @@ class StructuredOutputTest(_Clients, ServerTestCase):
             {"Content-Type": "application/json"})
         self.assertEqual(status, 400, body)
         self.assertIn('grammar: rule \\"missing\\" is used but not defined', body.decode())
+        for pattern in ("^a{5,2}$", "^a{,5}$", "^a{10001}$", "^a{0,1000000}$"):
+            status, _, body = self.server.request("POST", "/api/generate", json.dumps(
+                {"model": "llm", "prompt": "hi", "stream": False,
+                 "format": {"type": "string", "pattern": pattern}}).encode(),
+                {"Content-Type": "application/json"})
+            self.assertEqual(status, 400, body)
+            error = json.loads(body)["error"]
+            self.assertTrue(error.startswith('format: pattern "%s": repetition' % pattern), error)
+            self.assertTrue(error.endswith("at #/pattern"), error)
+            self.assertNotIn("grammar", error)
+        # Lengths that add up past what a grammar may hold: the schema's
+        # doing, so a 400 too.
+        large = {"type": "object", "properties": {
+            "p%d" % i: {"type": "string", "maxLength": 10000} for i in range(60)}}
+        status, _, body = self.server.request("POST", "/api/generate", json.dumps(
+            {"model": "llm", "prompt": "hi", "stream": False, "format": large}).encode(),
+            {"Content-Type": "application/json"})
+        self.assertEqual(status, 400, body)
+        self.assertIn("format: the schema cannot be followed as a grammar: the grammar is too large",
+                      json.loads(body)["error"])
 
     def test_grammars_too_ambiguous_to_run_are_refused_and_the_server_keeps_serving(self):
         # Nested counted repetitions multiply parse stacks: refused at once
