@@ -2,6 +2,7 @@
 
 #include "boost/json/parse.hpp"
 #include "common/strings.h"
+#include "text/unicode.h"
 
 namespace inferd::json_fields {
 
@@ -65,6 +66,24 @@ absl::StatusOr<std::vector<std::string>> StringOrList(const json::value& v,
     out.emplace_back(s.get_string());
   }
   return out;
+}
+
+absl::Status Utf8Strings(const json::value& v, const std::string& field) {
+  if (const json::string* text = v.if_string()) {
+    if (!text::unicode::IsValidUtf8(*text)) return Bad(field, "not valid UTF-8");
+  } else if (const json::array* list = v.if_array()) {
+    for (size_t i = 0; i < list->size(); ++i) {
+      if (absl::Status s = Utf8Strings((*list)[i], StrCat(field, "[", i, "]")); !s.ok()) return s;
+    }
+  } else if (const json::object* object = v.if_object()) {
+    for (const auto& [key, value] : *object) {
+      if (!text::unicode::IsValidUtf8(key)) return Bad(field, "has a key that is not valid UTF-8");
+      if (absl::Status s = Utf8Strings(value, StrCat(field, ".", std::string_view(key))); !s.ok()) {
+        return s;
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace inferd::json_fields

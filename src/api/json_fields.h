@@ -30,4 +30,9 @@ absl::StatusOr<std::string> String(const boost::json::value& v, std::string_view
 absl::StatusOr<std::vector<std::string>> StringOrList(const boost::json::value& v,
                                                       std::string_view field);
 
+// OK when every string and object key in `v` is valid UTF-8 (what reaches
+// a chat template must be text); otherwise "<innermost field>: not valid
+// UTF-8".
+absl::Status Utf8Strings(const boost::json::value& v, const std::string& field);
+
 }  // namespace inferd::json_fields

@@ -146,11 +146,14 @@ absl::StatusOr<json::object> Message(const json::value& value, size_t i) {
   }
   json::object out{{"role", name}, {"content", std::move(content)}};
   if (const json::value* calls = message->if_contains("tool_calls"); !Absent(calls)) {
-    if (!calls->is_array()) return Bad(StrCat(field, ".tool_calls"), "must be an array");
+    if (absl::Status s = CheckToolCalls(*calls, StrCat(field, ".tool_calls")); !s.ok()) return s;
     out["tool_calls"] = *calls;
   }
   if (const json::value* tool = message->if_contains("tool_name"); !Absent(tool)) {
     if (!tool->is_string()) return Bad(StrCat(field, ".tool_name"), "must be a string");
+    if (!text::unicode::IsValidUtf8(tool->get_string())) {
+      return Bad(StrCat(field, ".tool_name"), "not valid UTF-8");
+    }
     out["tool_name"] = *tool;
     out["name"] = *tool;  // what Hugging Face templates read
   }
@@ -275,6 +278,7 @@ absl::StatusOr<OllamaRequest> DecodeOllamaChat(std::string_view body) {
   }
   if (const json::value* tools = root.if_contains("tools"); !Absent(tools)) {
     if (!tools->is_array()) return Bad("tools", "must be an array");
+    if (absl::Status s = json_fields::Utf8Strings(*tools, "tools"); !s.ok()) return s;
     request.input.tools = *tools;
     ToolChoice choice;
     if (absl::Status s = DecodeToolChoice(root, &choice); !s.ok()) return s;

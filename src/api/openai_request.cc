@@ -7,6 +7,7 @@
 #include "api/generate_scheduling.h"
 #include "api/json_fields.h"
 #include "api/structured_output.h"
+#include "api/tool_calls.h"
 #include "common/strings.h"
 #include "text/unicode.h"
 
@@ -43,58 +44,6 @@ absl::StatusOr<std::string> ContentText(const json::value& content, const std::s
   return text;
 }
 
-// Every string and key in `v` is valid UTF-8: what reaches the chat
-// template must be text. The error names the innermost field.
-absl::Status Utf8Only(const json::value& v, const std::string& field) {
-  if (const json::string* text = v.if_string()) {
-    if (!text::unicode::IsValidUtf8(*text)) return Bad(field, "not valid UTF-8");
-  } else if (const json::array* list = v.if_array()) {
-    for (size_t i = 0; i < list->size(); ++i) {
-      if (absl::Status s = Utf8Only((*list)[i], StrCat(field, "[", i, "]")); !s.ok()) return s;
-    }
-  } else if (const json::object* object = v.if_object()) {
-    for (const auto& [key, value] : *object) {
-      if (!text::unicode::IsValidUtf8(key)) return Bad(field, "has a key that is not valid UTF-8");
-      if (absl::Status s = Utf8Only(value, StrCat(field, ".", std::string_view(key))); !s.ok()) {
-        return s;
-      }
-    }
-  }
-  return absl::OkStatus();
-}
-
-// An assistant message's tool_calls as OpenAI sends them back: each
-// {"id"?, "type"?: "function", "function": {"name", "arguments"}} with
-// arguments a JSON string (or an object, as Ollama's clients send).
-absl::Status ToolCalls(const json::value& calls, const std::string& field) {
-  if (!calls.is_array()) return Bad(field, "must be an array");
-  for (size_t i = 0; i < calls.get_array().size(); ++i) {
-    const std::string call = StrCat(field, "[", i, "]");
-    const json::object* o = calls.get_array()[i].if_object();
-    if (o == nullptr) return Bad(call, "must be an object");
-    if (const json::value* id = o->if_contains("id"); id && !id->is_null() && !id->is_string()) {
-      return Bad(call + ".id", "must be a string");
-    }
-    if (const json::value* type = o->if_contains("type");
-        type && !type->is_null() && !(type->is_string() && type->get_string() == "function")) {
-      return Bad(call + ".type", "must be \"function\"");
-    }
-    const json::value* function = o->if_contains("function");
-    if (function == nullptr || !function->is_object()) {
-      return Bad(call + ".function", "is required (an object with a name and arguments)");
-    }
-    const json::value* name = function->get_object().if_contains("name");
-    if (name == nullptr || !name->is_string() || name->get_string().empty()) {
-      return Bad(call + ".function.name", "is required (a non-empty string)");
-    }
-    const json::value* arguments = function->get_object().if_contains("arguments");
-    if (arguments == nullptr || !(arguments->is_string() || arguments->is_object())) {
-      return Bad(call + ".function.arguments", "is required (a JSON string or an object)");
-    }
-  }
-  return Utf8Only(calls, field);
-}
-
 // Checks one chat message and returns it in the shape chat templates read:
 // role, content as a string, and the optional name, tool_calls and
 // tool_call_id as sent.
@@ -124,7 +73,7 @@ absl::StatusOr<json::object> Message(const json::value& value, size_t i) {
   if (!text::unicode::IsValidUtf8(*text)) return Bad(StrCat(field, ".content"), "not valid UTF-8");
   out["content"] = *std::move(text);
   if (tool_calls != nullptr && !tool_calls->is_null()) {
-    if (absl::Status s = ToolCalls(*tool_calls, StrCat(field, ".tool_calls")); !s.ok()) return s;
+    if (absl::Status s = CheckToolCalls(*tool_calls, StrCat(field, ".tool_calls")); !s.ok()) return s;
     out["tool_calls"] = *tool_calls;
   }
   for (const char* key : {"name", "tool_call_id"}) {
@@ -308,7 +257,7 @@ absl::StatusOr<OpenAiRequest> DecodeChatRequest(std::string_view body) {
   base.messages = std::move(conversation);
   if (const json::value* tools = root.if_contains("tools"); tools && !tools->is_null()) {
     if (!tools->is_array()) return Bad("tools", "must be an array");
-    if (absl::Status s = Utf8Only(*tools, "tools"); !s.ok()) return s;
+    if (absl::Status s = json_fields::Utf8Strings(*tools, "tools"); !s.ok()) return s;
     base.tools = *tools;
   }
   if (absl::Status s = DecodeToolChoice(root, &request.tools); !s.ok()) return s;
@@ -316,7 +265,7 @@ absl::StatusOr<OpenAiRequest> DecodeChatRequest(std::string_view body) {
   if (const json::value* kwargs = root.if_contains("chat_template_kwargs");
       kwargs && !kwargs->is_null()) {
     if (!kwargs->is_object()) return Bad("chat_template_kwargs", "must be an object");
-    if (absl::Status s = Utf8Only(*kwargs, "chat_template_kwargs"); !s.ok()) return s;
+    if (absl::Status s = json_fields::Utf8Strings(*kwargs, "chat_template_kwargs"); !s.ok()) return s;
     base.template_kwargs = kwargs->get_object();
   }
   if (const json::value* logprobs = root.if_contains("logprobs"); logprobs && !logprobs->is_null()) {

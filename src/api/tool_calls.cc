@@ -65,6 +65,35 @@ std::optional<std::vector<ToolCall>> Calls(std::string_view text, const std::vec
 
 }  // namespace
 
+absl::Status CheckToolCalls(const json::value& calls, const std::string& field) {
+  if (!calls.is_array()) return Bad(field, "must be an array");
+  for (size_t i = 0; i < calls.get_array().size(); ++i) {
+    const std::string call = StrCat(field, "[", i, "]");
+    const json::object* o = calls.get_array()[i].if_object();
+    if (o == nullptr) return Bad(call, "must be an object");
+    if (const json::value* id = o->if_contains("id"); id && !id->is_null() && !id->is_string()) {
+      return Bad(call + ".id", "must be a string");
+    }
+    if (const json::value* type = o->if_contains("type");
+        type && !type->is_null() && !(type->is_string() && type->get_string() == "function")) {
+      return Bad(call + ".type", "must be \"function\"");
+    }
+    const json::value* function = o->if_contains("function");
+    if (function == nullptr || !function->is_object()) {
+      return Bad(call + ".function", "is required (an object with a name and arguments)");
+    }
+    const json::value* name = function->get_object().if_contains("name");
+    if (name == nullptr || !name->is_string() || name->get_string().empty()) {
+      return Bad(call + ".function.name", "is required (a non-empty string)");
+    }
+    const json::value* arguments = function->get_object().if_contains("arguments");
+    if (arguments == nullptr || !(arguments->is_string() || arguments->is_object())) {
+      return Bad(call + ".function.arguments", "is required (a JSON string or an object)");
+    }
+  }
+  return json_fields::Utf8Strings(calls, field);
+}
+
 absl::Status DecodeToolChoice(const json::object& root, ToolChoice* out) {
   const json::value* tools = root.if_contains("tools");
   std::vector<const json::value*> parameters;

@@ -37,6 +37,12 @@ struct ToolChoice {
   std::shared_ptr<const text::Grammar> forced_tagged;
 };
 
+// Checks an assistant message's `tool_calls` as clients send them back:
+// each {"id"?, "type"?: "function", "function": {"name", "arguments"}} with
+// arguments a JSON string (OpenAI) or an object (Ollama), all text valid
+// UTF-8. InvalidArgument names `field`[i] and the part that is wrong.
+absl::Status CheckToolCalls(const boost::json::value& calls, const std::string& field);
+
 // Checks `tools` and `tool_choice` of `root`; InvalidArgument names the
 // field (a tool without a name, a tool_choice naming an unknown function).
 absl::Status DecodeToolChoice(const boost::json::object& root, ToolChoice* out);
