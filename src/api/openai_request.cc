@@ -1,5 +1,6 @@
 #include "api/openai_request.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -176,7 +177,10 @@ absl::Status Common(const json::object& root, OpenAiRequest& request, GenerateIn
       if (!value.is_object()) return Bad(k, "must be an object of token id -> bias");
       for (const auto& [id, bias] : value.get_object()) {
         int64_t token;
-        if (!absl::SimpleAtoi(absl::string_view(id.data(), id.size()), &token)) {
+        const bool digits = !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
+          return (c >= '0' && c <= '9') || c == '-';
+        });
+        if (!digits || !absl::SimpleAtoi(absl::string_view(id.data(), id.size()), &token)) {
           return Bad(k, StrCat("key \"", std::string(id), "\" is not a token id"));
         }
         absl::StatusOr<double> b = json_fields::Number(bias, k);
@@ -207,10 +211,18 @@ absl::Status Common(const json::object& root, OpenAiRequest& request, GenerateIn
           k == "grammar" ? TextGrammar(value, k) : ResponseFormatGrammar(value);
       if (!g.ok()) return g.status();
       if (absl::Status s = SetGrammar(*std::move(g), k, &input->grammar); !s.ok()) return s;
-    } else if (k == "suffix" || k == "echo" || k == "best_of") {
-      const bool harmless = (k == "echo" && value.is_bool() && !value.get_bool()) ||
-                            (k == "best_of" && value.is_number() && value.to_number<double>() <= 1);
-      if (!harmless) return Bad(k, "is not supported");
+    } else if (k == "best_of") {
+      // One sample per choice is all there is: best_of 1 is the default.
+      absl::StatusOr<int64_t> n = json_fields::Integer(value, k);
+      if (!n.ok()) return n.status();
+      if (*n != 1) return Bad(k, StrCat(*n, ": only 1 is supported (use n for several choices)"));
+    } else if (k == "suffix" || k == "echo") {
+      if (!(k == "echo" && value.is_bool() && !value.get_bool())) return Bad(k, "is not supported");
+    } else if (k == "user") {
+      // Ignored, but typed as OpenAI types it.
+      if (!value.is_string()) return Bad(k, "must be a string");
+    } else if (k == "parallel_tool_calls") {
+      if (!value.is_bool()) return Bad(k, "must be true or false");
     }
   }
   if (absl::Status s = ReadGenerateScheduling(root, "", input); !s.ok()) return s;

@@ -61,5 +61,20 @@ TEST(OpenAiRequestTest, TextThatReachesTheChatTemplateMustBeUtf8) {
               HasSubstr("chat_template_kwargs.k[0]: not valid UTF-8"));
 }
 
+TEST(OpenAiRequestTest, IgnoredAndUnsupportedFieldsAreStillTyped) {
+  const std::string msgs = R"("messages": [{"role": "user", "content": "hi"}], )";
+  EXPECT_THAT(ChatError(msgs + R"("user": 5)"), HasSubstr("user: must be a string"));
+  EXPECT_THAT(ChatError(msgs + R"("parallel_tool_calls": "yes")"),
+              HasSubstr("parallel_tool_calls: must be true or false"));
+  EXPECT_THAT(ChatError(msgs + R"("best_of": 0)"), HasSubstr("best_of: 0: only 1 is supported"));
+  EXPECT_THAT(ChatError(msgs + R"("best_of": -3)"), HasSubstr("best_of: -3"));
+  EXPECT_THAT(ChatError(msgs + R"("logit_bias": {" 1": 5})"),
+              HasSubstr("logit_bias: key \" 1\" is not a token id"));
+  auto ok = DecodeChatRequest(R"({"model": "m", )" + msgs +
+                              R"("user": "u1", "parallel_tool_calls": false, "best_of": 1,
+                                 "logit_bias": {"15": -100}})");
+  EXPECT_TRUE(ok.ok()) << ok.status();
+}
+
 }  // namespace
 }  // namespace inferd
