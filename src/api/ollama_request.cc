@@ -356,6 +356,11 @@ absl::StatusOr<OllamaEmbedRequest> DecodeOllamaEmbed(std::string_view body, size
     if (*n < 1) return Bad("dimensions", StrCat(*n, " must be at least 1"));
     request.dimensions = *n;
   }
+  // Sampling options mean nothing to an embedding; Ollama still wants an object.
+  if (const json::value* options = root.if_contains("options");
+      !Absent(options) && !options->is_object()) {
+    return Bad("options", "must be an object");
+  }
   request.body = std::move(shared);
   return request;
 }

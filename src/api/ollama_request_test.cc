@@ -317,6 +317,8 @@ TEST(OllamaEmbedRequestTest, BadFieldsAreNamed) {
       {R"({"model": "e", "input": "a", "truncate": "no"})", "truncate: must be true or false"},
       {R"({"model": "e", "input": "a", "dimensions": 0})", "dimensions: 0 must be at least 1"},
       {R"({"model": "e", "input": "a", "keep_alive": "never"})", "keep_alive: "},
+      {R"({"model": "e", "input": "a", "options": "abc"})", "options: must be an object"},
+      {R"({"model": "e", "input": "a", "options": []})", "options: must be an object"},
   };
   for (const auto& c : cases) {
     absl::StatusOr<OllamaEmbedRequest> request = DecodeOllamaEmbed(c.body, kMaxEmbeddingInputs);
