@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "boost/json.hpp"
 #include "common/strings.h"
+#include "common/utf8.h"
 
 namespace inferd {
 
@@ -48,6 +49,17 @@ HttpResponse JsonBody(int status, std::string body) {
   response.status = status;
   response.body = std::move(body);
   return response;
+}
+
+bool IsJsonText(std::string_view content_type) {
+  const std::string type = absl::AsciiStrToLower(
+      absl::StripAsciiWhitespace(ToAbsl(content_type.substr(0, content_type.find(';')))));
+  return type == "application/json" || type == "application/x-ndjson" ||
+         type == "text/event-stream" || absl::EndsWith(type, "+json");
+}
+
+void RepairUtf8(std::string& text) {
+  if (!IsValidUtf8(text)) text = ToValidUtf8(text);
 }
 
 }  // namespace inferd

@@ -94,4 +94,16 @@ std::string_view MethodLabel(std::string_view method);
 HttpResponse JsonError(int status, std::string_view message);
 HttpResponse JsonBody(int status, std::string body);
 
+// Whether a body of `content_type` is JSON text, which must be UTF-8
+// (RFC 8259): application/json or any +json type, NDJSON, and Server-Sent
+// Events (whose data are JSON on every route).
+bool IsJsonText(std::string_view content_type);
+
+// Handlers quote what clients sent into messages and echoed fields (a model
+// name, an id), and a client may send bytes that are not UTF-8: every
+// invalid sequence of `text` becomes U+FFFD, so JSON text stays valid
+// (non-ASCII bytes of valid JSON lie only inside strings). The server calls
+// it on every JSON body and stream chunk it writes.
+void RepairUtf8(std::string& text);
+
 }  // namespace inferd

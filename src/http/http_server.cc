@@ -493,6 +493,9 @@ class HttpServer::Impl {
     } else {
       response = co_await Dispatch(std::move(request), &route);
     }
+    // One place for every route: no JSON body leaves invalid UTF-8, however
+    // a handler quoted what the client sent.
+    if (IsJsonText(response.content_type)) RepairUtf8(response.body);
     options_.cors.Decorate(origin, response);
     if (!HasHeader(response, "x-request-id")) {
       response.headers.emplace_back("X-Request-Id", record.request_id);
@@ -621,6 +624,7 @@ class HttpServer::Impl {
     auto [head_ec, head_n] = co_await bhttp::async_write_header(stream, serializer, kTuple);
     if (head_ec) co_return false;
     ResponseStream* body = response.stream.get();
+    const bool json_text = IsJsonText(response.content_type);
     while (true) {
       std::optional<std::string> chunk =
           co_await asio::async_initiate<decltype(use_awaitable),
@@ -640,6 +644,8 @@ class HttpServer::Impl {
         auto [ec, n] = co_await asio::async_write(stream, bhttp::make_chunk_last(), kTuple);
         co_return !ec;
       }
+      // Each chunk is whole events or lines, so it is repaired on its own.
+      if (json_text) RepairUtf8(*chunk);
       auto [ec, n] =
           co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(*chunk)), kTuple);
       if (ec) co_return false;
@@ -653,6 +659,7 @@ class HttpServer::Impl {
   asio::awaitable<void> WriteError(Stream& stream, int status,
                                    std::string message, AccessRecord& record) {
     HttpResponse error = JsonError(status, message);
+    RepairUtf8(error.body);
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(status), 11};
     out.set(bhttp::field::server, "inferd");
     out.set(bhttp::field::content_type, error.content_type);

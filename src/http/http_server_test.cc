@@ -10,8 +10,11 @@
 #include <string>
 
 #include "absl/time/clock.h"
+#include "common/strings.h"
+#include "common/utf8.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "http/chunk_queue.h"
 
 namespace inferd {
 namespace {
@@ -91,6 +94,25 @@ class HttpServerTest : public ::testing::Test {
       respond(JsonBody(200, R"({"first":true})"));
       throw std::runtime_error("after answering");
     });
+    // Echo what the client sent into a message and a stream, as handlers
+    // do with a model name: the client's bytes need not be UTF-8.
+    routes_.Add("GET", "/models/{model}", [](HttpRequest&& request, Responder respond) {
+      respond(JsonError(404, StrCat("model \"", request.param("model"), "\" not found")));
+    });
+    routes_.Add("GET", "/stream/{model}", [](HttpRequest&& request, Responder respond) {
+      auto queue = std::make_shared<ChunkQueue>();
+      HttpResponse response;
+      response.content_type = "text/event-stream";
+      response.stream = queue;
+      respond(std::move(response));
+      queue->Push(SseMessage("", StrCat(R"({"model":")", request.param("model"), R"("})")));
+      queue->Finish();
+    });
+    routes_.Add("GET", "/bytes", [](HttpRequest&&, Responder respond) {
+      HttpResponse response = JsonBody(200, "\xFF\xFE");
+      response.content_type = "application/octet-stream";
+      respond(std::move(response));
+    });
     HttpServer::Options options;
     options.host = "127.0.0.1";
     options.port = 0;
@@ -148,6 +170,29 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   ASSERT_NE(third, std::string::npos) << answers;
   EXPECT_LT(first, second);
   EXPECT_LT(second, third);
+}
+
+// JSON must be UTF-8: bytes a client sent that are not (here %FF in a path,
+// decoded into the model name) are written as U+FFFD, never raw.
+TEST_F(HttpServerTest, JsonBodiesAndStreamsAreValidUtf8WhateverTheClientSent) {
+  Client client(server_->port());
+  client.Send("GET /models/ch%FFat HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string answer = client.Read(1);
+  EXPECT_THAT(answer, StartsWith("HTTP/1.1 404"));
+  const std::string replaced = "ch\xEF\xBF\xBD" + std::string("at");  // U+FFFD
+  EXPECT_THAT(answer, HasSubstr(R"({"error":"model \")" + replaced + R"(\" not found"})"));
+  EXPECT_TRUE(IsValidUtf8(answer)) << answer;
+
+  Client streamed(server_->port());
+  streamed.Send("GET /stream/ch%FFat HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  answer = streamed.Read(1000);  // to the end: the server closes
+  EXPECT_THAT(answer, HasSubstr(R"(data: {"model":")" + replaced + R"("})"));
+  EXPECT_TRUE(IsValidUtf8(answer)) << answer;
+
+  // Bodies that are not JSON text are left as they are.
+  Client bytes(server_->port());
+  bytes.Send("GET /bytes HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_THAT(bytes.Read(1), HasSubstr("\r\n\r\n\xFF\xFE"));
 }
 
 TEST_F(HttpServerTest, AClientThatLeavesMidBodyRunsNoHandler) {

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "common/utf8.h"
 #include "utf8proc.h"
 
 namespace inferd::text::unicode {
@@ -44,76 +45,9 @@ std::vector<CodePoint> DecodeCodePoints(std::string_view text) {
   return out;
 }
 
-namespace {
+bool IsValidUtf8(std::string_view text) { return ::inferd::IsValidUtf8(text); }
 
-// Length of the valid UTF-8 sequence at `s[0..n)`, or 0 when invalid; when
-// invalid, `*bad` is the length of the maximal invalid subpart (at least 1).
-size_t ValidSequence(const unsigned char* s, size_t n, size_t* bad) {
-  unsigned char c = s[0];
-  *bad = 1;
-  if (c < 0x80) return 1;
-  size_t need;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    need = 1;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    need = 2;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    need = 3;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  for (size_t i = 1; i <= need; ++i) {
-    if (i >= n) return 0;
-    unsigned char b = s[i];
-    if (b < lo || b > hi) return 0;
-    lo = 0x80;
-    hi = 0xBF;
-    *bad = i + 1;
-  }
-  return need + 1;
-}
-
-}  // namespace
-
-bool IsValidUtf8(std::string_view text) {
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  size_t n = text.size(), i = 0;
-  while (i < n) {
-    if (s[i] < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t bad;
-    size_t len = ValidSequence(s + i, n - i, &bad);
-    if (len == 0) return false;
-    i += len;
-  }
-  return true;
-}
-
-std::string DecodeLossy(std::string_view bytes) {
-  const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
-  size_t n = bytes.size(), i = 0;
-  std::string out;
-  out.reserve(n);
-  while (i < n) {
-    size_t bad;
-    size_t len = ValidSequence(s + i, n - i, &bad);
-    if (len > 0) {
-      out.append(bytes.substr(i, len));
-      i += len;
-    } else {
-      out.append("\xEF\xBF\xBD");
-      i += bad;
-    }
-  }
-  return out;
-}
+std::string DecodeLossy(std::string_view bytes) { return ::inferd::ToValidUtf8(bytes); }
 
 bool IsJsWhitespace(char32_t cp) {
   if (cp < 0x80) return cp == ' ' || (cp >= 0x09 && cp <= 0x0D);

@@ -89,10 +89,11 @@ std::vector<CodePoint> DecodeCodePoints(std::string_view text);
 void Append(char32_t cp, std::string* out);
 
 // True when `text` is well-formed UTF-8 (no surrogates, no overlongs).
+// The same check as common/utf8.h's, which the HTTP layer uses too.
 bool IsValidUtf8(std::string_view text);
 
 // Decodes bytes as the WHATWG UTF-8 decoder does (TextDecoder, fatal=false):
-// each maximal invalid subpart becomes U+FFFD.
+// each maximal invalid subpart becomes U+FFFD (common/utf8.h's ToValidUtf8).
 std::string DecodeLossy(std::string_view bytes);
 
 // ECMAScript `\s`.

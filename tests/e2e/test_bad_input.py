@@ -237,6 +237,26 @@ class BadInputTest(ServerTestCase):
         message = self.check(self.infer("simple%00x1", simple_request()[0]), 400)
         self.assertIn("simple\\000x1", message)
 
+    def test_bytes_that_are_not_utf8_come_back_as_replacement_characters(self):
+        # A JSON body must be UTF-8: what the client sent is echoed with each
+        # invalid sequence as U+FFFD (once the raw byte, which no strict JSON
+        # parser reads), whatever the route and its error style.
+        cases = [
+            (self.server.request("GET", "/v1/models/%ff"), 404, "\ufffd"),
+            (self.server.request("GET", "/v1/models/ch%ffat"), 404, "ch\ufffdat"),
+            (self.post_raw("/api/show", b'{"model": "ch\xffat"}'), 404, "ch\ufffdat"),
+            (self.post_raw("/api/embed", b'{"model": "ch\xffat", "input": "x"}'), 404,
+             "ch\ufffdat"),
+        ]
+        for (status, headers, body), expected_status, echoed in cases:
+            with self.subTest(echoed=echoed, body=body[:80]):
+                self.assertEqual(status, expected_status, body)
+                self.assertIn("application/json", headers.get("content-type", ""))
+                document = json.loads(body.decode("utf-8"))  # strict: fails on a raw byte
+                error = document["error"]
+                self.assertIn(echoed, error["message"] if isinstance(error, dict) else error)
+        self.assertSimpleWorks()
+
     def test_unknown_model_metadata(self):
         self.check(self.server.request("GET", "/v2/models/no_such_model"), 404, "no_such_model")
 
