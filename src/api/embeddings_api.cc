@@ -22,7 +22,10 @@ absl::Status Invalid(OpenAiError* error, std::string message, std::string param)
   return absl::InvalidArgumentError(message);
 }
 
-bool IsInteger(const json::value& v) { return v.is_int64() || v.is_uint64(); }
+// A token id fits int64 (a larger uint64 would wrap to a negative id).
+bool IsInteger(const json::value& v) {
+  return v.is_int64() || (v.is_uint64() && v.get_uint64() <= static_cast<uint64_t>(INT64_MAX));
+}
 
 // Which of the four shapes of "input" this is; checks every element.
 absl::Status ReadInputs(const json::value& input, size_t max_inputs,
@@ -42,10 +45,11 @@ absl::Status ReadInputs(const json::value& input, size_t max_inputs,
   }
   const json::array& array = input.get_array();
   if (array.empty()) return Invalid(error, "'input' must not be an empty array", "input");
-  if (IsInteger(array.front())) {  // one list of token ids
+  if (array.front().is_number()) {  // one list of token ids
     for (size_t i = 0; i < array.size(); ++i) {
       if (!IsInteger(array[i])) {
-        return Invalid(error, StrCat("'input'[", i, "] must be a token id (an integer)"),
+        return Invalid(error,
+                       StrCat("'input'[", i, "] must be a token id (an integer below 2^63)"),
                        "input");
       }
     }

@@ -60,6 +60,8 @@ TEST(EmbeddingsRequestTest, ErrorsNameTheParameter) {
            {R"({"model": "m", "input": [1, "a"]})", "input", "'input'[1]"},
            {R"({"model": "m", "input": [[1], []]})", "input", "'input'[1]"},
            {R"({"model": "m", "input": [[1], [2.5]]})", "input", "'input'[1]"},
+           {R"({"model": "m", "input": [18446744073709551615]})", "input", "'input'[0] must be a token id"},
+           {R"({"model": "m", "input": [[1], [18446744073709551615]]})", "input", "'input'[1]"},
            {R"({"model": "m", "input": {"text": "a"}})", "input", "'input' must be"},
            {R"({"model": "m", "input": "a", "encoding_format": "hex"})", "encoding_format",
             "encoding_format"},

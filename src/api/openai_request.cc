@@ -120,6 +120,7 @@ absl::Status Prompts(const json::value& prompt, std::vector<GenerateInput>* out)
   for (size_t i = 0; i < list.size(); ++i) {
     const std::string field = StrCat("prompt[", i, "]");
     out->emplace_back();
+    out->back().prompt_field = field;  // errors about its tokens name it
     if (list[i].is_string()) {
       out->back().text_input = std::string(list[i].get_string());
     } else if (list[i].is_array() && !list[i].get_array().empty()) {
@@ -240,6 +241,7 @@ void Expand(OpenAiRequest& request, const GenerateInput& base, std::vector<Gener
       GenerateInput choice = base;
       choice.text_input = prompt.text_input;
       choice.prompt_tokens = prompt.prompt_tokens;
+      choice.prompt_field = prompt.prompt_field;
       if (choice.seed) *choice.seed += static_cast<uint64_t>(i);
       request.choices.push_back(std::move(choice));
     }

@@ -76,5 +76,16 @@ TEST(OpenAiRequestTest, IgnoredAndUnsupportedFieldsAreStillTyped) {
   EXPECT_TRUE(ok.ok()) << ok.status();
 }
 
+TEST(OpenAiRequestTest, EachPromptOfAListIsNamedByItsIndex) {
+  auto r = DecodeCompletionRequest(R"({"model": "m", "prompt": [[1, 2], [99999999]]})");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->choices.size(), 2u);
+  EXPECT_EQ(r->choices[0].prompt_field, "prompt[0]");
+  EXPECT_EQ(r->choices[1].prompt_field, "prompt[1]");
+  auto one = DecodeCompletionRequest(R"({"model": "m", "prompt": [1, 2]})");
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(one->choices[0].prompt_field, "prompt");
+}
+
 }  // namespace
 }  // namespace inferd
