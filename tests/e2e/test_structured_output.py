@@ -190,7 +190,8 @@ class StructuredOutputTest(_Clients, ServerTestCase):
         for pattern, what in [("^a{5,2}$", "repetition {5,2}: the minimum 5 is above the maximum 2"),
                               ("^a{,5}$", "repetition {,5} has no minimum"),
                               ("^a{10001}$", "repetition {10001}: counts are limited to 10000"),
-                              ("^a{0,1000000}$", "counts are limited to 10000")]:
+                              ("^a{0,1000000}$",
+                               "repetition {0,1000000}: counts are limited to 10000")]:
             cases.append(({"type": "object", "properties": {"x": {"type": "string", "pattern": pattern}}},
                           'pattern "%s": %s' % (pattern, what)))
             cases.append(({"type": "object", "properties": {"x": {"type": "string", "pattern": pattern}}},
