@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "api/job_json.h"
 #include "api/job_outcome.h"
+#include "api/openai_response.h"
 #include "api/status_http.h"
 #include "boost/json.hpp"
 #include "boost/url.hpp"
@@ -298,6 +299,12 @@ void JobsApi::Submit(jobs::JobSpec spec, Responder respond) const {
   // Refused now, with the route's own status and message, whatever the
   // synchronous route would refuse; a model that is loading is accepted.
   if (absl::Status valid = executor_.Validate(spec.request); !valid.ok()) {
+    // In the route's own error shape too: OpenAI's clients read its error
+    // object (type, param, code), not the v2 {"error": "..."}.
+    const std::string_view route = spec.request.route;
+    if (route == "chat_completions" || route == "completions") {
+      return respond(openai::ErrorResponse(valid));
+    }
     return respond(ErrorResponse(valid));
   }
   if (!spec.webhook_url.empty() && webhook_policy_ != nullptr) {

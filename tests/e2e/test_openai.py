@@ -248,6 +248,12 @@ class OpenAiTest(ServerTestCase):
         self.assertEqual(status, 400, doc)
         status, doc = self.submit("/v1/completions", dict(model="nope", prompt="x"))
         self.assertEqual(status, 404, doc)
+        # OpenAI's error object, as the synchronous route answers.
+        self.assertEqual(doc["error"]["code"], "model_not_found", doc)
+        status, doc = self.submit("/v1/completions", dict(model="llm", prompt="word " * 400))
+        self.assertEqual(status, 400, doc)
+        self.assertEqual(doc["error"]["code"], "context_length_exceeded", doc)
+        self.assertEqual(doc["error"]["param"], "prompt", doc)
         status, doc = self.submit("/v1/completions", dict(model="llm", prompt="x", stream=True))
         self.assertEqual(status, 400, doc)
         status, doc = self.submit("/v2/models/llm/generate", {"text_input": 5})
