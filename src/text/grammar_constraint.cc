@@ -11,13 +11,16 @@ GrammarConstraint::GrammarConstraint(std::shared_ptr<const Grammar> grammar,
 }
 
 const std::vector<uint64_t>& GrammarConstraint::AllowedTokens() {
-  if (auto it = masks_.find(state_); it != masks_.end()) {
+  // Too complex: nothing is allowed any more, whatever was cached before.
+  // kDead is never a state's key otherwise; its mask stays all zero.
+  const GrammarMatcher::StateId key = too_complex() ? GrammarMatcher::kDead : state_;
+  if (auto it = masks_.find(key); it != masks_.end()) {
     ++mask_hits_;
     return it->second;
   }
   ++masks_computed_;
-  if (state_ == GrammarMatcher::kDead) {
-    return masks_.emplace(state_, std::vector<uint64_t>((trie_->vocab_size() + 63) / 64, 0))
+  if (key == GrammarMatcher::kDead) {
+    return masks_.emplace(key, std::vector<uint64_t>((trie_->vocab_size() + 63) / 64, 0))
         .first->second;
   }
   if (masks_.size() * ((trie_->vocab_size() + 63) / 64) * 8 > kMaxMaskBytes) masks_.clear();
@@ -43,13 +46,13 @@ const std::vector<uint64_t>& GrammarConstraint::AllowedTokens() {
 }
 
 bool GrammarConstraint::IsAllowed(int32_t id) {
-  if (state_ == GrammarMatcher::kDead) return false;
+  if (too_complex()) return false;
   if (id < 0 || id >= trie_->vocab_size() || trie_->bytes(id).empty()) return false;
   return matcher_.AdvanceBytes(state_, trie_->bytes(id)) != GrammarMatcher::kDead;
 }
 
 bool GrammarConstraint::Accept(int32_t id) {
-  if (state_ == GrammarMatcher::kDead) return false;
+  if (too_complex()) return false;
   if (id < 0 || id >= trie_->vocab_size() || trie_->bytes(id).empty()) return false;
   const GrammarMatcher::StateId next = matcher_.AdvanceBytes(state_, trie_->bytes(id));
   if (next == GrammarMatcher::kDead) return false;

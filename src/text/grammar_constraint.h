@@ -39,15 +39,16 @@ class GrammarConstraint {
 
   // The text so far is a complete sentence of the grammar.
   bool accepting() const {
-    return !too_complex() && state_ != GrammarMatcher::kDead && matcher_.IsAccepting(state_);
+    return !too_complex() && matcher_.IsAccepting(state_);
   }
   // Some token may still follow.
   bool can_continue() const {
-    return !too_complex() && state_ != GrammarMatcher::kDead && matcher_.CanContinue(state_);
+    return !too_complex() && matcher_.CanContinue(state_);
   }
   // The grammar needed more parse stacks than GrammarMatcher allows: no
   // token is allowed any more, and the caller should end the output with
-  // an error rather than as complete.
+  // an error rather than as complete. (The state is kDead only then: a
+  // compiled grammar's start always has a stack or accepts.)
   bool too_complex() const { return matcher_.too_complex(); }
 
   // Mask cache statistics, for benchmarks.
