@@ -48,6 +48,10 @@ class GrammarMatcher {
 
   // A limit above was passed; the matcher refuses everything from then on.
   bool too_complex() const { return too_complex_; }
+  // Why, for error messages.
+  static constexpr char kTooComplexReason[] =
+      "more parses at once than the matcher follows (4,096 stacks or 65,536 expansion steps "
+      "per character; nested repetitions such as ((x{0,100}){0,100}) multiply them)";
 
   // The state before any input.
   StateId start() const { return start_; }
@@ -116,5 +120,8 @@ class GrammarMatcher {
   StateId start_ = kDead;
   bool too_complex_ = false;
 };
+
+static_assert(GrammarMatcher::kMaxStacks == 4096 && GrammarMatcher::kMaxExpandSteps == 65536,
+              "kTooComplexReason states these limits");
 
 }  // namespace inferd::text

@@ -399,9 +399,8 @@ absl::StatusOr<std::shared_ptr<const Grammar>> Grammar::Compile(std::string_view
   // allows would fail at its first token; refuse it here, where the caller
   // can still answer 400.
   if (GrammarMatcher(*grammar).too_complex()) {
-    return absl::InvalidArgumentError(ToAbsl(StrCat(
-        "grammar: too ambiguous to run: its start needs more than ", GrammarMatcher::kMaxStacks,
-        " parse stacks (nested repetitions such as ((x{0,100}){0,100}) multiply them)")));
+    return absl::InvalidArgumentError(ToAbsl(
+        StrCat("grammar: too ambiguous to run: its start needs ", GrammarMatcher::kTooComplexReason)));
   }
   return grammar;
 }

@@ -420,9 +420,8 @@ absl::Status Engine::Step(std::vector<StepEvent>* events) {
       allowed = GrammarMask(seq);
       if (seq.grammar->too_complex()) {
         Finish(seq, FinishReason::kRefused,
-               StrCat("grammar: too ambiguous to follow: more than ",
-                      text::GrammarMatcher::kMaxStacks, " parse stacks at once after ",
-                      seq.generated, " generated tokens (nested repetitions multiply them)"),
+               StrCat("grammar: too ambiguous to follow after ", seq.generated,
+                      " generated tokens: it needs ", text::GrammarMatcher::kTooComplexReason),
                events);
         continue;
       }
