@@ -242,11 +242,11 @@ void JobsApi::List(HttpRequest&& request, Responder respond) const {
 }
 
 void JobsApi::Get(HttpRequest&& request, Responder respond) const {
-  ReadJob(std::move(request), std::move(respond), &JobsApi::GetJob);
+  LoadJob(std::move(request), std::move(respond), &JobsApi::AnswerJob);
 }
 
 void JobsApi::Result(HttpRequest&& request, Responder respond) const {
-  ReadJob(std::move(request), std::move(respond), &JobsApi::GetResult);
+  LoadJob(std::move(request), std::move(respond), &JobsApi::AnswerResult);
 }
 
 void JobsApi::Events(HttpRequest&& request, Responder respond) const {
@@ -257,14 +257,38 @@ void JobsApi::Cancel(HttpRequest&& request, Responder respond) const {
   ReadJob(std::move(request), std::move(respond), &JobsApi::CancelJob);
 }
 
+std::optional<HttpResponse> JobsApi::RefuseRead(const HttpRequest& request) const {
+  if (!unavailable_reason_.empty()) return UnavailableResponse();
+  if (!jobs::IsValidJobId(request.param("id"))) {
+    return JsonError(404, StrCat("no job \"", request.param("id"), "\""));
+  }
+  return std::nullopt;
+}
+
 void JobsApi::ReadJob(HttpRequest&& request, Responder respond,
                       void (JobsApi::*read)(const HttpRequest&, Responder) const) const {
-  if (!unavailable_reason_.empty()) return respond(UnavailableResponse());
-  if (!jobs::IsValidJobId(request.param("id"))) {
-    return respond(JsonError(404, StrCat("no job \"", request.param("id"), "\"")));
+  if (std::optional<HttpResponse> refused = RefuseRead(request)) {
+    return respond(*std::move(refused));
   }
   readers_->Post([this, read, r = std::move(request), respond = std::move(respond)]() mutable {
     (this->*read)(r, std::move(respond));
+  });
+}
+
+void JobsApi::LoadJob(HttpRequest&& request, Responder respond, Answer answer) const {
+  if (std::optional<HttpResponse> refused = RefuseRead(request)) {
+    return respond(*std::move(refused));
+  }
+  if (store_->async_reads()) {
+    const std::string id(request.param("id"));
+    store_->GetAsync(id, [this, answer, r = std::move(request), respond = std::move(respond)](
+                             absl::StatusOr<jobs::Job> job) mutable {
+      (this->*answer)(r, std::move(job), std::move(respond));
+    });
+    return;
+  }
+  readers_->Post([this, answer, r = std::move(request), respond = std::move(respond)]() mutable {
+    (this->*answer)(r, store_->Get(r.param("id")), std::move(respond));
   });
 }
 
@@ -353,15 +377,15 @@ void JobsApi::ListJobs(const HttpRequest& request, Responder respond) const {
   respond(JsonBody(200, json::serialize(body)));
 }
 
-void JobsApi::GetJob(const HttpRequest& request, Responder respond) const {
-  absl::StatusOr<jobs::Job> job = store_->Get(request.param("id"));
+void JobsApi::AnswerJob(const HttpRequest& request, absl::StatusOr<jobs::Job> job,
+                        Responder respond) const {
   if (!job.ok()) return respond(ErrorResponse(job.status()));
   if (!MayRead(request, *job)) return respond(NoSuchJob(request.param("id")));
   respond(JsonBody(200, json::serialize(JobDocument(*job))));
 }
 
-void JobsApi::GetResult(const HttpRequest& request, Responder respond) const {
-  absl::StatusOr<jobs::Job> job = store_->Get(request.param("id"));
+void JobsApi::AnswerResult(const HttpRequest& request, absl::StatusOr<jobs::Job> job,
+                           Responder respond) const {
   if (!job.ok()) return respond(ErrorResponse(job.status()));
   if (!MayRead(request, *job)) return respond(NoSuchJob(request.param("id")));
   if (!job->result) {

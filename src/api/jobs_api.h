@@ -25,6 +25,7 @@
 // while synchronous inference goes on.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -58,7 +59,8 @@ class JobsApi {
 
   // Route handlers. Each answers 503 with the reason while jobs are
   // unavailable; an id that cannot be a job id is a 404 at once; store
-  // reads run on the readers pool.
+  // reads run on the readers pool, except Get's and Result's on a store
+  // with async reads (Redis), which answer from the store's callback.
   void Create(HttpRequest&& request, Responder respond) const;  // POST /v1/jobs
   void List(HttpRequest&& request, Responder respond) const;    // GET /v1/jobs
   void Get(HttpRequest&& request, Responder respond) const;     // GET /v1/jobs/{id}
@@ -86,15 +88,24 @@ class JobsApi {
 
  private:
   HttpResponse UnavailableResponse() const;
+  // 503 while jobs are unavailable, 404 for an id that cannot be a job's.
+  std::optional<HttpResponse> RefuseRead(const HttpRequest& request) const;
   void Submit(jobs::JobSpec spec, Responder respond) const;
   // Submits a validated `spec` to the store and answers 202.
   void Store(jobs::JobSpec spec, Responder respond) const;
   // Runs `read` on the readers pool for a well-formed job id.
   void ReadJob(HttpRequest&& request, Responder respond,
                void (JobsApi::*read)(const HttpRequest&, Responder) const) const;
+  using Answer = void (JobsApi::*)(const HttpRequest&, absl::StatusOr<jobs::Job>,
+                                   Responder) const;
+  // Reads the job of a well-formed id and hands it to `answer`: through the
+  // store's GetAsync where its reads do not block, else on the readers pool.
+  void LoadJob(HttpRequest&& request, Responder respond, Answer answer) const;
   void ListJobs(const HttpRequest& request, Responder respond) const;
-  void GetJob(const HttpRequest& request, Responder respond) const;
-  void GetResult(const HttpRequest& request, Responder respond) const;
+  void AnswerJob(const HttpRequest& request, absl::StatusOr<jobs::Job> job,
+                 Responder respond) const;
+  void AnswerResult(const HttpRequest& request, absl::StatusOr<jobs::Job> job,
+                    Responder respond) const;
   void StreamEvents(const HttpRequest& request, Responder respond) const;
   void CancelJob(const HttpRequest& request, Responder respond) const;
 

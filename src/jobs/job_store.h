@@ -97,6 +97,15 @@ class JobStore {
   absl::StatusOr<SubmitResult> Submit(JobSpec spec);
 
   virtual absl::StatusOr<Job> Get(std::string_view id) = 0;
+
+  using GetCallback = std::function<void(absl::StatusOr<Job>)>;
+  // Get() for async handlers. Where async_reads() is true, this returns at
+  // once and `done` runs later on a store thread, under SubmitAsync's rules
+  // (the Redis store: the read shares a round trip with the others in
+  // flight). Otherwise it runs Get() on the calling thread, which blocks:
+  // callers post it to a thread of their own.
+  virtual void GetAsync(std::string_view id, GetCallback done) { done(Get(id)); }
+  virtual bool async_reads() const { return false; }
   virtual absl::StatusOr<ListPage> List(const ListQuery& query) = 0;
 
   virtual absl::StatusOr<CancelResult> Cancel(std::string_view id) = 0;

@@ -10,6 +10,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/synchronization/notification.h"
 #include "common/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -644,6 +645,56 @@ TEST_P(JobStoreContractTest, UnknownJobsAreNotFound) {
   EXPECT_TRUE(absl::IsNotFound(store->Get("not a job id").status()));
   EXPECT_TRUE(absl::IsNotFound(store->Finish(NewJobId(), 1, JobOutcome::Cancelled()).status()));
   EXPECT_TRUE(absl::IsNotFound(store->RenewLease(NewJobId(), 1)));
+}
+
+TEST_P(JobStoreContractTest, GetAsyncAnswersAsGetDoes) {
+  auto store = OpenStore();
+  auto get_async = [&](std::string_view id) {
+    absl::Notification done;
+    absl::StatusOr<Job> got;
+    store->GetAsync(id, [&](absl::StatusOr<Job> job) {
+      got = std::move(job);
+      done.Notify();
+    });
+    done.WaitForNotification();
+    return got;
+  };
+  Job job = SubmitOk(*store, Spec());
+  absl::StatusOr<Job> got = get_async(job.id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->status, JobStatus::kQueued);
+  EXPECT_EQ(got->revision, 1);
+  EXPECT_EQ(got->request.input.body, Spec().request.input.body);
+
+  ClaimOk(*store);
+  ASSERT_TRUE(store->Complete(job.id, 1, BinaryResult()).ok());
+  got = get_async(job.id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->status, JobStatus::kSucceeded);
+  EXPECT_EQ(got->result->body, BinaryResult().body);
+  EXPECT_EQ(got->revision, store->Get(job.id)->revision);
+
+  EXPECT_TRUE(absl::IsNotFound(get_async(NewJobId()).status()));
+  EXPECT_TRUE(absl::IsNotFound(get_async("not a job id").status()));
+}
+
+TEST_P(JobStoreContractTest, FinishAfterARenewalAndARaceKeepsEveryChange) {
+  auto store = OpenStore();
+  Job job = SubmitOk(*store, Spec());
+  ClaimOk(*store);
+  ASSERT_TRUE(store->RenewLease(job.id, 1).ok());
+  // A change made after the claim (a cancel request, here) is not lost by
+  // the finish that follows, however the store commits it.
+  ASSERT_TRUE(store->Cancel(job.id).ok());
+  absl::StatusOr<Job> failed = store->Fail(job.id, 1, "oops", /*retryable=*/true);
+  ASSERT_TRUE(failed.ok()) << failed.status();
+  EXPECT_EQ(failed->status, JobStatus::kCancelled);
+  EXPECT_TRUE(failed->cancel_requested);
+  // A stale attempt number is refused even right after a claim.
+  Job next = SubmitOk(*store, Spec());
+  ClaimOk(*store);
+  EXPECT_TRUE(absl::IsFailedPrecondition(store->Complete(next.id, 2, BinaryResult()).status()));
+  EXPECT_EQ(store->Complete(next.id, 1, BinaryResult())->status, JobStatus::kSucceeded);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, JobStoreContractTest,

@@ -43,10 +43,17 @@ for _, m in ipairs(due) do
   end
   redis.call('ZREM', KEYS[1], m)
 end
-local promotion = tonumber(ARGV[2])
-local best_p, best_rank, best_c
-for p = 0, 2 do
-  local key = KEYS[2 + p]
+if ARGV[6] == '1' then
+  for p = 0, 2 do
+    if redis.call('EXISTS', KEYS[2 + p]) == 0 then
+      redis.pcall('XGROUP', 'CREATE', KEYS[2 + p], ARGV[3], '0', 'MKSTREAM')
+    end
+  end
+end
+-- The creation time of the next undelivered entry of `key`, or nil. An
+-- empty stream costs one XLEN (most streams are, most of the time).
+local function next_created(key)
+  if redis.call('XLEN', key) == 0 then return nil end
   local groups = redis.pcall('XINFO', 'GROUPS', key)
   local last
   if type(groups) == 'table' and groups.err == nil then
@@ -64,12 +71,19 @@ for p = 0, 2 do
     last = '0-0'
   end
   local next_entry = redis.call('XRANGE', key, '(' .. last, '+', 'COUNT', 1)
-  if #next_entry > 0 then
-    local fields = next_entry[1][2]
-    local c = now
-    for k = 1, #fields, 2 do
-      if fields[k] == 'c' then c = tonumber(fields[k + 1]) end
-    end
+  if #next_entry == 0 then return nil end
+  local fields = next_entry[1][2]
+  local c = now
+  for k = 1, #fields, 2 do
+    if fields[k] == 'c' then c = tonumber(fields[k + 1]) end
+  end
+  return c
+end
+local promotion = tonumber(ARGV[2])
+local best_p, best_rank, best_c
+for p = 0, 2 do
+  local c = next_created(KEYS[2 + p])
+  if c then
     local waited = math.max(0, now - c)
     local rank = math.max(0, p - math.floor(waited / promotion))
     if best_p == nil or rank < best_rank or (rank == best_rank and c < best_c) then

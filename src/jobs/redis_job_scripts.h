@@ -21,11 +21,13 @@ extern const char kCommitScript[];
 // Claims the next runnable job for a consumer of the group:
 // moves retries whose backoff has passed from the delayed set to their
 // streams, ranks the next undelivered entry of each priority stream (a job
-// competes one priority higher per promotion age waited), and XREADGROUPs
-// the best one.
+// competes one priority higher per promotion age waited; an empty stream
+// costs one XLEN), and XREADGROUPs the best one. A stream with entries and
+// no group gets the group; ARGV[6] = "1" also creates the stream and group
+// of each priority that has no stream yet (a store's first claim).
 //   KEYS[1] delayed zset, KEYS[2..4] streams of priority 0..2
 //   ARGV[1] now (Unix us), ARGV[2] promotion age (us), ARGV[3] group,
-//   ARGV[4] consumer, ARGV[5] job hash key prefix
+//   ARGV[4] consumer, ARGV[5] job hash key prefix, ARGV[6] "1" or ""
 // Returns {priority, entry id, job id, doc, rev, entry, input} (the last
 // four: the job hash's fields as HMGET reads them, nil where missing, so
 // the claimer needs no second round trip), or nil when nothing is runnable.

@@ -61,12 +61,6 @@ std::string Field(const Reply& fields, std::string_view name) {
 
 }  // namespace
 
-struct RedisJobStore::Loaded {
-  Job job;
-  std::string rev;    // "" when the hash does not exist (a new job)
-  std::string entry;  // "<priority>|<entry id>" or ""
-};
-
 // One atomic state change of one job (see kCommitScript).
 struct RedisJobStore::Change {
   Job job;                        // the document after the change
@@ -76,8 +70,18 @@ struct RedisJobStore::Change {
   const std::string* input = nullptr;  // new jobs: the request body
   std::optional<int> enqueue;     // add a stream entry on this priority
   bool claim_idempotency_key = false;
+  bool clear_entry = false;       // the job left its stream: `entry` becomes ""
   std::vector<std::vector<std::string>> commands;  // more, applied before
   std::string held_by;            // out: the job holding the key, if taken
+  std::string rev_after;          // out: the job hash's `rev` once applied
+};
+
+// A submission on its way through the pipeline.
+struct RedisJobStore::Submission {
+  Change change;
+  std::string input;        // the request body, stored beside the document
+  std::string fingerprint;
+  JobSpec original;         // for an idempotent resubmission's check
 };
 
 std::string RedisJobStore::Key(std::string_view suffix) const {
@@ -100,7 +104,6 @@ absl::StatusOr<std::unique_ptr<RedisJobStore>> RedisJobStore::Open(Options optio
         "job store: result_ttl, lease and promotion_age must be > 0");
   }
   if (options.replica.empty()) options.replica = "inferd";
-  if (options.submit_threads < 1) options.submit_threads = 1;
   if (options.clock == nullptr) options.clock = RealClock::Get();
   std::unique_ptr<RedisJobStore> store(new RedisJobStore(std::move(options)));
   if (store->options_.events != nullptr && store->options_.subscribe) {
@@ -119,21 +122,33 @@ RedisJobStore::RedisJobStore(Options options)
       origin_(NewJobId()),
       commit_script_(internal::kCommitScript),
       claim_script_(internal::kClaimScript),
-      submitters_(std::make_unique<ThreadPool>(options_.submit_threads)) {}
+      pipeline_(std::make_unique<redis::RedisAutoPipeline>(options_.client)) {}
 
 RedisJobStore::~RedisJobStore() {
   if (subscriber_) subscriber_->Stop();
-  submitters_.reset();  // finishes queued submissions
+  pipeline_.reset();  // finishes queued submissions and reads
 }
 
 // ---- loading and committing ---------------------------------------------------
 
-absl::StatusOr<RedisJobStore::Loaded> RedisJobStore::Load(std::string_view id, bool with_input) {
+std::vector<std::string> RedisJobStore::LoadCommand(std::string_view id, bool with_input) const {
   std::vector<std::string> args = {"HMGET", JobKey(id), "doc", "rev", "entry"};
   if (with_input) args.push_back("input");
-  INFERD_ASSIGN_OR_RETURN(Reply reply, options_.client->Command(args));
-  if (!reply.is_array() || reply.elements.size() != args.size() - 2) return JobNotFound(id);
-  return Parse(id, reply.elements.data(), with_input);
+  return args;
+}
+
+absl::StatusOr<RedisJobStore::Loaded> RedisJobStore::Load(std::string_view id, bool with_input) {
+  return FromReply(id, options_.client->Command(LoadCommand(id, with_input)), with_input);
+}
+
+absl::StatusOr<RedisJobStore::Loaded> RedisJobStore::FromReply(std::string_view id,
+                                                               absl::StatusOr<Reply> reply,
+                                                               bool with_input) {
+  if (!reply.ok()) return reply.status();
+  if (!reply->is_array() || reply->elements.size() != (with_input ? 4u : 3u)) {
+    return JobNotFound(id);
+  }
+  return Parse(id, reply->elements.data(), with_input);
 }
 
 // The fields {doc, rev, entry[, input]} at `fields` (as HMGET answers them).
@@ -155,6 +170,13 @@ absl::StatusOr<RedisJobStore::Loaded> RedisJobStore::Parse(std::string_view id,
 }
 
 absl::StatusOr<bool> RedisJobStore::Commit(const Loaded& loaded, Change& change) {
+  Script script = CommitScript(loaded, change);
+  INFERD_ASSIGN_OR_RETURN(
+      Reply reply, commit_script_.Run(*options_.client, script.keys, std::move(script.args)));
+  return Committed(reply, change);
+}
+
+RedisJobStore::Script RedisJobStore::CommitScript(const Loaded& loaded, Change& change) {
   Job& job = change.job;
   const std::string job_key = JobKey(job.id);
   std::vector<std::vector<std::string>> commands = std::move(change.commands);
@@ -162,11 +184,13 @@ absl::StatusOr<bool> RedisJobStore::Commit(const Loaded& loaded, Change& change)
   if (change.publish) ++job.revision;
   int64_t rev = 0;
   ParseInt64(loaded.rev, rev);
+  change.rev_after = std::to_string(rev + 1);
   if (change.remove) {
     commands.push_back({"DEL", job_key});
   } else {
     std::vector<std::string> hset = {"HSET", job_key, "doc", EncodeJob(job),
-                                     "rev", std::to_string(rev + 1)};
+                                     "rev", change.rev_after};
+    if (change.clear_entry) hset.insert(hset.end(), {"entry", ""});
     if (!change.from.has_value()) {
       hset.insert(hset.end(), {"created", Us(job.created), "input",
                                change.input != nullptr ? *change.input : std::string()});
@@ -191,10 +215,12 @@ absl::StatusOr<bool> RedisJobStore::Commit(const Loaded& loaded, Change& change)
   }
   const std::string stream =
       change.enqueue.has_value() ? Key(StrCat("q:", *change.enqueue)) : job_key;
-  std::vector<std::string> keys = {
+  Script script;
+  script.keys = {
       job_key, stream,
       change.claim_idempotency_key ? Key(StrCat("idem:", job.idempotency_key)) : job_key};
-  std::vector<std::string> args = {
+  std::vector<std::string>& args = script.args;
+  args = {
       loaded.rev,
       change.enqueue.has_value() ? std::to_string(*change.enqueue) : std::string(),
       job.id, change.claim_idempotency_key ? "1" : "", std::to_string(commands.size())};
@@ -202,8 +228,11 @@ absl::StatusOr<bool> RedisJobStore::Commit(const Loaded& loaded, Change& change)
     args.push_back(std::to_string(command.size()));
     for (std::string& a : command) args.push_back(std::move(a));
   }
-  INFERD_ASSIGN_OR_RETURN(Reply reply,
-                          commit_script_.Run(*options_.client, keys, std::move(args)));
+  return script;
+}
+
+absl::StatusOr<bool> RedisJobStore::Committed(const Reply& reply, Change& change) {
+  const Job& job = change.job;
   if (!reply.is_array() || reply.elements.empty()) {
     return absl::InternalError("redis: unexpected reply to the job commit script");
   }
@@ -256,38 +285,56 @@ void RedisJobStore::OnRemoteEvent(const std::string& message) {
 // ---- submissions -----------------------------------------------------------------
 
 void RedisJobStore::SubmitAsync(JobSpec spec, SubmitCallback done) {
-  submitters_->Post([this, spec = std::move(spec), done = std::move(done)]() mutable {
-    done(SubmitNow(std::move(spec)));
-  });
-}
-
-absl::StatusOr<SubmitResult> RedisJobStore::SubmitNow(JobSpec spec) {
   if (spec.request.model.empty() || spec.request.route.empty()) {
-    return absl::InvalidArgumentError("job: model and route are required");
+    return done(absl::InvalidArgumentError("job: model and route are required"));
   }
-  if (spec.max_attempts < 0) return absl::InvalidArgumentError("job: max_attempts must be >= 0");
+  if (spec.max_attempts < 0) {
+    return done(absl::InvalidArgumentError("job: max_attempts must be >= 0"));
+  }
   const int max_attempts = spec.max_attempts > 0 ? spec.max_attempts : options_.max_attempts;
-  std::string fingerprint = JobFingerprint(spec);
-  const JobSpec original = spec.idempotency_key.empty() ? JobSpec() : spec;
-  std::string input = std::move(spec.request.input.body);
-  Change change;
-  change.job = NewJob(std::move(spec), fingerprint, max_attempts, clock_->Now());
-  change.input = &input;
+  auto submission = std::make_shared<Submission>();
+  submission->fingerprint = JobFingerprint(spec);
+  if (!spec.idempotency_key.empty()) submission->original = spec;
+  submission->input = std::move(spec.request.input.body);
+  Change& change = submission->change;
+  change.job = NewJob(std::move(spec), submission->fingerprint, max_attempts, clock_->Now());
+  change.input = &submission->input;
   change.enqueue = static_cast<int>(change.job.priority);
   change.claim_idempotency_key = !change.job.idempotency_key.empty();
   change.commands.push_back({"ZADD", Key("all"), Us(change.job.created), change.job.id});
-  INFERD_ASSIGN_OR_RETURN(bool committed, Commit(Loaded{}, change));
-  if (committed) {
+  Script script = CommitScript(Loaded{}, change);
+  commit_script_.RunAsync(
+      *pipeline_, script.keys, std::move(script.args),
+      [this, submission, done = std::move(done)](absl::StatusOr<Reply> reply) mutable {
+        Submitted(std::move(submission), std::move(reply), std::move(done));
+      });
+}
+
+void RedisJobStore::Submitted(std::shared_ptr<Submission> submission,
+                              absl::StatusOr<Reply> reply, SubmitCallback done) {
+  Change& change = submission->change;
+  absl::StatusOr<bool> committed =
+      reply.ok() ? Committed(*reply, change) : absl::StatusOr<bool>(reply.status());
+  if (!committed.ok()) return done(committed.status());
+  if (*committed) {
     SubmitResult result;
     result.job = std::move(change.job);
-    result.job.request.input.body = std::move(input);
-    return result;
+    result.job.request.input.body = std::move(submission->input);
+    return done(std::move(result));
   }
-  if (change.held_by.empty()) return absl::InternalError("job id collision in redis");
+  if (change.held_by.empty()) return done(absl::InternalError("job id collision in redis"));
   // The key is held: the same request gets its job back.
-  INFERD_ASSIGN_OR_RETURN(Loaded existing, Load(change.held_by, /*with_input=*/true));
-  INFERD_RETURN_IF_ERROR(CheckIdempotentResubmission(existing.job, original, fingerprint));
-  return SubmitResult{std::move(existing.job), /*created=*/false};
+  const std::string held_by = change.held_by;
+  pipeline_->Send(LoadCommand(held_by, /*with_input=*/true),
+                  [submission, held_by, done = std::move(done)](absl::StatusOr<Reply> reply) {
+                    absl::StatusOr<Loaded> existing =
+                        FromReply(held_by, std::move(reply), /*with_input=*/true);
+                    if (!existing.ok()) return done(existing.status());
+                    absl::Status same = CheckIdempotentResubmission(
+                        existing->job, submission->original, submission->fingerprint);
+                    if (!same.ok()) return done(same);
+                    done(SubmitResult{std::move(existing->job), /*created=*/false});
+                  });
 }
 
 // ---- reads ------------------------------------------------------------------------
@@ -296,6 +343,17 @@ absl::StatusOr<Job> RedisJobStore::Get(std::string_view id) {
   if (!IsValidJobId(id)) return JobNotFound(id);
   INFERD_ASSIGN_OR_RETURN(Loaded loaded, Load(id, /*with_input=*/true));
   return std::move(loaded.job);
+}
+
+void RedisJobStore::GetAsync(std::string_view id, GetCallback done) {
+  if (!IsValidJobId(id)) return done(JobNotFound(id));
+  pipeline_->Send(LoadCommand(id, /*with_input=*/true),
+                  [id = std::string(id), done = std::move(done)](absl::StatusOr<Reply> reply) {
+                    absl::StatusOr<Loaded> loaded =
+                        FromReply(id, std::move(reply), /*with_input=*/true);
+                    if (!loaded.ok()) return done(loaded.status());
+                    done(std::move(loaded->job));
+                  });
 }
 
 absl::StatusOr<ListPage> RedisJobStore::List(const ListQuery& query) {
@@ -439,7 +497,7 @@ absl::StatusOr<CancelResult> RedisJobStore::Cancel(std::string_view id) {
       }
       change.commands.push_back(
           {"ZREM", Key("delayed"), StrCat(static_cast<int>(change.job.priority), "|", change.job.id)});
-      change.commands.push_back({"HSET", JobKey(id), "entry", ""});
+      change.clear_entry = true;
       change.commands.push_back({"ZADD", Key("finished"), Us(change.job.finished), change.job.id});
       if (change.job.webhook.status == WebhookStatus::kPending) {
         change.commands.push_back(
@@ -466,7 +524,9 @@ absl::StatusOr<std::optional<Job>> RedisJobStore::ClaimNext(std::string_view wor
         claim_script_.Run(
             *options_.client, {Key("delayed"), Key("q:0"), Key("q:1"), Key("q:2")},
             {Us(now), std::to_string(absl::ToInt64Microseconds(options_.promotion_age)),
-             kGroup, options_.replica, Key("job:")}));
+             kGroup, options_.replica, Key("job:"),
+             groups_made_.load(std::memory_order_relaxed) ? "" : "1"}));
+    groups_made_.store(true, std::memory_order_relaxed);
     if (!claimed.is_array() || claimed.elements.size() != 7) return std::nullopt;
     const int p = static_cast<int>(claimed.elements[0].integer);
     const std::string eid = claimed.elements[1].str;
@@ -491,10 +551,12 @@ absl::StatusOr<std::optional<Job>> RedisJobStore::ClaimNext(std::string_view wor
       change.job = loaded->job;
       change.from = JobStatus::kQueued;
       ApplyClaim(change.job, clock_->Now(), options_.lease, worker);
+      change.job.request.input.body.clear();  // stored beside the document
       change.commands.push_back(
           {"ZADD", Key("leases"), Us(change.job.lease_expires), change.job.id});
       INFERD_ASSIGN_OR_RETURN(bool committed, Commit(*loaded, change));
       if (committed) {
+        Remember(change, loaded->entry);
         change.job.request.input.body = std::move(loaded->job.request.input.body);
         return std::optional<Job>(std::move(change.job));
       }
@@ -514,15 +576,40 @@ absl::Status RedisJobStore::RenewLease(std::string_view id, int attempt) {
     change.job.lease_expires = clock_->Now() + options_.lease;
     change.commands.push_back({"ZADD", Key("leases"), Us(change.job.lease_expires), change.job.id});
     INFERD_ASSIGN_OR_RETURN(bool committed, Commit(loaded, change));
-    if (committed) return absl::OkStatus();
+    if (committed) {
+      Remember(change, loaded.entry);
+      return absl::OkStatus();
+    }
   }
   return absl::AbortedError(ToAbsl(StrCat("job \"", id, "\": too many concurrent changes")));
 }
 
+void RedisJobStore::Remember(const Change& change, const std::string& entry) {
+  absl::MutexLock lock(&running_mu_);
+  running_[change.job.id] = Loaded{change.job, change.rev_after, entry};
+}
+
 absl::StatusOr<Job> RedisJobStore::Finish(std::string_view id, int attempt,
                                           const JobOutcome& outcome) {
+  // First against the job as this replica's claim left it; a change made
+  // since (a cancel request, a requeue elsewhere) makes that commit miss,
+  // and the next rounds read the job.
+  std::optional<Loaded> remembered;
+  {
+    absl::MutexLock lock(&running_mu_);
+    if (auto it = running_.find(ToAbsl(id)); it != running_.end()) {
+      remembered = std::move(it->second);
+      running_.erase(it);
+    }
+  }
   for (int race = 0; race < kMaxRaces; ++race) {
-    INFERD_ASSIGN_OR_RETURN(Loaded loaded, Load(id, /*with_input=*/false));
+    Loaded loaded;
+    if (race == 0 && remembered.has_value() &&
+        CheckRunningAttempt(remembered->job, attempt).ok()) {
+      loaded = *std::move(remembered);
+    } else {
+      INFERD_ASSIGN_OR_RETURN(loaded, Load(id, /*with_input=*/false));
+    }
     INFERD_RETURN_IF_ERROR(CheckRunningAttempt(loaded.job, attempt));
     Change change;
     change.job = loaded.job;
@@ -536,7 +623,7 @@ absl::StatusOr<Job> RedisJobStore::Finish(std::string_view id, int attempt,
       change.commands.push_back({"XACK", Key(StrCat("q:", p)), kGroup, eid});
       change.commands.push_back({"XDEL", Key(StrCat("q:", p)), eid});
     }
-    change.commands.push_back({"HSET", JobKey(id), "entry", ""});
+    change.clear_entry = true;
     change.commands.push_back({"ZREM", Key("leases"), job.id});
     if (job.status == JobStatus::kQueued) {
       change.commands.push_back({"ZADD", Key("delayed"), Us(job.not_before),

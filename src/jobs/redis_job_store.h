@@ -38,23 +38,32 @@
 // Times in the indexes come from the store's Clock, so tests run on a fake
 // clock; stream entry ids are Redis's own.
 //
-// Thread-safe. SubmitAsync's `done` runs on one of the store's submit
-// threads. Redis unreachable: methods return Unavailable (503 with
+// Round trips: SubmitAsync and GetAsync never block their caller: their
+// commands go through one RedisAutoPipeline, so the submissions and polls
+// in flight share round trips. A worker's Finish() commits against the
+// revision its claim (or its last RenewLease) wrote, without reading the job
+// again; a lost race reads it and tries again as any other change does.
+//
+// Thread-safe. SubmitAsync's and GetAsync's `done` run on the store's
+// pipeline thread. Redis unreachable: methods return Unavailable (503 with
 // Retry-After at the API).
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
-#include "common/thread_pool.h"
 #include "jobs/job_event_hub.h"
 #include "jobs/job_store.h"
 #include "jobs/job_transitions.h"
+#include "redis/redis_auto_pipeline.h"
 #include "redis/redis_client.h"
 #include "redis/redis_script.h"
 #include "redis/redis_subscriber.h"
@@ -75,7 +84,6 @@ class RedisJobStore : public JobStore {
     absl::Duration result_ttl = absl::Hours(1);
     absl::Duration lease = absl::Minutes(10);
     absl::Duration promotion_age = absl::Seconds(30);
-    int submit_threads = 4;
     Clock* clock = nullptr;         // not owned; defaults to the real clock
     JobEventHub* events = nullptr;  // not owned; optional
     // Subscribe to other replicas' changes (off in single-store tests).
@@ -88,6 +96,8 @@ class RedisJobStore : public JobStore {
 
   void SubmitAsync(JobSpec spec, SubmitCallback done) override;
   absl::StatusOr<Job> Get(std::string_view id) override;
+  void GetAsync(std::string_view id, GetCallback done) override;
+  bool async_reads() const override { return true; }
   absl::StatusOr<ListPage> List(const ListQuery& query) override;
   absl::StatusOr<CancelResult> Cancel(std::string_view id) override;
   absl::StatusOr<std::optional<Job>> ClaimNext(std::string_view worker) override;
@@ -106,17 +116,40 @@ class RedisJobStore : public JobStore {
   uint64_t autoclaimed() const { return autoclaimed_.load(std::memory_order_relaxed); }
 
  private:
-  struct Loaded;
+  // A job as read from Redis, with what its next compare-and-set needs.
+  struct Loaded {
+    Job job;
+    std::string rev;    // "" when the hash does not exist (a new job)
+    std::string entry;  // "<priority>|<entry id>" or ""
+  };
   struct Change;
+
+  struct Submission;
+  struct Script {
+    std::vector<std::string> keys;
+    std::vector<std::string> args;
+  };
 
   explicit RedisJobStore(Options options);
 
-  absl::StatusOr<SubmitResult> SubmitNow(JobSpec spec);
+  std::vector<std::string> LoadCommand(std::string_view id, bool with_input) const;
   absl::StatusOr<Loaded> Load(std::string_view id, bool with_input);
+  // The job from an answer to LoadCommand().
+  static absl::StatusOr<Loaded> FromReply(std::string_view id,
+                                          absl::StatusOr<redis::Reply> reply, bool with_input);
   static absl::StatusOr<Loaded> Parse(std::string_view id, const redis::Reply* fields,
                                       bool with_input);
   // Applies `change` if the job is still at `loaded.rev`; false on a lost race.
   absl::StatusOr<bool> Commit(const Loaded& loaded, Change& change);
+  // Commit() in two halves, for the pipelined submissions: the script's
+  // keys and arguments, then what its reply means.
+  Script CommitScript(const Loaded& loaded, Change& change);
+  absl::StatusOr<bool> Committed(const redis::Reply& reply, Change& change);
+  // The submission's answer once its commit replied (pipeline thread).
+  void Submitted(std::shared_ptr<Submission> submission, absl::StatusOr<redis::Reply> reply,
+                 SubmitCallback done);
+  // Remembers the job a worker of this replica runs, as its last commit left it.
+  void Remember(const Change& change, const std::string& entry);
   void PublishLocally(const Job& job);
   void OnRemoteEvent(const std::string& message);
   absl::StatusOr<int> Requeue(const std::vector<std::string>& ids, std::string_view reason,
@@ -130,10 +163,15 @@ class RedisJobStore : public JobStore {
   Clock* const clock_;
   const std::string origin_;  // tells our own Pub/Sub messages apart
   std::atomic<uint64_t> autoclaimed_{0};
+  std::atomic<bool> groups_made_{false};  // the claim script made missing streams
   redis::RedisScript commit_script_;
   redis::RedisScript claim_script_;
-  std::unique_ptr<ThreadPool> submitters_;
+  std::unique_ptr<redis::RedisAutoPipeline> pipeline_;
   std::unique_ptr<redis::RedisSubscriber> subscriber_;
+  // Jobs running on this replica's workers: id -> the job as the claim (or
+  // the last lease renewal) committed it, so Finish() needs no read first.
+  absl::Mutex running_mu_;
+  absl::flat_hash_map<std::string, Loaded> running_ ABSL_GUARDED_BY(running_mu_);
 };
 
 }  // namespace inferd::jobs

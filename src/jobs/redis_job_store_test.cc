@@ -74,6 +74,29 @@ TEST_F(RedisJobStoreTest, ReplicasShareOneQueueAndEachJobRunsOnce) {
   EXPECT_EQ(b->Counts()->by_status[static_cast<int>(JobStatus::kSucceeded)], 20);
 }
 
+TEST_F(RedisJobStoreTest, AWorkerFinishesItsClaimInOneRoundTrip) {
+  auto a = Replica("a");
+  auto b = Replica("b");
+  std::string id = a->Submit(Spec())->job.id;
+  ASSERT_TRUE(a->ClaimNext("a-0")->has_value());
+  const uint64_t before = server_.client()->stats().round_trips;
+  absl::StatusOr<Job> done = a->Complete(id, 1, JobPayload{200, "text/plain", {}, "ok"});
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(server_.client()->stats().round_trips - before, 1u);  // no read first
+  EXPECT_EQ(done->status, JobStatus::kSucceeded);
+  EXPECT_EQ(b->Get(id)->revision, done->revision);
+
+  // Changed on another replica since the claim: the commit misses, the job
+  // is read again, and the change is kept.
+  id = a->Submit(Spec())->job.id;
+  ASSERT_TRUE(a->ClaimNext("a-0")->has_value());
+  ASSERT_TRUE(b->Cancel(id).ok());
+  done = a->Complete(id, 1, JobPayload{200, "text/plain", {}, "ok"});
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_TRUE(done->cancel_requested);
+  EXPECT_EQ(b->Get(id)->status, JobStatus::kSucceeded);
+}
+
 TEST_F(RedisJobStoreTest, AStoppedReplicasJobsGoToAnotherAfterTheLease) {
   std::string id;
   {

@@ -132,6 +132,13 @@ Reply ConvertReply(const void* raw) {
   return out;
 }
 
+absl::StatusOr<Reply> CheckReply(std::string_view command, Reply reply) {
+  if (reply.type != Reply::Type::kError) return reply;
+  std::string message = StrCat("redis ", command, ": ", reply.str);
+  if (IsTransientError(reply.str)) return absl::UnavailableError(ToAbsl(message));
+  return absl::InternalError(ToAbsl(message));
+}
+
 absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(Options options) {
   if (options.url.host.empty()) return absl::InvalidArgumentError("redis: host is empty");
   if (options.pool_size < 1) return absl::InvalidArgumentError("redis: pool_size must be >= 1");
@@ -271,13 +278,7 @@ void RedisClient::RecordRoundTrip(size_t commands, absl::Duration latency,
 absl::StatusOr<Reply> RedisClient::Command(const std::vector<std::string>& args) {
   absl::StatusOr<std::vector<Reply>> replies = Pipeline({args});
   if (!replies.ok()) return replies.status();
-  Reply reply = std::move(replies->front());
-  if (reply.type == Reply::Type::kError) {
-    std::string message = StrCat("redis ", args.empty() ? "" : args[0], ": ", reply.str);
-    if (IsTransientError(reply.str)) return absl::UnavailableError(ToAbsl(message));
-    return absl::InternalError(ToAbsl(message));
-  }
-  return reply;
+  return CheckReply(args.empty() ? "" : args[0], std::move(replies->front()));
 }
 
 absl::StatusOr<std::vector<Reply>> RedisClient::Pipeline(

@@ -142,4 +142,9 @@ class RedisClient {
 // Converts an owned hiredis reply (internal; for the subscriber).
 Reply ConvertReply(const void* hiredis_reply);
 
+// `reply` to `command`, or its error reply as Command() answers it:
+// Internal naming the command, Unavailable for LOADING/BUSY/MASTERDOWN/
+// READONLY/TRYAGAIN.
+absl::StatusOr<Reply> CheckReply(std::string_view command, Reply reply);
+
 }  // namespace inferd::redis

@@ -9,6 +9,7 @@
 //
 // Thread-safe: one RedisScript may be shared by every thread.
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "redis/redis_auto_pipeline.h"
 #include "redis/redis_client.h"
 
 namespace inferd::redis {
@@ -31,9 +33,24 @@ class RedisScript {
                             const std::vector<std::string>& keys,
                             std::vector<std::string> args);
 
+  // Run() through `pipeline` (which must outlive the call), without
+  // blocking: `done` gets the reply on the pipeline's thread. The digest is
+  // loaded through the pipeline too when it is missing.
+  void RunAsync(RedisAutoPipeline& pipeline, const std::vector<std::string>& keys,
+                std::vector<std::string> args, RedisAutoPipeline::Callback done);
+
  private:
+  // EVALSHA with an empty digest at [1].
+  static std::vector<std::string> EvalSha(const std::vector<std::string>& keys,
+                                          std::vector<std::string> args);
   // SCRIPT LOAD; the digest, or Command()'s error.
   absl::StatusOr<std::string> Load(RedisClient& client);
+  // Keeps the digest of a SCRIPT LOAD reply.
+  absl::StatusOr<std::string> Loaded(absl::StatusOr<Reply> reply);
+  std::string digest();
+  // SCRIPT LOAD through the pipeline, then `command` with the new digest.
+  void LoadThenSend(RedisAutoPipeline& pipeline, std::vector<std::string> command,
+                    RedisAutoPipeline::Callback done);
 
   const std::string_view source_;
   absl::Mutex mu_;
