@@ -144,10 +144,10 @@ TEST_P(KernelSetTest, WeightRowsMatchReferenceAndDoNotDependOnTheBatch) {
   const int64_t max_rows = 9, max_tokens = 17;
   for (GgmlType type : kWeightTypes) {
     const int64_t block = FindGgmlType(static_cast<uint32_t>(type))->block_size;
-    // 512: the row tiles (AVX-512: 128 values a step, K-types 256; AVX2:
-    // Q4_0 64, K-types 256); 192: AVX-512 Q4_0 and Q8_0 end on a half step,
-    // AVX2 Q4_0 takes three; 32 * 3 (one block past 64): the per-row
-    // fallback.
+    // 512: the row tiles (AVX-512: 512 values a step, Q6_K 256; AVX2:
+    // Q4_0 64, K-types 256); 192 and 96: AVX-512 Q4_0 and Q8_0 end on a
+    // short step (6 and 3 blocks), AVX2 Q4_0 takes three 64-value steps or
+    // falls back to one row at a time (96).
     for (int64_t n : {int64_t{512}, int64_t{192}, int64_t{96}}) {
       if (n % block != 0) continue;
       const int64_t row_bytes = RowBytes(type, n);
@@ -212,6 +212,40 @@ TEST_P(KernelSetTest, WeightRowsMatchReferenceAndDoNotDependOnTheBatch) {
         }
       }
     }
+  }
+}
+
+// Long rows and many of them: the AVX-512 tiles then take fewer tokens at
+// a time (their activations for a row must stay in L1) and walk the rows
+// in blocks, once per tile of tokens. Each token's results are still bit
+// for bit the ones it gets alone.
+TEST_P(KernelSetTest, LongRowsInSeveralTilesDoNotDependOnTheBatch) {
+  const KernelSet& set = *GetParam();
+  std::mt19937 rng(29);
+  std::normal_distribution<float> normal;
+  const int64_t n = 4096, n_rows = 150, tokens = 19;
+  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K,
+                        GgmlType::kQ6_K}) {
+    const int64_t row_bytes = RowBytes(type, n);
+    std::string rows;
+    for (int64_t r = 0; r < n_rows; ++r) {
+      rows += RandomRow(type, n, /*raw=*/false, rng);
+    }
+    std::vector<float> x(n * tokens);
+    for (float& v : x) v = normal(rng);
+    std::vector<BlockQ8Act> xq(tokens * n / 32);
+    for (int64_t t = 0; t < tokens; ++t) {
+      QuantizeActivations(x.data() + t * n, n, xq.data() + t * n / 32);
+    }
+    std::vector<float> alone(tokens * n_rows), batch(tokens * n_rows);
+    for (int64_t t = 0; t < tokens; ++t) {
+      set.dot_weight_rows(type, rows.data(), row_bytes, n_rows,
+                          x.data() + t * n, xq.data() + t * n / 32, n, 1,
+                          alone.data() + t * n_rows, n_rows, 0);
+    }
+    set.dot_weight_rows(type, rows.data(), row_bytes, n_rows, x.data(),
+                        xq.data(), n, tokens, batch.data(), n_rows, 0);
+    EXPECT_EQ(batch, alone) << TypeName(type);
   }
 }
 
