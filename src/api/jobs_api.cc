@@ -33,6 +33,11 @@ HttpResponse SubmitErrorResponse(const absl::Status& status) {
   return ErrorResponse(status);
 }
 
+// A store callback that runs after the JobsApi is gone (shutdown).
+HttpResponse ShuttingDown() {
+  return ErrorResponse(absl::UnavailableError("the server is shutting down"));
+}
+
 HttpResponse Accepted(const jobs::SubmitResult& submitted) {
   json::object body{{"id", submitted.job.id},
                     {"status", jobs::JobStatusName(submitted.job.status)}};
@@ -212,6 +217,11 @@ JobsApi::JobsApi(const ApiContext* context, jobs::JobStore* store, jobs::JobEven
       metrics_(metrics),
       readers_(std::make_unique<ThreadPool>(2)) {}
 
+JobsApi::~JobsApi() {
+  absl::MutexLock lock(&lifetime_->mu);
+  lifetime_->alive = false;
+}
+
 std::unique_ptr<JobsApi> JobsApi::Unavailable(const ApiContext* context, std::string reason) {
   auto api = std::make_unique<JobsApi>(context, nullptr, nullptr, JobExecutor::Options{}, nullptr);
   api->unavailable_reason_ = std::move(reason);
@@ -281,8 +291,10 @@ void JobsApi::LoadJob(HttpRequest&& request, Responder respond, Answer answer) c
   }
   if (store_->async_reads()) {
     const std::string id(request.param("id"));
-    store_->GetAsync(id, [this, answer, r = std::move(request), respond = std::move(respond)](
-                             absl::StatusOr<jobs::Job> job) mutable {
+    store_->GetAsync(id, [this, life = lifetime_, answer, r = std::move(request),
+                          respond = std::move(respond)](absl::StatusOr<jobs::Job> job) mutable {
+      absl::ReaderMutexLock lock(&life->mu);
+      if (!life->alive) return respond(ShuttingDown());
       (this->*answer)(r, std::move(job), std::move(respond));
     });
     return;
@@ -354,8 +366,11 @@ void JobsApi::Submit(jobs::JobSpec spec, Responder respond) const {
 
 void JobsApi::Store(jobs::JobSpec spec, Responder respond) const {
   std::string model_name = spec.request.model;
-  store_->SubmitAsync(std::move(spec), [this, model_name, respond = std::move(respond)](
+  store_->SubmitAsync(std::move(spec), [this, life = lifetime_, model_name,
+                                        respond = std::move(respond)](
                                            absl::StatusOr<jobs::SubmitResult> submitted) {
+    absl::ReaderMutexLock lock(&life->mu);
+    if (!life->alive) return respond(ShuttingDown());
     if (!submitted.ok()) return respond(SubmitErrorResponse(submitted.status()));
     if (submitted->created && metrics_) metrics_->Submitted(model_name);
     respond(Accepted(*submitted));

@@ -29,6 +29,8 @@
 #include <string>
 #include <string_view>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "api/api_context.h"
 #include "api/job_executor.h"
 #include "api/job_metrics.h"
@@ -49,6 +51,9 @@ class JobsApi {
   // None owned; all must outlive the JobsApi.
   JobsApi(const ApiContext* context, jobs::JobStore* store, jobs::JobEventHub* events,
           JobExecutor::Options executor, const JobMetrics* metrics);
+  // Waits for the store callbacks that are running; those that run later
+  // answer 503 without touching this object.
+  ~JobsApi();
 
   // Answers every job route and `Prefer: respond-async` with 503 and
   // `reason` (what is wrong and what to do). Nothing else is used.
@@ -117,6 +122,15 @@ class JobsApi {
   std::string unavailable_reason_;
   jobs::JobWorkerPool* pool_ = nullptr;
   const OutboundPolicy* webhook_policy_ = nullptr;
+  // Shared with the store's callbacks (SubmitAsync, GetAsync), which may
+  // run after this object is gone: the store outlives it. A callback runs
+  // under a reader lock of `mu` and uses this object only while `alive`;
+  // the destructor clears it under the writer lock.
+  struct Lifetime {
+    absl::Mutex mu;
+    bool alive ABSL_GUARDED_BY(mu) = true;
+  };
+  std::shared_ptr<Lifetime> lifetime_ = std::make_shared<Lifetime>();
   std::unique_ptr<ThreadPool> readers_;
 };
 
