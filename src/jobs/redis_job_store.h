@@ -122,7 +122,20 @@ class RedisJobStore : public JobStore {
     std::string rev;    // "" when the hash does not exist (a new job)
     std::string entry;  // "<priority>|<entry id>" or ""
   };
-  struct Change;
+  // One atomic state change of one job (see kCommitScript).
+  struct Change {
+    Job job;                        // the document after the change
+    std::optional<JobStatus> from;  // status before; nullopt: a new job
+    bool publish = true;            // bump the revision and announce it
+    bool remove = false;            // delete the job (purge)
+    const std::string* input = nullptr;  // new jobs: the request body
+    std::optional<int> enqueue;     // add a stream entry on this priority
+    bool claim_idempotency_key = false;
+    bool clear_entry = false;       // the job left its stream: `entry` becomes ""
+    std::vector<std::vector<std::string>> commands;  // more, applied before
+    std::string held_by;            // out: the job holding the key, if taken
+    std::string rev_after;          // out: the job hash's `rev` once applied
+  };
 
   struct Submission;
   struct Script {
