@@ -126,10 +126,22 @@ def load_goldens(model):
     return cases
 
 
+_ports_given = set()
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free now and not handed out before by this process.
+
+    The kernel may give the same ephemeral port to two binds in a row once the
+    first socket is closed, so two calls could otherwise name one port twice
+    (say, the HTTP and the gRPC port of one server)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
 
 
 # ---------------------------------------------------------------------------
@@ -349,6 +361,7 @@ class InferdServer:
         self.repository = repository
         self.extra_args = list(extra_args)
         self.env = env
+        self._ports_picked = port is None
         self.port = port or free_port()
         self.grpc_port = free_port() if grpc else 0
         self.proc = None
@@ -385,12 +398,30 @@ class InferdServer:
                                  "or set INFERD_EXAMPLES)" % self.repository)
         env = dict(os.environ)
         env.update(self.env or {})
-        self._log_file = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.argv, stdout=self._log_file, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=env, cwd=REPO_ROOT)
-        if wait:
-            self.wait_started()
+        for attempt in range(3):
+            self._log_file = open(self.log_path, "wb")
+            self.proc = subprocess.Popen(self.argv, stdout=self._log_file, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, env=env, cwd=REPO_ROOT)
+            if not wait:
+                return self
+            try:
+                self.wait_started()
+                return self
+            except AssertionError:
+                # Another process on this machine (a test running beside this
+                # one) may have taken a port between free_port() and the bind.
+                if not (self._ports_picked and self._lost_a_port_race()) or attempt == 2:
+                    raise
+                self._log_file.close()
+                self.port = free_port()
+                self.grpc_port = free_port() if self.grpc_port else 0
+                self.client = Client(self.port, ssl_context=self.ssl_context)
         return self
+
+    def _lost_a_port_race(self):
+        log = self.log()
+        return self.proc.poll() is not None and ("Address already in use" in log
+                                                 or "port is in use" in log)
 
     def wait_started(self, timeout=START_TIMEOUT_S):
         """Polls GET /health until it answers 200 with a status other than "loading"."""
