@@ -137,6 +137,24 @@ TEST_P(KernelSetTest, DotsMatchDequantizedReference) {
 // DotWeightRows over ragged row and token counts: each (row, token) equals
 // the dequantised reference, and each token's results are bit for bit the
 // ones it gets alone (a decode batch does not change a token's arithmetic).
+// The dot of row `row` (n values of `type`) with one token's activations
+// as the kernels see them (x, or its 8-bit blocks xq for the integer
+// types), in double, and a tolerance for a float kernel's result.
+void ReferenceDot(GgmlType type, const char* row, int64_t n, const float* x,
+                  const BlockQ8Act* xq, double* want, double* tol) {
+  std::vector<float> w(n);
+  Scalar().dequantize_row(type, row, n, w.data());
+  const bool q = UsesQuantizedActivations(type);
+  double sum = 0, mag = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double xi = q ? xq[i / 32].d * xq[i / 32].qs[i % 32] : x[i];
+    sum += w[i] * xi;
+    mag += std::fabs(w[i] * xi);
+  }
+  *want = sum;
+  *tol = 1e-5 * mag + 1e-6;
+}
+
 TEST_P(KernelSetTest, WeightRowsMatchReferenceAndDoNotDependOnTheBatch) {
   const KernelSet& set = *GetParam();
   std::mt19937 rng(17);
@@ -144,10 +162,9 @@ TEST_P(KernelSetTest, WeightRowsMatchReferenceAndDoNotDependOnTheBatch) {
   const int64_t max_rows = 9, max_tokens = 17;
   for (GgmlType type : kWeightTypes) {
     const int64_t block = FindGgmlType(static_cast<uint32_t>(type))->block_size;
-    // 512: the row tiles (AVX-512: 512 values a step, Q6_K 256; AVX2:
-    // Q4_0 64, K-types 256); 192 and 96: AVX-512 Q4_0 and Q8_0 end on a
-    // short step (6 and 3 blocks), AVX2 Q4_0 takes three 64-value steps or
-    // falls back to one row at a time (96).
+    // 512: the row tiles (AVX-512: 512 values a step, Q6_K 256; AVX2: 256,
+    // Q6_K 128); 192 and 96: Q4_0 and Q8_0 end on a short step (6 and 3
+    // blocks) in both sets' tiles.
     for (int64_t n : {int64_t{512}, int64_t{192}, int64_t{96}}) {
       if (n % block != 0) continue;
       const int64_t row_bytes = RowBytes(type, n);
@@ -161,21 +178,12 @@ TEST_P(KernelSetTest, WeightRowsMatchReferenceAndDoNotDependOnTheBatch) {
       for (int64_t t = 0; t < max_tokens; ++t) {
         QuantizeActivations(x.data() + t * n, n, xq.data() + t * n / 32);
       }
-      const bool q = UsesQuantizedActivations(type);
       std::vector<double> want(max_rows * max_tokens), tol(want.size());
-      std::vector<float> w(n);
       for (int64_t r = 0; r < max_rows; ++r) {
-        Scalar().dequantize_row(type, rows.data() + r * row_bytes, n, w.data());
         for (int64_t t = 0; t < max_tokens; ++t) {
-          double sum = 0, mag = 0;
-          for (int64_t i = 0; i < n; ++i) {
-            const BlockQ8Act& b = xq[t * n / 32 + i / 32];
-            const double xi = q ? b.d * b.qs[i % 32] : x[t * n + i];
-            sum += w[i] * xi;
-            mag += std::fabs(w[i] * xi);
-          }
-          want[t * max_rows + r] = sum;
-          tol[t * max_rows + r] = 1e-5 * mag + 1e-6;
+          ReferenceDot(type, rows.data() + r * row_bytes, n, x.data() + t * n,
+                       xq.data() + t * n / 32, &want[t * max_rows + r],
+                       &tol[t * max_rows + r]);
         }
       }
       // Each token alone, rows 0..max_rows: the values batches must repeat.
@@ -215,10 +223,12 @@ TEST_P(KernelSetTest, WeightRowsMatchReferenceAndDoNotDependOnTheBatch) {
   }
 }
 
-// Long rows and many of them: the AVX-512 tiles then take fewer tokens at
-// a time (their activations for a row must stay in L1) and walk the rows
-// in blocks, once per tile of tokens. Each token's results are still bit
-// for bit the ones it gets alone.
+// Long rows and many of them: 16 tokens' activations for a 4096-value row
+// (5 KiB a token in either set's tiles) overflow any L1 budget under 80 KiB,
+// so the tiles of 16 tokens run each row in pieces, keeping their sums
+// between pieces, and the rows in blocks, once per tile of tokens. Each
+// token's results are the reference's (first rows) and bit for bit the ones
+// it gets alone, where one token takes a row in one piece.
 TEST_P(KernelSetTest, LongRowsInSeveralTilesDoNotDependOnTheBatch) {
   const KernelSet& set = *GetParam();
   std::mt19937 rng(29);
@@ -242,6 +252,15 @@ TEST_P(KernelSetTest, LongRowsInSeveralTilesDoNotDependOnTheBatch) {
       set.dot_weight_rows(type, rows.data(), row_bytes, n_rows,
                           x.data() + t * n, xq.data() + t * n / 32, n, 1,
                           alone.data() + t * n_rows, n_rows, 0);
+    }
+    for (int64_t r = 0; r < 3; ++r) {
+      for (int64_t t = 0; t < tokens; ++t) {
+        double want, tol;
+        ReferenceDot(type, rows.data() + r * row_bytes, n, x.data() + t * n,
+                     xq.data() + t * n / 32, &want, &tol);
+        ASSERT_NEAR(alone[t * n_rows + r], want, tol)
+            << TypeName(type) << " row " << r << " token " << t;
+      }
     }
     set.dot_weight_rows(type, rows.data(), row_bytes, n_rows, x.data(),
                         xq.data(), n, tokens, batch.data(), n_rows, 0);
