@@ -50,7 +50,7 @@ done
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 echo "machine: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1), $(nproc) CPUs;" \
-  "SIMD: $(grep -m1 -w flags /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|avx512f|avx512_vnni|avx512_bf16)$' | tr '\n' ' ')"
+  "SIMD: $(grep -m1 -w flags /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|avx_vnni|avx512f|avx512_vnni|avx512_bf16)$' | tr '\n' ' ')"
 echo "llama.cpp: $("$LLAMA_BENCH" --version 2>&1 | head -n 1 || true)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for f in "${files[@]}"; do

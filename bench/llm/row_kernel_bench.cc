@@ -3,7 +3,7 @@
 // (best of the rounds). Few rows stay in L2; many (say 200,000 of 1,536
 // values) come from memory as in decode.
 //
-//   row_kernel_bench [--sets avx2,avx512] [--types q4_0,q8_0,q4_k,q6_k]
+//   row_kernel_bench [--sets avx2,avxvnni,avx512] [--types q4_0,q8_0,q4_k,q6_k]
 //                    [--n 1536] [--rows 200000] [--tokens 1,4,16]
 //                    [--rounds 5]
 //
@@ -84,7 +84,7 @@ double Measure(const KernelSet& set, GgmlType type, const std::string& rows,
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> sets = {"avx2", "avx512"};
+  std::vector<std::string> sets = {"avx2", "avxvnni", "avx512"};
   std::vector<std::string> types = {"q4_0", "q8_0", "q4_k", "q6_k"};
   std::vector<std::string> token_counts = {"1", "4", "16"};
   int64_t n = 1536, n_rows = 200000;

@@ -5,7 +5,7 @@
 # speed, aggregate decode at 1/4/16 sequences.
 #   bench/llm/run_bench.sh [BUILD_DIR]   (default: build)
 # Environment: TYPES (default "f16 q8_0 q4_0 q4_k_m q6_k"), THREADS (2),
-# LLM_BENCH_DIR (bench/results/llm), INFERD_KERNELS (scalar|avx2|avx512).
+# LLM_BENCH_DIR (bench/results/llm), INFERD_KERNELS (scalar|avx2|avxvnni|avx512).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
@@ -25,7 +25,7 @@ for t in $TYPES; do
 done
 lscpu | grep -E 'Model name|^CPU\(s\)|L3' || true
 echo "SIMD flags: $(grep -m1 -w flags /proc/cpuinfo | tr ' ' '\n' |
-  grep -E '^(avx2|fma|f16c|avx512.*)$' | tr '\n' ' ')"
+  grep -E '^(avx2|fma|f16c|avx_vnni|avx512.*)$' | tr '\n' ' ')"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 # OpenBLAS 0.3.21 may not recognise a recent CPU and pick a generic SSE3
 # core. The main run forces its AVX2 kernels (Haswell); the auto-detected

@@ -2,14 +2,15 @@
 
 // The instruction-set variants of the kernels and the choice between them.
 //
-// kernels_impl.inc is compiled three times, each time with different target
+// kernels_impl.inc is compiled four times, each time with different target
 // flags (kernels_scalar.cc: none; kernels_avx2.cc: AVX2/FMA/F16C;
-// kernels_avx512.cc: AVX-512 F/BW/VL/VNNI), and each copy fills one
-// KernelSet. The rest of the library is compiled for the baseline x86-64, so
-// one binary runs on any machine and uses the widest set the CPU has:
-// ActiveKernels() picks it once, on first use, with __builtin_cpu_supports.
-// The environment variable INFERD_KERNELS=scalar|avx2|avx512 forces a set
-// (tests, benchmarks); a set this CPU or build lacks is refused with a
+// kernels_avxvnni.cc: those and AVX-VNNI, the 256-bit vpdpbusd of CPUs
+// without AVX-512; kernels_avx512.cc: AVX-512 F/BW/VL/VNNI), and each copy
+// fills one KernelSet. The rest of the library is compiled for the baseline
+// x86-64, so one binary runs on any machine and uses the widest set the CPU
+// has: ActiveKernels() picks it once, on first use, from CPUID. The
+// environment variable INFERD_KERNELS=scalar|avx2|avxvnni|avx512 forces a
+// set (tests, benchmarks); a set this CPU or build lacks is refused with a
 // warning on stderr and the best one is used.
 //
 // We dispatch by hand rather than with GCC function multiversioning (whose
@@ -61,8 +62,9 @@ struct QGemmPanels {
 };
 
 struct KernelSet {
-  const char* name;   // "scalar", "avx2" or "avx512" (INFERD_KERNELS values)
-  const char* label;  // for people: "scalar", "AVX2", "AVX-512 VNNI"
+  // INFERD_KERNELS values: "scalar", "avx2", "avxvnni" or "avx512".
+  const char* name;
+  const char* label;  // for people: "scalar", "AVX2", "AVX2 VNNI", ...
   float (*dot_row)(GgmlType type, const void* row, const float* x,
                    const BlockQ8Act* xq, int64_t n);
   void (*dot_rows)(GgmlType type, const void* row, const float* x,

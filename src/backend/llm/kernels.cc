@@ -14,11 +14,14 @@
 
 namespace inferd::llm {
 
-// Defined by kernels_{scalar,avx2,avx512}.cc; the last two only when the
-// compiler takes their flags (CMake defines INFERD_LLM_HAVE_*).
+// Defined by kernels_{scalar,avx2,avxvnni,avx512}.cc; all but the first only
+// when the compiler takes their flags (CMake defines INFERD_LLM_HAVE_*).
 extern const KernelSet kScalarKernelSet;
 #if INFERD_LLM_HAVE_AVX2
 extern const KernelSet kAvx2KernelSet;
+#endif
+#if INFERD_LLM_HAVE_AVXVNNI
+extern const KernelSet kAvxVnniKernelSet;
 #endif
 #if INFERD_LLM_HAVE_AVX512
 extern const KernelSet kAvx512KernelSet;
@@ -33,19 +36,26 @@ bool HasF16c() {
   unsigned eax, ebx, ecx, edx;
   return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
 }
+
+// CPUID leaf 7 sub-leaf 1, EAX bit 4: the VEX-encoded (256-bit) vpdpbusd.
+// clang 14's __builtin_cpu_supports does not know "avxvnni" either.
+bool HasAvxVnni() {
+  unsigned eax, ebx, ecx, edx;
+  return __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) &&
+         (eax & (1u << 4)) != 0;
+}
 #endif
 
 bool CpuRuns(const KernelSet* set) {
   const std::string_view name = set->name;
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  if (name == "avx2") {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           HasF16c();
-  }
+  const bool avx2 = __builtin_cpu_supports("avx2") &&
+                    __builtin_cpu_supports("fma") && HasF16c();
+  if (name == "avx2") return avx2;
+  if (name == "avxvnni") return avx2 && HasAvxVnni();
   if (name == "avx512") {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           HasF16c() && __builtin_cpu_supports("avx512f") &&
+    return avx2 && __builtin_cpu_supports("avx512f") &&
            __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") &&
            __builtin_cpu_supports("avx512vnni");
@@ -62,7 +72,7 @@ const KernelSet* ChooseKernels() {
   if (const KernelSet* set = FindKernelSet(forced)) return set;
   std::fprintf(stderr,
                "inferd: INFERD_KERNELS=%s is not available on this CPU or "
-               "build (scalar, avx2, avx512); using %s\n",
+               "build (scalar, avx2, avxvnni, avx512); using %s\n",
                forced, best->name);
   return best;
 }
@@ -75,6 +85,9 @@ std::vector<const KernelSet*> AvailableKernelSets() {
          &kScalarKernelSet,
 #if INFERD_LLM_HAVE_AVX2
              &kAvx2KernelSet,
+#endif
+#if INFERD_LLM_HAVE_AVXVNNI
+             &kAvxVnniKernelSet,
 #endif
 #if INFERD_LLM_HAVE_AVX512
              &kAvx512KernelSet,
