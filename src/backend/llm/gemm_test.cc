@@ -308,6 +308,29 @@ TEST_P(GemmTest, IntegerLargeProductMatchesScalar) {
   }
 }
 
+// The AVX-VNNI set's integer GEMM gives the AVX2 set's results bit for bit
+// (exact integer sums, the same float steps), every type it runs there.
+TEST(GemmSetsTest, AvxVnniGivesTheAvx2SetsResultsBitForBit) {
+  const KernelSet* avx2 = FindKernelSet("avx2");
+  const KernelSet* vnni = FindKernelSet("avxvnni");
+  if (avx2 == nullptr || vnni == nullptr) {
+    GTEST_SKIP() << "this CPU or build lacks AVX2 or AVX-VNNI";
+  }
+  std::mt19937 rng(31);
+  for (GgmlType type :
+       {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ5_1,
+        GgmlType::kIQ4_NL, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) {
+    SCOPED_TRACE(TypeName(type));
+    ASSERT_GT(vnni->qgemm_group(type), 0);
+    const TestWeight t = RandomWeight(type, 37, 2 * kGemmDepth, rng);
+    const std::vector<float> x = RandomTokens(21, 2 * kGemmDepth, rng);
+    const auto kInteger = Gemm::Activations::kInteger;
+    const std::vector<float> want = Product(*avx2, t.w, x, 21, kInteger);
+    const std::vector<float> got = Product(*vnni, t.w, x, 21, kInteger);
+    EXPECT_EQ(std::memcmp(want.data(), got.data(), want.size() * 4), 0);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     AvailableSets, GemmTest, ::testing::ValuesIn(AvailableKernelSets()),
     [](const ::testing::TestParamInfo<const KernelSet*>& info) {

@@ -1,9 +1,11 @@
 #include "backend/llm/kernels.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend/llm/kernel_set.h"
@@ -447,6 +449,50 @@ TEST(QuantizeTest, RoundTripsWithinTheTypesResolution) {
     double err = 0;
     for (int64_t i = 0; i < n; ++i) err += (x[i] - y[i]) * (x[i] - y[i]);
     EXPECT_LT(std::sqrt(err / n), max_rms) << TypeName(type);
+  }
+}
+
+// AVX-VNNI only fuses AVX2's integer steps, and integer sums are exact: the
+// two sets must agree bit for bit, so a machine's VNNI never changes a
+// greedy completion.
+TEST(KernelSetChoiceTest, AvxVnniGivesTheAvx2SetsResultsBitForBit) {
+  const KernelSet* avx2 = FindKernelSet("avx2");
+  const KernelSet* vnni = FindKernelSet("avxvnni");
+  if (avx2 == nullptr || vnni == nullptr) {
+    GTEST_SKIP() << "this CPU or build lacks AVX2 or AVX-VNNI";
+  }
+  std::mt19937 rng(29);
+  std::normal_distribution<float> normal;
+  const int64_t rows = 7, tokens = 19;
+  for (GgmlType type : kWeightTypes) {
+    const int64_t block = FindGgmlType(static_cast<uint32_t>(type))->block_size;
+    for (int64_t n : {int64_t{1536}, int64_t{96}}) {
+      if (n % block != 0) continue;
+      std::string bytes;
+      for (int64_t r = 0; r < rows; ++r) {
+        bytes += RandomRow(type, n, /*raw=*/r % 2 == 1, rng);
+      }
+      std::vector<float> x(n * tokens);
+      for (float& v : x) v = normal(rng);
+      std::vector<BlockQ8Act> xq(tokens * n / 32);
+      for (int64_t t = 0; t < tokens; ++t) {
+        QuantizeActivations(x.data() + t * n, n, xq.data() + t * n / 32);
+      }
+      for (int64_t batch : {int64_t{1}, int64_t{4}, tokens}) {
+        std::vector<float> want(rows * tokens), got(rows * tokens);
+        for (int64_t t = 0; t < tokens; t += batch) {
+          const int64_t here = std::min(batch, tokens - t);
+          for (const auto& [set, out] : {std::pair{avx2, want.data()},
+                                         std::pair{vnni, got.data()}}) {
+            set->dot_weight_rows(type, bytes.data(), RowBytes(type, n), rows,
+                                 x.data() + t * n, xq.data() + t * n / 32, n,
+                                 here, out + t * rows, rows, 0);
+          }
+        }
+        EXPECT_EQ(std::memcmp(want.data(), got.data(), want.size() * 4), 0)
+            << TypeName(type) << " n=" << n << " batch " << batch;
+      }
+    }
   }
 }
 
