@@ -47,7 +47,8 @@ bool TypeNamed(const std::string& name, GgmlType* type) {
     GgmlType type;
   } kTypes[] = {{"q4_0", GgmlType::kQ4_0}, {"q8_0", GgmlType::kQ8_0},
                 {"q4_k", GgmlType::kQ4_K}, {"q6_k", GgmlType::kQ6_K},
-                {"q5_k", GgmlType::kQ5_K}, {"f16", GgmlType::kF16}};
+                {"q5_k", GgmlType::kQ5_K}, {"f16", GgmlType::kF16},
+                {"bf16", GgmlType::kBF16}};
   for (const auto& t : kTypes) {
     if (name == t.name) {
       *type = t.type;
