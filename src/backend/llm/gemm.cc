@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "tensor/half.h"
+
 namespace inferd::llm {
 namespace {
 
@@ -28,14 +30,37 @@ bool Gemm::Integer(GgmlType type) const {
   return kernels_->qgemm_group(type) > 0;
 }
 
+bool Gemm::Bf16(GgmlType type) const {
+  return type == GgmlType::kBF16 && kernels_->gemm_bf16_block != nullptr;
+}
+
 void Gemm::Pack(const float* x, int64_t n_tokens, int64_t n,
                 Activations which) {
   n_tokens_ = n_tokens;
   n_ = n;
-  float_packed_ = which != Activations::kInteger;
-  integer_packed_ = which != Activations::kFloat;
+  const auto bits = static_cast<unsigned>(which);
+  float_packed_ = (bits & static_cast<unsigned>(Activations::kFloat)) != 0;
+  integer_packed_ = (bits & static_cast<unsigned>(Activations::kInteger)) != 0;
+  bf16_ready_ = (bits & static_cast<unsigned>(Activations::kBf16)) != 0 &&
+                kernels_->gemm_bf16_block != nullptr;
   if (float_packed_) PackFloat(x);
   if (integer_packed_) PackInteger(x);
+  if (bf16_ready_) PackBf16(x);
+}
+
+void Gemm::PackBf16(const float* x) {
+  constexpr int64_t lanes = kGemmLanesBf16;
+  const int64_t pairs = n_ / 2;
+  bf16_panels_ = (n_tokens_ + lanes - 1) / lanes;
+  bf16_packed_.assign(static_cast<size_t>(bf16_panels_ * pairs * lanes), 0);
+  for (int64_t t = 0; t < n_tokens_; ++t) {
+    const float* src = x + t * n_;
+    uint32_t* panel = bf16_packed_.data() + t / lanes * pairs * lanes + t % lanes;
+    for (int64_t p = 0; p < pairs; ++p) {
+      panel[p * lanes] = FloatToBfloat16(src[2 * p]) |
+                         uint32_t{FloatToBfloat16(src[2 * p + 1])} << 16;
+    }
+  }
 }
 
 void Gemm::PackFloat(const float* x) {
@@ -110,6 +135,8 @@ void Gemm::Rows(const Weight& w, int64_t r_begin, int64_t r_end, int thread,
   Scratch& s = scratch_[thread];
   if (integer_packed_ && Integer(w.type)) {
     IntegerRows(w, r_begin, r_end, s, y);
+  } else if (bf16_ready_ && Bf16(w.type)) {
+    Bf16Rows(w, r_begin, r_end, s, y);
   } else {
     if (!float_packed_) {
       std::fprintf(stderr, "Gemm::Rows: %s weight needs f32 activations\n",
@@ -218,6 +245,34 @@ void Gemm::IntegerRows(const Weight& w, int64_t r_begin, int64_t r_end,
       [&](int64_t k0, int64_t kc, float* acc) {
         kernels_->qgemm_block(tile, w.type, panels_q_, k0 / 32, kc, panels, acc,
                               panels * lanes);
+      });
+}
+
+// BF16 weights as they lie in the file, pairs of values against the bf16
+// panels: no decoding, a copy of each k-block into the tile.
+void Gemm::Bf16Rows(const Weight& w, int64_t r_begin, int64_t r_end,
+                    Scratch& s, float* y) {
+  constexpr int64_t mr = kGemmRowsBf16;
+  constexpr int64_t lanes = kGemmLanesBf16;
+  if (s.btile.size() < static_cast<size_t>(mr * kGemmDepth)) {
+    s.btile.assign(mr * kGemmDepth, 0);
+  }
+  uint16_t* tile = s.btile.data();
+  Walk(
+      w, r_begin, r_end, mr, bf16_panels_ * lanes, s, y,
+      [&](int64_t r0, int64_t rows_here, int64_t offset, int64_t kc) {
+        for (int64_t i = 0; i < rows_here; ++i) {
+          std::memcpy(tile + i * kGemmDepth, w.row(r0 + i) + offset, 2 * kc);
+        }
+        for (int64_t i = rows_here; i < mr; ++i) {
+          std::fill_n(tile + i * kGemmDepth, kc, uint16_t{0});
+        }
+      },
+      [&](int64_t k0, int64_t kc, float* acc) {
+        kernels_->gemm_bf16_block(
+            reinterpret_cast<const uint32_t*>(tile),
+            bf16_packed_.data() + k0 / 2 * lanes, n_ / 2 * lanes, kc,
+            bf16_panels_, acc, bf16_panels_ * lanes);
       });
 }
 

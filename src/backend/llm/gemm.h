@@ -54,39 +54,57 @@ class Gemm {
   // so that no block is cut short in the middle of a range.
   int64_t row_block() const { return kernels_->gemm_rows; }
 
-  // Which activations Pack() prepares: f32 panels, 8-bit panels, or both
-  // (one call's weights of both kinds).
-  enum class Activations { kFloat, kInteger, kBoth };
+  // Which activations Pack() prepares, a set of bits: f32 panels, 8-bit
+  // panels (kBoth: both), bf16 panels.
+  enum class Activations : unsigned {
+    kFloat = 1,
+    kInteger = 2,
+    kBoth = 3,
+    kBf16 = 4,
+  };
+  friend Activations operator|(Activations a, Activations b) {
+    return static_cast<Activations>(static_cast<unsigned>(a) |
+                                    static_cast<unsigned>(b));
+  }
 
   // Whether Rows() multiplies a weight of `type` with 8-bit activations
   // (the integer GEMM) once they are packed; else in f32.
   bool Integer(GgmlType type) const;
+  // Whether Rows() multiplies a weight of `type` with activations rounded to
+  // bf16 once they are packed (BF16 weights, on a set with a BF16 dot
+  // product: 2x the f32 FMA's multiply-adds; the values are those of a
+  // model run in bf16, as the weights were trained).
+  bool Bf16(GgmlType type) const;
 
   // Packs n_tokens activation vectors of n values (x[t * n + k]) for the
-  // following Rows() calls. kInteger and kBoth need n a multiple of 32.
+  // following Rows() calls. kInteger needs n a multiple of 32, kBf16 even.
   void Pack(const float* x, int64_t n_tokens, int64_t n,
             Activations which = Activations::kFloat);
 
   // Rows [r_begin, r_end) of y = w . x for the packed tokens:
   // y[t * w.rows + r]. w.cols must be the packed n; the integer GEMM for
-  // Integer(w.type) when 8-bit panels are packed, else the f32 panels must
-  // be.
+  // Integer(w.type) when 8-bit panels are packed, the BF16 one for
+  // Bf16(w.type) when bf16 panels are, else the f32 panels must be.
   void Rows(const Weight& w, int64_t r_begin, int64_t r_end, int thread,
             float* y);
 
  private:
   struct Scratch {
     std::vector<float> tile;      // gemm_rows x kGemmDepth decoded weights
+    std::vector<uint16_t> btile;  // kGemmRowsBf16 x kGemmDepth bf16 weights
     std::vector<QGemmRow> qtile;  // qgemm_rows decoded rows
     std::vector<float> acc;       // row block x padded tokens
   };
 
   void PackFloat(const float* x);
   void PackInteger(const float* x);
+  void PackBf16(const float* x);
   void FloatRows(const Weight& w, int64_t r_begin, int64_t r_end,
                  Scratch& s, float* y);
   void IntegerRows(const Weight& w, int64_t r_begin, int64_t r_end,
                    Scratch& s, float* y);
+  void Bf16Rows(const Weight& w, int64_t r_begin, int64_t r_end, Scratch& s,
+                float* y);
   template <typename Decode, typename Multiply>
   void Walk(const Weight& w, int64_t r_begin, int64_t r_end, int64_t mr,
             int64_t tokens, Scratch& s, float* y, Decode decode,
@@ -110,6 +128,10 @@ class Gemm {
   std::vector<Line> qsums_;
   QGemmPanels panels_q_{};
   bool integer_packed_ = false;
+  // bf16 panels of kGemmLanesBf16 tokens, pairs of values (gemm_bf16_block).
+  std::vector<uint32_t> bf16_packed_;
+  int64_t bf16_panels_ = 0;
+  bool bf16_ready_ = false;
   int64_t n_tokens_ = 0;
   int64_t n_ = 0;
   int64_t panels_ = 0;

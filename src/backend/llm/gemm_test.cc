@@ -11,6 +11,7 @@
 #include "backend/llm/kernels.h"
 #include "backend/llm/testing/quantize.h"
 #include "gtest/gtest.h"
+#include "tensor/half.h"
 
 namespace inferd::llm {
 namespace {
@@ -305,6 +306,43 @@ TEST_P(GemmTest, IntegerLargeProductMatchesScalar) {
     for (size_t i = 0; i < y.size(); ++i) {
       ASSERT_NEAR(y[i], want[i], 1e-3f * (1 + std::fabs(want[i]))) << i;
     }
+  }
+}
+
+// An activation as the BF16 GEMM uses it: rounded to bf16, nearest even.
+double RoundedToBf16(float f) { return Bfloat16ToFloat(FloatToBfloat16(f)); }
+
+// Sets with a BF16 dot product: BF16 weights against bf16-rounded
+// activations, to 1e-5 of the products' magnitudes (each product is exact in
+// f32, the sums are f32), across register blocks, k-blocks and panels; and a
+// token's result the same alone and in any batch.
+TEST_P(GemmTest, Bf16MatchesRoundedActivationsAndDoesNotDependOnTheBatch) {
+  const KernelSet& set = *GetParam();
+  if (set.gemm_bf16_block == nullptr) {
+    GTEST_SKIP() << set.name << " has no BF16 GEMM";
+  }
+  std::mt19937 rng(41);
+  const auto kBf16 = Gemm::Activations::kBf16;
+  for (const Shape& s : {Shape{GgmlType::kBF16, 7, 64, 1},
+                         Shape{GgmlType::kBF16, 37, 78, 17},
+                         Shape{GgmlType::kBF16,
+                               Gemm::kRowPanels * kGemmRowsBf16 + 5,
+                               2 * kGemmDepth + 64, 35}}) {
+    SCOPED_TRACE("rows " + std::to_string(s.rows) + " n " +
+                 std::to_string(s.n) + " tokens " + std::to_string(s.tokens));
+    const TestWeight t = RandomWeight(s.type, s.rows, s.n, rng);
+    const std::vector<float> x = RandomTokens(s.tokens, s.n, rng);
+    Gemm gemm(1, set);
+    ASSERT_TRUE(gemm.Bf16(GgmlType::kBF16));
+    ASSERT_FALSE(gemm.Bf16(GgmlType::kF16));
+    const std::vector<float> y = Product(set, t.w, x, s.tokens, kBf16);
+    ASSERT_NO_FATAL_FAILURE(
+        ExpectMatchesDecodedRows(t.w, s.tokens, y, [&](int64_t tok, int64_t k) {
+          return RoundedToBf16(x[tok * s.n + k]);
+        }));
+    Gemm two(2, set);
+    ASSERT_NO_FATAL_FAILURE(
+        ExpectBatchInvariant(set, t.w, x, s.tokens, kBf16, two));
   }
 }
 

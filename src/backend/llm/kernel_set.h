@@ -8,10 +8,12 @@
 // without AVX-512; kernels_avx512.cc: AVX-512 F/BW/VL/VNNI), and each copy
 // fills one KernelSet. The rest of the library is compiled for the baseline
 // x86-64, so one binary runs on any machine and uses the widest set the CPU
-// has: ActiveKernels() picks it once, on first use, from CPUID. The
-// environment variable INFERD_KERNELS=scalar|avx2|avxvnni|avx512 forces a
-// set (tests, benchmarks); a set this CPU or build lacks is refused with a
-// warning on stderr and the best one is used.
+// has: ActiveKernels() picks it once, on first use, from CPUID. One more
+// set, avx512bf16, is the AVX-512 set plus the BF16 GEMM kernel
+// (gemm_bf16_kernels.cc, its own flags), for CPUs with AVX-512 BF16. The
+// environment variable INFERD_KERNELS=scalar|avx2|avxvnni|avx512|avx512bf16
+// forces a set (tests, benchmarks); a set this CPU or build lacks is refused
+// with a warning on stderr and the best one is used.
 //
 // We dispatch by hand rather than with GCC function multiversioning (whose
 // resolver runs per function, and which cannot share one source between ISA
@@ -34,6 +36,11 @@ struct BlockQ8Act;
 // multiplied per step, a multiple of every block size (K-quants: 256), so a
 // k-block is a whole number of a row's blocks.
 inline constexpr int64_t kGemmDepth = 256;
+
+// The BF16 GEMM's register block (gemm_bf16_kernels.cc): weight rows and
+// tokens per panel.
+inline constexpr int kGemmRowsBf16 = 12;
+inline constexpr int kGemmLanesBf16 = 16;
 
 // The integer GEMM (gemm.h with 8-bit activations; operands and arithmetic
 // in qgemm_kernels_impl.inc). One weight row's k-block decoded to signed
@@ -62,7 +69,8 @@ struct QGemmPanels {
 };
 
 struct KernelSet {
-  // INFERD_KERNELS values: "scalar", "avx2", "avxvnni" or "avx512".
+  // INFERD_KERNELS values: "scalar", "avx2", "avxvnni", "avx512" or
+  // "avx512bf16" (the avx512 set with gemm_bf16_block).
   const char* name;
   const char* label;  // for people: "scalar", "AVX2", "AVX2 VNNI", ...
   float (*dot_row)(GgmlType type, const void* row, const float* x,
@@ -111,6 +119,13 @@ struct KernelSet {
   void (*qgemm_block)(const QGemmRow* w, GgmlType type, const QGemmPanels& x,
                       int64_t b0, int64_t kc, int64_t n_panels, float* c,
                       int64_t c_stride);
+  // BF16 weights against activations rounded to bf16 (gemm_bf16_kernels.cc;
+  // operands there): c += w . x for kGemmRowsBf16 rows and n_panels panels
+  // of kGemmLanesBf16 tokens over kc values. nullptr where the set has no
+  // BF16 dot product (BF16 weights then take the f32 GEMM).
+  void (*gemm_bf16_block)(const uint32_t* w, const uint32_t* x,
+                          int64_t panel_stride, int64_t kc, int64_t n_panels,
+                          float* c, int64_t c_stride);
 };
 
 // The set the kernels of kernels.h use: chosen on the first call.

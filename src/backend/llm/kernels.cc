@@ -14,8 +14,9 @@
 
 namespace inferd::llm {
 
-// Defined by kernels_{scalar,avx2,avxvnni,avx512}.cc; all but the first only
-// when the compiler takes their flags (CMake defines INFERD_LLM_HAVE_*).
+// Defined by kernels_{scalar,avx2,avxvnni,avx512}.cc and gemm_bf16_kernels.cc;
+// all but the first only when the compiler takes their flags (CMake defines
+// INFERD_LLM_HAVE_*).
 extern const KernelSet kScalarKernelSet;
 #if INFERD_LLM_HAVE_AVX2
 extern const KernelSet kAvx2KernelSet;
@@ -25,6 +26,11 @@ extern const KernelSet kAvxVnniKernelSet;
 #endif
 #if INFERD_LLM_HAVE_AVX512
 extern const KernelSet kAvx512KernelSet;
+#endif
+#if INFERD_LLM_HAVE_AVX512BF16
+void GemmBf16BlockAvx512(const uint32_t* w, const uint32_t* x,
+                         int64_t panel_stride, int64_t kc, int64_t n_panels,
+                         float* c, int64_t c_stride);
 #endif
 
 namespace {
@@ -37,12 +43,13 @@ bool HasF16c() {
   return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
 }
 
-// CPUID leaf 7 sub-leaf 1, EAX bit 4: the VEX-encoded (256-bit) vpdpbusd.
-// clang 14's __builtin_cpu_supports does not know "avxvnni" either.
-bool HasAvxVnni() {
+// CPUID leaf 7 sub-leaf 1, EAX bit `bit`: 4 is AVX-VNNI (the VEX-encoded,
+// 256-bit vpdpbusd), 5 AVX512_BF16. clang 14's __builtin_cpu_supports knows
+// neither.
+bool HasLeaf7Sub1(int bit) {
   unsigned eax, ebx, ecx, edx;
   return __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) &&
-         (eax & (1u << 4)) != 0;
+         (eax & (1u << bit)) != 0;
 }
 #endif
 
@@ -53,13 +60,13 @@ bool CpuRuns(const KernelSet* set) {
   const bool avx2 = __builtin_cpu_supports("avx2") &&
                     __builtin_cpu_supports("fma") && HasF16c();
   if (name == "avx2") return avx2;
-  if (name == "avxvnni") return avx2 && HasAvxVnni();
-  if (name == "avx512") {
-    return avx2 && __builtin_cpu_supports("avx512f") &&
-           __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") &&
-           __builtin_cpu_supports("avx512vnni");
-  }
+  if (name == "avxvnni") return avx2 && HasLeaf7Sub1(4);
+  const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") &&
+                      __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512vl") &&
+                      __builtin_cpu_supports("avx512vnni");
+  if (name == "avx512") return avx512;
+  if (name == "avx512bf16") return avx512 && HasLeaf7Sub1(5);
 #endif
   return name == "scalar";
 }
@@ -72,10 +79,24 @@ const KernelSet* ChooseKernels() {
   if (const KernelSet* set = FindKernelSet(forced)) return set;
   std::fprintf(stderr,
                "inferd: INFERD_KERNELS=%s is not available on this CPU or "
-               "build (scalar, avx2, avxvnni, avx512); using %s\n",
+               "build (scalar, avx2, avxvnni, avx512, avx512bf16); using %s\n",
                forced, best->name);
   return best;
 }
+
+#if INFERD_LLM_HAVE_AVX512BF16
+// The AVX-512 set with the BF16 GEMM kernel.
+const KernelSet* Avx512Bf16() {
+  static const KernelSet set = [] {
+    KernelSet s = kAvx512KernelSet;
+    s.name = "avx512bf16";
+    s.label = "AVX-512 VNNI BF16";
+    s.gemm_bf16_block = GemmBf16BlockAvx512;
+    return s;
+  }();
+  return &set;
+}
+#endif
 
 }  // namespace
 
@@ -91,6 +112,9 @@ std::vector<const KernelSet*> AvailableKernelSets() {
 #endif
 #if INFERD_LLM_HAVE_AVX512
              &kAvx512KernelSet,
+#endif
+#if INFERD_LLM_HAVE_AVX512BF16
+             Avx512Bf16(),
 #endif
        }) {
     if (CpuRuns(set)) sets.push_back(set);

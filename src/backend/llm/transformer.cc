@@ -91,11 +91,14 @@ void Transformer::MatMul(std::initializer_list<MatOut> outs, const float* x,
   bool quantized = false;
   bool tiled_float = false;
   bool tiled_integer = false;
+  bool tiled_bf16 = false;
   for (const MatOut& o : outs) {
     const bool tiled = tiled_for(*o.w);
     const bool integer = gemm_.Integer(o.w->type);
-    tiled_float |= tiled && !integer;
+    const bool bf16 = gemm_.Bf16(o.w->type) && n % 2 == 0;
+    tiled_float |= tiled && !integer && !bf16;
     tiled_integer |= tiled && integer;
+    tiled_bf16 |= tiled && bf16;
     quantized |= !tiled && UsesQuantizedActivations(o.w->type);
   }
   // Names this product's 8-bit activations for the kernels, which may then
@@ -107,11 +110,13 @@ void Transformer::MatMul(std::initializer_list<MatOut> outs, const float* x,
       QuantizeActivations(x + t * n, n, xq_.data() + t * nb);
     }
   }
-  if (tiled_float || tiled_integer) {
-    gemm_.Pack(x, n_tokens, n,
-               !tiled_integer ? Gemm::Activations::kFloat
-               : tiled_float  ? Gemm::Activations::kBoth
-                              : Gemm::Activations::kInteger);
+  if (tiled_float || tiled_integer || tiled_bf16) {
+    using A = Gemm::Activations;
+    A which = static_cast<A>(0);
+    if (tiled_float) which = which | A::kFloat;
+    if (tiled_integer) which = which | A::kInteger;
+    if (tiled_bf16) which = which | A::kBf16;
+    gemm_.Pack(x, n_tokens, n, which);
   }
   // Register blocks of rows of all weights, numbered consecutively, split
   // into tasks: one parallel loop (one barrier) for e.g. q, k and v together.
@@ -143,7 +148,7 @@ void Transformer::MatMul(std::initializer_list<MatOut> outs, const float* x,
       offset += own;
     }
   };
-  if (!tiled_float && !tiled_integer) {
+  if (!tiled_float && !tiled_integer && !tiled_bf16) {
     // Row-by-row products (decode) are bound by memory bandwidth: each
     // thread reads one contiguous share of the rows as one stream, and one
     // done early takes pieces of kStealGroups blocks from the back of the
