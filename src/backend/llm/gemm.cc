@@ -41,8 +41,9 @@ void Gemm::Pack(const float* x, int64_t n_tokens, int64_t n,
   const auto bits = static_cast<unsigned>(which);
   float_packed_ = (bits & static_cast<unsigned>(Activations::kFloat)) != 0;
   integer_packed_ = (bits & static_cast<unsigned>(Activations::kInteger)) != 0;
+  // The bf16 panels hold pairs of values: an odd n keeps the f32 path.
   bf16_ready_ = (bits & static_cast<unsigned>(Activations::kBf16)) != 0 &&
-                kernels_->gemm_bf16_block != nullptr;
+                kernels_->gemm_bf16_block != nullptr && n % 2 == 0;
   if (float_packed_) PackFloat(x);
   if (integer_packed_) PackInteger(x);
   if (bf16_ready_) PackBf16(x);

@@ -77,7 +77,8 @@ class Gemm {
   bool Bf16(GgmlType type) const;
 
   // Packs n_tokens activation vectors of n values (x[t * n + k]) for the
-  // following Rows() calls. kInteger needs n a multiple of 32, kBf16 even.
+  // following Rows() calls. kInteger needs n a multiple of 32; kBf16 is
+  // ignored for an odd n (BF16 weights then need kFloat).
   void Pack(const float* x, int64_t n_tokens, int64_t n,
             Activations which = Activations::kFloat);
 
