@@ -50,7 +50,8 @@ void Bf16Tile(const uint32_t* w, const uint32_t* x, int64_t panel_stride,
       const __m512bh a = (__m512bh)_mm512_set1_epi32(
           static_cast<int>(w[i * (kGemmDepth / 2) + p]));
 #pragma GCC unroll 2
-      for (int v = 0; v < V; ++v) acc[i][v] = _mm512_dpbf16_ps(acc[i][v], a, b[v]);
+      for (int v = 0; v < V; ++v)
+        acc[i][v] = _mm512_dpbf16_ps(acc[i][v], a, b[v]);
     }
   }
 #pragma GCC unroll 16

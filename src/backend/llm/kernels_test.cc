@@ -66,6 +66,20 @@ std::string RandomRow(GgmlType type, int64_t n, bool raw, std::mt19937& rng) {
   return Quantize(type, v.data(), n);
 }
 
+// n_tokens random activation vectors of n values (token t at x[t * n]) and
+// their 8-bit blocks (at xq[t * n / 32]).
+std::pair<std::vector<float>, std::vector<BlockQ8Act>> RandomTokens(
+    int64_t n, int64_t n_tokens, std::mt19937& rng) {
+  std::normal_distribution<float> normal;
+  std::vector<float> x(n * n_tokens);
+  for (float& v : x) v = normal(rng);
+  std::vector<BlockQ8Act> xq(n_tokens * n / 32);
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    QuantizeActivations(x.data() + t * n, n, xq.data() + t * n / 32);
+  }
+  return {std::move(x), std::move(xq)};
+}
+
 const KernelSet& Scalar() { return *FindKernelSet("scalar"); }
 
 class KernelSetTest : public ::testing::TestWithParam<const KernelSet*> {};
@@ -94,14 +108,8 @@ TEST_P(KernelSetTest, DequantizeMatchesScalar) {
 TEST_P(KernelSetTest, DotsMatchDequantizedReference) {
   const KernelSet& set = *GetParam();
   std::mt19937 rng(5);
-  std::normal_distribution<float> normal;
   const int64_t n = 512, tokens = 11;
-  std::vector<float> x(n * tokens);
-  for (float& v : x) v = normal(rng);
-  std::vector<BlockQ8Act> xq(tokens * n / 32);
-  for (int64_t t = 0; t < tokens; ++t) {
-    QuantizeActivations(x.data() + t * n, n, xq.data() + t * n / 32);
-  }
+  auto [x, xq] = RandomTokens(n, tokens, rng);
   for (GgmlType type : kWeightTypes) {
     for (bool raw : {false, true}) {
       const std::string row = RandomRow(type, n, raw, rng);
@@ -136,9 +144,6 @@ TEST_P(KernelSetTest, DotsMatchDequantizedReference) {
   }
 }
 
-// DotWeightRows over ragged row and token counts: each (row, token) equals
-// the dequantised reference, and each token's results are bit for bit the
-// ones it gets alone (a decode batch does not change a token's arithmetic).
 // The dot of row `row` (n values of `type`) with one token's activations
 // as the kernels see them (x, or its 8-bit blocks xq for the integer
 // types), in double, and a tolerance for a float kernel's result.
@@ -157,10 +162,12 @@ void ReferenceDot(GgmlType type, const char* row, int64_t n, const float* x,
   *tol = 1e-5 * mag + 1e-6;
 }
 
+// DotWeightRows over ragged row and token counts: each (row, token) equals
+// the dequantised reference, and each token's results are bit for bit the
+// ones it gets alone (a decode batch does not change a token's arithmetic).
 TEST_P(KernelSetTest, WeightRowsMatchReferenceAndDoNotDependOnTheBatch) {
   const KernelSet& set = *GetParam();
   std::mt19937 rng(17);
-  std::normal_distribution<float> normal;
   const int64_t max_rows = 9, max_tokens = 17;
   for (GgmlType type : kWeightTypes) {
     const int64_t block = FindGgmlType(static_cast<uint32_t>(type))->block_size;
@@ -174,12 +181,7 @@ TEST_P(KernelSetTest, WeightRowsMatchReferenceAndDoNotDependOnTheBatch) {
       for (int64_t r = 0; r < max_rows; ++r) {
         rows += RandomRow(type, n, /*raw=*/r % 2 == 1, rng);
       }
-      std::vector<float> x(n * max_tokens);
-      for (float& v : x) v = normal(rng);
-      std::vector<BlockQ8Act> xq(max_tokens * n / 32);
-      for (int64_t t = 0; t < max_tokens; ++t) {
-        QuantizeActivations(x.data() + t * n, n, xq.data() + t * n / 32);
-      }
+      auto [x, xq] = RandomTokens(n, max_tokens, rng);
       std::vector<double> want(max_rows * max_tokens), tol(want.size());
       for (int64_t r = 0; r < max_rows; ++r) {
         for (int64_t t = 0; t < max_tokens; ++t) {
@@ -234,21 +236,15 @@ TEST_P(KernelSetTest, WeightRowsMatchReferenceAndDoNotDependOnTheBatch) {
 TEST_P(KernelSetTest, LongRowsInSeveralTilesDoNotDependOnTheBatch) {
   const KernelSet& set = *GetParam();
   std::mt19937 rng(29);
-  std::normal_distribution<float> normal;
   const int64_t n = 4096, n_rows = 150, tokens = 19;
-  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K,
-                        GgmlType::kQ6_K}) {
+  for (GgmlType type :
+       {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
     const int64_t row_bytes = RowBytes(type, n);
     std::string rows;
     for (int64_t r = 0; r < n_rows; ++r) {
       rows += RandomRow(type, n, /*raw=*/false, rng);
     }
-    std::vector<float> x(n * tokens);
-    for (float& v : x) v = normal(rng);
-    std::vector<BlockQ8Act> xq(tokens * n / 32);
-    for (int64_t t = 0; t < tokens; ++t) {
-      QuantizeActivations(x.data() + t * n, n, xq.data() + t * n / 32);
-    }
+    auto [x, xq] = RandomTokens(n, tokens, rng);
     std::vector<float> alone(tokens * n_rows), batch(tokens * n_rows);
     for (int64_t t = 0; t < tokens; ++t) {
       set.dot_weight_rows(type, rows.data(), row_bytes, n_rows,
@@ -462,7 +458,6 @@ TEST(KernelSetChoiceTest, AvxVnniGivesTheAvx2SetsResultsBitForBit) {
     GTEST_SKIP() << "this CPU or build lacks AVX2 or AVX-VNNI";
   }
   std::mt19937 rng(29);
-  std::normal_distribution<float> normal;
   const int64_t rows = 7, tokens = 19;
   for (GgmlType type : kWeightTypes) {
     const int64_t block = FindGgmlType(static_cast<uint32_t>(type))->block_size;
@@ -472,18 +467,13 @@ TEST(KernelSetChoiceTest, AvxVnniGivesTheAvx2SetsResultsBitForBit) {
       for (int64_t r = 0; r < rows; ++r) {
         bytes += RandomRow(type, n, /*raw=*/r % 2 == 1, rng);
       }
-      std::vector<float> x(n * tokens);
-      for (float& v : x) v = normal(rng);
-      std::vector<BlockQ8Act> xq(tokens * n / 32);
-      for (int64_t t = 0; t < tokens; ++t) {
-        QuantizeActivations(x.data() + t * n, n, xq.data() + t * n / 32);
-      }
+      auto [x, xq] = RandomTokens(n, tokens, rng);
       for (int64_t batch : {int64_t{1}, int64_t{4}, tokens}) {
         std::vector<float> want(rows * tokens), got(rows * tokens);
         for (int64_t t = 0; t < tokens; t += batch) {
           const int64_t here = std::min(batch, tokens - t);
-          for (const auto& [set, out] : {std::pair{avx2, want.data()},
-                                         std::pair{vnni, got.data()}}) {
+          for (const auto& [set, out] :
+               {std::pair{avx2, want.data()}, std::pair{vnni, got.data()}}) {
             set->dot_weight_rows(type, bytes.data(), RowBytes(type, n), rows,
                                  x.data() + t * n, xq.data() + t * n / 32, n,
                                  here, out + t * rows, rows, 0);
