@@ -16,7 +16,6 @@ bytes).
 """
 
 import argparse
-import json
 import os
 import re
 import sys
