@@ -30,8 +30,9 @@ bool Gemm::Integer(GgmlType type) const {
   return kernels_->qgemm_group(type) > 0;
 }
 
-bool Gemm::Bf16(GgmlType type) const {
-  return type == GgmlType::kBF16 && kernels_->gemm_bf16_block != nullptr;
+bool Gemm::Bf16(GgmlType type, int64_t n) const {
+  return type == GgmlType::kBF16 && kernels_->gemm_bf16_block != nullptr &&
+         n % 2 == 0;
 }
 
 void Gemm::Pack(const float* x, int64_t n_tokens, int64_t n,
@@ -41,9 +42,8 @@ void Gemm::Pack(const float* x, int64_t n_tokens, int64_t n,
   const auto bits = static_cast<unsigned>(which);
   float_packed_ = (bits & static_cast<unsigned>(Activations::kFloat)) != 0;
   integer_packed_ = (bits & static_cast<unsigned>(Activations::kInteger)) != 0;
-  // The bf16 panels hold pairs of values: an odd n keeps the f32 path.
   bf16_ready_ = (bits & static_cast<unsigned>(Activations::kBf16)) != 0 &&
-                kernels_->gemm_bf16_block != nullptr && n % 2 == 0;
+                Bf16(GgmlType::kBF16, n);
   if (float_packed_) PackFloat(x);
   if (integer_packed_) PackInteger(x);
   if (bf16_ready_) PackBf16(x);
@@ -136,7 +136,7 @@ void Gemm::Rows(const Weight& w, int64_t r_begin, int64_t r_end, int thread,
   Scratch& s = scratch_[thread];
   if (integer_packed_ && Integer(w.type)) {
     IntegerRows(w, r_begin, r_end, s, y);
-  } else if (bf16_ready_ && Bf16(w.type)) {
+  } else if (bf16_ready_ && Bf16(w.type, n_)) {
     Bf16Rows(w, r_begin, r_end, s, y);
   } else {
     if (!float_packed_) {

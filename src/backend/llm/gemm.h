@@ -70,22 +70,23 @@ class Gemm {
   // Whether Rows() multiplies a weight of `type` with 8-bit activations
   // (the integer GEMM) once they are packed; else in f32.
   bool Integer(GgmlType type) const;
-  // Whether Rows() multiplies a weight of `type` with activations rounded to
-  // bf16 once they are packed (BF16 weights, on a set with a BF16 dot
+  // Whether Rows() multiplies a weight of `type` with rows of n values with
+  // activations rounded to bf16 once they are packed (BF16 weights of even
+  // n, as the panels hold pairs of values, on a set with a BF16 dot
   // product: 2x the f32 FMA's multiply-adds; the values are those of a
   // model run in bf16, as the weights were trained).
-  bool Bf16(GgmlType type) const;
+  bool Bf16(GgmlType type, int64_t n) const;
 
   // Packs n_tokens activation vectors of n values (x[t * n + k]) for the
   // following Rows() calls. kInteger needs n a multiple of 32; kBf16 is
-  // ignored for an odd n (BF16 weights then need kFloat).
+  // ignored where Bf16(kBF16, n) is false (BF16 weights then need kFloat).
   void Pack(const float* x, int64_t n_tokens, int64_t n,
             Activations which = Activations::kFloat);
 
   // Rows [r_begin, r_end) of y = w . x for the packed tokens:
   // y[t * w.rows + r]. w.cols must be the packed n; the integer GEMM for
   // Integer(w.type) when 8-bit panels are packed, the BF16 one for
-  // Bf16(w.type) when bf16 panels are, else the f32 panels must be.
+  // Bf16(w.type, n) when bf16 panels are, else the f32 panels must be.
   void Rows(const Weight& w, int64_t r_begin, int64_t r_end, int thread,
             float* y);
 

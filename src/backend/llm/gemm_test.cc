@@ -333,8 +333,8 @@ TEST_P(GemmTest, Bf16MatchesRoundedActivationsAndDoesNotDependOnTheBatch) {
     const TestWeight t = RandomWeight(s.type, s.rows, s.n, rng);
     const std::vector<float> x = RandomTokens(s.tokens, s.n, rng);
     Gemm gemm(1, set);
-    ASSERT_TRUE(gemm.Bf16(GgmlType::kBF16));
-    ASSERT_FALSE(gemm.Bf16(GgmlType::kF16));
+    ASSERT_TRUE(gemm.Bf16(GgmlType::kBF16, s.n));
+    ASSERT_FALSE(gemm.Bf16(GgmlType::kF16, s.n));
     const std::vector<float> y = Product(set, t.w, x, s.tokens, kBf16);
     ASSERT_NO_FATAL_FAILURE(
         ExpectMatchesDecodedRows(t.w, s.tokens, y, [&](int64_t tok, int64_t k) {
@@ -344,6 +344,23 @@ TEST_P(GemmTest, Bf16MatchesRoundedActivationsAndDoesNotDependOnTheBatch) {
     ASSERT_NO_FATAL_FAILURE(
         ExpectBatchInvariant(set, t.w, x, s.tokens, kBf16, two));
   }
+}
+
+// The bf16 panels hold pairs of values: BF16 rows of an odd length take the
+// f32 GEMM even when bf16 panels are asked for, with the f32 path's results
+// bit for bit.
+TEST_P(GemmTest, Bf16RowsOfOddLengthKeepTheFloatPath) {
+  const KernelSet& set = *GetParam();
+  std::mt19937 rng(43);
+  const int64_t rows = 37, n = 63, tokens = 17;
+  const TestWeight t = RandomWeight(GgmlType::kBF16, rows, n, rng);
+  const std::vector<float> x = RandomTokens(tokens, n, rng);
+  ASSERT_FALSE(Gemm(1, set).Bf16(GgmlType::kBF16, n));
+  using A = Gemm::Activations;
+  const std::vector<float> want = Product(set, t.w, x, tokens, A::kFloat);
+  const std::vector<float> got =
+      Product(set, t.w, x, tokens, A::kFloat | A::kBf16);
+  EXPECT_EQ(std::memcmp(want.data(), got.data(), want.size() * 4), 0);
 }
 
 // The AVX-VNNI set's integer GEMM gives the AVX2 set's results bit for bit

@@ -95,7 +95,7 @@ void Transformer::MatMul(std::initializer_list<MatOut> outs, const float* x,
   for (const MatOut& o : outs) {
     const bool tiled = tiled_for(*o.w);
     const bool integer = gemm_.Integer(o.w->type);
-    const bool bf16 = gemm_.Bf16(o.w->type) && n % 2 == 0;
+    const bool bf16 = gemm_.Bf16(o.w->type, n);
     tiled_float |= tiled && !integer && !bf16;
     tiled_integer |= tiled && integer;
     tiled_bf16 |= tiled && bf16;
